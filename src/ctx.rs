@@ -1,0 +1,169 @@
+//! The per-store directfs context, its builder, and the view embedders give
+//! to [`crate::add_to_linker`].
+
+use std::path::Path;
+
+use wasmtime::component::{HasData, ResourceTable};
+use wasmtime::error::Context as _;
+
+use crate::dentry::{DentryId, Tree};
+
+/// What a guest may do under a preopen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirPerms {
+    /// Walk, stat, list and read; every mutating call fails with `read-only`.
+    ReadOnly,
+    /// Everything the host process itself may do in the directory.
+    ReadWrite,
+}
+
+/// Caps on what one guest call may make the host allocate or do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most bytes one `handle.read` returns or one `handle.write`
+    /// writes (the rest is a short read or write). Default 4 MiB.
+    pub max_io_bytes: usize,
+    /// The most entries one `read-dir` page holds. Default 4096.
+    pub max_dir_entries: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_io_bytes: 4 << 20,
+            max_dir_entries: 4096,
+        }
+    }
+}
+
+/// The directfs state of one store: the preopens and the dentry tree behind
+/// them. Made by [`DirectfsCtxBuilder`].
+#[derive(Debug)]
+pub struct DirectfsCtx {
+    pub(crate) tree: Tree,
+    /// The root dentry and guest name of each preopen, in the order added.
+    pub(crate) preopens: Vec<(DentryId, String)>,
+    pub(crate) limits: Limits,
+}
+
+impl DirectfsCtx {
+    /// A builder with no preopens and default [`Limits`].
+    pub fn builder() -> DirectfsCtxBuilder {
+        DirectfsCtxBuilder::new()
+    }
+}
+
+/// Builds a [`DirectfsCtx`].
+///
+/// ```
+/// use directfs::{DirPerms, DirectfsCtx};
+/// # fn main() -> wasmtime::Result<()> {
+/// let dir = std::env::temp_dir();
+/// let ctx = DirectfsCtx::builder()
+///     .preopen(&dir, "/data", DirPerms::ReadWrite)?
+///     .max_io_bytes(1 << 20)
+///     .build();
+/// # drop(ctx);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Default)]
+pub struct DirectfsCtxBuilder {
+    tree: Tree,
+    preopens: Vec<(DentryId, String)>,
+    limits: Limits,
+}
+
+impl DirectfsCtxBuilder {
+    /// A builder with no preopens and default [`Limits`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Preopens the host directory `host_dir` for the guest as `guest_name`.
+    ///
+    /// The host path is the embedder's (trusted) and is opened once, here,
+    /// following symlinks like any host path; from then on the guest reaches
+    /// files only through FDs relative to it.
+    ///
+    /// Errors if `host_dir` cannot be opened or is not a directory; the
+    /// message names the path.
+    pub fn preopen(
+        &mut self,
+        host_dir: impl AsRef<Path>,
+        guest_name: impl Into<String>,
+        perms: DirPerms,
+    ) -> wasmtime::Result<&mut Self> {
+        let host_dir = host_dir.as_ref();
+        let dir = cap_std::fs::Dir::open_ambient_dir(host_dir, cap_std::ambient_authority())
+            .with_context(|| format!("cannot open preopen directory {}", host_dir.display()))?;
+        self.preopen_dir(dir, guest_name, perms)
+            .with_context(|| format!("cannot preopen {}", host_dir.display()))
+    }
+
+    /// Preopens an already open directory for the guest as `guest_name`.
+    /// Takes ownership of `dir`.
+    pub fn preopen_dir(
+        &mut self,
+        dir: cap_std::fs::Dir,
+        guest_name: impl Into<String>,
+        perms: DirPerms,
+    ) -> wasmtime::Result<&mut Self> {
+        let root = self
+            .tree
+            .add_root(dir.into_std_file().into(), perms)
+            .context("not a directory")?;
+        self.preopens.push((root, guest_name.into()));
+        Ok(self)
+    }
+
+    /// Sets [`Limits::max_io_bytes`] (at least 1).
+    pub fn max_io_bytes(&mut self, bytes: usize) -> &mut Self {
+        self.limits.max_io_bytes = bytes.max(1);
+        self
+    }
+
+    /// Sets [`Limits::max_dir_entries`] (at least 1).
+    pub fn max_dir_entries(&mut self, entries: u32) -> &mut Self {
+        self.limits.max_dir_entries = entries.max(1);
+        self
+    }
+
+    /// Makes the context. The builder is left empty, ready for another.
+    pub fn build(&mut self) -> DirectfsCtx {
+        let Self {
+            tree,
+            preopens,
+            limits,
+        } = std::mem::take(self);
+        DirectfsCtx {
+            tree,
+            preopens,
+            limits,
+        }
+    }
+}
+
+/// What directfs's host functions work on: the context and the resource table
+/// (shared with wasmtime-wasi when both are linked).
+pub struct DirectfsCtxView<'a> {
+    /// The directfs state.
+    pub ctx: &'a mut DirectfsCtx,
+    /// Where the guest's `dentry` and `handle` resources live.
+    pub table: &'a mut ResourceTable,
+}
+
+/// Implemented by a store's data to hand directfs its view, as wasmtime-wasi's
+/// `WasiView`.
+pub trait DirectfsView: Send {
+    /// The directfs context and the resource table.
+    fn directfs(&mut self) -> DirectfsCtxView<'_>;
+}
+
+/// The [`HasData`] marker of directfs's bindings, for calling the generated
+/// `add_to_linker` functions directly.
+pub struct Directfs;
+
+impl HasData for Directfs {
+    type Data<'a> = DirectfsCtxView<'a>;
+}

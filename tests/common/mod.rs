@@ -1,0 +1,199 @@
+//! The harness of the integration tests: builds the guest programs once per
+//! test binary (`scripts/build-guests.sh`, which sets up the wasm32-wasip2
+//! toolchain if needed), runs them with the real `dfs-run`, and gives tests
+//! sandboxes with a watched "outside" next to them.
+
+#![allow(dead_code, reason = "each test binary uses part of the harness")]
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The directory holding the built guest components.
+pub fn guests_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-guests.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .expect("run build-guests.sh");
+        assert!(
+            out.status.success(),
+            "building the guests failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).expect("utf-8 path");
+        PathBuf::from(
+            stdout
+                .lines()
+                .last()
+                .expect("build-guests.sh prints the output dir"),
+        )
+    })
+}
+
+/// The component of guest program `name`.
+pub fn guest(name: &str) -> PathBuf {
+    let path = guests_dir().join(format!("{name}.wasm"));
+    assert!(path.exists(), "no guest {name} at {}", path.display());
+    path
+}
+
+/// What one `dfs-run` printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Fails the test, showing the guest's output, unless it exited 0.
+    #[track_caller]
+    pub fn assert_success(&self) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "guest failed:\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Runs `dfs-run ARGS...`.
+pub fn dfs_run<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .args(args)
+        .output()
+        .expect("spawn dfs-run");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs guest `name` with `sandbox` preopened as `/sandbox` (plus `options`
+/// after a comma, e.g. `readonly`).
+pub fn run_in(name: &str, sandbox: &Path, options: &str) -> Run {
+    let mut dir = format!("{}::/sandbox", sandbox.display());
+    if !options.is_empty() {
+        dir = format!("{dir},{options}");
+    }
+    dfs_run([guest(name).into_os_string(), "--dir".into(), dir.into()])
+}
+
+/// A temp dir holding `sandbox/` (the preopen) and `outside/` (with a canary
+/// file), whose state [`Fixture::assert_outside_untouched`] checks.
+pub struct Fixture {
+    _tmp: tempfile::TempDir,
+    pub sandbox: PathBuf,
+    pub outside: PathBuf,
+    before: Vec<Snapshot>,
+}
+
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    path: PathBuf,
+    content: Option<Vec<u8>>,
+    mode: u32,
+    nlink: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let sandbox = tmp.path().join("sandbox");
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir(&sandbox).unwrap();
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("canary"), b"do not touch").unwrap();
+        std::fs::create_dir(outside.join("canary-dir")).unwrap();
+        let mut fixture = Self {
+            _tmp: tmp,
+            sandbox,
+            outside,
+            before: Vec::new(),
+        };
+        fixture.before = fixture.snapshot();
+        fixture
+    }
+
+    /// A path in the sandbox.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.sandbox.join(rel)
+    }
+
+    fn snapshot(&self) -> Vec<Snapshot> {
+        let parent = self.sandbox.parent().unwrap();
+        let mut paths = vec![parent.to_path_buf(), self.outside.clone()];
+        for dir in [parent, &self.outside] {
+            let mut names: Vec<_> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            names.sort();
+            paths.extend(names.into_iter().filter(|p| p != &self.sandbox));
+        }
+        paths
+            .into_iter()
+            .map(|path| {
+                let m = std::fs::symlink_metadata(&path).unwrap();
+                Snapshot {
+                    content: m.is_file().then(|| std::fs::read(&path).unwrap()),
+                    mode: m.mode(),
+                    nlink: m.nlink(),
+                    mtime: (m.mtime(), m.mtime_nsec()),
+                    ctime: (m.ctime(), m.ctime_nsec()),
+                    path,
+                }
+            })
+            .collect()
+    }
+
+    /// Nothing next to the sandbox was created, removed or changed: names,
+    /// content, mode, nlink, mtime, ctime.
+    #[track_caller]
+    pub fn assert_outside_untouched(&self) {
+        assert_eq!(
+            self.snapshot(),
+            self.before,
+            "something outside the sandbox changed"
+        );
+    }
+}
+
+/// Sorted names in a host directory.
+pub fn host_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The test process's umask (which `dfs-run` inherits), from /proc.
+pub fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("Umask:"))
+        .expect("Umask in /proc/self/status");
+    u32::from_str_radix(line.split_whitespace().nth(1).unwrap(), 8).unwrap()
+}
+
+/// Permission bits of a host path (not following symlinks).
+pub fn mode_of(path: &Path) -> u32 {
+    std::fs::symlink_metadata(path).unwrap().mode() & 0o7777
+}
