@@ -6,7 +6,7 @@ wit_bindgen::generate!({ path: "../wit", world: "imports" });
 
 pub use directfs::fs::preopens::get_directories;
 pub use directfs::fs::types::{
-    DirEntry, DirPage, Dentry, ErrorCode, FileType, Handle, OpenFlags, Stat,
+    Dentry, DirEntry, DirPage, ErrorCode, FileType, Handle, OpenFlags, Stat,
 };
 
 /// The preopen named `name`.
@@ -20,11 +20,7 @@ pub fn preopen(name: &str) -> Dentry {
 
 /// The first preopen (the sandbox of a test).
 pub fn root() -> Dentry {
-    get_directories()
-        .into_iter()
-        .next()
-        .expect("no preopen")
-        .0
+    get_directories().into_iter().next().expect("no preopen").0
 }
 
 /// Checks that `result` failed with exactly `code`.

@@ -21,10 +21,15 @@ fn main() {
     for (name, code) in cases {
         expect_err(root.walk(name), code, &format!("walk {name:?}"));
         expect_err(root.mkdir(name, 0o755), code, &format!("mkdir {name:?}"));
-        expect_err(root.create(name, rw(), 0o644), code, &format!("create {name:?}"));
+        expect_err(
+            root.create(name, rw(), 0o644),
+            code,
+            &format!("create {name:?}"),
+        );
         expect_err(root.unlink(name), code, &format!("unlink {name:?}"));
         expect_err(root.rmdir(name), code, &format!("rmdir {name:?}"));
     }
     // 255 bytes is allowed.
-    root.create(&max, rw(), 0o644).expect("create a 255-byte name");
+    root.create(&max, rw(), 0o644)
+        .expect("create a 255-byte name");
 }

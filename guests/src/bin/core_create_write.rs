@@ -17,14 +17,46 @@ fn main() {
     assert_eq!(file.stat().unwrap().size, 21);
 
     let (_, wo) = root.create("write-only", OpenFlags::WRITE, 0o644).unwrap();
-    expect_err(wo.read(0, 1), ErrorCode::BadDescriptor, "read a write-only handle");
+    expect_err(
+        wo.read(0, 1),
+        ErrorCode::BadDescriptor,
+        "read a write-only handle",
+    );
     let (_, ro) = root.create("read-only", OpenFlags::READ, 0o444).unwrap();
-    expect_err(ro.write(0, b"x"), ErrorCode::BadDescriptor, "write a read-only handle");
+    expect_err(
+        ro.write(0, b"x"),
+        ErrorCode::BadDescriptor,
+        "write a read-only handle",
+    );
 
-    expect_err(root.create("f", rw(), 0o644), ErrorCode::AlreadyExists, "create existing");
-    expect_err(root.create("g", OpenFlags::empty(), 0o644), ErrorCode::Invalid, "no access mode");
-    expect_err(root.create("g", OpenFlags::READ | OpenFlags::APPEND, 0o644), ErrorCode::Invalid, "append without write");
-    expect_err(root.create("g", rw(), 0o100644), ErrorCode::Invalid, "mode with type bits");
-    expect_err(h.write(1 << 63, b"x"), ErrorCode::Overflow, "offset past i64::MAX");
-    expect_err(file.create("x", rw(), 0o644), ErrorCode::NotDirectory, "create under a file");
+    expect_err(
+        root.create("f", rw(), 0o644),
+        ErrorCode::AlreadyExists,
+        "create existing",
+    );
+    expect_err(
+        root.create("g", OpenFlags::empty(), 0o644),
+        ErrorCode::Invalid,
+        "no access mode",
+    );
+    expect_err(
+        root.create("g", OpenFlags::READ | OpenFlags::APPEND, 0o644),
+        ErrorCode::Invalid,
+        "append without write",
+    );
+    expect_err(
+        root.create("g", rw(), 0o100644),
+        ErrorCode::Invalid,
+        "mode with type bits",
+    );
+    expect_err(
+        h.write(1 << 63, b"x"),
+        ErrorCode::Overflow,
+        "offset past i64::MAX",
+    );
+    expect_err(
+        file.create("x", rw(), 0o644),
+        ErrorCode::NotDirectory,
+        "create under a file",
+    );
 }

@@ -10,12 +10,35 @@ fn main() {
     let e = d.mkdir("e", 0o700).expect("mkdir d/e");
     assert_eq!(e.stat().unwrap().mode, 0o700);
     // The returned dentry is the same file a walk finds.
-    assert_eq!(d.walk("e").unwrap().stat().unwrap().ino, e.stat().unwrap().ino);
+    assert_eq!(
+        d.walk("e").unwrap().stat().unwrap().ino,
+        e.stat().unwrap().ino
+    );
 
-    expect_err(root.mkdir("d", 0o755), ErrorCode::AlreadyExists, "mkdir existing");
+    expect_err(
+        root.mkdir("d", 0o755),
+        ErrorCode::AlreadyExists,
+        "mkdir existing",
+    );
     let (file, _) = root.create("f", rw(), 0o644).unwrap();
-    expect_err(root.mkdir("f", 0o755), ErrorCode::AlreadyExists, "mkdir over a file");
-    expect_err(file.mkdir("x", 0o755), ErrorCode::NotDirectory, "mkdir under a file");
-    expect_err(root.mkdir("bad-mode", 0o40755), ErrorCode::Invalid, "mode with type bits");
-    expect_err(root.mkdir("bad-mode", 0o10000), ErrorCode::Invalid, "mode past 0o7777");
+    expect_err(
+        root.mkdir("f", 0o755),
+        ErrorCode::AlreadyExists,
+        "mkdir over a file",
+    );
+    expect_err(
+        file.mkdir("x", 0o755),
+        ErrorCode::NotDirectory,
+        "mkdir under a file",
+    );
+    expect_err(
+        root.mkdir("bad-mode", 0o40755),
+        ErrorCode::Invalid,
+        "mode with type bits",
+    );
+    expect_err(
+        root.mkdir("bad-mode", 0o10000),
+        ErrorCode::Invalid,
+        "mode past 0o7777",
+    );
 }

@@ -18,7 +18,12 @@ fn main() {
             FileType::SymbolicLink => "l",
             other => panic!("unexpected type {other:?}"),
         };
-        assert_eq!(e.ino, root.walk(&e.name).unwrap().stat().unwrap().ino, "{}", e.name);
+        assert_eq!(
+            e.ino,
+            root.walk(&e.name).unwrap().stat().unwrap().ino,
+            "{}",
+            e.name
+        );
         println!("{kind} {}", e.name);
     }
     // One page holds everything when it may; a finished listing says so.
@@ -28,6 +33,14 @@ fn main() {
     assert_eq!(whole.skipped, 0);
     assert!(list(&root.walk("empty").unwrap(), 5).is_empty());
 
-    expect_err(root.read_dir(0, 0), ErrorCode::Invalid, "a page of 0 entries");
-    expect_err(root.walk("f0").unwrap().read_dir(0, 10), ErrorCode::NotDirectory, "read-dir a file");
+    expect_err(
+        root.read_dir(0, 0),
+        ErrorCode::Invalid,
+        "a page of 0 entries",
+    );
+    expect_err(
+        root.walk("f0").unwrap().read_dir(0, 10),
+        ErrorCode::NotDirectory,
+        "read-dir a file",
+    );
 }

@@ -10,12 +10,32 @@ fn main() {
     let d = root.walk("d").unwrap();
 
     expect_err(root.mkdir("new", 0o755), ErrorCode::ReadOnly, "mkdir");
-    expect_err(d.mkdir("new", 0o755), ErrorCode::ReadOnly, "mkdir below the root");
-    expect_err(root.create("new", rw(), 0o644), ErrorCode::ReadOnly, "create");
+    expect_err(
+        d.mkdir("new", 0o755),
+        ErrorCode::ReadOnly,
+        "mkdir below the root",
+    );
+    expect_err(
+        root.create("new", rw(), 0o644),
+        ErrorCode::ReadOnly,
+        "create",
+    );
     expect_err(root.unlink("f"), ErrorCode::ReadOnly, "unlink");
     expect_err(root.rmdir("d"), ErrorCode::ReadOnly, "rmdir");
-    expect_err(f.open(OpenFlags::WRITE), ErrorCode::ReadOnly, "open for writing");
-    expect_err(f.open(OpenFlags::READ | OpenFlags::WRITE), ErrorCode::ReadOnly, "open read-write");
+    expect_err(
+        f.open(OpenFlags::WRITE),
+        ErrorCode::ReadOnly,
+        "open for writing",
+    );
+    expect_err(
+        f.open(OpenFlags::READ | OpenFlags::WRITE),
+        ErrorCode::ReadOnly,
+        "open read-write",
+    );
     // The name check comes after the permission check: no probing.
-    expect_err(root.mkdir("..", 0o755), ErrorCode::ReadOnly, "mkdir .. on a read-only preopen");
+    expect_err(
+        root.mkdir("..", 0o755),
+        ErrorCode::ReadOnly,
+        "mkdir .. on a read-only preopen",
+    );
 }

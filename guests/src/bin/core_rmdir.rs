@@ -7,7 +7,11 @@ fn main() {
     let held = root.walk("empty").unwrap();
     root.rmdir("empty").expect("rmdir empty");
     expect_err(root.walk("empty"), ErrorCode::NoEntry, "walk after rmdir");
-    expect_err(held.mkdir("x", 0o755), ErrorCode::NoEntry, "mkdir in a removed directory");
+    expect_err(
+        held.mkdir("x", 0o755),
+        ErrorCode::NoEntry,
+        "mkdir in a removed directory",
+    );
 
     expect_err(root.rmdir("full"), ErrorCode::NotEmpty, "rmdir non-empty");
     expect_err(root.rmdir("file"), ErrorCode::NotDirectory, "rmdir a file");
