@@ -8,21 +8,35 @@
 //! may not read), always with `O_NOFOLLOW | O_CLOEXEC`.
 //!
 //! # Lifetime
-//! A dentry lives while a guest holds a reference to it (a `dentry` resource)
-//! or while it has a live child (whose walks and re-opens go through its FD).
-//! When both end it is freed and its FD closed, and so, in turn, are
-//! ancestors that nothing else keeps. Preopen roots are never freed. So the
-//! number of host FDs is bounded by what guests hold.
+//! A dentry lives while a guest holds a reference to it (a `dentry` resource,
+//! or a walk in progress) or while it has a live child (whose walks and
+//! re-opens go through its FD). When both end it is freed and its FD closed,
+//! and so, in turn, are ancestors that nothing else keeps. Preopen roots are
+//! never freed. So the number of host FDs is bounded by what guests hold.
 //!
 //! # Identity
 //! Two walks of the same name under the same parent give the same dentry while
 //! it lives (the parent's `children` map), so a rename or unlink through
-//! directfs updates every reference at once. Guest-visible inode and device
-//! numbers come from [`Inodes`], keyed by the host `(st_dev, st_ino)`.
+//! directfs updates every reference at once. The dentries of one host file
+//! (hard links) share an inode in [`Inodes`], keyed by `(st_dev, st_ino)`:
+//! one stable guest inode number, and the handles open on it.
+//!
+//! # Preopens
+//! Each dentry belongs to one preopen (its `root`), which fixes its
+//! permissions and where absolute symlinks start. Preopens are separate
+//! mounts to the guest: `rename` and `link` between them fail with
+//! `cross-device`, so a dentry never changes preopen.
 //!
 //! # Locking
 //! None: the tree belongs to one [`crate::DirectfsCtx`], and wasmtime gives
 //! each host call `&mut` access to it.
+
+mod inode;
+mod setstat;
+
+pub(crate) use self::setstat::requested;
+mod walk;
+mod xattr;
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -33,12 +47,15 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::{FileStat, Mode, SFlag};
 use nix::unistd::UnlinkatFlags;
 
+use self::inode::{InoKey, Inodes, file_type_of_mode, key_of};
 use crate::bindings::directfs::fs::types::{
-    DirEntry, DirPage, FileType, OpenFlags, Stat, Timestamp,
+    DirEntry, DirEntryPlus, DirPage, DirPlusPage, FileType, OpenFlags, Owner, RenameFlags, Stat,
+    Statfs,
 };
 use crate::ctx::DirPerms;
 use crate::error::ErrorCode;
-use crate::name::Name;
+use crate::handle::Handle;
+use crate::name::{Name, check_path};
 use crate::sys;
 
 /// A guest's reference to a dentry: the Rust type of the WIT `dentry`
@@ -64,21 +81,19 @@ enum Link {
     Root,
     /// The dentry named `name` in directory `parent`.
     Child { parent: DentryId, name: Box<str> },
-    /// Its host file was unlinked through directfs: it has no name any more.
+    /// Its host file was unlinked (or replaced by a rename) through
+    /// directfs: it has no name any more.
     Unlinked,
 }
 
 /// How a dentry's FD was opened by [`try_open`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FdMode {
-    /// `O_RDONLY | O_NONBLOCK`: usable for `fstat`, `*at` and reading.
+    /// `O_RDONLY | O_NONBLOCK`: usable for `fstat`, `*at`, reading, `f*xattr`.
     Read,
-    /// `O_PATH`: usable for `fstat` and `*at` only.
+    /// `O_PATH`: usable for `fstat`, `*at` and `AT_EMPTY_PATH` calls only.
     Path,
 }
-
-/// The host identity of a file: `(st_dev, st_ino)`.
-type InoKey = (u64, u64);
 
 #[derive(Debug)]
 struct Dentry {
@@ -86,7 +101,7 @@ struct Dentry {
     fd: OwnedFd,
     /// How `fd` was opened. Immutable.
     fd_mode: FdMode,
-    /// Changes when the file is unlinked through directfs.
+    /// Changes on rename and unlink through directfs.
     link: Link,
     /// The live dentries under this directory, by name.
     children: HashMap<Box<str>, DentryId>,
@@ -94,9 +109,13 @@ struct Dentry {
     key: InoKey,
     /// The file type of `fd`'s file. Immutable.
     file_type: FileType,
-    /// The permissions of the preopen this dentry is under. Immutable.
+    /// The root of the preopen this dentry is in (itself for a root).
+    /// Immutable.
+    root: DentryId,
+    /// The permissions of that preopen. Immutable.
     perms: DirPerms,
-    /// How many guest references (`dentry` resources) point here.
+    /// How many guest references (`dentry` resources, walks in progress)
+    /// point here.
     refs: u32,
 }
 
@@ -104,49 +123,6 @@ struct Dentry {
 struct Slot {
     generation: u32,
     dentry: Option<Dentry>,
-}
-
-/// Guest-visible device and inode numbers, assigned in order of first sight
-/// and stable for the life of the tree.
-#[derive(Debug, Default)]
-struct Inodes {
-    ino_by_key: HashMap<InoKey, u64>,
-    dev_by_host: HashMap<u64, u64>,
-}
-
-impl Inodes {
-    fn ino(&mut self, key: InoKey) -> u64 {
-        let next = self.ino_by_key.len() as u64 + 1;
-        *self.ino_by_key.entry(key).or_insert(next)
-    }
-
-    fn dev(&mut self, host_dev: u64) -> u64 {
-        let next = self.dev_by_host.len() as u64 + 1;
-        *self.dev_by_host.entry(host_dev).or_insert(next)
-    }
-
-    /// Converts a host `stat` into the guest's view of it.
-    fn stat(&mut self, st: &FileStat) -> Stat {
-        let time = |sec: i64, nsec: i64| Timestamp {
-            seconds: sec,
-            nanoseconds: u32::try_from(nsec).unwrap_or(0),
-        };
-        Stat {
-            dev: self.dev(st.st_dev),
-            ino: self.ino((st.st_dev, st.st_ino)),
-            file_type: file_type_of_mode(st.st_mode),
-            mode: st.st_mode & 0o7777,
-            nlink: st.st_nlink,
-            uid: st.st_uid,
-            gid: st.st_gid,
-            size: u64::try_from(st.st_size).unwrap_or(0),
-            blksize: u64::try_from(st.st_blksize).unwrap_or(0),
-            blocks: u64::try_from(st.st_blocks).unwrap_or(0),
-            atime: time(st.st_atime, st.st_atime_nsec),
-            mtime: time(st.st_mtime, st.st_mtime_nsec),
-            ctime: time(st.st_ctime, st.st_ctime_nsec),
-        }
-    }
 }
 
 /// The dentries of one context, all preopens together.
@@ -162,24 +138,32 @@ impl Tree {
     /// Adds a preopened host directory as a root dentry. Takes ownership of
     /// `dir` (and closes it).
     ///
-    /// # Preconditions
-    /// `dir` is a directory the embedder (trusted) opened.
-    ///
     /// The root gets its own FD, opened from `dir` as [`try_open`] does for
     /// every dentry (cap-std, for one, hands out `O_PATH` directories).
+    ///
+    /// # Preconditions
+    /// `dir` is a directory the embedder (trusted) opened.
     pub(crate) fn add_root(&mut self, dir: OwnedFd, perms: DirPerms) -> Result<DentryId, Errno> {
         let (fd, fd_mode) = try_open(dir.as_fd(), ".", OFlag::O_DIRECTORY)?;
         let st = sys::fstat(fd.as_fd())?;
-        Ok(self.insert(Dentry {
+        let id = self.insert(Dentry {
             fd,
             fd_mode,
             link: Link::Root,
             children: HashMap::new(),
-            key: (st.st_dev, st.st_ino),
+            key: key_of(&st),
             file_type: FileType::Directory,
+            root: DentryId {
+                index: 0,
+                generation: 0,
+            },
             perms,
             refs: 0,
-        }))
+        });
+        if let Ok(root) = self.get_mut(id) {
+            root.root = id;
+        }
+        Ok(id)
     }
 
     /// Takes one more guest reference on `id`.
@@ -219,16 +203,49 @@ impl Tree {
         Ok(self.insert_child(parent, name, opened, &st))
     }
 
-    /// `fstat` on the dentry's FD.
+    /// `fstat`, on the FD of a handle open on the file if there is one (a
+    /// write FD first), else on the dentry's FD.
     pub(crate) fn stat(&mut self, id: DentryId) -> Result<Stat, ErrorCode> {
-        let st = sys::fstat(self.get(id)?.fd.as_fd())?;
+        let d = self.get(id)?;
+        let st = match self.inodes.open_fd(d.key) {
+            Some(fd) => sys::fstat(fd.as_fd())?,
+            None => sys::fstat(d.fd.as_fd())?,
+        };
         Ok(self.inodes.stat(&st))
     }
 
-    /// `fstat` on any FD of this tree (a handle's), in the guest's numbering.
+    /// `fstat` on a handle's FD, in the guest's numbering.
     pub(crate) fn stat_fd(&mut self, fd: BorrowedFd<'_>) -> Result<Stat, ErrorCode> {
         let st = sys::fstat(fd)?;
         Ok(self.inodes.stat(&st))
+    }
+
+    /// `fstatfs` on the dentry's FD.
+    pub(crate) fn statfs(&self, id: DentryId) -> Result<Statfs, ErrorCode> {
+        let st = sys::fstatfs(self.get(id)?.fd.as_fd())?;
+        let block_size = u64::try_from(st.block_size()).unwrap_or(0);
+        Ok(Statfs {
+            block_size,
+            // As gVisor: Linux's f_frsize is f_bsize on the filesystems here.
+            fragment_size: block_size,
+            blocks: st.blocks(),
+            blocks_free: st.blocks_free(),
+            blocks_available: st.blocks_available(),
+            files: st.files(),
+            files_free: st.files_free(),
+            name_length: u64::try_from(st.maximum_name_length()).unwrap_or(0),
+        })
+    }
+
+    /// `readlinkat(fd, "")`: the target of symlink `id`.
+    pub(crate) fn readlink(&self, id: DentryId) -> Result<String, ErrorCode> {
+        let d = self.get(id)?;
+        if d.file_type != FileType::SymbolicLink {
+            return Err(ErrorCode::Invalid);
+        }
+        sys::readlinkat_empty(d.fd.as_fd())?
+            .into_string()
+            .map_err(|_| ErrorCode::IllegalByteSequence)
     }
 
     /// `mkdirat(parent_fd, name, mode)`, then opens the new directory. Returns
@@ -238,27 +255,89 @@ impl Tree {
         parent: DentryId,
         name: Name<'_>,
         mode: u32,
+        owner: Option<Owner>,
     ) -> Result<DentryId, ErrorCode> {
         let mode = permission_bits(mode)?;
         sys::mkdirat(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
-        self.created_child(parent, name, true)
+        self.created_child(parent, name, Created::Directory, owner)
     }
 
     /// `openat(parent_fd, name, O_CREAT | O_EXCL | flags, mode)`, then opens
     /// the new file's dentry. Returns the dentry with one new guest reference
-    /// and the open FD.
+    /// and the open handle.
     pub(crate) fn create(
         &mut self,
         parent: DentryId,
         name: Name<'_>,
         flags: OpenFlags,
         mode: u32,
-    ) -> Result<(DentryId, OwnedFd), ErrorCode> {
+        owner: Option<Owner>,
+    ) -> Result<(DentryId, Handle), ErrorCode> {
         let mode = permission_bits(mode)?;
         let oflags = open_flags(flags)? | OFlag::O_CREAT | OFlag::O_EXCL;
         let fd = sys::openat(self.get(parent)?.fd.as_fd(), name.as_str(), oflags, mode)?;
-        let child = self.created_child(parent, name, false)?;
-        Ok((child, fd))
+        let child = self.created_child(parent, name, Created::File, owner)?;
+        let handle = self.new_handle(child, fd, flags);
+        Ok((child, handle))
+    }
+
+    /// `mknodat(parent_fd, name, S_IFREG | mode)`: regular files only, as
+    /// gVisor's directfs (any other type → `not-permitted`).
+    pub(crate) fn mknod(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        mode: u32,
+        owner: Option<Owner>,
+    ) -> Result<DentryId, ErrorCode> {
+        let kind = mode & SFlag::S_IFMT.bits();
+        if kind != 0 && kind != SFlag::S_IFREG.bits() {
+            return Err(ErrorCode::NotPermitted);
+        }
+        let mode = permission_bits(mode & !SFlag::S_IFMT.bits())?;
+        sys::mknodat_regular(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
+        self.created_child(parent, name, Created::File, owner)
+    }
+
+    /// `symlinkat(target, parent_fd, name)`.
+    pub(crate) fn symlink(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        target: &str,
+        owner: Option<Owner>,
+    ) -> Result<DentryId, ErrorCode> {
+        check_path(target)?;
+        sys::symlinkat(target, self.get(parent)?.fd.as_fd(), name.as_str())?;
+        self.created_child(parent, name, Created::File, owner)
+    }
+
+    /// `linkat(target_parent_fd, target_name, dir_fd, name, 0)`: a new name
+    /// for `target` in `dir`, sharing its inode.
+    pub(crate) fn link(
+        &mut self,
+        dir: DentryId,
+        target: DentryId,
+        name: Name<'_>,
+    ) -> Result<DentryId, ErrorCode> {
+        let t = self.get(target)?;
+        if t.root != self.get(dir)?.root {
+            return Err(ErrorCode::CrossDevice);
+        }
+        let (t_parent, t_name) = match &t.link {
+            Link::Child { parent, name } => (*parent, &**name),
+            // Roots are directories, which cannot be hard-linked.
+            Link::Root => return Err(ErrorCode::NotPermitted),
+            Link::Unlinked => return Err(ErrorCode::NoEntry),
+        };
+        let t_parent_fd = self.get(t_parent)?.fd.as_fd();
+        sys::linkat(
+            t_parent_fd,
+            t_name,
+            self.get(dir)?.fd.as_fd(),
+            name.as_str(),
+        )?;
+        self.created_child(dir, name, Created::File, None)
     }
 
     /// Opens the dentry's file again with `flags`, as gVisor's `openHandle`:
@@ -266,47 +345,118 @@ impl Tree {
     /// procfs), checking that the same file was opened. A directory (and a
     /// root, which has no parent) is opened as `openat(fd, ".")`, which
     /// cannot miss.
-    pub(crate) fn open(&self, id: DentryId, flags: OpenFlags) -> Result<OwnedFd, ErrorCode> {
-        // Opening never blocks the host thread, not even on a FIFO.
-        let oflags = open_flags(flags)? | OFlag::O_NONBLOCK;
-        let d = self.get(id)?;
-        match (&d.link, d.file_type) {
-            (Link::Root, _) | (_, FileType::Directory) => Ok(sys::openat(
-                d.fd.as_fd(),
-                ".",
-                oflags | OFlag::O_DIRECTORY,
-                Mode::empty(),
-            )?),
-            (Link::Child { parent, name }, _) => {
-                let fd = sys::openat(self.get(*parent)?.fd.as_fd(), name, oflags, Mode::empty())?;
-                let st = sys::fstat(fd.as_fd())?;
-                if (st.st_dev, st.st_ino) != d.key {
-                    return Err(ErrorCode::Stale);
-                }
-                Ok(fd)
-            }
-            (Link::Unlinked, _) => Err(ErrorCode::NoEntry),
-        }
+    pub(crate) fn open(&mut self, id: DentryId, flags: OpenFlags) -> Result<Handle, ErrorCode> {
+        let fd = self.open_fd(id, open_flags(flags)?)?;
+        Ok(self.new_handle(id, fd, flags))
     }
 
-    /// Lists directory `id` from `cursor`, at most `max` entries.
-    ///
-    /// Names that are not UTF-8 are left out and counted in `skipped` (they
-    /// count towards `max`, so a page's work stays bounded).
+    /// The FD of [`Tree::open`]. Opening never blocks the host thread, not
+    /// even on a FIFO with no writer: the open is `O_NONBLOCK`, and for the
+    /// files where it matters (not regular files or directories) the flag
+    /// is cleared afterwards unless the guest asked for `nonblock`.
+    fn open_fd(&self, id: DentryId, oflags: OFlag) -> Result<OwnedFd, ErrorCode> {
+        let d = self.get(id)?;
+        let opening = oflags | OFlag::O_NONBLOCK;
+        let fd = match (&d.link, d.file_type) {
+            (Link::Root, _) | (_, FileType::Directory) => sys::openat(
+                d.fd.as_fd(),
+                ".",
+                opening | OFlag::O_DIRECTORY,
+                Mode::empty(),
+            )?,
+            (Link::Child { parent, name }, _) => {
+                let fd = sys::openat(self.get(*parent)?.fd.as_fd(), name, opening, Mode::empty())?;
+                if key_of(&sys::fstat(fd.as_fd())?) != d.key {
+                    return Err(ErrorCode::Stale);
+                }
+                fd
+            }
+            (Link::Unlinked, _) => return Err(ErrorCode::NoEntry),
+        };
+        let blocking_matters = !matches!(d.file_type, FileType::RegularFile | FileType::Directory);
+        if blocking_matters && !oflags.contains(OFlag::O_NONBLOCK) {
+            sys::fcntl_setfl(fd.as_fd(), oflags & OFlag::O_APPEND)?;
+        }
+        Ok(fd)
+    }
+
+    fn new_handle(&mut self, id: DentryId, fd: OwnedFd, flags: OpenFlags) -> Handle {
+        let handle = Handle::new(fd);
+        if let Ok(d) = self.get(id) {
+            let (readable, writable) = (
+                flags.contains(OpenFlags::READ),
+                flags.contains(OpenFlags::WRITE),
+            );
+            self.inodes
+                .note_open(d.key, handle.shared_fd(), readable, writable);
+        }
+        handle
+    }
+
+    /// Lists directory `id` from `cursor`, at most `max` entries: names, types
+    /// and inode numbers from `getdents64` alone.
     pub(crate) fn read_dir(
         &mut self,
         id: DentryId,
         cursor: u64,
         max: u32,
     ) -> Result<DirPage, ErrorCode> {
+        let (entries, next, skipped) =
+            self.read_dir_with(id, cursor, max, |inodes, _, dev, dirent, name| {
+                Some(DirEntry {
+                    name: name.to_owned(),
+                    ino: inodes.ino((dev, dirent.ino)),
+                    file_type: file_type_of_dirent(dirent.kind),
+                })
+            })?;
+        Ok(DirPage {
+            entries,
+            next,
+            skipped,
+        })
+    }
+
+    /// As [`Tree::read_dir`], with each entry's full stat from
+    /// `fstatat(dir_fd, name, AT_SYMLINK_NOFOLLOW)`, in the same call.
+    pub(crate) fn read_dir_plus(
+        &mut self,
+        id: DentryId,
+        cursor: u64,
+        max: u32,
+    ) -> Result<DirPlusPage, ErrorCode> {
+        let (entries, next, skipped) =
+            self.read_dir_with(id, cursor, max, |inodes, dir, _, dirent, name| {
+                // An entry removed since getdents64 is left out.
+                let st = sys::fstatat_nofollow(dir, dirent.name).ok()?;
+                Some(DirEntryPlus {
+                    name: name.to_owned(),
+                    stat: inodes.stat(&st),
+                })
+            })?;
+        Ok(DirPlusPage {
+            entries,
+            next,
+            skipped,
+        })
+    }
+
+    /// The listing loop of [`Tree::read_dir`] and [`Tree::read_dir_plus`]:
+    /// `make` turns each UTF-8-named entry into an item (or leaves it out).
+    /// Names that are not UTF-8 are left out and counted; they count towards
+    /// `max`, so a page's work stays bounded.
+    fn read_dir_with<T>(
+        &mut self,
+        id: DentryId,
+        cursor: u64,
+        max: u32,
+        mut make: impl FnMut(&mut Inodes, BorrowedFd<'_>, u64, &sys::Dirent<'_>, &str) -> Option<T>,
+    ) -> Result<(Vec<T>, Option<u64>, u32), ErrorCode> {
         if max == 0 {
             return Err(ErrorCode::Invalid);
         }
         let Self { slots, inodes, .. } = self;
         let dir = slot_dentry(slots, id)?;
         let dev = dir.key.0;
-        let mut entries = Vec::new();
-        let mut skipped = 0;
         // A dentry FD opened `O_PATH` cannot be read: open the directory
         // itself for reading (a symlink's FD fails here with ENOTDIR).
         let reopened;
@@ -322,25 +472,19 @@ impl Tree {
                 reopened.as_fd()
             }
         };
+        let (mut items, mut seen, mut skipped) = (Vec::new(), 0u32, 0u32);
         let next = sys::getdents64(fd, cursor, |dirent| {
-            if entries.len() + skipped as usize >= max as usize {
+            if seen >= max {
                 return ControlFlow::Break(());
             }
+            seen += 1;
             match std::str::from_utf8(dirent.name) {
-                Ok(name) => entries.push(DirEntry {
-                    name: name.to_owned(),
-                    ino: inodes.ino((dev, dirent.ino)),
-                    file_type: file_type_of_dirent(dirent.kind),
-                }),
+                Ok(name) => items.extend(make(inodes, fd, dev, &dirent, name)),
                 Err(_) => skipped += 1,
             }
             ControlFlow::Continue(())
         })?;
-        Ok(DirPage {
-            entries,
-            next,
-            skipped,
-        })
+        Ok((items, next, skipped))
     }
 
     /// `unlinkat(parent_fd, name, 0 or AT_REMOVEDIR)`; a live dentry of that
@@ -356,25 +500,98 @@ impl Tree {
         Ok(())
     }
 
+    /// `renameat2(old_dir_fd, old, new_dir_fd, new, flags)`, then the same
+    /// move in the tree: the moved dentry takes its new parent and name, a
+    /// replaced one is unlinked, exchanged ones swap.
+    pub(crate) fn rename(
+        &mut self,
+        old_dir: DentryId,
+        old: Name<'_>,
+        new_dir: DentryId,
+        new: Name<'_>,
+        flags: RenameFlags,
+    ) -> Result<(), ErrorCode> {
+        let (from, to) = (self.get(old_dir)?, self.get(new_dir)?);
+        if from.root != to.root {
+            return Err(ErrorCode::CrossDevice);
+        }
+        let mut host_flags = sys::RenameFlags::empty();
+        if flags.contains(RenameFlags::NO_REPLACE) {
+            host_flags |= sys::RenameFlags::RENAME_NOREPLACE;
+        }
+        if flags.contains(RenameFlags::EXCHANGE) {
+            host_flags |= sys::RenameFlags::RENAME_EXCHANGE;
+        }
+        sys::renameat2(
+            from.fd.as_fd(),
+            old.as_str(),
+            to.fd.as_fd(),
+            new.as_str(),
+            host_flags,
+        )?;
+        if old_dir == new_dir && old == new {
+            return Ok(());
+        }
+        let moved = self.get_mut(old_dir)?.children.remove(old.as_str());
+        let other = self.get_mut(new_dir)?.children.remove(new.as_str());
+        if let Some(moved) = moved {
+            self.relink(moved, new_dir, new.as_str());
+        }
+        if let Some(other) = other {
+            if flags.contains(RenameFlags::EXCHANGE) {
+                self.relink(other, old_dir, old.as_str());
+            } else {
+                if let Ok(o) = self.get_mut(other) {
+                    o.link = Link::Unlinked;
+                }
+                self.free_unused(other);
+            }
+        }
+        self.free_unused(old_dir);
+        Ok(())
+    }
+
+    /// Hangs live dentry `child` under `parent` as `name`.
+    ///
+    /// # Preconditions
+    /// `child` is in no `children` map; `parent` has no live child `name`.
+    fn relink(&mut self, child: DentryId, parent: DentryId, name: &str) {
+        let name: Box<str> = name.into();
+        if let Ok(c) = self.get_mut(child) {
+            c.link = Link::Child {
+                parent,
+                name: name.clone(),
+            };
+        }
+        if let Ok(p) = self.get_mut(parent) {
+            p.children.insert(name, child);
+        }
+    }
+
     /// Makes the dentry of a child just created under `name` (as gVisor's
-    /// `getCreatedChild`): opens it as [`try_open`]; if that fails, removes
-    /// the child again so no half-made file stays behind.
+    /// `getCreatedChild`): opens it as [`try_open`] and gives it `owner`; if
+    /// either fails, removes the child again so no half-made file stays
+    /// behind.
     fn created_child(
         &mut self,
         parent: DentryId,
         name: Name<'_>,
-        is_dir: bool,
+        kind: Created,
+        owner: Option<Owner>,
     ) -> Result<DentryId, ErrorCode> {
-        let (extra, unlink_flags) = if is_dir {
-            (OFlag::O_DIRECTORY, UnlinkatFlags::RemoveDir)
-        } else {
-            (OFlag::empty(), UnlinkatFlags::NoRemoveDir)
+        let (extra, unlink_flags) = match kind {
+            Created::Directory => (OFlag::O_DIRECTORY, UnlinkatFlags::RemoveDir),
+            Created::File => (OFlag::empty(), UnlinkatFlags::NoRemoveDir),
         };
         let dir_fd = self.get(parent)?.fd.as_fd();
-        let opened = try_open(dir_fd, name.as_str(), extra)
-            .and_then(|opened| Ok((sys::fstat(opened.0.as_fd())?, opened)));
-        let (st, opened) = match opened {
-            Ok(opened) => opened,
+        let made = try_open(dir_fd, name.as_str(), extra).and_then(|(fd, mode)| {
+            if let Some(Owner { uid, gid }) = owner {
+                sys::fchownat_empty(fd.as_fd(), Some(uid), Some(gid))?;
+            }
+            Ok((sys::fstat(fd.as_fd())?, (fd, mode)))
+        });
+        let (st, opened) = match made {
+            Ok(made) => made,
             Err(errno) => {
                 // Best effort: the error that matters is the one returned.
                 let _ = sys::unlinkat(dir_fd, name.as_str(), unlink_flags);
@@ -399,7 +616,9 @@ impl Tree {
         (fd, fd_mode): (OwnedFd, FdMode),
         st: &FileStat,
     ) -> DentryId {
-        let perms = self.get(parent).map_or(DirPerms::ReadOnly, |p| p.perms);
+        let (root, perms) = self
+            .get(parent)
+            .map_or((parent, DirPerms::ReadOnly), |p| (p.root, p.perms));
         let name: Box<str> = name.as_str().into();
         let id = self.insert(Dentry {
             fd,
@@ -409,8 +628,9 @@ impl Tree {
                 name: name.clone(),
             },
             children: HashMap::new(),
-            key: (st.st_dev, st.st_ino),
+            key: key_of(st),
             file_type: file_type_of_mode(st.st_mode),
+            root,
             perms,
             refs: 1,
         });
@@ -505,6 +725,14 @@ impl Tree {
     }
 }
 
+/// What [`Tree::created_child`] opens.
+#[derive(Debug, Clone, Copy)]
+enum Created {
+    Directory,
+    /// Anything else (a file, a symlink, a hard link).
+    File,
+}
+
 fn slot_dentry(slots: &[Slot], id: DentryId) -> Result<&Dentry, ErrorCode> {
     match slots.get(id.index as usize) {
         Some(Slot {
@@ -556,16 +784,20 @@ fn open_flags(flags: OpenFlags) -> Result<OFlag, ErrorCode> {
     if needs_write && !flags.contains(OpenFlags::WRITE) {
         return Err(ErrorCode::Invalid);
     }
-    if flags.contains(OpenFlags::APPEND) {
-        oflags |= OFlag::O_APPEND;
-    }
-    if flags.contains(OpenFlags::TRUNCATE) {
-        oflags |= OFlag::O_TRUNC;
+    for (flag, oflag) in [
+        (OpenFlags::APPEND, OFlag::O_APPEND),
+        (OpenFlags::TRUNCATE, OFlag::O_TRUNC),
+        (OpenFlags::DIRECTORY, OFlag::O_DIRECTORY),
+        (OpenFlags::NONBLOCK, OFlag::O_NONBLOCK),
+    ] {
+        if flags.contains(flag) {
+            oflags |= oflag;
+        }
     }
     Ok(oflags)
 }
 
-/// Whether a guest may open for writing with `flags`.
+/// Whether an open with `flags` may change the file.
 pub(crate) fn writes(flags: OpenFlags) -> bool {
     flags.intersects(OpenFlags::WRITE | OpenFlags::APPEND | OpenFlags::TRUNCATE)
 }
@@ -573,19 +805,6 @@ pub(crate) fn writes(flags: OpenFlags) -> bool {
 /// Permission bits from the guest: at most `0o7777`, else `invalid`.
 fn permission_bits(mode: u32) -> Result<Mode, ErrorCode> {
     Mode::from_bits(mode).ok_or(ErrorCode::Invalid)
-}
-
-fn file_type_of_mode(mode: u32) -> FileType {
-    match SFlag::from_bits_truncate(mode & SFlag::S_IFMT.bits()) {
-        SFlag::S_IFDIR => FileType::Directory,
-        SFlag::S_IFREG => FileType::RegularFile,
-        SFlag::S_IFLNK => FileType::SymbolicLink,
-        SFlag::S_IFIFO => FileType::Fifo,
-        SFlag::S_IFSOCK => FileType::Socket,
-        SFlag::S_IFCHR => FileType::CharacterDevice,
-        SFlag::S_IFBLK => FileType::BlockDevice,
-        _ => FileType::Unknown,
-    }
 }
 
 fn file_type_of_dirent(kind: sys::DirentType) -> FileType {
@@ -605,7 +824,7 @@ fn file_type_of_dirent(kind: sys::DirentType) -> FileType {
 mod tests {
     use super::*;
 
-    fn tree_with_root() -> (tempfile::TempDir, Tree, DentryId) {
+    pub(super) fn tree_with_root() -> (tempfile::TempDir, Tree, DentryId) {
         let dir = tempfile::tempdir().unwrap();
         let fd =
             cap_std::fs::Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();
@@ -616,7 +835,7 @@ mod tests {
         (dir, tree, root)
     }
 
-    fn name(s: &str) -> Name<'_> {
+    pub(super) fn name(s: &str) -> Name<'_> {
         Name::parse(s).unwrap()
     }
 
@@ -674,14 +893,71 @@ mod tests {
     }
 
     #[test]
-    fn inode_numbers_are_stable_and_small() {
+    fn rename_moves_replaces_and_exchanges_in_the_tree() {
+        let (dir, mut tree, root) = tree_with_root();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        std::fs::write(dir.path().join("a"), b"a").unwrap();
+        std::fs::write(dir.path().join("b"), b"b").unwrap();
+        let (a, b, d) = (
+            tree.walk(root, name("a")).unwrap(),
+            tree.walk(root, name("b")).unwrap(),
+            tree.walk(root, name("d")).unwrap(),
+        );
+        // a replaces b: the dentry of b is unlinked, a's is now named b.
+        tree.rename(root, name("a"), root, name("b"), RenameFlags::empty())
+            .unwrap();
+        assert!(matches!(&tree.get(a).unwrap().link, Link::Child { name, .. } if &**name == "b"));
+        assert!(matches!(tree.get(b).unwrap().link, Link::Unlinked));
+        assert_eq!(tree.get(root).unwrap().children.get("b"), Some(&a));
+        // b (now a) moves into d.
+        tree.rename(root, name("b"), d, name("x"), RenameFlags::empty())
+            .unwrap();
+        assert_eq!(tree.get(d).unwrap().children.get("x"), Some(&a));
+        assert!(!tree.get(root).unwrap().children.contains_key("b"));
+        // Exchange d/x with root/y: the two dentries swap places.
+        std::fs::write(dir.path().join("y"), b"y").unwrap();
+        let y = tree.walk(root, name("y")).unwrap();
+        tree.rename(d, name("x"), root, name("y"), RenameFlags::EXCHANGE)
+            .unwrap();
+        assert_eq!(tree.get(root).unwrap().children.get("y"), Some(&a));
+        assert_eq!(tree.get(d).unwrap().children.get("x"), Some(&y));
+        assert_eq!(std::fs::read(dir.path().join("y")).unwrap(), b"a");
+        // Renaming a name onto itself changes nothing.
+        tree.rename(root, name("y"), root, name("y"), RenameFlags::empty())
+            .unwrap();
+        assert_eq!(tree.get(root).unwrap().children.get("y"), Some(&a));
+    }
+
+    #[test]
+    fn inode_numbers_are_stable_and_shared_by_hard_links() {
         let (dir, mut tree, root) = tree_with_root();
         std::fs::write(dir.path().join("f"), b"x").unwrap();
         let root_ino = tree.stat(root).unwrap().ino;
         let f = tree.walk(root, name("f")).unwrap();
         let first = tree.stat(f).unwrap();
         assert_eq!((root_ino, first.ino, first.dev), (1, 2, 1));
-        assert_eq!(tree.stat(f).unwrap().ino, first.ino);
+        let g = tree.link(root, f, name("g")).unwrap();
+        assert_ne!(f, g, "another name, another dentry");
+        let linked = tree.stat(g).unwrap();
+        assert_eq!((linked.ino, linked.nlink), (first.ino, 2));
+    }
+
+    #[test]
+    fn stat_prefers_a_live_handle_fd() {
+        use std::sync::Arc;
+        let (_dir, mut tree, root) = tree_with_root();
+        let (f, handle) = tree
+            .create(root, name("f"), OpenFlags::WRITE, 0o644, None)
+            .unwrap();
+        assert!(Arc::ptr_eq(
+            &tree.inodes.open_fd(tree.get(f).unwrap().key).unwrap(),
+            handle.shared_fd()
+        ));
+        drop(handle);
+        assert!(
+            tree.inodes.open_fd(tree.get(f).unwrap().key).is_none(),
+            "weak: gone with the handle"
+        );
     }
 
     #[test]
@@ -698,6 +974,10 @@ mod tests {
         assert_eq!(
             open_flags(OpenFlags::READ | OpenFlags::WRITE),
             Ok(OFlag::O_RDWR)
+        );
+        assert_eq!(
+            open_flags(OpenFlags::READ | OpenFlags::DIRECTORY | OpenFlags::NONBLOCK),
+            Ok(OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NONBLOCK)
         );
     }
 

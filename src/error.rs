@@ -89,6 +89,7 @@ impl From<Errno> for ErrorCode {
             Errno::EINTR => ErrorCode::Interrupted,
             Errno::EINVAL => ErrorCode::Invalid,
             Errno::ESPIPE => ErrorCode::InvalidSeek,
+            Errno::EILSEQ => ErrorCode::IllegalByteSequence,
             Errno::EIO => ErrorCode::Io,
             Errno::EISDIR => ErrorCode::IsDirectory,
             Errno::ELOOP => ErrorCode::Loop,
@@ -104,6 +105,7 @@ impl From<Errno> for ErrorCode {
             // ENOTSUP is EOPNOTSUPP on Linux.
             Errno::EOPNOTSUPP | Errno::ENOSYS => ErrorCode::NotSupported,
             Errno::EOVERFLOW => ErrorCode::Overflow,
+            Errno::E2BIG | Errno::ERANGE => ErrorCode::TooBig,
             Errno::EDQUOT => ErrorCode::Quota,
             Errno::EROFS => ErrorCode::ReadOnly,
             Errno::ESTALE => ErrorCode::Stale,

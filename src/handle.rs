@@ -1,6 +1,9 @@
 //! Open files: the Rust type of the WIT `handle` resource.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
+
+use nix::errno::Errno;
 
 use crate::error::ErrorCode;
 use crate::sys;
@@ -9,42 +12,81 @@ use crate::sys;
 /// is positional (`pread`/`pwrite`); the FD's own offset is never used.
 #[derive(Debug)]
 pub struct Handle {
-    /// Immutable; closed when the guest drops the handle.
-    fd: OwnedFd,
+    /// Immutable; closed when the guest drops the handle. Shared only with
+    /// the file's inode, which holds it weakly (to `fstat` it).
+    fd: Arc<OwnedFd>,
 }
 
 impl Handle {
     /// Takes ownership of `fd`.
     pub(crate) fn new(fd: OwnedFd) -> Self {
-        Self { fd }
+        Self { fd: Arc::new(fd) }
     }
 
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
 
-    /// `pread` of up to `min(len, max)` bytes at `offset`. The buffer is
-    /// sized by `max`, never by the guest's `len` alone.
+    pub(crate) fn shared_fd(&self) -> &Arc<OwnedFd> {
+        &self.fd
+    }
+
+    /// `pread` of up to `min(len, max)` bytes at `offset`; on a file that
+    /// cannot seek (`ESPIPE`: a FIFO, a socket), `read`, ignoring `offset`.
+    /// The buffer is sized by `max`, never by the guest's `len` alone.
     pub(crate) fn read(&self, offset: u64, len: u64, max: usize) -> Result<Vec<u8>, ErrorCode> {
         let offset = file_offset(offset)?;
         let len = usize::try_from(len).unwrap_or(usize::MAX).min(max);
         let mut buf = vec![0; len];
-        let n = sys::pread(self.fd(), &mut buf, offset)?;
+        let n = match sys::pread(self.fd(), &mut buf, offset) {
+            Err(Errno::ESPIPE) => sys::read(self.fd(), &mut buf)?,
+            other => other?,
+        };
         buf.truncate(n);
         Ok(buf)
     }
 
-    /// `pwrite` of at most `max` bytes of `data` at `offset`; returns how many
-    /// were written.
+    /// `pwrite` of at most `max` bytes of `data` at `offset` (on a file that
+    /// cannot seek, `write`, ignoring `offset`); returns how many were
+    /// written.
     pub(crate) fn write(&self, offset: u64, data: &[u8], max: usize) -> Result<u64, ErrorCode> {
         let offset = file_offset(offset)?;
         let data = &data[..data.len().min(max)];
-        let n = sys::pwrite(self.fd(), data, offset)?;
+        let n = match sys::pwrite(self.fd(), data, offset) {
+            Err(Errno::ESPIPE) => sys::write(self.fd(), data)?,
+            other => other?,
+        };
         Ok(n as u64)
+    }
+
+    /// `fsync`.
+    pub(crate) fn sync(&self) -> Result<(), ErrorCode> {
+        Ok(sys::fsync(self.fd())?)
+    }
+
+    /// `fdatasync`.
+    pub(crate) fn sync_data(&self) -> Result<(), ErrorCode> {
+        Ok(sys::fdatasync(self.fd())?)
+    }
+
+    /// `ftruncate`.
+    pub(crate) fn set_size(&self, size: u64) -> Result<(), ErrorCode> {
+        Ok(sys::ftruncate(self.fd(), file_offset(size)?)?)
+    }
+
+    /// `fallocate(fd, 0, offset, len)`.
+    pub(crate) fn allocate(&self, offset: u64, len: u64) -> Result<(), ErrorCode> {
+        let end = offset.checked_add(len).ok_or(ErrorCode::Overflow)?;
+        file_offset(end)?;
+        Ok(sys::fallocate(
+            self.fd(),
+            file_offset(offset)?,
+            file_offset(len)?,
+        )?)
     }
 }
 
-/// A guest offset as a host `off_t`: past `i64::MAX` → `overflow`.
+/// A guest offset or size as a host `off_t`: past `i64::MAX` → `overflow`.
 fn file_offset(offset: u64) -> Result<i64, ErrorCode> {
     i64::try_from(offset).map_err(|_| ErrorCode::Overflow)
 }

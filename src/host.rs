@@ -1,24 +1,36 @@
 //! The generated `Host*` traits, implemented on [`DirectfsCtxView`].
 //!
 //! Each function is thin: look up the resource (a handle the guest does not
-//! own traps), check the preopen's permissions, parse the name, call into
-//! [`crate::dentry`], convert. No syscalls here.
+//! own traps), check the preopen's permissions (before anything else, so a
+//! read-only preopen answers `read-only` whatever the arguments), parse the
+//! names, call into [`crate::dentry`], convert. No syscalls here.
 
 use nix::unistd::UnlinkatFlags;
 use wasmtime::component::Resource;
 
-use crate::bindings::directfs::fs::types::{DirPage, ErrorCode, OpenFlags, Stat};
+use crate::bindings::directfs::fs::types::{
+    DirPage, DirPlusPage, ErrorCode, OpenFlags, Owner, RenameFlags, SetStat, SetStatError, Stat,
+    StatFields, Statfs, XattrFlags,
+};
 use crate::bindings::directfs::fs::{preopens, types};
 use crate::ctx::DirectfsCtxView;
 use crate::dentry::{self, DentryId, DentryRef};
 use crate::error::Error;
 use crate::handle::Handle;
-use crate::name::Name;
+use crate::name::{Name, XattrName};
 
 impl DirectfsCtxView<'_> {
     /// The dentry behind a guest resource; a foreign resource traps.
     fn dentry_id(&self, dentry: &Resource<DentryRef>) -> Result<DentryId, Error> {
         Ok(self.table.get(dentry)?.id)
+    }
+
+    /// The dentry behind a guest resource, checked to be in a read-write
+    /// preopen (else `read-only`).
+    fn writable_dentry(&self, dentry: &Resource<DentryRef>) -> Result<DentryId, Error> {
+        let id = self.dentry_id(dentry)?;
+        self.ctx.tree.check_writable(id)?;
+        Ok(id)
     }
 
     /// Gives the guest a new resource for `id`, which already carries the
@@ -31,8 +43,14 @@ impl DirectfsCtxView<'_> {
         })
     }
 
-    fn push_handle(&mut self, handle: Handle) -> Result<Resource<Handle>, Error> {
-        Ok(self.table.push(handle)?)
+    fn remove(
+        &mut self,
+        dir: Resource<DentryRef>,
+        name: &str,
+        flags: UnlinkatFlags,
+    ) -> Result<(), Error> {
+        let dir = self.writable_dentry(&dir)?;
+        Ok(self.ctx.tree.unlink(dir, Name::parse(name)?, flags)?)
     }
 }
 
@@ -53,6 +71,17 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         self.push_dentry(child)
     }
 
+    fn walk_path(
+        &mut self,
+        dir: Resource<DentryRef>,
+        path: String,
+        follow_final: bool,
+    ) -> Result<Resource<DentryRef>, Error> {
+        let dir = self.dentry_id(&dir)?;
+        let found = self.ctx.tree.walk_path(dir, &path, follow_final)?;
+        self.push_dentry(found)
+    }
+
     fn stat(&mut self, dentry: Resource<DentryRef>) -> Result<Stat, Error> {
         let id = self.dentry_id(&dentry)?;
         Ok(self.ctx.tree.stat(id)?)
@@ -63,10 +92,10 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dir: Resource<DentryRef>,
         name: String,
         mode: u32,
+        owner: Option<Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
-        let dir = self.dentry_id(&dir)?;
-        self.ctx.tree.check_writable(dir)?;
-        let child = self.ctx.tree.mkdir(dir, Name::parse(&name)?, mode)?;
+        let dir = self.writable_dentry(&dir)?;
+        let child = self.ctx.tree.mkdir(dir, Name::parse(&name)?, mode, owner)?;
         self.push_dentry(child)
     }
 
@@ -76,15 +105,82 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         name: String,
         flags: OpenFlags,
         mode: u32,
+        owner: Option<Owner>,
     ) -> Result<(Resource<DentryRef>, Resource<Handle>), Error> {
-        let dir = self.dentry_id(&dir)?;
-        self.ctx.tree.check_writable(dir)?;
-        let (child, fd) = self
+        let dir = self.writable_dentry(&dir)?;
+        let (child, handle) = self
             .ctx
             .tree
-            .create(dir, Name::parse(&name)?, flags, mode)?;
+            .create(dir, Name::parse(&name)?, flags, mode, owner)?;
         let child = self.push_dentry(child)?;
-        Ok((child, self.push_handle(Handle::new(fd))?))
+        Ok((child, self.table.push(handle)?))
+    }
+
+    fn mknod(
+        &mut self,
+        dir: Resource<DentryRef>,
+        name: String,
+        mode: u32,
+        owner: Option<Owner>,
+    ) -> Result<Resource<DentryRef>, Error> {
+        let dir = self.writable_dentry(&dir)?;
+        let child = self.ctx.tree.mknod(dir, Name::parse(&name)?, mode, owner)?;
+        self.push_dentry(child)
+    }
+
+    fn symlink(
+        &mut self,
+        dir: Resource<DentryRef>,
+        name: String,
+        target: String,
+        owner: Option<Owner>,
+    ) -> Result<Resource<DentryRef>, Error> {
+        let dir = self.writable_dentry(&dir)?;
+        let child = self
+            .ctx
+            .tree
+            .symlink(dir, Name::parse(&name)?, &target, owner)?;
+        self.push_dentry(child)
+    }
+
+    fn link(
+        &mut self,
+        dir: Resource<DentryRef>,
+        target: Resource<DentryRef>,
+        name: String,
+    ) -> Result<Resource<DentryRef>, Error> {
+        // Both sides: a file of a read-only preopen must not become
+        // writable through a link in a read-write one.
+        let dir = self.writable_dentry(&dir)?;
+        let target = self.writable_dentry(&target)?;
+        let child = self.ctx.tree.link(dir, target, Name::parse(&name)?)?;
+        self.push_dentry(child)
+    }
+
+    fn readlink(&mut self, dentry: Resource<DentryRef>) -> Result<String, Error> {
+        let id = self.dentry_id(&dentry)?;
+        Ok(self.ctx.tree.readlink(id)?)
+    }
+
+    fn statfs(&mut self, dentry: Resource<DentryRef>) -> Result<Statfs, Error> {
+        let id = self.dentry_id(&dentry)?;
+        Ok(self.ctx.tree.statfs(id)?)
+    }
+
+    fn set_stat(
+        &mut self,
+        dentry: Resource<DentryRef>,
+        changes: SetStat,
+    ) -> wasmtime::Result<Result<(), SetStatError>> {
+        let id = self.table.get(&dentry)?.id;
+        if let Err(error) = self.ctx.tree.check_writable(id) {
+            let failed = dentry::requested(&changes);
+            return Ok(match failed == StatFields::empty() {
+                true => Ok(()),
+                false => Err(SetStatError { failed, error }),
+            });
+        }
+        Ok(self.ctx.tree.set_stat(id, &changes))
     }
 
     fn open(
@@ -92,12 +188,12 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dentry: Resource<DentryRef>,
         flags: OpenFlags,
     ) -> Result<Resource<Handle>, Error> {
-        let id = self.dentry_id(&dentry)?;
-        if dentry::writes(flags) {
-            self.ctx.tree.check_writable(id)?;
-        }
-        let fd = self.ctx.tree.open(id, flags)?;
-        self.push_handle(Handle::new(fd))
+        let id = match dentry::writes(flags) {
+            true => self.writable_dentry(&dentry)?,
+            false => self.dentry_id(&dentry)?,
+        };
+        let handle = self.ctx.tree.open(id, flags)?;
+        Ok(self.table.push(handle)?)
     }
 
     fn read_dir(
@@ -111,6 +207,17 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         Ok(self.ctx.tree.read_dir(dir, cursor, max)?)
     }
 
+    fn read_dir_plus(
+        &mut self,
+        dir: Resource<DentryRef>,
+        cursor: u64,
+        max_entries: u32,
+    ) -> Result<DirPlusPage, Error> {
+        let dir = self.dentry_id(&dir)?;
+        let max = max_entries.min(self.ctx.limits.max_dir_entries);
+        Ok(self.ctx.tree.read_dir_plus(dir, cursor, max)?)
+    }
+
     fn unlink(&mut self, dir: Resource<DentryRef>, name: String) -> Result<(), Error> {
         self.remove(dir, &name, UnlinkatFlags::NoRemoveDir)
     }
@@ -119,23 +226,51 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         self.remove(dir, &name, UnlinkatFlags::RemoveDir)
     }
 
+    fn rename(
+        &mut self,
+        old_dir: Resource<DentryRef>,
+        old_name: String,
+        new_dir: Resource<DentryRef>,
+        new_name: String,
+        flags: RenameFlags,
+    ) -> Result<(), Error> {
+        let old_dir = self.writable_dentry(&old_dir)?;
+        let new_dir = self.writable_dentry(&new_dir)?;
+        let (old, new) = (Name::parse(&old_name)?, Name::parse(&new_name)?);
+        Ok(self.ctx.tree.rename(old_dir, old, new_dir, new, flags)?)
+    }
+
+    fn get_xattr(&mut self, dentry: Resource<DentryRef>, name: String) -> Result<Vec<u8>, Error> {
+        let id = self.dentry_id(&dentry)?;
+        Ok(self.ctx.tree.get_xattr(id, XattrName::parse(&name)?)?)
+    }
+
+    fn set_xattr(
+        &mut self,
+        dentry: Resource<DentryRef>,
+        name: String,
+        value: Vec<u8>,
+        flags: XattrFlags,
+    ) -> Result<(), Error> {
+        let id = self.writable_dentry(&dentry)?;
+        let name = XattrName::parse(&name)?;
+        Ok(self.ctx.tree.set_xattr(id, name, &value, flags)?)
+    }
+
+    fn list_xattr(&mut self, dentry: Resource<DentryRef>) -> Result<Vec<String>, Error> {
+        let id = self.dentry_id(&dentry)?;
+        Ok(self.ctx.tree.list_xattr(id)?)
+    }
+
+    fn remove_xattr(&mut self, dentry: Resource<DentryRef>, name: String) -> Result<(), Error> {
+        let id = self.writable_dentry(&dentry)?;
+        Ok(self.ctx.tree.remove_xattr(id, XattrName::parse(&name)?)?)
+    }
+
     fn drop(&mut self, dentry: Resource<DentryRef>) -> wasmtime::Result<()> {
         let DentryRef { id } = self.table.delete(dentry)?;
         self.ctx.tree.release(id);
         Ok(())
-    }
-}
-
-impl DirectfsCtxView<'_> {
-    fn remove(
-        &mut self,
-        dir: Resource<DentryRef>,
-        name: &str,
-        flags: UnlinkatFlags,
-    ) -> Result<(), Error> {
-        let dir = self.dentry_id(&dir)?;
-        self.ctx.tree.check_writable(dir)?;
-        Ok(self.ctx.tree.unlink(dir, Name::parse(name)?, flags)?)
     }
 }
 
@@ -158,6 +293,22 @@ impl types::HostHandle for DirectfsCtxView<'_> {
     fn stat(&mut self, handle: Resource<Handle>) -> Result<Stat, Error> {
         let handle = self.table.get(&handle)?;
         Ok(self.ctx.tree.stat_fd(handle.fd())?)
+    }
+
+    fn sync(&mut self, handle: Resource<Handle>) -> Result<(), Error> {
+        Ok(self.table.get(&handle)?.sync()?)
+    }
+
+    fn sync_data(&mut self, handle: Resource<Handle>) -> Result<(), Error> {
+        Ok(self.table.get(&handle)?.sync_data()?)
+    }
+
+    fn set_size(&mut self, handle: Resource<Handle>, size: u64) -> Result<(), Error> {
+        Ok(self.table.get(&handle)?.set_size(size)?)
+    }
+
+    fn allocate(&mut self, handle: Resource<Handle>, offset: u64, len: u64) -> Result<(), Error> {
+        Ok(self.table.get(&handle)?.allocate(offset, len)?)
     }
 
     fn drop(&mut self, handle: Resource<Handle>) -> wasmtime::Result<()> {

@@ -11,6 +11,18 @@ use crate::error::ErrorCode;
 /// The longest name a Linux filesystem accepts (`NAME_MAX`).
 pub const NAME_MAX: usize = 255;
 
+/// The longest path or symlink target, in bytes (`PATH_MAX` less its NUL).
+pub const PATH_MAX: usize = 4095;
+
+/// The longest extended attribute name (`XATTR_NAME_MAX`).
+pub const XATTR_NAME_MAX: usize = 255;
+
+/// The largest extended attribute value (`XATTR_SIZE_MAX`).
+pub const XATTR_SIZE_MAX: usize = 64 * 1024;
+
+/// The one extended attribute namespace guests reach.
+const XATTR_NAMESPACE: &str = "user.";
+
 /// One validated path component.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Name<'a>(&'a str);
@@ -39,6 +51,55 @@ impl<'a> Name<'a> {
     }
 }
 
+/// Checks a path (for `walk-path`, or a symlink target, which is a path the
+/// walk resolves from the preopen root when absolute): `no-entry` if empty,
+/// `invalid` with a NUL, `name-too-long` past [`PATH_MAX`] bytes. Its
+/// components are checked one by one as a walk meets them.
+pub fn check_path(path: &str) -> Result<(), ErrorCode> {
+    if path.is_empty() {
+        Err(ErrorCode::NoEntry)
+    } else if path.as_bytes().contains(&0) {
+        Err(ErrorCode::Invalid)
+    } else if path.len() > PATH_MAX {
+        Err(ErrorCode::NameTooLong)
+    } else {
+        Ok(())
+    }
+}
+
+/// A validated extended attribute name in the `user.` namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XattrName<'a>(&'a str);
+
+impl<'a> XattrName<'a> {
+    /// Checks an extended attribute name: `invalid` if empty or with a NUL,
+    /// `name-too-long` past [`XATTR_NAME_MAX`] bytes, `not-permitted` outside
+    /// the `user.` namespace (`trusted.`, `security.`, `system.` stay the
+    /// host's).
+    pub fn parse(name: &'a str) -> Result<Self, ErrorCode> {
+        if name.is_empty() || name.as_bytes().contains(&0) {
+            return Err(ErrorCode::Invalid);
+        }
+        if name.len() > XATTR_NAME_MAX {
+            return Err(ErrorCode::NameTooLong);
+        }
+        if !name.starts_with(XATTR_NAMESPACE) {
+            return Err(ErrorCode::NotPermitted);
+        }
+        Ok(Self(name))
+    }
+
+    /// Whether a host attribute name is one a guest may see.
+    pub fn visible(name: &str) -> bool {
+        name.starts_with(XATTR_NAMESPACE)
+    }
+
+    /// The name as a string.
+    pub fn as_str(self) -> &'a str {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +118,35 @@ mod tests {
         }
         let long = "x".repeat(NAME_MAX + 1);
         assert_eq!(Name::parse(&long), Err(ErrorCode::NameTooLong));
+    }
+
+    #[test]
+    fn paths_and_targets() {
+        assert_eq!(check_path(""), Err(ErrorCode::NoEntry));
+        assert_eq!(check_path("a\0b"), Err(ErrorCode::Invalid));
+        assert_eq!(check_path(&"a/".repeat(2047)), Ok(()));
+        assert_eq!(
+            check_path(&"a".repeat(PATH_MAX + 1)),
+            Err(ErrorCode::NameTooLong)
+        );
+        assert_eq!(check_path("/abs/../x"), Ok(()));
+    }
+
+    #[test]
+    fn xattr_names() {
+        assert_eq!(
+            XattrName::parse("user.a").map(XattrName::as_str),
+            Ok("user.a")
+        );
+        assert_eq!(XattrName::parse("trusted.a"), Err(ErrorCode::NotPermitted));
+        assert_eq!(
+            XattrName::parse("security.selinux"),
+            Err(ErrorCode::NotPermitted)
+        );
+        assert_eq!(XattrName::parse(""), Err(ErrorCode::Invalid));
+        assert_eq!(XattrName::parse("user.\0"), Err(ErrorCode::Invalid));
+        let long = format!("user.{}", "x".repeat(251));
+        assert_eq!(XattrName::parse(&long), Err(ErrorCode::NameTooLong));
+        assert!(XattrName::visible("user.x") && !XattrName::visible("security.x"));
     }
 }

@@ -6,18 +6,22 @@
 //! host FD leaks into a child process. `name` arguments are single path
 //! components already checked by [`crate::name::Name`] (or the literal `"."`).
 //!
-//! The wrappers go through `nix`, except `getdents64`, which `nix` does not
-//! wrap; it goes through `rustix`'s safe `RawDir`.
+//! The wrappers go through `nix`, except `getdents64` and the `f*xattr`
+//! family, which `nix` does not wrap; they go through `rustix`'s safe ones.
 
 use std::ops::ControlFlow;
 use std::os::fd::{BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
-use nix::sys::stat::{FileStat, Mode};
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::{FchmodatFlags, FileStat, Mode, SFlag, UtimensatFlags};
+use nix::sys::statfs::Statfs;
 use nix::unistd::UnlinkatFlags;
 
+pub use nix::fcntl::RenameFlags;
+pub use nix::sys::time::TimeSpec;
 pub use rustix::fs::FileType as DirentType;
+pub use rustix::fs::XattrFlags;
 
 /// The flags every open of a guest-reachable file carries.
 const OPEN_FLAGS: OFlag = OFlag::O_NOFOLLOW.union(OFlag::O_CLOEXEC);
@@ -48,11 +52,212 @@ pub fn fstat(fd: BorrowedFd<'_>) -> Result<FileStat, Errno> {
     nix::sys::stat::fstat(fd)
 }
 
+/// `fcntl(fd, F_SETFL, flags)`—Sets the file status flags of an open file.
+///
+/// See [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html).
+pub fn fcntl_setfl(fd: BorrowedFd<'_>, flags: OFlag) -> Result<(), Errno> {
+    nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(flags)).map(drop)
+}
+
+/// `fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW)`—Returns the metadata of a
+/// directory entry, of a symlink itself.
+///
+/// See [fstatat(2)](https://man7.org/linux/man-pages/man2/fstatat.2.html).
+pub fn fstatat_nofollow(dirfd: BorrowedFd<'_>, name: &[u8]) -> Result<FileStat, Errno> {
+    nix::sys::stat::fstatat(dirfd, name, AtFlags::AT_SYMLINK_NOFOLLOW)
+}
+
+/// `fstatfs(fd)`—Returns the statistics of the filesystem holding a file.
+///
+/// See [fstatfs(2)](https://man7.org/linux/man-pages/man2/fstatfs.2.html).
+pub fn fstatfs(fd: BorrowedFd<'_>) -> Result<Statfs, Errno> {
+    nix::sys::statfs::fstatfs(fd)
+}
+
+/// `readlinkat(fd, "")`—Returns the target of the symlink `fd` was opened
+/// on (with `O_PATH | O_NOFOLLOW`).
+///
+/// See [readlinkat(2)](https://man7.org/linux/man-pages/man2/readlinkat.2.html).
+pub fn readlinkat_empty(fd: BorrowedFd<'_>) -> Result<std::ffi::OsString, Errno> {
+    nix::fcntl::readlinkat(fd, "")
+}
+
 /// `mkdirat(dirfd, name, mode)`—Creates a directory.
 ///
 /// See [mkdirat(2)](https://man7.org/linux/man-pages/man2/mkdirat.2.html).
 pub fn mkdirat(dirfd: BorrowedFd<'_>, name: &str, mode: Mode) -> Result<(), Errno> {
     nix::sys::stat::mkdirat(dirfd, name, mode)
+}
+
+/// `mknodat(dirfd, name, S_IFREG | mode, 0)`—Creates an empty regular file.
+/// (directfs makes no other kind of node.)
+///
+/// See [mknodat(2)](https://man7.org/linux/man-pages/man2/mknodat.2.html).
+pub fn mknodat_regular(dirfd: BorrowedFd<'_>, name: &str, mode: Mode) -> Result<(), Errno> {
+    nix::sys::stat::mknodat(dirfd, name, SFlag::S_IFREG, mode, 0)
+}
+
+/// `symlinkat(target, dirfd, name)`—Creates a symlink holding `target`.
+///
+/// See [symlinkat(2)](https://man7.org/linux/man-pages/man2/symlinkat.2.html).
+pub fn symlinkat(target: &str, dirfd: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
+    nix::unistd::symlinkat(target, dirfd, name)
+}
+
+/// `linkat(olddirfd, oldname, newdirfd, newname, 0)`—Creates a hard link; a
+/// symlink as `oldname` is linked itself, not followed.
+///
+/// See [linkat(2)](https://man7.org/linux/man-pages/man2/linkat.2.html).
+pub fn linkat(
+    olddirfd: BorrowedFd<'_>,
+    oldname: &str,
+    newdirfd: BorrowedFd<'_>,
+    newname: &str,
+) -> Result<(), Errno> {
+    nix::unistd::linkat(olddirfd, oldname, newdirfd, newname, AtFlags::empty())
+}
+
+/// `renameat2(olddirfd, oldname, newdirfd, newname, flags)`—Renames, or with
+/// `RENAME_EXCHANGE` swaps, directory entries.
+///
+/// See [renameat2(2)](https://man7.org/linux/man-pages/man2/renameat2.2.html).
+pub fn renameat2(
+    olddirfd: BorrowedFd<'_>,
+    oldname: &str,
+    newdirfd: BorrowedFd<'_>,
+    newname: &str,
+    flags: RenameFlags,
+) -> Result<(), Errno> {
+    nix::fcntl::renameat2(olddirfd, oldname, newdirfd, newname, flags)
+}
+
+/// `fchmod(fd, mode)`—Changes the permission bits of an open file.
+///
+/// See [fchmod(2)](https://man7.org/linux/man-pages/man2/fchmod.2.html).
+pub fn fchmod(fd: BorrowedFd<'_>, mode: Mode) -> Result<(), Errno> {
+    nix::sys::stat::fchmod(fd, mode)
+}
+
+/// `fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW)`—Changes the permission
+/// bits of a directory entry, never following a symlink (a symlink itself
+/// gives `EOPNOTSUPP`: Linux symlinks have no mode).
+///
+/// See [fchmodat(2)](https://man7.org/linux/man-pages/man2/fchmodat.2.html).
+pub fn fchmodat_nofollow(dirfd: BorrowedFd<'_>, name: &str, mode: Mode) -> Result<(), Errno> {
+    nix::sys::stat::fchmodat(dirfd, name, mode, FchmodatFlags::NoFollowSymlink)
+}
+
+/// `fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)`—Changes
+/// the owner of the file `fd` refers to (a symlink itself for an `O_PATH`
+/// FD). `None` leaves an ID as it is.
+///
+/// See [fchownat(2)](https://man7.org/linux/man-pages/man2/fchownat.2.html).
+pub fn fchownat_empty(fd: BorrowedFd<'_>, uid: Option<u32>, gid: Option<u32>) -> Result<(), Errno> {
+    let flags = AtFlags::AT_EMPTY_PATH | AtFlags::AT_SYMLINK_NOFOLLOW;
+    let uid = uid.map(nix::unistd::Uid::from_raw);
+    let gid = gid.map(nix::unistd::Gid::from_raw);
+    nix::unistd::fchownat(fd, "", uid, gid, flags)
+}
+
+/// `futimens(fd, times)`—Sets the access and modification times of an open
+/// file (`UTIME_OMIT` / `UTIME_NOW` allowed).
+///
+/// See [futimens(3)](https://man7.org/linux/man-pages/man3/futimens.3.html).
+pub fn futimens(fd: BorrowedFd<'_>, atime: &TimeSpec, mtime: &TimeSpec) -> Result<(), Errno> {
+    nix::sys::stat::futimens(fd, atime, mtime)
+}
+
+/// `utimensat(dirfd, name, times, AT_SYMLINK_NOFOLLOW)`—Sets the times of a
+/// directory entry, of a symlink itself.
+///
+/// See [utimensat(2)](https://man7.org/linux/man-pages/man2/utimensat.2.html).
+pub fn utimensat_nofollow(
+    dirfd: BorrowedFd<'_>,
+    name: &str,
+    atime: &TimeSpec,
+    mtime: &TimeSpec,
+) -> Result<(), Errno> {
+    nix::sys::stat::utimensat(dirfd, name, atime, mtime, UtimensatFlags::NoFollowSymlink)
+}
+
+/// `ftruncate(fd, size)`—Sets the size of a file open for writing.
+///
+/// See [ftruncate(2)](https://man7.org/linux/man-pages/man2/ftruncate.2.html).
+pub fn ftruncate(fd: BorrowedFd<'_>, size: i64) -> Result<(), Errno> {
+    nix::unistd::ftruncate(fd, size)
+}
+
+/// `fallocate(fd, 0, offset, len)`—Allocates space for a range of a file.
+///
+/// See [fallocate(2)](https://man7.org/linux/man-pages/man2/fallocate.2.html).
+pub fn fallocate(fd: BorrowedFd<'_>, offset: i64, len: i64) -> Result<(), Errno> {
+    nix::fcntl::fallocate(fd, nix::fcntl::FallocateFlags::empty(), offset, len)
+}
+
+/// `fsync(fd)`—Flushes a file's data and metadata to storage.
+///
+/// See [fsync(2)](https://man7.org/linux/man-pages/man2/fsync.2.html).
+pub fn fsync(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    nix::unistd::fsync(fd)
+}
+
+/// `fdatasync(fd)`—Flushes a file's data to storage.
+///
+/// See [fdatasync(2)](https://man7.org/linux/man-pages/man2/fdatasync.2.html).
+pub fn fdatasync(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    nix::unistd::fdatasync(fd)
+}
+
+/// `fgetxattr(fd, name, NULL, 0)`—Returns the size of an extended attribute's
+/// value.
+///
+/// See [fgetxattr(2)](https://man7.org/linux/man-pages/man2/fgetxattr.2.html).
+pub fn fgetxattr_size(fd: BorrowedFd<'_>, name: &str) -> Result<usize, Errno> {
+    rustix::fs::fgetxattr_query(fd, name).map_err(from_rustix)
+}
+
+/// `fgetxattr(fd, name, buf)`—Reads an extended attribute's value into `buf`;
+/// returns its length (`ERANGE` if `buf` is too small).
+///
+/// See [fgetxattr(2)](https://man7.org/linux/man-pages/man2/fgetxattr.2.html).
+pub fn fgetxattr(fd: BorrowedFd<'_>, name: &str, buf: &mut [u8]) -> Result<usize, Errno> {
+    rustix::fs::fgetxattr(fd, name, buf).map_err(from_rustix)
+}
+
+/// `fsetxattr(fd, name, value, flags)`—Sets an extended attribute
+/// (`XATTR_CREATE` / `XATTR_REPLACE` in `flags`).
+///
+/// See [fsetxattr(2)](https://man7.org/linux/man-pages/man2/fsetxattr.2.html).
+pub fn fsetxattr(
+    fd: BorrowedFd<'_>,
+    name: &str,
+    value: &[u8],
+    flags: XattrFlags,
+) -> Result<(), Errno> {
+    rustix::fs::fsetxattr(fd, name, value, flags).map_err(from_rustix)
+}
+
+/// `flistxattr(fd, NULL, 0)`—Returns the size of the list of extended
+/// attribute names.
+///
+/// See [flistxattr(2)](https://man7.org/linux/man-pages/man2/flistxattr.2.html).
+pub fn flistxattr_size(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
+    rustix::fs::flistxattr_query(fd).map_err(from_rustix)
+}
+
+/// `flistxattr(fd, buf)`—Reads the NUL-separated extended attribute names
+/// into `buf`; returns their length (`ERANGE` if `buf` is too small).
+///
+/// See [flistxattr(2)](https://man7.org/linux/man-pages/man2/flistxattr.2.html).
+pub fn flistxattr(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    rustix::fs::flistxattr(fd, buf).map_err(from_rustix)
+}
+
+/// `fremovexattr(fd, name)`—Removes an extended attribute.
+///
+/// See [fremovexattr(2)](https://man7.org/linux/man-pages/man2/fremovexattr.2.html).
+pub fn fremovexattr(fd: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
+    rustix::fs::fremovexattr(fd, name).map_err(from_rustix)
 }
 
 /// `unlinkat(dirfd, name, 0)`—Removes a non-directory, or,
@@ -78,6 +283,21 @@ pub fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64) -> Result<usize, E
 /// See [pwrite(2)](https://man7.org/linux/man-pages/man2/pwrite.2.html).
 pub fn pwrite(fd: BorrowedFd<'_>, buf: &[u8], offset: i64) -> Result<usize, Errno> {
     nix::sys::uio::pwrite(fd, buf, offset)
+}
+
+/// `read(fd, buf)`—Reads from the file offset (for files that cannot seek:
+/// FIFOs, sockets, character devices).
+///
+/// See [read(2)](https://man7.org/linux/man-pages/man2/read.2.html).
+pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    nix::unistd::read(fd, buf)
+}
+
+/// `write(fd, buf)`—Writes at the file offset (for files that cannot seek).
+///
+/// See [write(2)](https://man7.org/linux/man-pages/man2/write.2.html).
+pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {
+    nix::unistd::write(fd, buf)
 }
 
 /// One entry read by [`getdents64`].

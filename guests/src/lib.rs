@@ -6,8 +6,22 @@ wit_bindgen::generate!({ path: "../wit", world: "imports" });
 
 pub use directfs::fs::preopens::get_directories;
 pub use directfs::fs::types::{
-    Dentry, DirEntry, DirPage, ErrorCode, FileType, Handle, OpenFlags, Stat,
+    Dentry, DirEntry, DirEntryPlus, DirPage, DirPlusPage, ErrorCode, FileType, Handle, OpenFlags,
+    Owner, RenameFlags, SetStat, SetStatError, SetTime, Stat, StatFields, Statfs, Timestamp,
+    XattrFlags,
 };
+
+/// A `set-stat` that changes nothing; fill in the fields to change.
+pub fn no_change() -> SetStat {
+    SetStat {
+        mode: None,
+        uid: None,
+        gid: None,
+        size: None,
+        atime: SetTime::Omit,
+        mtime: SetTime::Omit,
+    }
+}
 
 /// The preopen named `name`.
 pub fn preopen(name: &str) -> Dentry {

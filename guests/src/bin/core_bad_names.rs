@@ -20,9 +20,13 @@ fn main() {
     ];
     for (name, code) in cases {
         expect_err(root.walk(name), code, &format!("walk {name:?}"));
-        expect_err(root.mkdir(name, 0o755), code, &format!("mkdir {name:?}"));
         expect_err(
-            root.create(name, rw(), 0o644),
+            root.mkdir(name, 0o755, None),
+            code,
+            &format!("mkdir {name:?}"),
+        );
+        expect_err(
+            root.create(name, rw(), 0o644, None),
             code,
             &format!("create {name:?}"),
         );
@@ -30,6 +34,6 @@ fn main() {
         expect_err(root.rmdir(name), code, &format!("rmdir {name:?}"));
     }
     // 255 bytes is allowed.
-    root.create(&max, rw(), 0o644)
+    root.create(&max, rw(), 0o644, None)
         .expect("create a 255-byte name");
 }

@@ -4,7 +4,7 @@ use guest::{ErrorCode, OpenFlags, expect_err, read_to_end, root, rw, write_all};
 
 fn main() {
     let root = root();
-    let (file, h) = root.create("f", rw(), 0o600).expect("create f");
+    let (file, h) = root.create("f", rw(), 0o600, None).expect("create f");
     write_all(&h, 0, b"hello");
     write_all(&h, 5, b" world");
     write_all(&h, 0, b"J");
@@ -16,13 +16,17 @@ fn main() {
     write_all(&h, 20, b"!");
     assert_eq!(file.stat().unwrap().size, 21);
 
-    let (_, wo) = root.create("write-only", OpenFlags::WRITE, 0o644).unwrap();
+    let (_, wo) = root
+        .create("write-only", OpenFlags::WRITE, 0o644, None)
+        .unwrap();
     expect_err(
         wo.read(0, 1),
         ErrorCode::BadDescriptor,
         "read a write-only handle",
     );
-    let (_, ro) = root.create("read-only", OpenFlags::READ, 0o444).unwrap();
+    let (_, ro) = root
+        .create("read-only", OpenFlags::READ, 0o444, None)
+        .unwrap();
     expect_err(
         ro.write(0, b"x"),
         ErrorCode::BadDescriptor,
@@ -30,22 +34,22 @@ fn main() {
     );
 
     expect_err(
-        root.create("f", rw(), 0o644),
+        root.create("f", rw(), 0o644, None),
         ErrorCode::AlreadyExists,
         "create existing",
     );
     expect_err(
-        root.create("g", OpenFlags::empty(), 0o644),
+        root.create("g", OpenFlags::empty(), 0o644, None),
         ErrorCode::Invalid,
         "no access mode",
     );
     expect_err(
-        root.create("g", OpenFlags::READ | OpenFlags::APPEND, 0o644),
+        root.create("g", OpenFlags::READ | OpenFlags::APPEND, 0o644, None),
         ErrorCode::Invalid,
         "append without write",
     );
     expect_err(
-        root.create("g", rw(), 0o100644),
+        root.create("g", rw(), 0o100644, None),
         ErrorCode::Invalid,
         "mode with type bits",
     );
@@ -55,7 +59,7 @@ fn main() {
         "offset past i64::MAX",
     );
     expect_err(
-        file.create("x", rw(), 0o644),
+        file.create("x", rw(), 0o644, None),
         ErrorCode::NotDirectory,
         "create under a file",
     );

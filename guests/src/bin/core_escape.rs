@@ -22,12 +22,12 @@ fn main() {
         );
         expect_err(l.open(OpenFlags::READ), ErrorCode::Loop, "open a symlink");
         expect_err(
-            l.mkdir("x", 0o755),
+            l.mkdir("x", 0o755, None),
             ErrorCode::NotDirectory,
             "mkdir through a symlink",
         );
         expect_err(
-            l.create("x", rw(), 0o644),
+            l.create("x", rw(), 0o644, None),
             ErrorCode::NotDirectory,
             "create through a symlink",
         );
@@ -44,7 +44,7 @@ fn main() {
     }
     // A dangling symlink is not followed by create either.
     expect_err(
-        root.create("dangling", rw(), 0o644),
+        root.create("dangling", rw(), 0o644, None),
         ErrorCode::AlreadyExists,
         "create over a dangling symlink",
     );

@@ -9,14 +9,14 @@ fn main() {
     assert_eq!(list(&root, 10).len(), 2);
     let d = root.walk("d").unwrap();
 
-    expect_err(root.mkdir("new", 0o755), ErrorCode::ReadOnly, "mkdir");
+    expect_err(root.mkdir("new", 0o755, None), ErrorCode::ReadOnly, "mkdir");
     expect_err(
-        d.mkdir("new", 0o755),
+        d.mkdir("new", 0o755, None),
         ErrorCode::ReadOnly,
         "mkdir below the root",
     );
     expect_err(
-        root.create("new", rw(), 0o644),
+        root.create("new", rw(), 0o644, None),
         ErrorCode::ReadOnly,
         "create",
     );
@@ -34,7 +34,7 @@ fn main() {
     );
     // The name check comes after the permission check: no probing.
     expect_err(
-        root.mkdir("..", 0o755),
+        root.mkdir("..", 0o755, None),
         ErrorCode::ReadOnly,
         "mkdir .. on a read-only preopen",
     );

@@ -8,7 +8,7 @@ fn main() {
     root.rmdir("empty").expect("rmdir empty");
     expect_err(root.walk("empty"), ErrorCode::NoEntry, "walk after rmdir");
     expect_err(
-        held.mkdir("x", 0o755),
+        held.mkdir("x", 0o755, None),
         ErrorCode::NoEntry,
         "mkdir in a removed directory",
     );

@@ -9,7 +9,7 @@ fn main() {
         .next()
         .expect("run with --dir");
     println!("preopen {name:?}");
-    let notes = match root.mkdir("notes", 0o755) {
+    let notes = match root.mkdir("notes", 0o755, None) {
         Ok(d) => d,
         Err(guest::ErrorCode::AlreadyExists) => root.walk("notes").expect("walk notes"),
         Err(e) => panic!("mkdir notes: {e:?}"),
@@ -20,7 +20,7 @@ fn main() {
         ("todo.txt", "1. walk\n2. stat\n3. read\n"),
     ] {
         let _ = notes.unlink(file);
-        let (_, handle) = notes.create(file, rw(), 0o644).expect("create");
+        let (_, handle) = notes.create(file, rw(), 0o644, None).expect("create");
         write_all(&handle, 0, text.as_bytes());
         println!("create  notes/{file} ({} bytes)", text.len());
     }

@@ -1,0 +1,205 @@
+//! Multi-component walks with host-side symlink resolution, confined to the
+//! preopen: the `namei` of directfs.
+//!
+//! Each component is one [`Tree::walk`] (`openat(parent_fd, name,
+//! O_NOFOLLOW)` or a live child), so the host kernel never resolves more than
+//! one name and never follows a symlink. Symlinks are read with
+//! `readlinkat(fd, "")` and their targets walked here: an absolute target
+//! starts again at the dentry's preopen root, and `..` moves to the parent
+//! dentry but never above that root. Nothing can lead out of the preopen,
+//! because every step starts from a dentry inside it.
+
+use super::{DentryId, Link, Tree};
+use crate::bindings::directfs::fs::types::FileType;
+use crate::error::ErrorCode;
+use crate::name::{Name, check_path};
+
+/// The most symlinks one walk follows before giving up with `loop`, as
+/// Linux's `MAXSYMLINKS`.
+pub(crate) const MAX_SYMLINK_FOLLOWS: u32 = 40;
+
+impl Tree {
+    /// Walks `path` from `start` (see the module docs). Returns the final
+    /// dentry with one new guest reference.
+    ///
+    /// `follow_final`: follow a symlink in the last component (a trailing `/`
+    /// implies it, and also requires a directory).
+    pub(crate) fn walk_path(
+        &mut self,
+        start: DentryId,
+        path: &str,
+        follow_final: bool,
+    ) -> Result<DentryId, ErrorCode> {
+        check_path(path)?;
+        self.acquire(start)?;
+        let mut cur = start;
+        match self.resolve(&mut cur, path, follow_final) {
+            Ok(()) => Ok(cur),
+            Err(err) => {
+                self.release(cur);
+                Err(err)
+            }
+        }
+    }
+
+    /// The loop of [`Tree::walk_path`]. `cur` holds one reference, on
+    /// whatever dentry the walk is at, also when this returns an error.
+    fn resolve(
+        &mut self,
+        cur: &mut DentryId,
+        path: &str,
+        follow_final: bool,
+    ) -> Result<(), ErrorCode> {
+        let root = self.get(*cur)?.root;
+        let mut must_be_dir = path.ends_with('/');
+        let follow_last = follow_final || must_be_dir;
+        // The components still to walk, the next one last.
+        let mut pending: Vec<Box<str>> = Vec::new();
+        push_components(&mut pending, path);
+        if path.starts_with('/') {
+            self.move_to(cur, root)?;
+        }
+        let mut follows = 0;
+        while let Some(component) = pending.pop() {
+            if &*component == ".." {
+                let up = match &self.get(*cur)?.link {
+                    Link::Root => *cur,
+                    Link::Child { parent, .. } => *parent,
+                    Link::Unlinked => return Err(ErrorCode::NoEntry),
+                };
+                self.move_to(cur, up)?;
+                continue;
+            }
+            let child = self.walk(*cur, Name::parse(&component)?)?;
+            let last = pending.is_empty();
+            let is_symlink = self.get(child)?.file_type == FileType::SymbolicLink;
+            if !is_symlink || (last && !follow_last) {
+                self.release(*cur);
+                *cur = child;
+                continue;
+            }
+            follows += 1;
+            let target = if follows > MAX_SYMLINK_FOLLOWS {
+                Err(ErrorCode::Loop)
+            } else {
+                self.readlink(child)
+            };
+            self.release(child);
+            let target = target?;
+            check_path(&target)?;
+            if last && target.ends_with('/') {
+                must_be_dir = true;
+            }
+            if target.starts_with('/') {
+                self.move_to(cur, root)?;
+            }
+            push_components(&mut pending, &target);
+        }
+        if must_be_dir && self.get(*cur)?.file_type != FileType::Directory {
+            return Err(ErrorCode::NotDirectory);
+        }
+        Ok(())
+    }
+
+    /// Moves the walk's reference from `*cur` to `to` (taken first, since
+    /// `cur` may be what keeps `to` alive).
+    fn move_to(&mut self, cur: &mut DentryId, to: DentryId) -> Result<(), ErrorCode> {
+        self.acquire(to)?;
+        self.release(*cur);
+        *cur = to;
+        Ok(())
+    }
+}
+
+/// Pushes the components of `path` onto `pending` so that the first one is
+/// popped first; empty components and `.` are dropped.
+fn push_components(pending: &mut Vec<Box<str>>, path: &str) {
+    let start = pending.len();
+    pending.extend(
+        path.split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(Box::from),
+    );
+    pending[start..].reverse();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::super::tests::tree_with_root;
+    use super::*;
+
+    #[test]
+    fn components_pop_in_order() {
+        let mut pending = vec![Box::from("after")];
+        push_components(&mut pending, "/a//./b/../c/");
+        let order: Vec<_> = pending.iter().rev().map(|c| &**c).collect();
+        assert_eq!(order, ["a", "b", "..", "c", "after"]);
+    }
+
+    #[test]
+    fn walks_resolve_inside_the_preopen() {
+        let (dir, mut tree, root) = tree_with_root();
+        let p = dir.path();
+        std::fs::create_dir_all(p.join("a/b")).unwrap();
+        std::fs::write(p.join("a/b/f"), b"x").unwrap();
+        symlink("b/f", p.join("a/rel")).unwrap();
+        symlink("/a/b", p.join("abs")).unwrap();
+        symlink("../../../../a", p.join("a/b/up")).unwrap();
+        symlink("loop2", p.join("loop1")).unwrap();
+        symlink("loop1", p.join("loop2")).unwrap();
+        let f = tree.walk_path(root, "a/b/f", false).unwrap();
+        let ino = |tree: &mut Tree, id| tree.stat(id).unwrap().ino;
+        let f_ino = ino(&mut tree, f);
+        for (path, follow) in [
+            ("a/rel", true),
+            ("abs/f", false),
+            ("/abs/f", false),
+            ("a/b/../b/./f", false),
+            ("a/b/up/b/f", false),
+            ("../../a/b/f", false),
+        ] {
+            let id = tree
+                .walk_path(root, path, follow)
+                .unwrap_or_else(|e| panic!("{path}: {e:?}"));
+            assert_eq!(ino(&mut tree, id), f_ino, "{path}");
+            tree.release(id);
+        }
+        let link = tree.walk_path(root, "a/rel", false).unwrap();
+        assert_eq!(tree.stat(link).unwrap().file_type, FileType::SymbolicLink);
+        assert_eq!(tree.walk_path(root, "loop1", true), Err(ErrorCode::Loop));
+        assert_eq!(
+            tree.walk_path(root, "a/b/f/", false),
+            Err(ErrorCode::NotDirectory)
+        );
+        assert_eq!(
+            tree.walk_path(root, "a/rel/", false),
+            Err(ErrorCode::NotDirectory)
+        );
+        assert_eq!(
+            tree.walk_path(root, "a/b/missing", false),
+            Err(ErrorCode::NoEntry)
+        );
+        assert_eq!(tree.walk_path(root, "", false), Err(ErrorCode::NoEntry));
+        // `..` at the root stays at the root.
+        let up = tree.walk_path(root, "..", false).unwrap();
+        assert_eq!(up, root);
+    }
+
+    #[test]
+    fn failed_walks_leave_no_references_behind() {
+        let (dir, mut tree, root) = tree_with_root();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        symlink("x", dir.path().join("a/b/l")).unwrap();
+        assert_eq!(
+            tree.walk_path(root, "a/b/l/c", false),
+            Err(ErrorCode::NoEntry)
+        );
+        assert!(
+            tree.get(root).unwrap().children.is_empty(),
+            "every dentry of the walk was freed"
+        );
+        assert_eq!(tree.get(root).unwrap().refs, 0);
+    }
+}
