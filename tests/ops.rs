@@ -159,6 +159,7 @@ fn ops_set_stat() {
     std::fs::write(fx.path("f"), b"0123456789").unwrap();
     std::fs::create_dir(fx.path("d")).unwrap();
     symlink("f", fx.path("l")).unwrap();
+    drop(std::os::unix::net::UnixListener::bind(fx.path("sock")).unwrap());
     let target_mtime = lstat(&fx.path("f")).mtime();
 
     let run = run_in("ops_set_stat", &fx.sandbox, "");
@@ -172,6 +173,8 @@ fn ops_set_stat() {
     assert_eq!(l.mtime(), 1_222_222_222, "the symlink's own time");
     assert_ne!(f.mtime(), 1_222_222_222, "not its target's");
     assert!(f.mtime() >= target_mtime);
+    let sock = lstat(&fx.path("sock"));
+    assert_eq!((sock.mode() & 0o7777, sock.mtime()), (0o600, 1_333_333_333));
     if is_root() {
         assert_eq!(run.stdout, "root\n");
         assert_eq!((f.uid(), f.gid()), (4321, 8765));

@@ -96,6 +96,20 @@ fn main() {
     );
     assert!(f.set_stat(no_change()).is_ok(), "nothing to change");
 
+    // A socket's dentry is O_PATH (it cannot be opened): chmod and utimens
+    // go through its parent, never following a symlink.
+    let sock = root.walk("sock").unwrap();
+    assert_eq!(sock.stat().unwrap().file_type, guest::FileType::Socket);
+    let mut c = no_change();
+    c.mode = Some(0o600);
+    c.mtime = SetTime::At(Timestamp {
+        seconds: 1_333_333_333,
+        nanoseconds: 0,
+    });
+    sock.set_stat(c).expect("chmod + utimens a socket");
+    let st = sock.stat().unwrap();
+    assert_eq!((st.mode, st.mtime.seconds), (0o600, 1_333_333_333));
+
     // Owner: root may give any; others get not-permitted.
     let mut c = no_change();
     c.uid = Some(4321);
