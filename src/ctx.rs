@@ -17,7 +17,42 @@ pub enum DirPerms {
     ReadWrite,
 }
 
-/// Caps on what one guest call may make the host allocate or do.
+/// How far a preopen's cached dentries are trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Revalidation {
+    /// The host directory changes only through this context: cached dentries
+    /// and recent `no-entry` results are used without asking the host, so a
+    /// repeated walk costs no syscall.
+    #[default]
+    Exclusive,
+    /// Other host processes change the directory too: before a cached child
+    /// is used, `fstatat(parent_fd, name, AT_SYMLINK_NOFOLLOW)` checks that
+    /// the same file (`(st_dev, st_ino)` and type) is still there, as gVisor's
+    /// `doRevalidationDirectfs`; a changed or vanished one is dropped and
+    /// walked again. No `no-entry` results are remembered.
+    Shared,
+}
+
+/// How a directory is preopened: its permissions and revalidation mode.
+/// A [`DirPerms`] alone converts into one with [`Revalidation::Exclusive`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreopenOptions {
+    /// What the guest may do.
+    pub perms: DirPerms,
+    /// How far cached dentries are trusted.
+    pub revalidation: Revalidation,
+}
+
+impl From<DirPerms> for PreopenOptions {
+    fn from(perms: DirPerms) -> Self {
+        Self {
+            perms,
+            revalidation: Revalidation::default(),
+        }
+    }
+}
+
+/// Caps on what a guest may make the host allocate or hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The most bytes one `handle.read` returns or one `handle.write`
@@ -25,6 +60,17 @@ pub struct Limits {
     pub max_io_bytes: usize,
     /// The most entries one `read-dir` page holds. Default 4096.
     pub max_dir_entries: u32,
+    /// The most dentries per preopen kept (with their host FDs) that no guest
+    /// holds; past it the least recently used are closed. Default 1000, as
+    /// gVisor's dentry cache.
+    pub max_cached_dentries: usize,
+    /// The most `dentry` and `handle` resources a guest may hold at once;
+    /// past it, calls that would make one fail with `too-many-open`.
+    /// Default 4096.
+    pub max_open: usize,
+    /// The most recent `no-entry` walk results remembered (exclusive
+    /// preopens only). Default 1024.
+    pub max_negative_entries: usize,
 }
 
 impl Default for Limits {
@@ -32,8 +78,22 @@ impl Default for Limits {
         Self {
             max_io_bytes: 4 << 20,
             max_dir_entries: 4096,
+            max_cached_dentries: 1000,
+            max_open: 4096,
+            max_negative_entries: 1024,
         }
     }
+}
+
+/// What a context holds right now, for observability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Dentries in the tree (each holds one host FD), roots included.
+    pub dentries: usize,
+    /// Of those, the ones no guest holds (cached, or kept by a cached child).
+    pub unreferenced: usize,
+    /// `dentry` and `handle` resources the guest holds.
+    pub open_resources: usize,
 }
 
 /// The directfs state of one store: the preopens and the dentry tree behind
@@ -44,12 +104,24 @@ pub struct DirectfsCtx {
     /// The root dentry and guest name of each preopen, in the order added.
     pub(crate) preopens: Vec<(DentryId, String)>,
     pub(crate) limits: Limits,
+    /// How many `dentry` and `handle` resources the guest holds.
+    pub(crate) open_resources: usize,
 }
 
 impl DirectfsCtx {
     /// A builder with no preopens and default [`Limits`].
     pub fn builder() -> DirectfsCtxBuilder {
         DirectfsCtxBuilder::new()
+    }
+
+    /// What the context holds right now.
+    pub fn stats(&self) -> Stats {
+        let (dentries, unreferenced) = self.tree.counts();
+        Stats {
+            dentries,
+            unreferenced,
+            open_resources: self.open_resources,
+        }
     }
 }
 
@@ -92,12 +164,12 @@ impl DirectfsCtxBuilder {
         &mut self,
         host_dir: impl AsRef<Path>,
         guest_name: impl Into<String>,
-        perms: DirPerms,
+        options: impl Into<PreopenOptions>,
     ) -> wasmtime::Result<&mut Self> {
         let host_dir = host_dir.as_ref();
         let dir = cap_std::fs::Dir::open_ambient_dir(host_dir, cap_std::ambient_authority())
             .with_context(|| format!("cannot open preopen directory {}", host_dir.display()))?;
-        self.preopen_dir(dir, guest_name, perms)
+        self.preopen_dir(dir, guest_name, options)
             .with_context(|| format!("cannot preopen {}", host_dir.display()))
     }
 
@@ -107,11 +179,11 @@ impl DirectfsCtxBuilder {
         &mut self,
         dir: cap_std::fs::Dir,
         guest_name: impl Into<String>,
-        perms: DirPerms,
+        options: impl Into<PreopenOptions>,
     ) -> wasmtime::Result<&mut Self> {
         let root = self
             .tree
-            .add_root(dir.into_std_file().into(), perms)
+            .add_root(dir.into_std_file().into(), options.into())
             .context("not a directory")?;
         self.preopens.push((root, guest_name.into()));
         Ok(self)
@@ -129,17 +201,38 @@ impl DirectfsCtxBuilder {
         self
     }
 
+    /// Sets [`Limits::max_cached_dentries`] (per preopen; 0 caches nothing:
+    /// every walk goes to the host).
+    pub fn max_cached_dentries(&mut self, dentries: usize) -> &mut Self {
+        self.limits.max_cached_dentries = dentries;
+        self
+    }
+
+    /// Sets [`Limits::max_open`] (at least 1).
+    pub fn max_open(&mut self, resources: usize) -> &mut Self {
+        self.limits.max_open = resources.max(1);
+        self
+    }
+
+    /// Sets [`Limits::max_negative_entries`] (0 remembers none).
+    pub fn max_negative_entries(&mut self, entries: usize) -> &mut Self {
+        self.limits.max_negative_entries = entries;
+        self
+    }
+
     /// Makes the context. The builder is left empty, ready for another.
     pub fn build(&mut self) -> DirectfsCtx {
         let Self {
-            tree,
+            mut tree,
             preopens,
             limits,
         } = std::mem::take(self);
+        tree.set_cache_limits(limits.max_cached_dentries, limits.max_negative_entries);
         DirectfsCtx {
             tree,
             preopens,
             limits,
+            open_resources: 0,
         }
     }
 }

@@ -7,12 +7,23 @@
 //! FIFOs without blocking), then `O_PATH` (symlinks, sockets, files the host
 //! may not read), always with `O_NOFOLLOW | O_CLOEXEC`.
 //!
-//! # Lifetime
+//! # Lifetime and the cache
 //! A dentry lives while a guest holds a reference to it (a `dentry` resource,
-//! or a walk in progress) or while it has a live child (whose walks and
-//! re-opens go through its FD). When both end it is freed and its FD closed,
-//! and so, in turn, are ancestors that nothing else keeps. Preopen roots are
-//! never freed. So the number of host FDs is bounded by what guests hold.
+//! or a walk in progress), while it has a live child (whose walks and
+//! re-opens go through its FD), or while it is cached. When no guest holds a
+//! dentry any more it stays, as a cache entry, so the next walk of its name
+//! costs no syscall. Per preopen, at most [`crate::Limits::max_cached_dentries`]
+//! dentries that no guest holds are kept (leaves and the ancestors they keep
+//! alike); past that the least recently used leaves are freed and their FDs
+//! closed, which may make their parents leaves in turn. Preopen roots are
+//! never freed. So the host FDs of a tree are at most: what the guest holds
+//! (bounded by [`crate::Limits::max_open`]) + the cache limit + the roots.
+//! A dentry that lost its name (unlinked, replaced) is freed as soon as no
+//! guest holds it.
+//!
+//! In [`Revalidation::Shared`] preopens a cached child is re-checked against
+//! the host before use (see [`Tree::walk`]); in exclusive ones, recent
+//! `no-entry` results are remembered too.
 //!
 //! # Identity
 //! Two walks of the same name under the same parent give the same dentry while
@@ -31,6 +42,7 @@
 //! None: the tree belongs to one [`crate::DirectfsCtx`], and wasmtime gives
 //! each host call `&mut` access to it.
 
+mod cache;
 mod inode;
 mod setstat;
 
@@ -47,12 +59,13 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::{FileStat, Mode, SFlag};
 use nix::unistd::UnlinkatFlags;
 
+use self::cache::{Cache, Negatives};
 use self::inode::{InoKey, Inodes, file_type_of_mode, key_of};
 use crate::bindings::directfs::fs::types::{
     DirEntry, DirEntryPlus, DirPage, DirPlusPage, FileType, OpenFlags, Owner, RenameFlags, Stat,
     Statfs,
 };
-use crate::ctx::DirPerms;
+use crate::ctx::{DirPerms, PreopenOptions, Revalidation};
 use crate::error::ErrorCode;
 use crate::handle::Handle;
 use crate::name::{Name, check_path};
@@ -68,7 +81,7 @@ pub struct DentryRef {
 
 /// The index of a dentry in its [`Tree`], with a generation that tells a
 /// freed and reused slot from the dentry that was there before.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct DentryId {
     index: u32,
     generation: u32,
@@ -104,7 +117,7 @@ struct Dentry {
     /// Changes on rename and unlink through directfs.
     link: Link,
     /// The live dentries under this directory, by name.
-    children: HashMap<Box<str>, DentryId>,
+    children: Children,
     /// The host identity of `fd`'s file. Immutable.
     key: InoKey,
     /// The file type of `fd`'s file. Immutable.
@@ -112,11 +125,14 @@ struct Dentry {
     /// The root of the preopen this dentry is in (itself for a root).
     /// Immutable.
     root: DentryId,
-    /// The permissions of that preopen. Immutable.
-    perms: DirPerms,
+    /// The permissions and revalidation mode of that preopen. Immutable.
+    policy: PreopenOptions,
     /// How many guest references (`dentry` resources, walks in progress)
     /// point here.
     refs: u32,
+    /// The stamp of this dentry's entry on its preopen's LRU, or 0 when it
+    /// is not on it. Only unreferenced leaves are.
+    lru_stamp: u64,
 }
 
 #[derive(Debug, Default)]
@@ -131,7 +147,14 @@ pub(crate) struct Tree {
     slots: Vec<Slot>,
     /// Indexes of empty slots.
     free: Vec<u32>,
+    /// How many slots hold a dentry.
+    live: usize,
     inodes: Inodes,
+    /// The cache state of each preopen, by root.
+    caches: HashMap<DentryId, Cache>,
+    /// [`crate::Limits::max_cached_dentries`].
+    max_cached: usize,
+    negatives: Negatives,
 }
 
 impl Tree {
@@ -143,64 +166,217 @@ impl Tree {
     ///
     /// # Preconditions
     /// `dir` is a directory the embedder (trusted) opened.
-    pub(crate) fn add_root(&mut self, dir: OwnedFd, perms: DirPerms) -> Result<DentryId, Errno> {
+    pub(crate) fn add_root(
+        &mut self,
+        dir: OwnedFd,
+        policy: PreopenOptions,
+    ) -> Result<DentryId, Errno> {
         let (fd, fd_mode) = try_open(dir.as_fd(), ".", OFlag::O_DIRECTORY)?;
         let st = sys::fstat(fd.as_fd())?;
         let id = self.insert(Dentry {
             fd,
             fd_mode,
             link: Link::Root,
-            children: HashMap::new(),
+            children: Children::default(),
             key: key_of(&st),
             file_type: FileType::Directory,
             root: DentryId {
                 index: 0,
                 generation: 0,
             },
-            perms,
+            policy,
             refs: 0,
+            lru_stamp: 0,
         });
         if let Ok(root) = self.get_mut(id) {
             root.root = id;
         }
+        self.caches.insert(id, Cache::default());
         Ok(id)
     }
 
-    /// Takes one more guest reference on `id`.
+    /// Sets the cache limits (see [`crate::Limits`]).
+    pub(crate) fn set_cache_limits(&mut self, max_cached: usize, max_negative: usize) {
+        self.max_cached = max_cached;
+        self.negatives.set_limit(max_negative);
+    }
+
+    /// `(dentries, unreferenced dentries)` of the whole tree.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        (
+            self.live,
+            self.caches.values().map(|c| c.unreferenced).sum(),
+        )
+    }
+
+    /// Takes one more guest reference on `id` (off the cache if it was an
+    /// unreferenced dentry).
     pub(crate) fn acquire(&mut self, id: DentryId) -> Result<(), ErrorCode> {
         let d = self.get_mut(id)?;
         d.refs = d.refs.checked_add(1).ok_or(ErrorCode::TooManyOpen)?;
+        let (first, root, stamp) = (d.refs == 1, d.root, std::mem::take(&mut d.lru_stamp));
+        let is_root = matches!(d.link, Link::Root);
+        if let Some(cache) = self.caches.get_mut(&root) {
+            if first && !is_root {
+                cache.unreferenced = cache.unreferenced.saturating_sub(1);
+            }
+            if stamp != 0 {
+                cache.unqueued();
+            }
+        }
         Ok(())
     }
 
-    /// Drops one guest reference on `id`, freeing what nothing keeps any more.
+    /// Drops one guest reference on `id`. An unreferenced dentry stays as a
+    /// cache entry (or is freed if it has no name); the cache is then
+    /// trimmed to its limit.
     pub(crate) fn release(&mut self, id: DentryId) {
-        if let Ok(d) = self.get_mut(id) {
-            d.refs = d.refs.saturating_sub(1);
-            self.free_unused(id);
+        let Ok(d) = self.get_mut(id) else { return };
+        if d.refs == 0 {
+            return;
         }
+        d.refs -= 1;
+        let (root, now_unreferenced) = (d.root, d.refs == 0 && !matches!(d.link, Link::Root));
+        if now_unreferenced && let Some(cache) = self.caches.get_mut(&root) {
+            cache.unreferenced += 1;
+        }
+        self.settle(id);
+        self.evict(root);
+    }
+
+    /// Puts `id` where its state says it belongs: on its preopen's LRU if it
+    /// is an unreferenced leaf with a name, off it if not, freed if it is an
+    /// unreferenced leaf without a name.
+    fn settle(&mut self, id: DentryId) {
+        let Ok(d) = self.get_mut(id) else { return };
+        let leaf = d.refs == 0 && d.children.is_empty();
+        let root = d.root;
+        match (&d.link, leaf) {
+            (Link::Root, _) => {}
+            (Link::Unlinked, true) => self.free_dentry(id),
+            (Link::Child { .. }, true) if d.lru_stamp == 0 => {
+                if let Some(cache) = self.caches.get_mut(&root) {
+                    let stamp = cache.push(id);
+                    if let Ok(d) = self.get_mut(id) {
+                        d.lru_stamp = stamp;
+                    }
+                }
+            }
+            (_, false) if d.lru_stamp != 0 => {
+                d.lru_stamp = 0;
+                if let Some(cache) = self.caches.get_mut(&root) {
+                    cache.unqueued();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Frees the least recently used leaves of preopen `root` while more
+    /// dentries than the limit are unreferenced there.
+    fn evict(&mut self, root: DentryId) {
+        loop {
+            let Self {
+                caches,
+                slots,
+                max_cached,
+                ..
+            } = self;
+            let Some(cache) = caches.get_mut(&root) else {
+                return;
+            };
+            let is_live = |id: DentryId, stamp: u64| matches!(slot_dentry(slots, id), Ok(d) if d.lru_stamp == stamp);
+            if cache.unreferenced <= *max_cached {
+                cache.compact(|&(id, stamp)| is_live(id, stamp));
+                return;
+            }
+            let Some(coldest) = cache.pop_coldest(is_live) else {
+                return;
+            };
+            if let Ok(d) = self.get_mut(coldest) {
+                d.lru_stamp = 0;
+            }
+            self.free_dentry(coldest);
+        }
+    }
+
+    /// Frees dentry `id` now (closing its FD), unhooks it from its parent
+    /// and settles the parent.
+    ///
+    /// # Preconditions
+    /// No guest holds `id` and it has no children; it is off the LRU (or its
+    /// queue entry was just popped).
+    fn free_dentry(&mut self, id: DentryId) {
+        let Some(d) = self.remove(id) else { return };
+        if let Some(cache) = self.caches.get_mut(&d.root) {
+            cache.unreferenced = cache.unreferenced.saturating_sub(1);
+            if d.lru_stamp != 0 {
+                cache.unqueued();
+            }
+        }
+        if let Link::Child { parent, name } = d.link {
+            if let Ok(p) = self.get_mut(parent)
+                && p.children.get(&name) == Some(&id)
+            {
+                p.children.remove(&name);
+            }
+            self.settle(parent);
+        }
+        // `d.fd` closes here.
     }
 
     /// Fails with `read-only` unless `id` is under a read-write preopen.
     pub(crate) fn check_writable(&self, id: DentryId) -> Result<(), ErrorCode> {
-        match self.get(id)?.perms {
+        match self.get(id)?.policy.perms {
             DirPerms::ReadWrite => Ok(()),
             DirPerms::ReadOnly => Err(ErrorCode::ReadOnly),
         }
     }
 
-    /// Looks up `name` in directory `parent`: the live child if there is one,
-    /// else `openat(parent_fd, name, …)` as [`try_open`]. Returns the child
-    /// with one new guest reference.
+    /// Looks up `name` in directory `parent`. Returns the child with one new
+    /// guest reference.
+    ///
+    /// - A live (held or cached) child is used as it is in an exclusive
+    ///   preopen; in a shared one only after `fstatat(parent_fd, name,
+    ///   AT_SYMLINK_NOFOLLOW)` shows the same `(st_dev, st_ino)` and type, else
+    ///   it loses its name (holders keep it, as after an unlink) and the
+    ///   name is walked afresh.
+    /// - A recent `no-entry` for the name is returned as is (exclusive only).
+    /// - Else `openat(parent_fd, name, …)` as [`try_open`].
     pub(crate) fn walk(&mut self, parent: DentryId, name: Name<'_>) -> Result<DentryId, ErrorCode> {
         let dir = self.get(parent)?;
+        let shared = dir.policy.revalidation == Revalidation::Shared;
         if let Some(&child) = dir.children.get(name.as_str()) {
-            self.acquire(child)?;
-            return Ok(child);
+            if !shared || self.still_there(parent, name, child) {
+                self.acquire(child)?;
+                return Ok(child);
+            }
+            self.detach(parent, name.as_str());
+        } else if !shared && self.negatives.contains(parent, name.as_str()) {
+            return Err(ErrorCode::NoEntry);
         }
-        let opened = try_open(dir.fd.as_fd(), name.as_str(), OFlag::empty())?;
+        let dir_fd = self.get(parent)?.fd.as_fd();
+        let opened = match try_open(dir_fd, name.as_str(), OFlag::empty()) {
+            Err(Errno::ENOENT) if !shared => {
+                self.negatives.insert(parent, name.as_str());
+                return Err(ErrorCode::NoEntry);
+            }
+            other => other?,
+        };
         let st = sys::fstat(opened.0.as_fd())?;
         Ok(self.insert_child(parent, name, opened, &st))
+    }
+
+    /// Whether the host still has `child`'s file (same identity and type) as
+    /// `name` in `parent`: gVisor's `doRevalidationDirectfs`, one `fstatat`.
+    fn still_there(&self, parent: DentryId, name: Name<'_>, child: DentryId) -> bool {
+        let (Ok(p), Ok(c)) = (self.get(parent), self.get(child)) else {
+            return false;
+        };
+        match sys::fstatat_nofollow(p.fd.as_fd(), name.as_str().as_bytes()) {
+            Ok(st) => key_of(&st) == c.key && file_type_of_mode(st.st_mode) == c.file_type,
+            Err(_) => false,
+        }
     }
 
     /// `fstat`, on the FD of a handle open on the file if there is one (a
@@ -529,6 +705,10 @@ impl Tree {
             new.as_str(),
             host_flags,
         )?;
+        self.negatives.remove(new_dir, new.as_str());
+        if flags.contains(RenameFlags::EXCHANGE) {
+            self.negatives.remove(old_dir, old.as_str());
+        }
         if old_dir == new_dir && old == new {
             return Ok(());
         }
@@ -544,10 +724,11 @@ impl Tree {
                 if let Ok(o) = self.get_mut(other) {
                     o.link = Link::Unlinked;
                 }
-                self.free_unused(other);
+                self.settle(other);
             }
         }
-        self.free_unused(old_dir);
+        self.settle(old_dir);
+        self.settle(new_dir);
         Ok(())
     }
 
@@ -566,6 +747,7 @@ impl Tree {
         if let Ok(p) = self.get_mut(parent) {
             p.children.insert(name, child);
         }
+        self.settle(parent);
     }
 
     /// Makes the dentry of a child just created under `name` (as gVisor's
@@ -599,8 +781,9 @@ impl Tree {
             }
         };
         // A stale dentry of the old file of that name (removed outside
-        // directfs) must not shadow the new one.
+        // directfs), or a remembered `no-entry`, must not shadow the new one.
         self.detach(parent, name.as_str());
+        self.negatives.remove(parent, name.as_str());
         Ok(self.insert_child(parent, name, opened, &st))
     }
 
@@ -616,9 +799,11 @@ impl Tree {
         (fd, fd_mode): (OwnedFd, FdMode),
         st: &FileStat,
     ) -> DentryId {
-        let (root, perms) = self
+        let (root, policy) = self
             .get(parent)
-            .map_or((parent, DirPerms::ReadOnly), |p| (p.root, p.perms));
+            .map_or((parent, PreopenOptions::from(DirPerms::ReadOnly)), |p| {
+                (p.root, p.policy)
+            });
         let name: Box<str> = name.as_str().into();
         let id = self.insert(Dentry {
             fd,
@@ -627,21 +812,24 @@ impl Tree {
                 parent,
                 name: name.clone(),
             },
-            children: HashMap::new(),
+            children: Children::default(),
             key: key_of(st),
             file_type: file_type_of_mode(st.st_mode),
             root,
-            perms,
+            policy,
             refs: 1,
+            lru_stamp: 0,
         });
         if let Ok(p) = self.get_mut(parent) {
             p.children.insert(name, id);
         }
+        // The parent is no leaf now: off the LRU.
+        self.settle(parent);
         id
     }
 
     /// Unhooks the live child `name` of `parent`, if any: it becomes
-    /// [`Link::Unlinked`] and is freed if nothing keeps it.
+    /// [`Link::Unlinked`] and is freed if no guest holds it.
     fn detach(&mut self, parent: DentryId, name: &str) {
         let Ok(p) = self.get_mut(parent) else { return };
         let Some(child) = p.children.remove(name) else {
@@ -650,31 +838,12 @@ impl Tree {
         if let Ok(c) = self.get_mut(child) {
             c.link = Link::Unlinked;
         }
-        self.free_unused(child);
-        self.free_unused(parent);
-    }
-
-    /// Frees `id` if no guest holds it and it has no children, then its
-    /// parent on the same terms, and so on up.
-    fn free_unused(&mut self, id: DentryId) {
-        let mut next = Some(id);
-        while let Some(id) = next.take() {
-            let Ok(d) = self.get(id) else { return };
-            if d.refs > 0 || !d.children.is_empty() || matches!(d.link, Link::Root) {
-                return;
-            }
-            let Some(d) = self.remove(id) else { return };
-            if let Link::Child { parent, name } = d.link {
-                if let Ok(p) = self.get_mut(parent) {
-                    p.children.remove(&name);
-                }
-                next = Some(parent);
-            }
-            // `d.fd` closes here.
-        }
+        self.settle(child);
+        self.settle(parent);
     }
 
     fn insert(&mut self, dentry: Dentry) -> DentryId {
+        self.live += 1;
         match self.free.pop() {
             Some(index) => {
                 let slot = &mut self.slots[index as usize];
@@ -706,6 +875,7 @@ impl Tree {
         let dentry = slot.dentry.take()?;
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(id.index);
+        self.live -= 1;
         Some(dentry)
     }
 
@@ -722,6 +892,43 @@ impl Tree {
             // Unreachable while guest references keep dentries alive.
             _ => Err(ErrorCode::BadDescriptor),
         }
+    }
+}
+
+/// The live children of a dentry, by name. Most dentries are files with
+/// none, so the map is only allocated for the first child: 8 bytes, not 48.
+#[derive(Debug, Default)]
+#[expect(
+    clippy::box_collection,
+    reason = "the box is the point: 8 bytes per leaf dentry instead of an empty 48-byte map"
+)]
+struct Children(Option<Box<HashMap<Box<str>, DentryId>>>);
+
+impl Children {
+    fn get(&self, name: &str) -> Option<&DentryId> {
+        self.0.as_ref()?.get(name)
+    }
+
+    fn insert(&mut self, name: Box<str>, id: DentryId) {
+        self.0.get_or_insert_default().insert(name, id);
+    }
+
+    fn remove(&mut self, name: &str) -> Option<DentryId> {
+        let map = self.0.as_mut()?;
+        let removed = map.remove(name);
+        if map.is_empty() {
+            self.0 = None;
+        }
+        removed
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    #[cfg(test)]
+    fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
     }
 }
 
@@ -824,18 +1031,18 @@ fn file_type_of_dirent(kind: sys::DirentType) -> FileType {
 mod tests {
     use super::*;
 
-    pub(super) fn tree_with_root() -> (tempfile::TempDir, Tree, DentryId) {
+    pub(crate) fn tree_with_root() -> (tempfile::TempDir, Tree, DentryId) {
         let dir = tempfile::tempdir().unwrap();
         let fd =
             cap_std::fs::Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();
         let mut tree = Tree::default();
         let root = tree
-            .add_root(fd.into_std_file().into(), DirPerms::ReadWrite)
+            .add_root(fd.into_std_file().into(), DirPerms::ReadWrite.into())
             .unwrap();
         (dir, tree, root)
     }
 
-    pub(super) fn name(s: &str) -> Name<'_> {
+    pub(crate) fn name(s: &str) -> Name<'_> {
         Name::parse(s).unwrap()
     }
 

@@ -33,14 +33,32 @@ impl DirectfsCtxView<'_> {
         Ok(id)
     }
 
+    /// Fails with `too-many-open` unless the guest may hold `n` more
+    /// resources ([`crate::Limits::max_open`]). Checked before the syscalls of
+    /// an operation, so none takes effect on the host only to fail here.
+    fn room_for(&self, n: usize) -> Result<(), Error> {
+        match self.ctx.open_resources + n <= self.ctx.limits.max_open {
+            true => Ok(()),
+            false => Err(ErrorCode::TooManyOpen.into()),
+        }
+    }
+
     /// Gives the guest a new resource for `id`, which already carries the
     /// reference the resource will own. If the table is full, the reference
     /// is released and the guest traps.
     fn push_dentry(&mut self, id: DentryId) -> Result<Resource<DentryRef>, Error> {
-        self.table.push(DentryRef { id }).map_err(|err| {
+        let pushed = self.table.push(DentryRef { id }).map_err(|err| {
             self.ctx.tree.release(id);
             Error::trap(err)
-        })
+        })?;
+        self.ctx.open_resources += 1;
+        Ok(pushed)
+    }
+
+    fn push_handle(&mut self, handle: Handle) -> Result<Resource<Handle>, Error> {
+        let pushed = self.table.push(handle)?;
+        self.ctx.open_resources += 1;
+        Ok(pushed)
     }
 
     fn remove(
@@ -66,6 +84,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dir: Resource<DentryRef>,
         name: String,
     ) -> Result<Resource<DentryRef>, Error> {
+        self.room_for(1)?;
         let dir = self.dentry_id(&dir)?;
         let child = self.ctx.tree.walk(dir, Name::parse(&name)?)?;
         self.push_dentry(child)
@@ -77,6 +96,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         path: String,
         follow_final: bool,
     ) -> Result<Resource<DentryRef>, Error> {
+        self.room_for(1)?;
         let dir = self.dentry_id(&dir)?;
         let found = self.ctx.tree.walk_path(dir, &path, follow_final)?;
         self.push_dentry(found)
@@ -94,6 +114,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         mode: u32,
         owner: Option<Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
+        self.room_for(1)?;
         let dir = self.writable_dentry(&dir)?;
         let child = self.ctx.tree.mkdir(dir, Name::parse(&name)?, mode, owner)?;
         self.push_dentry(child)
@@ -107,13 +128,14 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         mode: u32,
         owner: Option<Owner>,
     ) -> Result<(Resource<DentryRef>, Resource<Handle>), Error> {
+        self.room_for(2)?;
         let dir = self.writable_dentry(&dir)?;
         let (child, handle) = self
             .ctx
             .tree
             .create(dir, Name::parse(&name)?, flags, mode, owner)?;
         let child = self.push_dentry(child)?;
-        Ok((child, self.table.push(handle)?))
+        Ok((child, self.push_handle(handle)?))
     }
 
     fn mknod(
@@ -123,6 +145,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         mode: u32,
         owner: Option<Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
+        self.room_for(1)?;
         let dir = self.writable_dentry(&dir)?;
         let child = self.ctx.tree.mknod(dir, Name::parse(&name)?, mode, owner)?;
         self.push_dentry(child)
@@ -135,6 +158,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         target: String,
         owner: Option<Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
+        self.room_for(1)?;
         let dir = self.writable_dentry(&dir)?;
         let child = self
             .ctx
@@ -149,6 +173,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         target: Resource<DentryRef>,
         name: String,
     ) -> Result<Resource<DentryRef>, Error> {
+        self.room_for(1)?;
         // Both sides: a file of a read-only preopen must not become
         // writable through a link in a read-write one.
         let dir = self.writable_dentry(&dir)?;
@@ -192,8 +217,9 @@ impl types::HostDentry for DirectfsCtxView<'_> {
             true => self.writable_dentry(&dentry)?,
             false => self.dentry_id(&dentry)?,
         };
+        self.room_for(1)?;
         let handle = self.ctx.tree.open(id, flags)?;
-        Ok(self.table.push(handle)?)
+        self.push_handle(handle)
     }
 
     fn read_dir(
@@ -269,6 +295,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
 
     fn drop(&mut self, dentry: Resource<DentryRef>) -> wasmtime::Result<()> {
         let DentryRef { id } = self.table.delete(dentry)?;
+        self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
         self.ctx.tree.release(id);
         Ok(())
     }
@@ -313,12 +340,14 @@ impl types::HostHandle for DirectfsCtxView<'_> {
 
     fn drop(&mut self, handle: Resource<Handle>) -> wasmtime::Result<()> {
         self.table.delete(handle)?;
+        self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
         Ok(())
     }
 }
 
 impl preopens::Host for DirectfsCtxView<'_> {
     fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<DentryRef>, String)>> {
+        self.room_for(self.ctx.preopens.len()).map_err(trap)?;
         let mut dirs = Vec::with_capacity(self.ctx.preopens.len());
         for i in 0..self.ctx.preopens.len() {
             let (root, name) = self.ctx.preopens[i].clone();

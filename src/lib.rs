@@ -89,6 +89,7 @@ pub use crate::bindings::directfs::fs::types::{
 };
 pub use crate::ctx::{
     DirPerms, Directfs, DirectfsCtx, DirectfsCtxBuilder, DirectfsCtxView, DirectfsView, Limits,
+    PreopenOptions, Revalidation, Stats,
 };
 pub use crate::dentry::DentryRef;
 pub use crate::error::{Error, ErrorCode};
@@ -101,4 +102,50 @@ pub fn add_to_linker<T: DirectfsView + 'static>(linker: &mut Linker<T>) -> wasmt
     bindings::directfs::fs::types::add_to_linker::<T, Directfs>(linker, T::directfs)?;
     bindings::directfs::fs::preopens::add_to_linker::<T, Directfs>(linker, T::directfs)?;
     Ok(())
+}
+
+#[cfg(test)]
+#[expect(
+    unsafe_code,
+    reason = "a counting global allocator for the memory tests: it forwards every call to System"
+)]
+pub(crate) mod test_alloc {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Live heap bytes allocated by this thread (minus what it freed).
+        static NET: Cell<isize> = const { Cell::new(0) };
+    }
+
+    struct Counting;
+
+    fn count(delta: isize) {
+        // No destructor, const-initialized: usable even during teardown.
+        let _ = NET.try_with(|n| n.set(n.get() + delta));
+    }
+
+    // SAFETY: every method forwards to `System` with the same arguments and
+    // returns what it returned; the counting touches no allocation.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            count(layout.size() as isize);
+            // SAFETY: the caller's contract is passed on unchanged.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            count(-(layout.size() as isize));
+            // SAFETY: the caller's contract is passed on unchanged.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Counting = Counting;
+
+    /// Live heap bytes this thread has allocated so far.
+    pub(crate) fn net_bytes() -> isize {
+        NET.with(Cell::get)
+    }
 }

@@ -1,0 +1,335 @@
+//! The bookkeeping of the dentry cache: per preopen, an LRU of the dentries
+//! that could be freed (unreferenced leaves) and a count of all unreferenced
+//! dentries; per tree, the recent `no-entry` results.
+//!
+//! The LRU is a queue with lazy deletion: a dentry on it carries the stamp of
+//! its queue entry, and taking it off just clears the stamp. Entries whose
+//! stamp no longer matches are skipped when popped, and dropped in bulk when
+//! they outnumber the live ones, so every operation is O(1) amortized.
+
+use std::collections::{HashSet, VecDeque};
+
+use super::DentryId;
+
+/// The cache state of one preopen.
+#[derive(Debug, Default)]
+pub(super) struct Cache {
+    /// `(dentry, stamp)`, least recently used first; stale entries included.
+    queue: VecDeque<(DentryId, u64)>,
+    /// The last stamp given out (stamps start at 1; 0 means "not queued").
+    last_stamp: u64,
+    /// How many queue entries are live.
+    queued: usize,
+    /// How many dentries of this preopen no guest holds (on the queue, or
+    /// kept only by their cached children). The budget applies to this.
+    pub(super) unreferenced: usize,
+}
+
+impl Cache {
+    /// Queues `id` as the most recently used; returns its stamp.
+    pub(super) fn push(&mut self, id: DentryId) -> u64 {
+        self.last_stamp += 1;
+        self.queue.push_back((id, self.last_stamp));
+        self.queued += 1;
+        self.last_stamp
+    }
+
+    /// Notes that a queued dentry left the queue (its stamp was cleared).
+    pub(super) fn unqueued(&mut self) {
+        self.queued = self.queued.saturating_sub(1);
+    }
+
+    /// Pops entries, least recently used first, until `is_live` accepts one.
+    pub(super) fn pop_coldest(
+        &mut self,
+        mut is_live: impl FnMut(DentryId, u64) -> bool,
+    ) -> Option<DentryId> {
+        while let Some((id, stamp)) = self.queue.pop_front() {
+            if is_live(id, stamp) {
+                self.queued = self.queued.saturating_sub(1);
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Drops stale entries once they outnumber the live ones.
+    pub(super) fn compact(&mut self, is_live: impl FnMut(&(DentryId, u64)) -> bool) {
+        if self.queue.len() > 2 * self.queued + 64 {
+            self.queue.retain(is_live);
+        }
+    }
+}
+
+/// Recent `no-entry` results: `(parent, name)`, the oldest forgotten first.
+#[derive(Debug, Default)]
+pub(super) struct Negatives {
+    set: HashSet<(DentryId, Box<str>)>,
+    order: VecDeque<(DentryId, Box<str>)>,
+    limit: usize,
+}
+
+impl Negatives {
+    pub(super) fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
+    pub(super) fn contains(&self, parent: DentryId, name: &str) -> bool {
+        // A tuple key wants an owned name; the set stays small and bounded.
+        !self.set.is_empty() && self.set.contains(&(parent, Box::from(name)))
+    }
+
+    pub(super) fn insert(&mut self, parent: DentryId, name: &str) {
+        if self.limit == 0 {
+            return;
+        }
+        let key = (parent, Box::<str>::from(name));
+        if self.set.insert(key.clone()) {
+            self.order.push_back(key);
+        }
+        while self.set.len() > self.limit {
+            match self.order.pop_front() {
+                Some(old) => self.set.remove(&old),
+                None => break,
+            };
+        }
+        // `order` may hold keys already removed; keep it bounded too.
+        if self.order.len() > 2 * self.limit + 64 {
+            let set = &self.set;
+            self.order.retain(|k| set.contains(k));
+        }
+    }
+
+    pub(super) fn remove(&mut self, parent: DentryId, name: &str) {
+        if !self.set.is_empty() {
+            self.set.remove(&(parent, Box::from(name)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsFd;
+
+    use super::super::tests::name;
+    use super::super::{Link, Tree};
+    use crate::ctx::{DirPerms, PreopenOptions, Revalidation};
+    use crate::error::ErrorCode;
+
+    fn tree(
+        limit: usize,
+        revalidation: Revalidation,
+    ) -> (tempfile::TempDir, Tree, super::DentryId) {
+        let dir = tempfile::tempdir().unwrap();
+        let fd =
+            cap_std::fs::Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();
+        let mut tree = Tree::default();
+        tree.set_cache_limits(limit, 16);
+        let policy = PreopenOptions {
+            perms: DirPerms::ReadWrite,
+            revalidation,
+        };
+        let root = tree.add_root(fd.into_std_file().into(), policy).unwrap();
+        (dir, tree, root)
+    }
+
+    /// Open FDs of this process (other tests run in parallel threads, so
+    /// only used where a difference is large).
+    fn fds() -> usize {
+        std::fs::read_dir("/proc/self/fd").unwrap().count()
+    }
+
+    #[test]
+    fn released_dentries_stay_cached_up_to_the_limit_lru_first_out() {
+        let (dir, mut tree, root) = tree(3, Revalidation::Exclusive);
+        for i in 0..5 {
+            std::fs::write(dir.path().join(format!("f{i}")), b"").unwrap();
+        }
+        let ids: Vec<_> = (0..5)
+            .map(|i| tree.walk(root, name(&format!("f{i}"))).unwrap())
+            .collect();
+        for &id in &ids {
+            tree.release(id);
+        }
+        assert_eq!(tree.counts(), (1 + 3, 3), "root + the 3 most recent");
+        assert!(
+            tree.get(ids[0]).is_err() && tree.get(ids[1]).is_err(),
+            "the coldest went first"
+        );
+        // A cached walk is the same dentry, taken off the LRU.
+        assert_eq!(tree.walk(root, name("f4")).unwrap(), ids[4]);
+        assert_eq!(tree.counts(), (4, 2));
+        assert_eq!(tree.get(ids[4]).unwrap().lru_stamp, 0);
+        tree.release(ids[4]);
+        // f2 is now the coldest; a new one pushes it out.
+        let again = tree.walk(root, name("f0")).unwrap();
+        tree.release(again);
+        assert!(tree.get(ids[2]).is_err() && tree.get(ids[3]).is_ok() && tree.get(ids[4]).is_ok());
+    }
+
+    #[test]
+    fn interior_dentries_count_against_the_budget() {
+        let (dir, mut tree, root) = tree(2, Revalidation::Exclusive);
+        std::fs::create_dir_all(dir.path().join("a/b/c")).unwrap();
+        let c = tree.walk_path(root, "a/b/c", false).unwrap();
+        tree.release(c);
+        // a, b, c unreferenced: one over the limit, so the leaf c goes.
+        assert_eq!(tree.counts(), (3, 2));
+        assert!(tree.get(c).is_err());
+    }
+
+    #[test]
+    fn a_huge_walk_keeps_fds_bounded() {
+        let (dir, mut tree, root) = tree(8, Revalidation::Exclusive);
+        for d in 0..20 {
+            std::fs::create_dir(dir.path().join(format!("d{d}"))).unwrap();
+            for f in 0..20 {
+                std::fs::write(dir.path().join(format!("d{d}/f{f}")), b"").unwrap();
+            }
+        }
+        let before = fds();
+        for d in 0..20 {
+            for f in 0..20 {
+                let id = tree.walk_path(root, &format!("d{d}/f{f}"), false).unwrap();
+                tree.stat(id).unwrap();
+                tree.release(id);
+                assert!(tree.counts().0 <= 1 + 8 + 1, "{:?}", tree.counts());
+            }
+        }
+        assert!(
+            fds() < before + 50,
+            "FDs stay bounded: {} -> {}",
+            before,
+            fds()
+        );
+    }
+
+    #[test]
+    fn unreferenced_unlinked_dentries_are_freed_not_cached() {
+        let (dir, mut tree, root) = tree(100, Revalidation::Exclusive);
+        std::fs::write(dir.path().join("f"), b"").unwrap();
+        let f = tree.walk(root, name("f")).unwrap();
+        tree.release(f);
+        assert!(tree.get(f).is_ok(), "cached");
+        tree.unlink(root, name("f"), nix::unistd::UnlinkatFlags::NoRemoveDir)
+            .unwrap();
+        assert!(tree.get(f).is_err(), "no name, no holder: freed");
+        assert_eq!(tree.counts(), (1, 0));
+    }
+
+    #[test]
+    fn negative_entries_answer_until_the_name_is_created() {
+        let (dir, mut tree, root) = tree(100, Revalidation::Exclusive);
+        assert_eq!(tree.walk(root, name("x")), Err(ErrorCode::NoEntry));
+        // Made behind directfs's back: exclusive mode trusts what it saw.
+        std::fs::write(dir.path().join("x"), b"").unwrap();
+        assert_eq!(tree.walk(root, name("x")), Err(ErrorCode::NoEntry));
+        std::fs::remove_file(dir.path().join("x")).unwrap();
+        // Made through directfs: forgotten at once.
+        let (y, _h) = tree
+            .create(root, name("x"), crate::OpenFlags::WRITE, 0o644, None)
+            .unwrap();
+        assert_eq!(tree.walk(root, name("x")), Ok(y));
+    }
+
+    #[test]
+    fn shared_mode_revalidates_cached_children() {
+        let (dir, mut tree, root) = tree(100, Revalidation::Shared);
+        let p = dir.path();
+        std::fs::write(p.join("f"), b"old").unwrap();
+        let old = tree.walk(root, name("f")).unwrap();
+        tree.release(old);
+        let old_ino = tree.stat(old).unwrap().ino;
+        // Replaced on the host: a new dentry, a new inode number.
+        std::fs::write(p.join("g"), b"new").unwrap();
+        std::fs::rename(p.join("g"), p.join("f")).unwrap();
+        let new = tree.walk(root, name("f")).unwrap();
+        assert_ne!(tree.stat(new).unwrap().ino, old_ino);
+        assert!(
+            tree.get(old).is_err(),
+            "the stale cached dentry was dropped"
+        );
+        // Deleted on the host.
+        std::fs::remove_file(p.join("f")).unwrap();
+        assert!(matches!(tree.get(new).unwrap().link, Link::Child { .. }));
+        assert_eq!(tree.walk(root, name("f")), Err(ErrorCode::NoEntry));
+        assert!(
+            matches!(tree.get(new).unwrap().link, Link::Unlinked),
+            "held: kept, unnamed"
+        );
+        // Created on the host: no negative entry hides it.
+        std::fs::write(p.join("f"), b"again").unwrap();
+        let again = tree.walk(root, name("f")).unwrap();
+        assert_eq!(tree.stat(again).unwrap().size, 5);
+        // Unchanged: the cached dentry is used.
+        tree.release(again);
+        assert_eq!(tree.walk(root, name("f")), Ok(again));
+    }
+
+    #[test]
+    fn exclusive_mode_trusts_its_cache() {
+        let (dir, mut tree, root) = tree(100, Revalidation::Exclusive);
+        std::fs::write(dir.path().join("f"), b"old").unwrap();
+        let old = tree.walk(root, name("f")).unwrap();
+        tree.release(old);
+        std::fs::remove_file(dir.path().join("f")).unwrap();
+        std::fs::write(dir.path().join("f"), b"newer").unwrap();
+        // The documented behaviour: the cached (now unlinked) file, whose
+        // FD still reads the old data.
+        assert_eq!(tree.walk(root, name("f")), Ok(old));
+        let st = tree.stat(old).unwrap();
+        assert_eq!((st.size, st.nlink), (3, 0));
+        assert!(
+            tree.get(old)
+                .unwrap()
+                .fd
+                .as_fd()
+                .try_clone_to_owned()
+                .is_ok()
+        );
+    }
+}
+
+#[cfg(test)]
+mod memory {
+    use super::super::tests::name;
+    use super::super::{DentryId, Tree};
+    use crate::ctx::DirPerms;
+    use crate::test_alloc::net_bytes;
+
+    /// Measures the heap bytes one cached dentry costs (slot, name, the
+    /// parent's map entry, its LRU entry), amortized over many, as the
+    /// README states it; fails if it grows past a budget.
+    #[test]
+    fn bytes_per_cached_dentry() {
+        const N: usize = 4096;
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..N {
+            std::fs::write(dir.path().join(format!("file-{i:05}")), b"").unwrap();
+        }
+        let fd =
+            cap_std::fs::Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();
+        let mut tree = Tree::default();
+        tree.set_cache_limits(usize::MAX, 0);
+        let root = tree
+            .add_root(fd.into_std_file().into(), DirPerms::ReadWrite.into())
+            .unwrap();
+        let names: Vec<String> = (0..N).map(|i| format!("file-{i:05}")).collect();
+        let before = net_bytes();
+        let ids: Vec<DentryId> = names
+            .iter()
+            .map(|n| tree.walk(root, name(n)).unwrap())
+            .collect();
+        for id in ids {
+            tree.release(id);
+        }
+        let per_dentry = (net_bytes() - before) as f64 / N as f64;
+        assert_eq!(tree.counts(), (N + 1, N));
+        let slot = std::mem::size_of::<super::super::Slot>();
+        eprintln!("bytes per cached dentry (10-byte names): {per_dentry:.0} (slot {slot} bytes)");
+        assert!(
+            per_dentry < 320.0,
+            "a cached dentry costs {per_dentry:.0} bytes"
+        );
+    }
+}
