@@ -13,7 +13,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use directfs::{DirPerms, DirectfsCtx, DirectfsCtxView, DirectfsView};
+use directfs::{
+    DirPerms, DirectfsCtx, DirectfsCtxView, DirectfsView, Limits, PreopenOptions, Revalidation,
+};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::bindings::sync::Command;
@@ -33,9 +35,21 @@ const EXIT_SETUP: u8 = 2;
 )]
 struct Cli {
     /// Preopen host directory HOST as GUEST (default: HOST as written).
-    /// Options after a comma: `readonly`. Repeatable.
-    #[arg(long = "dir", value_name = "HOST[::GUEST[,readonly]]", value_parser = parse_dir)]
+    /// Options after commas: `readonly` (every change fails with
+    /// `read-only`), `shared` (other host processes change the directory too:
+    /// cached entries are re-checked before use). Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST[,readonly][,shared]]", value_parser = parse_dir)]
     dirs: Vec<DirArg>,
+
+    /// The most dentries per preopen kept cached (with their host FDs) that
+    /// the guest does not hold. 0 caches nothing.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_cached_dentries)]
+    max_cached_dentries: usize,
+
+    /// The most dentry and handle resources the guest may hold at once;
+    /// past it, calls fail with `too-many-open`.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_open)]
+    max_open: usize,
 
     /// Set NAME=VAL in the guest's environment, or pass the host's NAME.
     /// Repeatable.
@@ -57,7 +71,7 @@ struct Cli {
 struct DirArg {
     host: PathBuf,
     guest: String,
-    perms: DirPerms,
+    options: PreopenOptions,
 }
 
 /// One `--env`: a value, or `None` to pass the host's.
@@ -70,20 +84,25 @@ struct EnvArg {
 /// Parses `HOST[::GUEST[,OPTION...]]`. Without `::` the whole text is HOST
 /// (commas included) and the guest name is the same text.
 fn parse_dir(arg: &str) -> Result<DirArg, String> {
+    let mut options = PreopenOptions::from(DirPerms::ReadWrite);
     let Some((host, rest)) = arg.split_once("::") else {
         return Ok(DirArg {
             host: arg.into(),
             guest: arg.into(),
-            perms: DirPerms::ReadWrite,
+            options,
         });
     };
     let mut parts = rest.split(',');
     let guest = parts.next().unwrap_or_default();
-    let mut perms = DirPerms::ReadWrite;
     for option in parts {
         match option {
-            "readonly" => perms = DirPerms::ReadOnly,
-            other => return Err(format!("unknown --dir option {other:?} (known: readonly)")),
+            "readonly" => options.perms = DirPerms::ReadOnly,
+            "shared" => options.revalidation = Revalidation::Shared,
+            other => {
+                return Err(format!(
+                    "unknown --dir option {other:?} (known: readonly, shared)"
+                ));
+            }
         }
     }
     if host.is_empty() || guest.is_empty() {
@@ -92,7 +111,7 @@ fn parse_dir(arg: &str) -> Result<DirArg, String> {
     Ok(DirArg {
         host: host.into(),
         guest: guest.into(),
-        perms,
+        options,
     })
 }
 
@@ -155,10 +174,13 @@ impl DirectfsView for Host {
 /// Everything before the guest runs; every error names what is wrong.
 fn prepare(cli: &Cli) -> anyhow::Result<(Store<Host>, Command)> {
     let mut directfs = DirectfsCtx::builder();
+    directfs
+        .max_cached_dentries(cli.max_cached_dentries)
+        .max_open(cli.max_open);
     for dir in &cli.dirs {
         check_dir(&dir.host)?;
         directfs
-            .preopen(&dir.host, &dir.guest, dir.perms)
+            .preopen(&dir.host, &dir.guest, dir.options)
             .map_err(anyhow::Error::from)?;
     }
 
@@ -248,10 +270,14 @@ mod tests {
 
     #[test]
     fn dir_spellings() {
+        let opts = |perms, revalidation| PreopenOptions {
+            perms,
+            revalidation,
+        };
         let rw = |h: &str, g: &str| DirArg {
             host: h.into(),
             guest: g.into(),
-            perms: DirPerms::ReadWrite,
+            options: opts(DirPerms::ReadWrite, Revalidation::Exclusive),
         };
         assert_eq!(parse_dir("/tmp/x"), Ok(rw("/tmp/x", "/tmp/x")));
         assert_eq!(parse_dir("./sb::/data"), Ok(rw("./sb", "/data")));
@@ -261,8 +287,12 @@ mod tests {
             Ok(DirArg {
                 host: "sb".into(),
                 guest: "/data".into(),
-                perms: DirPerms::ReadOnly
+                options: opts(DirPerms::ReadOnly, Revalidation::Exclusive)
             })
+        );
+        assert_eq!(
+            parse_dir("sb::/data,shared,readonly").map(|d| d.options),
+            Ok(opts(DirPerms::ReadOnly, Revalidation::Shared))
         );
         assert!(parse_dir("sb::/data,bogus").unwrap_err().contains("bogus"));
         assert!(parse_dir("::/data").is_err());

@@ -1,0 +1,178 @@
+//! The dentry cache: the host-FD budget under a huge walk, max-open, and
+//! host-side changes seen (shared) or not (exclusive) as documented. One test
+//! per guest program in `guests/src/bin/cache_*.rs`.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+use common::{Fixture, guest, host_names, run_in};
+
+/// How many FDs a process has open now (None once it is gone).
+fn fd_count(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
+#[test]
+fn cache_budget() {
+    const DIRS: u32 = 1000;
+    const FILES: u32 = 100;
+    const LIMIT: usize = 256;
+    let fx = Fixture::new();
+    for d in 0..DIRS {
+        let dir = fx.path(&format!("d{d:03}"));
+        std::fs::create_dir(&dir).unwrap();
+        for f in 0..FILES {
+            std::fs::write(
+                dir.join(format!("f{f:02}")),
+                "x".repeat(((d + f) % 10) as usize),
+            )
+            .unwrap();
+        }
+    }
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .arg(guest("cache_budget"))
+        .args(["--max-cached-dentries", &LIMIT.to_string(), "--dir"])
+        .arg(format!("{}::/sandbox", fx.sandbox.display()))
+        .args([DIRS.to_string(), FILES.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Sample the FD count of the host process for the whole run.
+    let (mut peak, mut samples) = (0, 0u64);
+    while child.try_wait().unwrap().is_none() {
+        if let Some(n) = fd_count(child.id()) {
+            peak = peak.max(n);
+            samples += 1;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(200));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.trim(),
+        (DIRS * FILES).to_string(),
+        "every file walked and stat-ed"
+    );
+    // The budget: the cache limit, plus the root, the guest's few held
+    // dentries, stdio and the runtime's own (a small constant).
+    eprintln!("peak host FDs {peak} over {samples} samples (cache limit {LIMIT})");
+    assert!(samples > 10, "the run was sampled");
+    assert!(
+        peak <= LIMIT + 32,
+        "peak {peak} FDs with a cache of {LIMIT}"
+    );
+}
+
+#[test]
+fn cache_max_open() {
+    let fx = Fixture::new();
+    for i in 0..8 {
+        std::fs::write(fx.path(&format!("f{i}")), b"").unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .arg(guest("cache_max_open"))
+        .args(["--max-open", "8", "--dir"])
+        .arg(format!("{}::/sandbox", fx.sandbox.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+    let mut expected: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
+    expected.push("new-file".into());
+    expected.sort();
+    assert_eq!(
+        host_names(&fx.sandbox),
+        expected,
+        "refused calls made nothing on the host"
+    );
+    // Without the flag the default (4096) applies and the same guest fails
+    // its first expectation: the limit is real, not the guest's doing.
+    assert_ne!(run_in("cache_max_open", &fx.sandbox, "").code, Some(0));
+}
+
+/// Runs `cache_host_changes` with `options`, making the host changes when it
+/// says "ready"; returns its "after" lines.
+fn around_host_changes(options: &str) -> Vec<String> {
+    let fx = Fixture::new();
+    std::fs::write(fx.path("f"), b"old").unwrap();
+    std::fs::write(fx.path("h"), b"doomed").unwrap();
+    std::fs::create_dir(fx.path("d")).unwrap();
+    std::fs::write(fx.path("d/x"), b"in d").unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .arg(guest("cache_host_changes"))
+        .arg("--dir")
+        .arg(format!("{}::/sandbox{options}", fx.sandbox.display()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let before: Vec<String> = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .take_while(|l| l != "ready")
+        .collect();
+    assert_eq!(
+        before,
+        [
+            "before f: size 3 nlink 1",
+            "before g: no-entry",
+            "before h: size 6 nlink 1",
+            "before d/x: size 4 nlink 1",
+            "before e/x: no-entry"
+        ]
+    );
+    // Between the two walks, another host process changes the directory.
+    std::fs::write(fx.path("f.tmp"), b"replaced").unwrap();
+    std::fs::rename(fx.path("f.tmp"), fx.path("f")).unwrap();
+    std::fs::write(fx.path("g"), b"created").unwrap();
+    std::fs::remove_file(fx.path("h")).unwrap();
+    std::fs::rename(fx.path("d"), fx.path("e")).unwrap();
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let after: Vec<String> = lines.map(Result::unwrap).collect();
+    assert!(child.wait().unwrap().success());
+    after
+}
+
+#[test]
+fn cache_host_changes() {
+    // Shared: every change is seen on the next walk.
+    assert_eq!(
+        around_host_changes(",shared"),
+        [
+            "after f: size 8 nlink 1",
+            "after g: size 7 nlink 1",
+            "after h: no-entry",
+            "after d/x: no-entry",
+            "after e/x: size 4 nlink 1"
+        ]
+    );
+    // Exclusive (the default): what directfs cached is trusted. The replaced
+    // and deleted files are still the old ones (their FDs: nlink 0); the
+    // names it saw missing (g, e) stay missing; the renamed directory is
+    // still reached under its cached name.
+    assert_eq!(
+        around_host_changes(""),
+        [
+            "after f: size 3 nlink 0",
+            "after g: no-entry",
+            "after h: size 6 nlink 0",
+            "after d/x: size 4 nlink 1",
+            "after e/x: no-entry"
+        ]
+    );
+}
