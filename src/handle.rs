@@ -51,7 +51,7 @@ impl Handle {
     /// written.
     pub(crate) fn write(&self, offset: u64, data: &[u8], max: usize) -> Result<u64, ErrorCode> {
         let offset = file_offset(offset)?;
-        let data = &data[..data.len().min(max)];
+        let data = data.get(..max).unwrap_or(data);
         let n = match sys::pwrite(self.fd(), data, offset) {
             Err(Errno::ESPIPE) => sys::write(self.fd(), data)?,
             other => other?,

@@ -120,7 +120,9 @@ fn push_components(pending: &mut Vec<Box<str>>, path: &str) {
             .filter(|c| !c.is_empty() && *c != ".")
             .map(Box::from),
     );
-    pending[start..].reverse();
+    if let Some(pushed) = pending.get_mut(start..) {
+        pushed.reverse();
+    }
 }
 
 #[cfg(test)]
