@@ -32,12 +32,22 @@ fn guest_rounds(sandbox: &std::path::Path, iters: u32, extra: &[&str]) -> Vec<f6
         .args([PATH.to_string(), ROUNDS.to_string(), iters.to_string()])
         .output()
         .expect("run dfs-run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).lines().map(|l| l.parse().expect("ns per op")).collect()
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.parse().expect("ns per op"))
+        .collect()
 }
 
 fn main() {
-    let iters: u32 = std::env::var("DFS_BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let iters: u32 = std::env::var("DFS_BENCH_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(PATH);
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
@@ -55,7 +65,11 @@ fn main() {
             .collect(),
     );
     let cached = median(guest_rounds(dir.path(), iters, &[]));
-    let uncached = median(guest_rounds(dir.path(), iters, &["--max-cached-dentries", "0"]));
+    let uncached = median(guest_rounds(
+        dir.path(),
+        iters,
+        &["--max-cached-dentries", "0"],
+    ));
 
     println!("walk + stat of a depth-8 path, {iters} ops x {ROUNDS} rounds, median ns/op");
     println!("{:<34} {:>10} {:>12}", "", "ns/op", "vs native");

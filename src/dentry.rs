@@ -843,12 +843,18 @@ impl Tree {
     }
 
     fn insert(&mut self, dentry: Dentry) -> DentryId {
-                self.live += 1;
-        let reusable = self.free.pop().and_then(|index| Some((index, self.slots.get_mut(index as usize)?)));
+        self.live += 1;
+        let reusable = self
+            .free
+            .pop()
+            .and_then(|index| Some((index, self.slots.get_mut(index as usize)?)));
         match reusable {
             Some((index, slot)) => {
                 slot.dentry = Some(dentry);
-                DentryId { index, generation: slot.generation }
+                DentryId {
+                    index,
+                    generation: slot.generation,
+                }
             }
             None => {
                 let index = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);

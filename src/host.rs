@@ -348,9 +348,13 @@ impl types::HostHandle for DirectfsCtxView<'_> {
 impl preopens::Host for DirectfsCtxView<'_> {
     fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<DentryRef>, String)>> {
         self.room_for(self.ctx.preopens.len()).map_err(trap)?;
-                let mut dirs = Vec::with_capacity(self.ctx.preopens.len());
+        let mut dirs = Vec::with_capacity(self.ctx.preopens.len());
         for (root, name) in self.ctx.preopens.clone() {
-            self.ctx.tree.acquire(root).map_err(Error::from).map_err(trap)?;
+            self.ctx
+                .tree
+                .acquire(root)
+                .map_err(Error::from)
+                .map_err(trap)?;
             dirs.push((self.push_dentry(root).map_err(trap)?, name));
         }
         Ok(dirs)

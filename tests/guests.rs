@@ -170,7 +170,13 @@ fn core_readonly() {
     std::fs::write(fx.path("f"), b"keep").unwrap();
     std::fs::create_dir(fx.path("d")).unwrap();
     symlink("f", fx.path("l")).unwrap();
-    rustix::fs::setxattr(fx.path("f"), "user.x", b"1", rustix::fs::XattrFlags::empty()).unwrap();
+    rustix::fs::setxattr(
+        fx.path("f"),
+        "user.x",
+        b"1",
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
     let before = std::fs::metadata(fx.path("f")).unwrap();
 
     run_in("core_readonly", &fx.sandbox, "readonly").assert_success();
@@ -179,8 +185,22 @@ fn core_readonly() {
     let after = std::fs::metadata(fx.path("f")).unwrap();
     assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"keep");
     assert_eq!(
-        (after.mtime(), after.mtime_nsec(), after.ctime(), after.ctime_nsec(), after.mode(), after.nlink()),
-        (before.mtime(), before.mtime_nsec(), before.ctime(), before.ctime_nsec(), before.mode(), before.nlink()),
+        (
+            after.mtime(),
+            after.mtime_nsec(),
+            after.ctime(),
+            after.ctime_nsec(),
+            after.mode(),
+            after.nlink()
+        ),
+        (
+            before.mtime(),
+            before.mtime_nsec(),
+            before.ctime(),
+            before.ctime_nsec(),
+            before.mode(),
+            before.nlink()
+        ),
         "data, metadata and xattrs untouched (an xattr change moves ctime)"
     );
     fx.assert_outside_untouched();
