@@ -43,6 +43,8 @@
 //! each host call `&mut` access to it.
 
 mod cache;
+#[cfg(test)]
+mod differential;
 mod inode;
 mod setstat;
 
