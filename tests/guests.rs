@@ -236,3 +236,21 @@ fn core_bad_handle() {
     );
     fx.assert_outside_untouched();
 }
+
+#[test]
+fn escape_ops() {
+    let fx = Fixture::new();
+    std::fs::write(fx.path("f"), b"inside").unwrap();
+    std::fs::create_dir_all(fx.path("deep/er/dir")).unwrap();
+    symlink(&fx.outside, fx.path("out")).unwrap();
+    symlink("../outside", fx.path("up")).unwrap();
+    symlink("../outside/made-through-link", fx.path("dangling")).unwrap();
+
+    run_in("escape_ops", &fx.sandbox, "").assert_success();
+    assert_eq!(host_names(&fx.sandbox), ["dangling", "deep", "out", "up"]);
+    assert_eq!(std::fs::read(fx.path("dangling")).unwrap(), b"inside", "the link was replaced");
+    assert_eq!(std::fs::symlink_metadata(fx.path("out")).unwrap().mtime(), 1_000_000_000);
+    // The outside: same names, content, mode, nlink, mtime, ctime.
+    fx.assert_outside_untouched();
+    assert!(!fx.outside.join("made-through-link").exists());
+}
