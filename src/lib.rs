@@ -107,6 +107,7 @@ pub use crate::dentry::DentryRef;
 pub use crate::error::{Error, ErrorCode};
 pub use crate::handle::Handle;
 pub use crate::name::NAME_MAX;
+pub use crate::sys::syscalls as host_syscalls;
 
 /// Adds the `directfs:fs/types` and `directfs:fs/preopens` imports to
 /// `linker`, served from each store's [`DirectfsView`].

@@ -11,6 +11,7 @@
 
 use std::ops::ControlFlow;
 use std::os::fd::{BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
@@ -22,6 +23,21 @@ pub use nix::fcntl::RenameFlags;
 pub use nix::sys::time::TimeSpec;
 pub use rustix::fs::FileType as DirentType;
 pub use rustix::fs::XattrFlags;
+
+/// Host syscalls issued through this module, for benchmarks and `--stats`.
+static SYSCALLS: AtomicU64 = AtomicU64::new(0);
+
+/// How many host syscalls directfs has issued in this process (all
+/// contexts): one per wrapper call here, one per `getdents64` buffer refill.
+pub fn syscalls() -> u64 {
+    SYSCALLS.load(Ordering::Relaxed)
+}
+
+/// Counts one syscall and passes `result` through.
+fn counted<T>(result: T) -> T {
+    SYSCALLS.fetch_add(1, Ordering::Relaxed);
+    result
+}
 
 /// The flags every open of a guest-reachable file carries.
 const OPEN_FLAGS: OFlag = OFlag::O_NOFOLLOW.union(OFlag::O_CLOEXEC);
@@ -42,21 +58,21 @@ pub fn openat(
     flags: OFlag,
     mode: Mode,
 ) -> Result<OwnedFd, Errno> {
-    nix::fcntl::openat(dirfd, name, flags | OPEN_FLAGS, mode)
+    counted(nix::fcntl::openat(dirfd, name, flags | OPEN_FLAGS, mode))
 }
 
 /// `fstat(fd)`—Returns the metadata of an open file.
 ///
 /// See [fstat(2)](https://man7.org/linux/man-pages/man2/fstat.2.html).
 pub fn fstat(fd: BorrowedFd<'_>) -> Result<FileStat, Errno> {
-    nix::sys::stat::fstat(fd)
+    counted(nix::sys::stat::fstat(fd))
 }
 
 /// `fcntl(fd, F_SETFL, flags)`—Sets the file status flags of an open file.
 ///
 /// See [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html).
 pub fn fcntl_setfl(fd: BorrowedFd<'_>, flags: OFlag) -> Result<(), Errno> {
-    nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(flags)).map(drop)
+    counted(nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(flags)).map(drop))
 }
 
 /// `fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW)`—Returns the metadata of a
@@ -64,14 +80,18 @@ pub fn fcntl_setfl(fd: BorrowedFd<'_>, flags: OFlag) -> Result<(), Errno> {
 ///
 /// See [fstatat(2)](https://man7.org/linux/man-pages/man2/fstatat.2.html).
 pub fn fstatat_nofollow(dirfd: BorrowedFd<'_>, name: &[u8]) -> Result<FileStat, Errno> {
-    nix::sys::stat::fstatat(dirfd, name, AtFlags::AT_SYMLINK_NOFOLLOW)
+    counted(nix::sys::stat::fstatat(
+        dirfd,
+        name,
+        AtFlags::AT_SYMLINK_NOFOLLOW,
+    ))
 }
 
 /// `fstatfs(fd)`—Returns the statistics of the filesystem holding a file.
 ///
 /// See [fstatfs(2)](https://man7.org/linux/man-pages/man2/fstatfs.2.html).
 pub fn fstatfs(fd: BorrowedFd<'_>) -> Result<Statfs, Errno> {
-    nix::sys::statfs::fstatfs(fd)
+    counted(nix::sys::statfs::fstatfs(fd))
 }
 
 /// `readlinkat(fd, "")`—Returns the target of the symlink `fd` was opened
@@ -79,14 +99,14 @@ pub fn fstatfs(fd: BorrowedFd<'_>) -> Result<Statfs, Errno> {
 ///
 /// See [readlinkat(2)](https://man7.org/linux/man-pages/man2/readlinkat.2.html).
 pub fn readlinkat_empty(fd: BorrowedFd<'_>) -> Result<std::ffi::OsString, Errno> {
-    nix::fcntl::readlinkat(fd, "")
+    counted(nix::fcntl::readlinkat(fd, ""))
 }
 
 /// `mkdirat(dirfd, name, mode)`—Creates a directory.
 ///
 /// See [mkdirat(2)](https://man7.org/linux/man-pages/man2/mkdirat.2.html).
 pub fn mkdirat(dirfd: BorrowedFd<'_>, name: &str, mode: Mode) -> Result<(), Errno> {
-    nix::sys::stat::mkdirat(dirfd, name, mode)
+    counted(nix::sys::stat::mkdirat(dirfd, name, mode))
 }
 
 /// `mknodat(dirfd, name, S_IFREG | mode, 0)`—Creates an empty regular file.
@@ -94,14 +114,20 @@ pub fn mkdirat(dirfd: BorrowedFd<'_>, name: &str, mode: Mode) -> Result<(), Errn
 ///
 /// See [mknodat(2)](https://man7.org/linux/man-pages/man2/mknodat.2.html).
 pub fn mknodat_regular(dirfd: BorrowedFd<'_>, name: &str, mode: Mode) -> Result<(), Errno> {
-    nix::sys::stat::mknodat(dirfd, name, SFlag::S_IFREG, mode, 0)
+    counted(nix::sys::stat::mknodat(
+        dirfd,
+        name,
+        SFlag::S_IFREG,
+        mode,
+        0,
+    ))
 }
 
 /// `symlinkat(target, dirfd, name)`—Creates a symlink holding `target`.
 ///
 /// See [symlinkat(2)](https://man7.org/linux/man-pages/man2/symlinkat.2.html).
 pub fn symlinkat(target: &str, dirfd: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
-    nix::unistd::symlinkat(target, dirfd, name)
+    counted(nix::unistd::symlinkat(target, dirfd, name))
 }
 
 /// `linkat(olddirfd, oldname, newdirfd, newname, 0)`—Creates a hard link; a
@@ -114,7 +140,13 @@ pub fn linkat(
     newdirfd: BorrowedFd<'_>,
     newname: &str,
 ) -> Result<(), Errno> {
-    nix::unistd::linkat(olddirfd, oldname, newdirfd, newname, AtFlags::empty())
+    counted(nix::unistd::linkat(
+        olddirfd,
+        oldname,
+        newdirfd,
+        newname,
+        AtFlags::empty(),
+    ))
 }
 
 /// `renameat2(olddirfd, oldname, newdirfd, newname, flags)`—Renames, or with
@@ -128,14 +160,16 @@ pub fn renameat2(
     newname: &str,
     flags: RenameFlags,
 ) -> Result<(), Errno> {
-    nix::fcntl::renameat2(olddirfd, oldname, newdirfd, newname, flags)
+    counted(nix::fcntl::renameat2(
+        olddirfd, oldname, newdirfd, newname, flags,
+    ))
 }
 
 /// `fchmod(fd, mode)`—Changes the permission bits of an open file.
 ///
 /// See [fchmod(2)](https://man7.org/linux/man-pages/man2/fchmod.2.html).
 pub fn fchmod(fd: BorrowedFd<'_>, mode: Mode) -> Result<(), Errno> {
-    nix::sys::stat::fchmod(fd, mode)
+    counted(nix::sys::stat::fchmod(fd, mode))
 }
 
 /// `fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW)`—Changes the permission
@@ -144,7 +178,12 @@ pub fn fchmod(fd: BorrowedFd<'_>, mode: Mode) -> Result<(), Errno> {
 ///
 /// See [fchmodat(2)](https://man7.org/linux/man-pages/man2/fchmodat.2.html).
 pub fn fchmodat_nofollow(dirfd: BorrowedFd<'_>, name: &str, mode: Mode) -> Result<(), Errno> {
-    nix::sys::stat::fchmodat(dirfd, name, mode, FchmodatFlags::NoFollowSymlink)
+    counted(nix::sys::stat::fchmodat(
+        dirfd,
+        name,
+        mode,
+        FchmodatFlags::NoFollowSymlink,
+    ))
 }
 
 /// `fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)`—Changes
@@ -156,7 +195,7 @@ pub fn fchownat_empty(fd: BorrowedFd<'_>, uid: Option<u32>, gid: Option<u32>) ->
     let flags = AtFlags::AT_EMPTY_PATH | AtFlags::AT_SYMLINK_NOFOLLOW;
     let uid = uid.map(nix::unistd::Uid::from_raw);
     let gid = gid.map(nix::unistd::Gid::from_raw);
-    nix::unistd::fchownat(fd, "", uid, gid, flags)
+    counted(nix::unistd::fchownat(fd, "", uid, gid, flags))
 }
 
 /// `futimens(fd, times)`—Sets the access and modification times of an open
@@ -164,7 +203,7 @@ pub fn fchownat_empty(fd: BorrowedFd<'_>, uid: Option<u32>, gid: Option<u32>) ->
 ///
 /// See [futimens(3)](https://man7.org/linux/man-pages/man3/futimens.3.html).
 pub fn futimens(fd: BorrowedFd<'_>, atime: &TimeSpec, mtime: &TimeSpec) -> Result<(), Errno> {
-    nix::sys::stat::futimens(fd, atime, mtime)
+    counted(nix::sys::stat::futimens(fd, atime, mtime))
 }
 
 /// `utimensat(dirfd, name, times, AT_SYMLINK_NOFOLLOW)`—Sets the times of a
@@ -177,35 +216,46 @@ pub fn utimensat_nofollow(
     atime: &TimeSpec,
     mtime: &TimeSpec,
 ) -> Result<(), Errno> {
-    nix::sys::stat::utimensat(dirfd, name, atime, mtime, UtimensatFlags::NoFollowSymlink)
+    counted(nix::sys::stat::utimensat(
+        dirfd,
+        name,
+        atime,
+        mtime,
+        UtimensatFlags::NoFollowSymlink,
+    ))
 }
 
 /// `ftruncate(fd, size)`—Sets the size of a file open for writing.
 ///
 /// See [ftruncate(2)](https://man7.org/linux/man-pages/man2/ftruncate.2.html).
 pub fn ftruncate(fd: BorrowedFd<'_>, size: i64) -> Result<(), Errno> {
-    nix::unistd::ftruncate(fd, size)
+    counted(nix::unistd::ftruncate(fd, size))
 }
 
 /// `fallocate(fd, 0, offset, len)`—Allocates space for a range of a file.
 ///
 /// See [fallocate(2)](https://man7.org/linux/man-pages/man2/fallocate.2.html).
 pub fn fallocate(fd: BorrowedFd<'_>, offset: i64, len: i64) -> Result<(), Errno> {
-    nix::fcntl::fallocate(fd, nix::fcntl::FallocateFlags::empty(), offset, len)
+    counted(nix::fcntl::fallocate(
+        fd,
+        nix::fcntl::FallocateFlags::empty(),
+        offset,
+        len,
+    ))
 }
 
 /// `fsync(fd)`—Flushes a file's data and metadata to storage.
 ///
 /// See [fsync(2)](https://man7.org/linux/man-pages/man2/fsync.2.html).
 pub fn fsync(fd: BorrowedFd<'_>) -> Result<(), Errno> {
-    nix::unistd::fsync(fd)
+    counted(nix::unistd::fsync(fd))
 }
 
 /// `fdatasync(fd)`—Flushes a file's data to storage.
 ///
 /// See [fdatasync(2)](https://man7.org/linux/man-pages/man2/fdatasync.2.html).
 pub fn fdatasync(fd: BorrowedFd<'_>) -> Result<(), Errno> {
-    nix::unistd::fdatasync(fd)
+    counted(nix::unistd::fdatasync(fd))
 }
 
 /// `fgetxattr(fd, name, NULL, 0)`—Returns the size of an extended attribute's
@@ -213,7 +263,7 @@ pub fn fdatasync(fd: BorrowedFd<'_>) -> Result<(), Errno> {
 ///
 /// See [fgetxattr(2)](https://man7.org/linux/man-pages/man2/fgetxattr.2.html).
 pub fn fgetxattr_size(fd: BorrowedFd<'_>, name: &str) -> Result<usize, Errno> {
-    rustix::fs::fgetxattr_query(fd, name).map_err(from_rustix)
+    counted(rustix::fs::fgetxattr_query(fd, name).map_err(from_rustix))
 }
 
 /// `fgetxattr(fd, name, buf)`—Reads an extended attribute's value into `buf`;
@@ -221,7 +271,7 @@ pub fn fgetxattr_size(fd: BorrowedFd<'_>, name: &str) -> Result<usize, Errno> {
 ///
 /// See [fgetxattr(2)](https://man7.org/linux/man-pages/man2/fgetxattr.2.html).
 pub fn fgetxattr(fd: BorrowedFd<'_>, name: &str, buf: &mut [u8]) -> Result<usize, Errno> {
-    rustix::fs::fgetxattr(fd, name, buf).map_err(from_rustix)
+    counted(rustix::fs::fgetxattr(fd, name, buf).map_err(from_rustix))
 }
 
 /// `fsetxattr(fd, name, value, flags)`—Sets an extended attribute
@@ -234,7 +284,7 @@ pub fn fsetxattr(
     value: &[u8],
     flags: XattrFlags,
 ) -> Result<(), Errno> {
-    rustix::fs::fsetxattr(fd, name, value, flags).map_err(from_rustix)
+    counted(rustix::fs::fsetxattr(fd, name, value, flags).map_err(from_rustix))
 }
 
 /// `flistxattr(fd, NULL, 0)`—Returns the size of the list of extended
@@ -242,7 +292,7 @@ pub fn fsetxattr(
 ///
 /// See [flistxattr(2)](https://man7.org/linux/man-pages/man2/flistxattr.2.html).
 pub fn flistxattr_size(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
-    rustix::fs::flistxattr_query(fd).map_err(from_rustix)
+    counted(rustix::fs::flistxattr_query(fd).map_err(from_rustix))
 }
 
 /// `flistxattr(fd, buf)`—Reads the NUL-separated extended attribute names
@@ -250,14 +300,14 @@ pub fn flistxattr_size(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
 ///
 /// See [flistxattr(2)](https://man7.org/linux/man-pages/man2/flistxattr.2.html).
 pub fn flistxattr(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
-    rustix::fs::flistxattr(fd, buf).map_err(from_rustix)
+    counted(rustix::fs::flistxattr(fd, buf).map_err(from_rustix))
 }
 
 /// `fremovexattr(fd, name)`—Removes an extended attribute.
 ///
 /// See [fremovexattr(2)](https://man7.org/linux/man-pages/man2/fremovexattr.2.html).
 pub fn fremovexattr(fd: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
-    rustix::fs::fremovexattr(fd, name).map_err(from_rustix)
+    counted(rustix::fs::fremovexattr(fd, name).map_err(from_rustix))
 }
 
 /// `unlinkat(dirfd, name, 0)`—Removes a non-directory, or,
@@ -265,7 +315,7 @@ pub fn fremovexattr(fd: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
 ///
 /// See [unlinkat(2)](https://man7.org/linux/man-pages/man2/unlinkat.2.html).
 pub fn unlinkat(dirfd: BorrowedFd<'_>, name: &str, flags: UnlinkatFlags) -> Result<(), Errno> {
-    nix::unistd::unlinkat(dirfd, name, flags)
+    counted(nix::unistd::unlinkat(dirfd, name, flags))
 }
 
 /// `pread(fd, buf, offset)`—Reads at an offset, without moving the file
@@ -273,7 +323,7 @@ pub fn unlinkat(dirfd: BorrowedFd<'_>, name: &str, flags: UnlinkatFlags) -> Resu
 ///
 /// See [pread(2)](https://man7.org/linux/man-pages/man2/pread.2.html).
 pub fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64) -> Result<usize, Errno> {
-    nix::sys::uio::pread(fd, buf, offset)
+    counted(nix::sys::uio::pread(fd, buf, offset))
 }
 
 /// `pwrite(fd, buf, offset)`—Writes at an offset, without moving the file
@@ -282,7 +332,7 @@ pub fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64) -> Result<usize, E
 ///
 /// See [pwrite(2)](https://man7.org/linux/man-pages/man2/pwrite.2.html).
 pub fn pwrite(fd: BorrowedFd<'_>, buf: &[u8], offset: i64) -> Result<usize, Errno> {
-    nix::sys::uio::pwrite(fd, buf, offset)
+    counted(nix::sys::uio::pwrite(fd, buf, offset))
 }
 
 /// `read(fd, buf)`—Reads from the file offset (for files that cannot seek:
@@ -290,14 +340,14 @@ pub fn pwrite(fd: BorrowedFd<'_>, buf: &[u8], offset: i64) -> Result<usize, Errn
 ///
 /// See [read(2)](https://man7.org/linux/man-pages/man2/read.2.html).
 pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
-    nix::unistd::read(fd, buf)
+    counted(nix::unistd::read(fd, buf))
 }
 
 /// `write(fd, buf)`—Writes at the file offset (for files that cannot seek).
 ///
 /// See [write(2)](https://man7.org/linux/man-pages/man2/write.2.html).
 pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {
-    nix::unistd::write(fd, buf)
+    counted(nix::unistd::write(fd, buf))
 }
 
 /// One entry read by [`getdents64`].
@@ -330,11 +380,15 @@ pub fn getdents64(
     cookie: u64,
     mut each: impl FnMut(Dirent<'_>) -> ControlFlow<()>,
 ) -> Result<Option<u64>, Errno> {
-    rustix::fs::seek(fd, rustix::fs::SeekFrom::Start(cookie)).map_err(from_rustix)?;
+    counted(rustix::fs::seek(fd, rustix::fs::SeekFrom::Start(cookie))).map_err(from_rustix)?;
     let mut buf = Vec::with_capacity(DIRENT_BUF_BYTES);
     let mut dir = rustix::fs::RawDir::new(fd, buf.spare_capacity_mut());
     let mut position = cookie;
-    while let Some(entry) = dir.next() {
+    loop {
+        if dir.is_buffer_empty() {
+            counted(());
+        }
+        let Some(entry) = dir.next() else { break };
         let entry = entry.map_err(from_rustix)?;
         let name = entry.file_name().to_bytes();
         if name != b"." && name != b".." {

@@ -248,8 +248,15 @@ fn escape_ops() {
 
     run_in("escape_ops", &fx.sandbox, "").assert_success();
     assert_eq!(host_names(&fx.sandbox), ["dangling", "deep", "out", "up"]);
-    assert_eq!(std::fs::read(fx.path("dangling")).unwrap(), b"inside", "the link was replaced");
-    assert_eq!(std::fs::symlink_metadata(fx.path("out")).unwrap().mtime(), 1_000_000_000);
+    assert_eq!(
+        std::fs::read(fx.path("dangling")).unwrap(),
+        b"inside",
+        "the link was replaced"
+    );
+    assert_eq!(
+        std::fs::symlink_metadata(fx.path("out")).unwrap().mtime(),
+        1_000_000_000
+    );
     // The outside: same names, content, mode, nlink, mtime, ctime.
     fx.assert_outside_untouched();
     assert!(!fx.outside.join("made-through-link").exists());

@@ -51,6 +51,17 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_open)]
     max_open: usize,
 
+    /// Preopen HOST as GUEST through wasmtime-wasi's own `wasi:filesystem`
+    /// (what the wasmtime CLI's `--dir` does), for comparison with directfs.
+    /// Repeatable.
+    #[arg(long = "wasi-dir", value_name = "HOST[::GUEST]", value_parser = parse_wasi_dir)]
+    wasi_dirs: Vec<(PathBuf, String)>,
+
+    /// At exit, print to stderr how many host syscalls directfs issued and
+    /// what its context held (`dfs-run: stats: …`).
+    #[arg(long)]
+    stats: bool,
+
     /// Set NAME=VAL in the guest's environment, or pass the host's NAME.
     /// Repeatable.
     #[arg(long = "env", value_name = "NAME[=VAL]", value_parser = parse_env)]
@@ -113,6 +124,17 @@ fn parse_dir(arg: &str) -> Result<DirArg, String> {
         guest: guest.into(),
         options,
     })
+}
+
+/// Parses `HOST[::GUEST]` for `--wasi-dir` (no options).
+fn parse_wasi_dir(arg: &str) -> Result<(PathBuf, String), String> {
+    match arg.split_once("::") {
+        Some((host, guest)) if !host.is_empty() && !guest.is_empty() => {
+            Ok((host.into(), guest.into()))
+        }
+        Some(_) => Err("expected HOST[::GUEST], with neither empty".into()),
+        None => Ok((arg.into(), arg.into())),
+    }
 }
 
 /// Parses `NAME[=VAL]`.
@@ -205,9 +227,18 @@ fn prepare(cli: &Cli) -> anyhow::Result<(Store<Host>, Command)> {
     directfs::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
 
     let mut wasi = WasiCtx::builder();
-    wasi.inherit_stdio()
+    // As the wasmtime CLI: this host is synchronous, so wasmtime-wasi may
+    // block this thread instead of bouncing through a thread pool.
+    wasi.allow_blocking_current_thread(true)
+        .inherit_stdio()
         .arg(path.to_string_lossy())
         .args(&cli.args);
+    for (host, guest) in &cli.wasi_dirs {
+        check_dir(host)?;
+        wasi.preopened_dir(host, guest, wasmtime_wasi::FsPerms::ReadWrite)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("--wasi-dir {}", host.display()))?;
+    }
     for env in &cli.envs {
         match &env.value {
             Some(value) => wasi.env(&env.name, value),
@@ -234,6 +265,13 @@ fn prepare(cli: &Cli) -> anyhow::Result<(Store<Host>, Command)> {
     Ok((store, command))
 }
 
+/// This process's peak resident set (`VmHWM` in `/proc/self/status`).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn check_dir(host: &Path) -> anyhow::Result<()> {
     let meta = std::fs::metadata(host).with_context(|| format!("--dir {}", host.display()))?;
     if !meta.is_dir() {
@@ -251,7 +289,19 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_SETUP);
         }
     };
-    match command.wasi_cli_run().call_run(&mut store) {
+    let result = command.wasi_cli_run().call_run(&mut store);
+    if cli.stats {
+        let stats = store.data().directfs.stats();
+        eprintln!(
+            "dfs-run: stats: host_syscalls={} dentries={} unreferenced={} open_resources={} peak_rss_kib={}",
+            directfs::host_syscalls(),
+            stats.dentries,
+            stats.unreferenced,
+            stats.open_resources,
+            peak_rss_kib().unwrap_or(0)
+        );
+    }
+    match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(())) => ExitCode::FAILURE,
         Err(err) => match err.downcast_ref::<I32Exit>() {

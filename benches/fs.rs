@@ -1,0 +1,256 @@
+//! `cargo bench --bench fs`: every workload three ways in the same run —
+//! native Rust on the host, a guest on the directfs API (`bench_dfs`), and a
+//! `std::fs` guest on wasmtime-wasi's own `wasi:filesystem` (`bench_std`,
+//! `dfs-run --wasi-dir`, what `wasmtime run --dir` does) — printing medians
+//! of ns/op and the ratios directfs/native and directfs/wasmtime-wasi, plus
+//! directfs's host syscalls per op and each runtime's peak RSS.
+//!
+//! Guests time the workload alone (startup excluded); the `startup` row is
+//! the wall time of a whole `dfs-run` (compile + instantiate + first walk).
+//! `DFS_BENCH_SCALE` (default 1.0) scales every size; `DFS_BENCH_ROUNDS`
+//! (default 3) the rounds per figure.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+struct Run {
+    ns_per_op: f64,
+    syscalls_per_op: Option<f64>,
+    rss_mib: Option<f64>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn field(text: &str, key: &str) -> Option<f64> {
+    text.split_whitespace()
+        .find_map(|w| w.strip_prefix(key)?.parse().ok())
+}
+
+/// One guest run under `dfs-run`: its own timing, and the stats line.
+fn guest_run(guest: &str, dir_flag: &str, base: &Path, args: &[String]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .arg(common::guest(guest))
+        .args(["--stats", dir_flag])
+        .arg(format!("{}::/b", base.display()))
+        .args(args)
+        .output()
+        .expect("run dfs-run");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{guest} {args:?}: {stderr}");
+    let ops = field(&stdout, "ops=").expect("ops").max(1.0);
+    Run {
+        ns_per_op: field(&stdout, "ns=").expect("ns") / ops,
+        syscalls_per_op: (dir_flag == "--dir")
+            .then(|| field(&stderr, "host_syscalls=").unwrap_or(0.0) / ops),
+        rss_mib: field(&stderr, "peak_rss_kib=").map(|k| k / 1024.0),
+    }
+}
+
+fn reset_work_dir(base: &Path) {
+    let _ = fs::remove_dir_all(base.join("w"));
+    fs::create_dir(base.join("w")).unwrap();
+}
+
+/// Native versions of the workloads, on the same fixture.
+fn native(base: &Path, workload: &str, a: &[u64]) -> u64 {
+    let p = |rel: &str| base.join(rel);
+    match workload {
+        "stat8" => {
+            for _ in 0..a[0] {
+                std::hint::black_box(fs::symlink_metadata(p("deep/a/b/c/d/e/f/g/file")).unwrap());
+            }
+            a[0]
+        }
+        "tree" => {
+            for d in 0..a[0] {
+                for f in 0..a[1] {
+                    std::hint::black_box(
+                        fs::symlink_metadata(p(&format!("tree/d{d:02}/f{f:03}"))).unwrap(),
+                    );
+                }
+            }
+            a[0] * a[1]
+        }
+        "readdir" => fs::read_dir(p("flat"))
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap())
+            .count() as u64,
+        "create" => {
+            let data = vec![7u8; 4096];
+            for i in 0..a[0] {
+                let name = p(&format!("w/f{i}"));
+                fs::File::create(&name).unwrap().write_all(&data).unwrap();
+                fs::remove_file(&name).unwrap();
+            }
+            a[0]
+        }
+        "mkdir" => {
+            for i in 0..a[0] {
+                fs::create_dir(p(&format!("w/d{i}"))).unwrap();
+                fs::remove_dir(p(&format!("w/d{i}"))).unwrap();
+            }
+            a[0]
+        }
+        "rename" => {
+            fs::File::create(p("w/a")).unwrap();
+            for i in 0..a[0] {
+                let (from, to) = if i % 2 == 0 {
+                    ("w/a", "w/b")
+                } else {
+                    ("w/b", "w/a")
+                };
+                fs::rename(p(from), p(to)).unwrap();
+            }
+            a[0]
+        }
+        "link" => {
+            fs::File::create(p("w/target")).unwrap();
+            for _ in 0..a[0] {
+                fs::hard_link(p("w/target"), p("w/l")).unwrap();
+                fs::remove_file(p("w/l")).unwrap();
+            }
+            a[0]
+        }
+        "seqwrite" => {
+            let mut f = fs::File::create(p("w/big")).unwrap();
+            let data = vec![1u8; a[1] as usize];
+            for _ in 0..a[0] / a[1] {
+                f.write_all(&data).unwrap();
+            }
+            a[0] / a[1]
+        }
+        "seqread" => {
+            let mut f = fs::File::open(p("big")).unwrap();
+            let mut buf = vec![0u8; a[1] as usize];
+            let mut total = 0;
+            while total < a[0] {
+                total += f.read(&mut buf).unwrap() as u64;
+            }
+            a[0] / a[1]
+        }
+        other => panic!("no native {other}"),
+    }
+}
+
+fn main() {
+    let scale: f64 = std::env::var("DFS_BENCH_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
+    let rounds: usize = std::env::var("DFS_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let n = |x: f64| ((x * scale) as u64).max(1);
+    let big = n(256.0) << 20;
+
+    // The fixture, shared by all three ways.
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path();
+    fs::create_dir_all(base.join("deep/a/b/c/d/e/f/g")).unwrap();
+    fs::write(base.join("deep/a/b/c/d/e/f/g/file"), b"x").unwrap();
+    let (tree_dirs, tree_files) = (n(100.0).min(100), n(100.0).min(1000));
+    for d in 0..tree_dirs {
+        fs::create_dir_all(base.join(format!("tree/d{d:02}"))).unwrap();
+        for f in 0..tree_files {
+            fs::write(base.join(format!("tree/d{d:02}/f{f:03}")), b"x").unwrap();
+        }
+    }
+    fs::create_dir(base.join("flat")).unwrap();
+    for i in 0..n(10_000.0) {
+        fs::write(base.join(format!("flat/file-{i:05}")), b"x").unwrap();
+    }
+    fs::write(base.join("big"), vec![3u8; big as usize]).unwrap();
+
+    let workloads: Vec<(&str, &str, Vec<u64>)> = vec![
+        ("stat depth-8 path (warm)", "stat8", vec![n(100_000.0)]),
+        (
+            "walk+stat tree (100 dirs)",
+            "tree",
+            vec![tree_dirs, tree_files],
+        ),
+        ("read-dir + stat, 1 dir", "readdir", vec![]),
+        ("create+write 4K+close+unlink", "create", vec![n(10_000.0)]),
+        ("mkdir + rmdir", "mkdir", vec![n(10_000.0)]),
+        ("rename", "rename", vec![n(10_000.0)]),
+        ("hard link + unlink", "link", vec![n(10_000.0)]),
+        ("seq write 1 MiB chunks", "seqwrite", vec![big, 1 << 20]),
+        ("seq write 4 KiB chunks", "seqwrite", vec![big, 4096]),
+        ("seq read 1 MiB chunks", "seqread", vec![big, 1 << 20]),
+        ("seq read 4 KiB chunks", "seqread", vec![big, 4096]),
+    ];
+
+    println!("median of {rounds} rounds; ns per operation (guests: workload only)");
+    println!(
+        "{:<30} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>8} {:>8}",
+        "workload",
+        "native",
+        "directfs",
+        "wasi-fs",
+        "dfs/nat",
+        "dfs/wasi",
+        "sys/op",
+        "RSS dfs",
+        "RSS wasi"
+    );
+    for (label, w, args) in &workloads {
+        let sargs: Vec<String> = std::iter::once(w.to_string())
+            .chain(args.iter().map(u64::to_string))
+            .collect();
+        let (mut nat, mut dfs, mut wasi) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut sys, mut rss_dfs, mut rss_wasi) = (0.0, 0.0, 0.0);
+        for _ in 0..rounds {
+            reset_work_dir(base);
+            let start = Instant::now();
+            let ops = native(base, w, args);
+            nat.push(start.elapsed().as_nanos() as f64 / ops as f64);
+            reset_work_dir(base);
+            let r = guest_run("bench_dfs", "--dir", base, &sargs);
+            dfs.push(r.ns_per_op);
+            sys = r.syscalls_per_op.unwrap_or(0.0);
+            rss_dfs = r.rss_mib.unwrap_or(0.0);
+            reset_work_dir(base);
+            let r = guest_run("bench_std", "--wasi-dir", base, &sargs);
+            wasi.push(r.ns_per_op);
+            rss_wasi = r.rss_mib.unwrap_or(0.0);
+        }
+        let (nat, dfs, wasi) = (median(nat), median(dfs), median(wasi));
+        println!(
+            "{label:<30} {nat:>10.0} {dfs:>10.0} {wasi:>10.0} {:>8.2}x {:>8.2}x {sys:>9.1} {rss_dfs:>7.0}M {rss_wasi:>7.0}M",
+            dfs / nat,
+            dfs / wasi
+        );
+    }
+    // Startup: a whole process, compile + instantiate + first walk.
+    let wall = |guest: &str, flag: &str| {
+        median(
+            (0..rounds)
+                .map(|_| {
+                    let start = Instant::now();
+                    guest_run(guest, flag, base, &["noop".to_string()]);
+                    start.elapsed().as_nanos() as f64
+                })
+                .collect(),
+        )
+    };
+    let (dfs, wasi) = (wall("bench_dfs", "--dir"), wall("bench_std", "--wasi-dir"));
+    println!(
+        "{:<30} {:>10} {dfs:>10.0} {wasi:>10.0} {:>9} {:>8.2}x",
+        "startup (whole dfs-run)",
+        "-",
+        "-",
+        dfs / wasi
+    );
+}

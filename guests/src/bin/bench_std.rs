@@ -1,0 +1,107 @@
+//! Benchmark guest over `std::fs` (so `wasi:filesystem`): the workloads of
+//! `bench_dfs`, on the preopen `/b`, printing `ns=<elapsed> ops=<count>`.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::time::Instant;
+
+fn arg(i: usize) -> u64 {
+    std::env::args()
+        .nth(i)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let workload = std::env::args().nth(1).expect("workload");
+    let start = Instant::now();
+    let ops = match workload.as_str() {
+        "noop" => {
+            fs::symlink_metadata("/b/deep").unwrap();
+            1
+        }
+        "stat8" => {
+            for _ in 0..arg(2) {
+                fs::symlink_metadata("/b/deep/a/b/c/d/e/f/g/file").unwrap();
+            }
+            arg(2)
+        }
+        "tree" => {
+            let (dirs, files) = (arg(2), arg(3));
+            for d in 0..dirs {
+                for f in 0..files {
+                    fs::symlink_metadata(format!("/b/tree/d{d:02}/f{f:03}")).unwrap();
+                }
+            }
+            dirs * files
+        }
+        "readdir" => {
+            let mut n = 0;
+            for e in fs::read_dir("/b/flat").unwrap() {
+                e.unwrap().metadata().unwrap();
+                n += 1;
+            }
+            n
+        }
+        "create" => {
+            let data = vec![7u8; 4096];
+            for i in 0..arg(2) {
+                let name = format!("/b/w/f{i}");
+                fs::File::create(&name).unwrap().write_all(&data).unwrap();
+                fs::remove_file(&name).unwrap();
+            }
+            arg(2)
+        }
+        "mkdir" => {
+            for i in 0..arg(2) {
+                let name = format!("/b/w/d{i}");
+                fs::create_dir(&name).unwrap();
+                fs::remove_dir(&name).unwrap();
+            }
+            arg(2)
+        }
+        "rename" => {
+            fs::File::create("/b/w/a").unwrap();
+            for i in 0..arg(2) {
+                let (from, to) = if i % 2 == 0 {
+                    ("/b/w/a", "/b/w/b")
+                } else {
+                    ("/b/w/b", "/b/w/a")
+                };
+                fs::rename(from, to).unwrap();
+            }
+            arg(2)
+        }
+        "link" => {
+            fs::File::create("/b/w/target").unwrap();
+            for _ in 0..arg(2) {
+                fs::hard_link("/b/w/target", "/b/w/l").unwrap();
+                fs::remove_file("/b/w/l").unwrap();
+            }
+            arg(2)
+        }
+        "seqwrite" => {
+            let (size, chunk) = (arg(2), arg(3));
+            let mut f = fs::File::create("/b/w/big").unwrap();
+            let data = vec![1u8; chunk as usize];
+            for _ in 0..size / chunk {
+                f.write_all(&data).unwrap();
+            }
+            size / chunk
+        }
+        "seqread" => {
+            let (size, chunk) = (arg(2), arg(3));
+            let mut f = fs::File::open("/b/big").unwrap();
+            let mut buf = vec![0u8; chunk as usize];
+            let mut total = 0;
+            while total < size {
+                let n = f.read(&mut buf).unwrap();
+                assert!(n > 0);
+                total += n as u64;
+            }
+            size / chunk
+        }
+        other => panic!("unknown workload {other}"),
+    };
+    println!("ns={} ops={ops}", start.elapsed().as_nanos());
+}
