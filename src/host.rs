@@ -14,7 +14,7 @@ use crate::bindings::directfs::fs::types::{
 };
 use crate::bindings::directfs::fs::{preopens, types};
 use crate::ctx::DirectfsCtxView;
-use crate::dentry::{self, DentryId, DentryRef};
+use crate::dentry::{self, DentryId, DentryRef, Tree};
 use crate::error::Error;
 use crate::handle::Handle;
 use crate::name::{Name, XattrName};
@@ -59,6 +59,20 @@ impl DirectfsCtxView<'_> {
         let pushed = self.table.push(handle)?;
         self.ctx.open_resources += 1;
         Ok(pushed)
+    }
+
+    /// The common path of the calls that make one new child in `dir`: room
+    /// for the resource, a writable preopen, a valid name, then `make`.
+    fn make_child(
+        &mut self,
+        dir: &Resource<DentryRef>,
+        name: &str,
+        make: impl FnOnce(&mut Tree, DentryId, Name<'_>) -> Result<DentryId, ErrorCode>,
+    ) -> Result<Resource<DentryRef>, Error> {
+        self.room_for(1)?;
+        let dir = self.writable_dentry(dir)?;
+        let child = make(&mut self.ctx.tree, dir, Name::parse(name)?)?;
+        self.push_dentry(child)
     }
 
     fn remove(
@@ -114,10 +128,9 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         mode: u32,
         owner: Option<Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
-        self.room_for(1)?;
-        let dir = self.writable_dentry(&dir)?;
-        let child = self.ctx.tree.mkdir(dir, Name::parse(&name)?, mode, owner)?;
-        self.push_dentry(child)
+        self.make_child(&dir, &name, |tree, dir, name| {
+            tree.mkdir(dir, name, mode, owner)
+        })
     }
 
     fn create(
@@ -145,10 +158,9 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         mode: u32,
         owner: Option<Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
-        self.room_for(1)?;
-        let dir = self.writable_dentry(&dir)?;
-        let child = self.ctx.tree.mknod(dir, Name::parse(&name)?, mode, owner)?;
-        self.push_dentry(child)
+        self.make_child(&dir, &name, |tree, dir, name| {
+            tree.mknod(dir, name, mode, owner)
+        })
     }
 
     fn symlink(
@@ -158,13 +170,9 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         target: String,
         owner: Option<Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
-        self.room_for(1)?;
-        let dir = self.writable_dentry(&dir)?;
-        let child = self
-            .ctx
-            .tree
-            .symlink(dir, Name::parse(&name)?, &target, owner)?;
-        self.push_dentry(child)
+        self.make_child(&dir, &name, |tree, dir, name| {
+            tree.symlink(dir, name, &target, owner)
+        })
     }
 
     fn link(
@@ -173,13 +181,10 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         target: Resource<DentryRef>,
         name: String,
     ) -> Result<Resource<DentryRef>, Error> {
-        self.room_for(1)?;
         // Both sides: a file of a read-only preopen must not become
         // writable through a link in a read-write one.
-        let dir = self.writable_dentry(&dir)?;
         let target = self.writable_dentry(&target)?;
-        let child = self.ctx.tree.link(dir, target, Name::parse(&name)?)?;
-        self.push_dentry(child)
+        self.make_child(&dir, &name, |tree, dir, name| tree.link(dir, target, name))
     }
 
     fn readlink(&mut self, dentry: Resource<DentryRef>) -> Result<String, Error> {

@@ -84,6 +84,14 @@ pub fn list(dir: &Dentry, page: u32) -> Vec<DirEntry> {
     }
 }
 
+/// Argument `i` as a number (0 if absent or not a number).
+pub fn arg(i: usize) -> u64 {
+    std::env::args()
+        .nth(i)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(0)
+}
+
 /// `read | write`.
 pub fn rw() -> OpenFlags {
     OpenFlags::READ | OpenFlags::WRITE

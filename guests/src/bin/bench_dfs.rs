@@ -5,14 +5,7 @@
 
 use std::time::Instant;
 
-use guest::{OpenFlags, rw};
-
-fn arg(i: usize) -> u64 {
-    std::env::args()
-        .nth(i)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(0)
-}
+use guest::{OpenFlags, arg, rw};
 
 fn main() {
     let workload = std::env::args().nth(1).expect("workload");

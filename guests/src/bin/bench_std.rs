@@ -5,12 +5,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::time::Instant;
 
-fn arg(i: usize) -> u64 {
-    std::env::args()
-        .nth(i)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(0)
-}
+use guest::arg;
 
 fn main() {
     let workload = std::env::args().nth(1).expect("workload");
