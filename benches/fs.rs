@@ -8,7 +8,8 @@
 //! Guests time the workload alone (startup excluded); the `startup` row is
 //! the wall time of a whole `dfs-run` (compile + instantiate + first walk).
 //! `DFS_BENCH_SCALE` (default 1.0) scales every size; `DFS_BENCH_ROUNDS`
-//! (default 3) the rounds per figure.
+//! (default 3) the rounds per figure; `DFS_BENCH_ONLY=stat8,link` runs only
+//! those workloads.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -58,9 +59,12 @@ fn guest_run(guest: &str, dir_flag: &str, base: &Path, args: &[String]) -> Run {
     }
 }
 
+/// A fresh, empty work dir, with dirty pages written back (`sync`), so no
+/// way pays for the previous one's writes.
 fn reset_work_dir(base: &Path) {
     let _ = fs::remove_dir_all(base.join("w"));
     fs::create_dir(base.join("w")).unwrap();
+    nix::unistd::sync();
 }
 
 /// Native versions of the workloads, on the same fixture.
@@ -209,7 +213,11 @@ fn main() {
         "RSS dfs",
         "RSS wasi"
     );
-    for (label, w, args) in &workloads {
+    let only = std::env::var("DFS_BENCH_ONLY").unwrap_or_default();
+    for (label, w, args) in workloads
+        .iter()
+        .filter(|(_, w, _)| only.is_empty() || only.split(',').any(|o| o == *w))
+    {
         let sargs: Vec<String> = std::iter::once(w.to_string())
             .chain(args.iter().map(u64::to_string))
             .collect();

@@ -490,8 +490,16 @@ impl Tree {
         self.created_child(parent, name, Created::File, owner)
     }
 
-    /// `linkat(target_parent_fd, target_name, dir_fd, name, 0)`: a new name
-    /// for `target` in `dir`, sharing its inode.
+    /// A new name for `target` in `dir`, sharing its inode, linking exactly
+    /// the dentry's file:
+    /// - `linkat(target_fd, "", dir_fd, name, AT_EMPTY_PATH)` where the host
+    ///   allows it (`CAP_DAC_READ_SEARCH`): no name is resolved at all;
+    /// - else, as gVisor, `linkat(target_parent_fd, target_name, dir_fd, name,
+    ///   0)`, then `fstatat` checks that the new name is the dentry's file (a
+    ///   host process may have swapped the old name): if not, it is removed
+    ///   again → `stale`.
+    ///
+    /// The new dentry's FD is a `dup` of the target's: one file, no re-open.
     pub(crate) fn link(
         &mut self,
         dir: DentryId,
@@ -499,6 +507,7 @@ impl Tree {
         name: Name<'_>,
     ) -> Result<DentryId, ErrorCode> {
         let t = self.get(target)?;
+        let dir_fd = self.get(dir)?.fd.as_fd();
         if t.root != self.get(dir)?.root {
             return Err(ErrorCode::CrossDevice);
         }
@@ -508,14 +517,34 @@ impl Tree {
             Link::Root => return Err(ErrorCode::NotPermitted),
             Link::Unlinked => return Err(ErrorCode::NoEntry),
         };
-        let t_parent_fd = self.get(t_parent)?.fd.as_fd();
-        sys::linkat(
-            t_parent_fd,
-            t_name,
-            self.get(dir)?.fd.as_fd(),
-            name.as_str(),
-        )?;
-        self.created_child(dir, name, Created::File, None)
+        match sys::linkat_empty(t.fd.as_fd(), dir_fd, name.as_str()) {
+            Ok(()) => {}
+            Err(Errno::EPERM | Errno::ENOENT) => {
+                sys::linkat(
+                    self.get(t_parent)?.fd.as_fd(),
+                    t_name,
+                    dir_fd,
+                    name.as_str(),
+                )?;
+                let linked = sys::fstatat_nofollow(dir_fd, name.as_str().as_bytes());
+                if !matches!(&linked, Ok(st) if key_of(st) == t.key) {
+                    let _ = sys::unlinkat(dir_fd, name.as_str(), UnlinkatFlags::NoRemoveDir);
+                    return Err(ErrorCode::Stale);
+                }
+            }
+            Err(errno) => return Err(errno.into()),
+        }
+        let (key, file_type, fd_mode) = (t.key, t.file_type, t.fd_mode);
+        let fd = match sys::dup_cloexec(t.fd.as_fd()) {
+            Ok(fd) => fd,
+            Err(errno) => {
+                let _ = sys::unlinkat(dir_fd, name.as_str(), UnlinkatFlags::NoRemoveDir);
+                return Err(errno.into());
+            }
+        };
+        self.detach(dir, name.as_str());
+        self.negatives.remove(dir, name.as_str());
+        Ok(self.insert_child_known(dir, name, (fd, fd_mode), key, file_type))
     }
 
     /// Opens the dentry's file again with `flags`, as gVisor's `openHandle`:
@@ -798,8 +827,26 @@ impl Tree {
         &mut self,
         parent: DentryId,
         name: Name<'_>,
-        (fd, fd_mode): (OwnedFd, FdMode),
+        opened: (OwnedFd, FdMode),
         st: &FileStat,
+    ) -> DentryId {
+        self.insert_child_known(
+            parent,
+            name,
+            opened,
+            key_of(st),
+            file_type_of_mode(st.st_mode),
+        )
+    }
+
+    /// [`Tree::insert_child`] of a file whose identity and type are known.
+    fn insert_child_known(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        (fd, fd_mode): (OwnedFd, FdMode),
+        key: InoKey,
+        file_type: FileType,
     ) -> DentryId {
         let (root, policy) = self
             .get(parent)
@@ -815,8 +862,8 @@ impl Tree {
                 name: name.clone(),
             },
             children: Children::default(),
-            key: key_of(st),
-            file_type: file_type_of_mode(st.st_mode),
+            key,
+            file_type,
             root,
             policy,
             refs: 1,

@@ -35,14 +35,16 @@ impl Handle {
     /// cannot seek (`ESPIPE`: a FIFO, a socket), `read`, ignoring `offset`.
     /// The buffer is sized by `max`, never by the guest's `len` alone.
     pub(crate) fn read(&self, offset: u64, len: u64, max: usize) -> Result<Vec<u8>, ErrorCode> {
-        let offset = file_offset(offset)?;
+        file_offset(offset)?;
         let len = usize::try_from(len).unwrap_or(usize::MAX).min(max);
-        let mut buf = vec![0; len];
-        let n = match sys::pread(self.fd(), &mut buf, offset) {
-            Err(Errno::ESPIPE) => sys::read(self.fd(), &mut buf)?,
-            other => other?,
-        };
-        buf.truncate(n);
+        // Read into uninitialized capacity: no zeroing of up to `max` bytes.
+        let mut buf = Vec::with_capacity(len);
+        if len > 0 {
+            match sys::pread(self.fd(), &mut buf, offset) {
+                Err(Errno::ESPIPE) => sys::read(self.fd(), &mut buf)?,
+                other => other?,
+            };
+        }
         Ok(buf)
     }
 

@@ -130,6 +130,32 @@ pub fn symlinkat(target: &str, dirfd: BorrowedFd<'_>, name: &str) -> Result<(), 
     counted(nix::unistd::symlinkat(target, dirfd, name))
 }
 
+/// `linkat(fd, "", newdirfd, newname, AT_EMPTY_PATH)`—Creates a hard link to
+/// exactly the file `fd` refers to (needs `CAP_DAC_READ_SEARCH`, else
+/// `EPERM` or `ENOENT`).
+///
+/// See [linkat(2)](https://man7.org/linux/man-pages/man2/linkat.2.html).
+pub fn linkat_empty(
+    fd: BorrowedFd<'_>,
+    newdirfd: BorrowedFd<'_>,
+    newname: &str,
+) -> Result<(), Errno> {
+    counted(nix::unistd::linkat(
+        fd,
+        "",
+        newdirfd,
+        newname,
+        AtFlags::AT_EMPTY_PATH,
+    ))
+}
+
+/// `fcntl(fd, F_DUPFD_CLOEXEC, 0)`—Duplicates an FD (same open file).
+///
+/// See [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html).
+pub fn dup_cloexec(fd: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    counted(rustix::io::fcntl_dupfd_cloexec(fd, 0)).map_err(from_rustix)
+}
+
 /// `linkat(olddirfd, oldname, newdirfd, newname, 0)`—Creates a hard link; a
 /// symlink as `oldname` is linked itself, not followed.
 ///
@@ -319,11 +345,17 @@ pub fn unlinkat(dirfd: BorrowedFd<'_>, name: &str, flags: UnlinkatFlags) -> Resu
 }
 
 /// `pread(fd, buf, offset)`—Reads at an offset, without moving the file
-/// offset. Returns the number of bytes read (0 at end of file).
+/// offset, into the spare capacity of `buf` (appending, without zeroing it
+/// first). Returns the number of bytes read (0 at end of file).
 ///
 /// See [pread(2)](https://man7.org/linux/man-pages/man2/pread.2.html).
-pub fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64) -> Result<usize, Errno> {
-    counted(nix::sys::uio::pread(fd, buf, offset))
+pub fn pread(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, offset: u64) -> Result<usize, Errno> {
+    counted(rustix::io::pread(
+        fd,
+        rustix::buffer::spare_capacity(buf),
+        offset,
+    ))
+    .map_err(from_rustix)
 }
 
 /// `pwrite(fd, buf, offset)`—Writes at an offset, without moving the file
@@ -336,11 +368,11 @@ pub fn pwrite(fd: BorrowedFd<'_>, buf: &[u8], offset: i64) -> Result<usize, Errn
 }
 
 /// `read(fd, buf)`—Reads from the file offset (for files that cannot seek:
-/// FIFOs, sockets, character devices).
+/// FIFOs, sockets, character devices), into the spare capacity of `buf`.
 ///
 /// See [read(2)](https://man7.org/linux/man-pages/man2/read.2.html).
-pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
-    counted(nix::unistd::read(fd, buf))
+pub fn read(fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> Result<usize, Errno> {
+    counted(rustix::io::read(fd, rustix::buffer::spare_capacity(buf))).map_err(from_rustix)
 }
 
 /// `write(fd, buf)`—Writes at the file offset (for files that cannot seek).
