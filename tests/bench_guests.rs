@@ -1,0 +1,112 @@
+//! The benchmark guests, run at tiny sizes so they cannot rot: `bench_dfs`
+//! over directfs (with `--stats`), `bench_std` over wasmtime-wasi's own
+//! filesystem (`--wasi-dir`), `bench_walk`. One test per guest.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Fixture, dfs_run, guest};
+
+fn fixture() -> Fixture {
+    let fx = Fixture::new();
+    std::fs::create_dir_all(fx.path("deep/a/b/c/d/e/f/g")).unwrap();
+    std::fs::write(fx.path("deep/a/b/c/d/e/f/g/file"), b"x").unwrap();
+    std::fs::create_dir_all(fx.path("tree/d00")).unwrap();
+    std::fs::create_dir_all(fx.path("tree/d01")).unwrap();
+    for f in 0..3 {
+        std::fs::write(fx.path(&format!("tree/d00/f{f:03}")), b"x").unwrap();
+        std::fs::write(fx.path(&format!("tree/d01/f{f:03}")), b"x").unwrap();
+    }
+    std::fs::create_dir(fx.path("flat")).unwrap();
+    for i in 0..5 {
+        std::fs::write(fx.path(&format!("flat/file-{i:05}")), b"x").unwrap();
+    }
+    std::fs::write(fx.path("big"), vec![3u8; 64 * 1024]).unwrap();
+    std::fs::create_dir(fx.path("w")).unwrap();
+    fx
+}
+
+/// Runs every workload of `guest` via `flag`; returns the stderr of each.
+fn every_workload(guest_name: &str, flag: &str, sandbox: &Path) -> Vec<String> {
+    let workloads: [&[&str]; 11] = [
+        &["noop"],
+        &["stat8", "10"],
+        &["tree", "2", "3"],
+        &["readdir"],
+        &["create", "5"],
+        &["mkdir", "5"],
+        &["rename", "5"],
+        &["link", "5"],
+        &["seqwrite", "65536", "4096"],
+        &["seqread", "65536", "4096"],
+        &["seqread", "65536", "65536"],
+    ];
+    let mut stderrs = Vec::new();
+    for args in workloads {
+        let mut cmd = vec![
+            guest(guest_name).into_os_string(),
+            "--stats".into(),
+            flag.into(),
+        ];
+        cmd.push(format!("{}::/b", sandbox.display()).into());
+        cmd.extend(args.iter().map(Into::into));
+        let run = dfs_run(cmd);
+        run.assert_success();
+        assert!(
+            run.stdout.starts_with("ns=") && run.stdout.contains(" ops="),
+            "{args:?}: {}",
+            run.stdout
+        );
+        stderrs.push(run.stderr);
+    }
+    assert_eq!(
+        std::fs::metadata(sandbox.join("w/big")).unwrap().len(),
+        65536,
+        "seqwrite wrote"
+    );
+    stderrs
+}
+
+#[test]
+fn bench_dfs() {
+    let fx = fixture();
+    let stderrs = every_workload("bench_dfs", "--dir", &fx.sandbox);
+    for stderr in stderrs {
+        assert!(
+            stderr.starts_with("dfs-run: stats: host_syscalls="),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("host_syscalls=0 "),
+            "directfs counted its syscalls: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn bench_std() {
+    let fx = fixture();
+    for stderr in every_workload("bench_std", "--wasi-dir", &fx.sandbox) {
+        // Over wasmtime-wasi's filesystem directfs does nothing.
+        assert!(stderr.contains("host_syscalls=0 dentries=0"), "{stderr}");
+        assert!(stderr.contains("peak_rss_kib="), "{stderr}");
+    }
+}
+
+#[test]
+fn bench_walk() {
+    let fx = fixture();
+    let run = dfs_run([
+        guest("bench_walk").into_os_string(),
+        "--dir".into(),
+        format!("{}::/bench", fx.sandbox.display()).into(),
+        "deep/a/b/c/d/e/f/g/file".into(),
+        "2".into(),
+        "10".into(),
+    ]);
+    run.assert_success();
+    let rounds: Vec<f64> = run.stdout.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(rounds.len(), 2);
+    assert!(rounds.iter().all(|&ns| ns > 0.0));
+}
