@@ -279,6 +279,10 @@ fn ops_owner() {
             let m = lstat(&fx.path(name));
             assert_eq!((m.uid(), m.gid()), (1234, 5678), "{name}");
         }
+        // As root the fchown cannot fail, so run the same guest once more as
+        // `nobody` (setpriv, util-linux): there it must fail, and every
+        // half-made file must be removed again.
+        assert_owner_refused_unprivileged();
     } else {
         assert_eq!(run.stdout, "user\n");
         assert!(
@@ -286,6 +290,45 @@ fn ops_owner() {
             "half-made files were removed"
         );
     }
+}
+
+/// Runs `ops_owner` as uid/gid 65534 on a sandbox that user owns.
+fn assert_owner_refused_unprivileged() {
+    use std::os::unix::fs::PermissionsExt;
+    const NOBODY: u32 = 65534;
+    // Everything nobody needs, in one world-traversable temp dir (the build
+    // tree may sit under private directories): dfs-run, the guest, and the
+    // sandbox, owned by nobody.
+    let top = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(top.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (bin, wasm, sandbox) = (
+        top.path().join("dfs-run"),
+        top.path().join("ops_owner.wasm"),
+        top.path().join("sandbox"),
+    );
+    std::fs::copy(env!("CARGO_BIN_EXE_dfs-run"), &bin).unwrap();
+    std::fs::copy(guest("ops_owner"), &wasm).unwrap();
+    std::fs::set_permissions(&wasm, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::create_dir(&sandbox).unwrap();
+    std::os::unix::fs::chown(&sandbox, Some(NOBODY), Some(NOBODY)).unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .arg(&wasm)
+        .arg("--dir")
+        .arg(format!("{}::/sandbox", sandbox.display()))
+        .output()
+        .expect("setpriv (util-linux)");
+    assert!(
+        out.status.success(),
+        "as nobody: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "user\n");
+    assert!(
+        host_names(&sandbox).is_empty(),
+        "half-made files were removed"
+    );
 }
 
 #[test]
