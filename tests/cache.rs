@@ -7,7 +7,7 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use common::{Fixture, guest, host_names, run_in};
+use common::{Fixture, dfs_run, guest, host_names, run_in};
 
 /// How many FDs a process has open now (None once it is gone).
 fn fd_count(pid: u32) -> Option<usize> {
@@ -78,18 +78,15 @@ fn cache_max_open() {
     for i in 0..8 {
         std::fs::write(fx.path(&format!("f{i}")), b"").unwrap();
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-        .arg(guest("cache_max_open"))
-        .args(["--max-open", "8", "--dir"])
-        .arg(format!("{}::/sandbox", fx.sandbox.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+    let run = dfs_run([
+        guest("cache_max_open").into_os_string(),
+        "--max-open".into(),
+        "8".into(),
+        "--dir".into(),
+        format!("{}::/sandbox", fx.sandbox.display()).into(),
+    ]);
+    run.assert_success();
+    assert_eq!(run.stdout, "ok\n");
     let mut expected: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
     expected.push("new-file".into());
     expected.sort();

@@ -7,7 +7,7 @@
 //! stamp no longer matches are skipped when popped, and dropped in bulk when
 //! they outnumber the live ones, so every operation is O(1) amortized.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::DentryId;
 
@@ -62,10 +62,14 @@ impl Cache {
 }
 
 /// Recent `no-entry` results: `(parent, name)`, the oldest forgotten first.
+/// Keyed by parent, then name, so lookups take a borrowed name: no
+/// allocation on the walk and create paths.
 #[derive(Debug, Default)]
 pub(super) struct Negatives {
-    set: HashSet<(DentryId, Box<str>)>,
+    by_parent: HashMap<DentryId, HashSet<Box<str>>>,
+    /// Insertion order, for forgetting the oldest; may hold removed keys.
     order: VecDeque<(DentryId, Box<str>)>,
+    len: usize,
     limit: usize,
 }
 
@@ -75,34 +79,44 @@ impl Negatives {
     }
 
     pub(super) fn contains(&self, parent: DentryId, name: &str) -> bool {
-        // A tuple key wants an owned name; the set stays small and bounded.
-        !self.set.is_empty() && self.set.contains(&(parent, Box::from(name)))
+        self.by_parent
+            .get(&parent)
+            .is_some_and(|names| names.contains(name))
     }
 
     pub(super) fn insert(&mut self, parent: DentryId, name: &str) {
-        if self.limit == 0 {
+        if self.limit == 0 || self.contains(parent, name) {
             return;
         }
-        let key = (parent, Box::<str>::from(name));
-        if self.set.insert(key.clone()) {
-            self.order.push_back(key);
-        }
-        while self.set.len() > self.limit {
+        self.by_parent
+            .entry(parent)
+            .or_default()
+            .insert(Box::from(name));
+        self.order.push_back((parent, Box::from(name)));
+        self.len += 1;
+        while self.len > self.limit {
             match self.order.pop_front() {
-                Some(old) => self.set.remove(&old),
+                Some((parent, name)) => self.remove(parent, &name),
                 None => break,
-            };
+            }
         }
         // `order` may hold keys already removed; keep it bounded too.
         if self.order.len() > 2 * self.limit + 64 {
-            let set = &self.set;
-            self.order.retain(|k| set.contains(k));
+            let by_parent = &self.by_parent;
+            self.order
+                .retain(|(p, n)| by_parent.get(p).is_some_and(|names| names.contains(n)));
         }
     }
 
     pub(super) fn remove(&mut self, parent: DentryId, name: &str) {
-        if !self.set.is_empty() {
-            self.set.remove(&(parent, Box::from(name)));
+        let Some(names) = self.by_parent.get_mut(&parent) else {
+            return;
+        };
+        if names.remove(name) {
+            self.len -= 1;
+            if names.is_empty() {
+                self.by_parent.remove(&parent);
+            }
         }
     }
 }
@@ -230,6 +244,26 @@ mod tests {
             .create(root, name("x"), crate::OpenFlags::WRITE, 0o644, None)
             .unwrap();
         assert_eq!(tree.walk(root, name("x")), Ok(y));
+    }
+
+    #[test]
+    fn negative_entries_stay_bounded_oldest_first() {
+        let mut n = super::Negatives::default();
+        n.set_limit(3);
+        let (_dir, _tree, root) = tree(0, Revalidation::Exclusive);
+        for name in ["a", "b", "c", "d"] {
+            n.insert(root, name);
+        }
+        assert!(!n.contains(root, "a"), "the oldest was forgotten");
+        assert!(n.contains(root, "b") && n.contains(root, "c") && n.contains(root, "d"));
+        n.remove(root, "c");
+        n.insert(root, "e");
+        assert!(n.contains(root, "b") && n.contains(root, "e") && !n.contains(root, "c"));
+        for i in 0..1000 {
+            n.insert(root, &format!("x{i}"));
+            n.remove(root, &format!("x{i}"));
+        }
+        assert!(n.order.len() <= 2 * 3 + 64, "the order queue stays bounded");
     }
 
     #[test]
