@@ -1,9 +1,11 @@
-//! `cargo bench --bench fs`: every workload three ways in the same run —
-//! native Rust on the host, a guest on the directfs API (`bench_dfs`), and a
-//! `std::fs` guest on wasmtime-wasi's own `wasi:filesystem` (`bench_std`,
-//! `dfs-run --wasi-dir`, what `wasmtime run --dir` does) — printing medians
-//! of ns/op and the ratios directfs/native and directfs/wasmtime-wasi, plus
-//! directfs's host syscalls per op and each runtime's peak RSS.
+//! `cargo bench --bench fs`: every workload four ways in the same run —
+//! native Rust on the host, a guest on the directfs API (`bench_dfs`), and
+//! the same `std::fs` guest (`bench_std`) on directfs's `wasi:filesystem`
+//! (`dfs-run --dir`) and on wasmtime-wasi's own (`dfs-run --wasi-fs
+//! wasmtime`, what `wasmtime run --dir` does) — printing medians of ns/op and
+//! the ratios directfs/native, directfs/wasmtime-wasi and (for the unmodified
+//! std guest) directfs-wasi/wasmtime-wasi, plus directfs's host syscalls per
+//! op and each runtime's peak RSS.
 //!
 //! Guests time the workload alone (startup excluded); the `startup` row is
 //! the wall time of a whole `dfs-run` (compile + instantiate + first walk).
@@ -19,6 +21,9 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
+
+/// `dfs-run`'s flags for wasmtime-wasi's own `wasi:filesystem`.
+const WASMTIME_FS: &[&str] = &["--wasi-fs", "wasmtime"];
 
 struct Run {
     ns_per_op: f64,
@@ -37,10 +42,13 @@ fn field(text: &str, key: &str) -> Option<f64> {
 }
 
 /// One guest run under `dfs-run`: its own timing, and the stats line.
-fn guest_run(guest: &str, dir_flag: &str, base: &Path, args: &[String]) -> Run {
+/// `flags` come before the `--dir` of `base`.
+fn guest_run(guest: &str, flags: &[&str], base: &Path, args: &[String]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
         .arg(common::guest(guest))
-        .args(["--stats", dir_flag])
+        .arg("--stats")
+        .args(flags)
+        .arg("--dir")
         .arg(format!("{}::/b", base.display()))
         .args(args)
         .output()
@@ -53,8 +61,7 @@ fn guest_run(guest: &str, dir_flag: &str, base: &Path, args: &[String]) -> Run {
     let ops = field(&stdout, "ops=").expect("ops").max(1.0);
     Run {
         ns_per_op: field(&stdout, "ns=").expect("ns") / ops,
-        syscalls_per_op: (dir_flag == "--dir")
-            .then(|| field(&stderr, "host_syscalls=").unwrap_or(0.0) / ops),
+        syscalls_per_op: Some(field(&stderr, "host_syscalls=").unwrap_or(0.0) / ops),
         rss_mib: field(&stderr, "peak_rss_kib=").map(|k| k / 1024.0),
     }
 }
@@ -202,13 +209,15 @@ fn main() {
 
     println!("median of {rounds} rounds; ns per operation (guests: workload only)");
     println!(
-        "{:<30} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>8} {:>8}",
+        "{:<30} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
         "workload",
         "native",
         "directfs",
-        "wasi-fs",
+        "std>dfs",
+        "std>wasi",
         "dfs/nat",
         "dfs/wasi",
+        "std d/w",
         "sys/op",
         "RSS dfs",
         "RSS wasi"
@@ -221,7 +230,8 @@ fn main() {
         let sargs: Vec<String> = std::iter::once(w.to_string())
             .chain(args.iter().map(u64::to_string))
             .collect();
-        let (mut nat, mut dfs, mut wasi) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut nat, mut dfs, mut std_dfs, mut wasi) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut sys, mut rss_dfs, mut rss_wasi) = (0.0, 0.0, 0.0);
         for _ in 0..rounds {
             reset_work_dir(base);
@@ -229,40 +239,48 @@ fn main() {
             let ops = native(base, w, args);
             nat.push(start.elapsed().as_nanos() as f64 / ops as f64);
             reset_work_dir(base);
-            let r = guest_run("bench_dfs", "--dir", base, &sargs);
+            let r = guest_run("bench_dfs", &[], base, &sargs);
             dfs.push(r.ns_per_op);
             sys = r.syscalls_per_op.unwrap_or(0.0);
             rss_dfs = r.rss_mib.unwrap_or(0.0);
             reset_work_dir(base);
-            let r = guest_run("bench_std", "--wasi-dir", base, &sargs);
+            std_dfs.push(guest_run("bench_std", &[], base, &sargs).ns_per_op);
+            reset_work_dir(base);
+            let r = guest_run("bench_std", WASMTIME_FS, base, &sargs);
             wasi.push(r.ns_per_op);
             rss_wasi = r.rss_mib.unwrap_or(0.0);
         }
-        let (nat, dfs, wasi) = (median(nat), median(dfs), median(wasi));
+        let (nat, dfs, std_dfs, wasi) = (median(nat), median(dfs), median(std_dfs), median(wasi));
         println!(
-            "{label:<30} {nat:>10.0} {dfs:>10.0} {wasi:>10.0} {:>8.2}x {:>8.2}x {sys:>9.1} {rss_dfs:>7.0}M {rss_wasi:>7.0}M",
+            "{label:<30} {nat:>10.0} {dfs:>10.0} {std_dfs:>10.0} {wasi:>10.0} {:>8.2}x {:>8.2}x {:>8.2}x {sys:>9.1} {rss_dfs:>7.0}M {rss_wasi:>7.0}M",
             dfs / nat,
-            dfs / wasi
+            dfs / wasi,
+            std_dfs / wasi
         );
     }
     // Startup: a whole process, compile + instantiate + first walk.
-    let wall = |guest: &str, flag: &str| {
+    let wall = |guest: &str, flags: &[&str]| {
         median(
             (0..rounds)
                 .map(|_| {
                     let start = Instant::now();
-                    guest_run(guest, flag, base, &["noop".to_string()]);
+                    guest_run(guest, flags, base, &["noop".to_string()]);
                     start.elapsed().as_nanos() as f64
                 })
                 .collect(),
         )
     };
-    let (dfs, wasi) = (wall("bench_dfs", "--dir"), wall("bench_std", "--wasi-dir"));
+    let (dfs, std_dfs, wasi) = (
+        wall("bench_dfs", &[]),
+        wall("bench_std", &[]),
+        wall("bench_std", WASMTIME_FS),
+    );
     println!(
-        "{:<30} {:>10} {dfs:>10.0} {wasi:>10.0} {:>9} {:>8.2}x",
+        "{:<30} {:>10} {dfs:>10.0} {std_dfs:>10.0} {wasi:>10.0} {:>9} {:>8.2}x {:>8.2}x",
         "startup (whole dfs-run)",
         "-",
         "-",
-        dfs / wasi
+        dfs / wasi,
+        std_dfs / wasi
     );
 }

@@ -16,3 +16,26 @@ wasmtime::component::bindgen!({
         "directfs:fs/types.handle": crate::Handle,
     },
 });
+
+/// The host bindings of the standard `wasi:filesystem` interfaces
+/// (`wit/wasi`), which directfs serves from the same dentry tree.
+///
+/// `wasi:io` and `wasi:clocks` are wasmtime-wasi's, so streams made here are
+/// read and written through wasmtime-wasi's `wasi:io/streams`.
+pub(crate) mod wasi {
+    wasmtime::component::bindgen!({
+        path: "wit/wasi",
+        world: "host",
+        imports: { default: trappable },
+        trappable_error_type: {
+            "wasi:filesystem/types.error-code" => crate::Error,
+        },
+        with: {
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "wasi:filesystem/types.descriptor": crate::wasi::Descriptor,
+            "wasi:filesystem/types.directory-entry-stream": crate::wasi::DirectoryEntryStream,
+        },
+        require_store_data_send: true,
+    });
+}

@@ -48,8 +48,9 @@ mod differential;
 mod inode;
 mod setstat;
 
-pub(crate) use self::setstat::requested;
+pub(crate) use self::setstat::{requested, time_spec};
 mod walk;
+pub(crate) use self::walk::{Confine, MAX_SYMLINK_FOLLOWS};
 mod xattr;
 
 use std::collections::HashMap;
@@ -392,6 +393,18 @@ impl Tree {
         Ok(self.inodes.stat(&st))
     }
 
+    /// The file type of dentry `id` (no syscall: it never changes).
+    pub(crate) fn file_type(&self, id: DentryId) -> Result<FileType, ErrorCode> {
+        Ok(self.get(id)?.file_type)
+    }
+
+    /// The guest's `(dev, ino)` of dentry `id`'s file, stable for the life of
+    /// the tree (no syscall).
+    pub(crate) fn identity(&mut self, id: DentryId) -> Result<(u64, u64), ErrorCode> {
+        let key = self.get(id)?.key;
+        Ok(self.inodes.identity(key))
+    }
+
     /// `fstat` on a handle's FD, in the guest's numbering.
     pub(crate) fn stat_fd(&mut self, fd: BorrowedFd<'_>) -> Result<Stat, ErrorCode> {
         let st = sys::fstat(fd)?;
@@ -609,11 +622,17 @@ impl Tree {
         max: u32,
     ) -> Result<DirPage, ErrorCode> {
         let (entries, next, skipped) =
-            self.read_dir_with(id, cursor, max, |inodes, _, dev, dirent, name| {
+            self.read_dir_with(id, cursor, max, |inodes, dir, dev, dirent, name| {
+                let file_type = match file_type_of_dirent(dirent.kind) {
+                    // A filesystem without `d_type`: ask it, as `ls` does.
+                    FileType::Unknown => sys::fstatat_nofollow(dir, dirent.name)
+                        .map_or(FileType::Unknown, |st| file_type_of_mode(st.st_mode)),
+                    known => known,
+                };
                 Some(DirEntry {
                     name: name.to_owned(),
                     ino: inodes.ino((dev, dirent.ino)),
-                    file_type: file_type_of_dirent(dirent.kind),
+                    file_type,
                 })
             })?;
         Ok(DirPage {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use nix::errno::Errno;
 
+use crate::dentry::time_spec;
 use crate::error::ErrorCode;
 use crate::sys;
 
@@ -59,6 +60,45 @@ impl Handle {
             other => other?,
         };
         Ok(n as u64)
+    }
+
+    /// `pwritev2(RWF_APPEND)` of at most `max` bytes of `data`: at the end of
+    /// the file, atomically; returns how many were written.
+    pub(crate) fn append(&self, data: &[u8], max: usize) -> Result<u64, ErrorCode> {
+        let data = data.get(..max).unwrap_or(data);
+        Ok(sys::pwritev2_append(self.fd(), data)? as u64)
+    }
+
+    /// `posix_fadvise`.
+    pub(crate) fn advise(
+        &self,
+        offset: u64,
+        len: u64,
+        advice: sys::Advice,
+    ) -> Result<(), ErrorCode> {
+        file_offset(offset)?;
+        file_offset(len)?;
+        Ok(sys::posix_fadvise(self.fd(), offset, len, advice)?)
+    }
+
+    /// Another handle on the same open file (the FD is shared, not
+    /// duplicated): for the streams of `wasi:filesystem`, which outlive the
+    /// descriptor they came from.
+    pub(crate) fn share(&self) -> Self {
+        Self {
+            fd: Arc::clone(&self.fd),
+        }
+    }
+
+    /// `futimens`: sets (or leaves, or sets to now) the access and
+    /// modification times.
+    pub(crate) fn set_times(
+        &self,
+        atime: &crate::bindings::directfs::fs::types::SetTime,
+        mtime: &crate::bindings::directfs::fs::types::SetTime,
+    ) -> Result<(), ErrorCode> {
+        let (atime, mtime) = (time_spec(atime)?, time_spec(mtime)?);
+        Ok(sys::futimens(self.fd(), &atime, &mtime)?)
     }
 
     /// `fsync`.

@@ -36,7 +36,7 @@ impl DirectfsCtxView<'_> {
     /// Fails with `too-many-open` unless the guest may hold `n` more
     /// resources ([`crate::Limits::max_open`]). Checked before the syscalls of
     /// an operation, so none takes effect on the host only to fail here.
-    fn room_for(&self, n: usize) -> Result<(), Error> {
+    pub(crate) fn room_for(&self, n: usize) -> Result<(), Error> {
         match self.ctx.open_resources + n <= self.ctx.limits.max_open {
             true => Ok(()),
             false => Err(ErrorCode::TooManyOpen.into()),
@@ -367,7 +367,7 @@ impl preopens::Host for DirectfsCtxView<'_> {
 }
 
 /// An error where the WIT function has no error code to return: a trap.
-fn trap(err: Error) -> wasmtime::Error {
+pub(crate) fn trap(err: Error) -> wasmtime::Error {
     match err.into_code_or_trap() {
         Ok(code) => wasmtime::Error::msg(format!("directfs: {code:?}")),
         Err(trap) => trap,

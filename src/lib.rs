@@ -92,6 +92,7 @@ mod handle;
 mod host;
 mod name;
 mod sys;
+pub mod wasi;
 
 use wasmtime::component::Linker;
 pub use wasmtime::component::ResourceTable;

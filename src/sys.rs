@@ -21,6 +21,7 @@ use nix::unistd::UnlinkatFlags;
 
 pub use nix::fcntl::RenameFlags;
 pub use nix::sys::time::TimeSpec;
+pub use rustix::fs::Advice;
 pub use rustix::fs::FileType as DirentType;
 pub use rustix::fs::XattrFlags;
 
@@ -365,6 +366,41 @@ pub fn pread(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, offset: u64) -> Result<usize
 /// See [pwrite(2)](https://man7.org/linux/man-pages/man2/pwrite.2.html).
 pub fn pwrite(fd: BorrowedFd<'_>, buf: &[u8], offset: i64) -> Result<usize, Errno> {
     counted(nix::sys::uio::pwrite(fd, buf, offset))
+}
+
+/// `pwritev2(fd, [buf], 0, RWF_APPEND)`—Appends at the end of the file,
+/// atomically, as on an `O_APPEND` FD, without changing the FD's flags.
+/// Returns the number of bytes written.
+///
+/// See [pwritev2(2)](https://man7.org/linux/man-pages/man2/pwritev2.2.html).
+pub fn pwritev2_append(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {
+    let bufs = [std::io::IoSlice::new(buf)];
+    counted(rustix::io::pwritev2(
+        fd,
+        &bufs,
+        0,
+        rustix::io::ReadWriteFlags::APPEND,
+    ))
+    .map_err(from_rustix)
+}
+
+/// `posix_fadvise(fd, offset, len, advice)`—Declares an access pattern
+/// (`len` 0: to the end of the file).
+///
+/// See [posix_fadvise(2)](https://man7.org/linux/man-pages/man2/posix_fadvise.2.html).
+pub fn posix_fadvise(
+    fd: BorrowedFd<'_>,
+    offset: u64,
+    len: u64,
+    advice: Advice,
+) -> Result<(), Errno> {
+    counted(rustix::fs::fadvise(
+        fd,
+        offset,
+        std::num::NonZeroU64::new(len),
+        advice,
+    ))
+    .map_err(from_rustix)
 }
 
 /// `read(fd, buf)`—Reads from the file offset (for files that cannot seek:

@@ -1,6 +1,6 @@
 //! The benchmark guests, run at tiny sizes so they cannot rot: `bench_dfs`
-//! over directfs (with `--stats`), `bench_std` over wasmtime-wasi's own
-//! filesystem (`--wasi-dir`), `bench_walk`. One test per guest.
+//! over `directfs:fs` (with `--stats`), `bench_std` (plain `std::fs`) over
+//! both `wasi:filesystem` implementations, `bench_walk`. One test per guest.
 
 mod common;
 
@@ -27,8 +27,9 @@ fn fixture() -> Fixture {
     fx
 }
 
-/// Runs every workload of `guest` via `flag`; returns the stderr of each.
-fn every_workload(guest_name: &str, flag: &str, sandbox: &Path) -> Vec<String> {
+/// Runs every workload of `guest` with `flags` before the `--dir` of
+/// `sandbox`; returns the stderr of each.
+fn every_workload(guest_name: &str, flags: &[&str], sandbox: &Path) -> Vec<String> {
     let workloads: [&[&str]; 11] = [
         &["noop"],
         &["stat8", "10"],
@@ -44,11 +45,9 @@ fn every_workload(guest_name: &str, flag: &str, sandbox: &Path) -> Vec<String> {
     ];
     let mut stderrs = Vec::new();
     for args in workloads {
-        let mut cmd = vec![
-            guest(guest_name).into_os_string(),
-            "--stats".into(),
-            flag.into(),
-        ];
+        let mut cmd = vec![guest(guest_name).into_os_string(), "--stats".into()];
+        cmd.extend(flags.iter().map(Into::into));
+        cmd.push("--dir".into());
         cmd.push(format!("{}::/b", sandbox.display()).into());
         cmd.extend(args.iter().map(Into::into));
         let run = dfs_run(cmd);
@@ -71,7 +70,7 @@ fn every_workload(guest_name: &str, flag: &str, sandbox: &Path) -> Vec<String> {
 #[test]
 fn bench_dfs() {
     let fx = fixture();
-    let stderrs = every_workload("bench_dfs", "--dir", &fx.sandbox);
+    let stderrs = every_workload("bench_dfs", &[], &fx.sandbox);
     for stderr in stderrs {
         assert!(
             stderr.starts_with("dfs-run: stats: host_syscalls="),
@@ -87,11 +86,27 @@ fn bench_dfs() {
 #[test]
 fn bench_std() {
     let fx = fixture();
-    for stderr in every_workload("bench_std", "--wasi-dir", &fx.sandbox) {
-        // Over wasmtime-wasi's filesystem directfs does nothing.
-        assert!(stderr.contains("host_syscalls=0 dentries=0"), "{stderr}");
+    let syscalls = |stderr: &str| -> u64 {
+        let field = stderr
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("host_syscalls="));
+        field
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{stderr}"))
+    };
+    let wasmtime = ["--wasi-fs", "wasmtime"];
+    for stderr in every_workload("bench_std", &wasmtime, &fx.sandbox) {
+        // Over wasmtime-wasi's filesystem directfs only opened the preopen
+        // (openat + fstat) and holds nothing but its root.
+        assert_eq!(syscalls(&stderr), 2, "{stderr}");
+        assert!(stderr.contains("dentries=1 "), "{stderr}");
         assert!(stderr.contains("peak_rss_kib="), "{stderr}");
     }
+    // By default the same std::fs program is served by directfs: the
+    // workloads that touch files are directfs syscalls.
+    let served = every_workload("bench_std", &[], &fx.sandbox);
+    let busy = served.iter().filter(|stderr| syscalls(stderr) > 10).count();
+    assert!(busy >= 9, "{served:#?}");
 }
 
 #[test]

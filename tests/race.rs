@@ -1,4 +1,5 @@
-//! The race test (guest `race_walk`): while the guest walks `a/b/c/file`
+//! The race tests (guest `race_walk` over `directfs:fs`, `std_race` over
+//! `wasi:filesystem`): while the guest walks `a/b/c/file`
 //! over and over, a host thread keeps swapping `a/b` between the real
 //! directory and a symlink to a directory outside the preopen (with the same
 //! shape, so an escape would work), with `renameat2(RENAME_EXCHANGE)`. The
@@ -23,7 +24,7 @@ fn walks() -> u32 {
         .unwrap_or(100_000)
 }
 
-fn race(options: &str, extra: &[&str]) {
+fn race(guest_name: &str, options: &str, extra: &[&str]) {
     let fx = Fixture::new();
     std::fs::create_dir_all(fx.path("a/b/c")).unwrap();
     std::fs::write(fx.path("a/b/c/file"), b"inside").unwrap();
@@ -70,7 +71,7 @@ fn race(options: &str, extra: &[&str]) {
         })
     };
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-        .arg(guest("race_walk"))
+        .arg(guest(guest_name))
         .args(extra)
         .arg("--dir")
         .arg(format!("{}::/s{options}", fx.sandbox.display()))
@@ -88,7 +89,7 @@ fn race(options: &str, extra: &[&str]) {
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!(
-        "race{options} {extra:?}: {} host swaps; {}",
+        "{guest_name}{options} {extra:?}: {} host swaps; {}",
         swaps.load(Ordering::Relaxed),
         stdout.trim()
     );
@@ -112,7 +113,15 @@ fn race(options: &str, extra: &[&str]) {
 #[test]
 fn race_walk() {
     // Shared: every cached step is re-checked against the host.
-    race(",shared", &[]);
+    race("race_walk", ",shared", &[]);
     // Exclusive with no cache: every step is a fresh openat on the host.
-    race("", &["--max-cached-dentries", "0"]);
+    race("race_walk", "", &["--max-cached-dentries", "0"]);
+}
+
+/// The same race through `wasi:filesystem`: plain `std::fs` reads (each an
+/// `open-at` walk of the whole path) served from the dentry tree.
+#[test]
+fn std_race() {
+    race("std_race", ",shared", &[]);
+    race("std_race", "", &["--max-cached-dentries", "0"]);
 }

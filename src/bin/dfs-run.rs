@@ -1,8 +1,11 @@
 //! `dfs-run`: runs a WASI 0.2 command component (`wasi:cli/run`) with host
 //! directories preopened through directfs.
 //!
-//! wasmtime-wasi serves the guest's cli, clocks, random and stdio; directfs
-//! serves `directfs:fs` for every `--dir`.
+//! wasmtime-wasi serves the guest's cli, clocks, random, stdio and `wasi:io`;
+//! directfs serves every `--dir` through both `directfs:fs` and the standard
+//! `wasi:filesystem` (what `std::fs` uses). `--wasi-fs wasmtime` leaves
+//! `wasi:filesystem` to wasmtime-wasi instead (the same directories, for
+//! comparison).
 //!
 //! Exit status: the guest's (0, or 1 for a failure: WASI 0.2 carries no other
 //! code); 134 when the guest traps (the trap on stderr), as the wasmtime CLI;
@@ -34,9 +37,10 @@ const EXIT_SETUP: u8 = 2;
     after_help = "Example: dfs-run guest.wasm --dir ./sandbox::/data -- arg1 arg2"
 )]
 struct Cli {
-    /// Preopen host directory HOST as GUEST (default: HOST as written).
-    /// Options after commas: `readonly` (every change fails with
-    /// `read-only`), `shared` (other host processes change the directory too:
+    /// Preopen host directory HOST as GUEST (default: HOST as written), for
+    /// both `directfs:fs` and `wasi:filesystem`. Options after commas:
+    /// `readonly` (every change fails: `read-only` in `directfs:fs`,
+    /// `not-permitted` in `wasi:filesystem`), `shared` (other host processes change the directory too:
     /// cached entries are re-checked before use). Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST[,readonly][,shared]]", value_parser = parse_dir)]
     dirs: Vec<DirArg>,
@@ -51,11 +55,12 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_open)]
     max_open: usize,
 
-    /// Preopen HOST as GUEST through wasmtime-wasi's own `wasi:filesystem`
-    /// (what the wasmtime CLI's `--dir` does), for comparison with directfs.
-    /// Repeatable.
-    #[arg(long = "wasi-dir", value_name = "HOST[::GUEST]", value_parser = parse_wasi_dir)]
-    wasi_dirs: Vec<(PathBuf, String)>,
+    /// Who serves the standard `wasi:filesystem` for the `--dir`s:
+    /// `directfs` (the same dentry tree as `directfs:fs`), or `wasmtime`
+    /// (wasmtime-wasi's own, what the wasmtime CLI's `--dir` does), for
+    /// comparison.
+    #[arg(long, value_name = "IMPL", value_enum, default_value_t = WasiFs::Directfs)]
+    wasi_fs: WasiFs,
 
     /// At exit, print to stderr how many host syscalls directfs issued and
     /// what its context held (`dfs-run: stats: …`).
@@ -75,6 +80,15 @@ struct Cli {
     /// guest argument (or `--`) on, everything is the guest's.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
+}
+
+/// Who serves `wasi:filesystem` (`--wasi-fs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum WasiFs {
+    /// directfs, from its dentry tree.
+    Directfs,
+    /// wasmtime-wasi's own implementation.
+    Wasmtime,
 }
 
 /// One `--dir`.
@@ -124,17 +138,6 @@ fn parse_dir(arg: &str) -> Result<DirArg, String> {
         guest: guest.into(),
         options,
     })
-}
-
-/// Parses `HOST[::GUEST]` for `--wasi-dir` (no options).
-fn parse_wasi_dir(arg: &str) -> Result<(PathBuf, String), String> {
-    match arg.split_once("::") {
-        Some((host, guest)) if !host.is_empty() && !guest.is_empty() => {
-            Ok((host.into(), guest.into()))
-        }
-        Some(_) => Err("expected HOST[::GUEST], with neither empty".into()),
-        None => Ok((arg.into(), arg.into())),
-    }
 }
 
 /// Parses `NAME[=VAL]`.
@@ -225,6 +228,9 @@ fn prepare(cli: &Cli) -> anyhow::Result<(Store<Host>, Command)> {
     let mut linker = Linker::<Host>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
     directfs::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    if cli.wasi_fs == WasiFs::Directfs {
+        directfs::wasi::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    }
 
     let mut wasi = WasiCtx::builder();
     // As the wasmtime CLI: this host is synchronous, so wasmtime-wasi may
@@ -233,11 +239,16 @@ fn prepare(cli: &Cli) -> anyhow::Result<(Store<Host>, Command)> {
         .inherit_stdio()
         .arg(path.to_string_lossy())
         .args(&cli.args);
-    for (host, guest) in &cli.wasi_dirs {
-        check_dir(host)?;
-        wasi.preopened_dir(host, guest, wasmtime_wasi::FsPerms::ReadWrite)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("--wasi-dir {}", host.display()))?;
+    if cli.wasi_fs == WasiFs::Wasmtime {
+        for dir in &cli.dirs {
+            let perms = match dir.options.perms {
+                DirPerms::ReadOnly => wasmtime_wasi::FsPerms::ReadOnly,
+                DirPerms::ReadWrite => wasmtime_wasi::FsPerms::ReadWrite,
+            };
+            wasi.preopened_dir(&dir.host, &dir.guest, perms)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("--dir {}", dir.host.display()))?;
+        }
     }
     for env in &cli.envs {
         match &env.value {

@@ -56,6 +56,11 @@ impl Inodes {
         self.inode(key).ino
     }
 
+    /// The guest's `(dev, ino)` of the host file `key`.
+    pub(crate) fn identity(&mut self, key: InoKey) -> (u64, u64) {
+        (self.dev(key.0), self.ino(key))
+    }
+
     fn dev(&mut self, host_dev: u64) -> u64 {
         let next = self.dev_by_host.len() as u64 + 1;
         *self.dev_by_host.entry(host_dev).or_insert(next)

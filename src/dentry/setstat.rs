@@ -137,7 +137,7 @@ impl Tree {
 
 /// The `timespec` of a [`SetTime`]: `UTIME_OMIT`, `UTIME_NOW` or the time
 /// (nanoseconds past 999,999,999 → `invalid`).
-fn time_spec(time: &SetTime) -> Result<TimeSpec, ErrorCode> {
+pub(crate) fn time_spec(time: &SetTime) -> Result<TimeSpec, ErrorCode> {
     match time {
         SetTime::Omit => Ok(TimeSpec::UTIME_OMIT),
         SetTime::Now => Ok(TimeSpec::UTIME_NOW),

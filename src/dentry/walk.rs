@@ -8,6 +8,11 @@
 //! starts again at the dentry's preopen root, and `..` moves to the parent
 //! dentry but never above that root. Nothing can lead out of the preopen,
 //! because every step starts from a dentry inside it.
+//!
+//! `wasi:filesystem` resolves more strictly, as cap-std does for
+//! wasmtime-wasi ([`Confine::Beneath`]): a walk may not leave the directory
+//! it starts from at all. An absolute path or symlink target, or a `..` above
+//! the start, fails with `not-permitted` instead of being clamped.
 
 use super::{DentryId, Link, Tree};
 use crate::bindings::directfs::fs::types::FileType;
@@ -17,6 +22,19 @@ use crate::name::{Name, check_path};
 /// The most symlinks one walk follows before giving up with `loop`, as
 /// Linux's `MAXSYMLINKS`.
 pub(crate) const MAX_SYMLINK_FOLLOWS: u32 = 40;
+
+/// Where a walk is confined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Confine {
+    /// To the start's preopen, as `chroot`: absolute paths and symlink
+    /// targets start at its root, `..` at the root stays there
+    /// (`directfs:fs`).
+    Preopen,
+    /// To the start directory itself: absolute paths and symlink targets,
+    /// and a `..` above the start, fail with `not-permitted`
+    /// (`wasi:filesystem`, as cap-std).
+    Beneath,
+}
 
 impl Tree {
     /// Walks `path` from `start` (see the module docs). Returns the final
@@ -30,10 +48,21 @@ impl Tree {
         path: &str,
         follow_final: bool,
     ) -> Result<DentryId, ErrorCode> {
+        self.walk_path_confined(start, path, follow_final, Confine::Preopen)
+    }
+
+    /// [`Tree::walk_path`], confined as `confine` says.
+    pub(crate) fn walk_path_confined(
+        &mut self,
+        start: DentryId,
+        path: &str,
+        follow_final: bool,
+        confine: Confine,
+    ) -> Result<DentryId, ErrorCode> {
         check_path(path)?;
         self.acquire(start)?;
         let mut cur = start;
-        match self.resolve(&mut cur, path, follow_final) {
+        match self.resolve(&mut cur, path, follow_final, confine) {
             Ok(()) => Ok(cur),
             Err(err) => {
                 self.release(cur);
@@ -49,7 +78,11 @@ impl Tree {
         cur: &mut DentryId,
         path: &str,
         follow_final: bool,
+        confine: Confine,
     ) -> Result<(), ErrorCode> {
+        let beneath = confine == Confine::Beneath;
+        // How far below the start the walk is (counted for `Beneath` only).
+        let mut depth = 0usize;
         let root = self.get(*cur)?.root;
         let mut must_be_dir = path.ends_with('/');
         let follow_last = follow_final || must_be_dir;
@@ -57,11 +90,21 @@ impl Tree {
         let mut pending: Vec<Box<str>> = Vec::new();
         push_components(&mut pending, path);
         if path.starts_with('/') {
+            if beneath {
+                return Err(ErrorCode::NotPermitted);
+            }
             self.move_to(cur, root)?;
         }
         let mut follows = 0;
         while let Some(component) = pending.pop() {
             if &*component == ".." {
+                // POSIX: `..` after a file that is not a directory.
+                if self.get(*cur)?.file_type != FileType::Directory {
+                    return Err(ErrorCode::NotDirectory);
+                }
+                if beneath {
+                    depth = depth.checked_sub(1).ok_or(ErrorCode::NotPermitted)?;
+                }
                 let up = match &self.get(*cur)?.link {
                     Link::Root => *cur,
                     Link::Child { parent, .. } => *parent,
@@ -76,6 +119,7 @@ impl Tree {
             if !is_symlink || (last && !follow_last) {
                 self.release(*cur);
                 *cur = child;
+                depth += 1;
                 continue;
             }
             follows += 1;
@@ -91,6 +135,9 @@ impl Tree {
                 must_be_dir = true;
             }
             if target.starts_with('/') {
+                if beneath {
+                    return Err(ErrorCode::NotPermitted);
+                }
                 self.move_to(cur, root)?;
             }
             push_components(&mut pending, &target);

@@ -1,0 +1,395 @@
+//! Standard `wasi:filesystem` (`types` and `preopens`, WASI 0.2) served from
+//! the dentry tree, so unmodified programs (Rust's `std::fs`, C's stdio)
+//! get the same fd-relative host access as `directfs:fs` guests.
+//!
+//! A [`Descriptor`] is a guest reference to a dentry (one reference, as a
+//! `directfs:fs` `dentry` resource), and for a file also an open
+//! [`Handle`]. Every `*-at` call walks its path through [`Tree`] with
+//! [`Confine::Beneath`] (no host path is built, the kernel never follows a
+//! symlink) and lands on the same `*at` syscalls as `directfs:fs`.
+//!
+//! # Compatibility
+//! The behaviour follows wasmtime-wasi 48's own implementation, call by call,
+//! so a program sees the same results under either (the differential tests
+//! in `tests/wasi_fs.rs` hold them to it). The intended differences:
+//! - Inode numbers (`metadata-hash`, hence `st_ino` in the guest) are the
+//!   small stable numbers of [`crate::Stat`], not a hash of the host's.
+//! - `status-change-timestamp` is the host's `st_ctime` (the WIT's meaning);
+//!   wasmtime-wasi returns the birth time.
+//! - FIFOs and sockets have their own `descriptor-type`s (wasmtime-wasi:
+//!   `unknown`).
+//! - Preopens are separate mounts: `rename-at` and `link-at` between two of
+//!   them fail with `cross-device`.
+//! - A directory entry whose name is not UTF-8 is left out of
+//!   `read-directory` (wasmtime-wasi returns `illegal-byte-sequence` in its
+//!   place).
+//! - Host resources are bounded: descriptors and directory streams count
+//!   towards [`crate::Limits::max_open`] (past it: `insufficient-memory`).
+
+mod host;
+mod stream;
+
+use std::collections::VecDeque;
+
+use wasmtime::component::Linker;
+
+use crate::bindings::directfs::fs::types::{FileType, OpenFlags, SetTime, Stat, Timestamp};
+use crate::bindings::wasi::wasi::filesystem::types::{
+    DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, NewTimestamp,
+    OpenFlags as WasiOpenFlags,
+};
+use crate::bindings::wasi::wasi::filesystem::{preopens, types};
+use crate::ctx::{Directfs, DirectfsView};
+use crate::dentry::{Confine, DentryId, MAX_SYMLINK_FOLLOWS, Tree};
+use crate::error::ErrorCode;
+use crate::handle::Handle;
+use crate::name::{Name, check_path};
+use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
+
+/// Adds `wasi:filesystem/types` and `wasi:filesystem/preopens`, served from
+/// each store's [`DirectfsView`], to `linker`, replacing wasmtime-wasi's own.
+///
+/// Call it after `wasmtime_wasi::p2::add_to_linker_sync` (which adds the
+/// rest of WASI: `wasi:io` streams, clocks, random, cli): the filesystem
+/// interfaces it added are shadowed, and the guest's streams from
+/// `read-via-stream` and friends are read and written through its
+/// `wasi:io/streams`. The linker's shadowing setting is left off afterwards.
+pub fn add_to_linker<T: DirectfsView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let added = types::add_to_linker::<T, Directfs>(linker, T::directfs)
+        .and_then(|()| preopens::add_to_linker::<T, Directfs>(linker, T::directfs));
+    linker.allow_shadowing(false);
+    added
+}
+
+/// A `wasi:filesystem` descriptor: the Rust type of its `descriptor`
+/// resource. It holds one guest reference on its dentry, released when the
+/// guest drops it.
+#[derive(Debug)]
+pub struct Descriptor {
+    pub(crate) dentry: DentryId,
+    pub(crate) kind: DescriptorKind,
+}
+
+/// What a [`Descriptor`] is open as: a split of behaviour, matched
+/// exhaustively.
+#[derive(Debug)]
+pub(crate) enum DescriptorKind {
+    /// A directory, used through its dentry: no handle of its own.
+    /// `mutate`: whether `get-flags` shows `mutate-directory` (preopens of
+    /// read-write directories, as wasmtime-wasi).
+    Directory { mutate: bool },
+    /// Any other file, with the handle `open-at` opened.
+    File {
+        handle: Handle,
+        read: bool,
+        write: bool,
+    },
+}
+
+/// A `wasi:filesystem` `directory-entry-stream`: pages of
+/// [`Tree::read_dir`], handed out one entry at a time. Holds one guest
+/// reference on the directory.
+#[derive(Debug)]
+pub struct DirectoryEntryStream {
+    pub(crate) dir: DentryId,
+    /// Where the next page starts; `None` once the directory is exhausted.
+    pub(crate) cursor: Option<u64>,
+    /// Entries of the last page not yet handed out.
+    pub(crate) pending: VecDeque<DirectoryEntry>,
+}
+
+/// The last component of a path given to a `*-at` call that makes or
+/// removes a name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Last<'a> {
+    /// A name, and whether the path ended in `/`.
+    Name(Name<'a>, bool),
+    /// `.` or `..` (already checked not to leave the start directory).
+    Dots,
+}
+
+/// Walks `path` from directory `dir` as `wasi:filesystem` does: confined
+/// beneath `dir`, following a final symlink if `follow`. Returns the dentry
+/// with one new guest reference.
+pub(crate) fn walk(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+    follow: bool,
+) -> Result<DentryId, ErrorCode> {
+    tree.walk_path_confined(dir, path, follow, Confine::Beneath)
+}
+
+/// Runs `op` on the dentry `path` names (see [`walk`]), then drops the
+/// walk's reference.
+pub(crate) fn with_walked<R>(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+    follow: bool,
+    op: impl FnOnce(&mut Tree, DentryId) -> Result<R, ErrorCode>,
+) -> Result<R, ErrorCode> {
+    let id = walk(tree, dir, path, follow)?;
+    let result = op(tree, id);
+    tree.release(id);
+    result
+}
+
+/// Runs `op` on the directory that holds the last component of `path` and
+/// that component: every component but the last is walked (symlinks
+/// followed, confined beneath `dir`), the last is left to `op`.
+pub(crate) fn with_parent<R>(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+    op: impl FnOnce(&mut Tree, DentryId, Last<'_>) -> Result<R, ErrorCode>,
+) -> Result<R, ErrorCode> {
+    check_path(path)?;
+    let trimmed = path.trim_end_matches('/');
+    let trailing_slash = trimmed.len() != path.len();
+    let (parent_path, last) = match trimmed.rsplit_once('/') {
+        Some(("", last)) => ("/", last),
+        Some(split) => split,
+        // All slashes: an absolute path.
+        None if trimmed.is_empty() => return Err(ErrorCode::NotPermitted),
+        None => (".", trimmed),
+    };
+    if last == "." || last == ".." {
+        // Only to fail as the walk would (`..` above `dir`).
+        with_walked(tree, dir, path, false, |_, _| Ok(()))?;
+        return with_walked(tree, dir, ".", false, |tree, id| op(tree, id, Last::Dots));
+    }
+    let name = Name::parse(last)?;
+    let parent = walk(tree, dir, parent_path, true)?;
+    let result = match tree.file_type(parent) {
+        Ok(FileType::Directory) => op(tree, parent, Last::Name(name, trailing_slash)),
+        Ok(_) => Err(ErrorCode::NotDirectory),
+        Err(err) => Err(err),
+    };
+    tree.release(parent);
+    result
+}
+
+/// What `open-at` asks for, checked as wasmtime-wasi checks it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OpenRequest {
+    /// `directfs:fs` open flags: the access mode, `truncate`, `directory`.
+    pub(crate) flags: OpenFlags,
+    pub(crate) create: bool,
+    pub(crate) exclusive: bool,
+    pub(crate) follow: bool,
+}
+
+impl OpenRequest {
+    /// Checks `open-at`'s flags (before any syscall, as wasmtime-wasi):
+    /// a write without a writable preopen → `not-permitted`, sync flags →
+    /// `not-supported`, `directory` with `create`/`exclusive`/`truncate` →
+    /// `invalid`. A file is opened for reading unless only `write` is asked.
+    pub(crate) fn new(
+        follow: bool,
+        oflags: WasiOpenFlags,
+        flags: DescriptorFlags,
+        writable: bool,
+    ) -> Result<Self, ErrorCode> {
+        let create = oflags.contains(WasiOpenFlags::CREATE);
+        let truncate = oflags.contains(WasiOpenFlags::TRUNCATE);
+        let write = create || truncate || flags.contains(DescriptorFlags::WRITE);
+        let read = flags.contains(DescriptorFlags::READ) || !flags.contains(DescriptorFlags::WRITE);
+        let sync = DescriptorFlags::FILE_INTEGRITY_SYNC
+            | DescriptorFlags::DATA_INTEGRITY_SYNC
+            | DescriptorFlags::REQUESTED_WRITE_SYNC;
+        if flags.intersects(sync) {
+            return Err(ErrorCode::NotSupported);
+        }
+        let directory = oflags.contains(WasiOpenFlags::DIRECTORY);
+        let creates = WasiOpenFlags::CREATE | WasiOpenFlags::EXCLUSIVE | WasiOpenFlags::TRUNCATE;
+        if directory && oflags.intersects(creates) {
+            return Err(ErrorCode::Invalid);
+        }
+        if write && !writable {
+            return Err(ErrorCode::NotPermitted);
+        }
+        let mut open = OpenFlags::empty();
+        for (wanted, flag) in [
+            (read, OpenFlags::READ),
+            (write, OpenFlags::WRITE),
+            (truncate, OpenFlags::TRUNCATE),
+            (directory, OpenFlags::DIRECTORY),
+        ] {
+            if wanted {
+                open |= flag;
+            }
+        }
+        Ok(Self {
+            flags: open,
+            create,
+            exclusive: oflags.contains(WasiOpenFlags::EXCLUSIVE),
+            follow,
+        })
+    }
+}
+
+/// `open-at`: walks (or creates) `path` under `dir` and opens it. Returns
+/// the new descriptor, which owns one reference on its dentry.
+///
+/// Creating through a dangling symlink creates its target, as `O_CREAT`
+/// does: the target is walked from the symlink's directory, still confined
+/// beneath `dir`.
+pub(crate) fn open_at(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+    req: OpenRequest,
+) -> Result<Descriptor, ErrorCode> {
+    if !req.create {
+        let id = walk(tree, dir, path, req.follow)?;
+        return open_existing(tree, id, req);
+    }
+    let mut path = path.to_owned();
+    for _ in 0..=MAX_SYMLINK_FOLLOWS {
+        match create_or_open(tree, dir, &path, req)? {
+            Created::Opened(descriptor) => return Ok(descriptor),
+            Created::Dangling(target) => {
+                let parent = match path.trim_end_matches('/').rsplit_once('/') {
+                    Some((parent, _)) => parent,
+                    None => ".",
+                };
+                path = format!("{parent}/{target}");
+            }
+        }
+    }
+    Err(ErrorCode::Loop)
+}
+
+/// What one step of a creating [`open_at`] came to.
+enum Created {
+    Opened(Descriptor),
+    /// The last component is a dangling symlink to this (relative) target.
+    Dangling(String),
+}
+
+fn create_or_open(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+    req: OpenRequest,
+) -> Result<Created, ErrorCode> {
+    with_parent(tree, dir, path, |tree, parent, last| {
+        let name = match last {
+            // `O_CREAT` on `.`, `..` or `name/`: what Linux answers.
+            Last::Dots | Last::Name(_, true) if req.exclusive => {
+                return Err(ErrorCode::AlreadyExists);
+            }
+            Last::Dots | Last::Name(_, true) => return Err(ErrorCode::IsDirectory),
+            Last::Name(name, false) => name,
+        };
+        if !req.exclusive {
+            match tree.walk(parent, name) {
+                Ok(child) if req.follow && tree.file_type(child) == Ok(FileType::SymbolicLink) => {
+                    let result = match walk(tree, parent, name.as_str(), true) {
+                        Ok(target) => open_existing(tree, target, req).map(Created::Opened),
+                        Err(ErrorCode::NoEntry) => match tree.readlink(child) {
+                            Ok(link) if link.starts_with('/') => Err(ErrorCode::NotPermitted),
+                            Ok(link) => Ok(Created::Dangling(link)),
+                            Err(err) => Err(err),
+                        },
+                        Err(err) => Err(err),
+                    };
+                    tree.release(child);
+                    return result;
+                }
+                Ok(child) => return open_existing(tree, child, req).map(Created::Opened),
+                Err(ErrorCode::NoEntry) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        let (child, handle) = tree.create(parent, name, req.flags, 0o666, None)?;
+        Ok(Created::Opened(Descriptor {
+            dentry: child,
+            kind: file_kind(handle, req.flags),
+        }))
+    })
+}
+
+/// Opens dentry `id` (on which the caller holds a reference that the
+/// descriptor takes over; released here on failure).
+fn open_existing(tree: &mut Tree, id: DentryId, req: OpenRequest) -> Result<Descriptor, ErrorCode> {
+    let opened = tree.open(id, req.flags).and_then(|handle| {
+        Ok(match tree.file_type(id)? {
+            // A directory is used through its dentry; the open only checked
+            // that the guest may (as wasmtime-wasi opens it).
+            FileType::Directory => DescriptorKind::Directory { mutate: false },
+            _ => file_kind(handle, req.flags),
+        })
+    });
+    match opened {
+        Ok(kind) => Ok(Descriptor { dentry: id, kind }),
+        Err(err) => {
+            tree.release(id);
+            Err(err)
+        }
+    }
+}
+
+fn file_kind(handle: Handle, flags: OpenFlags) -> DescriptorKind {
+    DescriptorKind::File {
+        handle,
+        read: flags.contains(OpenFlags::READ),
+        write: flags.contains(OpenFlags::WRITE),
+    }
+}
+
+/// A [`Stat`] as `wasi:filesystem` shows it.
+pub(crate) fn descriptor_stat(stat: &Stat) -> DescriptorStat {
+    DescriptorStat {
+        type_: descriptor_type(stat.file_type),
+        link_count: stat.nlink,
+        size: stat.size,
+        data_access_timestamp: datetime(stat.atime),
+        data_modification_timestamp: datetime(stat.mtime),
+        status_change_timestamp: datetime(stat.ctime),
+    }
+}
+
+/// A time before 1970 has no `datetime`: `None`, as wasmtime-wasi.
+fn datetime(t: Timestamp) -> Option<Datetime> {
+    Some(Datetime {
+        seconds: u64::try_from(t.seconds).ok()?,
+        nanoseconds: t.nanoseconds,
+    })
+}
+
+pub(crate) fn descriptor_type(file_type: FileType) -> DescriptorType {
+    match file_type {
+        FileType::Unknown => DescriptorType::Unknown,
+        FileType::BlockDevice => DescriptorType::BlockDevice,
+        FileType::CharacterDevice => DescriptorType::CharacterDevice,
+        FileType::Directory => DescriptorType::Directory,
+        FileType::Fifo => DescriptorType::Fifo,
+        FileType::SymbolicLink => DescriptorType::SymbolicLink,
+        FileType::RegularFile => DescriptorType::RegularFile,
+        FileType::Socket => DescriptorType::Socket,
+    }
+}
+
+/// A `new-timestamp` as a `directfs:fs` `set-time`; nanoseconds past a
+/// second carry into the seconds (as wasmtime-wasi), past `i64` seconds →
+/// `overflow`.
+pub(crate) fn set_time(t: NewTimestamp) -> Result<SetTime, ErrorCode> {
+    Ok(match t {
+        NewTimestamp::NoChange => SetTime::Omit,
+        NewTimestamp::Now => SetTime::Now,
+        NewTimestamp::Timestamp(t) => {
+            let seconds = t
+                .seconds
+                .checked_add(u64::from(t.nanoseconds / 1_000_000_000))
+                .and_then(|s| i64::try_from(s).ok())
+                .ok_or(ErrorCode::Overflow)?;
+            SetTime::At(Timestamp {
+                seconds,
+                nanoseconds: t.nanoseconds % 1_000_000_000,
+            })
+        }
+    })
+}

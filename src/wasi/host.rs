@@ -1,0 +1,602 @@
+//! The generated `wasi:filesystem` `Host*` traits, implemented on
+//! [`DirectfsCtxView`]: look up the descriptor (a foreign one traps), check
+//! its kind and the preopen's permissions (wasmtime-wasi's order and error
+//! codes), call into [`crate::dentry`] through the path helpers of
+//! [`crate::wasi`], convert. No syscalls here.
+
+use nix::unistd::UnlinkatFlags;
+use wasmtime::component::Resource;
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
+
+use super::stream::{FileInputStream, FileOutputStream};
+use super::{
+    Descriptor, DescriptorKind, DirectoryEntryStream, Last, OpenRequest, descriptor_stat,
+    descriptor_type, open_at, set_time, with_parent, with_walked,
+};
+use crate::bindings::directfs::fs::types::{RenameFlags, SetStat, SetTime};
+use crate::bindings::wasi::wasi::filesystem::preopens;
+use crate::bindings::wasi::wasi::filesystem::types::{
+    self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
+    Filesize, MetadataHashValue, NewTimestamp, OpenFlags, PathFlags,
+};
+use crate::ctx::DirectfsCtxView;
+use crate::dentry::{DentryId, Tree};
+use crate::error::{self, Error};
+use crate::handle::Handle;
+use crate::host::trap;
+use crate::sys;
+
+/// The error codes these functions return themselves (the rest come from
+/// [`crate::dentry`] as `directfs:fs` codes and are converted on the way out).
+use crate::error::ErrorCode as Code;
+
+impl DirectfsCtxView<'_> {
+    fn descriptor(&self, fd: &Resource<Descriptor>) -> Result<&Descriptor, Error> {
+        Ok(self.table.get(fd)?)
+    }
+
+    /// A directory descriptor's dentry; a file → `not-directory`.
+    fn dir(&self, fd: &Resource<Descriptor>) -> Result<DentryId, Error> {
+        let d = self.descriptor(fd)?;
+        match d.kind {
+            DescriptorKind::Directory { .. } => Ok(d.dentry),
+            DescriptorKind::File { .. } => Err(Code::NotDirectory.into()),
+        }
+    }
+
+    /// A directory descriptor's dentry, in a read-write preopen (else
+    /// `not-permitted`, as wasmtime-wasi).
+    fn mutable_dir(&self, fd: &Resource<Descriptor>) -> Result<DentryId, Error> {
+        let dir = self.dir(fd)?;
+        self.check_mutable(dir)?;
+        Ok(dir)
+    }
+
+    fn check_mutable(&self, id: DentryId) -> Result<(), Error> {
+        self.ctx
+            .tree
+            .check_writable(id)
+            .map_err(|_| Code::NotPermitted.into())
+    }
+
+    /// A file descriptor's handle; a directory → `bad-descriptor`.
+    fn file(&self, fd: &Resource<Descriptor>) -> Result<(DentryId, &Handle), Error> {
+        let d = self.descriptor(fd)?;
+        match &d.kind {
+            DescriptorKind::File { handle, .. } => Ok((d.dentry, handle)),
+            DescriptorKind::Directory { .. } => Err(Code::BadDescriptor.into()),
+        }
+    }
+
+    /// A file descriptor's handle, in a read-write preopen.
+    fn mutable_file(&self, fd: &Resource<Descriptor>) -> Result<&Handle, Error> {
+        let (id, handle) = self.file(fd)?;
+        self.check_mutable(id)?;
+        Ok(handle)
+    }
+
+    fn push_descriptor(&mut self, descriptor: Descriptor) -> Result<Resource<Descriptor>, Error> {
+        let dentry = descriptor.dentry;
+        let pushed = self.table.push(descriptor).map_err(|err| {
+            self.ctx.tree.release(dentry);
+            Error::trap(err)
+        })?;
+        self.ctx.open_resources += 1;
+        Ok(pushed)
+    }
+
+    /// Runs `op` on the parent directory and last name of `path` under the
+    /// mutable directory `fd`.
+    fn at_parent<R>(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        path: &str,
+        op: impl FnOnce(&mut Tree, DentryId, Last<'_>) -> Result<R, Code>,
+    ) -> Result<R, Error> {
+        let dir = self.mutable_dir(fd)?;
+        Ok(with_parent(&mut self.ctx.tree, dir, path, op)?)
+    }
+}
+
+impl types::Host for DirectfsCtxView<'_> {
+    fn convert_error_code(&mut self, err: Error) -> wasmtime::Result<ErrorCode> {
+        err.into_code_or_trap().map(error::wasi_code)
+    }
+
+    fn filesystem_error_code(
+        &mut self,
+        err: Resource<wasmtime::Error>,
+    ) -> wasmtime::Result<Option<ErrorCode>> {
+        let err = self.table.get(&err)?;
+        Ok(err
+            .downcast_ref::<Code>()
+            .map(|code| error::wasi_code(*code)))
+    }
+}
+
+impl types::HostDescriptor for DirectfsCtxView<'_> {
+    fn read_via_stream(
+        &mut self,
+        fd: Resource<Descriptor>,
+        offset: Filesize,
+    ) -> Result<Resource<DynInputStream>, Error> {
+        let handle = match &self.descriptor(&fd)?.kind {
+            DescriptorKind::File { handle, .. } => handle.share(),
+            DescriptorKind::Directory { .. } => return Err(Code::IsDirectory.into()),
+        };
+        let stream: DynInputStream = Box::new(FileInputStream::new(handle, offset));
+        Ok(self.table.push(stream)?)
+    }
+
+    fn write_via_stream(
+        &mut self,
+        fd: Resource<Descriptor>,
+        offset: Filesize,
+    ) -> Result<Resource<DynOutputStream>, Error> {
+        let handle = self.mutable_file(&fd)?.share();
+        let stream: DynOutputStream = Box::new(FileOutputStream::at(handle, offset));
+        Ok(self.table.push(stream)?)
+    }
+
+    fn append_via_stream(
+        &mut self,
+        fd: Resource<Descriptor>,
+    ) -> Result<Resource<DynOutputStream>, Error> {
+        let handle = self.mutable_file(&fd)?.share();
+        let stream: DynOutputStream = Box::new(FileOutputStream::append(handle));
+        Ok(self.table.push(stream)?)
+    }
+
+    fn advise(
+        &mut self,
+        fd: Resource<Descriptor>,
+        offset: Filesize,
+        length: Filesize,
+        advice: Advice,
+    ) -> Result<(), Error> {
+        let advice = match advice {
+            Advice::Normal => sys::Advice::Normal,
+            Advice::Sequential => sys::Advice::Sequential,
+            Advice::Random => sys::Advice::Random,
+            Advice::WillNeed => sys::Advice::WillNeed,
+            Advice::DontNeed => sys::Advice::DontNeed,
+            Advice::NoReuse => sys::Advice::NoReuse,
+        };
+        Ok(self.file(&fd)?.1.advise(offset, length, advice)?)
+    }
+
+    fn sync_data(&mut self, fd: Resource<Descriptor>) -> Result<(), Error> {
+        match &self.descriptor(&fd)?.kind {
+            DescriptorKind::File { handle, .. } => Ok(handle.sync_data()?),
+            DescriptorKind::Directory { .. } => {
+                let dir = self.dir(&fd)?;
+                Ok(self.ctx.tree.open(dir, read_only())?.sync_data()?)
+            }
+        }
+    }
+
+    fn get_flags(&mut self, fd: Resource<Descriptor>) -> Result<DescriptorFlags, Error> {
+        let mut flags = DescriptorFlags::empty();
+        let set = |flags: &mut DescriptorFlags, on: bool, flag| {
+            if on {
+                *flags |= flag;
+            }
+        };
+        match self.descriptor(&fd)?.kind {
+            DescriptorKind::File { read, write, .. } => {
+                set(&mut flags, read, DescriptorFlags::READ);
+                set(&mut flags, write, DescriptorFlags::WRITE);
+            }
+            DescriptorKind::Directory { mutate } => {
+                flags |= DescriptorFlags::READ;
+                set(&mut flags, mutate, DescriptorFlags::MUTATE_DIRECTORY);
+            }
+        }
+        Ok(flags)
+    }
+
+    fn get_type(&mut self, fd: Resource<Descriptor>) -> Result<DescriptorType, Error> {
+        let id = self.descriptor(&fd)?.dentry;
+        Ok(descriptor_type(self.ctx.tree.file_type(id)?))
+    }
+
+    fn set_size(&mut self, fd: Resource<Descriptor>, size: Filesize) -> Result<(), Error> {
+        Ok(self.mutable_file(&fd)?.set_size(size)?)
+    }
+
+    fn set_times(
+        &mut self,
+        fd: Resource<Descriptor>,
+        data_access_timestamp: NewTimestamp,
+        data_modification_timestamp: NewTimestamp,
+    ) -> Result<(), Error> {
+        let (atime, mtime) = (
+            set_time(data_access_timestamp)?,
+            set_time(data_modification_timestamp)?,
+        );
+        let id = self.descriptor(&fd)?.dentry;
+        self.check_mutable(id)?;
+        match &self.descriptor(&fd)?.kind {
+            DescriptorKind::File { handle, .. } => Ok(handle.set_times(&atime, &mtime)?),
+            DescriptorKind::Directory { .. } => {
+                Ok(set_times(&mut self.ctx.tree, id, atime, mtime)?)
+            }
+        }
+    }
+
+    fn read(
+        &mut self,
+        fd: Resource<Descriptor>,
+        length: Filesize,
+        offset: Filesize,
+    ) -> Result<(Vec<u8>, bool), Error> {
+        let max = self.ctx.limits.max_io_bytes;
+        let data = self.file(&fd)?.1.read(offset, length, max)?;
+        let end = data.is_empty();
+        Ok((data, end))
+    }
+
+    fn write(
+        &mut self,
+        fd: Resource<Descriptor>,
+        buffer: Vec<u8>,
+        offset: Filesize,
+    ) -> Result<Filesize, Error> {
+        let max = self.ctx.limits.max_io_bytes;
+        Ok(self.mutable_file(&fd)?.write(offset, &buffer, max)?)
+    }
+
+    fn read_directory(
+        &mut self,
+        fd: Resource<Descriptor>,
+    ) -> Result<Resource<DirectoryEntryStream>, Error> {
+        let dir = self.dir(&fd)?;
+        self.room_for(1)?;
+        self.ctx.tree.acquire(dir)?;
+        let stream = DirectoryEntryStream {
+            dir,
+            cursor: Some(0),
+            pending: Default::default(),
+        };
+        let pushed = self.table.push(stream).map_err(|err| {
+            self.ctx.tree.release(dir);
+            Error::trap(err)
+        })?;
+        self.ctx.open_resources += 1;
+        Ok(pushed)
+    }
+
+    fn sync(&mut self, fd: Resource<Descriptor>) -> Result<(), Error> {
+        match &self.descriptor(&fd)?.kind {
+            DescriptorKind::File { handle, .. } => Ok(handle.sync()?),
+            DescriptorKind::Directory { .. } => {
+                let dir = self.dir(&fd)?;
+                Ok(self.ctx.tree.open(dir, read_only())?.sync()?)
+            }
+        }
+    }
+
+    fn create_directory_at(&mut self, fd: Resource<Descriptor>, path: String) -> Result<(), Error> {
+        self.at_parent(&fd, &path, |tree, parent, last| match last {
+            Last::Name(name, _) => {
+                let made = tree.mkdir(parent, name, 0o777, None)?;
+                tree.release(made);
+                Ok(())
+            }
+            Last::Dots => Err(Code::AlreadyExists),
+        })
+    }
+
+    fn stat(&mut self, fd: Resource<Descriptor>) -> Result<DescriptorStat, Error> {
+        let stat = match &self.descriptor(&fd)?.kind {
+            DescriptorKind::File { handle, .. } => {
+                let fd = handle.share();
+                self.ctx.tree.stat_fd(fd.fd())?
+            }
+            DescriptorKind::Directory { .. } => {
+                let id = self.dir(&fd)?;
+                self.ctx.tree.stat(id)?
+            }
+        };
+        Ok(descriptor_stat(&stat))
+    }
+
+    fn stat_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        path_flags: PathFlags,
+        path: String,
+    ) -> Result<DescriptorStat, Error> {
+        let dir = self.dir(&fd)?;
+        let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
+        let stat = with_walked(&mut self.ctx.tree, dir, &path, follow, Tree::stat)?;
+        Ok(descriptor_stat(&stat))
+    }
+
+    fn set_times_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        path_flags: PathFlags,
+        path: String,
+        data_access_timestamp: NewTimestamp,
+        data_modification_timestamp: NewTimestamp,
+    ) -> Result<(), Error> {
+        let dir = self.mutable_dir(&fd)?;
+        let (atime, mtime) = (
+            set_time(data_access_timestamp)?,
+            set_time(data_modification_timestamp)?,
+        );
+        let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
+        Ok(with_walked(
+            &mut self.ctx.tree,
+            dir,
+            &path,
+            follow,
+            |tree, id| set_times(tree, id, atime, mtime),
+        )?)
+    }
+
+    fn link_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        old_path_flags: PathFlags,
+        old_path: String,
+        new_descriptor: Resource<Descriptor>,
+        new_path: String,
+    ) -> Result<(), Error> {
+        let old_dir = self.mutable_dir(&fd)?;
+        let new_dir = self.mutable_dir(&new_descriptor)?;
+        if old_path_flags.contains(PathFlags::SYMLINK_FOLLOW) {
+            return Err(Code::Invalid.into());
+        }
+        let tree = &mut self.ctx.tree;
+        Ok(with_walked(
+            tree,
+            old_dir,
+            &old_path,
+            false,
+            |tree, target| {
+                with_parent(tree, new_dir, &new_path, |tree, parent, last| match last {
+                    Last::Name(name, _) => {
+                        let linked = tree.link(parent, target, name)?;
+                        tree.release(linked);
+                        Ok(())
+                    }
+                    Last::Dots => Err(Code::AlreadyExists),
+                })
+            },
+        )?)
+    }
+
+    fn open_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        path_flags: PathFlags,
+        path: String,
+        open_flags: OpenFlags,
+        flags: DescriptorFlags,
+    ) -> Result<Resource<Descriptor>, Error> {
+        let dir = self.dir(&fd)?;
+        let writable = self.ctx.tree.check_writable(dir).is_ok();
+        let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
+        let request = OpenRequest::new(follow, open_flags, flags, writable)?;
+        self.room_for(1)?;
+        let descriptor = open_at(&mut self.ctx.tree, dir, &path, request)?;
+        self.push_descriptor(descriptor)
+    }
+
+    fn readlink_at(&mut self, fd: Resource<Descriptor>, path: String) -> Result<String, Error> {
+        let dir = self.dir(&fd)?;
+        let target = with_walked(&mut self.ctx.tree, dir, &path, false, |tree, id| {
+            tree.readlink(id)
+        })?;
+        // The WIT: an absolute target is `not-permitted` (it names a path
+        // outside any descriptor; cap-std refuses it the same way).
+        match target.starts_with('/') {
+            true => Err(Code::NotPermitted.into()),
+            false => Ok(target),
+        }
+    }
+
+    fn remove_directory_at(&mut self, fd: Resource<Descriptor>, path: String) -> Result<(), Error> {
+        self.at_parent(&fd, &path, |tree, parent, last| match last {
+            Last::Name(name, _) => tree.unlink(parent, name, UnlinkatFlags::RemoveDir),
+            // Linux: rmdir(".") is EINVAL, rmdir("..") ENOTEMPTY.
+            Last::Dots => Err(Code::Invalid),
+        })
+    }
+
+    fn rename_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        old_path: String,
+        new_fd: Resource<Descriptor>,
+        new_path: String,
+    ) -> Result<(), Error> {
+        let old_dir = self.mutable_dir(&fd)?;
+        let new_dir = self.mutable_dir(&new_fd)?;
+        let tree = &mut self.ctx.tree;
+        Ok(with_parent(
+            tree,
+            old_dir,
+            &old_path,
+            |tree, old_parent, old| {
+                with_parent(tree, new_dir, &new_path, |tree, new_parent, new| {
+                    match (old, new) {
+                        (Last::Name(old, old_slash), Last::Name(new, new_slash)) => {
+                            if old_slash || new_slash {
+                                require_dir(tree, old_parent, old)?;
+                            }
+                            tree.rename(old_parent, old, new_parent, new, RenameFlags::empty())
+                        }
+                        // Linux: renaming `.` or `..`, or onto them, is EBUSY.
+                        _ => Err(Code::Busy),
+                    }
+                })
+            },
+        )?)
+    }
+
+    fn symlink_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        old_path: String,
+        new_path: String,
+    ) -> Result<(), Error> {
+        self.at_parent(&fd, &new_path, |tree, parent, last| match last {
+            Last::Name(name, _) => {
+                let made = tree.symlink(parent, name, &old_path, None)?;
+                tree.release(made);
+                Ok(())
+            }
+            Last::Dots => Err(Code::AlreadyExists),
+        })
+    }
+
+    fn unlink_file_at(&mut self, fd: Resource<Descriptor>, path: String) -> Result<(), Error> {
+        self.at_parent(&fd, &path, |tree, parent, last| match last {
+            Last::Name(name, slash) => {
+                if slash {
+                    // `unlink("name/")`: not a directory, or else a directory.
+                    require_dir(tree, parent, name)?;
+                    return Err(Code::IsDirectory);
+                }
+                tree.unlink(parent, name, UnlinkatFlags::NoRemoveDir)
+            }
+            Last::Dots => Err(Code::IsDirectory),
+        })
+    }
+
+    fn is_same_object(
+        &mut self,
+        fd: Resource<Descriptor>,
+        other: Resource<Descriptor>,
+    ) -> wasmtime::Result<bool> {
+        let a = self.descriptor(&fd).map_err(trap)?.dentry;
+        let b = self.descriptor(&other).map_err(trap)?.dentry;
+        let tree = &mut self.ctx.tree;
+        match (tree.identity(a), tree.identity(b)) {
+            (Ok(a), Ok(b)) => Ok(a == b),
+            _ => Ok(false),
+        }
+    }
+
+    fn metadata_hash(&mut self, fd: Resource<Descriptor>) -> Result<MetadataHashValue, Error> {
+        let id = self.descriptor(&fd)?.dentry;
+        Ok(metadata_hash(self.ctx.tree.identity(id)?))
+    }
+
+    fn metadata_hash_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        path_flags: PathFlags,
+        path: String,
+    ) -> Result<MetadataHashValue, Error> {
+        let dir = self.dir(&fd)?;
+        let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
+        let identity = with_walked(&mut self.ctx.tree, dir, &path, follow, Tree::identity)?;
+        Ok(metadata_hash(identity))
+    }
+
+    fn drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
+        let Descriptor { dentry, .. } = self.table.delete(fd)?;
+        self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
+        self.ctx.tree.release(dentry);
+        Ok(())
+    }
+}
+
+impl types::HostDirectoryEntryStream for DirectfsCtxView<'_> {
+    fn read_directory_entry(
+        &mut self,
+        stream: Resource<DirectoryEntryStream>,
+    ) -> Result<Option<DirectoryEntry>, Error> {
+        let page = self.ctx.limits.max_dir_entries;
+        let Self { ctx, table } = self;
+        let stream = table.get_mut(&stream)?;
+        loop {
+            if let Some(entry) = stream.pending.pop_front() {
+                return Ok(Some(entry));
+            }
+            let Some(cursor) = stream.cursor else {
+                return Ok(None);
+            };
+            let listed = ctx.tree.read_dir(stream.dir, cursor, page)?;
+            stream.cursor = listed.next;
+            stream
+                .pending
+                .extend(listed.entries.into_iter().map(|entry| DirectoryEntry {
+                    type_: descriptor_type(entry.file_type),
+                    name: entry.name,
+                }));
+        }
+    }
+
+    fn drop(&mut self, stream: Resource<DirectoryEntryStream>) -> wasmtime::Result<()> {
+        let DirectoryEntryStream { dir, .. } = self.table.delete(stream)?;
+        self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
+        self.ctx.tree.release(dir);
+        Ok(())
+    }
+}
+
+impl preopens::Host for DirectfsCtxView<'_> {
+    fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
+        self.room_for(self.ctx.preopens.len()).map_err(trap)?;
+        let mut dirs = Vec::with_capacity(self.ctx.preopens.len());
+        for (root, name) in self.ctx.preopens.clone() {
+            self.ctx
+                .tree
+                .acquire(root)
+                .map_err(|code| trap(code.into()))?;
+            let mutate = self.ctx.tree.check_writable(root).is_ok();
+            let descriptor = Descriptor {
+                dentry: root,
+                kind: DescriptorKind::Directory { mutate },
+            };
+            dirs.push((self.push_descriptor(descriptor).map_err(trap)?, name));
+        }
+        Ok(dirs)
+    }
+}
+
+/// `utimens` of a dentry, through `set-stat`'s rules (symlinks through their
+/// parent).
+fn set_times(tree: &mut Tree, id: DentryId, atime: SetTime, mtime: SetTime) -> Result<(), Code> {
+    let changes = SetStat {
+        mode: None,
+        uid: None,
+        gid: None,
+        size: None,
+        atime,
+        mtime,
+    };
+    tree.set_stat(id, &changes).map_err(|failed| failed.error)
+}
+
+/// Fails unless `name` in `parent` is a directory (not following a symlink):
+/// what a trailing `/` asks of a name being removed or renamed.
+fn require_dir(tree: &mut Tree, parent: DentryId, name: crate::name::Name<'_>) -> Result<(), Code> {
+    let child = tree.walk(parent, name)?;
+    let file_type = tree.file_type(child);
+    tree.release(child);
+    match file_type? {
+        crate::FileType::Directory => Ok(()),
+        _ => Err(Code::NotDirectory),
+    }
+}
+
+/// The metadata hash of a file: its stable guest identity, `(ino, dev)`.
+/// wasi-libc shows `lower` as `st_ino`, so it must not change while the file
+/// lives (not even when it is written): it is the inode number itself.
+fn metadata_hash((dev, ino): (u64, u64)) -> MetadataHashValue {
+    MetadataHashValue {
+        lower: ino,
+        upper: dev,
+    }
+}
+
+/// `directfs:fs` open flags for reading a directory.
+fn read_only() -> crate::OpenFlags {
+    crate::OpenFlags::READ
+}

@@ -1,0 +1,200 @@
+//! `wasi:filesystem` served by directfs, differentially: each `std_*` guest
+//! (plain `std::fs`, no wit-bindgen) runs twice on identical fixtures, under
+//! directfs's implementation (`dfs-run`'s default) and under wasmtime-wasi's
+//! own (`--wasi-fs wasmtime`). Exit status, stdout (every step's result, with
+//! exact errnos) and the host trees left behind must be identical, and
+//! nothing outside the sandbox may change. Then each test checks the host
+//! filesystem for the effects its guest asked for. One test per guest.
+//!
+//! The intended differences (src/wasi.rs) are kept out of the guests'
+//! output: inode numbers, ctime, cross-preopen rename and link.
+
+mod common;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use common::{Fixture, Run, dfs_run, guest};
+
+/// One run of a guest: its fixture (sandbox + watched outside), its
+/// read-only preopen, what it printed.
+struct Side {
+    fx: Fixture,
+    _ro_tmp: tempfile::TempDir,
+    ro: PathBuf,
+    run: Run,
+}
+
+/// Runs `name` with `/sandbox` (read-write) and `/ro` (read-only, holding
+/// `f`), under `wasi_fs`.
+fn run_side(name: &str, wasi_fs: &str) -> Side {
+    let fx = Fixture::new();
+    // The escape targets every guest meets: out of the sandbox, absolute and
+    // relative.
+    std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
+    std::os::unix::fs::symlink("../outside", fx.path("up")).unwrap();
+    let ro_tmp = tempfile::tempdir().unwrap();
+    let ro = ro_tmp.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::write(ro.join("f"), b"ro\n").unwrap();
+    let run = dfs_run([
+        "--wasi-fs".into(),
+        wasi_fs.into(),
+        guest(name).into_os_string(),
+        "--dir".into(),
+        format!("{}::/sandbox", fx.sandbox.display()).into(),
+        "--dir".into(),
+        format!("{}::/ro,readonly", ro.display()).into(),
+    ]);
+    Side {
+        fx,
+        _ro_tmp: ro_tmp,
+        ro,
+        run,
+    }
+}
+
+/// Every file under `dir` (not following symlinks), sorted: relative path,
+/// type, permission bits, link count, and content or symlink target (with
+/// the fixture's own temp path replaced by `<tmp>`).
+fn host_tree(dir: &Path, tmp: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let m = std::fs::symlink_metadata(&path).unwrap();
+            let rel = path.strip_prefix(dir).unwrap().display().to_string();
+            let what = if m.is_dir() {
+                stack.push(path.clone());
+                "dir".to_string()
+            } else if m.is_symlink() {
+                let target = std::fs::read_link(&path).unwrap();
+                let target = target.display().to_string();
+                format!("-> {}", target.replace(&tmp.display().to_string(), "<tmp>"))
+            } else {
+                let data = std::fs::read(&path).unwrap();
+                format!(
+                    "{} bytes, sum {}",
+                    data.len(),
+                    data.iter().map(|&b| u64::from(b)).sum::<u64>()
+                )
+            };
+            out.push(format!(
+                "{rel} {:o} nlink={} {what}",
+                m.mode() & 0o7777,
+                m.nlink()
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs `name` under both implementations and checks that they agree;
+/// returns directfs's side for the test's own host checks.
+fn differential(name: &str) -> Side {
+    let dfs = run_side(name, "directfs");
+    let wasmtime = run_side(name, "wasmtime");
+    for side in [&dfs, &wasmtime] {
+        side.run.assert_success();
+        side.fx.assert_outside_untouched();
+        assert_eq!(std::fs::read(side.ro.join("f")).unwrap(), b"ro\n");
+        assert_eq!(common::host_names(&side.ro), ["f"]);
+    }
+    let lines = |run: &Run| run.stdout.lines().map(str::to_owned).collect::<Vec<_>>();
+    let (ours, theirs) = (lines(&dfs.run), lines(&wasmtime.run));
+    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(
+            a,
+            b,
+            "{name}: line {} differs (directfs, then wasmtime-wasi)",
+            i + 1
+        );
+    }
+    assert_eq!(ours.len(), theirs.len(), "{name}: output lengths differ");
+    let tmp = |side: &Side| side.fx.sandbox.parent().unwrap().to_path_buf();
+    assert_eq!(
+        host_tree(&dfs.fx.sandbox, &tmp(&dfs)),
+        host_tree(&wasmtime.fx.sandbox, &tmp(&wasmtime)),
+        "{name}: the host trees differ (directfs, then wasmtime-wasi)"
+    );
+    assert!(
+        ours.len() > 10,
+        "{name} printed its steps:\n{}",
+        dfs.run.stdout
+    );
+    dfs
+}
+
+#[test]
+fn std_files() {
+    let side = differential("std_files");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    assert!(
+        out.contains("read after append: ok \"hello, world\""),
+        "{out}"
+    );
+    assert!(out.contains("seek write: ok \"2abc6789\""), "{out}");
+    assert!(
+        out.contains("create_new on existing: err AlreadyExists"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read(fx.path("a.txt")).unwrap(), b"");
+    assert_eq!(std::fs::read(fx.path("b.txt")).unwrap(), b"xy");
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    assert_eq!(std::fs::read(fx.path("big")).unwrap(), big);
+    let m = std::fs::metadata(fx.path("big")).unwrap();
+    assert_eq!((m.mtime(), m.mtime_nsec()), (1_000_000_000, 500));
+    // (Not atime: the reads after `set_times` moved it again, relatime.)
+    assert!(!fx.path("big2").exists());
+}
+
+#[test]
+fn std_dirs() {
+    let side = differential("std_dirs");
+    let out = &side.run.stdout;
+    assert!(out.contains("read_dir count: ok 601"), "{out}");
+    assert!(out.contains("create_dir again: err AlreadyExists"), "{out}");
+    assert!(
+        out.contains("remove_dir a file: err NotADirectory"),
+        "{out}"
+    );
+    assert!(out.contains("ro write: err PermissionDenied"), "{out}");
+    // Everything it made, it removed again.
+    assert_eq!(common::host_names(&side.fx.sandbox), ["out", "up"]);
+}
+
+#[test]
+fn std_links() {
+    let side = differential("std_links");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    for escape in [
+        "escape dot dot",
+        "escape absolute symlink",
+        "escape relative symlink",
+        "escape write",
+        "escape rename",
+        "escape link",
+    ] {
+        assert!(
+            out.contains(&format!("{escape}: err PermissionDenied")),
+            "{escape}:\n{out}"
+        );
+    }
+    // Hard links share an inode on the host.
+    let (a, b) = (
+        std::fs::metadata(fx.path("hard")).unwrap(),
+        std::fs::metadata(fx.path("dir/sub/file")).unwrap(),
+    );
+    assert_eq!((a.ino(), a.nlink()), (b.ino(), 2));
+    assert_eq!(std::fs::read(fx.path("hard")).unwrap(), b"shared!");
+    assert_eq!(
+        std::fs::read_link(fx.path("rel")).unwrap(),
+        Path::new("dir/sub/file")
+    );
+    // Writing through a dangling symlink made its target, inside.
+    assert_eq!(std::fs::read(fx.path("nowhere")).unwrap(), b"made");
+    assert!(!fx.path("subl").exists() && fx.path("dir/sub").is_dir());
+    assert_eq!(std::fs::read(fx.path("dir/sub/file2")).unwrap(), b"old");
+}
