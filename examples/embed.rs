@@ -1,7 +1,8 @@
 //! A host of its own that embeds directfs beside wasmtime-wasi: it runs a
 //! wasm32-wasip2 command component with one directory preopened read-write
 //! as `/data`, with smaller I/O limits than the defaults, and reports how
-//! the guest ended.
+//! the guest ended. Guests may use `directfs:fs` or plain `std::fs`: both
+//! are served from the same dentry tree.
 //!
 //! ```text
 //! cargo run --example embed -- guests/target/wasm32-wasip2/release/demo.wasm ./sandbox
@@ -51,7 +52,9 @@ fn main() -> Result<()> {
     let mut linker = Linker::<MyHost>::new(&engine);
     // wasmtime-wasi for cli, clocks, random and stdio; directfs for files.
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    // directfs:fs, and wasi:filesystem (std::fs) from the same tree.
     directfs::add_to_linker(&mut linker)?;
+    directfs::wasi::add_to_linker(&mut linker)?;
 
     let host = MyHost {
         wasi: WasiCtx::builder().inherit_stdio().arg(&component).build(),

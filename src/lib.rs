@@ -41,6 +41,9 @@
 //! let mut linker = Linker::<Host>::new(&engine);
 //! wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
 //! directfs::add_to_linker(&mut linker)?;
+//! // Optional: serve wasi:filesystem (std::fs) from the same dentry tree,
+//! // replacing wasmtime-wasi's own.
+//! directfs::wasi::add_to_linker(&mut linker)?;
 //!
 //! let sandbox = std::env::temp_dir();
 //! let host = Host {
@@ -63,6 +66,7 @@
 //! # Layout
 //! - [`ctx`](DirectfsCtx): the context, its builder, the view.
 //! - `host`: the generated traits, thin (look up, check, call, convert).
+//! - [`wasi`]: standard `wasi:filesystem` served from the same tree.
 //! - `dentry`: the tree of dentries and their host FDs.
 //! - `sys`: the only module that issues syscalls.
 //! - `name`: validation of path components.

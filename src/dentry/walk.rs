@@ -237,6 +237,44 @@ mod tests {
     }
 
     #[test]
+    fn beneath_walks_never_leave_their_start() {
+        let (dir, mut tree, root) = tree_with_root();
+        let p = dir.path();
+        std::fs::create_dir_all(p.join("a/b")).unwrap();
+        std::fs::write(p.join("a/b/f"), b"x").unwrap();
+        symlink("/a/b", p.join("a/abs")).unwrap();
+        symlink("../a/b/f", p.join("a/rel")).unwrap();
+        let a = tree.walk_path(root, "a", false).unwrap();
+        let beneath = |tree: &mut Tree, path: &str| {
+            let found = tree.walk_path_confined(a, path, true, Confine::Beneath);
+            if let Ok(id) = found {
+                tree.release(id);
+            }
+            found.map(|_| ())
+        };
+        assert_eq!(beneath(&mut tree, "b/../b/f"), Ok(()));
+        assert_eq!(beneath(&mut tree, "b/.."), Ok(()));
+        for escape in ["..", "b/../..", "/a/b/f", "abs/f", "rel", "../a/b/f"] {
+            assert_eq!(
+                beneath(&mut tree, escape),
+                Err(ErrorCode::NotPermitted),
+                "{escape}"
+            );
+        }
+        // From the root, the same relative symlink stays inside: allowed.
+        let rel = tree.walk_path_confined(root, "a/rel", true, Confine::Beneath);
+        assert!(rel.is_ok());
+        // The preopen confinement clamps instead.
+        let up = tree.walk_path(a, "../../..", false).unwrap();
+        assert_eq!(up, root);
+        // `..` after a file is not-directory, as in POSIX.
+        assert_eq!(
+            tree.walk_path(root, "a/b/f/..", false),
+            Err(ErrorCode::NotDirectory)
+        );
+    }
+
+    #[test]
     fn failed_walks_leave_no_references_behind() {
         let (dir, mut tree, root) = tree_with_root();
         std::fs::create_dir_all(dir.path().join("a/b")).unwrap();

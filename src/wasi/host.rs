@@ -13,7 +13,7 @@ use super::{
     Descriptor, DescriptorKind, DirectoryEntryStream, Last, OpenRequest, descriptor_stat,
     descriptor_type, open_at, set_time, with_parent, with_walked,
 };
-use crate::bindings::directfs::fs::types::{RenameFlags, SetStat, SetTime};
+use crate::bindings::directfs::fs::types::{RenameFlags, SetStat, SetTime, Stat};
 use crate::bindings::wasi::wasi::filesystem::preopens;
 use crate::bindings::wasi::wasi::filesystem::types::{
     self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
@@ -309,8 +309,12 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<DescriptorStat, Error> {
         let dir = self.dir(&fd)?;
         let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
-        let stat = with_walked(&mut self.ctx.tree, dir, &path, follow, Tree::stat)?;
-        Ok(descriptor_stat(&stat))
+        Ok(descriptor_stat(&stat_at(
+            &mut self.ctx.tree,
+            dir,
+            &path,
+            follow,
+        )?))
     }
 
     fn set_times_at(
@@ -494,8 +498,8 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<MetadataHashValue, Error> {
         let dir = self.dir(&fd)?;
         let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
-        let identity = with_walked(&mut self.ctx.tree, dir, &path, follow, Tree::identity)?;
-        Ok(metadata_hash(identity))
+        let stat = stat_at(&mut self.ctx.tree, dir, &path, follow)?;
+        Ok(metadata_hash((stat.dev, stat.ino)))
     }
 
     fn drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
@@ -557,6 +561,20 @@ impl preopens::Host for DirectfsCtxView<'_> {
             dirs.push((self.push_descriptor(descriptor).map_err(trap)?, name));
         }
         Ok(dirs)
+    }
+}
+
+/// `stat-at`: the parent walked, then the last name stat-ed in place
+/// ([`Tree::stat_name`], no dentry made for it); a symlink to follow, a
+/// trailing `/` or a `.`/`..` take the whole walk instead.
+fn stat_at(tree: &mut Tree, dir: DentryId, path: &str, follow: bool) -> Result<Stat, Code> {
+    let fast = with_parent(tree, dir, path, |tree, parent, last| match last {
+        Last::Name(name, false) => tree.stat_name(parent, name).map(Some),
+        Last::Name(_, true) | Last::Dots => Ok(None),
+    })?;
+    match fast {
+        Some(stat) if !(follow && stat.file_type == crate::FileType::SymbolicLink) => Ok(stat),
+        _ => with_walked(tree, dir, path, follow, Tree::stat),
     }
 }
 
