@@ -47,12 +47,54 @@ impl DirectfsCtxView<'_> {
     /// reference the resource will own. If the table is full, the reference
     /// is released and the guest traps.
     fn push_dentry(&mut self, id: DentryId) -> Result<Resource<DentryRef>, Error> {
-        let pushed = self.table.push(DentryRef { id }).map_err(|err| {
+        self.push_holding(id, DentryRef { id })
+    }
+
+    /// Gives the guest `resource`, which owns one (already taken) reference
+    /// on dentry `id`, and counts it towards [`crate::Limits::max_open`]. If
+    /// the table is full, the reference is released and the guest traps.
+    pub(crate) fn push_holding<R: Send + 'static>(
+        &mut self,
+        id: DentryId,
+        resource: R,
+    ) -> Result<Resource<R>, Error> {
+        let pushed = self.table.push(resource).map_err(|err| {
             self.ctx.tree.release(id);
             Error::trap(err)
         })?;
         self.ctx.open_resources += 1;
         Ok(pushed)
+    }
+
+    /// Deletes a resource made by [`Self::push_holding`] and releases the
+    /// reference it owned on the dentry `dentry_of` names.
+    pub(crate) fn drop_holding<R: 'static>(
+        &mut self,
+        resource: Resource<R>,
+        dentry_of: impl FnOnce(&R) -> DentryId,
+    ) -> wasmtime::Result<()> {
+        let id = dentry_of(&self.table.delete(resource)?);
+        self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
+        self.ctx.tree.release(id);
+        Ok(())
+    }
+
+    /// The preopens as new guest resources, each made by `make` from the
+    /// root dentry (on which it owns a new reference) and whether the
+    /// preopen is writable, with its guest name.
+    pub(crate) fn preopen_resources<R: Send + 'static>(
+        &mut self,
+        make: impl Fn(DentryId, bool) -> R,
+    ) -> wasmtime::Result<Vec<(Resource<R>, String)>> {
+        self.room_for(self.ctx.preopens.len()).map_err(trap)?;
+        let mut dirs = Vec::with_capacity(self.ctx.preopens.len());
+        for (root, name) in self.ctx.preopens.clone() {
+            let tree = &mut self.ctx.tree;
+            tree.acquire(root).map_err(|code| trap(code.into()))?;
+            let resource = make(root, tree.check_writable(root).is_ok());
+            dirs.push((self.push_holding(root, resource).map_err(trap)?, name));
+        }
+        Ok(dirs)
     }
 
     fn push_handle(&mut self, handle: Handle) -> Result<Resource<Handle>, Error> {
@@ -299,10 +341,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
     }
 
     fn drop(&mut self, dentry: Resource<DentryRef>) -> wasmtime::Result<()> {
-        let DentryRef { id } = self.table.delete(dentry)?;
-        self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
-        self.ctx.tree.release(id);
-        Ok(())
+        self.drop_holding(dentry, |d| d.id)
     }
 }
 
@@ -352,17 +391,7 @@ impl types::HostHandle for DirectfsCtxView<'_> {
 
 impl preopens::Host for DirectfsCtxView<'_> {
     fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<DentryRef>, String)>> {
-        self.room_for(self.ctx.preopens.len()).map_err(trap)?;
-        let mut dirs = Vec::with_capacity(self.ctx.preopens.len());
-        for (root, name) in self.ctx.preopens.clone() {
-            self.ctx
-                .tree
-                .acquire(root)
-                .map_err(Error::from)
-                .map_err(trap)?;
-            dirs.push((self.push_dentry(root).map_err(trap)?, name));
-        }
-        Ok(dirs)
+        self.preopen_resources(|id, _| DentryRef { id })
     }
 }
 

@@ -75,16 +75,6 @@ impl DirectfsCtxView<'_> {
         Ok(handle)
     }
 
-    fn push_descriptor(&mut self, descriptor: Descriptor) -> Result<Resource<Descriptor>, Error> {
-        let dentry = descriptor.dentry;
-        let pushed = self.table.push(descriptor).map_err(|err| {
-            self.ctx.tree.release(dentry);
-            Error::trap(err)
-        })?;
-        self.ctx.open_resources += 1;
-        Ok(pushed)
-    }
-
     /// Runs `op` on the parent directory and last name of `path` under the
     /// mutable directory `fd`.
     fn at_parent<R>(
@@ -258,12 +248,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
             cursor: Some(0),
             pending: Default::default(),
         };
-        let pushed = self.table.push(stream).map_err(|err| {
-            self.ctx.tree.release(dir);
-            Error::trap(err)
-        })?;
-        self.ctx.open_resources += 1;
-        Ok(pushed)
+        self.push_holding(dir, stream)
     }
 
     fn sync(&mut self, fd: Resource<Descriptor>) -> Result<(), Error> {
@@ -386,7 +371,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         let request = OpenRequest::new(follow, open_flags, flags, writable)?;
         self.room_for(1)?;
         let descriptor = open_at(&mut self.ctx.tree, dir, &path, request)?;
-        self.push_descriptor(descriptor)
+        self.push_holding(descriptor.dentry, descriptor)
     }
 
     fn readlink_at(&mut self, fd: Resource<Descriptor>, path: String) -> Result<String, Error> {
@@ -503,10 +488,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     }
 
     fn drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
-        let Descriptor { dentry, .. } = self.table.delete(fd)?;
-        self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
-        self.ctx.tree.release(dentry);
-        Ok(())
+        self.drop_holding(fd, |d| d.dentry)
     }
 }
 
@@ -537,30 +519,16 @@ impl types::HostDirectoryEntryStream for DirectfsCtxView<'_> {
     }
 
     fn drop(&mut self, stream: Resource<DirectoryEntryStream>) -> wasmtime::Result<()> {
-        let DirectoryEntryStream { dir, .. } = self.table.delete(stream)?;
-        self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
-        self.ctx.tree.release(dir);
-        Ok(())
+        self.drop_holding(stream, |s| s.dir)
     }
 }
 
 impl preopens::Host for DirectfsCtxView<'_> {
     fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
-        self.room_for(self.ctx.preopens.len()).map_err(trap)?;
-        let mut dirs = Vec::with_capacity(self.ctx.preopens.len());
-        for (root, name) in self.ctx.preopens.clone() {
-            self.ctx
-                .tree
-                .acquire(root)
-                .map_err(|code| trap(code.into()))?;
-            let mutate = self.ctx.tree.check_writable(root).is_ok();
-            let descriptor = Descriptor {
-                dentry: root,
-                kind: DescriptorKind::Directory { mutate },
-            };
-            dirs.push((self.push_descriptor(descriptor).map_err(trap)?, name));
-        }
-        Ok(dirs)
+        self.preopen_resources(|dentry, mutate| Descriptor {
+            dentry,
+            kind: DescriptorKind::Directory { mutate },
+        })
     }
 }
 

@@ -21,7 +21,10 @@ fn main() {
     show("create_dir missing parent", fs::create_dir(d.join("x/y")));
     show("write", fs::write(d.join("a/b/f"), b"data"));
     show("create_dir under a file", fs::create_dir(d.join("a/b/f/g")));
-    show("create_dir_all under a file", fs::create_dir_all(d.join("a/b/f/g")));
+    show(
+        "create_dir_all under a file",
+        fs::create_dir_all(d.join("a/b/f/g")),
+    );
     show("read_dir a file", fs::read_dir(d.join("a/b/f")).map(|_| ()));
     show("read_dir missing", fs::read_dir(d.join("nope")).map(|_| ()));
     show("read a directory", fs::read(d.join("a")));
@@ -30,7 +33,10 @@ fn main() {
     show("remove_dir non-empty", fs::remove_dir(d.join("a/b")));
     show("remove_dir missing", fs::remove_dir(d.join("a/zz")));
     // Many entries: read_dir spans more than one page of the host listing.
-    show("create many", (0..600).try_for_each(|i| fs::write(d.join(format!("a/n{i:03}")), [])));
+    show(
+        "create many",
+        (0..600).try_for_each(|i| fs::write(d.join(format!("a/n{i:03}")), [])),
+    );
     show(
         "read_dir count",
         fs::read_dir(d.join("a")).map(|it| it.count()),
@@ -42,18 +48,37 @@ fn main() {
                 .map(|e| {
                     let e = e?;
                     let m = e.metadata()?;
-                    Ok((e.file_name().into_string().unwrap(), m.is_dir(), m.len() * m.is_file() as u64))
+                    Ok((
+                        e.file_name().into_string().unwrap(),
+                        m.is_dir(),
+                        m.len() * m.is_file() as u64,
+                    ))
                 })
                 .collect::<std::io::Result<Vec<_>>>()?;
             v.sort();
             Ok(v)
         }),
     );
-    show("rename a directory", fs::rename(d.join("a/b/c"), d.join("a/c2")));
-    show("rename onto a non-empty dir", fs::rename(d.join("a/c2"), d.join("a/b")));
-    show("rename a dir onto a file", fs::rename(d.join("a/c2"), d.join("a/b/f")));
-    show("rename a file onto a dir", fs::rename(d.join("a/b/f"), d.join("a/c2")));
-    show("rename into itself", fs::rename(d.join("a/b"), d.join("a/b/inner")));
+    show(
+        "rename a directory",
+        fs::rename(d.join("a/b/c"), d.join("a/c2")),
+    );
+    show(
+        "rename onto a non-empty dir",
+        fs::rename(d.join("a/c2"), d.join("a/b")),
+    );
+    show(
+        "rename a dir onto a file",
+        fs::rename(d.join("a/c2"), d.join("a/b/f")),
+    );
+    show(
+        "rename a file onto a dir",
+        fs::rename(d.join("a/b/f"), d.join("a/c2")),
+    );
+    show(
+        "rename into itself",
+        fs::rename(d.join("a/b"), d.join("a/b/inner")),
+    );
     show("remove_dir_all", fs::remove_dir_all(d.join("a/c2")));
     show("exists after remove_dir_all", fs::exists(d.join("a/c2")));
     show("exists", fs::exists(d.join("a/b/f")));

@@ -24,8 +24,14 @@ fn main() {
             .and_then(|mut f| f.write_all(b", world")),
     );
     show("read after append", fs::read_to_string(d.join("a.txt")));
-    show("create truncates", File::create(d.join("a.txt")).map(|_| ()));
-    show("len after create", fs::metadata(d.join("a.txt")).map(|m| m.len()));
+    show(
+        "create truncates",
+        File::create(d.join("a.txt")).map(|_| ()),
+    );
+    show(
+        "len after create",
+        fs::metadata(d.join("a.txt")).map(|m| m.len()),
+    );
     show(
         "create_new on existing",
         File::create_new(d.join("a.txt")).map(|_| ()),
@@ -102,21 +108,33 @@ fn main() {
     );
     show(
         "modified",
-        fs::metadata(d.join("big")).and_then(|m| m.modified()).map(|t| t == when),
+        fs::metadata(d.join("big"))
+            .and_then(|m| m.modified())
+            .map(|t| t == when),
     );
     show(
         "accessed",
-        fs::metadata(d.join("big")).and_then(|m| m.accessed()).map(|t| t == when),
+        fs::metadata(d.join("big"))
+            .and_then(|m| m.accessed())
+            .map(|t| t == when),
     );
-    show("sync_all", File::open(d.join("big")).and_then(|f| f.sync_all()));
-    show("sync_data", File::open(d.join("big")).and_then(|f| f.sync_data()));
+    show(
+        "sync_all",
+        File::open(d.join("big")).and_then(|f| f.sync_all()),
+    );
+    show(
+        "sync_data",
+        File::open(d.join("big")).and_then(|f| f.sync_data()),
+    );
     show(
         "readonly bit",
         fs::metadata(d.join("big")).map(|m| m.permissions().readonly()),
     );
     show(
         "file metadata",
-        File::open(d.join("big")).and_then(|f| f.metadata()).map(|m| m.len()),
+        File::open(d.join("big"))
+            .and_then(|f| f.metadata())
+            .map(|m| m.len()),
     );
     show("copy", fs::copy(d.join("big"), d.join("big2")));
     show("read copy", fs::read(d.join("big2")).map(|b| b == big));

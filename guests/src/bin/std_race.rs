@@ -29,7 +29,9 @@ fn main() {
                 assert!(
                     matches!(
                         e.kind(),
-                        ErrorKind::NotFound | ErrorKind::NotADirectory | ErrorKind::PermissionDenied
+                        ErrorKind::NotFound
+                            | ErrorKind::NotADirectory
+                            | ErrorKind::PermissionDenied
                     ),
                     "read {i}: {e:?}"
                 );
