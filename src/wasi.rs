@@ -105,7 +105,8 @@ pub struct DirectoryEntryStream {
 pub(crate) enum Last<'a> {
     /// A name, and whether the path ended in `/`.
     Name(Name<'a>, bool),
-    /// `.` or `..` (already checked not to leave the start directory).
+    /// `.` or `..` (already checked not to leave the start directory); the
+    /// directory `op` gets is the one they name.
     Dots,
 }
 
@@ -156,9 +157,9 @@ pub(crate) fn with_parent<R>(
         None => (".", trimmed),
     };
     if last == "." || last == ".." {
-        // Only to fail as the walk would (`..` above `dir`).
-        with_walked(tree, dir, path, false, |_, _| Ok(()))?;
-        return with_walked(tree, dir, ".", false, |tree, id| op(tree, id, Last::Dots));
+        // Walked whole, so a `..` above `dir` fails as any walk would; `op`
+        // gets the directory the dots name.
+        return with_walked(tree, dir, path, false, |tree, id| op(tree, id, Last::Dots));
     }
     let name = Name::parse(last)?;
     let parent = walk(tree, dir, parent_path, true)?;

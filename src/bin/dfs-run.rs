@@ -40,8 +40,9 @@ struct Cli {
     /// Preopen host directory HOST as GUEST (default: HOST as written), for
     /// both `directfs:fs` and `wasi:filesystem`. Options after commas:
     /// `readonly` (every change fails: `read-only` in `directfs:fs`,
-    /// `not-permitted` in `wasi:filesystem`), `shared` (other host processes change the directory too:
-    /// cached entries are re-checked before use). Repeatable.
+    /// `not-permitted` in `wasi:filesystem`), `shared` (other host processes
+    /// change the directory too: cached entries are re-checked before use).
+    /// Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST[,readonly][,shared]]", value_parser = parse_dir)]
     dirs: Vec<DirArg>,
 

@@ -98,14 +98,15 @@ impl Tree {
         let mut follows = 0;
         while let Some(component) = pending.pop() {
             if &*component == ".." {
+                let d = self.get(*cur)?;
                 // POSIX: `..` after a file that is not a directory.
-                if self.get(*cur)?.file_type != FileType::Directory {
+                if d.file_type != FileType::Directory {
                     return Err(ErrorCode::NotDirectory);
                 }
                 if beneath {
                     depth = depth.checked_sub(1).ok_or(ErrorCode::NotPermitted)?;
                 }
-                let up = match &self.get(*cur)?.link {
+                let up = match &d.link {
                     Link::Root => *cur,
                     Link::Child { parent, .. } => *parent,
                     Link::Unlinked => return Err(ErrorCode::NoEntry),

@@ -68,6 +68,25 @@ impl DirectfsCtxView<'_> {
         }
     }
 
+    /// The descriptor's dentry, and a share of its handle if it is a file
+    /// (`None` for a directory, which has none).
+    fn parts(&self, fd: &Resource<Descriptor>) -> Result<(DentryId, Option<Handle>), Error> {
+        let d = self.descriptor(fd)?;
+        Ok(match &d.kind {
+            DescriptorKind::File { handle, .. } => (d.dentry, Some(handle.share())),
+            DescriptorKind::Directory { .. } => (d.dentry, None),
+        })
+    }
+
+    /// A handle on the descriptor's file, for `sync` and `sync-data`: a
+    /// file's own, or a directory opened for reading (as wasmtime-wasi).
+    fn sync_handle(&mut self, fd: &Resource<Descriptor>) -> Result<Handle, Error> {
+        match self.parts(fd)? {
+            (_, Some(handle)) => Ok(handle),
+            (dir, None) => Ok(self.ctx.tree.open(dir, read_only())?),
+        }
+    }
+
     /// A file descriptor's handle, in a read-write preopen.
     fn mutable_file(&self, fd: &Resource<Descriptor>) -> Result<&Handle, Error> {
         let (id, handle) = self.file(fd)?;
@@ -156,13 +175,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     }
 
     fn sync_data(&mut self, fd: Resource<Descriptor>) -> Result<(), Error> {
-        match &self.descriptor(&fd)?.kind {
-            DescriptorKind::File { handle, .. } => Ok(handle.sync_data()?),
-            DescriptorKind::Directory { .. } => {
-                let dir = self.dir(&fd)?;
-                Ok(self.ctx.tree.open(dir, read_only())?.sync_data()?)
-            }
-        }
+        Ok(self.sync_handle(&fd)?.sync_data()?)
     }
 
     fn get_flags(&mut self, fd: Resource<Descriptor>) -> Result<DescriptorFlags, Error> {
@@ -204,13 +217,11 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
             set_time(data_access_timestamp)?,
             set_time(data_modification_timestamp)?,
         );
-        let id = self.descriptor(&fd)?.dentry;
+        let (id, handle) = self.parts(&fd)?;
         self.check_mutable(id)?;
-        match &self.descriptor(&fd)?.kind {
-            DescriptorKind::File { handle, .. } => Ok(handle.set_times(&atime, &mtime)?),
-            DescriptorKind::Directory { .. } => {
-                Ok(set_times(&mut self.ctx.tree, id, atime, mtime)?)
-            }
+        match handle {
+            Some(handle) => Ok(handle.set_times(&atime, &mtime)?),
+            None => Ok(set_times(&mut self.ctx.tree, id, atime, mtime)?),
         }
     }
 
@@ -252,13 +263,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     }
 
     fn sync(&mut self, fd: Resource<Descriptor>) -> Result<(), Error> {
-        match &self.descriptor(&fd)?.kind {
-            DescriptorKind::File { handle, .. } => Ok(handle.sync()?),
-            DescriptorKind::Directory { .. } => {
-                let dir = self.dir(&fd)?;
-                Ok(self.ctx.tree.open(dir, read_only())?.sync()?)
-            }
-        }
+        Ok(self.sync_handle(&fd)?.sync()?)
     }
 
     fn create_directory_at(&mut self, fd: Resource<Descriptor>, path: String) -> Result<(), Error> {
@@ -273,15 +278,9 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     }
 
     fn stat(&mut self, fd: Resource<Descriptor>) -> Result<DescriptorStat, Error> {
-        let stat = match &self.descriptor(&fd)?.kind {
-            DescriptorKind::File { handle, .. } => {
-                let fd = handle.share();
-                self.ctx.tree.stat_fd(fd.fd())?
-            }
-            DescriptorKind::Directory { .. } => {
-                let id = self.dir(&fd)?;
-                self.ctx.tree.stat(id)?
-            }
+        let stat = match self.parts(&fd)? {
+            (_, Some(handle)) => self.ctx.tree.stat_fd(handle.fd())?,
+            (dir, None) => self.ctx.tree.stat(dir)?,
         };
         Ok(descriptor_stat(&stat))
     }
