@@ -45,11 +45,11 @@ fn field(text: &str, key: &str) -> Option<f64> {
 /// `flags` come before the `--dir` of `base`.
 fn guest_run(guest: &str, flags: &[&str], base: &Path, args: &[String]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-        .arg(common::guest(guest))
         .arg("--stats")
         .args(flags)
         .arg("--dir")
         .arg(format!("{}::/b", base.display()))
+        .arg(common::guest(guest))
         .args(args)
         .output()
         .expect("run dfs-run");

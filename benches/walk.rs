@@ -25,10 +25,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// ns/op of each round of the guest, under `dfs-run EXTRA...`.
 fn guest_rounds(sandbox: &std::path::Path, iters: u32, extra: &[&str]) -> Vec<f64> {
     let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-        .arg(common::guest("bench_walk"))
         .args(extra)
         .arg("--dir")
         .arg(format!("{}::/bench", sandbox.display()))
+        .arg(common::guest("bench_walk"))
         .args([PATH.to_string(), ROUNDS.to_string(), iters.to_string()])
         .output()
         .expect("run dfs-run");

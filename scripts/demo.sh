@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 guests=$(./scripts/build-guests.sh)
 mkdir -p sandbox
-echo "\$ dfs-run $guests/demo.wasm --dir sandbox::/sandbox" >&2
-cargo run --locked --quiet --bin dfs-run -- "$guests/demo.wasm" --dir sandbox::/sandbox
+echo "\$ dfs-run --dir sandbox::/sandbox $guests/demo.wasm" >&2
+cargo run --locked --quiet --bin dfs-run -- --dir sandbox::/sandbox "$guests/demo.wasm"
 echo
 echo "on the host, sandbox/notes:"
 ls -l sandbox/notes

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command, and what .ci/run runs: formatting, clippy with
-# warnings denied, then every test (unit, integration with the guest
+# warnings denied (also for the library without the CLI), warning-free docs,
+# then every test (unit, integration with the guest
 # programs, doc tests).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,5 +11,9 @@ cargo fmt --all -- --check
 (cd guests && cargo fmt -- --check)
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
+echo "== cargo doc (warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps
+echo "== cargo clippy, library alone (no default features: what embedders build)"
+cargo clippy --locked --lib --no-default-features -- -D warnings
 echo "== cargo test"
 cargo test --locked -- --show-output

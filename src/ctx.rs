@@ -8,14 +8,19 @@ use wasmtime::error::Context as _;
 
 use crate::dentry::{DentryId, Tree};
 
-/// What a guest may do under a preopen.
+/// What a guest may do under a preopen: the same two choices, and the same
+/// name, as wasmtime-wasi's `FsPerms`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DirPerms {
+pub enum FsPerms {
     /// Walk, stat, list and read; every mutating call fails with `read-only`.
     ReadOnly,
     /// Everything the host process itself may do in the directory.
     ReadWrite,
 }
+
+/// The old name of [`FsPerms`].
+#[deprecated(since = "0.1.0", note = "renamed to `FsPerms`, as in wasmtime-wasi 48")]
+pub type DirPerms = FsPerms;
 
 /// How far a preopen's cached dentries are trusted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,17 +39,17 @@ pub enum Revalidation {
 }
 
 /// How a directory is preopened: its permissions and revalidation mode.
-/// A [`DirPerms`] alone converts into one with [`Revalidation::Exclusive`].
+/// A [`FsPerms`] alone converts into one with [`Revalidation::Exclusive`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PreopenOptions {
     /// What the guest may do.
-    pub perms: DirPerms,
+    pub perms: FsPerms,
     /// How far cached dentries are trusted.
     pub revalidation: Revalidation,
 }
 
-impl From<DirPerms> for PreopenOptions {
-    fn from(perms: DirPerms) -> Self {
+impl From<FsPerms> for PreopenOptions {
+    fn from(perms: FsPerms) -> Self {
         Self {
             perms,
             revalidation: Revalidation::default(),
@@ -94,6 +99,15 @@ pub struct Stats {
     pub unreferenced: usize,
     /// `dentry` and `handle` resources the guest holds.
     pub open_resources: usize,
+    /// Host FDs the tree holds now: dentries and open files.
+    pub host_fds: usize,
+    /// The most host FDs the tree held at once so far.
+    pub peak_host_fds: usize,
+    /// The bound on [`Stats::host_fds`]: [`Limits::max_open`] +
+    /// [`Limits::max_cached_dentries`] + the preopens. Past it, calls that
+    /// would need another FD fail with `too-many-open` (after evicting what
+    /// the cache can give up).
+    pub max_host_fds: usize,
 }
 
 /// The directfs state of one store: the preopens and the dentry tree behind
@@ -117,10 +131,14 @@ impl DirectfsCtx {
     /// What the context holds right now.
     pub fn stats(&self) -> Stats {
         let (dentries, unreferenced) = self.tree.counts();
+        let budget = self.tree.budget();
         Stats {
             dentries,
             unreferenced,
             open_resources: self.open_resources,
+            host_fds: budget.used(),
+            peak_host_fds: budget.peak(),
+            max_host_fds: budget.limit(),
         }
     }
 }
@@ -128,11 +146,11 @@ impl DirectfsCtx {
 /// Builds a [`DirectfsCtx`].
 ///
 /// ```
-/// use directfs::{DirPerms, DirectfsCtx};
+/// use directfs::{FsPerms, DirectfsCtx};
 /// # fn main() -> wasmtime::Result<()> {
 /// let dir = std::env::temp_dir();
 /// let ctx = DirectfsCtx::builder()
-///     .preopen(&dir, "/data", DirPerms::ReadWrite)?
+///     .preopen(&dir, "/data", FsPerms::ReadWrite)?
 ///     .max_io_bytes(1 << 20)
 ///     .build();
 /// # drop(ctx);
@@ -228,6 +246,7 @@ impl DirectfsCtxBuilder {
             limits,
         } = std::mem::take(self);
         tree.set_cache_limits(limits.max_cached_dentries, limits.max_negative_entries);
+        tree.set_fd_limit(limits.max_open);
         DirectfsCtx {
             tree,
             preopens,

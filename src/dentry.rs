@@ -16,10 +16,18 @@
 //! dentries that no guest holds are kept (leaves and the ancestors they keep
 //! alike); past that the least recently used leaves are freed and their FDs
 //! closed, which may make their parents leaves in turn. Preopen roots are
-//! never freed. So the host FDs of a tree are at most: what the guest holds
-//! (bounded by [`crate::Limits::max_open`]) + the cache limit + the roots.
-//! A dentry that lost its name (unlinked, replaced) is freed as soon as no
-//! guest holds it.
+//! never freed. A dentry that lost its name (unlinked, replaced) is freed as
+//! soon as no guest holds it.
+//!
+//! # The host-FD bound
+//! A held dentry keeps all its ancestors (and their FDs) alive, and an open
+//! handle has an FD of its own, so the cache limit alone bounds nothing: a
+//! guest nesting directories holds one FD per level. Every FD the tree holds
+//! is therefore charged to its [`FdBudget`] (see [`crate::budget`]), whose
+//! limit is [`crate::Limits::max_open`] + the cache limit + the roots. Each
+//! operation that makes an FD first asks [`Tree::make_room`], which evicts
+//! cached dentries of any preopen as needed and otherwise fails with
+//! `too-many-open`, before any syscall with an effect.
 //!
 //! In [`Revalidation::Shared`] preopens a cached child is re-checked against
 //! the host before use (see [`Tree::walk`]); in exclusive ones, recent
@@ -56,6 +64,7 @@ mod xattr;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -68,7 +77,8 @@ use crate::bindings::directfs::fs::types::{
     DirEntry, DirEntryPlus, DirPage, DirPlusPage, FileType, OpenFlags, Owner, RenameFlags, Stat,
     Statfs,
 };
-use crate::ctx::{DirPerms, PreopenOptions, Revalidation};
+use crate::budget::FdBudget;
+use crate::ctx::{FsPerms, PreopenOptions, Revalidation};
 use crate::error::ErrorCode;
 use crate::handle::Handle;
 use crate::name::{Name, check_path};
@@ -158,6 +168,10 @@ pub(crate) struct Tree {
     /// [`crate::Limits::max_cached_dentries`].
     max_cached: usize,
     negatives: Negatives,
+    /// Every host FD the tree holds: each dentry's (charged in
+    /// [`Tree::insert`], refunded in [`Tree::remove`]) and each handle's
+    /// (an [`crate::budget::FdCharge`] in the handle).
+    budget: Arc<FdBudget>,
 }
 
 impl Tree {
@@ -202,6 +216,56 @@ impl Tree {
     pub(crate) fn set_cache_limits(&mut self, max_cached: usize, max_negative: usize) {
         self.max_cached = max_cached;
         self.negatives.set_limit(max_negative);
+    }
+
+    /// Sets the host-FD limit: `max_open + max_cached_dentries + roots` (see
+    /// [`crate::budget`]). Called once the roots are known.
+    pub(crate) fn set_fd_limit(&mut self, max_open: usize) {
+        let roots = self.caches.len();
+        self.budget.set_limit(
+            max_open
+                .saturating_add(self.max_cached)
+                .saturating_add(roots),
+        );
+    }
+
+    /// The tree's host-FD budget (for statistics).
+    pub(crate) fn budget(&self) -> &FdBudget {
+        &self.budget
+    }
+
+    /// Makes room for `n` more host FDs under the budget, evicting the least
+    /// recently used cached dentries (of any preopen) as needed. Fails with
+    /// `too-many-open` where the cache has nothing left to give: every FD is
+    /// held by the guest or keeps a held dentry's ancestors. Called before
+    /// the syscalls of an operation, so a refused one has no effect.
+    fn make_room(&mut self, n: usize) -> Result<(), ErrorCode> {
+        while !self.budget.has_room(n) {
+            if !self.evict_one() {
+                return Err(ErrorCode::TooManyOpen);
+            }
+        }
+        Ok(())
+    }
+
+    /// Frees the coldest cached leaf of any preopen; false if there is none.
+    fn evict_one(&mut self) -> bool {
+        let roots: Vec<DentryId> = self.caches.keys().copied().collect();
+        for root in roots {
+            let Self { caches, slots, .. } = self;
+            let Some(cache) = caches.get_mut(&root) else {
+                continue;
+            };
+            let is_live = |id: DentryId, stamp: u64| matches!(slot_dentry(slots, id), Ok(d) if d.lru_stamp == stamp);
+            if let Some(coldest) = cache.pop_coldest(is_live) {
+                if let Ok(d) = self.get_mut(coldest) {
+                    d.lru_stamp = 0;
+                }
+                self.free_dentry(coldest);
+                return true;
+            }
+        }
+        false
     }
 
     /// `(dentries, unreferenced dentries)` of the whole tree.
@@ -331,8 +395,8 @@ impl Tree {
     /// Fails with `read-only` unless `id` is under a read-write preopen.
     pub(crate) fn check_writable(&self, id: DentryId) -> Result<(), ErrorCode> {
         match self.get(id)?.policy.perms {
-            DirPerms::ReadWrite => Ok(()),
-            DirPerms::ReadOnly => Err(ErrorCode::ReadOnly),
+            FsPerms::ReadWrite => Ok(()),
+            FsPerms::ReadOnly => Err(ErrorCode::ReadOnly),
         }
     }
 
@@ -358,6 +422,7 @@ impl Tree {
         } else if !shared && self.negatives.contains(parent, name.as_str()) {
             return Err(ErrorCode::NoEntry);
         }
+        self.make_room(1)?;
         let dir_fd = self.get(parent)?.fd.as_fd();
         let opened = match try_open(dir_fd, name.as_str(), OFlag::empty()) {
             Err(Errno::ENOENT) if !shared => {
@@ -479,6 +544,7 @@ impl Tree {
         owner: Option<Owner>,
     ) -> Result<DentryId, ErrorCode> {
         let mode = permission_bits(mode)?;
+        self.make_room(1)?;
         sys::mkdirat(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
         self.created_child(parent, name, Created::Directory, owner)
     }
@@ -496,6 +562,7 @@ impl Tree {
     ) -> Result<(DentryId, Handle), ErrorCode> {
         let mode = permission_bits(mode)?;
         let oflags = open_flags(flags)? | OFlag::O_CREAT | OFlag::O_EXCL;
+        self.make_room(2)?;
         let fd = sys::openat(self.get(parent)?.fd.as_fd(), name.as_str(), oflags, mode)?;
         let child = self.created_child(parent, name, Created::File, owner)?;
         let handle = self.new_handle(child, fd, flags);
@@ -516,6 +583,7 @@ impl Tree {
             return Err(ErrorCode::NotPermitted);
         }
         let mode = permission_bits(mode & !SFlag::S_IFMT.bits())?;
+        self.make_room(1)?;
         sys::mknodat_regular(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
         self.created_child(parent, name, Created::File, owner)
     }
@@ -529,6 +597,7 @@ impl Tree {
         owner: Option<Owner>,
     ) -> Result<DentryId, ErrorCode> {
         check_path(target)?;
+        self.make_room(1)?;
         sys::symlinkat(target, self.get(parent)?.fd.as_fd(), name.as_str())?;
         self.created_child(parent, name, Created::File, owner)
     }
@@ -538,8 +607,9 @@ impl Tree {
     /// - `linkat(target_fd, "", dir_fd, name, AT_EMPTY_PATH)` where the host
     ///   allows it (`CAP_DAC_READ_SEARCH`): no name is resolved at all;
     /// - else, as gVisor, `linkat(target_parent_fd, target_name, dir_fd, name,
-    ///   0)`, then `fstatat` checks that the new name is the dentry's file (a
-    ///   host process may have swapped the old name): if not, it is removed
+    ///   0)`, with the old name checked before ([`Tree::verified_name`]) and
+    ///   the new one after (a host process may have swapped the old name in
+    ///   between): if the new name is not the dentry's file, it is removed
     ///   again → `stale`.
     ///
     /// The new dentry's FD is a `dup` of the target's: one file, no re-open.
@@ -549,26 +619,21 @@ impl Tree {
         target: DentryId,
         name: Name<'_>,
     ) -> Result<DentryId, ErrorCode> {
+        self.make_room(1)?;
         let t = self.get(target)?;
         let dir_fd = self.get(dir)?.fd.as_fd();
         if t.root != self.get(dir)?.root {
             return Err(ErrorCode::CrossDevice);
         }
-        let (t_parent, t_name) = match &t.link {
-            Link::Child { parent, name } => (*parent, &**name),
+        if matches!(t.link, Link::Root) {
             // Roots are directories, which cannot be hard-linked.
-            Link::Root => return Err(ErrorCode::NotPermitted),
-            Link::Unlinked => return Err(ErrorCode::NoEntry),
-        };
+            return Err(ErrorCode::NotPermitted);
+        }
         match sys::linkat_empty(t.fd.as_fd(), dir_fd, name.as_str()) {
             Ok(()) => {}
             Err(Errno::EPERM | Errno::ENOENT) => {
-                sys::linkat(
-                    self.get(t_parent)?.fd.as_fd(),
-                    t_name,
-                    dir_fd,
-                    name.as_str(),
-                )?;
+                let (t_parent_fd, t_name) = self.verified_name(target)?;
+                sys::linkat(t_parent_fd, t_name, dir_fd, name.as_str())?;
                 let linked = sys::fstatat_nofollow(dir_fd, name.as_str().as_bytes());
                 if !matches!(&linked, Ok(st) if key_of(st) == t.key) {
                     let _ = sys::unlinkat(dir_fd, name.as_str(), UnlinkatFlags::NoRemoveDir);
@@ -590,12 +655,38 @@ impl Tree {
         Ok(self.insert_child_known(dir, name, (fd, fd_mode), key, file_type))
     }
 
+    /// The parent's FD and the name of dentry `id`, for the calls that can
+    /// only reach a file through its parent by name (an `O_PATH` dentry's
+    /// mode, a symlink's times, a hard link without `AT_EMPTY_PATH`):
+    /// checked first with `fstatat(parent_fd, name, AT_SYMLINK_NOFOLLOW)`
+    /// to still be the dentry's file (else `stale`), so a file the host put
+    /// in its place is not changed. (A swap between the check and the call
+    /// is left to the caller's own check after it, where it has one.)
+    ///
+    /// Errors: `bad-descriptor` for a root, `no-entry` for an unlinked
+    /// dentry, `stale` for a replaced one.
+    fn verified_name(&self, id: DentryId) -> Result<(BorrowedFd<'_>, &str), ErrorCode> {
+        let d = self.get(id)?;
+        let (parent, name) = match &d.link {
+            Link::Child { parent, name } => (*parent, &**name),
+            Link::Root => return Err(ErrorCode::BadDescriptor),
+            Link::Unlinked => return Err(ErrorCode::NoEntry),
+        };
+        let parent_fd = self.get(parent)?.fd.as_fd();
+        match sys::fstatat_nofollow(parent_fd, name.as_bytes()) {
+            Ok(st) if key_of(&st) == d.key => Ok((parent_fd, name)),
+            Ok(_) | Err(Errno::ENOENT) => Err(ErrorCode::Stale),
+            Err(errno) => Err(errno.into()),
+        }
+    }
+
     /// Opens the dentry's file again with `flags`, as gVisor's `openHandle`:
     /// through the parent's FD by name (the only way to re-open without
     /// procfs), checking that the same file was opened. A directory (and a
     /// root, which has no parent) is opened as `openat(fd, ".")`, which
     /// cannot miss.
     pub(crate) fn open(&mut self, id: DentryId, flags: OpenFlags) -> Result<Handle, ErrorCode> {
+        self.make_room(1)?;
         let fd = self.open_fd(id, open_flags(flags)?)?;
         Ok(self.new_handle(id, fd, flags))
     }
@@ -604,10 +695,17 @@ impl Tree {
     /// even on a FIFO with no writer: the open is `O_NONBLOCK`, and for the
     /// files where it matters (not regular files or directories) the flag
     /// is cleared afterwards unless the guest asked for `nonblock`.
+    ///
+    /// No side effect happens before the identity check: a file opened by
+    /// name is opened without `O_TRUNC`, checked to be the dentry's file,
+    /// and only then truncated (`ftruncate` of the verified FD), so a file
+    /// the host put in its place is never emptied.
     fn open_fd(&self, id: DentryId, oflags: OFlag) -> Result<OwnedFd, ErrorCode> {
         let d = self.get(id)?;
         let opening = oflags | OFlag::O_NONBLOCK;
         let fd = match (&d.link, d.file_type) {
+            // `.` of the dentry's own FD is the dentry's file: nothing to
+            // check (and `O_TRUNC` on a directory fails, as it should).
             (Link::Root, _) | (_, FileType::Directory) => sys::openat(
                 d.fd.as_fd(),
                 ".",
@@ -615,9 +713,15 @@ impl Tree {
                 Mode::empty(),
             )?,
             (Link::Child { parent, name }, _) => {
-                let fd = sys::openat(self.get(*parent)?.fd.as_fd(), name, opening, Mode::empty())?;
+                let by_name = opening & !OFlag::O_TRUNC;
+                let fd = sys::openat(self.get(*parent)?.fd.as_fd(), name, by_name, Mode::empty())?;
                 if key_of(&sys::fstat(fd.as_fd())?) != d.key {
                     return Err(ErrorCode::Stale);
+                }
+                // As `O_TRUNC`: regular files only (FIFOs and devices ignore
+                // it).
+                if oflags.contains(OFlag::O_TRUNC) && d.file_type == FileType::RegularFile {
+                    sys::ftruncate(fd.as_fd(), 0)?;
                 }
                 fd
             }
@@ -631,7 +735,7 @@ impl Tree {
     }
 
     fn new_handle(&mut self, id: DentryId, fd: OwnedFd, flags: OpenFlags) -> Handle {
-        let handle = Handle::new(fd);
+        let handle = Handle::new(fd, self.budget.charge_token());
         if let Ok(d) = self.get(id) {
             let (readable, writable) = (
                 flags.contains(OpenFlags::READ),
@@ -899,7 +1003,7 @@ impl Tree {
     ) -> DentryId {
         let (root, policy) = self
             .get(parent)
-            .map_or((parent, PreopenOptions::from(DirPerms::ReadOnly)), |p| {
+            .map_or((parent, PreopenOptions::from(FsPerms::ReadOnly)), |p| {
                 (p.root, p.policy)
             });
         let name: Box<str> = name.as_str().into();
@@ -942,6 +1046,7 @@ impl Tree {
 
     fn insert(&mut self, dentry: Dentry) -> DentryId {
         self.live += 1;
+        self.budget.charge();
         let reusable = self
             .free
             .pop()
@@ -977,6 +1082,7 @@ impl Tree {
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(id.index);
         self.live -= 1;
+        self.budget.refund();
         Some(dentry)
     }
 
@@ -1138,7 +1244,7 @@ mod tests {
             cap_std::fs::Dir::open_ambient_dir(dir.path(), cap_std::ambient_authority()).unwrap();
         let mut tree = Tree::default();
         let root = tree
-            .add_root(fd.into_std_file().into(), DirPerms::ReadWrite.into())
+            .add_root(fd.into_std_file().into(), FsPerms::ReadWrite.into())
             .unwrap();
         (dir, tree, root)
     }
@@ -1266,6 +1372,91 @@ mod tests {
             tree.inodes.open_fd(tree.get(f).unwrap().key).is_none(),
             "weak: gone with the handle"
         );
+    }
+
+    #[test]
+    fn truncate_checks_identity_first() {
+        let (dir, mut tree, root) = tree_with_root();
+        let p = dir.path();
+        std::fs::write(p.join("f"), b"mine").unwrap();
+        std::fs::write(p.join("other"), b"precious").unwrap();
+        let f = tree.walk(root, name("f")).unwrap();
+        // The host replaces `f` with a hard link of another file.
+        std::fs::remove_file(p.join("f")).unwrap();
+        std::fs::hard_link(p.join("other"), p.join("f")).unwrap();
+        let flags = OpenFlags::WRITE | OpenFlags::TRUNCATE;
+        assert_eq!(tree.open(f, flags).err(), Some(ErrorCode::Stale));
+        assert_eq!(std::fs::read(p.join("other")).unwrap(), b"precious");
+        // On the dentry's own file, truncate still truncates.
+        let g = tree.walk(root, name("other")).unwrap();
+        let handle = tree.open(g, flags).unwrap();
+        assert_eq!(std::fs::read(p.join("other")).unwrap(), b"");
+        drop(handle);
+        // The same check guards the by-name calls: a symlink's times.
+        std::os::unix::fs::symlink("x", p.join("l")).unwrap();
+        let l = tree.walk(root, name("l")).unwrap();
+        std::fs::remove_file(p.join("l")).unwrap();
+        std::os::unix::fs::symlink("y", p.join("l")).unwrap();
+        let before = std::fs::symlink_metadata(p.join("l")).unwrap();
+        use crate::bindings::directfs::fs::types::{SetStat, SetTime};
+        let changes = SetStat {
+            mode: None,
+            uid: None,
+            gid: None,
+            size: None,
+            atime: SetTime::Omit,
+            mtime: SetTime::Now,
+        };
+        assert_eq!(
+            tree.set_stat(l, &changes).map_err(|e| e.error),
+            Err(ErrorCode::Stale)
+        );
+        let after = std::fs::symlink_metadata(p.join("l")).unwrap();
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::mtime_nsec(&before),
+            std::os::unix::fs::MetadataExt::mtime_nsec(&after)
+        );
+    }
+
+    #[test]
+    fn the_fd_budget_bounds_deep_nests() {
+        let (_dir, mut tree, root) = tree_with_root();
+        tree.set_cache_limits(4, 0);
+        tree.set_fd_limit(3); // 3 + 4 + 1 root = 8 FDs
+        assert_eq!(tree.budget().limit(), 8);
+        // Hold only the deepest level, as a guest nesting directories does.
+        let mut cur = root;
+        tree.acquire(root).unwrap();
+        let mut depth = 0;
+        let refused = loop {
+            match tree.mkdir(cur, name("d"), 0o755, None) {
+                Ok(next) => {
+                    tree.release(cur);
+                    cur = next;
+                    depth += 1;
+                }
+                Err(code) => break code,
+            }
+        };
+        assert_eq!(refused, ErrorCode::TooManyOpen);
+        assert_eq!(depth, 7, "root + 7 levels = the 8 FDs");
+        assert_eq!(tree.budget().used(), 8);
+        assert!(tree.budget().peak() <= 8);
+        // Nothing was made for the refused level.
+        assert_eq!(tree.walk(cur, name("d")), Err(ErrorCode::TooManyOpen));
+        // Handles count too, and come back when dropped.
+        assert_eq!(
+            tree.open(cur, OpenFlags::READ).err(),
+            Some(ErrorCode::TooManyOpen)
+        );
+        tree.release(cur);
+        // Let go: the cache keeps 4, and there is room again.
+        assert_eq!(tree.budget().used(), 1 + 4);
+        let top = tree.walk(root, name("d")).unwrap();
+        let handle = tree.open(top, OpenFlags::READ).unwrap();
+        assert_eq!(tree.budget().used(), 1 + 4 + 1);
+        drop(handle);
+        assert_eq!(tree.budget().used(), 1 + 4);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use nix::errno::Errno;
 
+use crate::budget::FdCharge;
 use crate::dentry::time_spec;
 use crate::error::ErrorCode;
 use crate::sys;
@@ -13,15 +14,21 @@ use crate::sys;
 /// is positional (`pread`/`pwrite`); the FD's own offset is never used.
 #[derive(Debug)]
 pub struct Handle {
-    /// Immutable; closed when the guest drops the handle. Shared only with
-    /// the file's inode, which holds it weakly (to `fstat` it).
+    /// Immutable; closed when the guest drops the handle (and the streams
+    /// sharing it). Shared only with the file's inode, which holds it weakly
+    /// (to `fstat` it).
     fd: Arc<OwnedFd>,
+    /// `fd`'s charge on its tree's FD budget, refunded with it. Immutable.
+    charge: Arc<FdCharge>,
 }
 
 impl Handle {
-    /// Takes ownership of `fd`.
-    pub(crate) fn new(fd: OwnedFd) -> Self {
-        Self { fd: Arc::new(fd) }
+    /// Takes ownership of `fd`, charged to the budget as `charge`.
+    pub(crate) fn new(fd: OwnedFd, charge: FdCharge) -> Self {
+        Self {
+            fd: Arc::new(fd),
+            charge: Arc::new(charge),
+        }
     }
 
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
@@ -87,6 +94,7 @@ impl Handle {
     pub(crate) fn share(&self) -> Self {
         Self {
             fd: Arc::clone(&self.fd),
+            charge: Arc::clone(&self.charge),
         }
     }
 

@@ -4,9 +4,10 @@
 //!
 //! A [`Descriptor`] is a guest reference to a dentry (one reference, as a
 //! `directfs:fs` `dentry` resource), and for a file also an open
-//! [`Handle`]. Every `*-at` call walks its path through [`Tree`] with
-//! [`Confine::Beneath`] (no host path is built, the kernel never follows a
-//! symlink) and lands on the same `*at` syscalls as `directfs:fs`.
+//! [`Handle`]. Every `*-at` call walks its path through the dentry tree,
+//! confined beneath the descriptor it starts from (no host path is built,
+//! the kernel never follows a symlink), and lands on the same `*at`
+//! syscalls as `directfs:fs`.
 //!
 //! # Compatibility
 //! The behaviour follows wasmtime-wasi 48's own implementation, call by call,
@@ -88,7 +89,7 @@ pub(crate) enum DescriptorKind {
 }
 
 /// A `wasi:filesystem` `directory-entry-stream`: pages of
-/// [`Tree::read_dir`], handed out one entry at a time. Holds one guest
+/// the tree's `read_dir`, handed out one entry at a time. Holds one guest
 /// reference on the directory.
 #[derive(Debug)]
 pub struct DirectoryEntryStream {
@@ -170,6 +171,29 @@ pub(crate) fn with_parent<R>(
     };
     tree.release(parent);
     result
+}
+
+/// What `path`, whose last component ends in `/`, resolves to, walked from
+/// `dir` as a directory (symlinks followed, confined beneath `dir`): `Ok`
+/// for a directory, else the walk's error — `no-entry` for nothing (a
+/// dangling symlink included), `not-directory` for anything else. A
+/// trailing `/` on a name to be made or removed asks for exactly this, as in
+/// Linux and wasmtime-wasi (and the WASI test suite's `*_trailing_slashes`
+/// programs).
+pub(crate) fn resolve_slashed(tree: &mut Tree, dir: DentryId, path: &str) -> Result<(), ErrorCode> {
+    let id = walk(tree, dir, path, true)?;
+    tree.release(id);
+    Ok(())
+}
+
+/// The error of making `path` (`link-at`, `symlink-at`) when it ends in `/`:
+/// such a name must already be a directory ([`resolve_slashed`]), so the
+/// call fails with `already-exists` if it is, or the walk's error if not.
+pub(crate) fn slashed_made(tree: &mut Tree, dir: DentryId, path: &str) -> ErrorCode {
+    match resolve_slashed(tree, dir, path) {
+        Ok(()) => ErrorCode::AlreadyExists,
+        Err(err) => err,
+    }
 }
 
 /// What `open-at` asks for, checked as wasmtime-wasi checks it.
@@ -278,17 +302,19 @@ fn create_or_open(
 ) -> Result<Created, ErrorCode> {
     with_parent(tree, dir, path, |tree, parent, last| {
         let name = match last {
-            // `O_CREAT` on `.`, `..` or `name/`: what Linux answers.
-            Last::Dots | Last::Name(_, true) if req.exclusive => {
-                return Err(ErrorCode::AlreadyExists);
-            }
+            // `O_CREAT` on `.`, `..` or `name/`: what Linux and wasmtime-wasi
+            // answer (`O_EXCL` on `name/` too).
+            Last::Dots if req.exclusive => return Err(ErrorCode::AlreadyExists),
             Last::Dots | Last::Name(_, true) => return Err(ErrorCode::IsDirectory),
             Last::Name(name, false) => name,
         };
         if !req.exclusive {
             match tree.walk(parent, name) {
                 Ok(child) if req.follow && tree.file_type(child) == Ok(FileType::SymbolicLink) => {
-                    let result = match walk(tree, parent, name.as_str(), true) {
+                    // Followed from `dir`, the walk's own start: a relative
+                    // target resolves from the symlink's directory, and only
+                    // one that leaves `dir` is refused.
+                    let result = match walk(tree, dir, path, true) {
                         Ok(target) => open_existing(tree, target, req).map(Created::Opened),
                         Err(ErrorCode::NoEntry) => match tree.readlink(child) {
                             Ok(link) if link.starts_with('/') => Err(ErrorCode::NotPermitted),

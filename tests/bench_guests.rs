@@ -45,10 +45,11 @@ fn every_workload(guest_name: &str, flags: &[&str], sandbox: &Path) -> Vec<Strin
     ];
     let mut stderrs = Vec::new();
     for args in workloads {
-        let mut cmd = vec![guest(guest_name).into_os_string(), "--stats".into()];
+        let mut cmd = vec!["--stats".into()];
         cmd.extend(flags.iter().map(Into::into));
         cmd.push("--dir".into());
         cmd.push(format!("{}::/b", sandbox.display()).into());
+        cmd.push(guest(guest_name).into_os_string());
         cmd.extend(args.iter().map(Into::into));
         let run = dfs_run(cmd);
         run.assert_success();
@@ -113,9 +114,9 @@ fn bench_std() {
 fn bench_walk() {
     let fx = fixture();
     let run = dfs_run([
-        guest("bench_walk").into_os_string(),
         "--dir".into(),
         format!("{}::/bench", fx.sandbox.display()).into(),
+        guest("bench_walk").into_os_string(),
         "deep/a/b/c/d/e/f/g/file".into(),
         "2".into(),
         "10".into(),

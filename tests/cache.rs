@@ -33,9 +33,9 @@ fn cache_budget() {
     }
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-        .arg(guest("cache_budget"))
         .args(["--max-cached-dentries", &LIMIT.to_string(), "--dir"])
         .arg(format!("{}::/sandbox", fx.sandbox.display()))
+        .arg(guest("cache_budget"))
         .args([DIRS.to_string(), FILES.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -79,11 +79,11 @@ fn cache_max_open() {
         std::fs::write(fx.path(&format!("f{i}")), b"").unwrap();
     }
     let run = dfs_run([
-        guest("cache_max_open").into_os_string(),
         "--max-open".into(),
         "8".into(),
         "--dir".into(),
         format!("{}::/sandbox", fx.sandbox.display()).into(),
+        guest("cache_max_open").into_os_string(),
     ]);
     run.assert_success();
     assert_eq!(run.stdout, "ok\n");
@@ -110,9 +110,9 @@ fn around_host_changes(options: &str) -> Vec<String> {
     std::fs::write(fx.path("d/x"), b"in d").unwrap();
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-        .arg(guest("cache_host_changes"))
         .arg("--dir")
         .arg(format!("{}::/sandbox{options}", fx.sandbox.display()))
+        .arg(guest("cache_host_changes"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

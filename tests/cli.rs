@@ -9,9 +9,9 @@ use common::{Fixture, dfs_run, guest, host_names};
 fn demo() {
     let fx = Fixture::new();
     let run = dfs_run([
-        guest("demo").into_os_string(),
         "--dir".into(),
         format!("{}::/sandbox", fx.sandbox.display()).into(),
+        guest("demo").into_os_string(),
     ]);
     run.assert_success();
     for line in [
@@ -38,9 +38,9 @@ fn demo() {
     );
     // Running it again is fine: it replaces its files.
     dfs_run([
-        guest("demo").into_os_string(),
         "--dir".into(),
         fx.sandbox.clone().into_os_string(),
+        guest("demo").into_os_string(),
     ])
     .assert_success();
     fx.assert_outside_untouched();
@@ -50,7 +50,6 @@ fn demo() {
 fn cli_args_env() {
     let run = {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-            .arg(guest("cli_args_env"))
             .args([
                 "--env",
                 "GREETING=hi=there",
@@ -59,7 +58,9 @@ fn cli_args_env() {
                 "--env",
                 "UNSET_ON_HOST",
             ])
-            .args(["--", "one", "--two"])
+            .arg(guest("cli_args_env"))
+            // After COMPONENT everything is the guest's, as `wasmtime run`.
+            .args(["one", "--two", "--env", "X=1", "--help"])
             .env("FROM_HOST", "inherited")
             .env_remove("UNSET_ON_HOST")
             .output()
@@ -71,12 +72,11 @@ fn cli_args_env() {
         );
         String::from_utf8(out.stdout).unwrap()
     };
-    let wasm = guest("cli_args_env").display().to_string();
+    // argv[0] is the component's file name, as wasmtime gives it.
     assert_eq!(
         run,
-        format!(
-            "args=[{wasm:?}, \"one\", \"--two\"]\nGREETING=Some(\"hi=there\")\nFROM_HOST=Some(\"inherited\")\n"
-        )
+        "args=[\"cli_args_env.wasm\", \"one\", \"--two\", \"--env\", \"X=1\", \"--help\"]\n\
+         GREETING=Some(\"hi=there\")\nFROM_HOST=Some(\"inherited\")\n"
     );
 }
 
@@ -120,14 +120,14 @@ fn assert_one_line_error(run: &common::Run, needle: &str) {
 
 #[test]
 fn missing_component() {
-    let run = dfs_run(["missing.wasm", "--dir", "/tmp"]);
+    let run = dfs_run(["--dir", "/tmp", "missing.wasm"]);
     assert_one_line_error(&run, "missing.wasm");
     assert!(run.stderr.contains("No such file"), "{}", run.stderr);
 }
 
 #[test]
 fn missing_dir() {
-    let run = dfs_run(["guest.wasm", "--dir", "/nonexistent"]);
+    let run = dfs_run(["--dir", "/nonexistent", "guest.wasm"]);
     assert_one_line_error(&run, "/nonexistent");
     assert!(
         run.stderr.contains("No such file or directory"),
@@ -141,9 +141,9 @@ fn dir_is_a_file() {
     let fx = Fixture::new();
     std::fs::write(fx.path("file"), b"").unwrap();
     let run = dfs_run([
-        "guest.wasm".as_ref(),
         "--dir".as_ref(),
         fx.path("file").as_os_str(),
+        "guest.wasm".as_ref(),
     ]);
     assert_one_line_error(&run, "not a directory");
 }
@@ -151,22 +151,232 @@ fn dir_is_a_file() {
 #[test]
 fn not_a_component() {
     let fx = Fixture::new();
+    // A core module that is no wasip1 command (no `_start`, no memory).
     std::fs::write(fx.path("core.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(fx.path("text.wasm"), b"hello").unwrap();
     assert_one_line_error(
         &dfs_run([fx.path("core.wasm")]),
-        "is a core wasm module, not a component",
+        "is a core wasm module that the wasip1 adapter cannot turn into a component",
     );
-    assert_one_line_error(&dfs_run([fx.path("text.wasm")]), "is not a wasm component");
+    assert_one_line_error(
+        &dfs_run([fx.path("text.wasm")]),
+        "is not a wasm component or module",
+    );
 }
 
 #[test]
 fn bad_dir_option() {
-    let run = dfs_run(["guest.wasm", "--dir", "/tmp::/data,bogus"]);
+    let run = dfs_run(["--dir", "/tmp::/data,bogus", "guest.wasm"]);
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(
         run.stderr.contains("unknown --dir option \"bogus\""),
         "{}",
         run.stderr
     );
+}
+
+/// The value of `key=` in `dfs-run --stats`'s line.
+fn stat(run: &common::Run, key: &str) -> u64 {
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("dfs-run: stats:"))
+        .unwrap_or_else(|| panic!("no stats line:\n{}", run.stderr));
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+        .parse()
+        .unwrap()
+}
+
+/// The second start of a component is served from wasmtime's compilation
+/// cache (a hit it reports), and is faster; `-C cache=n` compiles every
+/// time.
+#[test]
+fn cli_cache() {
+    let fx = Fixture::new();
+    let config = fx.path("cache.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[cache]\ndirectory = {:?}\n",
+            fx.path("cache").display().to_string()
+        ),
+    )
+    .unwrap();
+    let cached = format!("cache-config={}", config.display());
+    let run = |codegen: &str| {
+        let start = std::time::Instant::now();
+        let run = dfs_run([
+            "--stats".as_ref(),
+            "-C".as_ref(),
+            codegen.as_ref(),
+            guest("std_files").as_os_str(),
+        ]);
+        (run, start.elapsed())
+    };
+    let (first, cold) = run(&cached);
+    let (second, warm) = run(&cached);
+    let (off, uncached) = run("cache=n");
+    for r in [&first, &second, &off] {
+        // No preopen: std_files's first step fails, and it says so.
+        assert!(r.stdout.contains("err"), "{r:?}");
+    }
+    assert_eq!(
+        (stat(&first, "cache_hits"), stat(&first, "cache_misses")),
+        (0, 1)
+    );
+    assert_eq!(
+        (stat(&second, "cache_hits"), stat(&second, "cache_misses")),
+        (1, 0),
+        "the second start comes from the cache"
+    );
+    assert_eq!(
+        (stat(&off, "cache_hits"), stat(&off, "cache_misses")),
+        (0, 0)
+    );
+    assert!(
+        std::fs::read_dir(fx.path("cache")).unwrap().count() > 0,
+        "the cache is in the configured directory"
+    );
+    eprintln!(
+        "start: cold {cold:?}, cached {warm:?}, cache off {uncached:?} (cached/off {:.2})",
+        warm.as_secs_f64() / uncached.as_secs_f64()
+    );
+}
+
+/// A `wasm32-wasip1` core module (written here in the text format): adapted
+/// with the preview1 adapter, its `path_open` and `fd_write` land on
+/// directfs's `wasi:filesystem` (host syscalls in `--stats`, none under
+/// `--wasi-fs wasmtime`), and `proc_exit(3)` ends it with a failure status.
+/// (Not yet 3: wasmtime 48's preview1 adapter turns `proc_exit(N)` into
+/// `wasi:cli/exit.exit(err)`, which carries no code.)
+#[test]
+fn cli_wasip1_module() {
+    const WAT: &str = r#"
+(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "from-wasip1.txt")
+  (data (i32.const 64) "written by a wasip1 core module\n")
+  (func (export "_start")
+    ;; path_open(fd 3 = the first preopen, no follow, "from-wasip1.txt",
+    ;; O_CREAT, all rights, no fd flags) -> fd at 8
+    (if (call $path_open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 15)
+          (i32.const 1) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 8))
+      (then (call $proc_exit (i32.const 10))))
+    (i32.store (i32.const 32) (i32.const 64))
+    (i32.store (i32.const 36) (i32.const 32))
+    (if (call $fd_write (i32.load (i32.const 8)) (i32.const 32) (i32.const 1) (i32.const 40))
+      (then (call $proc_exit (i32.const 11))))
+    (call $proc_exit (i32.const 3))))
+"#;
+    let fx = Fixture::new();
+    let module = fx.path("prog.wasm");
+    std::fs::write(&module, wat::parse_str(WAT).unwrap()).unwrap();
+    // Outside the sandbox: the module is not the guest's to see.
+    let module_out = fx.outside.parent().unwrap().join("prog.wasm");
+    std::fs::rename(&module, &module_out).unwrap();
+    let run = |wasi_fs: &str| {
+        dfs_run([
+            "--stats".as_ref(),
+            "--wasi-fs".as_ref(),
+            wasi_fs.as_ref(),
+            "--dir".as_ref(),
+            fx.sandbox.as_os_str(),
+            module_out.as_os_str(),
+        ])
+    };
+    let ours = run("directfs");
+    assert_eq!(ours.code, Some(1), "proc_exit(3): {ours:?}");
+    assert_eq!(
+        std::fs::read_to_string(fx.path("from-wasip1.txt")).unwrap(),
+        "written by a wasip1 core module\n"
+    );
+    std::fs::remove_file(fx.path("from-wasip1.txt")).unwrap();
+    let theirs = run("wasmtime");
+    assert_eq!(theirs.code, Some(1), "{theirs:?}");
+    assert!(fx.path("from-wasip1.txt").exists());
+    // Opening the preopen costs directfs the same syscalls either way; only
+    // under directfs do the guest's `path_open` and `fd_write` add theirs.
+    let (ours, theirs) = (stat(&ours, "host_syscalls"), stat(&theirs, "host_syscalls"));
+    assert!(
+        ours >= theirs + 3,
+        "directfs {ours}, wasmtime-wasi {theirs}"
+    );
+}
+
+/// Options after COMPONENT are the guest's: `--help` and `--version` reach
+/// it instead of printing dfs-run's.
+#[test]
+fn cli_guest_gets_help() {
+    let run = dfs_run([
+        guest("cli_args_env").as_os_str(),
+        "--help".as_ref(),
+        "--version".as_ref(),
+    ]);
+    run.assert_success();
+    assert!(
+        run.stdout
+            .starts_with("args=[\"cli_args_env.wasm\", \"--help\", \"--version\"]"),
+        "{}",
+        run.stdout
+    );
+    let argv0 = dfs_run([
+        "--argv0".as_ref(),
+        "rg".as_ref(),
+        guest("cli_args_env").as_os_str(),
+    ]);
+    assert!(
+        argv0.stdout.starts_with("args=[\"rg\"]"),
+        "{}",
+        argv0.stdout
+    );
+}
+
+/// `-W timeout=` stops an endless guest with a one-line error; `-W
+/// max-memory-size=` stops one that grows its memory past the limit.
+#[test]
+fn cli_limits() {
+    let wasm = guest("cli_exit");
+    let start = std::time::Instant::now();
+    let spin = dfs_run([
+        "-W".as_ref(),
+        "timeout=500ms".as_ref(),
+        wasm.as_os_str(),
+        "spin".as_ref(),
+    ]);
+    let took = start.elapsed();
+    assert_eq!(spin.code, Some(134), "{spin:?}");
+    assert_eq!(
+        spin.stderr,
+        "dfs-run: error: the guest ran longer than -W timeout=500ms and was stopped\n"
+    );
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+    let grow = dfs_run([
+        "-W".as_ref(),
+        "max-memory-size=8M".as_ref(),
+        wasm.as_os_str(),
+        "grow".as_ref(),
+    ]);
+    assert_eq!(grow.code, Some(134), "{grow:?}");
+    assert!(
+        grow.stderr.ends_with(
+            "dfs-run: error: the guest tried to grow a memory past -W \
+             max-memory-size=8388608 bytes and was stopped\n"
+        ),
+        "{}",
+        grow.stderr
+    );
+    // Within the limits, the same guest runs.
+    let fine = dfs_run([
+        "-W".as_ref(),
+        "timeout=60s,max-memory-size=64M".as_ref(),
+        wasm.as_os_str(),
+    ]);
+    fine.assert_success();
 }

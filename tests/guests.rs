@@ -212,11 +212,11 @@ fn core_preopens() {
     let b = Fixture::new();
     std::fs::write(b.path("marker"), b"").unwrap();
     let run = dfs_run([
-        guest("core_preopens").into_os_string(),
         "--dir".into(),
         format!("{}::first", a.sandbox.display()).into(),
         "--dir".into(),
         format!("{}::second", b.sandbox.display()).into(),
+        guest("core_preopens").into_os_string(),
     ]);
     run.assert_success();
     assert_eq!(run.stdout, "first\nsecond\n");

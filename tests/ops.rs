@@ -102,13 +102,13 @@ fn ops_link() {
 
     let dir = |fx: &Fixture, spec: &str| format!("{}::{spec}", fx.sandbox.display());
     dfs_run([
-        guest("ops_link").into_os_string(),
         "--dir".into(),
         dir(&fx, "/sandbox").into(),
         "--dir".into(),
         dir(&other, "/other").into(),
         "--dir".into(),
         dir(&ro, "/ro,readonly").into(),
+        guest("ops_link").into_os_string(),
     ])
     .assert_success();
     let (f, g) = (
@@ -138,11 +138,11 @@ fn ops_rename() {
     std::fs::write(fx.path("full/x"), b"").unwrap();
 
     dfs_run([
-        guest("ops_rename").into_os_string(),
         "--dir".into(),
         format!("{}::/sandbox", fx.sandbox.display()).into(),
         "--dir".into(),
         format!("{}::/other", other.sandbox.display()).into(),
+        guest("ops_rename").into_os_string(),
     ])
     .assert_success();
     assert_eq!(host_names(&fx.sandbox), ["b", "c", "e", "empty", "full"]);
@@ -314,9 +314,9 @@ fn assert_owner_refused_unprivileged() {
     let out = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(&bin)
-        .arg(&wasm)
         .arg("--dir")
         .arg(format!("{}::/sandbox", sandbox.display()))
+        .arg(&wasm)
         .output()
         .expect("setpriv (util-linux)");
     assert!(

@@ -71,10 +71,10 @@ fn race(guest_name: &str, options: &str, extra: &[&str]) {
         })
     };
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-        .arg(guest(guest_name))
         .args(extra)
         .arg("--dir")
         .arg(format!("{}::/s{options}", fx.sandbox.display()))
+        .arg(guest(guest_name))
         .arg(walks().to_string())
         .output()
         .unwrap();

@@ -40,11 +40,11 @@ fn run_side(name: &str, wasi_fs: &str) -> Side {
     let run = dfs_run([
         "--wasi-fs".into(),
         wasi_fs.into(),
-        guest(name).into_os_string(),
         "--dir".into(),
         format!("{}::/sandbox", fx.sandbox.display()).into(),
         "--dir".into(),
         format!("{}::/ro,readonly", ro.display()).into(),
+        guest(name).into_os_string(),
     ]);
     Side {
         fx,
@@ -197,4 +197,80 @@ fn std_links() {
     assert_eq!(std::fs::read(fx.path("nowhere")).unwrap(), b"made");
     assert!(!fx.path("subl").exists() && fx.path("dir/sub").is_dir());
     assert_eq!(std::fs::read(fx.path("dir/sub/file2")).unwrap(), b"old");
+}
+
+#[test]
+fn std_trailing_slash() {
+    let side = differential("std_trailing_slash");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    // The name being made keeps its trailing `/`: no file is made where
+    // Linux makes none.
+    for missing in [
+        "hard_link(file, new/): err NotFound",
+        "soft_link(src, new/): err NotFound",
+    ] {
+        assert!(out.contains(missing), "{missing}:\n{out}");
+    }
+    // On the host: the hard_link and soft_link cases (c001, c002) made no
+    // `new`, create_dir (c003) made one.
+    assert!(!fx.path("c001_new").exists() && !fx.path("c001_new").is_symlink());
+    assert!(!fx.path("c002_new").is_symlink());
+    assert!(fx.path("c003_new").is_dir());
+    // hard_link(file, file/) (c013) left the file alone, with one link.
+    let m = std::fs::metadata(fx.path("c013_file")).unwrap();
+    assert_eq!((m.nlink(), m.len()), (1, 1));
+    assert!(
+        out.contains("hard_link(file, file/): err NotADirectory"),
+        "{out}"
+    );
+    assert!(out.contains("create_new(dir/): err IsADirectory"), "{out}");
+}
+
+#[test]
+fn std_symlink_absolute() {
+    let side = differential("std_symlink_absolute");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    for refused in [
+        "absolute",
+        "absolute root",
+        "absolute inside",
+        "absolute in a subdir",
+    ] {
+        assert!(
+            out.contains(&format!("{refused}: err PermissionDenied")),
+            "{refused}:\n{out}"
+        );
+    }
+    // Nothing was made for the refused ones; the relative ones are there.
+    for name in ["abs", "abs_root", "abs_in", "dir/abs_sub"] {
+        assert!(!fx.path(name).is_symlink(), "{name} was made");
+    }
+    assert_eq!(
+        std::fs::read_link(fx.path("rel")).unwrap(),
+        Path::new("dir")
+    );
+    assert!(fx.path("dir").is_dir(), "the existing dir is untouched");
+}
+
+#[test]
+fn std_create_via_symlink() {
+    let side = differential("std_create_via_symlink");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    assert!(out.contains("create via up: ok ()"), "{out}");
+    // Each target was made where its symlink's directory puts it.
+    for (path, data) in [
+        ("target_new", &b"UP"[..]),
+        ("sub/deeper/t2", b"down"),
+        ("sub/t3", b"same"),
+        ("c", b"chain"),
+        ("mid", b"mid"),
+    ] {
+        assert_eq!(std::fs::read(fx.path(path)).unwrap(), data, "{path}");
+    }
+    // The escapes made nothing, inside or out (the fixture checks outside).
+    assert!(
+        out.contains("create via escape: err PermissionDenied"),
+        "{out}"
+    );
+    assert!(!fx.path("abs_new").exists() && !fx.path("sub/fresh").exists());
 }

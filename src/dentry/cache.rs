@@ -127,7 +127,7 @@ mod tests {
 
     use super::super::tests::name;
     use super::super::{Link, Tree};
-    use crate::ctx::{DirPerms, PreopenOptions, Revalidation};
+    use crate::ctx::{FsPerms, PreopenOptions, Revalidation};
     use crate::error::ErrorCode;
 
     fn tree(
@@ -140,7 +140,7 @@ mod tests {
         let mut tree = Tree::default();
         tree.set_cache_limits(limit, 16);
         let policy = PreopenOptions {
-            perms: DirPerms::ReadWrite,
+            perms: FsPerms::ReadWrite,
             revalidation,
         };
         let root = tree.add_root(fd.into_std_file().into(), policy).unwrap();
@@ -328,7 +328,7 @@ mod tests {
 mod memory {
     use super::super::tests::name;
     use super::super::{DentryId, Tree};
-    use crate::ctx::DirPerms;
+    use crate::ctx::FsPerms;
     use crate::test_alloc::net_bytes;
 
     /// Measures the heap bytes one cached dentry costs (slot, name, the
@@ -346,7 +346,7 @@ mod memory {
         let mut tree = Tree::default();
         tree.set_cache_limits(usize::MAX, 0);
         let root = tree
-            .add_root(fd.into_std_file().into(), DirPerms::ReadWrite.into())
+            .add_root(fd.into_std_file().into(), FsPerms::ReadWrite.into())
             .unwrap();
         let names: Vec<String> = (0..N).map(|i| format!("file-{i:05}")).collect();
         let before = net_bytes();

@@ -22,7 +22,7 @@ use proptest::prelude::*;
 
 use super::{DentryId, Tree};
 use crate::bindings::directfs::fs::types::{OpenFlags, RenameFlags};
-use crate::ctx::{DirPerms, PreopenOptions, Revalidation};
+use crate::ctx::{FsPerms, PreopenOptions, Revalidation};
 use crate::error::ErrorCode;
 use crate::name::Name;
 
@@ -288,7 +288,7 @@ fn check(ops: &[Op], cache_limit: usize) -> Result<(), TestCaseError> {
     let mut tree = Tree::default();
     tree.set_cache_limits(cache_limit, 8);
     let policy = PreopenOptions {
-        perms: DirPerms::ReadWrite,
+        perms: FsPerms::ReadWrite,
         revalidation: Revalidation::Exclusive,
     };
     let root = tree.add_root(fd.into_std_file().into(), policy).unwrap();

@@ -5,7 +5,7 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use super::{DentryId, FdMode, Link, Tree, permission_bits};
+use super::{DentryId, FdMode, Tree, permission_bits};
 use crate::bindings::directfs::fs::types::{FileType, SetStat, SetStatError, SetTime, StatFields};
 use crate::error::ErrorCode;
 use crate::sys::{self, TimeSpec};
@@ -48,7 +48,8 @@ impl Tree {
     }
 
     /// `fchmod(fd)`, or for an `O_PATH` dentry (a socket, an unreadable
-    /// file) `fchmodat(parent_fd, name, AT_SYMLINK_NOFOLLOW)`. Linux symlinks
+    /// file) `fchmodat(parent_fd, name, AT_SYMLINK_NOFOLLOW)` once the name
+    /// is checked to be the dentry's file ([`Tree::verified_name`]). Linux symlinks
     /// have no mode: `not-supported`.
     fn chmod(&self, id: DentryId, mode: u32) -> Result<(), ErrorCode> {
         let mode = permission_bits(mode)?;
@@ -56,15 +57,10 @@ impl Tree {
         match (d.fd_mode, d.file_type) {
             (_, FileType::SymbolicLink) => Err(ErrorCode::NotSupported),
             (FdMode::Read, _) => Ok(sys::fchmod(d.fd.as_fd(), mode)?),
-            (FdMode::Path, _) => match &d.link {
-                Link::Child { parent, name } => Ok(sys::fchmodat_nofollow(
-                    self.get(*parent)?.fd.as_fd(),
-                    name,
-                    mode,
-                )?),
-                Link::Root => Err(ErrorCode::BadDescriptor),
-                Link::Unlinked => Err(ErrorCode::NoEntry),
-            },
+            (FdMode::Path, _) => {
+                let (parent_fd, name) = self.verified_name(id)?;
+                Ok(sys::fchmodat_nofollow(parent_fd, name, mode)?)
+            }
         }
     }
 
@@ -92,7 +88,8 @@ impl Tree {
 
     /// `futimens` on a write FD for a regular file and on the dentry FD for
     /// other files; a symlink (or any `O_PATH` dentry) through its parent
-    /// with `utimensat(parent_fd, name, AT_SYMLINK_NOFOLLOW)`.
+    /// with `utimensat(parent_fd, name, AT_SYMLINK_NOFOLLOW)`, once the name
+    /// is checked to be the dentry's file ([`Tree::verified_name`]).
     fn utimens(
         &self,
         id: DentryId,
@@ -108,16 +105,10 @@ impl Tree {
                 &atime,
                 &mtime,
             )?),
-            (FileType::SymbolicLink, _) | (_, FdMode::Path) => match &d.link {
-                Link::Child { parent, name } => Ok(sys::utimensat_nofollow(
-                    self.get(*parent)?.fd.as_fd(),
-                    name,
-                    &atime,
-                    &mtime,
-                )?),
-                Link::Root => Err(ErrorCode::BadDescriptor),
-                Link::Unlinked => Err(ErrorCode::NoEntry),
-            },
+            (FileType::SymbolicLink, _) | (_, FdMode::Path) => {
+                let (parent_fd, name) = self.verified_name(id)?;
+                Ok(sys::utimensat_nofollow(parent_fd, name, &atime, &mtime)?)
+            }
             (_, FdMode::Read) => Ok(sys::futimens(d.fd.as_fd(), &atime, &mtime)?),
         }
     }

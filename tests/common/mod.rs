@@ -88,7 +88,7 @@ pub fn run_in(name: &str, sandbox: &Path, options: &str) -> Run {
     if !options.is_empty() {
         dir = format!("{dir},{options}");
     }
-    dfs_run([guest(name).into_os_string(), "--dir".into(), dir.into()])
+    dfs_run(["--dir".into(), dir.into(), guest(name).into_os_string()])
 }
 
 /// A temp dir holding `sandbox/` (the preopen) and `outside/` (with a canary

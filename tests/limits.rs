@@ -1,0 +1,110 @@
+//! Host bounds a guest cannot break, whatever shape it gives the tree: the
+//! host-FD budget (`max-open + max-cached-dentries + preopens`) holds for
+//! deep nests, and FD exhaustion of the whole process is an error code for
+//! the guest and a clean exit for `dfs-run`, never a panic.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{Fixture, Run, guest};
+
+/// Runs `dfs-run ARGS...` under `ulimit -n NOFILE`, sampling its open FDs
+/// from `/proc` while it runs; returns what it printed and the most FDs seen.
+fn run_with_nofile(nofile: u32, args: &[String]) -> (Run, usize) {
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_dfs-run"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dfs-run");
+    let fd_dir = format!("/proc/{}/fd", child.id());
+    let mut peak = 0;
+    let out = loop {
+        if let Ok(dir) = std::fs::read_dir(&fd_dir) {
+            peak = peak.max(dir.count());
+        }
+        if child.try_wait().expect("wait").is_some() {
+            break child.wait_with_output().expect("output");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let run = Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    (run, peak)
+}
+
+/// The value of `key=` in `dfs-run --stats`'s line.
+fn stat(run: &Run, key: &str) -> usize {
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("dfs-run: stats:"))
+        .unwrap_or_else(|| panic!("no stats line:\n{}", run.stderr));
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+        .parse()
+        .unwrap()
+}
+
+/// A guest nesting 25,000 directories: stopped with `too-many-open` by the
+/// budget, well inside `ulimit -n 1024`; the host FDs peak within the
+/// documented bound; the refused level was not made; the guest goes on
+/// after letting go.
+#[test]
+fn limits_deep_nesting() {
+    for (max_cached, expect_bound) in [("256", Some(64 + 256 + 1)), ("1000", None)] {
+        let fx = Fixture::new();
+        let args: Vec<String> = vec![
+            "--stats".into(),
+            "--max-open".into(),
+            "64".into(),
+            "--max-cached-dentries".into(),
+            max_cached.into(),
+            "--dir".into(),
+            format!("{}::/sandbox", fx.sandbox.display()),
+            guest("limits_deep_nesting").display().to_string(),
+        ];
+        let (run, process_peak) = run_with_nofile(1024, &args);
+        run.assert_success();
+        let depth: usize = run
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("depth "))
+            .expect("depth line")
+            .parse()
+            .unwrap();
+        let (peak, bound) = (stat(&run, "peak_host_fds"), stat(&run, "max_host_fds"));
+        eprintln!(
+            "max-cached {max_cached}: nest stopped at depth {depth}; tree FDs peak {peak} \
+             (bound {bound}); process FDs peak {process_peak} (ulimit 1024)"
+        );
+        assert!(peak <= bound, "tree FDs {peak} over the bound {bound}");
+        assert!(process_peak < 1024, "the process ran out of FDs");
+        if let Some(expected) = expect_bound {
+            assert_eq!(bound, expected, "max-open + max-cached + roots");
+            // The budget, not the kernel, stopped it: every FD but the root
+            // and the held level's ancestors went to the nest.
+            assert!(depth + 1 >= bound - 1, "stopped early at {depth}");
+            assert!(process_peak <= bound + 64, "{process_peak} process FDs");
+        }
+        // The host has exactly `depth` levels: the refused one was not made.
+        let mut levels = 0;
+        let mut p = fx.path("nest");
+        while p.is_dir() {
+            levels += 1;
+            p = p.join("d");
+        }
+        assert_eq!(levels, depth, "levels on the host");
+        assert!(fx.path("after").is_dir());
+        fx.assert_outside_untouched();
+    }
+}
