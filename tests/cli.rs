@@ -248,9 +248,7 @@ fn cli_cache() {
 /// A `wasm32-wasip1` core module (written here in the text format): adapted
 /// with the preview1 adapter, its `path_open` and `fd_write` land on
 /// directfs's `wasi:filesystem` (host syscalls in `--stats`, none under
-/// `--wasi-fs wasmtime`), and `proc_exit(3)` ends it with a failure status.
-/// (Not yet 3: wasmtime 48's preview1 adapter turns `proc_exit(N)` into
-/// `wasi:cli/exit.exit(err)`, which carries no code.)
+/// `--wasi-fs wasmtime`), and `proc_exit(3)` gives exit status 3.
 #[test]
 fn cli_wasip1_module() {
     const WAT: &str = r#"
@@ -292,14 +290,14 @@ fn cli_wasip1_module() {
         ])
     };
     let ours = run("directfs");
-    assert_eq!(ours.code, Some(1), "proc_exit(3): {ours:?}");
+    assert_eq!(ours.code, Some(3), "proc_exit(3): {ours:?}");
     assert_eq!(
         std::fs::read_to_string(fx.path("from-wasip1.txt")).unwrap(),
         "written by a wasip1 core module\n"
     );
     std::fs::remove_file(fx.path("from-wasip1.txt")).unwrap();
     let theirs = run("wasmtime");
-    assert_eq!(theirs.code, Some(1), "{theirs:?}");
+    assert_eq!(theirs.code, Some(3), "{theirs:?}");
     assert!(fx.path("from-wasip1.txt").exists());
     // Opening the preopen costs directfs the same syscalls either way; only
     // under directfs do the guest's `path_open` and `fd_write` add theirs.
@@ -308,6 +306,16 @@ fn cli_wasip1_module() {
         ours >= theirs + 3,
         "directfs {ours}, wasmtime-wasi {theirs}"
     );
+    // A module that imports nothing (so no exit shim is composed) runs and
+    // returns from `_start`: status 0.
+    let quiet = fx.outside.parent().unwrap().join("quiet.wasm");
+    std::fs::write(
+        &quiet,
+        wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "_start")))"#)
+            .unwrap(),
+    )
+    .unwrap();
+    dfs_run([quiet]).assert_success();
 }
 
 /// Options after COMPONENT are the guest's: `--help` and `--version` reach
