@@ -120,6 +120,11 @@ pub struct DirectfsCtx {
     pub(crate) limits: Limits,
     /// How many `dentry` and `handle` resources the guest holds.
     pub(crate) open_resources: usize,
+    /// Set by [`crate::wasi::add_to_linker`]'s view on every call: whether
+    /// the store's [`DirectfsView`] and wasmtime-wasi `WasiView` hand out
+    /// different [`ResourceTable`]s (then `wasi:filesystem` traps, before the
+    /// guest gets a resource the other side cannot find).
+    pub(crate) tables_differ: bool,
 }
 
 impl DirectfsCtx {
@@ -252,6 +257,7 @@ impl DirectfsCtxBuilder {
             preopens,
             limits,
             open_resources: 0,
+            tables_differ: false,
         }
     }
 }

@@ -32,7 +32,8 @@ mod stream;
 
 use std::collections::VecDeque;
 
-use wasmtime::component::Linker;
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime_wasi::WasiView;
 
 use crate::bindings::directfs::fs::types::{FileType, OpenFlags, SetTime, Stat, Timestamp};
 use crate::bindings::wasi::wasi::filesystem::types::{
@@ -40,7 +41,7 @@ use crate::bindings::wasi::wasi::filesystem::types::{
     OpenFlags as WasiOpenFlags,
 };
 use crate::bindings::wasi::wasi::filesystem::{preopens, types};
-use crate::ctx::{Directfs, DirectfsView};
+use crate::ctx::{Directfs, DirectfsCtxView, DirectfsView};
 use crate::dentry::{Confine, DentryId, MAX_SYMLINK_FOLLOWS, Tree};
 use crate::error::ErrorCode;
 use crate::handle::Handle;
@@ -55,12 +56,50 @@ use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
 /// interfaces it added are shadowed, and the guest's streams from
 /// `read-via-stream` and friends are read and written through its
 /// `wasi:io/streams`. The linker's shadowing setting is left off afterwards.
-pub fn add_to_linker<T: DirectfsView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+///
+/// # Errors
+/// If wasmtime-wasi's `wasi:filesystem` is not in `linker` yet (called in
+/// the wrong order: wasmtime-wasi's `add_to_linker_sync` would then fail
+/// with "defined twice"), with a message that says so; `linker` is left as
+/// it was.
+///
+/// # Traps
+/// The streams this hands out are wasmtime-wasi's `wasi:io` resources, so
+/// they must live in the table wasmtime-wasi looks in: the store's
+/// [`DirectfsView::directfs`] and `WasiView::ctx` must return the **same**
+/// [`wasmtime::component::ResourceTable`]. Where they do not, every
+/// `wasi:filesystem` call that hands out or takes a resource (from the first
+/// `get-directories` on) traps with a message that says so, instead of a
+/// "resource not present" trap later on.
+pub fn add_to_linker<T: DirectfsView + WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
+    // Added without shadowing, to a copy: if that works, there was nothing
+    // to replace, i.e. wasmtime-wasi comes later (or not at all).
+    let mut probe = linker.clone();
+    probe.allow_shadowing(false);
+    if types::add_to_linker::<T, Directfs>(&mut probe, view::<T>).is_ok() {
+        wasmtime::bail!(
+            "directfs::wasi::add_to_linker replaces wasmtime-wasi's wasi:filesystem, which is \
+             not in the linker yet: call wasmtime_wasi::p2::add_to_linker_sync (or _async) \
+             first, then directfs::wasi::add_to_linker"
+        );
+    }
     linker.allow_shadowing(true);
-    let added = types::add_to_linker::<T, Directfs>(linker, T::directfs)
-        .and_then(|()| preopens::add_to_linker::<T, Directfs>(linker, T::directfs));
+    let added = types::add_to_linker::<T, Directfs>(linker, view::<T>)
+        .and_then(|()| preopens::add_to_linker::<T, Directfs>(linker, view::<T>));
     linker.allow_shadowing(false);
     added
+}
+
+/// The view `wasi:filesystem` is served from: the store's
+/// [`DirectfsView`], with [`crate::DirectfsCtx::tables_differ`] set from a
+/// comparison with wasmtime-wasi's table.
+fn view<T: DirectfsView + WasiView>(data: &mut T) -> DirectfsCtxView<'_> {
+    let wasi_table: *const ResourceTable = WasiView::ctx(data).table;
+    let view = data.directfs();
+    view.ctx.tables_differ = !std::ptr::eq(&*view.table, wasi_table);
+    view
 }
 
 /// A `wasi:filesystem` descriptor: the Rust type of its `descriptor`

@@ -107,6 +107,22 @@ impl DirectfsCtxView<'_> {
     }
 }
 
+impl DirectfsCtxView<'_> {
+    /// Traps where wasmtime-wasi keeps its resources in another table (see
+    /// [`crate::wasi::add_to_linker`]): a resource handed out here would not
+    /// be found there, nor one of its found here.
+    fn one_table(&self) -> wasmtime::Result<()> {
+        if self.ctx.tables_differ {
+            wasmtime::bail!(
+                "directfs: the store's DirectfsView::directfs and WasiView::ctx return different \
+                 ResourceTables; wasi:filesystem hands out wasi:io resources, so both must \
+                 return the same table"
+            );
+        }
+        Ok(())
+    }
+}
+
 impl types::Host for DirectfsCtxView<'_> {
     fn convert_error_code(&mut self, err: Error) -> wasmtime::Result<ErrorCode> {
         err.into_code_or_trap().map(error::wasi_code)
@@ -116,6 +132,7 @@ impl types::Host for DirectfsCtxView<'_> {
         &mut self,
         err: Resource<wasmtime::Error>,
     ) -> wasmtime::Result<Option<ErrorCode>> {
+        self.one_table()?;
         let err = self.table.get(&err)?;
         Ok(err
             .downcast_ref::<Code>()
@@ -129,6 +146,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         fd: Resource<Descriptor>,
         offset: Filesize,
     ) -> Result<Resource<DynInputStream>, Error> {
+        self.one_table().map_err(Error::trap)?;
         let handle = match &self.descriptor(&fd)?.kind {
             DescriptorKind::File { handle, .. } => handle.share(),
             DescriptorKind::Directory { .. } => return Err(Code::IsDirectory.into()),
@@ -142,6 +160,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         fd: Resource<Descriptor>,
         offset: Filesize,
     ) -> Result<Resource<DynOutputStream>, Error> {
+        self.one_table().map_err(Error::trap)?;
         let handle = self.mutable_file(&fd)?.share();
         let stream: DynOutputStream = Box::new(FileOutputStream::at(handle, offset));
         Ok(self.table.push(stream)?)
@@ -151,6 +170,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         &mut self,
         fd: Resource<Descriptor>,
     ) -> Result<Resource<DynOutputStream>, Error> {
+        self.one_table().map_err(Error::trap)?;
         let handle = self.mutable_file(&fd)?.share();
         let stream: DynOutputStream = Box::new(FileOutputStream::append(handle));
         Ok(self.table.push(stream)?)
@@ -562,6 +582,7 @@ impl types::HostDirectoryEntryStream for DirectfsCtxView<'_> {
 
 impl preopens::Host for DirectfsCtxView<'_> {
     fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
+        self.one_table()?;
         self.preopen_resources(|dentry, mutate| Descriptor {
             dentry,
             kind: DescriptorKind::Directory { mutate },

@@ -1,0 +1,122 @@
+//! Embedding directfs through the library API, as `examples/embed.rs` does,
+//! and the two ways of getting it wrong that must say what is wrong: linking
+//! directfs's `wasi:filesystem` before wasmtime-wasi, and giving directfs and
+//! wasmtime-wasi different resource tables.
+
+mod common;
+
+use common::{Fixture, guest};
+use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, FsPerms};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::p2::bindings::sync::Command;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// A store's data with two tables: `wasi_table` is wasmtime-wasi's, and
+/// directfs gets it too unless `separate`.
+struct Host {
+    wasi: WasiCtx,
+    directfs: DirectfsCtx,
+    wasi_table: ResourceTable,
+    directfs_table: ResourceTable,
+    separate: bool,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.wasi_table,
+        }
+    }
+}
+
+impl DirectfsView for Host {
+    fn directfs(&mut self) -> DirectfsCtxView<'_> {
+        DirectfsCtxView {
+            ctx: &mut self.directfs,
+            table: if self.separate {
+                &mut self.directfs_table
+            } else {
+                &mut self.wasi_table
+            },
+        }
+    }
+}
+
+fn engine() -> Engine {
+    Engine::new(&Config::new()).unwrap()
+}
+
+/// Linked in the documented order: wasmtime-wasi, then directfs.
+fn linker(engine: &Engine) -> Linker<Host> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    directfs::add_to_linker(&mut linker).unwrap();
+    directfs::wasi::add_to_linker(&mut linker).unwrap();
+    linker
+}
+
+/// Runs the `std_files` guest on a fresh fixture: the guest's result, and
+/// whether it wrote its first file on the host.
+fn run_std_files(separate: bool) -> (wasmtime::Result<Result<(), ()>>, bool) {
+    let fx = Fixture::new();
+    let engine = engine();
+    let linker = linker(&engine);
+    let host = Host {
+        wasi: WasiCtx::builder().build(),
+        directfs: DirectfsCtx::builder()
+            .preopen(&fx.sandbox, "/sandbox", FsPerms::ReadWrite)
+            .unwrap()
+            .build(),
+        wasi_table: ResourceTable::new(),
+        directfs_table: ResourceTable::new(),
+        separate,
+    };
+    let mut store = Store::new(&engine, host);
+    let component = Component::from_file(&engine, guest("std_files")).unwrap();
+    let command = Command::instantiate(&mut store, &component, &linker).unwrap();
+    let result = command.wasi_cli_run().call_run(&mut store);
+    let wrote = fx.path("a.txt").exists();
+    fx.assert_outside_untouched();
+    (result, wrote)
+}
+
+/// directfs's `wasi::add_to_linker` before wasmtime-wasi's is refused with
+/// an error that names the order, and leaves the linker usable: linked in
+/// the right order afterwards, it works.
+#[test]
+fn embed_wrong_link_order() {
+    let engine = engine();
+    let mut linker = Linker::<Host>::new(&engine);
+    let err = directfs::wasi::add_to_linker(&mut linker).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("call wasmtime_wasi::p2::add_to_linker_sync (or _async) first"),
+        "{msg}"
+    );
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    directfs::wasi::add_to_linker(&mut linker).unwrap();
+}
+
+/// The same table for both: the guest runs and its files land on the host.
+#[test]
+fn embed_one_table() {
+    let (result, wrote) = run_std_files(false);
+    assert!(matches!(result, Ok(Ok(()))), "{result:?}");
+    assert!(wrote);
+}
+
+/// Different tables: the guest's first `wasi:filesystem` call traps with a
+/// message naming the cause, before it gets a resource or touches a file.
+#[test]
+fn embed_separate_tables() {
+    let (result, wrote) = run_std_files(true);
+    let err = result.expect_err("separate tables must trap");
+    let msg = format!("{err:?}");
+    assert!(
+        msg.contains("return different ResourceTables"),
+        "not the table message: {msg}"
+    );
+    assert!(!wrote, "no file may be written before the trap");
+}
