@@ -258,7 +258,8 @@ fn main() {
             std_dfs / wasi
         );
     }
-    // Startup: a whole process, compile + instantiate + first walk.
+    // Startup: a whole process, compile (or the compilation cache, warmed by
+    // the first round) + instantiate + first walk.
     let wall = |guest: &str, flags: &[&str]| {
         median(
             (0..rounds)
@@ -270,17 +271,22 @@ fn main() {
                 .collect(),
         )
     };
-    let (dfs, std_dfs, wasi) = (
-        wall("bench_dfs", &[]),
-        wall("bench_std", &[]),
-        wall("bench_std", WASMTIME_FS),
-    );
-    println!(
-        "{:<30} {:>10} {dfs:>10.0} {std_dfs:>10.0} {wasi:>10.0} {:>9} {:>8.2}x {:>8.2}x",
-        "startup (whole dfs-run)",
-        "-",
-        "-",
-        dfs / wasi,
-        std_dfs / wasi
-    );
+    for (label, codegen) in [
+        ("startup, compile cache", &[][..]),
+        ("startup, -C cache=n", &["-C", "cache=n"][..]),
+    ] {
+        let wasi_flags: Vec<&str> = codegen.iter().chain(WASMTIME_FS).copied().collect();
+        let (dfs, std_dfs, wasi) = (
+            wall("bench_dfs", codegen),
+            wall("bench_std", codegen),
+            wall("bench_std", &wasi_flags),
+        );
+        println!(
+            "{label:<30} {:>10} {dfs:>10.0} {std_dfs:>10.0} {wasi:>10.0} {:>9} {:>8.2}x {:>8.2}x",
+            "-",
+            "-",
+            dfs / wasi,
+            std_dfs / wasi
+        );
+    }
 }

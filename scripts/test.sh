@@ -15,5 +15,10 @@ echo "== cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps
 echo "== cargo clippy, library alone (no default features: what embedders build)"
 cargo clippy --locked --lib --no-default-features -- -D warnings
+echo "== cargo package --list (what an embedder gets)"
+listed=$(cargo package --list --locked --allow-dirty 2>/dev/null)
+for f in LICENSE README.md wit/directfs.wit wit/wasi/world.wit src/lib.rs examples/embed.rs; do
+  grep -qx "$f" <<<"$listed" || { echo "the package lacks $f"; exit 1; }
+done
 echo "== cargo test"
 cargo test --locked -- --show-output

@@ -279,9 +279,20 @@ fn cli_wasip1_module() {
     // Outside the sandbox: the module is not the guest's to see.
     let module_out = fx.outside.parent().unwrap().join("prog.wasm");
     std::fs::rename(&module, &module_out).unwrap();
+    // A cache of the test's own, outside the sandbox.
+    let cache = fx.outside.parent().unwrap().join("cache");
+    let config = fx.outside.parent().unwrap().join("cache.toml");
+    std::fs::write(
+        &config,
+        format!("[cache]\ndirectory = {:?}\n", cache.display().to_string()),
+    )
+    .unwrap();
+    let codegen = format!("cache-config={}", config.display());
     let run = |wasi_fs: &str| {
         dfs_run([
             "--stats".as_ref(),
+            "-C".as_ref(),
+            codegen.as_ref(),
             "--wasi-fs".as_ref(),
             wasi_fs.as_ref(),
             "--dir".as_ref(),
@@ -289,8 +300,20 @@ fn cli_wasip1_module() {
             module_out.as_os_str(),
         ])
     };
+    let adapted = || -> Vec<_> {
+        std::fs::read_dir(cache.with_file_name("directfs-wasip1"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (e.file_name(), e.metadata().unwrap().modified().unwrap())
+            })
+            .collect()
+    };
     let ours = run("directfs");
     assert_eq!(ours.code, Some(3), "proc_exit(3): {ours:?}");
+    // The adapted component is kept beside the compiled code.
+    let first = adapted();
+    assert_eq!(first.len(), 1, "{first:?}");
     assert_eq!(
         std::fs::read_to_string(fx.path("from-wasip1.txt")).unwrap(),
         "written by a wasip1 core module\n"
@@ -299,6 +322,13 @@ fn cli_wasip1_module() {
     let theirs = run("wasmtime");
     assert_eq!(theirs.code, Some(3), "{theirs:?}");
     assert!(fx.path("from-wasip1.txt").exists());
+    // The second start takes the adapted component from the cache (not
+    // rewritten) and its compiled code too.
+    assert_eq!(adapted(), first);
+    assert_eq!(
+        (stat(&theirs, "cache_hits"), stat(&theirs, "cache_misses")),
+        (1, 0)
+    );
     // Opening the preopen costs directfs the same syscalls either way; only
     // under directfs do the guest's `path_open` and `fd_write` add theirs.
     let (ours, theirs) = (stat(&ours, "host_syscalls"), stat(&theirs, "host_syscalls"));
@@ -315,7 +345,7 @@ fn cli_wasip1_module() {
             .unwrap(),
     )
     .unwrap();
-    dfs_run([quiet]).assert_success();
+    dfs_run(["-C".as_ref(), codegen.as_ref(), quiet.as_os_str()]).assert_success();
 }
 
 /// Options after COMPONENT are the guest's: `--help` and `--version` reach

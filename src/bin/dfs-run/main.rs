@@ -10,7 +10,8 @@
 //! comparison).
 //!
 //! Compiled code is cached on disk by wasmtime's own cache (as the wasmtime
-//! CLI does; `-C cache=n` turns it off), adapted wasip1 modules included.
+//! CLI does; `-C cache=n` turns it off), and adapted wasip1 modules next
+//! to it, so a cached start skips the adaptation too.
 //!
 //! Exit status: the guest's (`wasi:cli/exit`'s `exit-with-code` and wasip1's
 //! `proc_exit(N)` give N; a plain failure gives 1); 134 when the guest traps
@@ -432,16 +433,30 @@ fn engine(cli: &Cli) -> anyhow::Result<(Engine, Option<wasmtime::Cache>)> {
 /// module, adapted with the official preview1 command adapter (see
 /// [`wasip1`]), so that its `wasi_snapshot_preview1` calls land on the same
 /// WASI 0.2 imports, `wasi:filesystem` included.
-fn component_bytes(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
+///
+/// With the compilation cache on, adapted modules are kept beside the
+/// compiled code: in `directfs-wasip1` next to the cache's directory
+/// (`~/.cache/directfs-wasip1` by default; not inside it, where wasmtime's
+/// cache cleanup removes files it does not know).
+fn component_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    cache: Option<&wasmtime::Cache>,
+) -> anyhow::Result<Vec<u8>> {
     match wasm_kind(&bytes) {
         WasmKind::Component => Ok(bytes),
-        WasmKind::CoreModule => wasip1::adapt(&bytes).with_context(|| {
-            format!(
-                "{} is a core wasm module that the wasip1 adapter cannot turn into a \
-                 component (only wasm32-wasip1 commands can be run)",
-                path.display()
-            )
-        }),
+        WasmKind::CoreModule => {
+            let dir = cache
+                .and_then(|cache| cache.directory().parent())
+                .map(|parent| parent.join("directfs-wasip1"));
+            wasip1::adapt_cached(&bytes, dir.as_deref()).with_context(|| {
+                format!(
+                    "{} is a core wasm module that the wasip1 adapter cannot turn into a \
+                     component (only wasm32-wasip1 commands can be run)",
+                    path.display()
+                )
+            })
+        }
         WasmKind::NotWasm => bail!("{} is not a wasm component or module", path.display()),
     }
 }
@@ -467,9 +482,8 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
     let path = cli.component();
     let bytes =
         std::fs::read(path).with_context(|| format!("component file {}", path.display()))?;
-    let bytes = component_bytes(path, bytes)?;
-
     let (engine, cache) = engine(cli)?;
+    let bytes = component_bytes(path, bytes, cache.as_ref())?;
     let component = Component::from_binary(&engine, &bytes)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("cannot compile {}", path.display()))?;

@@ -10,8 +10,10 @@
 //! import stays the preview1 adapter's.
 
 use std::convert::Infallible;
+use std::path::Path;
 
 use anyhow::Context as _;
+use sha2::{Digest as _, Sha256};
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 
 /// The import module the shim adapter is known by.
@@ -41,6 +43,67 @@ package wasi:cli@0.2.12 {
   }
 }
 "#;
+
+/// The most adapted components [`adapt_cached`] keeps; past it, the least
+/// recently written go.
+const MAX_CACHED: usize = 64;
+
+/// The component of the wasip1 core module `module`, from `dir` if an
+/// earlier run left it there (and left there otherwise, for the next).
+///
+/// Entries are named by the SHA-256 of the module and of what the
+/// adaptation depends on (the adapter, this shim, dfs-run's version), so a
+/// changed module or a new dfs-run never gets an old component. A cache that
+/// cannot be read or written costs the adaptation, never the run. Written
+/// through a temporary file and a rename: a concurrent run sees a whole
+/// entry or none. At most [`MAX_CACHED`] entries are kept.
+pub fn adapt_cached(module: &[u8], dir: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+    let Some(dir) = dir else {
+        return adapt(module);
+    };
+    let mut key = Sha256::new();
+    key.update(env!("CARGO_PKG_VERSION"));
+    key.update(wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER);
+    key.update(SHIM_WIT);
+    key.update(module);
+    let name: String = key
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let entry = dir.join(format!("{name}.wasm"));
+    if let Ok(component) = std::fs::read(&entry) {
+        return Ok(component);
+    }
+    let component = adapt(module)?;
+    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
+    let stored = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&tmp, &component))
+        .and_then(|()| std::fs::rename(&tmp, &entry));
+    if stored.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    trim(dir);
+    Ok(component)
+}
+
+/// Removes the oldest entries of `dir` past [`MAX_CACHED`] (best effort).
+fn trim(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".wasm"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if entries.len() > MAX_CACHED {
+        entries.sort();
+        for (_, path) in &entries[..entries.len() - MAX_CACHED] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
 
 /// The component of the wasip1 core module `module`.
 pub fn adapt(module: &[u8]) -> anyhow::Result<Vec<u8>> {
