@@ -33,8 +33,8 @@ pub(crate) mod wasi {
         with: {
             "wasi:io": wasmtime_wasi::p2::bindings::io,
             "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
-            "wasi:filesystem/types.descriptor": crate::wasi::Descriptor,
-            "wasi:filesystem/types.directory-entry-stream": crate::wasi::DirectoryEntryStream,
+            "wasi:filesystem/types.descriptor": crate::wasi::resources::Descriptor,
+            "wasi:filesystem/types.directory-entry-stream": crate::wasi::resources::DirectoryEntryStream,
         },
         require_store_data_send: true,
     });

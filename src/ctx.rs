@@ -7,55 +7,11 @@ use wasmtime::component::{HasData, ResourceTable};
 use wasmtime::error::Context as _;
 
 use crate::dentry::{DentryId, Tree};
-
-/// What a guest may do under a preopen: the same two choices, and the same
-/// name, as wasmtime-wasi's `FsPerms`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FsPerms {
-    /// Walk, stat, list and read; every mutating call fails with `read-only`.
-    ReadOnly,
-    /// Everything the host process itself may do in the directory.
-    ReadWrite,
-}
+pub use crate::types::{FsPerms, PreopenOptions, Revalidation};
 
 /// The old name of [`FsPerms`].
 #[deprecated(since = "0.1.0", note = "renamed to `FsPerms`, as in wasmtime-wasi 48")]
 pub type DirPerms = FsPerms;
-
-/// How far a preopen's cached dentries are trusted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Revalidation {
-    /// The host directory changes only through this context: cached dentries
-    /// and recent `no-entry` results are used without asking the host, so a
-    /// repeated walk costs no syscall.
-    #[default]
-    Exclusive,
-    /// Other host processes change the directory too: before a cached child
-    /// is used, `fstatat(parent_fd, name, AT_SYMLINK_NOFOLLOW)` checks that
-    /// the same file (`(st_dev, st_ino)` and type) is still there, as gVisor's
-    /// `doRevalidationDirectfs`; a changed or vanished one is dropped and
-    /// walked again. No `no-entry` results are remembered.
-    Shared,
-}
-
-/// How a directory is preopened: its permissions and revalidation mode.
-/// A [`FsPerms`] alone converts into one with [`Revalidation::Exclusive`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PreopenOptions {
-    /// What the guest may do.
-    pub perms: FsPerms,
-    /// How far cached dentries are trusted.
-    pub revalidation: Revalidation,
-}
-
-impl From<FsPerms> for PreopenOptions {
-    fn from(perms: FsPerms) -> Self {
-        Self {
-            perms,
-            revalidation: Revalidation::default(),
-        }
-    }
-}
 
 /// Caps on what a guest may make the host allocate or hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

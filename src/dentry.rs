@@ -56,7 +56,7 @@ mod differential;
 mod inode;
 mod setstat;
 
-pub(crate) use self::setstat::{requested, time_spec};
+pub(crate) use self::setstat::requested;
 mod walk;
 pub(crate) use self::walk::{Confine, MAX_SYMLINK_FOLLOWS};
 mod xattr;
@@ -73,16 +73,16 @@ use nix::unistd::UnlinkatFlags;
 
 use self::cache::{Cache, Negatives};
 use self::inode::{InoKey, Inodes, file_type_of_mode, key_of};
-use crate::bindings::directfs::fs::types::{
-    DirEntry, DirEntryPlus, DirPage, DirPlusPage, FileType, OpenFlags, Owner, RenameFlags, Stat,
-    Statfs,
-};
 use crate::budget::FdBudget;
-use crate::ctx::{FsPerms, PreopenOptions, Revalidation};
 use crate::error::ErrorCode;
 use crate::handle::Handle;
 use crate::name::{Name, check_path};
 use crate::sys;
+use crate::types::{
+    DirEntry, DirEntryPlus, DirPage, DirPlusPage, FileType, OpenFlags, Owner, RenameFlags, Stat,
+    Statfs,
+};
+use crate::types::{FsPerms, PreopenOptions, Revalidation};
 
 /// A guest's reference to a dentry: the Rust type of the WIT `dentry`
 /// resource. Creating one takes a reference on the dentry; the host releases
@@ -1398,7 +1398,7 @@ mod tests {
         std::fs::remove_file(p.join("l")).unwrap();
         std::os::unix::fs::symlink("y", p.join("l")).unwrap();
         let before = std::fs::symlink_metadata(p.join("l")).unwrap();
-        use crate::bindings::directfs::fs::types::{SetStat, SetTime};
+        use crate::types::{SetStat, SetTime};
         let changes = SetStat {
             mode: None,
             uid: None,

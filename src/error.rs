@@ -1,5 +1,6 @@
-//! Errors: host `errno` → WIT [`ErrorCode`], and the trappable [`Error`] that
-//! host functions return.
+//! Errors: host `errno` → the core's [`ErrorCode`], and the trappable
+//! [`Error`] that host functions return (each frontend converts its code to
+//! its WIT's at the edge).
 //!
 //! The split follows wasmtime-wasi: a failed syscall is the guest's business
 //! and comes back as an `error-code`; a resource handle the guest does not own
@@ -8,8 +9,7 @@
 use nix::errno::Errno;
 use wasmtime::component::ResourceTableError;
 
-pub use crate::bindings::directfs::fs::types::ErrorCode;
-use crate::bindings::wasi::wasi::filesystem::types::ErrorCode as WasiErrorCode;
+pub use crate::types::ErrorCode;
 
 /// The error of a directfs host function: either an [`ErrorCode`] returned to
 /// the guest, or a trap that aborts it.
@@ -116,47 +116,6 @@ impl From<Errno> for ErrorCode {
             // EWOULDBLOCK is EAGAIN on Linux.
             Errno::EAGAIN => ErrorCode::WouldBlock,
             _ => ErrorCode::Other,
-        }
-    }
-}
-
-/// A `directfs:fs` error code as the `wasi:filesystem` one closest to it
-/// (the two enums share most names; errnos the WASI one lacks become their
-/// nearest kin, as wasmtime-wasi maps them).
-pub(crate) fn wasi_code(code: ErrorCode) -> WasiErrorCode {
-    match code {
-        ErrorCode::Access => WasiErrorCode::Access,
-        ErrorCode::AlreadyExists => WasiErrorCode::Exist,
-        ErrorCode::BadDescriptor => WasiErrorCode::BadDescriptor,
-        ErrorCode::Busy => WasiErrorCode::Busy,
-        ErrorCode::CrossDevice => WasiErrorCode::CrossDevice,
-        ErrorCode::FileTooLarge => WasiErrorCode::FileTooLarge,
-        ErrorCode::Interrupted => WasiErrorCode::Interrupted,
-        ErrorCode::Invalid => WasiErrorCode::Invalid,
-        ErrorCode::InvalidSeek => WasiErrorCode::InvalidSeek,
-        ErrorCode::IllegalByteSequence => WasiErrorCode::IllegalByteSequence,
-        ErrorCode::Io => WasiErrorCode::Io,
-        ErrorCode::IsDirectory => WasiErrorCode::IsDirectory,
-        ErrorCode::Loop => WasiErrorCode::Loop,
-        ErrorCode::NameTooLong => WasiErrorCode::NameTooLong,
-        ErrorCode::NoDevice => WasiErrorCode::NoDevice,
-        ErrorCode::NoEntry => WasiErrorCode::NoEntry,
-        // The guest's resource limit is a memory limit of the host.
-        ErrorCode::NoMemory | ErrorCode::TooManyOpen => WasiErrorCode::InsufficientMemory,
-        ErrorCode::NoSpace => WasiErrorCode::InsufficientSpace,
-        ErrorCode::NotDirectory => WasiErrorCode::NotDirectory,
-        ErrorCode::NotEmpty => WasiErrorCode::NotEmpty,
-        ErrorCode::NotPermitted => WasiErrorCode::NotPermitted,
-        ErrorCode::NotSupported => WasiErrorCode::Unsupported,
-        ErrorCode::Overflow => WasiErrorCode::Overflow,
-        ErrorCode::Quota => WasiErrorCode::Quota,
-        ErrorCode::ReadOnly => WasiErrorCode::ReadOnly,
-        ErrorCode::TextFileBusy => WasiErrorCode::TextFileBusy,
-        ErrorCode::TooManyLinks => WasiErrorCode::TooManyLinks,
-        ErrorCode::WouldBlock => WasiErrorCode::WouldBlock,
-        // ENODATA, E2BIG/ERANGE, ESTALE and the rest have no WASI code.
-        ErrorCode::NoData | ErrorCode::TooBig | ErrorCode::Stale | ErrorCode::Other => {
-            WasiErrorCode::Io
         }
     }
 }

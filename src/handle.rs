@@ -6,7 +6,6 @@ use std::sync::Arc;
 use nix::errno::Errno;
 
 use crate::budget::FdCharge;
-use crate::dentry::time_spec;
 use crate::error::ErrorCode;
 use crate::sys;
 
@@ -102,10 +101,10 @@ impl Handle {
     /// modification times.
     pub(crate) fn set_times(
         &self,
-        atime: &crate::bindings::directfs::fs::types::SetTime,
-        mtime: &crate::bindings::directfs::fs::types::SetTime,
+        atime: &crate::types::SetTime,
+        mtime: &crate::types::SetTime,
     ) -> Result<(), ErrorCode> {
-        let (atime, mtime) = (time_spec(atime)?, time_spec(mtime)?);
+        let (atime, mtime) = (sys::time_spec(atime)?, sys::time_spec(mtime)?);
         Ok(sys::futimens(self.fd(), &atime, &mtime)?)
     }
 

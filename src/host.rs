@@ -8,16 +8,16 @@
 use nix::unistd::UnlinkatFlags;
 use wasmtime::component::Resource;
 
-use crate::bindings::directfs::fs::types::{
-    DirPage, DirPlusPage, ErrorCode, OpenFlags, Owner, RenameFlags, SetStat, SetStatError, Stat,
-    StatFields, Statfs, XattrFlags,
-};
+mod convert;
+
+use crate::bindings::directfs::fs::types::{self as wit, ErrorCode as WitErrorCode};
 use crate::bindings::directfs::fs::{preopens, types};
 use crate::ctx::DirectfsCtxView;
 use crate::dentry::{self, DentryId, DentryRef, Tree};
 use crate::error::Error;
 use crate::handle::Handle;
 use crate::name::{Name, XattrName};
+use crate::types::{ErrorCode, StatFields};
 
 impl DirectfsCtxView<'_> {
     /// The dentry behind a guest resource; a foreign resource traps.
@@ -129,8 +129,8 @@ impl DirectfsCtxView<'_> {
 }
 
 impl types::Host for DirectfsCtxView<'_> {
-    fn convert_error_code(&mut self, err: Error) -> wasmtime::Result<ErrorCode> {
-        err.into_code_or_trap()
+    fn convert_error_code(&mut self, err: Error) -> wasmtime::Result<WitErrorCode> {
+        err.into_code_or_trap().map(Into::into)
     }
 }
 
@@ -158,9 +158,9 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         self.push_dentry(found)
     }
 
-    fn stat(&mut self, dentry: Resource<DentryRef>) -> Result<Stat, Error> {
+    fn stat(&mut self, dentry: Resource<DentryRef>) -> Result<wit::Stat, Error> {
         let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree.stat(id)?)
+        Ok(self.ctx.tree.stat(id)?.into())
     }
 
     fn mkdir(
@@ -168,10 +168,10 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dir: Resource<DentryRef>,
         name: String,
         mode: u32,
-        owner: Option<Owner>,
+        owner: Option<wit::Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
         self.make_child(&dir, &name, |tree, dir, name| {
-            tree.mkdir(dir, name, mode, owner)
+            tree.mkdir(dir, name, mode, owner.map(Into::into))
         })
     }
 
@@ -179,16 +179,19 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         &mut self,
         dir: Resource<DentryRef>,
         name: String,
-        flags: OpenFlags,
+        flags: wit::OpenFlags,
         mode: u32,
-        owner: Option<Owner>,
+        owner: Option<wit::Owner>,
     ) -> Result<(Resource<DentryRef>, Resource<Handle>), Error> {
         self.room_for(2)?;
         let dir = self.writable_dentry(&dir)?;
-        let (child, handle) = self
-            .ctx
-            .tree
-            .create(dir, Name::parse(&name)?, flags, mode, owner)?;
+        let (child, handle) = self.ctx.tree.create(
+            dir,
+            Name::parse(&name)?,
+            flags.into(),
+            mode,
+            owner.map(Into::into),
+        )?;
         let child = self.push_dentry(child)?;
         Ok((child, self.push_handle(handle)?))
     }
@@ -198,10 +201,10 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dir: Resource<DentryRef>,
         name: String,
         mode: u32,
-        owner: Option<Owner>,
+        owner: Option<wit::Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
         self.make_child(&dir, &name, |tree, dir, name| {
-            tree.mknod(dir, name, mode, owner)
+            tree.mknod(dir, name, mode, owner.map(Into::into))
         })
     }
 
@@ -210,10 +213,10 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dir: Resource<DentryRef>,
         name: String,
         target: String,
-        owner: Option<Owner>,
+        owner: Option<wit::Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
         self.make_child(&dir, &name, |tree, dir, name| {
-            tree.symlink(dir, name, &target, owner)
+            tree.symlink(dir, name, &target, owner.map(Into::into))
         })
     }
 
@@ -234,32 +237,37 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         Ok(self.ctx.tree.readlink(id)?)
     }
 
-    fn statfs(&mut self, dentry: Resource<DentryRef>) -> Result<Statfs, Error> {
+    fn statfs(&mut self, dentry: Resource<DentryRef>) -> Result<wit::Statfs, Error> {
         let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree.statfs(id)?)
+        Ok(self.ctx.tree.statfs(id)?.into())
     }
 
     fn set_stat(
         &mut self,
         dentry: Resource<DentryRef>,
-        changes: SetStat,
-    ) -> wasmtime::Result<Result<(), SetStatError>> {
+        changes: wit::SetStat,
+    ) -> wasmtime::Result<Result<(), wit::SetStatError>> {
         let id = self.table.get(&dentry)?.id;
+        let changes = changes.into();
         if let Err(error) = self.ctx.tree.check_writable(id) {
             let failed = dentry::requested(&changes);
             return Ok(match failed == StatFields::empty() {
                 true => Ok(()),
-                false => Err(SetStatError { failed, error }),
+                false => Err(wit::SetStatError {
+                    failed: failed.into(),
+                    error: error.into(),
+                }),
             });
         }
-        Ok(self.ctx.tree.set_stat(id, &changes))
+        Ok(self.ctx.tree.set_stat(id, &changes).map_err(Into::into))
     }
 
     fn open(
         &mut self,
         dentry: Resource<DentryRef>,
-        flags: OpenFlags,
+        flags: wit::OpenFlags,
     ) -> Result<Resource<Handle>, Error> {
+        let flags = flags.into();
         let id = match dentry::writes(flags) {
             true => self.writable_dentry(&dentry)?,
             false => self.dentry_id(&dentry)?,
@@ -274,10 +282,10 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dir: Resource<DentryRef>,
         cursor: u64,
         max_entries: u32,
-    ) -> Result<DirPage, Error> {
+    ) -> Result<wit::DirPage, Error> {
         let dir = self.dentry_id(&dir)?;
         let max = max_entries.min(self.ctx.limits.max_dir_entries);
-        Ok(self.ctx.tree.read_dir(dir, cursor, max)?)
+        Ok(self.ctx.tree.read_dir(dir, cursor, max)?.into())
     }
 
     fn read_dir_plus(
@@ -285,10 +293,10 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dir: Resource<DentryRef>,
         cursor: u64,
         max_entries: u32,
-    ) -> Result<DirPlusPage, Error> {
+    ) -> Result<wit::DirPlusPage, Error> {
         let dir = self.dentry_id(&dir)?;
         let max = max_entries.min(self.ctx.limits.max_dir_entries);
-        Ok(self.ctx.tree.read_dir_plus(dir, cursor, max)?)
+        Ok(self.ctx.tree.read_dir_plus(dir, cursor, max)?.into())
     }
 
     fn unlink(&mut self, dir: Resource<DentryRef>, name: String) -> Result<(), Error> {
@@ -305,12 +313,15 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         old_name: String,
         new_dir: Resource<DentryRef>,
         new_name: String,
-        flags: RenameFlags,
+        flags: wit::RenameFlags,
     ) -> Result<(), Error> {
         let old_dir = self.writable_dentry(&old_dir)?;
         let new_dir = self.writable_dentry(&new_dir)?;
         let (old, new) = (Name::parse(&old_name)?, Name::parse(&new_name)?);
-        Ok(self.ctx.tree.rename(old_dir, old, new_dir, new, flags)?)
+        Ok(self
+            .ctx
+            .tree
+            .rename(old_dir, old, new_dir, new, flags.into())?)
     }
 
     fn get_xattr(&mut self, dentry: Resource<DentryRef>, name: String) -> Result<Vec<u8>, Error> {
@@ -323,11 +334,11 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dentry: Resource<DentryRef>,
         name: String,
         value: Vec<u8>,
-        flags: XattrFlags,
+        flags: wit::XattrFlags,
     ) -> Result<(), Error> {
         let id = self.writable_dentry(&dentry)?;
         let name = XattrName::parse(&name)?;
-        Ok(self.ctx.tree.set_xattr(id, name, &value, flags)?)
+        Ok(self.ctx.tree.set_xattr(id, name, &value, flags.into())?)
     }
 
     fn list_xattr(&mut self, dentry: Resource<DentryRef>) -> Result<Vec<String>, Error> {
@@ -361,9 +372,9 @@ impl types::HostHandle for DirectfsCtxView<'_> {
         Ok(self.table.get(&handle)?.write(offset, &data, max)?)
     }
 
-    fn stat(&mut self, handle: Resource<Handle>) -> Result<Stat, Error> {
+    fn stat(&mut self, handle: Resource<Handle>) -> Result<wit::Stat, Error> {
         let handle = self.table.get(&handle)?;
-        Ok(self.ctx.tree.stat_fd(handle.fd())?)
+        Ok(self.ctx.tree.stat_fd(handle.fd())?.into())
     }
 
     fn sync(&mut self, handle: Resource<Handle>) -> Result<(), Error> {

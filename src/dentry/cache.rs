@@ -127,8 +127,8 @@ mod tests {
 
     use super::super::tests::name;
     use super::super::{Link, Tree};
-    use crate::ctx::{FsPerms, PreopenOptions, Revalidation};
     use crate::error::ErrorCode;
+    use crate::types::{FsPerms, PreopenOptions, Revalidation};
 
     fn tree(
         limit: usize,
@@ -328,8 +328,8 @@ mod tests {
 mod memory {
     use super::super::tests::name;
     use super::super::{DentryId, Tree};
-    use crate::ctx::FsPerms;
     use crate::test_alloc::net_bytes;
+    use crate::types::FsPerms;
 
     /// Measures the heap bytes one cached dentry costs (slot, name, the
     /// parent's map entry, its LRU entry), amortized over many, as the

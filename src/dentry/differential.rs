@@ -21,10 +21,10 @@ use nix::sys::stat::Mode;
 use proptest::prelude::*;
 
 use super::{DentryId, Tree};
-use crate::bindings::directfs::fs::types::{OpenFlags, RenameFlags};
-use crate::ctx::{FsPerms, PreopenOptions, Revalidation};
 use crate::error::ErrorCode;
 use crate::name::Name;
+use crate::types::{FsPerms, PreopenOptions, Revalidation};
+use crate::types::{OpenFlags, RenameFlags};
 
 const NAMES: [&str; 4] = ["a", "b", "c", "d"];
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Weak};
 
 use nix::sys::stat::{FileStat, SFlag};
 
-use crate::bindings::directfs::fs::types::{FileType, Stat, Timestamp};
+use crate::types::{FileType, Stat, Timestamp};
 
 /// The host identity of a file: `(st_dev, st_ino)`.
 pub(crate) type InoKey = (u64, u64);

@@ -6,9 +6,9 @@
 use std::os::fd::{AsFd, OwnedFd};
 
 use super::{DentryId, FdMode, Tree, permission_bits};
-use crate::bindings::directfs::fs::types::{FileType, SetStat, SetStatError, SetTime, StatFields};
 use crate::error::ErrorCode;
-use crate::sys::{self, TimeSpec};
+use crate::sys;
+use crate::types::{FileType, SetStat, SetStatError, SetTime, StatFields};
 
 impl Tree {
     /// Applies `changes` to dentry `id` (see the module docs).
@@ -97,7 +97,7 @@ impl Tree {
         mtime: &SetTime,
         write_fd: &mut Option<OwnedFd>,
     ) -> Result<(), ErrorCode> {
-        let (atime, mtime) = (time_spec(atime)?, time_spec(mtime)?);
+        let (atime, mtime) = (sys::time_spec(atime)?, sys::time_spec(mtime)?);
         let d = self.get(id)?;
         match (d.file_type, d.fd_mode) {
             (FileType::RegularFile, _) => Ok(sys::futimens(
@@ -123,19 +123,6 @@ impl Tree {
             *write_fd = Some(self.open_fd(id, nix::fcntl::OFlag::O_WRONLY)?);
         }
         write_fd.as_ref().ok_or(ErrorCode::BadDescriptor)
-    }
-}
-
-/// The `timespec` of a [`SetTime`]: `UTIME_OMIT`, `UTIME_NOW` or the time
-/// (nanoseconds past 999,999,999 → `invalid`).
-pub(crate) fn time_spec(time: &SetTime) -> Result<TimeSpec, ErrorCode> {
-    match time {
-        SetTime::Omit => Ok(TimeSpec::UTIME_OMIT),
-        SetTime::Now => Ok(TimeSpec::UTIME_NOW),
-        SetTime::At(t) if t.nanoseconds < 1_000_000_000 => {
-            Ok(TimeSpec::new(t.seconds, i64::from(t.nanoseconds)))
-        }
-        SetTime::At(_) => Err(ErrorCode::Invalid),
     }
 }
 

@@ -15,9 +15,9 @@
 //! the start, fails with `not-permitted` instead of being clamped.
 
 use super::{DentryId, Link, Tree};
-use crate::bindings::directfs::fs::types::FileType;
 use crate::error::ErrorCode;
 use crate::name::{Name, check_path};
+use crate::types::FileType;
 
 /// The most symlinks one walk follows before giving up with `loop`, as
 /// Linux's `MAXSYMLINKS`.

@@ -7,10 +7,10 @@ use std::os::fd::{AsFd, BorrowedFd};
 use nix::errno::Errno;
 
 use super::{DentryId, FdMode, Tree};
-use crate::bindings::directfs::fs::types::XattrFlags;
 use crate::error::ErrorCode;
 use crate::name::{XATTR_SIZE_MAX, XattrName};
 use crate::sys;
+use crate::types::XattrFlags;
 
 impl Tree {
     /// The FD the `f*xattr` calls work on: the dentry's, unless it was opened

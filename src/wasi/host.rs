@@ -8,12 +8,12 @@ use nix::unistd::UnlinkatFlags;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
+use super::convert;
 use super::stream::{FileInputStream, FileOutputStream};
 use super::{
     Descriptor, DescriptorKind, DirectoryEntryStream, Last, OpenRequest, descriptor_stat,
     descriptor_type, open_at, resolve_slashed, set_time, slashed_made, with_parent, with_walked,
 };
-use crate::bindings::directfs::fs::types::{RenameFlags, SetStat, SetTime, Stat};
 use crate::bindings::wasi::wasi::filesystem::preopens;
 use crate::bindings::wasi::wasi::filesystem::types::{
     self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
@@ -21,13 +21,14 @@ use crate::bindings::wasi::wasi::filesystem::types::{
 };
 use crate::ctx::DirectfsCtxView;
 use crate::dentry::{DentryId, Tree};
-use crate::error::{self, Error};
+use crate::error::Error;
 use crate::handle::Handle;
 use crate::host::trap;
 use crate::sys;
+use crate::types::{RenameFlags, SetStat, SetTime, Stat};
 
 /// The error codes these functions return themselves (the rest come from
-/// [`crate::dentry`] as `directfs:fs` codes and are converted on the way out).
+/// [`crate::dentry`] as the core's codes and are converted on the way out).
 use crate::error::ErrorCode as Code;
 
 impl DirectfsCtxView<'_> {
@@ -125,7 +126,7 @@ impl DirectfsCtxView<'_> {
 
 impl types::Host for DirectfsCtxView<'_> {
     fn convert_error_code(&mut self, err: Error) -> wasmtime::Result<ErrorCode> {
-        err.into_code_or_trap().map(error::wasi_code)
+        err.into_code_or_trap().map(convert::wasi_code)
     }
 
     fn filesystem_error_code(
@@ -136,7 +137,7 @@ impl types::Host for DirectfsCtxView<'_> {
         let err = self.table.get(&err)?;
         Ok(err
             .downcast_ref::<Code>()
-            .map(|code| error::wasi_code(*code)))
+            .map(|code| convert::wasi_code(*code)))
     }
 }
 
@@ -559,19 +560,17 @@ impl types::HostDirectoryEntryStream for DirectfsCtxView<'_> {
         let stream = table.get_mut(&stream)?;
         loop {
             if let Some(entry) = stream.pending.pop_front() {
-                return Ok(Some(entry));
+                return Ok(Some(DirectoryEntry {
+                    type_: descriptor_type(entry.file_type),
+                    name: entry.name,
+                }));
             }
             let Some(cursor) = stream.cursor else {
                 return Ok(None);
             };
             let listed = ctx.tree.read_dir(stream.dir, cursor, page)?;
             stream.cursor = listed.next;
-            stream
-                .pending
-                .extend(listed.entries.into_iter().map(|entry| DirectoryEntry {
-                    type_: descriptor_type(entry.file_type),
-                    name: entry.name,
-                }));
+            stream.pending.extend(listed.entries);
         }
     }
 
@@ -599,7 +598,9 @@ fn stat_at(tree: &mut Tree, dir: DentryId, path: &str, follow: bool) -> Result<S
         Last::Name(_, true) | Last::Dots => Ok(None),
     })?;
     match fast {
-        Some(stat) if !(follow && stat.file_type == crate::FileType::SymbolicLink) => Ok(stat),
+        Some(stat) if !(follow && stat.file_type == crate::types::FileType::SymbolicLink) => {
+            Ok(stat)
+        }
         _ => with_walked(tree, dir, path, follow, Tree::stat),
     }
 }
