@@ -1,12 +1,26 @@
-//! The per-store directfs context, its builder, and the view embedders give
-//! to [`crate::add_to_linker`].
+//! The shared [`Filesystem`] and its [`Mount`]s, the per-store directfs
+//! context (a view of one filesystem), its builder, and the view embedders
+//! give to [`crate::add_to_linker`].
+//!
+//! # Lock order
+//! directfs takes one lock: a filesystem's tree mutex ([`Filesystem`],
+//! "Locking"), held for one host call and released before the call returns
+//! to wasmtime. Nothing else is locked while it is held, so there is no
+//! order to keep. A context's own state (its preopens, its count of held
+//! resources and dentries) is reached through the store's `&mut` and needs
+//! no lock. Where a frontend takes the tree twice in one call, the first
+//! guard is dropped first (the borrow checker enforces most of it: a guard
+//! borrows the context).
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use wasmtime::component::{HasData, ResourceTable};
 use wasmtime::error::Context as _;
 
 use crate::dentry::{DentryId, Tree};
+use crate::error::ErrorCode;
 pub use crate::types::{FsPerms, PreopenOptions, Revalidation};
 
 /// The old name of [`FsPerms`].
@@ -66,16 +80,183 @@ pub struct Stats {
     pub max_host_fds: usize,
 }
 
-/// The directfs state of one store: the preopens and the dentry tree behind
-/// them. Made by [`DirectfsCtxBuilder`].
+/// A dentry tree over one or more host directories ([`Mount`]s), shared by
+/// any number of contexts, stores and threads: one cache and one host-FD
+/// budget for all of them. Cloning it is cheap (it is an `Arc`).
+///
+/// ```
+/// use directfs::{DirectfsCtx, Filesystem, FsPerms, Revalidation};
+/// # fn main() -> wasmtime::Result<()> {
+/// let fs = Filesystem::new();
+/// let data = fs.mount(std::env::temp_dir(), Revalidation::Exclusive)?;
+/// // One context per store (request), each a view of the same tree.
+/// let writer = DirectfsCtx::builder().mount(&data, "/data", FsPerms::ReadWrite)?.build();
+/// let reader = DirectfsCtx::builder().mount(&data, "/data", FsPerms::ReadOnly)?.build();
+/// # drop((writer, reader));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Locking
+/// The tree is behind one mutex (`Filesystem::tree`), taken once per host
+/// call, never while another directfs lock is held, and never across a
+/// call back into the guest or the embedder. The syscalls of a call run
+/// under it: calls on one filesystem are serialized (renames and walks are
+/// therefore consistent with each other). Contexts on different
+/// filesystems never contend.
+#[derive(Debug, Clone)]
+pub struct Filesystem {
+    /// The dentries of every mount, their cache and FD budget. Every field
+    /// of the [`Tree`] is protected by this mutex.
+    tree: Arc<Mutex<Tree>>,
+    /// The most host FDs held for guests (their dentries and open files) on
+    /// top of the cache: part of the budget, see [`Filesystem::with_limits`].
+    max_held: usize,
+    /// Whether this is a context's own (made by
+    /// [`DirectfsCtxBuilder::preopen`]), whose limits that builder sets.
+    private: bool,
+}
+
+impl Default for Filesystem {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Filesystem {
+    /// A filesystem with no mounts and the default limits (those of
+    /// [`Limits::default`]: 1000 cached dentries per mount, 4096 held FDs).
+    pub fn new() -> Self {
+        let limits = Limits::default();
+        Self::with_limits(limits.max_cached_dentries, limits.max_open)
+    }
+
+    /// A filesystem with no mounts, keeping at most `max_cached_dentries`
+    /// unreferenced dentries per mount, and at most `max_held_fds` host FDs
+    /// for what guests hold (all contexts together). Its host-FD budget is
+    /// `max_held_fds + max_cached_dentries × mounts + mounts`; past it,
+    /// calls that need another FD evict cached dentries of any mount, then
+    /// fail with `too-many-open`.
+    pub fn with_limits(max_cached_dentries: usize, max_held_fds: usize) -> Self {
+        let mut tree = Tree::default();
+        tree.set_cache_limits(max_cached_dentries, Limits::default().max_negative_entries);
+        tree.set_fd_limit(max_held_fds);
+        Self {
+            tree: Arc::new(Mutex::new(tree)),
+            max_held: max_held_fds,
+            private: false,
+        }
+    }
+
+    /// Mounts the host directory `host_dir`: a new root of the tree, for
+    /// contexts to preopen with [`DirectfsCtxBuilder::mount`].
+    ///
+    /// The host path is the embedder's (trusted) and is opened once, here,
+    /// following symlinks like any host path. Errors if it cannot be opened
+    /// or is not a directory; the message names the path.
+    pub fn mount(
+        &self,
+        host_dir: impl AsRef<Path>,
+        revalidation: Revalidation,
+    ) -> wasmtime::Result<Mount> {
+        let host_dir = host_dir.as_ref();
+        let dir = cap_std::fs::Dir::open_ambient_dir(host_dir, cap_std::ambient_authority())
+            .with_context(|| format!("cannot open directory {}", host_dir.display()))?;
+        self.mount_dir(dir, revalidation)
+            .with_context(|| format!("cannot mount {}", host_dir.display()))
+    }
+
+    /// Mounts an already open directory. Takes ownership of `dir`.
+    pub fn mount_dir(
+        &self,
+        dir: cap_std::fs::Dir,
+        revalidation: Revalidation,
+    ) -> wasmtime::Result<Mount> {
+        let options = PreopenOptions {
+            perms: FsPerms::ReadWrite,
+            revalidation,
+        };
+        let mut tree = self.lock();
+        let root = tree
+            .add_root(dir.into_std_file().into(), options)
+            .context("not a directory")?;
+        tree.set_fd_limit(self.max_held);
+        drop(tree);
+        Ok(Mount {
+            fs: self.clone(),
+            root,
+        })
+    }
+
+    /// What the whole tree holds now: every context on it together.
+    pub fn stats(&self) -> Stats {
+        let tree = self.lock();
+        let (dentries, unreferenced) = tree.counts();
+        let budget = tree.budget();
+        Stats {
+            dentries,
+            unreferenced,
+            open_resources: 0,
+            host_fds: budget.used(),
+            peak_host_fds: budget.peak(),
+            max_host_fds: budget.limit(),
+        }
+    }
+
+    /// The tree, locked (see "Locking" above). A panic while it was held
+    /// left no half-done state the next call could trip on: every tree
+    /// operation keeps the tree consistent at each step, so a poisoned lock
+    /// is taken over.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Tree> {
+        self.tree.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.tree, &other.tree)
+    }
+}
+
+/// A host directory mounted in a [`Filesystem`]: what contexts preopen.
+/// Cloning it is cheap; the mount lasts as long as its filesystem.
+#[derive(Debug, Clone)]
+pub struct Mount {
+    fs: Filesystem,
+    root: DentryId,
+}
+
+impl Mount {
+    /// The filesystem the mount is in.
+    pub fn filesystem(&self) -> &Filesystem {
+        &self.fs
+    }
+}
+
+/// One preopen of a context: a mount's root, the guest's name for it, and
+/// what this context may do there.
+#[derive(Debug, Clone)]
+pub(crate) struct Preopen {
+    pub(crate) root: DentryId,
+    pub(crate) name: String,
+    pub(crate) perms: FsPerms,
+}
+
+/// The directfs state of one store: its view of a [`Filesystem`] (the
+/// preopens, their permissions, its limits) and what its guest holds. Made
+/// by [`DirectfsCtxBuilder`]; cheap to make from mounts (no syscall).
+///
+/// Dropping it (with its store) releases every dentry its guest still held,
+/// whether or not the guest dropped its resources.
 #[derive(Debug)]
 pub struct DirectfsCtx {
-    pub(crate) tree: Tree,
-    /// The root dentry and guest name of each preopen, in the order added.
-    pub(crate) preopens: Vec<(DentryId, String)>,
+    pub(crate) fs: Filesystem,
+    /// The preopens, in the order added.
+    pub(crate) preopens: Vec<Preopen>,
     pub(crate) limits: Limits,
     /// How many `dentry` and `handle` resources the guest holds.
     pub(crate) open_resources: usize,
+    /// The guest references this context holds on dentries (a count per
+    /// dentry), released when it is dropped.
+    pub(crate) held: HashMap<DentryId, u32>,
     /// Set by [`crate::wasi::add_to_linker`]'s view on every call: whether
     /// the store's [`DirectfsView`] and wasmtime-wasi `WasiView` hand out
     /// different [`ResourceTable`]s (then `wasi:filesystem` traps, before the
@@ -89,22 +270,73 @@ impl DirectfsCtx {
         DirectfsCtxBuilder::new()
     }
 
-    /// What the context holds right now.
+    /// What the context holds right now: its own resources, and the
+    /// dentries, cache and host FDs of its [`Filesystem`] (shared with every
+    /// other context on it).
     pub fn stats(&self) -> Stats {
-        let (dentries, unreferenced) = self.tree.counts();
-        let budget = self.tree.budget();
         Stats {
-            dentries,
-            unreferenced,
             open_resources: self.open_resources,
-            host_fds: budget.used(),
-            peak_host_fds: budget.peak(),
-            max_host_fds: budget.limit(),
+            ..self.fs.stats()
+        }
+    }
+
+    /// The filesystem this context is a view of.
+    pub fn filesystem(&self) -> &Filesystem {
+        &self.fs
+    }
+
+    /// The tree, locked.
+    pub(crate) fn tree(&self) -> MutexGuard<'_, Tree> {
+        self.fs.lock()
+    }
+
+    /// Fails with `read-only` unless this context may change dentry `id`:
+    /// its mount and this context's preopen of it are both read-write.
+    pub(crate) fn check_writable_locked(&self, tree: &Tree, id: DentryId) -> Result<(), ErrorCode> {
+        tree.check_writable(id)?;
+        let root = tree.root_of(id)?;
+        match self.preopens.iter().find(|p| p.root == root) {
+            Some(Preopen {
+                perms: FsPerms::ReadWrite,
+                ..
+            }) => Ok(()),
+            _ => Err(ErrorCode::ReadOnly),
+        }
+    }
+
+    /// Records one more guest reference on `id` (taken on the tree).
+    pub(crate) fn note_held(&mut self, id: DentryId) {
+        *self.held.entry(id).or_default() += 1;
+    }
+
+    /// Records one guest reference on `id` fewer (released on the tree).
+    pub(crate) fn note_released(&mut self, id: DentryId) {
+        if let Some(n) = self.held.get_mut(&id) {
+            *n -= 1;
+            if *n == 0 {
+                self.held.remove(&id);
+            }
         }
     }
 }
 
-/// Builds a [`DirectfsCtx`].
+impl Drop for DirectfsCtx {
+    fn drop(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let mut tree = self.fs.lock();
+        for (id, n) in self.held.drain() {
+            for _ in 0..n {
+                tree.release(id);
+            }
+        }
+    }
+}
+
+/// Builds a [`DirectfsCtx`]: from [`Mount`]s of a shared [`Filesystem`]
+/// ([`Self::mount`]), or from host directories ([`Self::preopen`]), which
+/// go into a filesystem of the context's own.
 ///
 /// ```
 /// use directfs::{FsPerms, DirectfsCtx};
@@ -120,8 +352,8 @@ impl DirectfsCtx {
 /// ```
 #[derive(Debug, Default)]
 pub struct DirectfsCtxBuilder {
-    tree: Tree,
-    preopens: Vec<(DentryId, String)>,
+    fs: Option<Filesystem>,
+    preopens: Vec<Preopen>,
     limits: Limits,
 }
 
@@ -131,7 +363,38 @@ impl DirectfsCtxBuilder {
         Self::default()
     }
 
-    /// Preopens the host directory `host_dir` for the guest as `guest_name`.
+    /// Preopens `mount` for the guest as `guest_name`, with `perms` (a
+    /// read-only view of a mount others write to is fine). No syscall.
+    ///
+    /// Every mount of one context must be of the same [`Filesystem`];
+    /// otherwise this errors.
+    pub fn mount(
+        &mut self,
+        mount: &Mount,
+        guest_name: impl Into<String>,
+        perms: FsPerms,
+    ) -> wasmtime::Result<&mut Self> {
+        match &self.fs {
+            Some(fs) if !fs.same(&mount.fs) => {
+                wasmtime::bail!(
+                    "the mounts of one context must be of one directfs::Filesystem \
+                     (this context already has preopens of another)"
+                )
+            }
+            Some(_) => {}
+            None => self.fs = Some(mount.fs.clone()),
+        }
+        self.preopens.push(Preopen {
+            root: mount.root,
+            name: guest_name.into(),
+            perms,
+        });
+        Ok(self)
+    }
+
+    /// Preopens the host directory `host_dir` for the guest as `guest_name`,
+    /// in a filesystem of this context's own (or, after [`Self::mount`], in
+    /// that mount's filesystem).
     ///
     /// The host path is the embedder's (trusted) and is opened once, here,
     /// following symlinks like any host path; from then on the guest reaches
@@ -152,22 +415,22 @@ impl DirectfsCtxBuilder {
             .with_context(|| format!("cannot preopen {}", host_dir.display()))
     }
 
-    /// Preopens an already open directory for the guest as `guest_name`.
-    /// Takes ownership of `dir`.
+    /// Preopens an already open directory for the guest as `guest_name`, as
+    /// [`Self::preopen`]. Takes ownership of `dir`.
     pub fn preopen_dir(
         &mut self,
         dir: cap_std::fs::Dir,
         guest_name: impl Into<String>,
         options: impl Into<PreopenOptions>,
     ) -> wasmtime::Result<&mut Self> {
-        let root = self
-            .tree
-            .add_root(dir.into_std_file().into(), options.into())
-            .context("not a directory")?;
-        self.preopens.push((root, guest_name.into()));
-        Ok(self)
+        let options = options.into();
+        let fs = self.fs.get_or_insert_with(|| Filesystem {
+            private: true,
+            ..Filesystem::new()
+        });
+        let mount = fs.mount_dir(dir, options.revalidation)?;
+        self.mount(&mount, guest_name, options.perms)
     }
-
     /// Sets [`Limits::max_io_bytes`] (at least 1).
     pub fn max_io_bytes(&mut self, bytes: usize) -> &mut Self {
         self.limits.max_io_bytes = bytes.max(1);
@@ -200,19 +463,32 @@ impl DirectfsCtxBuilder {
     }
 
     /// Makes the context. The builder is left empty, ready for another.
+    ///
+    /// The cache limits ([`Limits::max_cached_dentries`],
+    /// [`Limits::max_negative_entries`]) and the FD budget apply to a
+    /// filesystem of the context's own; a shared [`Filesystem`] keeps its own
+    /// ([`Filesystem::with_limits`]).
     pub fn build(&mut self) -> DirectfsCtx {
         let Self {
-            mut tree,
+            fs,
             preopens,
             limits,
         } = std::mem::take(self);
-        tree.set_cache_limits(limits.max_cached_dentries, limits.max_negative_entries);
-        tree.set_fd_limit(limits.max_open);
+        let fs = fs.unwrap_or_else(|| Filesystem {
+            private: true,
+            ..Filesystem::new()
+        });
+        if fs.private {
+            let mut tree = fs.lock();
+            tree.set_cache_limits(limits.max_cached_dentries, limits.max_negative_entries);
+            tree.set_fd_limit(limits.max_open);
+        }
         DirectfsCtx {
-            tree,
+            fs,
             preopens,
             limits,
             open_resources: 0,
+            held: HashMap::new(),
             tables_differ: false,
         }
     }

@@ -392,7 +392,12 @@ impl Tree {
         // `d.fd` closes here.
     }
 
-    /// Fails with `read-only` unless `id` is under a read-write preopen.
+    /// The root of the mount dentry `id` is in.
+    pub(crate) fn root_of(&self, id: DentryId) -> Result<DentryId, ErrorCode> {
+        Ok(self.get(id)?.root)
+    }
+
+    /// Fails with `read-only` unless dentry `id`'s mount is read-write.
     pub(crate) fn check_writable(&self, id: DentryId) -> Result<(), ErrorCode> {
         match self.get(id)?.policy.perms {
             FsPerms::ReadWrite => Ok(()),

@@ -29,7 +29,7 @@ impl DirectfsCtxView<'_> {
     /// preopen (else `read-only`).
     fn writable_dentry(&self, dentry: &Resource<DentryRef>) -> Result<DentryId, Error> {
         let id = self.dentry_id(dentry)?;
-        self.ctx.tree.check_writable(id)?;
+        self.ctx.check_writable_locked(&self.ctx.tree(), id)?;
         Ok(id)
     }
 
@@ -59,9 +59,10 @@ impl DirectfsCtxView<'_> {
         resource: R,
     ) -> Result<Resource<R>, Error> {
         let pushed = self.table.push(resource).map_err(|err| {
-            self.ctx.tree.release(id);
+            self.ctx.tree().release(id);
             Error::trap(err)
         })?;
+        self.ctx.note_held(id);
         self.ctx.open_resources += 1;
         Ok(pushed)
     }
@@ -75,7 +76,8 @@ impl DirectfsCtxView<'_> {
     ) -> wasmtime::Result<()> {
         let id = dentry_of(&self.table.delete(resource)?);
         self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
-        self.ctx.tree.release(id);
+        self.ctx.note_released(id);
+        self.ctx.tree().release(id);
         Ok(())
     }
 
@@ -88,11 +90,18 @@ impl DirectfsCtxView<'_> {
     ) -> wasmtime::Result<Vec<(Resource<R>, String)>> {
         self.room_for(self.ctx.preopens.len()).map_err(trap)?;
         let mut dirs = Vec::with_capacity(self.ctx.preopens.len());
-        for (root, name) in self.ctx.preopens.clone() {
-            let tree = &mut self.ctx.tree;
-            tree.acquire(root).map_err(|code| trap(code.into()))?;
-            let resource = make(root, tree.check_writable(root).is_ok());
-            dirs.push((self.push_holding(root, resource).map_err(trap)?, name));
+        for preopen in self.ctx.preopens.clone() {
+            let writable = {
+                let mut tree = self.ctx.tree();
+                tree.acquire(preopen.root)
+                    .map_err(|code| trap(code.into()))?;
+                self.ctx.check_writable_locked(&tree, preopen.root).is_ok()
+            };
+            let resource = make(preopen.root, writable);
+            dirs.push((
+                self.push_holding(preopen.root, resource).map_err(trap)?,
+                preopen.name,
+            ));
         }
         Ok(dirs)
     }
@@ -113,7 +122,7 @@ impl DirectfsCtxView<'_> {
     ) -> Result<Resource<DentryRef>, Error> {
         self.room_for(1)?;
         let dir = self.writable_dentry(dir)?;
-        let child = make(&mut self.ctx.tree, dir, Name::parse(name)?)?;
+        let child = make(&mut self.ctx.tree(), dir, Name::parse(name)?)?;
         self.push_dentry(child)
     }
 
@@ -124,7 +133,7 @@ impl DirectfsCtxView<'_> {
         flags: UnlinkatFlags,
     ) -> Result<(), Error> {
         let dir = self.writable_dentry(&dir)?;
-        Ok(self.ctx.tree.unlink(dir, Name::parse(name)?, flags)?)
+        Ok(self.ctx.tree().unlink(dir, Name::parse(name)?, flags)?)
     }
 }
 
@@ -142,7 +151,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
     ) -> Result<Resource<DentryRef>, Error> {
         self.room_for(1)?;
         let dir = self.dentry_id(&dir)?;
-        let child = self.ctx.tree.walk(dir, Name::parse(&name)?)?;
+        let child = self.ctx.tree().walk(dir, Name::parse(&name)?)?;
         self.push_dentry(child)
     }
 
@@ -154,13 +163,13 @@ impl types::HostDentry for DirectfsCtxView<'_> {
     ) -> Result<Resource<DentryRef>, Error> {
         self.room_for(1)?;
         let dir = self.dentry_id(&dir)?;
-        let found = self.ctx.tree.walk_path(dir, &path, follow_final)?;
+        let found = self.ctx.tree().walk_path(dir, &path, follow_final)?;
         self.push_dentry(found)
     }
 
     fn stat(&mut self, dentry: Resource<DentryRef>) -> Result<wit::Stat, Error> {
         let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree.stat(id)?.into())
+        Ok(self.ctx.tree().stat(id)?.into())
     }
 
     fn mkdir(
@@ -185,7 +194,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
     ) -> Result<(Resource<DentryRef>, Resource<Handle>), Error> {
         self.room_for(2)?;
         let dir = self.writable_dentry(&dir)?;
-        let (child, handle) = self.ctx.tree.create(
+        let (child, handle) = self.ctx.tree().create(
             dir,
             Name::parse(&name)?,
             flags.into(),
@@ -234,12 +243,12 @@ impl types::HostDentry for DirectfsCtxView<'_> {
 
     fn readlink(&mut self, dentry: Resource<DentryRef>) -> Result<String, Error> {
         let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree.readlink(id)?)
+        Ok(self.ctx.tree().readlink(id)?)
     }
 
     fn statfs(&mut self, dentry: Resource<DentryRef>) -> Result<wit::Statfs, Error> {
         let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree.statfs(id)?.into())
+        Ok(self.ctx.tree().statfs(id)?.into())
     }
 
     fn set_stat(
@@ -249,7 +258,8 @@ impl types::HostDentry for DirectfsCtxView<'_> {
     ) -> wasmtime::Result<Result<(), wit::SetStatError>> {
         let id = self.table.get(&dentry)?.id;
         let changes = changes.into();
-        if let Err(error) = self.ctx.tree.check_writable(id) {
+        let writable = self.ctx.check_writable_locked(&self.ctx.tree(), id);
+        if let Err(error) = writable {
             let failed = dentry::requested(&changes);
             return Ok(match failed == StatFields::empty() {
                 true => Ok(()),
@@ -259,7 +269,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
                 }),
             });
         }
-        Ok(self.ctx.tree.set_stat(id, &changes).map_err(Into::into))
+        Ok(self.ctx.tree().set_stat(id, &changes).map_err(Into::into))
     }
 
     fn open(
@@ -273,7 +283,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
             false => self.dentry_id(&dentry)?,
         };
         self.room_for(1)?;
-        let handle = self.ctx.tree.open(id, flags)?;
+        let handle = self.ctx.tree().open(id, flags)?;
         self.push_handle(handle)
     }
 
@@ -285,7 +295,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
     ) -> Result<wit::DirPage, Error> {
         let dir = self.dentry_id(&dir)?;
         let max = max_entries.min(self.ctx.limits.max_dir_entries);
-        Ok(self.ctx.tree.read_dir(dir, cursor, max)?.into())
+        Ok(self.ctx.tree().read_dir(dir, cursor, max)?.into())
     }
 
     fn read_dir_plus(
@@ -296,7 +306,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
     ) -> Result<wit::DirPlusPage, Error> {
         let dir = self.dentry_id(&dir)?;
         let max = max_entries.min(self.ctx.limits.max_dir_entries);
-        Ok(self.ctx.tree.read_dir_plus(dir, cursor, max)?.into())
+        Ok(self.ctx.tree().read_dir_plus(dir, cursor, max)?.into())
     }
 
     fn unlink(&mut self, dir: Resource<DentryRef>, name: String) -> Result<(), Error> {
@@ -320,13 +330,13 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         let (old, new) = (Name::parse(&old_name)?, Name::parse(&new_name)?);
         Ok(self
             .ctx
-            .tree
+            .tree()
             .rename(old_dir, old, new_dir, new, flags.into())?)
     }
 
     fn get_xattr(&mut self, dentry: Resource<DentryRef>, name: String) -> Result<Vec<u8>, Error> {
         let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree.get_xattr(id, XattrName::parse(&name)?)?)
+        Ok(self.ctx.tree().get_xattr(id, XattrName::parse(&name)?)?)
     }
 
     fn set_xattr(
@@ -338,17 +348,17 @@ impl types::HostDentry for DirectfsCtxView<'_> {
     ) -> Result<(), Error> {
         let id = self.writable_dentry(&dentry)?;
         let name = XattrName::parse(&name)?;
-        Ok(self.ctx.tree.set_xattr(id, name, &value, flags.into())?)
+        Ok(self.ctx.tree().set_xattr(id, name, &value, flags.into())?)
     }
 
     fn list_xattr(&mut self, dentry: Resource<DentryRef>) -> Result<Vec<String>, Error> {
         let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree.list_xattr(id)?)
+        Ok(self.ctx.tree().list_xattr(id)?)
     }
 
     fn remove_xattr(&mut self, dentry: Resource<DentryRef>, name: String) -> Result<(), Error> {
         let id = self.writable_dentry(&dentry)?;
-        Ok(self.ctx.tree.remove_xattr(id, XattrName::parse(&name)?)?)
+        Ok(self.ctx.tree().remove_xattr(id, XattrName::parse(&name)?)?)
     }
 
     fn drop(&mut self, dentry: Resource<DentryRef>) -> wasmtime::Result<()> {
@@ -374,7 +384,7 @@ impl types::HostHandle for DirectfsCtxView<'_> {
 
     fn stat(&mut self, handle: Resource<Handle>) -> Result<wit::Stat, Error> {
         let handle = self.table.get(&handle)?;
-        Ok(self.ctx.tree.stat_fd(handle.fd())?.into())
+        Ok(self.ctx.tree().stat_fd(handle.fd())?.into())
     }
 
     fn sync(&mut self, handle: Resource<Handle>) -> Result<(), Error> {

@@ -107,8 +107,8 @@ pub use wasmtime::component::ResourceTable;
 #[expect(deprecated, reason = "the old name stays exported for a while")]
 pub use crate::ctx::DirPerms;
 pub use crate::ctx::{
-    Directfs, DirectfsCtx, DirectfsCtxBuilder, DirectfsCtxView, DirectfsView, FsPerms, Limits,
-    PreopenOptions, Revalidation, Stats,
+    Directfs, DirectfsCtx, DirectfsCtxBuilder, DirectfsCtxView, DirectfsView, Filesystem, FsPerms,
+    Limits, Mount, PreopenOptions, Revalidation, Stats,
 };
 pub use crate::dentry::DentryRef;
 pub use crate::error::{Error, ErrorCode};

@@ -55,8 +55,7 @@ impl DirectfsCtxView<'_> {
 
     fn check_mutable(&self, id: DentryId) -> Result<(), Error> {
         self.ctx
-            .tree
-            .check_writable(id)
+            .check_writable_locked(&self.ctx.tree(), id)
             .map_err(|_| Code::NotPermitted.into())
     }
 
@@ -84,7 +83,7 @@ impl DirectfsCtxView<'_> {
     fn sync_handle(&mut self, fd: &Resource<Descriptor>) -> Result<Handle, Error> {
         match self.parts(fd)? {
             (_, Some(handle)) => Ok(handle),
-            (dir, None) => Ok(self.ctx.tree.open(dir, read_only())?),
+            (dir, None) => Ok(self.ctx.tree().open(dir, read_only())?),
         }
     }
 
@@ -104,7 +103,7 @@ impl DirectfsCtxView<'_> {
         op: impl FnOnce(&mut Tree, DentryId, Last<'_>) -> Result<R, Code>,
     ) -> Result<R, Error> {
         let dir = self.mutable_dir(fd)?;
-        Ok(with_parent(&mut self.ctx.tree, dir, path, op)?)
+        Ok(with_parent(&mut self.ctx.tree(), dir, path, op)?)
     }
 }
 
@@ -221,7 +220,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
 
     fn get_type(&mut self, fd: Resource<Descriptor>) -> Result<DescriptorType, Error> {
         let id = self.descriptor(&fd)?.dentry;
-        Ok(descriptor_type(self.ctx.tree.file_type(id)?))
+        Ok(descriptor_type(self.ctx.tree().file_type(id)?))
     }
 
     fn set_size(&mut self, fd: Resource<Descriptor>, size: Filesize) -> Result<(), Error> {
@@ -242,7 +241,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         self.check_mutable(id)?;
         match handle {
             Some(handle) => Ok(handle.set_times(&atime, &mtime)?),
-            None => Ok(set_times(&mut self.ctx.tree, id, atime, mtime)?),
+            None => Ok(set_times(&mut self.ctx.tree(), id, atime, mtime)?),
         }
     }
 
@@ -274,7 +273,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<Resource<DirectoryEntryStream>, Error> {
         let dir = self.dir(&fd)?;
         self.room_for(1)?;
-        self.ctx.tree.acquire(dir)?;
+        self.ctx.tree().acquire(dir)?;
         let stream = DirectoryEntryStream {
             dir,
             cursor: Some(0),
@@ -300,8 +299,8 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
 
     fn stat(&mut self, fd: Resource<Descriptor>) -> Result<DescriptorStat, Error> {
         let stat = match self.parts(&fd)? {
-            (_, Some(handle)) => self.ctx.tree.stat_fd(handle.fd())?,
-            (dir, None) => self.ctx.tree.stat(dir)?,
+            (_, Some(handle)) => self.ctx.tree().stat_fd(handle.fd())?,
+            (dir, None) => self.ctx.tree().stat(dir)?,
         };
         Ok(descriptor_stat(&stat))
     }
@@ -315,7 +314,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         let dir = self.dir(&fd)?;
         let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
         Ok(descriptor_stat(&stat_at(
-            &mut self.ctx.tree,
+            &mut self.ctx.tree(),
             dir,
             &path,
             follow,
@@ -337,7 +336,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         );
         let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
         Ok(with_walked(
-            &mut self.ctx.tree,
+            &mut self.ctx.tree(),
             dir,
             &path,
             follow,
@@ -358,7 +357,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         if old_path_flags.contains(PathFlags::SYMLINK_FOLLOW) {
             return Err(Code::Invalid.into());
         }
-        let tree = &mut self.ctx.tree;
+        let tree = &mut self.ctx.tree();
         Ok(with_walked(
             tree,
             old_dir,
@@ -387,17 +386,20 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         flags: DescriptorFlags,
     ) -> Result<Resource<Descriptor>, Error> {
         let dir = self.dir(&fd)?;
-        let writable = self.ctx.tree.check_writable(dir).is_ok();
+        let writable = self
+            .ctx
+            .check_writable_locked(&self.ctx.tree(), dir)
+            .is_ok();
         let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
         let request = OpenRequest::new(follow, open_flags, flags, writable)?;
         self.room_for(1)?;
-        let descriptor = open_at(&mut self.ctx.tree, dir, &path, request)?;
+        let descriptor = open_at(&mut self.ctx.tree(), dir, &path, request)?;
         self.push_holding(descriptor.dentry, descriptor)
     }
 
     fn readlink_at(&mut self, fd: Resource<Descriptor>, path: String) -> Result<String, Error> {
         let dir = self.dir(&fd)?;
-        let target = with_walked(&mut self.ctx.tree, dir, &path, false, |tree, id| {
+        let target = with_walked(&mut self.ctx.tree(), dir, &path, false, |tree, id| {
             tree.readlink(id)
         })?;
         // The WIT: an absolute target is `not-permitted` (it names a path
@@ -411,7 +413,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     fn remove_directory_at(&mut self, fd: Resource<Descriptor>, path: String) -> Result<(), Error> {
         let dir = self.mutable_dir(&fd)?;
         Ok(with_parent(
-            &mut self.ctx.tree,
+            &mut self.ctx.tree(),
             dir,
             &path,
             |tree, parent, last| match last {
@@ -441,7 +443,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<(), Error> {
         let old_dir = self.mutable_dir(&fd)?;
         let new_dir = self.mutable_dir(&new_fd)?;
-        let tree = &mut self.ctx.tree;
+        let tree = &mut self.ctx.tree();
         Ok(with_parent(
             tree,
             old_dir,
@@ -478,7 +480,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         }
         let dir = self.mutable_dir(&fd)?;
         Ok(with_parent(
-            &mut self.ctx.tree,
+            &mut self.ctx.tree(),
             dir,
             &new_path,
             |tree, parent, last| match last {
@@ -496,7 +498,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     fn unlink_file_at(&mut self, fd: Resource<Descriptor>, path: String) -> Result<(), Error> {
         let dir = self.mutable_dir(&fd)?;
         Ok(with_parent(
-            &mut self.ctx.tree,
+            &mut self.ctx.tree(),
             dir,
             &path,
             |tree, parent, last| match last {
@@ -521,7 +523,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> wasmtime::Result<bool> {
         let a = self.descriptor(&fd).map_err(trap)?.dentry;
         let b = self.descriptor(&other).map_err(trap)?.dentry;
-        let tree = &mut self.ctx.tree;
+        let tree = &mut self.ctx.tree();
         match (tree.identity(a), tree.identity(b)) {
             (Ok(a), Ok(b)) => Ok(a == b),
             _ => Ok(false),
@@ -530,7 +532,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
 
     fn metadata_hash(&mut self, fd: Resource<Descriptor>) -> Result<MetadataHashValue, Error> {
         let id = self.descriptor(&fd)?.dentry;
-        Ok(metadata_hash(self.ctx.tree.identity(id)?))
+        Ok(metadata_hash(self.ctx.tree().identity(id)?))
     }
 
     fn metadata_hash_at(
@@ -541,7 +543,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<MetadataHashValue, Error> {
         let dir = self.dir(&fd)?;
         let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
-        let stat = stat_at(&mut self.ctx.tree, dir, &path, follow)?;
+        let stat = stat_at(&mut self.ctx.tree(), dir, &path, follow)?;
         Ok(metadata_hash((stat.dev, stat.ino)))
     }
 
@@ -568,7 +570,7 @@ impl types::HostDirectoryEntryStream for DirectfsCtxView<'_> {
             let Some(cursor) = stream.cursor else {
                 return Ok(None);
             };
-            let listed = ctx.tree.read_dir(stream.dir, cursor, page)?;
+            let listed = ctx.tree().read_dir(stream.dir, cursor, page)?;
             stream.cursor = listed.next;
             stream.pending.extend(listed.entries);
         }
