@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use wasmtime::component::{HasData, ResourceTable};
@@ -21,6 +22,7 @@ use wasmtime::error::Context as _;
 
 use crate::dentry::{DentryId, Tree};
 use crate::error::ErrorCode;
+use crate::sys;
 pub use crate::types::{FsPerms, PreopenOptions, Revalidation};
 
 /// The old name of [`FsPerms`].
@@ -67,8 +69,16 @@ pub struct Stats {
     pub dentries: usize,
     /// Of those, the ones no guest holds (cached, or kept by a cached child).
     pub unreferenced: usize,
-    /// `dentry` and `handle` resources the guest holds.
+    /// `dentry` and `handle` resources the guest holds (a context's own;
+    /// 0 in [`Filesystem::stats`]).
     pub open_resources: usize,
+    /// Dentries guests hold: a context's own (distinct dentries its guest
+    /// holds), or every context's in [`Filesystem::stats`] (roots included).
+    pub held_dentries: usize,
+    /// Host syscalls directfs made: for a context, those of its calls (its
+    /// `wasi:io` streams' reads and writes excepted: they run outside
+    /// directfs's calls); for a filesystem, every context's together.
+    pub syscalls: u64,
     /// Host FDs the tree holds now: dentries and open files.
     pub host_fds: usize,
     /// The most host FDs the tree held at once so far.
@@ -109,6 +119,8 @@ pub struct Filesystem {
     /// The dentries of every mount, their cache and FD budget. Every field
     /// of the [`Tree`] is protected by this mutex.
     tree: Arc<Mutex<Tree>>,
+    /// Host syscalls issued under the tree lock, every context together.
+    syscalls: Arc<AtomicU64>,
     /// The most host FDs held for guests (their dentries and open files) on
     /// top of the cache: part of the budget, see [`Filesystem::with_limits`].
     max_held: usize,
@@ -143,6 +155,7 @@ impl Filesystem {
         tree.set_fd_limit(max_held_fds);
         Self {
             tree: Arc::new(Mutex::new(tree)),
+            syscalls: Arc::default(),
             max_held: max_held_fds,
             private: false,
         }
@@ -197,9 +210,11 @@ impl Filesystem {
             dentries,
             unreferenced,
             open_resources: 0,
+            held_dentries: dentries - unreferenced,
             host_fds: budget.used(),
             peak_host_fds: budget.peak(),
             max_host_fds: budget.limit(),
+            syscalls: self.syscalls.load(Ordering::Relaxed),
         }
     }
 
@@ -211,8 +226,51 @@ impl Filesystem {
         self.tree.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The tree, locked, counting the syscalls made while it is held
+    /// towards this filesystem and `also` (a context's count).
+    fn lock_counted<'a>(&'a self, also: &'a AtomicU64) -> TreeGuard<'a> {
+        TreeGuard {
+            tree: self.lock(),
+            counters: [&self.syscalls, also],
+            start: sys::thread_syscalls(),
+        }
+    }
+
     fn same(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.tree, &other.tree)
+    }
+}
+
+/// A [`Filesystem`]'s tree, locked: on drop, the syscalls made on this
+/// thread while it was held are added to each counter.
+pub(crate) struct TreeGuard<'a> {
+    tree: MutexGuard<'a, Tree>,
+    counters: [&'a AtomicU64; 2],
+    start: u64,
+}
+
+impl std::ops::Deref for TreeGuard<'_> {
+    type Target = Tree;
+
+    fn deref(&self) -> &Tree {
+        &self.tree
+    }
+}
+
+impl std::ops::DerefMut for TreeGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Tree {
+        &mut self.tree
+    }
+}
+
+impl Drop for TreeGuard<'_> {
+    fn drop(&mut self) {
+        let n = sys::thread_syscalls() - self.start;
+        if n > 0 {
+            for counter in self.counters {
+                counter.fetch_add(n, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -257,6 +315,9 @@ pub struct DirectfsCtx {
     /// The guest references this context holds on dentries (a count per
     /// dentry), released when it is dropped.
     pub(crate) held: HashMap<DentryId, u32>,
+    /// Host syscalls made for this context (under the tree lock, and by its
+    /// `directfs:fs` handles).
+    pub(crate) syscalls: AtomicU64,
     /// Set by [`crate::wasi::add_to_linker`]'s view on every call: whether
     /// the store's [`DirectfsView`] and wasmtime-wasi `WasiView` hand out
     /// different [`ResourceTable`]s (then `wasi:filesystem` traps, before the
@@ -276,6 +337,8 @@ impl DirectfsCtx {
     pub fn stats(&self) -> Stats {
         Stats {
             open_resources: self.open_resources,
+            held_dentries: self.held.len(),
+            syscalls: self.syscalls.load(Ordering::Relaxed),
             ..self.fs.stats()
         }
     }
@@ -285,9 +348,21 @@ impl DirectfsCtx {
         &self.fs
     }
 
-    /// The tree, locked.
-    pub(crate) fn tree(&self) -> MutexGuard<'_, Tree> {
-        self.fs.lock()
+    /// The tree, locked; the syscalls made while it is held count towards
+    /// this context.
+    pub(crate) fn tree(&self) -> TreeGuard<'_> {
+        self.fs.lock_counted(&self.syscalls)
+    }
+
+    /// Runs `f` (host I/O outside the tree, on a handle), counting its
+    /// syscalls towards this context and its filesystem.
+    pub(crate) fn counting<R>(&self, f: impl FnOnce() -> R) -> R {
+        let start = sys::thread_syscalls();
+        let result = f();
+        let n = sys::thread_syscalls() - start;
+        self.syscalls.fetch_add(n, Ordering::Relaxed);
+        self.fs.syscalls.fetch_add(n, Ordering::Relaxed);
+        result
     }
 
     /// Fails with `read-only` unless this context may change dentry `id`:
@@ -489,6 +564,7 @@ impl DirectfsCtxBuilder {
             limits,
             open_resources: 0,
             held: HashMap::new(),
+            syscalls: AtomicU64::new(0),
             tables_differ: false,
         }
     }

@@ -369,7 +369,8 @@ impl types::HostDentry for DirectfsCtxView<'_> {
 impl types::HostHandle for DirectfsCtxView<'_> {
     fn read(&mut self, handle: Resource<Handle>, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
         let max = self.ctx.limits.max_io_bytes;
-        Ok(self.table.get(&handle)?.read(offset, len, max)?)
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.counting(|| handle.read(offset, len, max))?)
     }
 
     fn write(
@@ -379,7 +380,8 @@ impl types::HostHandle for DirectfsCtxView<'_> {
         data: Vec<u8>,
     ) -> Result<u64, Error> {
         let max = self.ctx.limits.max_io_bytes;
-        Ok(self.table.get(&handle)?.write(offset, &data, max)?)
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.counting(|| handle.write(offset, &data, max))?)
     }
 
     fn stat(&mut self, handle: Resource<Handle>) -> Result<wit::Stat, Error> {
@@ -388,19 +390,23 @@ impl types::HostHandle for DirectfsCtxView<'_> {
     }
 
     fn sync(&mut self, handle: Resource<Handle>) -> Result<(), Error> {
-        Ok(self.table.get(&handle)?.sync()?)
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.counting(|| handle.sync())?)
     }
 
     fn sync_data(&mut self, handle: Resource<Handle>) -> Result<(), Error> {
-        Ok(self.table.get(&handle)?.sync_data()?)
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.counting(|| handle.sync_data())?)
     }
 
     fn set_size(&mut self, handle: Resource<Handle>, size: u64) -> Result<(), Error> {
-        Ok(self.table.get(&handle)?.set_size(size)?)
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.counting(|| handle.set_size(size))?)
     }
 
     fn allocate(&mut self, handle: Resource<Handle>, offset: u64, len: u64) -> Result<(), Error> {
-        Ok(self.table.get(&handle)?.allocate(offset, len)?)
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.counting(|| handle.allocate(offset, len))?)
     }
 
     fn drop(&mut self, handle: Resource<Handle>) -> wasmtime::Result<()> {

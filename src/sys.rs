@@ -9,6 +9,7 @@
 //! The wrappers go through `nix`, except `getdents64` and the `f*xattr`
 //! family, which `nix` does not wrap; they go through `rustix`'s safe ones.
 
+use std::cell::Cell;
 use std::ops::ControlFlow;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,9 +37,21 @@ pub fn syscalls() -> u64 {
     SYSCALLS.load(Ordering::Relaxed)
 }
 
+thread_local! {
+    /// [`syscalls`], of this thread alone: what per-context counts are
+    /// taken from (a host call runs on one thread).
+    static THREAD_SYSCALLS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many host syscalls directfs has issued on this thread.
+pub(crate) fn thread_syscalls() -> u64 {
+    THREAD_SYSCALLS.with(Cell::get)
+}
+
 /// Counts one syscall and passes `result` through.
 fn counted<T>(result: T) -> T {
     SYSCALLS.fetch_add(1, Ordering::Relaxed);
+    THREAD_SYSCALLS.with(|n| n.set(n.get() + 1));
     result
 }
 

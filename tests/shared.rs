@@ -172,6 +172,18 @@ fn shared_mount() {
     assert!(stats.peak_host_fds <= bound, "{stats:?}");
     assert!(stats.host_fds <= bound, "{stats:?}");
 
+    // Per-context metrics: each tenant's own syscalls (a read-write tenant
+    // makes many more than a read-only one), adding up to the filesystem's.
+    let syscalls = |store: &Store<Host>| store.data().directfs.stats().syscalls;
+    for thread in &stores {
+        let (rw, ro) = (syscalls(&thread[0]), syscalls(&thread[STORES_PER_THREAD]));
+        assert!(rw > ro && ro > 0, "read-write {rw}, read-only {ro}");
+        // A holder ends with its preopen and its `g0` descriptors.
+        assert_eq!(thread[0].data().directfs.stats().open_resources, 2);
+    }
+    let per_context: u64 = stores.iter().flatten().map(syscalls).sum();
+    assert_eq!(per_context, fs.stats().syscalls);
+
     // The host tree is what the tenants did, and nothing else.
     for t in 0..THREADS {
         for s in 0..STORES_PER_THREAD {

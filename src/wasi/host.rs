@@ -191,11 +191,15 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
             Advice::DontNeed => sys::Advice::DontNeed,
             Advice::NoReuse => sys::Advice::NoReuse,
         };
-        Ok(self.file(&fd)?.1.advise(offset, length, advice)?)
+        let handle = self.file(&fd)?.1;
+        Ok(self
+            .ctx
+            .counting(|| handle.advise(offset, length, advice))?)
     }
 
     fn sync_data(&mut self, fd: Resource<Descriptor>) -> Result<(), Error> {
-        Ok(self.sync_handle(&fd)?.sync_data()?)
+        let handle = self.sync_handle(&fd)?;
+        Ok(self.ctx.counting(|| handle.sync_data())?)
     }
 
     fn get_flags(&mut self, fd: Resource<Descriptor>) -> Result<DescriptorFlags, Error> {
@@ -224,7 +228,8 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     }
 
     fn set_size(&mut self, fd: Resource<Descriptor>, size: Filesize) -> Result<(), Error> {
-        Ok(self.mutable_file(&fd)?.set_size(size)?)
+        let handle = self.mutable_file(&fd)?;
+        Ok(self.ctx.counting(|| handle.set_size(size))?)
     }
 
     fn set_times(
@@ -240,7 +245,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         let (id, handle) = self.parts(&fd)?;
         self.check_mutable(id)?;
         match handle {
-            Some(handle) => Ok(handle.set_times(&atime, &mtime)?),
+            Some(handle) => Ok(self.ctx.counting(|| handle.set_times(&atime, &mtime))?),
             None => Ok(set_times(&mut self.ctx.tree(), id, atime, mtime)?),
         }
     }
@@ -283,7 +288,8 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     }
 
     fn sync(&mut self, fd: Resource<Descriptor>) -> Result<(), Error> {
-        Ok(self.sync_handle(&fd)?.sync()?)
+        let handle = self.sync_handle(&fd)?;
+        Ok(self.ctx.counting(|| handle.sync())?)
     }
 
     fn create_directory_at(&mut self, fd: Resource<Descriptor>, path: String) -> Result<(), Error> {
