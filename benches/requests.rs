@@ -17,36 +17,13 @@ mod common;
 use std::path::Path;
 use std::time::Instant;
 
-use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, Filesystem, FsPerms, Mount};
+use common::Host;
+use directfs::{DirectfsCtx, Filesystem, FsPerms, Mount};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::bindings::sync::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-
-struct Host {
-    wasi: WasiCtx,
-    directfs: DirectfsCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Host {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl DirectfsView for Host {
-    fn directfs(&mut self) -> DirectfsCtxView<'_> {
-        DirectfsCtxView {
-            ctx: &mut self.directfs,
-            table: &mut self.table,
-        }
-    }
-}
 
 /// Where a request's `/b` comes from.
 #[derive(Clone, Copy)]

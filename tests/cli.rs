@@ -175,20 +175,6 @@ fn bad_dir_option() {
     );
 }
 
-/// The value of `key=` in `dfs-run --stats`'s line.
-fn stat(run: &common::Run, key: &str) -> u64 {
-    let line = run
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("dfs-run: stats:"))
-        .unwrap_or_else(|| panic!("no stats line:\n{}", run.stderr));
-    line.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
-        .unwrap_or_else(|| panic!("no {key} in {line}"))
-        .parse()
-        .unwrap()
-}
-
 /// The second start of a component is served from wasmtime's compilation
 /// cache (a hit it reports), and is faster; `-C cache=n` compiles every
 /// time.
@@ -223,18 +209,15 @@ fn cli_cache() {
         assert!(r.stdout.contains("err"), "{r:?}");
     }
     assert_eq!(
-        (stat(&first, "cache_hits"), stat(&first, "cache_misses")),
+        (first.stat("cache_hits"), first.stat("cache_misses")),
         (0, 1)
     );
     assert_eq!(
-        (stat(&second, "cache_hits"), stat(&second, "cache_misses")),
+        (second.stat("cache_hits"), second.stat("cache_misses")),
         (1, 0),
         "the second start comes from the cache"
     );
-    assert_eq!(
-        (stat(&off, "cache_hits"), stat(&off, "cache_misses")),
-        (0, 0)
-    );
+    assert_eq!((off.stat("cache_hits"), off.stat("cache_misses")), (0, 0));
     assert!(
         std::fs::read_dir(fx.path("cache")).unwrap().count() > 0,
         "the cache is in the configured directory"
@@ -326,12 +309,12 @@ fn cli_wasip1_module() {
     // rewritten) and its compiled code too.
     assert_eq!(adapted(), first);
     assert_eq!(
-        (stat(&theirs, "cache_hits"), stat(&theirs, "cache_misses")),
+        (theirs.stat("cache_hits"), theirs.stat("cache_misses")),
         (1, 0)
     );
     // Opening the preopen costs directfs the same syscalls either way; only
     // under directfs do the guest's `path_open` and `fd_write` add theirs.
-    let (ours, theirs) = (stat(&ours, "host_syscalls"), stat(&theirs, "host_syscalls"));
+    let (ours, theirs) = (ours.stat("host_syscalls"), theirs.stat("host_syscalls"));
     assert!(
         ours >= theirs + 3,
         "directfs {ours}, wasmtime-wasi {theirs}"

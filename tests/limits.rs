@@ -41,20 +41,6 @@ fn run_with_nofile(nofile: u32, args: &[String]) -> (Run, usize) {
     (run, peak)
 }
 
-/// The value of `key=` in `dfs-run --stats`'s line.
-fn stat(run: &Run, key: &str) -> usize {
-    let line = run
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("dfs-run: stats:"))
-        .unwrap_or_else(|| panic!("no stats line:\n{}", run.stderr));
-    line.split_whitespace()
-        .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
-        .unwrap_or_else(|| panic!("no {key} in {line}"))
-        .parse()
-        .unwrap()
-}
-
 /// A guest nesting 25,000 directories: stopped with `too-many-open` by the
 /// budget, well inside `ulimit -n 1024`; the host FDs peak within the
 /// documented bound; the refused level was not made; the guest goes on
@@ -82,7 +68,10 @@ fn limits_deep_nesting() {
             .expect("depth line")
             .parse()
             .unwrap();
-        let (peak, bound) = (stat(&run, "peak_host_fds"), stat(&run, "max_host_fds"));
+        let (peak, bound) = (
+            run.stat("peak_host_fds") as usize,
+            run.stat("max_host_fds") as usize,
+        );
         eprintln!(
             "max-cached {max_cached}: nest stopped at depth {depth}; tree FDs peak {peak} \
              (bound {bound}); process FDs peak {process_peak} (ulimit 1024)"

@@ -9,42 +9,18 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{Fixture, guest};
-use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, Filesystem, FsPerms, Mount};
+use common::{Fixture, Host, guest};
+use directfs::{DirectfsCtx, Filesystem, FsPerms, Mount};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 const THREADS: usize = 4;
 const STORES_PER_THREAD: usize = 25;
 /// Of each thread's stores, how many exit holding a file open.
 const HOLDERS: usize = 3;
-
-struct Host {
-    wasi: WasiCtx,
-    directfs: DirectfsCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Host {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl DirectfsView for Host {
-    fn directfs(&mut self) -> DirectfsCtxView<'_> {
-        DirectfsCtxView {
-            ctx: &mut self.directfs,
-            table: &mut self.table,
-        }
-    }
-}
 
 /// What every thread shares: the compiled guest, the linker, the mount.
 struct Shared {

@@ -62,6 +62,21 @@ impl Run {
         );
         self
     }
+
+    /// The value of `key=` in `dfs-run --stats`'s line.
+    #[track_caller]
+    pub fn stat(&self, key: &str) -> u64 {
+        let line = self
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("dfs-run: stats:"))
+            .unwrap_or_else(|| panic!("no stats line:\n{}", self.stderr));
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("no {key} in {line}"))
+            .parse()
+            .unwrap()
+    }
 }
 
 /// Runs `dfs-run ARGS...`.
@@ -196,4 +211,31 @@ pub fn umask() -> u32 {
 /// Permission bits of a host path (not following symlinks).
 pub fn mode_of(path: &Path) -> u32 {
     std::fs::symlink_metadata(path).unwrap().mode() & 0o7777
+}
+
+/// A store's data for tests that embed directfs through the library:
+/// wasmtime-wasi's context and directfs's, sharing one resource table (as
+/// `examples/embed.rs`).
+pub struct Host {
+    pub wasi: wasmtime_wasi::WasiCtx,
+    pub directfs: directfs::DirectfsCtx,
+    pub table: wasmtime::component::ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for Host {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl directfs::DirectfsView for Host {
+    fn directfs(&mut self) -> directfs::DirectfsCtxView<'_> {
+        directfs::DirectfsCtxView {
+            ctx: &mut self.directfs,
+            table: &mut self.table,
+        }
+    }
 }
