@@ -12,6 +12,7 @@
 //! guard is dropped first (the borrow checker enforces most of it: a guard
 //! borrows the context).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -222,16 +223,29 @@ impl Filesystem {
     /// left no half-done state the next call could trip on: every tree
     /// operation keeps the tree consistent at each step, so a poisoned lock
     /// is taken over.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Tree> {
-        self.tree.lock().unwrap_or_else(PoisonError::into_inner)
+    pub(crate) fn lock(&self) -> TreeGuard<'_> {
+        static UNCOUNTED: AtomicU64 = AtomicU64::new(0);
+        self.lock_with_counters([&UNCOUNTED, &UNCOUNTED])
     }
 
     /// The tree, locked, counting the syscalls made while it is held
     /// towards this filesystem and `also` (a context's count).
     fn lock_counted<'a>(&'a self, also: &'a AtomicU64) -> TreeGuard<'a> {
+        self.lock_with_counters([&self.syscalls, also])
+    }
+
+    fn lock_with_counters<'a>(&'a self, counters: [&'a AtomicU64; 2]) -> TreeGuard<'a> {
+        // A second lock on this thread would wait for itself forever: in
+        // test builds, say so instead (see "Lock order" in the module docs).
+        debug_assert!(
+            !TREE_LOCKED.with(Cell::get),
+            "directfs: a tree lock taken while this thread holds one"
+        );
+        let tree = self.tree.lock().unwrap_or_else(PoisonError::into_inner);
+        TREE_LOCKED.with(|locked| locked.set(true));
         TreeGuard {
-            tree: self.lock(),
-            counters: [&self.syscalls, also],
+            tree,
+            counters,
             start: sys::thread_syscalls(),
         }
     }
@@ -263,8 +277,14 @@ impl std::ops::DerefMut for TreeGuard<'_> {
     }
 }
 
+thread_local! {
+    /// Whether this thread holds a tree lock (a [`TreeGuard`] is alive).
+    static TREE_LOCKED: Cell<bool> = const { Cell::new(false) };
+}
+
 impl Drop for TreeGuard<'_> {
     fn drop(&mut self) {
+        TREE_LOCKED.with(|locked| locked.set(false));
         let n = sys::thread_syscalls() - self.start;
         if n > 0 {
             for counter in self.counters {
