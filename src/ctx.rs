@@ -10,7 +10,12 @@
 //! resources and dentries) is reached through the store's `&mut` and needs
 //! no lock. Where a frontend takes the tree twice in one call, the first
 //! guard is dropped first (the borrow checker enforces most of it: a guard
-//! borrows the context).
+//! borrows the context; test builds also panic on a second lock on one
+//! thread instead of hanging).
+//!
+//! The host-FD budget ([`crate::budget`]) is atomics, no lock: an open file
+//! (a `Handle`) refunds its FD when it is dropped, on whatever thread, with
+//! or without the tree.
 
 use std::cell::Cell;
 use std::collections::HashMap;
