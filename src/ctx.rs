@@ -3,25 +3,33 @@
 //! give to [`crate::add_to_linker`].
 //!
 //! # Lock order
-//! directfs takes one lock: a filesystem's tree mutex ([`Filesystem`],
-//! "Locking"), held for one host call and released before the call returns
-//! to wasmtime. Nothing else is locked while it is held, so there is no
-//! order to keep. A context's own state (its preopens, its count of held
-//! resources and dentries) is reached through the store's `&mut` and needs
-//! no lock. Where a frontend takes the tree twice in one call, the first
-//! guard is dropped first (the borrow checker enforces most of it: a guard
-//! borrows the context; test builds also panic on a second lock on one
-//! thread instead of hanging).
+//! directfs takes one lock: a filesystem's tree lock ([`Filesystem`],
+//! "Locking"), a reader-writer lock held for one host call (or one step of
+//! it) and released before the call returns to wasmtime. Nothing else is
+//! locked while it is held, so there is no order to keep. A context's own
+//! state (its preopens, its count of held resources and dentries, its
+//! counts) is reached through the store's `&mut` and needs no lock. Where a
+//! frontend takes the tree twice in one call (a read-locked fast path, then
+//! the write-locked full one), the first guard is dropped first: the
+//! borrow checker enforces most of it (a guard borrows the context), and
+//! test builds panic on a second lock on one thread instead of hanging.
+//!
+//! What each lock mode allows is in [`crate::dentry`], "Locking": under the
+//! read lock only `&self` methods of the tree that take no reference.
 //!
 //! The host-FD budget ([`crate::budget`]) is atomics, no lock: an open file
 //! (a `Handle`) refunds its FD when it is dropped, on whatever thread, with
 //! or without the tree.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::os::fd::BorrowedFd;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError};
+
+use crossbeam_utils::CachePadded;
+use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteGuard};
+use foldhash::HashMap;
 
 use wasmtime::component::{HasData, ResourceTable};
 use wasmtime::error::Context as _;
@@ -29,6 +37,7 @@ use wasmtime::error::Context as _;
 use crate::dentry::{DentryId, Tree};
 use crate::error::ErrorCode;
 use crate::sys;
+use crate::types::Stat;
 pub use crate::types::{FsPerms, PreopenOptions, Revalidation};
 
 /// The old name of [`FsPerms`].
@@ -85,6 +94,13 @@ pub struct Stats {
     /// `wasi:io` streams' reads and writes excepted: they run outside
     /// directfs's calls); for a filesystem, every context's together.
     pub syscalls: u64,
+    /// Name lookups answered from the cache (a live dentry, or a remembered
+    /// `no-entry`): for a context, its own; for a filesystem, every
+    /// context's.
+    pub lookup_hits: u64,
+    /// Name lookups that went to the host (`openat`, or `fstatat` where a
+    /// `stat-at` makes no dentry), counted as [`Stats::lookup_hits`].
+    pub lookup_misses: u64,
     /// Host FDs the tree holds now: dentries and open files.
     pub host_fds: usize,
     /// The most host FDs the tree held at once so far.
@@ -114,19 +130,31 @@ pub struct Stats {
 /// ```
 ///
 /// # Locking
-/// The tree is behind one mutex (`Filesystem::tree`), taken once per host
-/// call, never while another directfs lock is held, and never across a
-/// call back into the guest or the embedder. The syscalls of a call run
-/// under it: calls on one filesystem are serialized (renames and walks are
-/// therefore consistent with each other). Contexts on different
+/// The tree is behind one reader-writer lock (`Filesystem::tree`), taken
+/// once per host call (twice where a read-locked fast path falls back to
+/// the full one), never while another directfs lock is held, and never
+/// across a call back into the guest or the embedder. The syscalls of a
+/// call run under it. Calls that change the tree (walks to new dentries,
+/// references, creates, renames, removals, opens) take it for writing and
+/// are serialized, so renames and walks are consistent with each other.
+/// Stats through live dentries (`stat-at` and `metadata-hash-at` of a
+/// cached path, `stat` of a descriptor, `directfs:fs` `stat`) take it for
+/// reading and run at once on several threads: one `fstat`/`fstatat` each,
+/// no kernel path walk. The lock is sharded (crossbeam's `ShardedLock`), so
+/// readers on different cores share no cache line. Contexts on different
 /// filesystems never contend.
 #[derive(Debug, Clone)]
 pub struct Filesystem {
     /// The dentries of every mount, their cache and FD budget. Every field
-    /// of the [`Tree`] is protected by this mutex.
-    tree: Arc<Mutex<Tree>>,
-    /// Host syscalls issued under the tree lock, every context together.
-    syscalls: Arc<AtomicU64>,
+    /// of the [`Tree`] is protected by this lock: read for calls that change
+    /// nothing in the tree (a cached stat), write for the rest. Sharded
+    /// (crossbeam's `ShardedLock`): a read locks only its thread's shard, so
+    /// readers on different cores share no cache line; a write locks every
+    /// shard.
+    tree: Arc<ShardedLock<Tree>>,
+    /// What contexts on this filesystem did, every context together:
+    /// syscalls, lookup hits and misses ([`Tally`]).
+    counts: Arc<StripedCounter>,
     /// The most host FDs held for guests (their dentries and open files) on
     /// top of the cache: part of the budget, see [`Filesystem::with_limits`].
     max_held: usize,
@@ -160,8 +188,8 @@ impl Filesystem {
         tree.set_cache_limits(max_cached_dentries, Limits::default().max_negative_entries);
         tree.set_fd_limit(max_held_fds);
         Self {
-            tree: Arc::new(Mutex::new(tree)),
-            syscalls: Arc::default(),
+            tree: Arc::new(ShardedLock::new(tree)),
+            counts: Arc::default(),
             max_held: max_held_fds,
             private: false,
         }
@@ -209,6 +237,7 @@ impl Filesystem {
 
     /// What the whole tree holds now: every context on it together.
     pub fn stats(&self) -> Stats {
+        let counts = self.counts.sum();
         let tree = self.lock();
         let (dentries, unreferenced) = tree.counts();
         let budget = tree.budget();
@@ -220,39 +249,57 @@ impl Filesystem {
             host_fds: budget.used(),
             peak_host_fds: budget.peak(),
             max_host_fds: budget.limit(),
-            syscalls: self.syscalls.load(Ordering::Relaxed),
+            syscalls: counts[SYSCALLS],
+            lookup_hits: counts[HITS],
+            lookup_misses: counts[MISSES],
         }
     }
 
-    /// The tree, locked (see "Locking" above). A panic while it was held
-    /// left no half-done state the next call could trip on: every tree
+    /// The tree, write-locked (see "Locking" above). A panic while it was
+    /// held left no half-done state the next call could trip on: every tree
     /// operation keeps the tree consistent at each step, so a poisoned lock
     /// is taken over.
     pub(crate) fn lock(&self) -> TreeGuard<'_> {
-        static UNCOUNTED: AtomicU64 = AtomicU64::new(0);
-        self.lock_with_counters([&UNCOUNTED, &UNCOUNTED])
+        let lock = Self::note_locked();
+        let tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        TreeGuard {
+            tree,
+            _counts: Counts::start(None, lock),
+        }
     }
 
-    /// The tree, locked, counting the syscalls made while it is held
-    /// towards this filesystem and `also` (a context's count).
-    fn lock_counted<'a>(&'a self, also: &'a AtomicU64) -> TreeGuard<'a> {
-        self.lock_with_counters([&self.syscalls, also])
+    /// The tree, write-locked, counting the syscalls made while it is held
+    /// towards this filesystem and `ctx` (a context's count).
+    fn write_counted<'a>(&'a self, ctx: &'a Tally) -> TreeGuard<'a> {
+        let lock = Self::note_locked();
+        let tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        TreeGuard {
+            tree,
+            _counts: Counts::start(Some((&self.counts, ctx)), lock),
+        }
     }
 
-    fn lock_with_counters<'a>(&'a self, counters: [&'a AtomicU64; 2]) -> TreeGuard<'a> {
-        // A second lock on this thread would wait for itself forever: in
-        // test builds, say so instead (see "Lock order" in the module docs).
+    /// The tree, read-locked, counting as [`Self::write_counted`].
+    fn read_counted<'a>(&'a self, ctx: &'a Tally) -> TreeReadGuard<'a> {
+        let lock = Self::note_locked();
+        let tree = self.tree.read().unwrap_or_else(PoisonError::into_inner);
+        TreeReadGuard {
+            tree,
+            _counts: Counts::start(Some((&self.counts, ctx)), lock),
+        }
+    }
+
+    /// Notes that this thread is taking a tree lock. A second lock on one
+    /// thread could wait for itself forever (a read after a write, or a
+    /// write after a read): in test builds, say so instead (see "Lock
+    /// order" in the module docs).
+    fn note_locked() -> LockedMark {
         debug_assert!(
             !TREE_LOCKED.with(Cell::get),
             "directfs: a tree lock taken while this thread holds one"
         );
-        let tree = self.tree.lock().unwrap_or_else(PoisonError::into_inner);
         TREE_LOCKED.with(|locked| locked.set(true));
-        TreeGuard {
-            tree,
-            counters,
-            start: sys::thread_syscalls(),
-        }
+        LockedMark
     }
 
     fn same(&self, other: &Self) -> bool {
@@ -260,12 +307,21 @@ impl Filesystem {
     }
 }
 
-/// A [`Filesystem`]'s tree, locked: on drop, the syscalls made on this
-/// thread while it was held are added to each counter.
+/// A [`Filesystem`]'s tree, write-locked: on drop, the syscalls made on
+/// this thread while it was held are added to each counter.
 pub(crate) struct TreeGuard<'a> {
-    tree: MutexGuard<'a, Tree>,
-    counters: [&'a AtomicU64; 2],
-    start: u64,
+    // Field order: the lock is released before the counts are taken.
+    tree: ShardedLockWriteGuard<'a, Tree>,
+    /// Counts while the lock is held (read by its `Drop`).
+    _counts: Counts<'a>,
+}
+
+/// A [`Filesystem`]'s tree, read-locked (calls that change nothing in the
+/// tree run at once on several threads); counts as [`TreeGuard`].
+pub(crate) struct TreeReadGuard<'a> {
+    tree: ShardedLockReadGuard<'a, Tree>,
+    /// Counts while the lock is held (read by its `Drop`).
+    _counts: Counts<'a>,
 }
 
 impl std::ops::Deref for TreeGuard<'_> {
@@ -282,20 +338,118 @@ impl std::ops::DerefMut for TreeGuard<'_> {
     }
 }
 
+impl std::ops::Deref for TreeReadGuard<'_> {
+    type Target = Tree;
+
+    fn deref(&self) -> &Tree {
+        &self.tree
+    }
+}
+
 thread_local! {
-    /// Whether this thread holds a tree lock (a [`TreeGuard`] is alive).
+    /// Whether this thread holds a tree lock (a guard is alive).
     static TREE_LOCKED: Cell<bool> = const { Cell::new(false) };
 }
 
-impl Drop for TreeGuard<'_> {
+/// Proof that [`TREE_LOCKED`] was set; clears it on drop.
+struct LockedMark;
+
+impl Drop for LockedMark {
     fn drop(&mut self) {
         TREE_LOCKED.with(|locked| locked.set(false));
-        let n = sys::thread_syscalls() - self.start;
-        if n > 0 {
-            for counter in self.counters {
-                counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Where [`Tally`] keeps the syscalls.
+const SYSCALLS: usize = 0;
+/// Where [`Tally`] keeps the lookups answered from the cache.
+const HITS: usize = 1;
+/// Where [`Tally`] keeps the lookups that went to the host.
+const MISSES: usize = 2;
+
+/// Counts of what a context did: syscalls, lookup hits, lookup misses.
+type Tally = [AtomicU64; 3];
+
+/// This thread's running counts, in [`Tally`]'s order.
+fn thread_counts() -> [u64; 3] {
+    let (hits, misses) = crate::dentry::thread_lookups();
+    [sys::thread_syscalls(), hits, misses]
+}
+
+/// What a guard counts: this thread's syscalls and lookups from its start
+/// to its drop, added to a filesystem's counts and a context's (None: the
+/// embedder's own calls, mounting and stats, count nowhere).
+struct Counts<'a> {
+    to: Option<(&'a StripedCounter, &'a Tally)>,
+    start: [u64; 3],
+    _locked: LockedMark,
+}
+
+impl<'a> Counts<'a> {
+    fn start(to: Option<(&'a StripedCounter, &'a Tally)>, locked: LockedMark) -> Self {
+        Self {
+            to,
+            start: thread_counts(),
+            _locked: locked,
+        }
+    }
+}
+
+impl Drop for Counts<'_> {
+    fn drop(&mut self) {
+        if let Some((fs, ctx)) = self.to {
+            add_since(self.start, fs, ctx);
+        }
+    }
+}
+
+/// Adds this thread's counts since `start` to `fs` and `ctx`.
+fn add_since(start: [u64; 3], fs: &StripedCounter, ctx: &Tally) {
+    let now = thread_counts();
+    let mut delta = [0; 3];
+    for ((d, now), start) in delta.iter_mut().zip(now).zip(start) {
+        *d = now - start;
+    }
+    if delta != [0; 3] {
+        fs.add(delta);
+        for (cell, n) in ctx.iter().zip(delta) {
+            cell.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+/// How many stripes a [`StripedCounter`] has.
+const STRIPES: usize = 8;
+
+/// A [`Tally`] that threads add to at once without sharing a cache line:
+/// a padded tally per stripe (threads are given stripes in turn), summed
+/// when read. One tally that every call of every thread adds to costs a
+/// cache-line transfer per call between cores.
+#[derive(Debug, Default)]
+struct StripedCounter([CachePadded<Tally>; STRIPES]);
+
+impl StripedCounter {
+    fn add(&self, delta: [u64; 3]) {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static STRIPE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
+        }
+        let stripe = STRIPE.with(|s| *s);
+        if let Some(tally) = self.0.get(stripe) {
+            for (cell, n) in tally.iter().zip(delta) {
+                cell.fetch_add(n, Ordering::Relaxed);
             }
         }
+    }
+
+    fn sum(&self) -> [u64; 3] {
+        let mut sum = [0; 3];
+        for tally in &self.0 {
+            for (total, cell) in sum.iter_mut().zip(tally.iter()) {
+                *total += cell.load(Ordering::Relaxed);
+            }
+        }
+        sum
     }
 }
 
@@ -311,6 +465,12 @@ impl Mount {
     /// The filesystem the mount is in.
     pub fn filesystem(&self) -> &Filesystem {
         &self.fs
+    }
+
+    /// The mount's root dentry.
+    #[cfg(test)]
+    pub(crate) fn root(&self) -> DentryId {
+        self.root
     }
 }
 
@@ -340,9 +500,9 @@ pub struct DirectfsCtx {
     /// The guest references this context holds on dentries (a count per
     /// dentry), released when it is dropped.
     pub(crate) held: HashMap<DentryId, u32>,
-    /// Host syscalls made for this context (under the tree lock, and by its
-    /// `directfs:fs` handles).
-    pub(crate) syscalls: AtomicU64,
+    /// What this context did ([`Tally`]): host syscalls (under the tree
+    /// lock, and by its `directfs:fs` handles), lookup hits and misses.
+    pub(crate) counts: Tally,
     /// Set by [`crate::wasi::add_to_linker`]'s view on every call: whether
     /// the store's [`DirectfsView`] and wasmtime-wasi `WasiView` hand out
     /// different [`ResourceTable`]s (then `wasi:filesystem` traps, before the
@@ -363,7 +523,9 @@ impl DirectfsCtx {
         Stats {
             open_resources: self.open_resources,
             held_dentries: self.held.len(),
-            syscalls: self.syscalls.load(Ordering::Relaxed),
+            syscalls: self.counts[SYSCALLS].load(Ordering::Relaxed),
+            lookup_hits: self.counts[HITS].load(Ordering::Relaxed),
+            lookup_misses: self.counts[MISSES].load(Ordering::Relaxed),
             ..self.fs.stats()
         }
     }
@@ -376,17 +538,42 @@ impl DirectfsCtx {
     /// The tree, locked; the syscalls made while it is held count towards
     /// this context.
     pub(crate) fn tree(&self) -> TreeGuard<'_> {
-        self.fs.lock_counted(&self.syscalls)
+        self.fs.write_counted(&self.counts)
+    }
+
+    /// The tree, read-locked, for calls that change nothing in it; counted
+    /// as [`Self::tree`].
+    pub(crate) fn tree_read(&self) -> TreeReadGuard<'_> {
+        self.fs.read_counted(&self.counts)
+    }
+
+    /// The stat of dentry `id` ([`Tree::stat`]), under the read lock where
+    /// that is enough ([`Tree::stat_known`]).
+    pub(crate) fn stat(&self, id: DentryId) -> Result<Stat, ErrorCode> {
+        let known = self.tree_read().stat_known(id);
+        known.unwrap_or_else(|| self.tree().stat(id))
+    }
+
+    /// The guest's `(dev, ino)` of dentry `id` ([`Tree::identity`]), under
+    /// the read lock where that is enough.
+    pub(crate) fn identity(&self, id: DentryId) -> Result<(u64, u64), ErrorCode> {
+        let known = self.tree_read().identity_known(id);
+        known.unwrap_or_else(|| self.tree().identity(id))
+    }
+
+    /// The stat of a handle's `fd` ([`Tree::stat_fd`]), under the read lock
+    /// where that is enough.
+    pub(crate) fn stat_fd(&self, fd: BorrowedFd<'_>) -> Result<Stat, ErrorCode> {
+        let known = self.tree_read().stat_fd_known(fd);
+        known.unwrap_or_else(|| self.tree().stat_fd(fd))
     }
 
     /// Runs `f` (host I/O outside the tree, on a handle), counting its
     /// syscalls towards this context and its filesystem.
     pub(crate) fn counting<R>(&self, f: impl FnOnce() -> R) -> R {
-        let start = sys::thread_syscalls();
+        let start = thread_counts();
         let result = f();
-        let n = sys::thread_syscalls() - start;
-        self.syscalls.fetch_add(n, Ordering::Relaxed);
-        self.fs.syscalls.fetch_add(n, Ordering::Relaxed);
+        add_since(start, &self.fs.counts, &self.counts);
         result
     }
 
@@ -588,8 +775,8 @@ impl DirectfsCtxBuilder {
             preopens,
             limits,
             open_resources: 0,
-            held: HashMap::new(),
-            syscalls: AtomicU64::new(0),
+            held: HashMap::default(),
+            counts: Tally::default(),
             tables_differ: false,
         }
     }

@@ -47,8 +47,21 @@
 //! `cross-device`, so a dentry never changes preopen.
 //!
 //! # Locking
-//! None: the tree belongs to one [`crate::DirectfsCtx`], and wasmtime gives
-//! each host call `&mut` access to it.
+//! None inside: a [`Tree`] is behind its [`crate::Filesystem`]'s
+//! reader-writer lock (see [`crate::ctx`], "Lock order"). Methods taking
+//! `&mut self` run under the write lock; the few taking `&self` that a
+//! frontend calls under the read lock ([`Tree::stat_cached`],
+//! [`Tree::stat_known`], [`Tree::stat_fd_known`], [`Tree::identity_known`])
+//! change nothing, take no reference and answer `None` where they would
+//! have to (the caller then takes the write lock): with no writer, nothing
+//! frees a dentry or renames a name under them.
+//!
+//! # Hashing
+//! The maps (children by name, inodes, caches, remembered `no-entry`s) use
+//! foldhash with a random seed per map, not SipHash, which was a tenth of a
+//! cached walk. Guest-chosen names are keys, but a guest cannot see hashes
+//! or map order, and what it could collide is bounded: a directory's live
+//! children are at most the held dentries plus the cache.
 
 mod cache;
 #[cfg(test)]
@@ -61,11 +74,12 @@ mod walk;
 pub(crate) use self::walk::{Confine, MAX_SYMLINK_FOLLOWS};
 mod xattr;
 
-use std::collections::HashMap;
+use std::cell::Cell;
 use std::ops::ControlFlow;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
+use foldhash::HashMap;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::{FileStat, Mode, SFlag};
@@ -172,6 +186,27 @@ pub(crate) struct Tree {
     /// [`Tree::insert`], refunded in [`Tree::remove`]) and each handle's
     /// (an [`crate::budget::FdCharge`] in the handle).
     budget: Arc<FdBudget>,
+}
+
+thread_local! {
+    /// This thread's name lookups so far: `(answered from the cache, went
+    /// to the host)`.
+    static LOOKUPS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// This thread's name lookups so far, `(hits, misses)`: what a context's
+/// counts take the difference of around its calls.
+pub(crate) fn thread_lookups() -> (u64, u64) {
+    LOOKUPS.with(Cell::get)
+}
+
+/// Counts `hits` lookups answered from the cache and `misses` that went to
+/// the host, on this thread.
+fn count_lookups(hits: u64, misses: u64) {
+    LOOKUPS.with(|n| {
+        let (h, m) = n.get();
+        n.set((h + hits, m + misses));
+    });
 }
 
 impl Tree {
@@ -421,12 +456,15 @@ impl Tree {
         if let Some(&child) = dir.children.get(name.as_str()) {
             if !shared || self.still_there(parent, name, child) {
                 self.acquire(child)?;
+                count_lookups(1, 0);
                 return Ok(child);
             }
             self.detach(parent, name.as_str());
         } else if !shared && self.negatives.contains(parent, name.as_str()) {
+            count_lookups(1, 0);
             return Err(ErrorCode::NoEntry);
         }
+        count_lookups(0, 1);
         self.make_room(1)?;
         let dir_fd = self.get(parent)?.fd.as_fd();
         let opened = match try_open(dir_fd, name.as_str(), OFlag::empty()) {
@@ -463,6 +501,105 @@ impl Tree {
         Ok(self.inodes.stat(&st))
     }
 
+    /// [`Tree::stat`] without changing the tree, for a read lock: `None`
+    /// where the file has no guest inode number yet (then the caller takes
+    /// [`Tree::stat`]).
+    pub(crate) fn stat_known(&self, id: DentryId) -> Option<Result<Stat, ErrorCode>> {
+        let d = match self.get(id) {
+            Ok(d) => d,
+            Err(err) => return Some(Err(err)),
+        };
+        let st = match self.inodes.open_fd(d.key) {
+            Some(fd) => sys::fstat(fd.as_fd()),
+            None => sys::fstat(d.fd.as_fd()),
+        };
+        match st {
+            Ok(st) => self.inodes.stat_known(&st).map(Ok),
+            Err(errno) => Some(Err(errno.into())),
+        }
+    }
+
+    /// The stat of `path` from directory `start` as a `wasi:filesystem`
+    /// `stat-at` gives it, walked through live dentries only and changing
+    /// nothing in the tree, so that it runs under a read lock, at once on
+    /// several threads: no reference is taken (nothing can free a dentry
+    /// while the lock is held).
+    ///
+    /// The directories on the way must be live dentries (in a shared mount
+    /// each is revalidated, one `fstatat`, as [`Tree::walk`] does); the last
+    /// name may be one too (exclusive mounts), else it is one `fstatat` on
+    /// its parent's FD, as [`Tree::stat_name`]. `None` where that is not
+    /// enough, and the caller takes the full walk: a directory on the way
+    /// that is not live (or fails its revalidation), a symlink to follow or
+    /// to cross, `..`, an absolute path, a trailing `/`, a new `no-entry` to
+    /// remember, a file without a guest inode number yet. Where it answers,
+    /// it answers as the full walk would, so the fast path never changes
+    /// what the guest sees.
+    pub(crate) fn stat_cached(
+        &self,
+        start: DentryId,
+        path: &str,
+        follow: bool,
+    ) -> Option<Result<Stat, ErrorCode>> {
+        let shared = self.get(start).ok()?.policy.revalidation == Revalidation::Shared;
+        if path.starts_with('/') || path.ends_with('/') || check_path(path).is_err() {
+            return None;
+        }
+        let mut cur = start;
+        // The lookups of the directories on the way, counted if this answers.
+        let mut hits = 0;
+        let mut components = path
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .peekable();
+        while let Some(component) = components.next() {
+            if component == ".." {
+                return None;
+            }
+            let name = Name::parse(component).ok()?;
+            let dir = self.get(cur).ok()?;
+            let child = dir.children.get(component).copied();
+            if components.peek().is_some() {
+                let child = child?;
+                if self.get(child).ok()?.file_type == FileType::SymbolicLink
+                    || (shared && !self.still_there(cur, name, child))
+                {
+                    return None;
+                }
+                cur = child;
+                hits += 1;
+                continue;
+            }
+            // The last name.
+            if !shared {
+                if let Some(child) = child {
+                    if follow && self.get(child).ok()?.file_type == FileType::SymbolicLink {
+                        return None;
+                    }
+                    let stat = self.stat_known(child)?;
+                    count_lookups(hits + 1, 0);
+                    return Some(stat);
+                }
+                if self.negatives.contains(cur, component) {
+                    count_lookups(hits + 1, 0);
+                    return Some(Err(ErrorCode::NoEntry));
+                }
+            }
+            let stat = match sys::fstatat_nofollow(dir.fd.as_fd(), component.as_bytes()) {
+                Ok(st) if follow && file_type_of_mode(st.st_mode) == FileType::SymbolicLink => None,
+                Ok(st) => self.inodes.stat_known(&st).map(Ok),
+                // To be remembered by the full walk.
+                Err(Errno::ENOENT) if !shared => None,
+                Err(errno) => Some(Err(errno.into())),
+            }?;
+            count_lookups(hits, 1);
+            return Some(stat);
+        }
+        let stat = self.stat_known(cur)?;
+        count_lookups(hits, 0);
+        Some(stat)
+    }
+
     /// The file type of dentry `id` (no syscall: it never changes).
     pub(crate) fn file_type(&self, id: DentryId) -> Result<FileType, ErrorCode> {
         Ok(self.get(id)?.file_type)
@@ -473,6 +610,15 @@ impl Tree {
     pub(crate) fn identity(&mut self, id: DentryId) -> Result<(u64, u64), ErrorCode> {
         let key = self.get(id)?.key;
         Ok(self.inodes.identity(key))
+    }
+
+    /// [`Tree::identity`] without changing the tree: `None` where the file
+    /// has no guest numbers yet.
+    pub(crate) fn identity_known(&self, id: DentryId) -> Option<Result<(u64, u64), ErrorCode>> {
+        match self.get(id) {
+            Ok(d) => self.inodes.identity_known(d.key).map(Ok),
+            Err(err) => Some(Err(err)),
+        }
     }
 
     /// The stat of `name` in directory `parent`, without making a dentry for
@@ -489,12 +635,15 @@ impl Tree {
         let shared = dir.policy.revalidation == Revalidation::Shared;
         if !shared {
             if let Some(&child) = dir.children.get(name.as_str()) {
+                count_lookups(1, 0);
                 return self.stat(child);
             }
             if self.negatives.contains(parent, name.as_str()) {
+                count_lookups(1, 0);
                 return Err(ErrorCode::NoEntry);
             }
         }
+        count_lookups(0, 1);
         match sys::fstatat_nofollow(dir.fd.as_fd(), name.as_str().as_bytes()) {
             Ok(st) => Ok(self.inodes.stat(&st)),
             Err(Errno::ENOENT) if !shared => {
@@ -509,6 +658,15 @@ impl Tree {
     pub(crate) fn stat_fd(&mut self, fd: BorrowedFd<'_>) -> Result<Stat, ErrorCode> {
         let st = sys::fstat(fd)?;
         Ok(self.inodes.stat(&st))
+    }
+
+    /// [`Tree::stat_fd`] without changing the tree: `None` where the file
+    /// has no guest inode number yet.
+    pub(crate) fn stat_fd_known(&self, fd: BorrowedFd<'_>) -> Option<Result<Stat, ErrorCode>> {
+        match sys::fstat(fd) {
+            Ok(st) => self.inodes.stat_known(&st).map(Ok),
+            Err(errno) => Some(Err(errno.into())),
+        }
     }
 
     /// `fstatfs` on the dentry's FD.
@@ -1110,10 +1268,6 @@ impl Tree {
 /// The live children of a dentry, by name. Most dentries are files with
 /// none, so the map is only allocated for the first child: 8 bytes, not 48.
 #[derive(Debug, Default)]
-#[expect(
-    clippy::box_collection,
-    reason = "the box is the point: 8 bytes per leaf dentry instead of an empty 48-byte map"
-)]
 struct Children(Option<Box<HashMap<Box<str>, DentryId>>>);
 
 impl Children {

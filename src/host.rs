@@ -169,7 +169,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
 
     fn stat(&mut self, dentry: Resource<DentryRef>) -> Result<wit::Stat, Error> {
         let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree().stat(id)?.into())
+        Ok(self.ctx.stat(id)?.into())
     }
 
     fn mkdir(
@@ -386,7 +386,7 @@ impl types::HostHandle for DirectfsCtxView<'_> {
 
     fn stat(&mut self, handle: Resource<Handle>) -> Result<wit::Stat, Error> {
         let handle = self.table.get(&handle)?;
-        Ok(self.ctx.tree().stat_fd(handle.fd())?.into())
+        Ok(self.ctx.stat_fd(handle.fd())?.into())
     }
 
     fn sync(&mut self, handle: Resource<Handle>) -> Result<(), Error> {

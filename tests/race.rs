@@ -12,9 +12,15 @@ use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use common::{Fixture, guest};
+use common::{Fixture, Host, guest};
+use directfs::{DirectfsCtx, Filesystem, FsPerms, Revalidation};
 use nix::fcntl::{RenameFlags, renameat2};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi::p2::bindings::sync::Command;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 /// Walks per run (`DFS_RACE_WALKS` overrides, for longer runs on demand).
 fn walks() -> u32 {
@@ -24,7 +30,28 @@ fn walks() -> u32 {
         .unwrap_or(100_000)
 }
 
+/// Runs `guest_name` under `dfs-run` with `--dir SANDBOX::/s{options}` and
+/// `extra` options, racing the host (see the module docs).
 fn race(guest_name: &str, options: &str, extra: &[&str]) {
+    race_with(&format!("{guest_name}{options} {extra:?}"), |fx| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+            .args(extra)
+            .arg("--dir")
+            .arg(format!("{}::/s{options}", fx.sandbox.display()))
+            .arg(guest(guest_name))
+            .arg(walks().to_string())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.success(), stdout, stderr)
+    });
+}
+
+/// Sets up the fixture and the swapping host thread, calls `run` (which
+/// runs the guests: `(all succeeded, what they printed, their errors)`),
+/// then checks that nothing outside was touched.
+fn race_with(label: &str, run: impl FnOnce(&Fixture) -> (bool, String, String)) {
     let fx = Fixture::new();
     std::fs::create_dir_all(fx.path("a/b/c")).unwrap();
     std::fs::write(fx.path("a/b/c/file"), b"inside").unwrap();
@@ -70,14 +97,7 @@ fn race(guest_name: &str, options: &str, extra: &[&str]) {
             }
         })
     };
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-        .args(extra)
-        .arg("--dir")
-        .arg(format!("{}::/s{options}", fx.sandbox.display()))
-        .arg(guest(guest_name))
-        .arg(walks().to_string())
-        .output()
-        .unwrap();
+    let (success, stdout, stderr) = run(&fx);
     stop.store(true, Ordering::Relaxed);
     swapper.join().unwrap();
 
@@ -87,17 +107,12 @@ fn race(guest_name: &str, options: &str, extra: &[&str]) {
         Err(nix::errno::Errno::EAGAIN) => Vec::new(),
         Err(e) => panic!("inotify: {e}"),
     };
-    let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!(
-        "{guest_name}{options} {extra:?}: {} host swaps; {}",
+        "{label}: {} host swaps; {}",
         swaps.load(Ordering::Relaxed),
         stdout.trim()
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(success, "{stderr}");
     assert!(events.is_empty(), "the outside was touched: {events:?}");
     assert!(swaps.load(Ordering::Relaxed) > 100, "the host really raced");
     assert_eq!(
@@ -124,4 +139,58 @@ fn race_walk() {
 fn std_race() {
     race("std_race", ",shared", &[]);
     race("std_race", "", &["--max-cached-dentries", "0"]);
+}
+
+/// The race on one shared [`Filesystem`]: two stores on two threads read
+/// through the same tree at once (one's dentries are the other's cache, and
+/// cached stats run under the read lock) while the host swaps.
+#[test]
+fn std_race_on_one_tree_from_two_threads() {
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, guest("std_race")).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    directfs::wasi::add_to_linker(&mut linker).unwrap();
+    for (revalidation, max_cached) in [(Revalidation::Shared, 1000), (Revalidation::Exclusive, 0)] {
+        race_with(
+            &format!("2 threads, {revalidation:?}, max cached {max_cached}"),
+            |fx| {
+                let fs = Filesystem::with_limits(max_cached, 256);
+                let mount = fs.mount(&fx.sandbox, revalidation).unwrap();
+                let runs: Vec<_> = std::thread::scope(|s| {
+                    let threads: Vec<_> = (0..2)
+                        .map(|_| {
+                            s.spawn(|| {
+                                let stdout = MemoryOutputPipe::new(4096);
+                                let mut wasi = WasiCtx::builder();
+                                wasi.args(&["std_race", &(walks() / 2).to_string()])
+                                    .stdout(stdout.clone())
+                                    .inherit_stderr();
+                                let host = Host {
+                                    wasi: wasi.build(),
+                                    directfs: DirectfsCtx::builder()
+                                        .mount(&mount, "/s", FsPerms::ReadWrite)
+                                        .unwrap()
+                                        .build(),
+                                    table: ResourceTable::new(),
+                                };
+                                let mut store = Store::new(&engine, host);
+                                let command =
+                                    Command::instantiate(&mut store, &component, &linker).unwrap();
+                                let ran = command.wasi_cli_run().call_run(&mut store);
+                                let out = String::from_utf8_lossy(&stdout.contents()).into_owned();
+                                (matches!(ran, Ok(Ok(()))), out, format!("{ran:?}"))
+                            })
+                        })
+                        .collect();
+                    threads.into_iter().map(|t| t.join().unwrap()).collect()
+                });
+                let success = runs.iter().all(|(ok, ..)| *ok);
+                let joined = |f: fn(&(bool, String, String)) -> &str| {
+                    runs.iter().map(f).collect::<Vec<_>>().join(" | ")
+                };
+                (success, joined(|r| r.1.trim()), joined(|r| &r.2))
+            },
+        );
+    }
 }

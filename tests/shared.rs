@@ -159,6 +159,27 @@ fn shared_mount() {
     }
     let per_context: u64 = stores.iter().flatten().map(syscalls).sum();
     assert_eq!(per_context, fs.stats().syscalls);
+    // And each tenant's name lookups: the cache answers most of them (the
+    // tenants share the mount's dentries), and they too add up.
+    let lookups = |store: &Store<Host>| {
+        let stats = store.data().directfs.stats();
+        (stats.lookup_hits, stats.lookup_misses)
+    };
+    let (hits, misses) = stores
+        .iter()
+        .flatten()
+        .map(lookups)
+        .fold((0, 0), |(h, m), (hits, misses)| (h + hits, m + misses));
+    let total = fs.stats();
+    assert_eq!((hits, misses), (total.lookup_hits, total.lookup_misses));
+    let zero = stores
+        .iter()
+        .flatten()
+        .filter(|s| lookups(s) == (0, 0))
+        .count();
+    assert_eq!(zero, 0, "every tenant's lookups are counted");
+    assert!(hits > misses, "hits {hits}, misses {misses}");
+    eprintln!("lookups: {hits} from the cache, {misses} from the host");
 
     // The host tree is what the tenants did, and nothing else.
     for t in 0..THREADS {

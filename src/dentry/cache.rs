@@ -7,7 +7,9 @@
 //! stamp no longer matches are skipped when popped, and dropped in bulk when
 //! they outnumber the live ones, so every operation is O(1) amortized.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashSet};
 
 use super::DentryId;
 
@@ -106,6 +108,14 @@ impl Negatives {
             self.order
                 .retain(|(p, n)| by_parent.get(p).is_some_and(|names| names.contains(n)));
         }
+    }
+
+    /// Every remembered `(parent, name)`.
+    #[cfg(test)]
+    pub(super) fn entries(&self) -> impl Iterator<Item = (DentryId, &str)> {
+        self.by_parent
+            .iter()
+            .flat_map(|(parent, names)| names.iter().map(|name| (*parent, &**name)))
     }
 
     pub(super) fn remove(&mut self, parent: DentryId, name: &str) {

@@ -72,12 +72,12 @@ fn split(path: &str) -> (&str, &str) {
 }
 
 /// The tree under test.
-struct Subject {
-    tree: Tree,
+struct Subject<'a> {
+    tree: &'a mut Tree,
     root: DentryId,
 }
 
-impl Subject {
+impl Subject<'_> {
     /// The directory holding `path`'s last component, walked from the root
     /// as the kernel resolves a parent: following symlinks, and it must be a
     /// directory (the trailing `/`).
@@ -97,7 +97,7 @@ impl Subject {
         f: impl FnOnce(&mut Tree, DentryId, Name<'_>) -> Result<T, ErrorCode>,
     ) -> Result<T, ErrorCode> {
         let dir = self.parent(path)?;
-        let result = f(&mut self.tree, dir, Name::parse(split(path).1)?);
+        let result = f(self.tree, dir, Name::parse(split(path).1)?);
         self.tree.release(dir);
         result
     }
@@ -292,7 +292,10 @@ fn check(ops: &[Op], cache_limit: usize) -> Result<(), TestCaseError> {
         revalidation: Revalidation::Exclusive,
     };
     let root = tree.add_root(fd.into_std_file().into(), policy).unwrap();
-    let mut subject = Subject { tree, root };
+    let mut subject = Subject {
+        tree: &mut tree,
+        root,
+    };
     for (i, op) in ops.iter().enumerate() {
         let got = subject.apply(op);
         let want = model(model_dir.path(), op);
@@ -314,5 +317,250 @@ proptest! {
     #[test]
     fn tree_agrees_with_the_kernel(ops in proptest::collection::vec(op(), 1..48), small_cache in any::<bool>()) {
         check(&ops, if small_cache { 2 } else { 1000 })?;
+    }
+
+    #[test]
+    fn threads_on_one_tree_agree_with_the_kernel(
+        per_thread in proptest::collection::vec(proptest::collection::vec(op(), 1..40), 2..=4),
+        small_cache in any::<bool>(),
+    ) {
+        check_threads(&per_thread, if small_cache { 2 } else { 1000 })?;
+    }
+}
+
+/// Per thread, an operation sequence, applied to a directory of the
+/// thread's own (`t0/`, `t1/`, …) on one shared tree while the other
+/// threads apply theirs: each thread's results and the final trees must be
+/// those of the kernel, with the cache (small, shared, evicting across
+/// threads) and the FD budget shared.
+fn check_threads(per_thread: &[Vec<Op>], cache_limit: usize) -> Result<(), TestCaseError> {
+    let subject_dir = tempfile::tempdir().unwrap();
+    let model_dir = tempfile::tempdir().unwrap();
+    for t in 0..per_thread.len() {
+        std::fs::create_dir(subject_dir.path().join(format!("t{t}"))).unwrap();
+        std::fs::create_dir(model_dir.path().join(format!("t{t}"))).unwrap();
+    }
+    let fs = crate::Filesystem::with_limits(cache_limit, 64);
+    let mount = fs
+        .mount(subject_dir.path(), Revalidation::Exclusive)
+        .unwrap();
+    let root = mount.root();
+    let mismatches = std::thread::scope(|s| {
+        let threads: Vec<_> = per_thread
+            .iter()
+            .enumerate()
+            .map(|(t, ops)| {
+                let (fs, model_dir) = (&fs, model_dir.path());
+                s.spawn(move || {
+                    let mut mismatches = Vec::new();
+                    for (i, op) in ops.iter().enumerate() {
+                        let op = op.under(&format!("t{t}"));
+                        let got = Subject {
+                            tree: &mut fs.lock(),
+                            root,
+                        }
+                        .apply(&op);
+                        let want = model(model_dir, &op);
+                        if got != want {
+                            mismatches
+                                .push(format!("thread {t} op {i} {op:?}: {got:?} != {want:?}"));
+                        }
+                    }
+                    mismatches
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    prop_assert!(mismatches.is_empty(), "{mismatches:#?}");
+    prop_assert_eq!(snapshot(subject_dir.path()), snapshot(model_dir.path()));
+    let tree = fs.lock();
+    let (live, unreferenced) = tree.counts();
+    prop_assert!(
+        unreferenced <= cache_limit && live == unreferenced + 1,
+        "{live} {unreferenced}"
+    );
+    prop_assert_eq!(tree.budget().used(), live);
+    agrees_with_the_kernel(&tree, root, subject_dir.path())
+}
+
+/// What the tree keeps agrees with the host: every named dentry's path
+/// names its file there (same `(st_dev, st_ino)` and type), and every
+/// remembered `no-entry` is absent there.
+fn agrees_with_the_kernel(tree: &Tree, root: DentryId, host: &Path) -> Result<(), TestCaseError> {
+    let path_of = |mut id: DentryId| -> Option<String> {
+        let mut parts = Vec::new();
+        loop {
+            match &tree.get(id).ok()?.link {
+                super::Link::Root if id == root => break,
+                super::Link::Child { parent, name } => {
+                    parts.push(name.to_string());
+                    id = *parent;
+                }
+                super::Link::Root | super::Link::Unlinked => return None,
+            }
+        }
+        parts.reverse();
+        Some(parts.join("/"))
+    };
+    for (index, slot) in tree.slots.iter().enumerate() {
+        let Some(d) = &slot.dentry else { continue };
+        let id = DentryId {
+            index: index as u32,
+            generation: slot.generation,
+        };
+        let Some(path) = path_of(id) else { continue };
+        let m = std::fs::symlink_metadata(host.join(&path))
+            .map_err(|e| TestCaseError::fail(format!("dentry {path}: {e}")))?;
+        prop_assert_eq!(
+            (m.dev(), m.ino(), super::file_type_of_mode(m.mode())),
+            (d.key.0, d.key.1, d.file_type),
+            "dentry {}",
+            path
+        );
+    }
+    for (parent, name) in tree.negatives.entries() {
+        let Some(dir) = path_of(parent) else { continue };
+        let path = host.join(&dir).join(name);
+        prop_assert!(
+            std::fs::symlink_metadata(&path).is_err(),
+            "remembered no-entry {} exists",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+impl Op {
+    /// The same operation with every path under `dir/`.
+    fn under(&self, dir: &str) -> Op {
+        let p = |path: &String| format!("{dir}/{path}");
+        match self {
+            Op::Mkdir(a) => Op::Mkdir(p(a)),
+            Op::Create(a) => Op::Create(p(a)),
+            Op::Write(a, off, len) => Op::Write(p(a), *off, *len),
+            Op::Truncate(a, size) => Op::Truncate(p(a), *size),
+            Op::Unlink(a) => Op::Unlink(p(a)),
+            Op::Rmdir(a) => Op::Rmdir(p(a)),
+            Op::Rename(a, b, noreplace) => Op::Rename(p(a), p(b), *noreplace),
+            Op::Exchange(a, b) => Op::Exchange(p(a), p(b)),
+            Op::Link(a, b) => Op::Link(p(a), p(b)),
+            Op::Symlink(a, target) => Op::Symlink(p(a), target),
+        }
+    }
+}
+
+/// The stress test: threads × contexts applying random operations to the
+/// same names of one mount at once (so their results depend on the
+/// interleaving and are not compared), some contexts keeping dentries held
+/// when they are dropped; then the tree must agree with the kernel, hold no
+/// reference, and keep its FD bound.
+#[test]
+fn threads_and_contexts_on_one_mount_leave_a_tree_that_agrees_with_the_kernel() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
+
+    const THREADS: usize = 4;
+    const CONTEXTS: usize = 6;
+    const OPS: usize = 500;
+    let dir = tempfile::tempdir().unwrap();
+    let fs = crate::Filesystem::with_limits(6, 48);
+    let mount = fs.mount(dir.path(), Revalidation::Exclusive).unwrap();
+    let root = mount.root();
+    let results = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let mount = &mount;
+                s.spawn(move || {
+                    let mut seed = [0u8; 32];
+                    seed[0] = t as u8;
+                    let mut runner = TestRunner::new_with_rng(
+                        Default::default(),
+                        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+                    );
+                    let (mut ok, mut failed) = (0, 0);
+                    for c in 0..CONTEXTS {
+                        let mut ctx = crate::DirectfsCtx::builder()
+                            .mount(mount, "/", FsPerms::ReadWrite)
+                            .unwrap()
+                            .build();
+                        for i in 0..OPS {
+                            let op = op().new_tree(&mut runner).unwrap().current();
+                            let result = Subject {
+                                tree: &mut ctx.tree(),
+                                root,
+                            }
+                            .apply(&op);
+                            if result.is_ok() {
+                                ok += 1
+                            } else {
+                                failed += 1
+                            }
+                            // Now and then the guest keeps what it walked to,
+                            // and never drops it: the context's drop must.
+                            if (i + c) % 17 == 0 {
+                                let held = ctx.tree().walk_path(root, &path_of_op(&op), false);
+                                if let Ok(id) = held {
+                                    ctx.note_held(id);
+                                }
+                            }
+                        }
+                        drop(ctx);
+                    }
+                    (ok, failed)
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect::<Vec<_>>()
+    });
+    let tree = fs.lock();
+    let (live, unreferenced) = tree.counts();
+    println!(
+        "{THREADS} threads × {CONTEXTS} contexts × {OPS} ops (ok, failed): {results:?}; \
+         {live} dentries left, peak host FDs {} of {}",
+        tree.budget().peak(),
+        tree.budget().limit()
+    );
+    assert!(results.iter().all(|&(ok, _)| ok > 0), "{results:?}");
+    assert_eq!(
+        live,
+        unreferenced + 1,
+        "no reference left after every context dropped"
+    );
+    assert!(unreferenced <= 6);
+    assert_eq!(tree.budget().used(), live);
+    assert!(tree.budget().peak() <= tree.budget().limit());
+    agrees_with_the_kernel(&tree, root, dir.path()).unwrap();
+    drop(tree);
+    // A fresh walk of everything on the host agrees too.
+    let host = snapshot(dir.path());
+    let mut tree = fs.lock();
+    for path in host.keys() {
+        let id = tree.walk_path(root, path, false).unwrap();
+        let m = std::fs::symlink_metadata(dir.path().join(path)).unwrap();
+        assert_eq!(tree.get(id).unwrap().key, (m.dev(), m.ino()), "{path}");
+        tree.release(id);
+    }
+}
+
+/// The first path an operation names.
+fn path_of_op(op: &Op) -> String {
+    match op {
+        Op::Mkdir(p)
+        | Op::Create(p)
+        | Op::Write(p, ..)
+        | Op::Truncate(p, _)
+        | Op::Unlink(p)
+        | Op::Rmdir(p)
+        | Op::Rename(p, ..)
+        | Op::Exchange(p, _)
+        | Op::Link(p, _)
+        | Op::Symlink(p, _) => p.clone(),
     }
 }

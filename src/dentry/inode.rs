@@ -6,10 +6,10 @@
 //! `stat` can use the freshest one, as gVisor's `updateMetadataLocked` does:
 //! a write FD, then a read FD, then the dentry's own FD.
 
-use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Weak};
 
+use foldhash::HashMap;
 use nix::sys::stat::{FileStat, SFlag};
 
 use crate::types::{FileType, Stat, Timestamp};
@@ -61,6 +61,12 @@ impl Inodes {
         (self.dev(key.0), self.ino(key))
     }
 
+    /// [`Inodes::identity`] without numbering anything: `None` if the file
+    /// or its device has no guest number yet.
+    pub(crate) fn identity_known(&self, key: InoKey) -> Option<(u64, u64)> {
+        Some((*self.dev_by_host.get(&key.0)?, self.by_key.get(&key)?.ino))
+    }
+
     fn dev(&mut self, host_dev: u64) -> u64 {
         let next = self.dev_by_host.len() as u64 + 1;
         *self.dev_by_host.entry(host_dev).or_insert(next)
@@ -90,27 +96,42 @@ impl Inodes {
         inode.write_fd.upgrade().or_else(|| inode.read_fd.upgrade())
     }
 
-    /// Converts a host `stat` into the guest's view of it.
+    /// Converts a host `stat` into the guest's view of it (numbering its
+    /// device and file if they are new).
     pub(crate) fn stat(&mut self, st: &FileStat) -> Stat {
-        let time = |sec: i64, nsec: i64| Timestamp {
-            seconds: sec,
-            nanoseconds: u32::try_from(nsec).unwrap_or(0),
-        };
-        Stat {
-            dev: self.dev(st.st_dev),
-            ino: self.ino(key_of(st)),
-            file_type: file_type_of_mode(st.st_mode),
-            mode: st.st_mode & 0o7777,
-            nlink: st.st_nlink,
-            uid: st.st_uid,
-            gid: st.st_gid,
-            size: u64::try_from(st.st_size).unwrap_or(0),
-            blksize: u64::try_from(st.st_blksize).unwrap_or(0),
-            blocks: u64::try_from(st.st_blocks).unwrap_or(0),
-            atime: time(st.st_atime, st.st_atime_nsec),
-            mtime: time(st.st_mtime, st.st_mtime_nsec),
-            ctime: time(st.st_ctime, st.st_ctime_nsec),
-        }
+        guest_stat(st, self.dev(st.st_dev), self.ino(key_of(st)))
+    }
+
+    /// [`Inodes::stat`] without numbering anything: `None` if the device or
+    /// the file has no guest number yet.
+    pub(crate) fn stat_known(&self, st: &FileStat) -> Option<Stat> {
+        let dev = *self.dev_by_host.get(&st.st_dev)?;
+        let ino = self.by_key.get(&key_of(st))?.ino;
+        Some(guest_stat(st, dev, ino))
+    }
+}
+
+/// A host `stat` as the guest sees it, with its guest device and inode
+/// numbers.
+fn guest_stat(st: &FileStat, dev: u64, ino: u64) -> Stat {
+    let time = |sec: i64, nsec: i64| Timestamp {
+        seconds: sec,
+        nanoseconds: u32::try_from(nsec).unwrap_or(0),
+    };
+    Stat {
+        dev,
+        ino,
+        file_type: file_type_of_mode(st.st_mode),
+        mode: st.st_mode & 0o7777,
+        nlink: st.st_nlink,
+        uid: st.st_uid,
+        gid: st.st_gid,
+        size: u64::try_from(st.st_size).unwrap_or(0),
+        blksize: u64::try_from(st.st_blksize).unwrap_or(0),
+        blocks: u64::try_from(st.st_blocks).unwrap_or(0),
+        atime: time(st.st_atime, st.st_atime_nsec),
+        mtime: time(st.st_mtime, st.st_mtime_nsec),
+        ctime: time(st.st_ctime, st.st_ctime_nsec),
     }
 }
 

@@ -36,6 +36,17 @@ impl DirectfsCtxView<'_> {
         Ok(self.table.get(fd)?)
     }
 
+    /// `stat-at`'s stat of `path` from `dir`: under the read lock where the
+    /// tree has what it needs ([`crate::dentry::Tree::stat_cached`]), else
+    /// the full walk under the write lock.
+    fn stat_path(&self, dir: DentryId, path: &str, follow: bool) -> Result<Stat, Code> {
+        let cached = self.ctx.tree_read().stat_cached(dir, path, follow);
+        match cached {
+            Some(stat) => stat,
+            None => stat_at(&mut self.ctx.tree(), dir, path, follow),
+        }
+    }
+
     /// A directory descriptor's dentry; a file → `not-directory`.
     fn dir(&self, fd: &Resource<Descriptor>) -> Result<DentryId, Error> {
         let d = self.descriptor(fd)?;
@@ -305,8 +316,8 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
 
     fn stat(&mut self, fd: Resource<Descriptor>) -> Result<DescriptorStat, Error> {
         let stat = match self.parts(&fd)? {
-            (_, Some(handle)) => self.ctx.tree().stat_fd(handle.fd())?,
-            (dir, None) => self.ctx.tree().stat(dir)?,
+            (_, Some(handle)) => self.ctx.stat_fd(handle.fd())?,
+            (dir, None) => self.ctx.stat(dir)?,
         };
         Ok(descriptor_stat(&stat))
     }
@@ -319,12 +330,8 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<DescriptorStat, Error> {
         let dir = self.dir(&fd)?;
         let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
-        Ok(descriptor_stat(&stat_at(
-            &mut self.ctx.tree(),
-            dir,
-            &path,
-            follow,
-        )?))
+        let stat = self.stat_path(dir, &path, follow)?;
+        Ok(descriptor_stat(&stat))
     }
 
     fn set_times_at(
@@ -538,7 +545,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
 
     fn metadata_hash(&mut self, fd: Resource<Descriptor>) -> Result<MetadataHashValue, Error> {
         let id = self.descriptor(&fd)?.dentry;
-        Ok(metadata_hash(self.ctx.tree().identity(id)?))
+        Ok(metadata_hash(self.ctx.identity(id)?))
     }
 
     fn metadata_hash_at(
@@ -549,7 +556,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<MetadataHashValue, Error> {
         let dir = self.dir(&fd)?;
         let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
-        let stat = stat_at(&mut self.ctx.tree(), dir, &path, follow)?;
+        let stat = self.stat_path(dir, &path, follow)?;
         Ok(metadata_hash((stat.dev, stat.ino)))
     }
 

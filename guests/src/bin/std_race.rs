@@ -1,8 +1,9 @@
 //! The race guest over `wasi:filesystem`: reads /s/a/b/c/file N times with
-//! `std::fs` (every 10th through `File::open` and a metadata check) while the
-//! host keeps swapping `a/b` with a symlink out of the preopen. Every read
-//! either gets the inside file or fails; every 100th also creates and
-//! removes a file in `a/b/c`. Prints the counts.
+//! `std::fs` (every 10th through `File::open` and a metadata check, every
+//! 10th only a `symlink_metadata`) while the host keeps swapping `a/b` with
+//! a symlink out of the preopen. Every read either gets the inside file or
+//! fails; every 100th also creates and removes a file in `a/b/c`. Prints
+//! the counts.
 
 use std::fs;
 use std::io::{ErrorKind, Read};
@@ -17,6 +18,12 @@ fn main() {
                 let mut data = Vec::new();
                 f.read_to_end(&mut data)?;
                 Ok(data)
+            }),
+            // A cached stat (the read-locked fast path): the inside file
+            // has 6 bytes, the outside one 7.
+            5 => fs::symlink_metadata("/s/a/b/c/file").map(|m| {
+                assert_eq!(m.len(), 6, "stat a file outside the preopen!");
+                b"inside".to_vec()
             }),
             _ => fs::read("/s/a/b/c/file"),
         };

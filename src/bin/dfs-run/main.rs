@@ -614,7 +614,7 @@ fn main() -> ExitCode {
     if cli.stats {
         let stats = store.data().directfs.stats();
         eprintln!(
-            "dfs-run: stats: host_syscalls={} dentries={} unreferenced={} open_resources={} host_fds={} peak_host_fds={} max_host_fds={} cache_hits={} cache_misses={} peak_rss_kib={}",
+            "dfs-run: stats: host_syscalls={} dentries={} unreferenced={} open_resources={} host_fds={} peak_host_fds={} max_host_fds={} lookup_hits={} lookup_misses={} cache_hits={} cache_misses={} peak_rss_kib={}",
             directfs::host_syscalls(),
             stats.dentries,
             stats.unreferenced,
@@ -622,6 +622,8 @@ fn main() -> ExitCode {
             stats.host_fds,
             stats.peak_host_fds,
             stats.max_host_fds,
+            stats.lookup_hits,
+            stats.lookup_misses,
             cache.as_ref().map_or(0, wasmtime::Cache::cache_hits),
             cache.as_ref().map_or(0, wasmtime::Cache::cache_misses),
             peak_rss_kib().unwrap_or(0)
