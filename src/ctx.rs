@@ -34,7 +34,7 @@ use foldhash::HashMap;
 use wasmtime::component::{HasData, ResourceTable};
 use wasmtime::error::Context as _;
 
-use crate::dentry::{DentryId, Tree};
+use crate::dentry::{DentryId, ReadLocked, Tree};
 use crate::error::ErrorCode;
 use crate::sys;
 use crate::types::Stat;
@@ -548,10 +548,10 @@ impl DirectfsCtx {
     }
 
     /// The stat of dentry `id` ([`Tree::stat`]), under the read lock where
-    /// that is enough ([`Tree::stat_known`]).
+    /// that is enough.
     pub(crate) fn stat(&self, id: DentryId) -> Result<Stat, ErrorCode> {
-        let known = self.tree_read().stat_known(id);
-        known.unwrap_or_else(|| self.tree().stat(id))
+        let fast = self.tree_read().stat_known(id);
+        self.finish_stat(fast, |tree| tree.stat(id))
     }
 
     /// The guest's `(dev, ino)` of dentry `id` ([`Tree::identity`]), under
@@ -564,8 +564,22 @@ impl DirectfsCtx {
     /// The stat of a handle's `fd` ([`Tree::stat_fd`]), under the read lock
     /// where that is enough.
     pub(crate) fn stat_fd(&self, fd: BorrowedFd<'_>) -> Result<Stat, ErrorCode> {
-        let known = self.tree_read().stat_fd_known(fd);
-        known.unwrap_or_else(|| self.tree().stat_fd(fd))
+        let fast = self.tree_read().stat_fd_known(fd);
+        self.finish_stat(fast, |tree| tree.stat_fd(fd))
+    }
+
+    /// Ends a stat begun under the read lock: its answer, or its host stat
+    /// numbered, or `full` (the whole call), under the write lock.
+    pub(crate) fn finish_stat(
+        &self,
+        fast: ReadLocked<Stat>,
+        full: impl FnOnce(&mut Tree) -> Result<Stat, ErrorCode>,
+    ) -> Result<Stat, ErrorCode> {
+        match fast {
+            ReadLocked::Done(stat) => stat,
+            ReadLocked::Unnumbered(st) => Ok(self.tree().guest_stat(&st)),
+            ReadLocked::Full => full(&mut self.tree()),
+        }
     }
 
     /// Runs `f` (host I/O outside the tree, on a handle), counting its

@@ -52,9 +52,10 @@
 //! `&mut self` run under the write lock; the few taking `&self` that a
 //! frontend calls under the read lock ([`Tree::stat_cached`],
 //! [`Tree::stat_known`], [`Tree::stat_fd_known`], [`Tree::identity_known`])
-//! change nothing, take no reference and answer `None` where they would
-//! have to (the caller then takes the write lock): with no writer, nothing
-//! frees a dentry or renames a name under them.
+//! change nothing, take no reference and answer [`ReadLocked::Full`] or
+//! [`ReadLocked::Unnumbered`] where they would have to (the caller then
+//! takes the write lock): with no writer, nothing frees a dentry or renames
+//! a name under them.
 //!
 //! # Hashing
 //! The maps (children by name, inodes, caches, remembered `no-entry`s) use
@@ -104,6 +105,20 @@ use crate::types::{FsPerms, PreopenOptions, Revalidation};
 #[derive(Debug)]
 pub struct DentryRef {
     pub(crate) id: DentryId,
+}
+
+/// What a call made under the tree's read lock came to.
+#[derive(Debug)]
+pub(crate) enum ReadLocked<T> {
+    /// The answer.
+    Done(Result<T, ErrorCode>),
+    /// A host stat of a file (or device) with no guest number yet: the
+    /// answer once [`Tree::guest_stat`] numbers it under the write lock (no
+    /// second syscall).
+    Unnumbered(FileStat),
+    /// Not answerable under the read lock: take the full call under the
+    /// write lock.
+    Full,
 }
 
 /// The index of a dentry in its [`Tree`], with a generation that tells a
@@ -501,22 +516,35 @@ impl Tree {
         Ok(self.inodes.stat(&st))
     }
 
-    /// [`Tree::stat`] without changing the tree, for a read lock: `None`
-    /// where the file has no guest inode number yet (then the caller takes
-    /// [`Tree::stat`]).
-    pub(crate) fn stat_known(&self, id: DentryId) -> Option<Result<Stat, ErrorCode>> {
+    /// [`Tree::stat`] without changing the tree, for a read lock.
+    pub(crate) fn stat_known(&self, id: DentryId) -> ReadLocked<Stat> {
         let d = match self.get(id) {
             Ok(d) => d,
-            Err(err) => return Some(Err(err)),
+            Err(err) => return ReadLocked::Done(Err(err)),
         };
         let st = match self.inodes.open_fd(d.key) {
             Some(fd) => sys::fstat(fd.as_fd()),
             None => sys::fstat(d.fd.as_fd()),
         };
+        self.known(st)
+    }
+
+    /// A host stat as the guest sees it, if its file has guest numbers.
+    fn known(&self, st: Result<FileStat, Errno>) -> ReadLocked<Stat> {
         match st {
-            Ok(st) => self.inodes.stat_known(&st).map(Ok),
-            Err(errno) => Some(Err(errno.into())),
+            Ok(st) => match self.inodes.stat_known(&st) {
+                Some(stat) => ReadLocked::Done(Ok(stat)),
+                None => ReadLocked::Unnumbered(st),
+            },
+            Err(errno) => ReadLocked::Done(Err(errno.into())),
         }
+    }
+
+    /// A host stat as the guest sees it, numbering its file and device if
+    /// they are new (the end of a read-locked stat that came to
+    /// [`ReadLocked::Unnumbered`]).
+    pub(crate) fn guest_stat(&mut self, st: &FileStat) -> Stat {
+        self.inodes.stat(st)
     }
 
     /// The stat of `path` from directory `start` as a `wasi:filesystem`
@@ -528,11 +556,12 @@ impl Tree {
     /// The directories on the way must be live dentries (in a shared mount
     /// each is revalidated, one `fstatat`, as [`Tree::walk`] does); the last
     /// name may be one too (exclusive mounts), else it is one `fstatat` on
-    /// its parent's FD, as [`Tree::stat_name`]. `None` where that is not
-    /// enough, and the caller takes the full walk: a directory on the way
+    /// its parent's FD, as [`Tree::stat_name`]. [`ReadLocked::Full`] where
+    /// that is not enough, and the caller takes the full walk: a directory on the way
     /// that is not live (or fails its revalidation), a symlink to follow or
     /// to cross, `..`, an absolute path, a trailing `/`, a new `no-entry` to
-    /// remember, a file without a guest inode number yet. Where it answers,
+    /// remember. Where it answers (a file without guest numbers yet comes
+    /// back [`ReadLocked::Unnumbered`], to number under the write lock),
     /// it answers as the full walk would, so the fast path never changes
     /// what the guest sees.
     pub(crate) fn stat_cached(
@@ -540,7 +569,18 @@ impl Tree {
         start: DentryId,
         path: &str,
         follow: bool,
-    ) -> Option<Result<Stat, ErrorCode>> {
+    ) -> ReadLocked<Stat> {
+        self.try_stat_cached(start, path, follow)
+            .unwrap_or(ReadLocked::Full)
+    }
+
+    /// [`Tree::stat_cached`], with `None` for [`ReadLocked::Full`].
+    fn try_stat_cached(
+        &self,
+        start: DentryId,
+        path: &str,
+        follow: bool,
+    ) -> Option<ReadLocked<Stat>> {
         let shared = self.get(start).ok()?.policy.revalidation == Revalidation::Shared;
         if path.starts_with('/') || path.ends_with('/') || check_path(path).is_err() {
             return None;
@@ -576,28 +616,28 @@ impl Tree {
                     if follow && self.get(child).ok()?.file_type == FileType::SymbolicLink {
                         return None;
                     }
-                    let stat = self.stat_known(child)?;
                     count_lookups(hits + 1, 0);
-                    return Some(stat);
+                    return Some(self.stat_known(child));
                 }
                 if self.negatives.contains(cur, component) {
                     count_lookups(hits + 1, 0);
-                    return Some(Err(ErrorCode::NoEntry));
+                    return Some(ReadLocked::Done(Err(ErrorCode::NoEntry)));
                 }
             }
-            let stat = match sys::fstatat_nofollow(dir.fd.as_fd(), component.as_bytes()) {
-                Ok(st) if follow && file_type_of_mode(st.st_mode) == FileType::SymbolicLink => None,
-                Ok(st) => self.inodes.stat_known(&st).map(Ok),
+            let st = sys::fstatat_nofollow(dir.fd.as_fd(), component.as_bytes());
+            match &st {
+                Ok(st) if follow && file_type_of_mode(st.st_mode) == FileType::SymbolicLink => {
+                    return None;
+                }
                 // To be remembered by the full walk.
-                Err(Errno::ENOENT) if !shared => None,
-                Err(errno) => Some(Err(errno.into())),
-            }?;
+                Err(Errno::ENOENT) if !shared => return None,
+                _ => {}
+            }
             count_lookups(hits, 1);
-            return Some(stat);
+            return Some(self.known(st));
         }
-        let stat = self.stat_known(cur)?;
         count_lookups(hits, 0);
-        Some(stat)
+        Some(self.stat_known(cur))
     }
 
     /// The file type of dentry `id` (no syscall: it never changes).
@@ -660,13 +700,9 @@ impl Tree {
         Ok(self.inodes.stat(&st))
     }
 
-    /// [`Tree::stat_fd`] without changing the tree: `None` where the file
-    /// has no guest inode number yet.
-    pub(crate) fn stat_fd_known(&self, fd: BorrowedFd<'_>) -> Option<Result<Stat, ErrorCode>> {
-        match sys::fstat(fd) {
-            Ok(st) => self.inodes.stat_known(&st).map(Ok),
-            Err(errno) => Some(Err(errno.into())),
-        }
+    /// [`Tree::stat_fd`] without changing the tree, for a read lock.
+    pub(crate) fn stat_fd_known(&self, fd: BorrowedFd<'_>) -> ReadLocked<Stat> {
+        self.known(sys::fstat(fd))
     }
 
     /// `fstatfs` on the dentry's FD.

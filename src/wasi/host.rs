@@ -40,11 +40,9 @@ impl DirectfsCtxView<'_> {
     /// tree has what it needs ([`crate::dentry::Tree::stat_cached`]), else
     /// the full walk under the write lock.
     fn stat_path(&self, dir: DentryId, path: &str, follow: bool) -> Result<Stat, Code> {
-        let cached = self.ctx.tree_read().stat_cached(dir, path, follow);
-        match cached {
-            Some(stat) => stat,
-            None => stat_at(&mut self.ctx.tree(), dir, path, follow),
-        }
+        let fast = self.ctx.tree_read().stat_cached(dir, path, follow);
+        self.ctx
+            .finish_stat(fast, |tree| stat_at(tree, dir, path, follow))
     }
 
     /// A directory descriptor's dentry; a file → `not-directory`.
