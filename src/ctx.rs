@@ -261,7 +261,8 @@ impl Filesystem {
     /// is taken over.
     pub(crate) fn lock(&self) -> TreeGuard<'_> {
         let lock = Self::note_locked();
-        let tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        tree.next_generation();
         TreeGuard {
             tree,
             _counts: Counts::start(None, lock),
@@ -272,7 +273,8 @@ impl Filesystem {
     /// towards this filesystem and `ctx` (a context's count).
     fn write_counted<'a>(&'a self, ctx: &'a Tally) -> TreeGuard<'a> {
         let lock = Self::note_locked();
-        let tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        tree.next_generation();
         TreeGuard {
             tree,
             _counts: Counts::start(Some((&self.counts, ctx)), lock),
@@ -508,6 +510,25 @@ pub struct DirectfsCtx {
     /// different [`ResourceTable`]s (then `wasi:filesystem` traps, before the
     /// guest gets a resource the other side cannot find).
     pub(crate) tables_differ: bool,
+    /// The identity the last read-locked `stat-at` of an exclusive mount
+    /// found, for the `metadata-hash-at` of the same path that wasi-libc
+    /// makes right after it (see [`LastStat`]).
+    pub(crate) last_stat: Option<LastStat>,
+}
+
+/// What a read-locked `stat-at` found: `identity` is `path`'s (from `dir`,
+/// `follow`ing a final symlink or not) for as long as the tree stays at
+/// `generation` (nothing changed it since), and the mount is exclusive (no
+/// one else changes it). wasi-libc follows every `stat` with a
+/// `metadata-hash-at` of the same path: this answers it without a syscall.
+#[derive(Debug)]
+pub(crate) struct LastStat {
+    pub(crate) dir: DentryId,
+    /// Reused from call to call: no allocation per `stat-at`.
+    pub(crate) path: String,
+    pub(crate) follow: bool,
+    pub(crate) generation: u64,
+    pub(crate) identity: (u64, u64),
 }
 
 impl DirectfsCtx {
@@ -792,6 +813,7 @@ impl DirectfsCtxBuilder {
             held: HashMap::default(),
             counts: Tally::default(),
             tables_differ: false,
+            last_stat: None,
         }
     }
 }

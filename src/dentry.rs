@@ -197,6 +197,9 @@ pub(crate) struct Tree {
     /// [`crate::Limits::max_cached_dentries`].
     max_cached: usize,
     negatives: Negatives,
+    /// Bumped each time the tree is write-locked: while it is unchanged, no
+    /// call has changed the tree (see [`Tree::generation`]).
+    generation: u64,
     /// Every host FD the tree holds: each dentry's (charged in
     /// [`Tree::insert`], refunded in [`Tree::remove`]) and each handle's
     /// (an [`crate::budget::FdCharge`] in the handle).
@@ -277,6 +280,24 @@ impl Tree {
                 .saturating_add(self.max_cached)
                 .saturating_add(roots),
         );
+    }
+
+    /// How many times the tree has been write-locked so far: two reads of
+    /// the same generation (under read locks) saw the same tree, names and
+    /// dentries alike, since every change takes the write lock.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Starts a new generation: called on each write lock.
+    pub(crate) fn next_generation(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// Whether dentry `id`'s mount is exclusive ([`Revalidation::Exclusive`]).
+    pub(crate) fn is_exclusive(&self, id: DentryId) -> bool {
+        self.get(id)
+            .is_ok_and(|d| d.policy.revalidation == Revalidation::Exclusive)
     }
 
     /// The tree's host-FD budget (for statistics).

@@ -274,3 +274,21 @@ fn std_create_via_symlink() {
     );
     assert!(!fx.path("abs_new").exists() && !fx.path("sub/fresh").exists());
 }
+
+/// `metadata-hash-at` after a `stat-at` of the same path (which directfs
+/// answers from what the stat found, while the tree is unchanged), and
+/// after renames that replace the name or move it away: the identity is
+/// always what the name is now.
+#[test]
+fn wasi_identity_after_rename() {
+    let side = differential("wasi_identity_after_rename");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    for step in [
+        "identity after stat: ok",
+        "identity after replacing rename: ok",
+        "identity after rename away: ok",
+    ] {
+        assert!(out.contains(step), "{out}");
+    }
+    assert!(fx.path("c").exists() && !fx.path("a").exists() && !fx.path("b").exists());
+}

@@ -19,8 +19,8 @@ use crate::bindings::wasi::wasi::filesystem::types::{
     self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
     Filesize, MetadataHashValue, NewTimestamp, OpenFlags, PathFlags,
 };
-use crate::ctx::DirectfsCtxView;
-use crate::dentry::{DentryId, Tree};
+use crate::ctx::{DirectfsCtxView, LastStat};
+use crate::dentry::{DentryId, ReadLocked, Tree};
 use crate::error::Error;
 use crate::handle::Handle;
 use crate::host::trap;
@@ -39,10 +39,55 @@ impl DirectfsCtxView<'_> {
     /// `stat-at`'s stat of `path` from `dir`: under the read lock where the
     /// tree has what it needs ([`crate::dentry::Tree::stat_cached`]), else
     /// the full walk under the write lock.
-    fn stat_path(&self, dir: DentryId, path: &str, follow: bool) -> Result<Stat, Code> {
-        let fast = self.ctx.tree_read().stat_cached(dir, path, follow);
-        self.ctx
-            .finish_stat(fast, |tree| stat_at(tree, dir, path, follow))
+    ///
+    /// What a read-locked stat of an exclusive mount finds is remembered
+    /// ([`crate::ctx::LastStat`]) for [`Self::remembered_identity`].
+    fn stat_path(&mut self, dir: DentryId, path: &str, follow: bool) -> Result<Stat, Code> {
+        let (fast, exclusive, read_generation) = {
+            let tree = self.ctx.tree_read();
+            let fast = tree.stat_cached(dir, path, follow);
+            (fast, tree.is_exclusive(dir), tree.generation())
+        };
+        // The generation the stat is valid at, if it can be remembered.
+        let (stat, generation) = match fast {
+            ReadLocked::Done(stat) => (stat?, Some(read_generation)),
+            ReadLocked::Unnumbered(st) => {
+                let mut tree = self.ctx.tree();
+                let stat = tree.guest_stat(&st);
+                // Numbering changes no name: still valid if this lock was
+                // the only one since the read.
+                let generation = tree.generation();
+                (
+                    stat,
+                    (generation == read_generation.wrapping_add(1)).then_some(generation),
+                )
+            }
+            ReadLocked::Full => (stat_at(&mut self.ctx.tree(), dir, path, follow)?, None),
+        };
+        if let (true, Some(generation)) = (exclusive, generation) {
+            let last = self.ctx.last_stat.get_or_insert_with(|| LastStat {
+                dir,
+                path: String::new(),
+                follow,
+                generation,
+                identity: (0, 0),
+            });
+            last.dir = dir;
+            last.path.clear();
+            last.path.push_str(path);
+            last.follow = follow;
+            last.generation = generation;
+            last.identity = (stat.dev, stat.ino);
+        }
+        Ok(stat)
+    }
+
+    /// The identity of `path` if the last `stat-at` was of it and the tree
+    /// has not changed since (no syscall).
+    fn remembered_identity(&self, dir: DentryId, path: &str, follow: bool) -> Option<(u64, u64)> {
+        let last = self.ctx.last_stat.as_ref()?;
+        let same = last.dir == dir && last.follow == follow && last.path == path;
+        (same && self.ctx.tree_read().generation() == last.generation).then_some(last.identity)
     }
 
     /// A directory descriptor's dentry; a file → `not-directory`.
@@ -554,6 +599,9 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<MetadataHashValue, Error> {
         let dir = self.dir(&fd)?;
         let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
+        if let Some(identity) = self.remembered_identity(dir, &path, follow) {
+            return Ok(metadata_hash(identity));
+        }
         let stat = self.stat_path(dir, &path, follow)?;
         Ok(metadata_hash((stat.dev, stat.ino)))
     }
