@@ -38,6 +38,31 @@ impl Handle {
         &self.fd
     }
 
+    /// Makes the file's I/O non-blocking (`O_NONBLOCK` on the open file,
+    /// which every user of this handle shares): reads and writes that would
+    /// wait fail with `would-block` instead. For the streams of FIFOs and
+    /// sockets, which wait for readiness themselves.
+    pub(crate) fn set_nonblocking(&self) -> Result<(), ErrorCode> {
+        let flags = sys::fcntl_getfl(self.fd())?;
+        if !flags.contains(nix::fcntl::OFlag::O_NONBLOCK) {
+            sys::fcntl_setfl(self.fd(), flags | nix::fcntl::OFlag::O_NONBLOCK)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the file is ready for `events` now (or hung up, or failed):
+    /// `poll` with no wait.
+    pub(crate) fn ready_now(&self, events: sys::PollFlags) -> bool {
+        sys::poll(self.fd(), events, sys::PollTimeout::ZERO).map_or(true, |got| !got.is_empty())
+    }
+
+    /// Waits until the file is ready for `events` (or hung up, or failed),
+    /// blocking this thread: where no async runtime is at hand.
+    pub(crate) fn wait_ready(&self, events: sys::PollFlags) {
+        // An error (the FD cannot be polled) means: do not wait.
+        let _ = sys::poll(self.fd(), events, sys::PollTimeout::NONE);
+    }
+
     /// `pread` of up to `min(len, max)` bytes at `offset`; on a file that
     /// cannot seek (`ESPIPE`: a FIFO, a socket), `read`, ignoring `offset`.
     /// The buffer is sized by `max`, never by the guest's `len` alone.

@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
+use nix::poll::PollFd;
+pub use nix::poll::{PollFlags, PollTimeout};
 use nix::sys::stat::{FchmodatFlags, FileStat, Mode, SFlag, UtimensatFlags};
 use nix::sys::statfs::Statfs;
 use nix::unistd::UnlinkatFlags;
@@ -89,6 +91,39 @@ pub fn fstat(fd: BorrowedFd<'_>) -> Result<FileStat, Errno> {
 /// See [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html).
 pub fn fcntl_setfl(fd: BorrowedFd<'_>, flags: OFlag) -> Result<(), Errno> {
     counted(nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFL(flags)).map(drop))
+}
+
+/// `fcntl(fd, F_GETFL)`—Returns the file status flags of an open file.
+///
+/// See [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html).
+pub fn fcntl_getfl(fd: BorrowedFd<'_>) -> Result<OFlag, Errno> {
+    counted(nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL)).map(OFlag::from_bits_truncate)
+}
+
+/// `poll(&(struct pollfd){fd, events}, 1, timeout_ms)`—Waits until `fd` is
+/// ready for `events` (or has hung up, or failed), at most `timeout`
+/// (`PollTimeout::NONE`: for ever; `ZERO`: not at all); returns the events
+/// that happened (empty on timeout). Retried on `EINTR`.
+///
+/// See [poll(2)](https://man7.org/linux/man-pages/man2/poll.2.html).
+pub fn poll(
+    fd: BorrowedFd<'_>,
+    events: PollFlags,
+    timeout: PollTimeout,
+) -> Result<PollFlags, Errno> {
+    loop {
+        let mut fds = [PollFd::new(fd, events)];
+        match counted(nix::poll::poll(&mut fds, timeout)) {
+            Err(Errno::EINTR) => continue,
+            Err(errno) => return Err(errno),
+            Ok(_) => {
+                return Ok(fds
+                    .iter()
+                    .find_map(PollFd::revents)
+                    .unwrap_or(PollFlags::empty()));
+            }
+        }
+    }
 }
 
 /// `fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW)`—Returns the metadata of a

@@ -9,7 +9,7 @@ use wasmtime::component::Resource;
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
 use super::convert;
-use super::stream::{FileInputStream, FileOutputStream};
+use super::stream::{FileInputStream, FileOutputStream, PipeInputStream, PipeOutputStream};
 use super::{
     Descriptor, DescriptorKind, DirectoryEntryStream, Last, OpenRequest, descriptor_stat,
     descriptor_type, open_at, resolve_slashed, set_time, slashed_made, with_parent, with_walked,
@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::handle::Handle;
 use crate::host::trap;
 use crate::sys;
-use crate::types::{RenameFlags, SetStat, SetTime, Stat};
+use crate::types::{FileType, RenameFlags, SetStat, SetTime, Stat};
 
 /// The error codes these functions return themselves (the rest come from
 /// [`crate::dentry`] as the core's codes and are converted on the way out).
@@ -142,6 +142,16 @@ impl DirectfsCtxView<'_> {
     }
 
     /// A file descriptor's handle, in a read-write preopen.
+    /// Whether dentry `id` is a FIFO, socket or character device: a file
+    /// whose streams wait for readiness ([`PipeInputStream`]).
+    fn is_pipe(&self, id: DentryId) -> Result<bool, Error> {
+        let file_type = self.ctx.tree_read().file_type(id)?;
+        Ok(matches!(
+            file_type,
+            FileType::Fifo | FileType::Socket | FileType::CharacterDevice
+        ))
+    }
+
     fn mutable_file(&self, fd: &Resource<Descriptor>) -> Result<&Handle, Error> {
         let (id, handle) = self.file(fd)?;
         self.check_mutable(id)?;
@@ -201,11 +211,16 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         offset: Filesize,
     ) -> Result<Resource<DynInputStream>, Error> {
         self.one_table().map_err(Error::trap)?;
-        let handle = match &self.descriptor(&fd)?.kind {
+        let d = self.descriptor(&fd)?;
+        let handle = match &d.kind {
             DescriptorKind::File { handle, .. } => handle.share(),
             DescriptorKind::Directory { .. } => return Err(Code::IsDirectory.into()),
         };
-        let stream: DynInputStream = Box::new(FileInputStream::new(handle, offset));
+        let stream: DynInputStream = if self.is_pipe(d.dentry)? {
+            Box::new(PipeInputStream::new(handle)?)
+        } else {
+            Box::new(FileInputStream::new(handle, offset))
+        };
         Ok(self.table.push(stream)?)
     }
 
@@ -216,7 +231,11 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<Resource<DynOutputStream>, Error> {
         self.one_table().map_err(Error::trap)?;
         let handle = self.mutable_file(&fd)?.share();
-        let stream: DynOutputStream = Box::new(FileOutputStream::at(handle, offset));
+        let stream: DynOutputStream = if self.is_pipe(self.descriptor(&fd)?.dentry)? {
+            Box::new(PipeOutputStream::new(handle)?)
+        } else {
+            Box::new(FileOutputStream::at(handle, offset))
+        };
         Ok(self.table.push(stream)?)
     }
 
@@ -226,7 +245,11 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<Resource<DynOutputStream>, Error> {
         self.one_table().map_err(Error::trap)?;
         let handle = self.mutable_file(&fd)?.share();
-        let stream: DynOutputStream = Box::new(FileOutputStream::append(handle));
+        let stream: DynOutputStream = if self.is_pipe(self.descriptor(&fd)?.dentry)? {
+            Box::new(PipeOutputStream::new(handle)?)
+        } else {
+            Box::new(FileOutputStream::append(handle))
+        };
         Ok(self.table.push(stream)?)
     }
 

@@ -3,15 +3,30 @@
 //! wasmtime-wasi's `wasi:io/streams`.
 //!
 //! Regular-file I/O does not wait on anything the guest could poll for, so
-//! the streams are always ready and each call does its syscall at once (as
-//! wasmtime-wasi with `allow_blocking_current_thread`). A stream keeps the
-//! file open after its descriptor is dropped, as a `dup`ed FD would.
+//! the streams of regular files (and directories' files of any other kind
+//! that cannot be polled) are always ready and each call does its syscall
+//! at once (as wasmtime-wasi with `allow_blocking_current_thread`). The
+//! streams of FIFOs, sockets and character devices ([`PipeInputStream`],
+//! [`PipeOutputStream`]) are non-blocking instead: a read or write that
+//! would wait moves nothing, and their pollables wait for readiness, on the
+//! reactor of the tokio runtime they are polled on (wasmtime-wasi's, or an
+//! async embedder's), so a guest waiting on an empty FIFO holds no thread
+//! of an async host and is cancelled with its future; without a runtime
+//! they wait in `poll(2)`. A stream keeps the file open after its
+//! descriptor is dropped, as a `dup`ed FD would.
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
 
 use bytes::Bytes;
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
 
 use crate::error::ErrorCode;
 use crate::handle::Handle;
+use crate::sys::{self, PollFlags};
+use nix::errno::Errno;
 
 /// The most bytes one stream `read` returns, and what `check-write` allows.
 pub(crate) const STREAM_CHUNK: usize = 64 * 1024;
@@ -121,5 +136,209 @@ impl OutputStream for FileOutputStream {
 
     fn check_write(&mut self) -> StreamResult<usize> {
         Ok(STREAM_CHUNK)
+    }
+}
+
+/// The most bytes [`PipeOutputStream::check_write`] allows at once: what a
+/// pipe that `poll` calls writable takes without blocking (`PIPE_BUF`).
+const PIPE_CHUNK: usize = 4096;
+
+/// The most bytes a [`PipeOutputStream`] keeps that the file did not take
+/// yet; a guest writing past `check-write` beyond it traps.
+const MAX_PENDING: usize = 64 * 1024;
+
+/// A handle's FD as tokio's reactor takes it. (`AsRawFd` is what
+/// [`AsyncFd`] asks for; the FD stays owned by the handle, whose `Arc` this
+/// holds for as long as it is registered.)
+struct Registered(Arc<OwnedFd>);
+
+impl AsRawFd for Registered {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+/// Registers `fd` with the reactor of the current tokio runtime (which must
+/// have its I/O driver enabled, as wasmtime-wasi's has, and as its sockets
+/// need of an async embedder's).
+///
+/// # Preconditions
+/// Called within a tokio runtime.
+#[expect(
+    unsafe_code,
+    reason = "tokio's AsyncFd registration is unsafe since tokio 1.54 (I/O safety)"
+)]
+fn register(fd: Registered, interest: Interest) -> std::io::Result<AsyncFd<Registered>> {
+    // SAFETY: `fd` owns a clone of the `Arc<OwnedFd>` whose raw FD it
+    // returns, so that FD stays open and names the same open file for as
+    // long as the `AsyncFd` holds `fd`, and `as_raw_fd` always returns it.
+    unsafe { AsyncFd::register_with_interest(fd, interest) }.map_err(std::io::Error::from)
+}
+
+/// How a pipe stream waits for readiness.
+enum Waiter {
+    /// Not decided yet: on the first wait.
+    Unregistered,
+    /// Registered with the reactor of the runtime it was first polled on.
+    Reactor(AsyncFd<Registered>),
+    /// `poll(2)`, blocking the thread: no runtime at hand, or the reactor
+    /// refused the FD (registered already, by another stream of the file).
+    Poll,
+}
+
+/// The readiness of a non-blocking FIFO, socket or character device.
+struct Readiness {
+    handle: Handle,
+    waiter: Waiter,
+}
+
+impl Readiness {
+    /// Makes `handle` non-blocking for its streams (see [`Handle::set_nonblocking`]).
+    fn new(handle: Handle) -> Result<Self, ErrorCode> {
+        handle.set_nonblocking()?;
+        Ok(Self {
+            handle,
+            waiter: Waiter::Unregistered,
+        })
+    }
+
+    /// Waits until the file is ready for `events` (or hung up, or failed).
+    async fn wait(&mut self, interest: Interest, events: PollFlags) {
+        if self.handle.ready_now(events) {
+            return;
+        }
+        if let Waiter::Unregistered = self.waiter {
+            self.waiter = match tokio::runtime::Handle::try_current() {
+                Ok(_) => register(Registered(self.handle.shared_fd().clone()), interest)
+                    .map_or(Waiter::Poll, Waiter::Reactor),
+                Err(_) => Waiter::Poll,
+            };
+        }
+        match &self.waiter {
+            Waiter::Reactor(fd) => loop {
+                let ready = if interest.is_readable() {
+                    fd.readable().await
+                } else {
+                    fd.writable().await
+                };
+                let Ok(mut guard) = ready else { return };
+                if self.handle.ready_now(events) {
+                    return;
+                }
+                guard.clear_ready();
+            },
+            Waiter::Poll | Waiter::Unregistered => self.handle.wait_ready(events),
+        }
+    }
+}
+
+/// `read-via-stream` of a FIFO, socket or character device: reads what is
+/// there, waits for more in `ready`.
+pub(crate) struct PipeInputStream {
+    readiness: Readiness,
+}
+
+impl PipeInputStream {
+    /// Makes `handle`'s file non-blocking (for the descriptor too).
+    pub(crate) fn new(handle: Handle) -> Result<Self, ErrorCode> {
+        Ok(Self {
+            readiness: Readiness::new(handle)?,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for PipeInputStream {
+    async fn ready(&mut self) {
+        let events = PollFlags::POLLIN;
+        self.readiness.wait(Interest::READABLE, events).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl InputStream for PipeInputStream {
+    /// Up to `size` bytes of what is there now (none if nothing is); the end
+    /// (no writer left) closes the stream.
+    fn read(&mut self, size: usize) -> StreamResult<Bytes> {
+        if size == 0 {
+            return Ok(Bytes::new());
+        }
+        let mut buf = Vec::with_capacity(size.min(STREAM_CHUNK));
+        match sys::read(self.readiness.handle.fd(), &mut buf) {
+            Ok(0) => Err(StreamError::Closed),
+            Ok(_) => Ok(Bytes::from(buf)),
+            Err(Errno::EAGAIN) => Ok(Bytes::new()),
+            Err(errno) => Err(failed(errno.into())),
+        }
+    }
+}
+
+/// `write-via-stream` (and `append-via-stream`) of a FIFO, socket or
+/// character device: writes what the file takes now, keeps the rest (up to
+/// [`MAX_PENDING`]) until it is ready.
+pub(crate) struct PipeOutputStream {
+    readiness: Readiness,
+    /// Written by the guest, not yet taken by the file.
+    pending: Vec<u8>,
+}
+
+impl PipeOutputStream {
+    /// Makes `handle`'s file non-blocking (for the descriptor too).
+    pub(crate) fn new(handle: Handle) -> Result<Self, ErrorCode> {
+        Ok(Self {
+            readiness: Readiness::new(handle)?,
+            pending: Vec::new(),
+        })
+    }
+
+    /// Writes what it can of `pending` without waiting.
+    fn push_pending(&mut self) -> StreamResult<()> {
+        while !self.pending.is_empty() {
+            let chunk = self.pending.get(..STREAM_CHUNK).unwrap_or(&self.pending);
+            match sys::write(self.readiness.handle.fd(), chunk) {
+                Ok(0) | Err(Errno::EAGAIN) => break,
+                Ok(n) => {
+                    self.pending.drain(..n.min(self.pending.len()));
+                }
+                // No reader left (the process ignores SIGPIPE, as Rust
+                // programs do).
+                Err(Errno::EPIPE) => return Err(StreamError::Closed),
+                Err(errno) => return Err(failed(errno.into())),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for PipeOutputStream {
+    async fn ready(&mut self) {
+        let events = PollFlags::POLLOUT;
+        self.readiness.wait(Interest::WRITABLE, events).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl OutputStream for PipeOutputStream {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        if self.pending.len() + bytes.len() > MAX_PENDING {
+            return Err(StreamError::Trap(wasmtime::Error::msg(
+                "directfs: a stream write beyond what check-write allowed",
+            )));
+        }
+        self.pending.extend_from_slice(&bytes);
+        self.push_pending()
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        self.push_pending()
+    }
+
+    /// What the file takes now without waiting: nothing while earlier
+    /// writes are pending.
+    fn check_write(&mut self) -> StreamResult<usize> {
+        self.push_pending()?;
+        let ready = self.pending.is_empty() && self.readiness.handle.ready_now(PollFlags::POLLOUT);
+        Ok(if ready { PIPE_CHUNK } else { 0 })
     }
 }

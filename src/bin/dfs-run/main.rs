@@ -40,6 +40,10 @@ const EXIT_TRAP: u8 = 134;
 /// The exit status when dfs-run cannot start the guest.
 const EXIT_SETUP: u8 = 2;
 
+/// How long after `-W timeout` a guest waiting in a host call (where the
+/// epoch interrupt cannot reach it) gets before the process ends anyway.
+const TIMEOUT_GRACE: Duration = Duration::from_secs(1);
+
 /// Run a WASI 0.2 component with host directories preopened through directfs.
 #[derive(Debug, Parser)]
 #[command(
@@ -604,10 +608,19 @@ fn main() -> ExitCode {
     };
     if let Some(timeout) = cli.timeout() {
         // The deadline: one epoch tick, after which the guest traps at its
-        // next loop header or call. The thread ends with the process.
+        // next loop header or call. A guest waiting inside a host call (a
+        // blocking read of an empty FIFO, a sleep) reaches neither: after
+        // a grace period, the process ends anyway. The thread ends with the
+        // process.
         std::thread::spawn(move || {
             std::thread::sleep(timeout);
             engine.increment_epoch();
+            std::thread::sleep(TIMEOUT_GRACE);
+            eprintln!(
+                "dfs-run: error: the guest ran longer than -W timeout={timeout:?} and was \
+                 stopped (it was waiting in a host call)"
+            );
+            std::process::exit(i32::from(EXIT_TRAP));
         });
     }
     let result = command.wasi_cli_run().call_run(&mut store);
