@@ -15,8 +15,9 @@
 //! they wait in `poll(2)`. A stream keeps the file open after its
 //! descriptor is dropped, as a `dup`ed FD would.
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use tokio::io::Interest;
@@ -181,8 +182,10 @@ enum Waiter {
     Unregistered,
     /// Registered with the reactor of the runtime it was first polled on.
     Reactor(AsyncFd<Registered>),
-    /// `poll(2)`, blocking the thread: no runtime at hand, or the reactor
-    /// refused the FD (registered already, by another stream of the file).
+    /// `poll(2)`: the reactor refused the FD (registered already, by the
+    /// other stream of a file open for reading and writing), or no runtime
+    /// is at hand. Within a runtime it waits on its blocking pool, never on
+    /// an executor thread.
     Poll,
 }
 
@@ -227,9 +230,46 @@ impl Readiness {
                 }
                 guard.clear_ready();
             },
-            Waiter::Poll | Waiter::Unregistered => self.handle.wait_ready(events),
+            Waiter::Poll | Waiter::Unregistered => {
+                if tokio::runtime::Handle::try_current().is_ok() {
+                    wait_on_pool(self.handle.shared_fd().clone(), events).await;
+                } else {
+                    self.handle.wait_ready(events);
+                }
+            }
         }
     }
+}
+
+/// How long one `poll` of [`wait_on_pool`] waits before it looks whether
+/// its waiter is gone.
+const POOL_POLL_SLICE_MS: u16 = 100;
+
+/// Waits until `fd` is ready for `events`, in `poll(2)` on the current
+/// runtime's blocking pool. If the waiting future is dropped, the pool's
+/// thread stops within [`POOL_POLL_SLICE_MS`].
+async fn wait_on_pool(fd: Arc<OwnedFd>, events: PollFlags) {
+    /// Tells the pool's thread that its waiter is gone.
+    struct CancelOnDrop(Arc<AtomicBool>);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let _cancel = CancelOnDrop(cancelled.clone());
+    let waited = tokio::task::spawn_blocking(move || {
+        while !cancelled.load(Ordering::Relaxed) {
+            let slice = sys::PollTimeout::from(POOL_POLL_SLICE_MS);
+            match sys::poll(fd.as_fd(), events, slice) {
+                Ok(got) if got.is_empty() => {}
+                // Ready, or the FD cannot be polled: do not wait.
+                Ok(_) | Err(_) => return,
+            }
+        }
+    });
+    // A panic there (there is none) would only end the wait.
+    let _ = waited.await;
 }
 
 /// `read-via-stream` of a FIFO, socket or character device: reads what is
@@ -340,5 +380,79 @@ impl OutputStream for PipeOutputStream {
         self.push_pending()?;
         let ready = self.pending.is_empty() && self.readiness.handle.ready_now(PollFlags::POLLOUT);
         Ok(if ready { PIPE_CHUNK } else { 0 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::OwnedFd;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::budget::FdBudget;
+
+    /// A FIFO open for reading and writing, as a handle.
+    fn fifo_handle(dir: &std::path::Path) -> (Handle, std::fs::File) {
+        let path = dir.join("fifo");
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let open = || {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .unwrap()
+        };
+        let fd: OwnedFd = open().into();
+        let budget = Arc::new(FdBudget::default());
+        (Handle::new(fd, budget.charge_token()), open())
+    }
+
+    /// Two streams of one FIFO open for reading and writing: the second
+    /// cannot register the same FD with the reactor, and waits on the
+    /// blocking pool instead, leaving a current-thread executor free; both
+    /// end when data comes.
+    #[test]
+    fn two_streams_of_one_fd_both_wait_off_the_executor() {
+        let dir = tempfile::tempdir().unwrap();
+        let (handle, mut other_end) = fifo_handle(dir.path());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let first = PipeInputStream::new(handle.share()).unwrap();
+        let second = PipeInputStream::new(handle.share()).unwrap();
+        rt.block_on(async {
+            // 20 ticks of 5 ms: done long before the data comes, unless a
+            // wait holds the executor's only thread.
+            let ticker = tokio::spawn(async {
+                let mut interval = tokio::time::interval(Duration::from_millis(5));
+                for _ in 0..20 {
+                    interval.tick().await;
+                }
+                std::time::Instant::now()
+            });
+            let writer = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                let wrote = std::time::Instant::now();
+                std::io::Write::write_all(&mut other_end, b"x").unwrap();
+                (other_end, wrote)
+            });
+            let waiting = |mut stream: PipeInputStream| {
+                tokio::spawn(async move {
+                    stream.ready().await;
+                    stream
+                })
+            };
+            let (first, second) = (waiting(first), waiting(second));
+            let (mut first, second) = (first.await.unwrap(), second.await.unwrap());
+            assert!(matches!(first.readiness.waiter, Waiter::Reactor(_)));
+            assert!(matches!(second.readiness.waiter, Waiter::Poll));
+            let ticked = ticker.await.unwrap();
+            let (other_end, wrote) = writer.join().unwrap();
+            assert!(ticked < wrote, "the executor ran on while both waited");
+            drop(other_end);
+            assert_eq!(&first.read(8).unwrap()[..], b"x");
+        });
     }
 }
