@@ -238,7 +238,7 @@ impl Filesystem {
     /// What the whole tree holds now: every context on it together.
     pub fn stats(&self) -> Stats {
         let counts = self.counts.sum();
-        let tree = self.lock();
+        let tree = self.read_counted(None);
         let (dentries, unreferenced) = tree.counts();
         let budget = tree.budget();
         Stats {
@@ -281,13 +281,14 @@ impl Filesystem {
         }
     }
 
-    /// The tree, read-locked, counting as [`Self::write_counted`].
-    fn read_counted<'a>(&'a self, ctx: &'a Tally) -> TreeReadGuard<'a> {
+    /// The tree, read-locked, counting as [`Self::write_counted`] (`None`:
+    /// the embedder's own calls, counted nowhere).
+    fn read_counted<'a>(&'a self, ctx: Option<&'a Tally>) -> TreeReadGuard<'a> {
         let lock = Self::note_locked();
         let tree = self.tree.read().unwrap_or_else(PoisonError::into_inner);
         TreeReadGuard {
             tree,
-            _counts: Counts::start(Some((&self.counts, ctx)), lock),
+            _counts: Counts::start(ctx.map(|ctx| (&*self.counts, ctx)), lock),
         }
     }
 
@@ -565,7 +566,7 @@ impl DirectfsCtx {
     /// The tree, read-locked, for calls that change nothing in it; counted
     /// as [`Self::tree`].
     pub(crate) fn tree_read(&self) -> TreeReadGuard<'_> {
-        self.fs.read_counted(&self.counts)
+        self.fs.read_counted(Some(&self.counts))
     }
 
     /// The stat of dentry `id` ([`Tree::stat`]), under the read lock where
