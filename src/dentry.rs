@@ -578,10 +578,10 @@ impl Tree {
     /// each is revalidated, one `fstatat`, as [`Tree::walk`] does); the last
     /// name may be one too (exclusive mounts), else it is one `fstatat` on
     /// its parent's FD, as [`Tree::stat_name`]. [`ReadLocked::Full`] where
-    /// that is not enough, and the caller takes the full walk: a directory on the way
-    /// that is not live (or fails its revalidation), a symlink to follow or
-    /// to cross, `..`, an absolute path, a trailing `/`, a new `no-entry` to
-    /// remember. Where it answers (a file without guest numbers yet comes
+    /// that is not enough, and the caller takes the full walk: a directory
+    /// on the way that is not live (or fails its revalidation), a symlink
+    /// to follow or to cross, `..`, an absolute path, a trailing `/`, a new
+    /// `no-entry` to remember. Where it answers (a file without guest numbers yet comes
     /// back [`ReadLocked::Unnumbered`], to number under the write lock),
     /// it answers as the full walk would, so the fast path never changes
     /// what the guest sees.

@@ -141,7 +141,6 @@ impl DirectfsCtxView<'_> {
         }
     }
 
-    /// A file descriptor's handle, in a read-write preopen.
     /// Whether dentry `id` is a FIFO, socket or character device: a file
     /// whose streams wait for readiness ([`PipeInputStream`]).
     fn is_pipe(&self, id: DentryId) -> Result<bool, Error> {
@@ -152,6 +151,7 @@ impl DirectfsCtxView<'_> {
         ))
     }
 
+    /// A file descriptor's handle, in a read-write preopen.
     fn mutable_file(&self, fd: &Resource<Descriptor>) -> Result<&Handle, Error> {
         let (id, handle) = self.file(fd)?;
         self.check_mutable(id)?;
