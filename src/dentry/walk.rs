@@ -14,10 +14,11 @@
 //! it starts from at all. An absolute path or symlink target, or a `..` above
 //! the start, fails with `not-permitted` instead of being clamped.
 
-use super::{DentryId, Link, Tree};
+use super::{DentryId, Link, Tree, count_lookups};
 use crate::error::ErrorCode;
 use crate::name::{Name, check_path};
 use crate::types::FileType;
+use crate::types::Revalidation;
 
 /// The most symlinks one walk follows before giving up with `loop`, as
 /// Linux's `MAXSYMLINKS`.
@@ -71,8 +72,17 @@ impl Tree {
         }
     }
 
-    /// The loop of [`Tree::walk_path`]. `cur` holds one reference, on
-    /// whatever dentry the walk is at, also when this returns an error.
+    /// The loop of [`Tree::walk_path`]. `cur` holds the walk's one
+    /// reference, also when this returns an error; at the end it is on the
+    /// dentry the walk reached.
+    ///
+    /// The walk is at `at`, which may be below `cur`: a step through a live
+    /// child of an exclusive mount takes no reference (no reference churn,
+    /// no LRU work: a cached walk is hash lookups). That is sound because
+    /// nothing is freed between two steps that make no syscall: dentries
+    /// are freed only by releases and by the evictions of a walk to a new
+    /// name, and before either the reference moves to `at` (so `at`, and
+    /// through it every ancestor, stays).
     fn resolve(
         &mut self,
         cur: &mut DentryId,
@@ -84,6 +94,7 @@ impl Tree {
         // How far below the start the walk is (counted for `Beneath` only).
         let mut depth = 0usize;
         let root = self.get(*cur)?.root;
+        let mut at = *cur;
         let mut must_be_dir = path.ends_with('/');
         let follow_last = follow_final || must_be_dir;
         // The components still to walk, the next one last.
@@ -93,12 +104,13 @@ impl Tree {
             if beneath {
                 return Err(ErrorCode::NotPermitted);
             }
-            self.move_to(cur, root)?;
+            // A root is never freed: no reference needed.
+            at = root;
         }
         let mut follows = 0;
         while let Some(component) = pending.pop() {
             if &*component == ".." {
-                let d = self.get(*cur)?;
+                let d = self.get(at)?;
                 // POSIX: `..` after a file that is not a directory.
                 if d.file_type != FileType::Directory {
                     return Err(ErrorCode::NotDirectory);
@@ -106,31 +118,53 @@ impl Tree {
                 if beneath {
                     depth = depth.checked_sub(1).ok_or(ErrorCode::NotPermitted)?;
                 }
-                let up = match &d.link {
-                    Link::Root => *cur,
+                // The parent of a live dentry is live.
+                at = match &d.link {
+                    Link::Root => at,
                     Link::Child { parent, .. } => *parent,
                     Link::Unlinked => return Err(ErrorCode::NoEntry),
                 };
-                self.move_to(cur, up)?;
                 continue;
             }
-            let child = self.walk(*cur, Name::parse(&component)?)?;
+            let name = Name::parse(&component)?;
             let last = pending.is_empty();
-            let is_symlink = self.get(child)?.file_type == FileType::SymbolicLink;
-            if !is_symlink || (last && !follow_last) {
-                self.release(*cur);
-                *cur = child;
-                depth += 1;
-                continue;
-            }
-            follows += 1;
-            let target = if follows > MAX_SYMLINK_FOLLOWS {
-                Err(ErrorCode::Loop)
-            } else {
-                self.readlink(child)
+            let target = match self.cached_child(at, name) {
+                Some(child) => {
+                    if self.get(child)?.file_type != FileType::SymbolicLink
+                        || (last && !follow_last)
+                    {
+                        at = child;
+                        depth += 1;
+                        continue;
+                    }
+                    follows += 1;
+                    if follows > MAX_SYMLINK_FOLLOWS {
+                        return Err(ErrorCode::Loop);
+                    }
+                    self.readlink(child)?
+                }
+                None => {
+                    // The walk may evict: hold `at` first.
+                    self.move_to(cur, at)?;
+                    let child = self.walk(*cur, name)?;
+                    let is_symlink = self.get(child)?.file_type == FileType::SymbolicLink;
+                    if !is_symlink || (last && !follow_last) {
+                        self.release(*cur);
+                        *cur = child;
+                        at = child;
+                        depth += 1;
+                        continue;
+                    }
+                    follows += 1;
+                    let target = if follows > MAX_SYMLINK_FOLLOWS {
+                        Err(ErrorCode::Loop)
+                    } else {
+                        self.readlink(child)
+                    };
+                    self.release(child);
+                    target?
+                }
             };
-            self.release(child);
-            let target = target?;
             check_path(&target)?;
             if last && target.ends_with('/') {
                 must_be_dir = true;
@@ -139,19 +173,35 @@ impl Tree {
                 if beneath {
                     return Err(ErrorCode::NotPermitted);
                 }
-                self.move_to(cur, root)?;
+                at = root;
             }
             push_components(&mut pending, &target);
         }
-        if must_be_dir && self.get(*cur)?.file_type != FileType::Directory {
+        if must_be_dir && self.get(at)?.file_type != FileType::Directory {
             return Err(ErrorCode::NotDirectory);
         }
-        Ok(())
+        self.move_to(cur, at)
+    }
+
+    /// The live child `name` of `dir` in an exclusive mount, where a walk
+    /// needs no syscall and (see [`Tree::resolve`]) no reference; counted
+    /// as a lookup hit.
+    fn cached_child(&self, dir: DentryId, name: Name<'_>) -> Option<DentryId> {
+        let d = self.get(dir).ok()?;
+        if d.policy.revalidation != Revalidation::Exclusive {
+            return None;
+        }
+        let child = *d.children.get(name.as_str())?;
+        count_lookups(1, 0);
+        Some(child)
     }
 
     /// Moves the walk's reference from `*cur` to `to` (taken first, since
     /// `cur` may be what keeps `to` alive).
     fn move_to(&mut self, cur: &mut DentryId, to: DentryId) -> Result<(), ErrorCode> {
+        if to == *cur {
+            return Ok(());
+        }
         self.acquire(to)?;
         self.release(*cur);
         *cur = to;
