@@ -39,3 +39,55 @@ pub(crate) mod wasi {
         require_store_data_send: true,
     });
 }
+
+/// The same `wasi:filesystem` interfaces for async hosts
+/// ([`crate::wasi::add_to_linker_async`]): the calls that make syscalls are
+/// `async`, so those of a [`crate::Blocking::Pool`] mount can wait for the
+/// blocking pool instead of holding the executor (the list is
+/// wasmtime-wasi's own). Resources are the same Rust types as in [`wasi`];
+/// records, flags and enums are generated anew and converted by
+/// `crate::wasi::host_async`.
+pub(crate) mod wasi_async {
+    wasmtime::component::bindgen!({
+        path: "wit/wasi",
+        world: "host",
+        imports: {
+            "wasi:filesystem/types.[method]descriptor.advise": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.create-directory-at": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.get-flags": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.get-type": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.is-same-object": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.link-at": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.metadata-hash": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.metadata-hash-at": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.open-at": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.read": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.read-directory": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.readlink-at": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.remove-directory-at": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.rename-at": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.set-size": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.set-times": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.set-times-at": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.stat": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.stat-at": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.symlink-at": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.sync": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.sync-data": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.unlink-file-at": async | trappable,
+            "wasi:filesystem/types.[method]descriptor.write": async | trappable,
+            "wasi:filesystem/types.[method]directory-entry-stream.read-directory-entry": async | trappable,
+            default: trappable,
+        },
+        trappable_error_type: {
+            "wasi:filesystem/types.error-code" => crate::Error,
+        },
+        with: {
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "wasi:filesystem/types.descriptor": crate::wasi::resources::Descriptor,
+            "wasi:filesystem/types.directory-entry-stream": crate::wasi::resources::DirectoryEntryStream,
+        },
+        require_store_data_send: true,
+    });
+}

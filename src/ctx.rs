@@ -38,7 +38,7 @@ use crate::dentry::{DentryId, ReadLocked, Tree};
 use crate::error::ErrorCode;
 use crate::sys;
 use crate::types::Stat;
-pub use crate::types::{FsPerms, PreopenOptions, Revalidation};
+pub use crate::types::{Blocking, FsPerms, MountOptions, PreopenOptions, Revalidation};
 
 /// The old name of [`FsPerms`].
 #[deprecated(since = "0.1.0", note = "renamed to `FsPerms`, as in wasmtime-wasi 48")]
@@ -196,7 +196,8 @@ impl Filesystem {
     }
 
     /// Mounts the host directory `host_dir`: a new root of the tree, for
-    /// contexts to preopen with [`DirectfsCtxBuilder::mount`].
+    /// contexts to preopen with [`DirectfsCtxBuilder::mount`]. Its syscalls
+    /// run inline ([`Blocking::Inline`]); [`Self::mount_with`] chooses.
     ///
     /// The host path is the embedder's (trusted) and is opened once, here,
     /// following symlinks like any host path. Errors if it cannot be opened
@@ -206,10 +207,20 @@ impl Filesystem {
         host_dir: impl AsRef<Path>,
         revalidation: Revalidation,
     ) -> wasmtime::Result<Mount> {
+        self.mount_with(host_dir, MountOptions::from(revalidation))
+    }
+
+    /// [`Self::mount`] with [`MountOptions`]: its revalidation mode and
+    /// where its syscalls run on async hosts.
+    pub fn mount_with(
+        &self,
+        host_dir: impl AsRef<Path>,
+        options: MountOptions,
+    ) -> wasmtime::Result<Mount> {
         let host_dir = host_dir.as_ref();
         let dir = cap_std::fs::Dir::open_ambient_dir(host_dir, cap_std::ambient_authority())
             .with_context(|| format!("cannot open directory {}", host_dir.display()))?;
-        self.mount_dir(dir, revalidation)
+        self.mount_dir_with(dir, options)
             .with_context(|| format!("cannot mount {}", host_dir.display()))
     }
 
@@ -219,9 +230,23 @@ impl Filesystem {
         dir: cap_std::fs::Dir,
         revalidation: Revalidation,
     ) -> wasmtime::Result<Mount> {
+        self.mount_dir_with(dir, MountOptions::from(revalidation))
+    }
+
+    /// [`Self::mount_dir`] with [`MountOptions`]. Takes ownership of `dir`.
+    pub fn mount_dir_with(
+        &self,
+        dir: cap_std::fs::Dir,
+        options: MountOptions,
+    ) -> wasmtime::Result<Mount> {
+        let MountOptions {
+            revalidation,
+            blocking,
+        } = options;
         let options = PreopenOptions {
             perms: FsPerms::ReadWrite,
             revalidation,
+            blocking,
         };
         let mut tree = self.lock();
         let root = tree
@@ -511,6 +536,10 @@ pub struct DirectfsCtx {
     /// different [`ResourceTable`]s (then `wasi:filesystem` traps, before the
     /// guest gets a resource the other side cannot find).
     pub(crate) tables_differ: bool,
+    /// Set by [`crate::wasi::add_to_linker_async`]'s view on every call:
+    /// the store runs on an async host, so calls on mounts with
+    /// [`Blocking::Pool`] run on the blocking pool.
+    pub(crate) async_host: bool,
     /// The identity the last read-locked `stat-at` of an exclusive mount
     /// found, for the `metadata-hash-at` of the same path that wasi-libc
     /// makes right after it (see [`LastStat`]).
@@ -549,6 +578,23 @@ impl DirectfsCtx {
             lookup_hits: self.counts[HITS].load(Ordering::Relaxed),
             lookup_misses: self.counts[MISSES].load(Ordering::Relaxed),
             ..self.fs.stats()
+        }
+    }
+
+    /// An empty context on the same filesystem: what the store holds while
+    /// its own context is away on the blocking pool (see
+    /// `wasi::host_async`). Holds nothing, so dropping it releases nothing.
+    pub(crate) fn stand_in(&self) -> Self {
+        Self {
+            fs: self.fs.clone(),
+            preopens: Vec::new(),
+            limits: self.limits,
+            open_resources: 0,
+            held: HashMap::default(),
+            counts: Tally::default(),
+            tables_differ: self.tables_differ,
+            async_host: self.async_host,
+            last_stat: None,
         }
     }
 
@@ -751,7 +797,13 @@ impl DirectfsCtxBuilder {
             private: true,
             ..Filesystem::new()
         });
-        let mount = fs.mount_dir(dir, options.revalidation)?;
+        let mount = fs.mount_dir_with(
+            dir,
+            MountOptions {
+                revalidation: options.revalidation,
+                blocking: options.blocking,
+            },
+        )?;
         self.mount(&mount, guest_name, options.perms)
     }
     /// Sets [`Limits::max_io_bytes`] (at least 1).
@@ -814,6 +866,7 @@ impl DirectfsCtxBuilder {
             held: HashMap::default(),
             counts: Tally::default(),
             tables_differ: false,
+            async_host: false,
             last_stat: None,
         }
     }

@@ -300,6 +300,13 @@ impl Tree {
             .is_ok_and(|d| d.policy.revalidation == Revalidation::Exclusive)
     }
 
+    /// Where the syscalls of calls on dentry `id`'s mount run on async hosts
+    /// (inline for a freed dentry: the call then fails at once).
+    pub(crate) fn blocking(&self, id: DentryId) -> crate::types::Blocking {
+        self.get(id)
+            .map_or(crate::types::Blocking::Inline, |d| d.policy.blocking)
+    }
+
     /// The tree's host-FD budget (for statistics).
     pub(crate) fn budget(&self) -> &FdBudget {
         &self.budget

@@ -63,6 +63,14 @@
 //! `examples/embed.rs` is a whole host that runs a guest this way, and
 //! `src/bin/dfs-run/` is the `dfs-run` command.
 //!
+//! # Async hosts
+//! With wasmtime-wasi's `add_to_linker_async`, link
+//! [`wasi::add_to_linker_async`] instead of [`wasi::add_to_linker`]. Each
+//! mount then says where its `wasi:filesystem` calls make their syscalls
+//! ([`Blocking`], set by [`Filesystem::mount_with`] or [`PreopenOptions`]):
+//! inline (the default: the fastest on local disks), or on tokio's blocking
+//! pool, leaving the executor free (for NFS or FUSE mounts).
+//!
 //! # Layout
 //! A filesystem core that knows no WIT, and one thin frontend per interface
 //! converting at its edge (as wasmtime-wasi's `p2`/`p3` over its core):
@@ -107,8 +115,8 @@ pub use wasmtime::component::ResourceTable;
 #[expect(deprecated, reason = "the old name stays exported for a while")]
 pub use crate::ctx::DirPerms;
 pub use crate::ctx::{
-    Directfs, DirectfsCtx, DirectfsCtxBuilder, DirectfsCtxView, DirectfsView, Filesystem, FsPerms,
-    Limits, Mount, PreopenOptions, Revalidation, Stats,
+    Blocking, Directfs, DirectfsCtx, DirectfsCtxBuilder, DirectfsCtxView, DirectfsView, Filesystem,
+    FsPerms, Limits, Mount, MountOptions, PreopenOptions, Revalidation, Stats,
 };
 pub use crate::dentry::DentryRef;
 pub use crate::error::{Error, ErrorCode};

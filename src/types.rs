@@ -30,14 +30,57 @@ pub enum Revalidation {
     Shared,
 }
 
-/// How a directory is preopened: its permissions and revalidation mode.
-/// A [`FsPerms`] alone converts into one with [`Revalidation::Exclusive`].
+/// Where a mount's `wasi:filesystem` calls make their syscalls when the
+/// guest runs on an async host (linked with
+/// [`crate::wasi::add_to_linker_async`]). Hosts that run guests
+/// synchronously (`add_to_linker`) always make them inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Blocking {
+    /// On the thread running the guest, as a sync host would: the fastest
+    /// on local disks, where a syscall takes microseconds. The async
+    /// executor waits for each one (wasmtime's epoch yields still bound how
+    /// long a guest keeps it between calls).
+    #[default]
+    Inline,
+    /// On tokio's blocking thread pool, as wasmtime-wasi does by default:
+    /// the executor runs other tasks while a call's syscalls run, so a slow
+    /// filesystem (NFS, FUSE) never stalls it, at the cost of a thread
+    /// hand-off (some microseconds) per call. File streams read and write on
+    /// the pool too. Falls back to inline outside a tokio runtime.
+    Pool,
+}
+
+/// How a host directory is mounted ([`crate::Filesystem::mount`]): its
+/// revalidation mode and where its syscalls run. A [`Revalidation`] alone
+/// converts into one with [`Blocking::Inline`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MountOptions {
+    /// How far cached dentries are trusted.
+    pub revalidation: Revalidation,
+    /// Where the syscalls of `wasi:filesystem` calls run on async hosts.
+    pub blocking: Blocking,
+}
+
+impl From<Revalidation> for MountOptions {
+    fn from(revalidation: Revalidation) -> Self {
+        Self {
+            revalidation,
+            blocking: Blocking::default(),
+        }
+    }
+}
+
+/// How a directory is preopened: its permissions, revalidation mode and
+/// where its syscalls run. A [`FsPerms`] alone converts into one with
+/// [`Revalidation::Exclusive`] and [`Blocking::Inline`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PreopenOptions {
     /// What the guest may do.
     pub perms: FsPerms,
     /// How far cached dentries are trusted.
     pub revalidation: Revalidation,
+    /// Where the syscalls of `wasi:filesystem` calls run on async hosts.
+    pub blocking: Blocking,
 }
 
 impl From<FsPerms> for PreopenOptions {
@@ -45,6 +88,7 @@ impl From<FsPerms> for PreopenOptions {
         Self {
             perms,
             revalidation: Revalidation::default(),
+            blocking: Blocking::default(),
         }
     }
 }

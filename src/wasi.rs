@@ -29,6 +29,7 @@
 
 mod convert;
 mod host;
+mod host_async;
 pub(crate) mod resources;
 mod stream;
 
@@ -92,6 +93,47 @@ pub fn add_to_linker<T: DirectfsView + WasiView + 'static>(
         .and_then(|()| preopens::add_to_linker::<T, Directfs>(linker, view::<T>));
     linker.allow_shadowing(false);
     added
+}
+
+/// [`add_to_linker`] for async hosts, after
+/// `wasmtime_wasi::p2::add_to_linker_async`: the same `wasi:filesystem`,
+/// whose calls on a mount with [`crate::Blocking::Pool`] make their
+/// syscalls on tokio's blocking pool (file streams too) while the executor
+/// runs other tasks; calls on other mounts run inline, as with
+/// [`add_to_linker`].
+///
+/// # Errors
+/// As [`add_to_linker`] (wasmtime-wasi's `wasi:filesystem` must be in
+/// `linker` first).
+///
+/// # Traps
+/// As [`add_to_linker`].
+pub fn add_to_linker_async<T: DirectfsView + WasiView + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
+    use crate::bindings::wasi_async::wasi::filesystem::{preopens, types};
+    let mut probe = linker.clone();
+    probe.allow_shadowing(false);
+    if types::add_to_linker::<T, Directfs>(&mut probe, view_async::<T>).is_ok() {
+        wasmtime::bail!(
+            "directfs::wasi::add_to_linker_async replaces wasmtime-wasi's wasi:filesystem, \
+             which is not in the linker yet: call wasmtime_wasi::p2::add_to_linker_async \
+             first, then directfs::wasi::add_to_linker_async"
+        );
+    }
+    linker.allow_shadowing(true);
+    let added = types::add_to_linker::<T, Directfs>(linker, view_async::<T>)
+        .and_then(|()| preopens::add_to_linker::<T, Directfs>(linker, view_async::<T>));
+    linker.allow_shadowing(false);
+    added
+}
+
+/// [`view`] for [`add_to_linker_async`]: also marks the context as on an
+/// async host.
+fn view_async<T: DirectfsView + WasiView>(data: &mut T) -> DirectfsCtxView<'_> {
+    let view = view(data);
+    view.ctx.async_host = true;
+    view
 }
 
 /// The view `wasi:filesystem` is served from: the store's

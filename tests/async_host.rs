@@ -11,6 +11,11 @@
 //! the executor at the next tick between host calls. The test checks that
 //! the executor's other tasks keep running through a guest making 5,000
 //! files, and that the files really went through directfs.
+//!
+//! A mount with `Blocking::Pool`, linked with
+//! `directfs::wasi::add_to_linker_async`, makes each call's syscalls on
+//! tokio's blocking pool instead: the executor is free while they run, with
+//! or without epoch yields.
 
 mod common;
 
@@ -19,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Fixture, Host, guest};
-use directfs::{DirectfsCtx, FsPerms};
+use directfs::{Blocking, DirectfsCtx, FsPerms, PreopenOptions, Revalidation};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::WasiCtx;
@@ -35,6 +40,15 @@ struct Run {
     syscalls: u64,
 }
 
+/// Who serves `wasi:filesystem` in a [`run`].
+#[derive(Clone, Copy, PartialEq)]
+enum Fs {
+    /// directfs, with its mount's syscalls where `Blocking` says.
+    Directfs(Blocking),
+    /// wasmtime-wasi's own.
+    Wasmtime,
+}
+
 /// Runs `bench_std create 5000` on a current-thread runtime beside a 1 ms
 /// interval task; the guest yields to the executor at every epoch tick if
 /// `yielding`.
@@ -43,7 +57,7 @@ fn run(
     linker: &Linker<Host>,
     component: &Component,
     yielding: bool,
-    wasmtime_fs: bool,
+    fs: Fs,
 ) -> Run {
     let fx = Fixture::new();
     std::fs::create_dir(fx.path("w")).unwrap();
@@ -55,13 +69,19 @@ fn run(
         let mut wasi = WasiCtx::builder();
         wasi.args(&["bench_std", "create", "5000"]);
         let mut directfs = DirectfsCtx::builder();
-        if wasmtime_fs {
-            wasi.preopened_dir(&fx.sandbox, "/b", wasmtime_wasi::FsPerms::ReadWrite)
-                .unwrap();
-        } else {
-            directfs
-                .preopen(&fx.sandbox, "/b", FsPerms::ReadWrite)
-                .unwrap();
+        match fs {
+            Fs::Wasmtime => {
+                wasi.preopened_dir(&fx.sandbox, "/b", wasmtime_wasi::FsPerms::ReadWrite)
+                    .unwrap();
+            }
+            Fs::Directfs(blocking) => {
+                let options = PreopenOptions {
+                    perms: FsPerms::ReadWrite,
+                    revalidation: Revalidation::Exclusive,
+                    blocking,
+                };
+                directfs.preopen(&fx.sandbox, "/b", options).unwrap();
+            }
         }
         let host = Host {
             wasi: wasi.build(),
@@ -98,6 +118,10 @@ fn run(
         let ran = command.wasi_cli_run().call_run(&mut store).await;
         done.store(true, Ordering::Relaxed);
         assert!(matches!(ran, Ok(Ok(()))), "{ran:?}");
+        if let Fs::Directfs(_) = fs {
+            // The 5,000 files were made and removed on the host.
+            assert_eq!(common::host_names(&fx.path("w")), Vec::<String>::new());
+        }
         let (ticks, longest_gap) = ticker.await.unwrap();
         Run {
             ticks,
@@ -116,6 +140,8 @@ fn async_host_executor_keeps_running_while_a_guest_makes_files() {
     wasmtime_wasi::p2::add_to_linker_async(&mut theirs).unwrap();
     let mut linker = theirs.clone();
     directfs::wasi::add_to_linker(&mut linker).unwrap();
+    let mut linker_async = theirs.clone();
+    directfs::wasi::add_to_linker_async(&mut linker_async).unwrap();
     let component = Component::from_file(&engine, guest("bench_std")).unwrap();
     // The epoch ticks every millisecond, as an embedder's timer would.
     let stop = Arc::new(AtomicBool::new(false));
@@ -128,18 +154,29 @@ fn async_host_executor_keeps_running_while_a_guest_makes_files() {
             }
         }
     });
-    let inline = run(&engine, &linker, &component, false, false);
-    let yielding = run(&engine, &linker, &component, true, false);
+    let inline_fs = Fs::Directfs(Blocking::Inline);
+    let inline = run(&engine, &linker, &component, false, inline_fs);
+    let yielding = run(&engine, &linker, &component, true, inline_fs);
+    // The mount's syscalls on the blocking pool, no epoch yields.
+    let pool_fs = Fs::Directfs(Blocking::Pool);
+    let pool = run(&engine, &linker_async, &component, false, pool_fs);
+    // `add_to_linker_async` with an inline mount: as `add_to_linker`.
+    let async_inline = run(&engine, &linker_async, &component, false, inline_fs);
     // For comparison: wasmtime-wasi's own filesystem, which runs each call
     // on its blocking pool (no epoch yields).
-    let wasmtime_fs = run(&engine, &theirs, &component, false, true);
+    let wasmtime_fs = run(&engine, &theirs, &component, false, Fs::Wasmtime);
     eprintln!(
         "wasmtime-wasi's filesystem: the 1 ms task ticked {} times, longest gap {:?}",
         wasmtime_fs.ticks, wasmtime_fs.longest_gap
     );
     stop.store(true, Ordering::Relaxed);
     epoch.join().unwrap();
-    for (label, r) in [("no yield", &inline), ("epoch yield", &yielding)] {
+    for (label, r) in [
+        ("no yield", &inline),
+        ("epoch yield", &yielding),
+        ("blocking pool, no yield", &pool),
+        ("async linker, inline mount, no yield", &async_inline),
+    ] {
         eprintln!(
             "{label}: the 1 ms task ticked {} times during the run, longest gap {:?}; \
              {} directfs syscalls",
@@ -155,5 +192,72 @@ fn async_host_executor_keeps_running_while_a_guest_makes_files() {
         "yielding {} ticks, inline {}",
         yielding.ticks,
         inline.ticks
+    );
+    // On the pool the executor is free during every call, without yields.
+    assert!(
+        pool.ticks >= 20 && pool.ticks > 4 * async_inline.ticks.max(1),
+        "pool {} ticks, inline on the async linker {}",
+        pool.ticks,
+        async_inline.ticks
+    );
+}
+
+/// A guest on a `Blocking::Pool` mount whose call is cancelled (its future
+/// dropped by a timeout) while a call of it runs on the pool: when that
+/// call ends, the context it took along is dropped there, and every dentry
+/// the guest held is released, as for any dropped store.
+#[test]
+fn a_guest_cancelled_during_a_pool_call_releases_what_it_held() {
+    let engine = Engine::new(&Config::new()).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+    directfs::wasi::add_to_linker_async(&mut linker).unwrap();
+    let component = Component::from_file(&engine, guest("bench_std")).unwrap();
+    let fx = Fixture::new();
+    std::fs::create_dir(fx.path("w")).unwrap();
+    let fs = directfs::Filesystem::new();
+    let options = directfs::MountOptions {
+        revalidation: Revalidation::Exclusive,
+        blocking: Blocking::Pool,
+    };
+    let mount = fs.mount_with(&fx.sandbox, options).unwrap();
+    let held = |s: directfs::Stats| s.dentries - s.unreferenced;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        for _ in 0..4 {
+            let mut wasi = WasiCtx::builder();
+            wasi.args(&["bench_std", "create", "5000"]);
+            let host = Host {
+                wasi: wasi.build(),
+                directfs: DirectfsCtx::builder()
+                    .mount(&mount, "/b", FsPerms::ReadWrite)
+                    .unwrap()
+                    .build(),
+                table: ResourceTable::new(),
+            };
+            let mut store = Store::new(&engine, host);
+            let command = Command::instantiate_async(&mut store, &component, &linker)
+                .await
+                .unwrap();
+            let run = command.wasi_cli_run().call_run(&mut store);
+            let ran = tokio::time::timeout(Duration::from_millis(30), run).await;
+            assert!(ran.is_err(), "the guest was still running: {ran:?}");
+            drop(store);
+        }
+    });
+    // Each cancelled guest held its preopen and its current file at least;
+    // once the pool's calls are done, only the mount's root is held.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while held(fs.stats()) != 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let stats = fs.stats();
+    assert_eq!(held(stats), 1, "after the stores are gone: {stats:?}");
+    assert!(
+        stats.syscalls > 100,
+        "the guests ran on directfs: {stats:?}"
     );
 }

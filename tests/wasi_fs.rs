@@ -26,8 +26,8 @@ struct Side {
 }
 
 /// Runs `name` with `/sandbox` (read-write) and `/ro` (read-only, holding
-/// `f`), under `wasi_fs`.
-fn run_side(name: &str, wasi_fs: &str) -> Side {
+/// `f`), under `wasi_fs`; with `options` (`,pool`) on both.
+fn run_side(name: &str, wasi_fs: &str, options: &str) -> Side {
     let fx = Fixture::new();
     // The escape targets every guest meets: out of the sandbox, absolute and
     // relative.
@@ -41,9 +41,9 @@ fn run_side(name: &str, wasi_fs: &str) -> Side {
         "--wasi-fs".into(),
         wasi_fs.into(),
         "--dir".into(),
-        format!("{}::/sandbox", fx.sandbox.display()).into(),
+        format!("{}::/sandbox{options}", fx.sandbox.display()).into(),
         "--dir".into(),
-        format!("{}::/ro,readonly", ro.display()).into(),
+        format!("{}::/ro,readonly{options}", ro.display()).into(),
         guest(name).into_os_string(),
     ]);
     Side {
@@ -91,12 +91,14 @@ fn host_tree(dir: &Path, tmp: &Path) -> Vec<String> {
     out
 }
 
-/// Runs `name` under both implementations and checks that they agree;
-/// returns directfs's side for the test's own host checks.
+/// Runs `name` under both implementations, and under directfs on an async
+/// host with its calls on the blocking pool (`,pool`), and checks that all
+/// three agree; returns directfs's side for the test's own host checks.
 fn differential(name: &str) -> Side {
-    let dfs = run_side(name, "directfs");
-    let wasmtime = run_side(name, "wasmtime");
-    for side in [&dfs, &wasmtime] {
+    let dfs = run_side(name, "directfs", "");
+    let wasmtime = run_side(name, "wasmtime", "");
+    let pool = run_side(name, "directfs", ",pool");
+    for side in [&dfs, &wasmtime, &pool] {
         side.run.assert_success();
         side.fx.assert_outside_untouched();
         assert_eq!(std::fs::read(side.ro.join("f")).unwrap(), b"ro\n");
@@ -118,6 +120,16 @@ fn differential(name: &str) -> Side {
         host_tree(&dfs.fx.sandbox, &tmp(&dfs)),
         host_tree(&wasmtime.fx.sandbox, &tmp(&wasmtime)),
         "{name}: the host trees differ (directfs, then wasmtime-wasi)"
+    );
+    assert_eq!(
+        lines(&pool.run),
+        ours,
+        "{name}: directfs on the blocking pool printed otherwise"
+    );
+    assert_eq!(
+        host_tree(&pool.fx.sandbox, &tmp(&pool)),
+        host_tree(&dfs.fx.sandbox, &tmp(&dfs)),
+        "{name}: the host trees differ (directfs on the pool, then inline)"
     );
     assert!(
         ours.len() > 10,

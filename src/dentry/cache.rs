@@ -152,6 +152,7 @@ mod tests {
         let policy = PreopenOptions {
             perms: FsPerms::ReadWrite,
             revalidation,
+            blocking: crate::types::Blocking::Inline,
         };
         let root = tree.add_root(fd.into_std_file().into(), policy).unwrap();
         (dir, tree, root)

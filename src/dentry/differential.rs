@@ -290,6 +290,7 @@ fn check(ops: &[Op], cache_limit: usize) -> Result<(), TestCaseError> {
     let policy = PreopenOptions {
         perms: FsPerms::ReadWrite,
         revalidation: Revalidation::Exclusive,
+        blocking: crate::types::Blocking::Inline,
     };
     let root = tree.add_root(fd.into_std_file().into(), policy).unwrap();
     let mut subject = Subject {

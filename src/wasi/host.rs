@@ -151,6 +151,13 @@ impl DirectfsCtxView<'_> {
         ))
     }
 
+    /// Whether the file streams of dentry `id` do their I/O on the blocking
+    /// pool: its mount says [`crate::Blocking::Pool`] and the store runs
+    /// on an async host ([`crate::wasi::add_to_linker_async`]).
+    fn on_pool(&self, id: DentryId) -> bool {
+        self.ctx.async_host && self.ctx.tree_read().blocking(id) == crate::Blocking::Pool
+    }
+
     /// A file descriptor's handle, in a read-write preopen.
     fn mutable_file(&self, fd: &Resource<Descriptor>) -> Result<&Handle, Error> {
         let (id, handle) = self.file(fd)?;
@@ -219,7 +226,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         let stream: DynInputStream = if self.is_pipe(d.dentry)? {
             Box::new(PipeInputStream::new(handle)?)
         } else {
-            Box::new(FileInputStream::new(handle, offset))
+            Box::new(FileInputStream::new(handle, offset, self.on_pool(d.dentry)))
         };
         Ok(self.table.push(stream)?)
     }
@@ -231,10 +238,11 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<Resource<DynOutputStream>, Error> {
         self.one_table().map_err(Error::trap)?;
         let handle = self.mutable_file(&fd)?.share();
-        let stream: DynOutputStream = if self.is_pipe(self.descriptor(&fd)?.dentry)? {
+        let id = self.descriptor(&fd)?.dentry;
+        let stream: DynOutputStream = if self.is_pipe(id)? {
             Box::new(PipeOutputStream::new(handle)?)
         } else {
-            Box::new(FileOutputStream::at(handle, offset))
+            Box::new(FileOutputStream::at(handle, offset, self.on_pool(id)))
         };
         Ok(self.table.push(stream)?)
     }
@@ -245,10 +253,11 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<Resource<DynOutputStream>, Error> {
         self.one_table().map_err(Error::trap)?;
         let handle = self.mutable_file(&fd)?.share();
-        let stream: DynOutputStream = if self.is_pipe(self.descriptor(&fd)?.dentry)? {
+        let id = self.descriptor(&fd)?.dentry;
+        let stream: DynOutputStream = if self.is_pipe(id)? {
             Box::new(PipeOutputStream::new(handle)?)
         } else {
-            Box::new(FileOutputStream::append(handle))
+            Box::new(FileOutputStream::append(handle, self.on_pool(id)))
         };
         Ok(self.table.push(stream)?)
     }

@@ -37,39 +37,119 @@ fn failed(code: ErrorCode) -> StreamError {
     StreamError::LastOperationFailed(wasmtime::Error::new(code))
 }
 
+/// Host I/O of a file stream on the blocking pool ([`crate::Blocking::Pool`]):
+/// at most one at a time, started by `read`/`write` and awaited by the
+/// stream's pollable, as wasmtime-wasi's file streams.
+enum InFlight<T> {
+    /// Nothing started (or its result handed out).
+    Idle,
+    /// Running on the pool.
+    Running(tokio::task::JoinHandle<Result<T, ErrorCode>>),
+    /// Finished, its result not handed out yet.
+    Done(Result<T, ErrorCode>),
+}
+
+impl<T: Send + 'static> InFlight<T> {
+    /// Starts `io` on the current runtime's blocking pool (inline, done at
+    /// once, where there is no runtime).
+    fn start(io: impl FnOnce() -> Result<T, ErrorCode> + Send + 'static) -> Self {
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => Self::Running(runtime.spawn_blocking(io)),
+            Err(_) => Self::Done(io()),
+        }
+    }
+
+    /// Waits for what is running to finish.
+    async fn finish(&mut self) {
+        if let Self::Running(task) = self {
+            // A panic on the pool (there is none) fails the stream.
+            *self = Self::Done(task.await.unwrap_or(Err(ErrorCode::Io)));
+        }
+    }
+}
+
 /// `read-via-stream`: reads from `position` on, `pread` by `pread`.
 pub(crate) struct FileInputStream {
     handle: Handle,
     position: u64,
+    /// `Some` where reads run on the blocking pool.
+    pool: Option<InFlight<Bytes>>,
 }
 
 impl FileInputStream {
-    pub(crate) fn new(handle: Handle, position: u64) -> Self {
-        Self { handle, position }
+    /// Reads at once ([`crate::Blocking::Inline`]) or on the blocking pool.
+    pub(crate) fn new(handle: Handle, position: u64, on_pool: bool) -> Self {
+        Self {
+            handle,
+            position,
+            pool: on_pool.then_some(InFlight::Idle),
+        }
     }
+}
+
+/// The next at most `size` bytes of `handle` at `position`; the end of the
+/// file closes the stream.
+fn read_at(handle: &Handle, position: u64, size: usize) -> Result<Bytes, ErrorCode> {
+    Ok(Bytes::from(handle.read(
+        position,
+        size as u64,
+        STREAM_CHUNK,
+    )?))
 }
 
 #[async_trait::async_trait]
 impl Pollable for FileInputStream {
-    async fn ready(&mut self) {}
+    async fn ready(&mut self) {
+        if let Some(in_flight) = &mut self.pool {
+            in_flight.finish().await;
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl InputStream for FileInputStream {
-    /// Up to `size` bytes; the end of the file closes the stream.
+    /// Up to `size` bytes; the end of the file closes the stream. On the
+    /// pool: what the last read there found, else none (the read is
+    /// started; the stream's pollable waits for it).
     fn read(&mut self, size: usize) -> StreamResult<Bytes> {
         if size == 0 {
             return Ok(Bytes::new());
         }
-        let data = self
-            .handle
-            .read(self.position, size as u64, STREAM_CHUNK)
-            .map_err(failed)?;
+        let data = match &mut self.pool {
+            None => read_at(&self.handle, self.position, size),
+            Some(in_flight) => match std::mem::replace(in_flight, InFlight::Idle) {
+                InFlight::Idle => {
+                    let (handle, position) = (self.handle.share(), self.position);
+                    *in_flight = InFlight::start(move || read_at(&handle, position, size));
+                    return Ok(Bytes::new());
+                }
+                running @ InFlight::Running(_) => {
+                    *in_flight = running;
+                    return Ok(Bytes::new());
+                }
+                InFlight::Done(Ok(mut data)) if data.len() > size => {
+                    let head = data.split_to(size);
+                    *in_flight = InFlight::Done(Ok(data));
+                    Ok(head)
+                }
+                InFlight::Done(done) => done,
+            },
+        }
+        .map_err(failed)?;
         if data.is_empty() {
             return Err(StreamError::Closed);
         }
         self.position += data.len() as u64;
-        Ok(Bytes::from(data))
+        Ok(data)
+    }
+
+    /// Waits for data (on the pool: starts the read and waits for it).
+    async fn blocking_read(&mut self, size: usize) -> StreamResult<Bytes> {
+        if let Some(InFlight::Idle) = self.pool {
+            self.read(size)?;
+        }
+        self.ready().await;
+        self.read(size)
     }
 }
 
@@ -82,51 +162,87 @@ enum Mode {
     Append,
 }
 
+/// Writes all of `bytes` to `handle` where `mode` says (short writes are
+/// continued); returns how many were written.
+fn write_all(handle: &Handle, mode: Mode, bytes: &[u8]) -> Result<u64, ErrorCode> {
+    let mut rest = bytes;
+    let mut total = 0;
+    while !rest.is_empty() {
+        let written = match mode {
+            Mode::Position(position) => handle.write(position + total, rest, STREAM_CHUNK),
+            Mode::Append => handle.append(rest, STREAM_CHUNK),
+        }?;
+        if written == 0 {
+            return Err(ErrorCode::NoSpace);
+        }
+        total += written;
+        rest = rest.get(written as usize..).unwrap_or_default();
+    }
+    Ok(total)
+}
+
 /// `write-via-stream` and `append-via-stream`.
 pub(crate) struct FileOutputStream {
     handle: Handle,
     mode: Mode,
+    /// `Some` where writes run on the blocking pool.
+    pool: Option<InFlight<u64>>,
 }
 
 impl FileOutputStream {
-    pub(crate) fn at(handle: Handle, position: u64) -> Self {
+    /// Writes from `position` on, at once ([`crate::Blocking::Inline`]) or
+    /// on the blocking pool.
+    pub(crate) fn at(handle: Handle, position: u64, on_pool: bool) -> Self {
         Self {
             handle,
             mode: Mode::Position(position),
+            pool: on_pool.then_some(InFlight::Idle),
         }
     }
 
-    pub(crate) fn append(handle: Handle) -> Self {
+    /// Appends, at once or on the blocking pool.
+    pub(crate) fn append(handle: Handle, on_pool: bool) -> Self {
         Self {
             handle,
             mode: Mode::Append,
+            pool: on_pool.then_some(InFlight::Idle),
         }
     }
 }
 
 #[async_trait::async_trait]
 impl Pollable for FileOutputStream {
-    async fn ready(&mut self) {}
+    async fn ready(&mut self) {
+        if let Some(in_flight) = &mut self.pool {
+            in_flight.finish().await;
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl OutputStream for FileOutputStream {
-    /// Writes all of `bytes` (short writes are continued).
+    /// Writes all of `bytes` (on the pool: starts writing them; the
+    /// stream's pollable waits for it, and a failure shows in the next
+    /// `check-write`).
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        let mut rest = &bytes[..];
-        while !rest.is_empty() {
-            let written = match self.mode {
-                Mode::Position(position) => self.handle.write(position, rest, STREAM_CHUNK),
-                Mode::Append => self.handle.append(rest, STREAM_CHUNK),
+        let mode = self.mode;
+        if let Mode::Position(position) = &mut self.mode {
+            *position += bytes.len() as u64;
+        }
+        match &mut self.pool {
+            None => {
+                write_all(&self.handle, mode, &bytes).map_err(failed)?;
             }
-            .map_err(failed)?;
-            if written == 0 {
-                return Err(failed(ErrorCode::NoSpace));
+            Some(in_flight) => {
+                if let InFlight::Running(_) = in_flight {
+                    return Err(StreamError::trap("write past check-write"));
+                }
+                if let InFlight::Done(Err(code)) = in_flight {
+                    return Err(failed(*code));
+                }
+                let handle = self.handle.share();
+                *in_flight = InFlight::start(move || write_all(&handle, mode, &bytes));
             }
-            if let Mode::Position(position) = &mut self.mode {
-                *position += written;
-            }
-            rest = rest.get(written as usize..).unwrap_or_default();
         }
         Ok(())
     }
@@ -135,8 +251,19 @@ impl OutputStream for FileOutputStream {
         Ok(())
     }
 
+    /// How much may be written now: nothing while a write runs on the pool;
+    /// its failure, once.
     fn check_write(&mut self) -> StreamResult<usize> {
-        Ok(STREAM_CHUNK)
+        match &mut self.pool {
+            Some(InFlight::Running(_)) => Ok(0),
+            Some(in_flight @ InFlight::Done(Err(_))) => {
+                match std::mem::replace(in_flight, InFlight::Idle) {
+                    InFlight::Done(Err(code)) => Err(failed(code)),
+                    _ => Ok(STREAM_CHUNK),
+                }
+            }
+            _ => Ok(STREAM_CHUNK),
+        }
     }
 }
 

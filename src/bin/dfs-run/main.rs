@@ -32,7 +32,7 @@ use directfs::{
 };
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
-use wasmtime_wasi::p2::bindings::sync::Command;
+use wasmtime_wasi::p2::bindings::{Command as AsyncCommand, sync::Command};
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
 
 /// The exit status of a guest trap, as the wasmtime CLI (128 + SIGABRT).
@@ -56,9 +56,11 @@ struct Cli {
     /// both `directfs:fs` and `wasi:filesystem`. Options after commas:
     /// `readonly` (every change fails: `read-only` in `directfs:fs`,
     /// `not-permitted` in `wasi:filesystem`), `shared` (other host processes
-    /// change the directory too: cached entries are re-checked before use).
-    /// Repeatable.
-    #[arg(long = "dir", value_name = "HOST[::GUEST[,readonly][,shared]]", value_parser = parse_dir)]
+    /// change the directory too: cached entries are re-checked before use),
+    /// `pool` (`wasi:filesystem` calls make their syscalls on a blocking
+    /// thread pool: the guest then runs on an async host, as a server
+    /// embedding directfs under tokio would). Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST[,readonly][,shared][,pool]]", value_parser = parse_dir)]
     dirs: Vec<DirArg>,
 
     /// The most dentries per preopen kept cached (with their host FDs) that
@@ -323,9 +325,10 @@ fn parse_dir(arg: &str) -> Result<DirArg, String> {
         match option {
             "readonly" => options.perms = FsPerms::ReadOnly,
             "shared" => options.revalidation = Revalidation::Shared,
+            "pool" => options.blocking = directfs::Blocking::Pool,
             other => {
                 return Err(format!(
-                    "unknown --dir option {other:?} (known: readonly, shared)"
+                    "unknown --dir option {other:?} (known: readonly, shared, pool)"
                 ));
             }
         }
@@ -401,10 +404,18 @@ impl DirectfsView for Host {
 /// The guest, ready to run.
 struct Prepared {
     store: Store<Host>,
-    command: Command,
+    command: Guest,
     engine: Engine,
     /// The compilation cache, if on (for `--stats`).
     cache: Option<wasmtime::Cache>,
+}
+
+/// The guest's `wasi:cli/run`, instantiated for a sync or an async host.
+enum Guest {
+    /// The usual: every host call on this thread.
+    Sync(Command),
+    /// A `pool` dir: run on wasmtime-wasi's tokio runtime.
+    Async(AsyncCommand),
 }
 
 /// The engine: wasmtime's compilation cache unless `-C cache=n`, epoch
@@ -492,13 +503,26 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
         .map_err(anyhow::Error::from)
         .with_context(|| format!("cannot compile {}", path.display()))?;
     let mut linker = Linker::<Host>::new(&engine);
+    // A `pool` dir: the guest runs on an async host (wasmtime-wasi's tokio
+    // runtime), where such a mount's calls leave the executor.
+    let on_async_host = cli
+        .dirs
+        .iter()
+        .any(|dir| dir.options.blocking == directfs::Blocking::Pool);
     // Includes `wasi:cli/exit`'s `exit-with-code` (stable since WASI
     // 0.2.12): the guest's status, as wasip1's `proc_exit` gives it.
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
-    directfs::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
-    if cli.wasi_fs == WasiFs::Directfs {
-        directfs::wasi::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    if on_async_host {
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    } else {
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
     }
+    directfs::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    match (cli.wasi_fs, on_async_host) {
+        (WasiFs::Directfs, false) => directfs::wasi::add_to_linker(&mut linker),
+        (WasiFs::Directfs, true) => directfs::wasi::add_to_linker_async(&mut linker),
+        (WasiFs::Wasmtime, _) => Ok(()),
+    }
+    .map_err(anyhow::Error::from)?;
 
     let mut wasi = WasiCtx::builder();
     // As the wasmtime CLI: this host is synchronous, so wasmtime-wasi may
@@ -547,14 +571,20 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
         store.set_epoch_deadline(1);
         store.epoch_deadline_trap();
     }
-    let command = Command::instantiate(&mut store, &component, &linker)
-        .map_err(anyhow::Error::from)
-        .with_context(|| {
-            format!(
-                "cannot instantiate {} as a wasi:cli command",
-                path.display()
-            )
-        })?;
+    let command = if on_async_host {
+        wasmtime_wasi::runtime::in_tokio(AsyncCommand::instantiate_async(
+            &mut store, &component, &linker,
+        ))
+        .map(Guest::Async)
+    } else {
+        Command::instantiate(&mut store, &component, &linker).map(Guest::Sync)
+    };
+    let command = command.map_err(anyhow::Error::from).with_context(|| {
+        format!(
+            "cannot instantiate {} as a wasi:cli command",
+            path.display()
+        )
+    })?;
     Ok(Prepared {
         store,
         command,
@@ -623,7 +653,12 @@ fn main() -> ExitCode {
             std::process::exit(i32::from(EXIT_TRAP));
         });
     }
-    let result = command.wasi_cli_run().call_run(&mut store);
+    let result = match command {
+        Guest::Sync(command) => command.wasi_cli_run().call_run(&mut store),
+        Guest::Async(command) => {
+            wasmtime_wasi::runtime::in_tokio(command.wasi_cli_run().call_run(&mut store))
+        }
+    };
     if cli.stats {
         let stats = store.data().directfs.stats();
         eprintln!(
@@ -667,6 +702,7 @@ mod tests {
         let opts = |perms, revalidation| PreopenOptions {
             perms,
             revalidation,
+            blocking: directfs::Blocking::Inline,
         };
         let rw = |h: &str, g: &str| DirArg {
             host: h.into(),
@@ -687,6 +723,10 @@ mod tests {
         assert_eq!(
             parse_dir("sb::/data,shared,readonly").map(|d| d.options),
             Ok(opts(FsPerms::ReadOnly, Revalidation::Shared))
+        );
+        assert_eq!(
+            parse_dir("sb::/data,pool").map(|d| d.options.blocking),
+            Ok(directfs::Blocking::Pool)
         );
         assert!(parse_dir("sb::/data,bogus").unwrap_err().contains("bogus"));
         assert!(parse_dir("::/data").is_err());
