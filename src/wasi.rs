@@ -77,22 +77,15 @@ use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
 pub fn add_to_linker<T: DirectfsView + WasiView + 'static>(
     linker: &mut Linker<T>,
 ) -> wasmtime::Result<()> {
-    // Added without shadowing, to a copy: if that works, there was nothing
-    // to replace, i.e. wasmtime-wasi comes later (or not at all).
-    let mut probe = linker.clone();
-    probe.allow_shadowing(false);
-    if types::add_to_linker::<T, Directfs>(&mut probe, view::<T>).is_ok() {
-        wasmtime::bail!(
-            "directfs::wasi::add_to_linker replaces wasmtime-wasi's wasi:filesystem, which is \
-             not in the linker yet: call wasmtime_wasi::p2::add_to_linker_sync (or _async) \
-             first, then directfs::wasi::add_to_linker"
-        );
-    }
-    linker.allow_shadowing(true);
-    let added = types::add_to_linker::<T, Directfs>(linker, view::<T>)
-        .and_then(|()| preopens::add_to_linker::<T, Directfs>(linker, view::<T>));
-    linker.allow_shadowing(false);
-    added
+    replace_filesystem(
+        linker,
+        "add_to_linker",
+        "add_to_linker_sync (or _async)",
+        |linker| {
+            types::add_to_linker::<T, Directfs>(linker, view::<T>)
+                .and_then(|()| preopens::add_to_linker::<T, Directfs>(linker, view::<T>))
+        },
+    )
 }
 
 /// [`add_to_linker`] for async hosts, after
@@ -112,18 +105,41 @@ pub fn add_to_linker_async<T: DirectfsView + WasiView + 'static>(
     linker: &mut Linker<T>,
 ) -> wasmtime::Result<()> {
     use crate::bindings::wasi_async::wasi::filesystem::{preopens, types};
+    replace_filesystem(
+        linker,
+        "add_to_linker_async",
+        "add_to_linker_async",
+        |linker| {
+            types::add_to_linker::<T, Directfs>(linker, view_async::<T>)
+                .and_then(|()| preopens::add_to_linker::<T, Directfs>(linker, view_async::<T>))
+        },
+    )
+}
+
+/// Adds directfs's `wasi:filesystem` to `linker` with `add`, in place of
+/// wasmtime-wasi's, which must be there already (else an error that names
+/// `ours`, directfs's function, and `theirs`, wasmtime-wasi's to call
+/// first); `linker` is then left as it was. The linker's shadowing setting
+/// is left off afterwards.
+fn replace_filesystem<T: 'static>(
+    linker: &mut Linker<T>,
+    ours: &str,
+    theirs: &str,
+    add: impl Fn(&mut Linker<T>) -> wasmtime::Result<()>,
+) -> wasmtime::Result<()> {
+    // Added without shadowing, to a copy: if that works, there was nothing
+    // to replace, i.e. wasmtime-wasi comes later (or not at all).
     let mut probe = linker.clone();
     probe.allow_shadowing(false);
-    if types::add_to_linker::<T, Directfs>(&mut probe, view_async::<T>).is_ok() {
+    if add(&mut probe).is_ok() {
         wasmtime::bail!(
-            "directfs::wasi::add_to_linker_async replaces wasmtime-wasi's wasi:filesystem, \
-             which is not in the linker yet: call wasmtime_wasi::p2::add_to_linker_async \
-             first, then directfs::wasi::add_to_linker_async"
+            "directfs::wasi::{ours} replaces wasmtime-wasi's wasi:filesystem, which is not in \
+             the linker yet: call wasmtime_wasi::p2::{theirs} first, then \
+             directfs::wasi::{ours}"
         );
     }
     linker.allow_shadowing(true);
-    let added = types::add_to_linker::<T, Directfs>(linker, view_async::<T>)
-        .and_then(|()| preopens::add_to_linker::<T, Directfs>(linker, view_async::<T>));
+    let added = add(linker);
     linker.allow_shadowing(false);
     added
 }

@@ -97,6 +97,16 @@ fn embed_wrong_link_order() {
     );
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     directfs::wasi::add_to_linker(&mut linker).unwrap();
+    // The same for async hosts.
+    let mut linker = Linker::<Host>::new(&engine);
+    let err = directfs::wasi::add_to_linker_async(&mut linker).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("call wasmtime_wasi::p2::add_to_linker_async first"),
+        "{msg}"
+    );
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+    directfs::wasi::add_to_linker_async(&mut linker).unwrap();
 }
 
 /// The same table for both: the guest runs and its files land on the host.
