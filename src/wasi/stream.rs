@@ -169,7 +169,9 @@ fn write_all(handle: &Handle, mode: Mode, bytes: &[u8]) -> Result<u64, ErrorCode
     let mut total = 0;
     while !rest.is_empty() {
         let written = match mode {
-            Mode::Position(position) => handle.write(position + total, rest, STREAM_CHUNK),
+            Mode::Position(position) => {
+                handle.write(position.saturating_add(total), rest, STREAM_CHUNK)
+            }
             Mode::Append => handle.append(rest, STREAM_CHUNK),
         }?;
         if written == 0 {
@@ -227,7 +229,9 @@ impl OutputStream for FileOutputStream {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
         let mode = self.mode;
         if let Mode::Position(position) = &mut self.mode {
-            *position += bytes.len() as u64;
+            // The guest chose the start (any u64): past 2^63 - 1 the write
+            // fails with `overflow`, it must not wrap or panic here.
+            *position = position.saturating_add(bytes.len() as u64);
         }
         match &mut self.pool {
             None => {
@@ -518,6 +522,55 @@ mod tests {
 
     use super::*;
     use crate::budget::FdBudget;
+
+    /// A regular file in `dir`, open for reading and writing, as a handle.
+    fn file_handle(dir: &std::path::Path) -> Handle {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(dir.join("f"))
+            .unwrap();
+        let budget = Arc::new(FdBudget::default());
+        Handle::new(file.into(), budget.charge_token())
+    }
+
+    /// A write stream started by the guest at the largest offsets fails
+    /// with `overflow` (inline and on the pool), without wrapping its
+    /// position or panicking, and writes nothing.
+    #[test]
+    fn writes_at_the_largest_offsets_fail_with_overflow() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for on_pool in [false, true] {
+            for start in [u64::MAX, u64::MAX - 1, 1 << 63] {
+                let mut stream = FileOutputStream::at(file_handle(dir.path()), start, on_pool);
+                let code = rt.block_on(async {
+                    let first = stream.write(Bytes::from_static(b"xyz"));
+                    let err = match first {
+                        Err(err) => err,
+                        Ok(()) => {
+                            stream.ready().await;
+                            stream.check_write().unwrap_err()
+                        }
+                    };
+                    // A second write goes no further.
+                    let second = stream.write(Bytes::from_static(b"xyz"));
+                    stream.ready().await;
+                    assert!(second.is_err() || stream.check_write().is_err());
+                    err
+                });
+                let StreamError::LastOperationFailed(err) = code else {
+                    panic!("{code:?}")
+                };
+                assert_eq!(err.downcast_ref::<ErrorCode>(), Some(&ErrorCode::Overflow));
+                assert_eq!(std::fs::metadata(dir.path().join("f")).unwrap().len(), 0);
+            }
+        }
+    }
 
     /// A FIFO open for reading and writing, as a handle.
     fn fifo_handle(dir: &std::path::Path) -> (Handle, std::fs::File) {
