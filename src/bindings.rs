@@ -17,6 +17,28 @@ wasmtime::component::bindgen!({
     },
 });
 
+/// The same `directfs:fs` interfaces for async hosts
+/// ([`crate::add_to_linker_async`]): every call is `async`, so that those
+/// of a [`crate::Blocking::Pool`] mount (and the reads and writes that wait
+/// for a FIFO) run on the blocking pool instead of holding the executor.
+/// Resources are the same Rust types as in the sync bindings; records,
+/// flags and enums are generated anew (converted in `crate::host::convert`).
+pub(crate) mod directfs_async {
+    wasmtime::component::bindgen!({
+        path: "wit",
+        world: "imports",
+        imports: { default: async | trappable },
+        trappable_error_type: {
+            "directfs:fs/types.error-code" => crate::Error,
+        },
+        with: {
+            "directfs:fs/types.dentry": crate::DentryRef,
+            "directfs:fs/types.handle": crate::Handle,
+        },
+        require_store_data_send: true,
+    });
+}
+
 /// The host bindings of the standard `wasi:filesystem` interfaces
 /// (`wit/wasi`), which directfs serves from the same dentry tree.
 ///

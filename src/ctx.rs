@@ -36,6 +36,7 @@ use wasmtime::error::Context as _;
 
 use crate::dentry::{DentryId, ReadLocked, Tree};
 use crate::error::ErrorCode;
+use crate::interrupt::Interrupter;
 use crate::sys;
 use crate::types::Stat;
 pub use crate::types::{Blocking, FsPerms, MountOptions, PreopenOptions, Revalidation};
@@ -544,6 +545,9 @@ pub struct DirectfsCtx {
     /// found, for the `metadata-hash-at` of the same path that wasi-libc
     /// makes right after it (see [`LastStat`]).
     pub(crate) last_stat: Option<LastStat>,
+    /// Ends the waits of this context's calls on FIFOs and devices
+    /// ([`DirectfsCtx::interrupter`]); shared with the embedder's clones.
+    pub(crate) interrupter: Interrupter,
 }
 
 /// What a read-locked `stat-at` found: `identity` is `path`'s (from `dir`,
@@ -595,7 +599,21 @@ impl DirectfsCtx {
             tables_differ: self.tables_differ,
             async_host: self.async_host,
             last_stat: None,
+            interrupter: self.interrupter.clone(),
         }
+    }
+
+    /// What interrupts this context's waits: a `directfs:fs` or
+    /// `wasi:filesystem` read of an empty FIFO (or a write to a full one)
+    /// opened without `nonblock`. [`Interrupter::interrupt`], from any
+    /// thread, ends such a wait at once with `interrupted`, and makes every
+    /// later one fail so too (until [`Interrupter::reset`]).
+    ///
+    /// Take it before the context moves into a store. The waits of
+    /// `wasi:io` pollables on such files are async (a reactor's, or the
+    /// blocking pool's) and end when the embedder drops the guest's future.
+    pub fn interrupter(&self) -> Interrupter {
+        self.interrupter.clone()
     }
 
     /// The filesystem this context is a view of.
@@ -868,6 +886,7 @@ impl DirectfsCtxBuilder {
             tables_differ: false,
             async_host: false,
             last_stat: None,
+            interrupter: Interrupter::default(),
         }
     }
 }

@@ -919,9 +919,10 @@ impl Tree {
     }
 
     /// The FD of [`Tree::open`]. Opening never blocks the host thread, not
-    /// even on a FIFO with no writer: the open is `O_NONBLOCK`, and for the
-    /// files where it matters (not regular files or directories) the flag
-    /// is cleared afterwards unless the guest asked for `nonblock`.
+    /// even on a FIFO with no writer: the open is `O_NONBLOCK`, and the FD
+    /// stays so (a host thread never blocks in the kernel on a guest's
+    /// behalf: [`Tree::new_handle`] makes blocking I/O a wait that can be
+    /// interrupted).
     ///
     /// No side effect happens before the identity check: a file opened by
     /// name is opened without `O_TRUNC`, checked to be the dentry's file,
@@ -954,16 +955,21 @@ impl Tree {
             }
             (Link::Unlinked, _) => return Err(ErrorCode::NoEntry),
         };
-        let blocking_matters = !matches!(d.file_type, FileType::RegularFile | FileType::Directory);
-        if blocking_matters && !oflags.contains(OFlag::O_NONBLOCK) {
-            sys::fcntl_setfl(fd.as_fd(), oflags & OFlag::O_APPEND)?;
-        }
         Ok(fd)
     }
 
+    /// The handle of `fd`, opened for dentry `id` with the guest's `flags`.
+    /// `fd` stays `O_NONBLOCK` (see [`Tree::open_fd`]); for the files where
+    /// blocking matters (not regular files or directories) opened without
+    /// `nonblock`, the handle's I/O waits for readiness, interruptibly
+    /// ([`crate::Interrupter`]), instead of blocking in the kernel.
     fn new_handle(&mut self, id: DentryId, fd: OwnedFd, flags: OpenFlags) -> Handle {
-        let handle = Handle::new(fd, self.budget.charge_token());
+        let mut handle = Handle::new(fd, self.budget.charge_token());
         if let Ok(d) = self.get(id) {
+            let blocking_matters =
+                !matches!(d.file_type, FileType::RegularFile | FileType::Directory);
+            let waits = blocking_matters && !flags.contains(OpenFlags::NONBLOCK);
+            handle = handle.with_policy(waits, d.policy.blocking);
             let (readable, writable) = (
                 flags.contains(OpenFlags::READ),
                 flags.contains(OpenFlags::WRITE),

@@ -7,7 +7,9 @@ use nix::errno::Errno;
 
 use crate::budget::FdCharge;
 use crate::error::ErrorCode;
-use crate::sys;
+use crate::interrupt::Interrupter;
+use crate::sys::{self, PollFlags};
+use crate::types::Blocking;
 
 /// An open host file, as `openat` returned it for `create` or `open`. All I/O
 /// is positional (`pread`/`pwrite`); the FD's own offset is never used.
@@ -19,6 +21,14 @@ pub struct Handle {
     fd: Arc<OwnedFd>,
     /// `fd`'s charge on its tree's FD budget, refunded with it. Immutable.
     charge: Arc<FdCharge>,
+    /// Whether reads and writes that would block wait (interruptibly, in
+    /// [`Interrupter::wait`]) instead of failing with `would-block`: a
+    /// FIFO or device the guest opened without `nonblock`, whose `fd` is
+    /// `O_NONBLOCK` at the host all the same. Immutable.
+    waits: bool,
+    /// Where the calls on this handle run on async hosts: its mount's
+    /// choice. Immutable.
+    blocking: Blocking,
 }
 
 impl Handle {
@@ -27,7 +37,31 @@ impl Handle {
         Self {
             fd: Arc::new(fd),
             charge: Arc::new(charge),
+            waits: false,
+            blocking: Blocking::Inline,
         }
+    }
+
+    /// The handle, with I/O that `waits` for a file that is not ready (see
+    /// [`Handle::waits`]), and calls that run as `blocking` says.
+    pub(crate) fn with_policy(self, waits: bool, blocking: Blocking) -> Self {
+        Self {
+            waits,
+            blocking,
+            ..self
+        }
+    }
+
+    /// Whether a read or write may wait for another process (a FIFO or
+    /// device opened without `nonblock`): on async hosts such calls run on
+    /// the blocking pool, whatever the mount's [`Blocking`].
+    pub(crate) fn waits(&self) -> bool {
+        self.waits
+    }
+
+    /// The [`Blocking`] of the handle's mount.
+    pub(crate) fn blocking(&self) -> Blocking {
+        self.blocking
     }
 
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
@@ -66,16 +100,27 @@ impl Handle {
     /// `pread` of up to `min(len, max)` bytes at `offset`; on a file that
     /// cannot seek (`ESPIPE`: a FIFO, a socket), `read`, ignoring `offset`.
     /// The buffer is sized by `max`, never by the guest's `len` alone.
-    pub(crate) fn read(&self, offset: u64, len: u64, max: usize) -> Result<Vec<u8>, ErrorCode> {
+    ///
+    /// If the file has nothing to read yet and the handle [`Handle::waits`],
+    /// waits for data in `interrupter` (`None`: never waits, `would-block`).
+    pub(crate) fn read(
+        &self,
+        offset: u64,
+        len: u64,
+        max: usize,
+        interrupter: Option<&Interrupter>,
+    ) -> Result<Vec<u8>, ErrorCode> {
         file_offset(offset)?;
         let len = usize::try_from(len).unwrap_or(usize::MAX).min(max);
         // Read into uninitialized capacity: no zeroing of up to `max` bytes.
         let mut buf = Vec::with_capacity(len);
         if len > 0 {
-            match sys::pread(self.fd(), &mut buf, offset) {
-                Err(Errno::ESPIPE) => sys::read(self.fd(), &mut buf)?,
-                other => other?,
-            };
+            self.waiting(PollFlags::POLLIN, interrupter, || {
+                match sys::pread(self.fd(), &mut buf, offset) {
+                    Err(Errno::ESPIPE) => sys::read(self.fd(), &mut buf),
+                    other => other,
+                }
+            })?;
         }
         Ok(buf)
     }
@@ -83,13 +128,24 @@ impl Handle {
     /// `pwrite` of at most `max` bytes of `data` at `offset` (on a file that
     /// cannot seek, `write`, ignoring `offset`); returns how many were
     /// written.
-    pub(crate) fn write(&self, offset: u64, data: &[u8], max: usize) -> Result<u64, ErrorCode> {
+    ///
+    /// If the file takes nothing yet and the handle [`Handle::waits`],
+    /// waits for room in `interrupter` (`None`: never waits, `would-block`).
+    pub(crate) fn write(
+        &self,
+        offset: u64,
+        data: &[u8],
+        max: usize,
+        interrupter: Option<&Interrupter>,
+    ) -> Result<u64, ErrorCode> {
         let offset = file_offset(offset)?;
         let data = data.get(..max).unwrap_or(data);
-        let n = match sys::pwrite(self.fd(), data, offset) {
-            Err(Errno::ESPIPE) => sys::write(self.fd(), data)?,
-            other => other?,
-        };
+        let n = self.waiting(PollFlags::POLLOUT, interrupter, || {
+            match sys::pwrite(self.fd(), data, offset) {
+                Err(Errno::ESPIPE) => sys::write(self.fd(), data),
+                other => other,
+            }
+        })?;
         Ok(n as u64)
     }
 
@@ -98,6 +154,25 @@ impl Handle {
     pub(crate) fn append(&self, data: &[u8], max: usize) -> Result<u64, ErrorCode> {
         let data = data.get(..max).unwrap_or(data);
         Ok(sys::pwritev2_append(self.fd(), data)? as u64)
+    }
+
+    /// Runs the I/O `op`; while it would block (`EAGAIN`) and the handle
+    /// [`Handle::waits`], waits for `events` in `interrupter` and runs it
+    /// again.
+    fn waiting(
+        &self,
+        events: PollFlags,
+        interrupter: Option<&Interrupter>,
+        mut op: impl FnMut() -> Result<usize, Errno>,
+    ) -> Result<usize, ErrorCode> {
+        loop {
+            match (op(), interrupter) {
+                (Err(Errno::EAGAIN), Some(interrupter)) if self.waits => {
+                    interrupter.wait(self.fd(), events)?;
+                }
+                (done, _) => return Ok(done?),
+            }
+        }
     }
 
     /// `posix_fadvise`.
@@ -119,6 +194,8 @@ impl Handle {
         Self {
             fd: Arc::clone(&self.fd),
             charge: Arc::clone(&self.charge),
+            waits: self.waits,
+            blocking: self.blocking,
         }
     }
 

@@ -1,14 +1,19 @@
-//! The generated `Host*` traits, implemented on [`DirectfsCtxView`].
+//! The `directfs:fs` frontend: the generated `Host*` traits, implemented on
+//! [`DirectfsCtxView`], for sync hosts (here) and async ones
+//! (`host_async`, whose calls may run on the blocking pool).
 //!
-//! Each function is thin: look up the resource (a handle the guest does not
-//! own traps), check the preopen's permissions (before anything else, so a
+//! Each call is thin: look up the resource (a handle the guest does not own
+//! traps), check the preopen's permissions (before anything else, so a
 //! read-only preopen answers `read-only` whatever the arguments), parse the
-//! names, call into [`crate::dentry`], convert. No syscalls here.
+//! names, call into [`crate::dentry`]. That part is written once, in the
+//! core's types (the `dentry_*` and `handle_*` methods); each bindings'
+//! trait impl only converts its own types at the edge. No syscalls here.
 
 use nix::unistd::UnlinkatFlags;
 use wasmtime::component::Resource;
 
 mod convert;
+mod host_async;
 
 use crate::bindings::directfs::fs::types::{self as wit, ErrorCode as WitErrorCode};
 use crate::bindings::directfs::fs::{preopens, types};
@@ -17,7 +22,10 @@ use crate::dentry::{self, DentryId, DentryRef, Tree};
 use crate::error::Error;
 use crate::handle::Handle;
 use crate::name::{Name, XattrName};
-use crate::types::{ErrorCode, StatFields};
+use crate::types::{
+    DirPage, DirPlusPage, ErrorCode, OpenFlags, Owner, RenameFlags, SetStat, SetStatError, Stat,
+    StatFields, Statfs, XattrFlags,
+};
 
 impl DirectfsCtxView<'_> {
     /// The dentry behind a guest resource; a foreign resource traps.
@@ -137,6 +145,305 @@ impl DirectfsCtxView<'_> {
     }
 }
 
+/// The `directfs:fs` calls, in the core's types, on the guest's resources:
+/// what both bindings' trait impls call.
+impl DirectfsCtxView<'_> {
+    pub(crate) fn dentry_walk(
+        &mut self,
+        dir: Resource<DentryRef>,
+        name: String,
+    ) -> Result<Resource<DentryRef>, Error> {
+        self.room_for(1)?;
+        let dir = self.dentry_id(&dir)?;
+        let child = self.ctx.tree().walk(dir, Name::parse(&name)?)?;
+        self.push_dentry(child)
+    }
+
+    pub(crate) fn dentry_walk_path(
+        &mut self,
+        dir: Resource<DentryRef>,
+        path: String,
+        follow_final: bool,
+    ) -> Result<Resource<DentryRef>, Error> {
+        self.room_for(1)?;
+        let dir = self.dentry_id(&dir)?;
+        let found = self.ctx.tree().walk_path(dir, &path, follow_final)?;
+        self.push_dentry(found)
+    }
+
+    pub(crate) fn dentry_stat(&mut self, dentry: Resource<DentryRef>) -> Result<Stat, Error> {
+        let id = self.dentry_id(&dentry)?;
+        Ok(self.ctx.stat(id)?)
+    }
+
+    pub(crate) fn dentry_mkdir(
+        &mut self,
+        dir: Resource<DentryRef>,
+        name: String,
+        mode: u32,
+        owner: Option<Owner>,
+    ) -> Result<Resource<DentryRef>, Error> {
+        self.make_child(&dir, &name, |tree, dir, name| {
+            tree.mkdir(dir, name, mode, owner)
+        })
+    }
+
+    pub(crate) fn dentry_create(
+        &mut self,
+        dir: Resource<DentryRef>,
+        name: String,
+        flags: OpenFlags,
+        mode: u32,
+        owner: Option<Owner>,
+    ) -> Result<(Resource<DentryRef>, Resource<Handle>), Error> {
+        self.room_for(2)?;
+        let dir = self.writable_dentry(&dir)?;
+        let (child, handle) =
+            self.ctx
+                .tree()
+                .create(dir, Name::parse(&name)?, flags, mode, owner)?;
+        let child = self.push_dentry(child)?;
+        Ok((child, self.push_handle(handle)?))
+    }
+
+    pub(crate) fn dentry_mknod(
+        &mut self,
+        dir: Resource<DentryRef>,
+        name: String,
+        mode: u32,
+        owner: Option<Owner>,
+    ) -> Result<Resource<DentryRef>, Error> {
+        self.make_child(&dir, &name, |tree, dir, name| {
+            tree.mknod(dir, name, mode, owner)
+        })
+    }
+
+    pub(crate) fn dentry_symlink(
+        &mut self,
+        dir: Resource<DentryRef>,
+        name: String,
+        target: String,
+        owner: Option<Owner>,
+    ) -> Result<Resource<DentryRef>, Error> {
+        self.make_child(&dir, &name, |tree, dir, name| {
+            tree.symlink(dir, name, &target, owner)
+        })
+    }
+
+    pub(crate) fn dentry_link(
+        &mut self,
+        dir: Resource<DentryRef>,
+        target: Resource<DentryRef>,
+        name: String,
+    ) -> Result<Resource<DentryRef>, Error> {
+        // Both sides: a file of a read-only preopen must not become
+        // writable through a link in a read-write one.
+        let target = self.writable_dentry(&target)?;
+        self.make_child(&dir, &name, |tree, dir, name| tree.link(dir, target, name))
+    }
+
+    pub(crate) fn dentry_readlink(&mut self, dentry: Resource<DentryRef>) -> Result<String, Error> {
+        let id = self.dentry_id(&dentry)?;
+        Ok(self.ctx.tree().readlink(id)?)
+    }
+
+    pub(crate) fn dentry_statfs(&mut self, dentry: Resource<DentryRef>) -> Result<Statfs, Error> {
+        let id = self.dentry_id(&dentry)?;
+        Ok(self.ctx.tree().statfs(id)?)
+    }
+
+    pub(crate) fn dentry_set_stat(
+        &mut self,
+        dentry: Resource<DentryRef>,
+        changes: SetStat,
+    ) -> wasmtime::Result<Result<(), SetStatError>> {
+        let id = self.table.get(&dentry)?.id;
+        let writable = self.ctx.check_writable_locked(&self.ctx.tree(), id);
+        if let Err(error) = writable {
+            let failed = dentry::requested(&changes);
+            return Ok(match failed == StatFields::empty() {
+                true => Ok(()),
+                false => Err(SetStatError { failed, error }),
+            });
+        }
+        Ok(self.ctx.tree().set_stat(id, &changes))
+    }
+
+    pub(crate) fn dentry_open(
+        &mut self,
+        dentry: Resource<DentryRef>,
+        flags: OpenFlags,
+    ) -> Result<Resource<Handle>, Error> {
+        let id = match dentry::writes(flags) {
+            true => self.writable_dentry(&dentry)?,
+            false => self.dentry_id(&dentry)?,
+        };
+        self.room_for(1)?;
+        let handle = self.ctx.tree().open(id, flags)?;
+        self.push_handle(handle)
+    }
+
+    pub(crate) fn dentry_read_dir(
+        &mut self,
+        dir: Resource<DentryRef>,
+        cursor: u64,
+        max_entries: u32,
+    ) -> Result<DirPage, Error> {
+        let dir = self.dentry_id(&dir)?;
+        let max = max_entries.min(self.ctx.limits.max_dir_entries);
+        Ok(self.ctx.tree().read_dir(dir, cursor, max)?)
+    }
+
+    pub(crate) fn dentry_read_dir_plus(
+        &mut self,
+        dir: Resource<DentryRef>,
+        cursor: u64,
+        max_entries: u32,
+    ) -> Result<DirPlusPage, Error> {
+        let dir = self.dentry_id(&dir)?;
+        let max = max_entries.min(self.ctx.limits.max_dir_entries);
+        Ok(self.ctx.tree().read_dir_plus(dir, cursor, max)?)
+    }
+
+    pub(crate) fn dentry_unlink(
+        &mut self,
+        dir: Resource<DentryRef>,
+        name: String,
+    ) -> Result<(), Error> {
+        self.remove(dir, &name, UnlinkatFlags::NoRemoveDir)
+    }
+
+    pub(crate) fn dentry_rmdir(
+        &mut self,
+        dir: Resource<DentryRef>,
+        name: String,
+    ) -> Result<(), Error> {
+        self.remove(dir, &name, UnlinkatFlags::RemoveDir)
+    }
+
+    pub(crate) fn dentry_rename(
+        &mut self,
+        old_dir: Resource<DentryRef>,
+        old_name: String,
+        new_dir: Resource<DentryRef>,
+        new_name: String,
+        flags: RenameFlags,
+    ) -> Result<(), Error> {
+        let old_dir = self.writable_dentry(&old_dir)?;
+        let new_dir = self.writable_dentry(&new_dir)?;
+        let (old, new) = (Name::parse(&old_name)?, Name::parse(&new_name)?);
+        Ok(self.ctx.tree().rename(old_dir, old, new_dir, new, flags)?)
+    }
+
+    pub(crate) fn dentry_get_xattr(
+        &mut self,
+        dentry: Resource<DentryRef>,
+        name: String,
+    ) -> Result<Vec<u8>, Error> {
+        let id = self.dentry_id(&dentry)?;
+        Ok(self.ctx.tree().get_xattr(id, XattrName::parse(&name)?)?)
+    }
+
+    pub(crate) fn dentry_set_xattr(
+        &mut self,
+        dentry: Resource<DentryRef>,
+        name: String,
+        value: Vec<u8>,
+        flags: XattrFlags,
+    ) -> Result<(), Error> {
+        let id = self.writable_dentry(&dentry)?;
+        let name = XattrName::parse(&name)?;
+        Ok(self.ctx.tree().set_xattr(id, name, &value, flags)?)
+    }
+
+    pub(crate) fn dentry_list_xattr(
+        &mut self,
+        dentry: Resource<DentryRef>,
+    ) -> Result<Vec<String>, Error> {
+        let id = self.dentry_id(&dentry)?;
+        Ok(self.ctx.tree().list_xattr(id)?)
+    }
+
+    pub(crate) fn dentry_remove_xattr(
+        &mut self,
+        dentry: Resource<DentryRef>,
+        name: String,
+    ) -> Result<(), Error> {
+        let id = self.writable_dentry(&dentry)?;
+        Ok(self.ctx.tree().remove_xattr(id, XattrName::parse(&name)?)?)
+    }
+
+    pub(crate) fn dentry_drop(&mut self, dentry: Resource<DentryRef>) -> wasmtime::Result<()> {
+        self.drop_holding(dentry, |d| d.id)
+    }
+
+    pub(crate) fn handle_read(
+        &mut self,
+        handle: Resource<Handle>,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, Error> {
+        let max = self.ctx.limits.max_io_bytes;
+        let handle = self.table.get(&handle)?;
+        Ok(self
+            .ctx
+            .counting(|| handle.read(offset, len, max, Some(&self.ctx.interrupter)))?)
+    }
+
+    pub(crate) fn handle_write(
+        &mut self,
+        handle: Resource<Handle>,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> Result<u64, Error> {
+        let max = self.ctx.limits.max_io_bytes;
+        let handle = self.table.get(&handle)?;
+        Ok(self
+            .ctx
+            .counting(|| handle.write(offset, &data, max, Some(&self.ctx.interrupter)))?)
+    }
+
+    pub(crate) fn handle_stat(&mut self, handle: Resource<Handle>) -> Result<Stat, Error> {
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.stat_fd(handle.fd())?)
+    }
+
+    pub(crate) fn handle_sync(&mut self, handle: Resource<Handle>) -> Result<(), Error> {
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.counting(|| handle.sync())?)
+    }
+
+    pub(crate) fn handle_sync_data(&mut self, handle: Resource<Handle>) -> Result<(), Error> {
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.counting(|| handle.sync_data())?)
+    }
+
+    pub(crate) fn handle_set_size(
+        &mut self,
+        handle: Resource<Handle>,
+        size: u64,
+    ) -> Result<(), Error> {
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.counting(|| handle.set_size(size))?)
+    }
+
+    pub(crate) fn handle_allocate(
+        &mut self,
+        handle: Resource<Handle>,
+        offset: u64,
+        len: u64,
+    ) -> Result<(), Error> {
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.counting(|| handle.allocate(offset, len))?)
+    }
+
+    pub(crate) fn handle_drop(&mut self, handle: Resource<Handle>) -> wasmtime::Result<()> {
+        self.table.delete(handle)?;
+        self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
+        Ok(())
+    }
+}
+
 impl types::Host for DirectfsCtxView<'_> {
     fn convert_error_code(&mut self, err: Error) -> wasmtime::Result<WitErrorCode> {
         err.into_code_or_trap().map(Into::into)
@@ -149,10 +456,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dir: Resource<DentryRef>,
         name: String,
     ) -> Result<Resource<DentryRef>, Error> {
-        self.room_for(1)?;
-        let dir = self.dentry_id(&dir)?;
-        let child = self.ctx.tree().walk(dir, Name::parse(&name)?)?;
-        self.push_dentry(child)
+        self.dentry_walk(dir, name)
     }
 
     fn walk_path(
@@ -161,15 +465,11 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         path: String,
         follow_final: bool,
     ) -> Result<Resource<DentryRef>, Error> {
-        self.room_for(1)?;
-        let dir = self.dentry_id(&dir)?;
-        let found = self.ctx.tree().walk_path(dir, &path, follow_final)?;
-        self.push_dentry(found)
+        self.dentry_walk_path(dir, path, follow_final)
     }
 
     fn stat(&mut self, dentry: Resource<DentryRef>) -> Result<wit::Stat, Error> {
-        let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.stat(id)?.into())
+        self.dentry_stat(dentry).map(Into::into)
     }
 
     fn mkdir(
@@ -179,9 +479,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         mode: u32,
         owner: Option<wit::Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
-        self.make_child(&dir, &name, |tree, dir, name| {
-            tree.mkdir(dir, name, mode, owner.map(Into::into))
-        })
+        self.dentry_mkdir(dir, name, mode, owner.map(Into::into))
     }
 
     fn create(
@@ -192,17 +490,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         mode: u32,
         owner: Option<wit::Owner>,
     ) -> Result<(Resource<DentryRef>, Resource<Handle>), Error> {
-        self.room_for(2)?;
-        let dir = self.writable_dentry(&dir)?;
-        let (child, handle) = self.ctx.tree().create(
-            dir,
-            Name::parse(&name)?,
-            flags.into(),
-            mode,
-            owner.map(Into::into),
-        )?;
-        let child = self.push_dentry(child)?;
-        Ok((child, self.push_handle(handle)?))
+        self.dentry_create(dir, name, flags.into(), mode, owner.map(Into::into))
     }
 
     fn mknod(
@@ -212,9 +500,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         mode: u32,
         owner: Option<wit::Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
-        self.make_child(&dir, &name, |tree, dir, name| {
-            tree.mknod(dir, name, mode, owner.map(Into::into))
-        })
+        self.dentry_mknod(dir, name, mode, owner.map(Into::into))
     }
 
     fn symlink(
@@ -224,9 +510,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         target: String,
         owner: Option<wit::Owner>,
     ) -> Result<Resource<DentryRef>, Error> {
-        self.make_child(&dir, &name, |tree, dir, name| {
-            tree.symlink(dir, name, &target, owner.map(Into::into))
-        })
+        self.dentry_symlink(dir, name, target, owner.map(Into::into))
     }
 
     fn link(
@@ -235,20 +519,15 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         target: Resource<DentryRef>,
         name: String,
     ) -> Result<Resource<DentryRef>, Error> {
-        // Both sides: a file of a read-only preopen must not become
-        // writable through a link in a read-write one.
-        let target = self.writable_dentry(&target)?;
-        self.make_child(&dir, &name, |tree, dir, name| tree.link(dir, target, name))
+        self.dentry_link(dir, target, name)
     }
 
     fn readlink(&mut self, dentry: Resource<DentryRef>) -> Result<String, Error> {
-        let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree().readlink(id)?)
+        self.dentry_readlink(dentry)
     }
 
     fn statfs(&mut self, dentry: Resource<DentryRef>) -> Result<wit::Statfs, Error> {
-        let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree().statfs(id)?.into())
+        self.dentry_statfs(dentry).map(Into::into)
     }
 
     fn set_stat(
@@ -256,20 +535,9 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dentry: Resource<DentryRef>,
         changes: wit::SetStat,
     ) -> wasmtime::Result<Result<(), wit::SetStatError>> {
-        let id = self.table.get(&dentry)?.id;
-        let changes = changes.into();
-        let writable = self.ctx.check_writable_locked(&self.ctx.tree(), id);
-        if let Err(error) = writable {
-            let failed = dentry::requested(&changes);
-            return Ok(match failed == StatFields::empty() {
-                true => Ok(()),
-                false => Err(wit::SetStatError {
-                    failed: failed.into(),
-                    error: error.into(),
-                }),
-            });
-        }
-        Ok(self.ctx.tree().set_stat(id, &changes).map_err(Into::into))
+        Ok(self
+            .dentry_set_stat(dentry, changes.into())?
+            .map_err(Into::into))
     }
 
     fn open(
@@ -277,14 +545,7 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         dentry: Resource<DentryRef>,
         flags: wit::OpenFlags,
     ) -> Result<Resource<Handle>, Error> {
-        let flags = flags.into();
-        let id = match dentry::writes(flags) {
-            true => self.writable_dentry(&dentry)?,
-            false => self.dentry_id(&dentry)?,
-        };
-        self.room_for(1)?;
-        let handle = self.ctx.tree().open(id, flags)?;
-        self.push_handle(handle)
+        self.dentry_open(dentry, flags.into())
     }
 
     fn read_dir(
@@ -293,9 +554,8 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         cursor: u64,
         max_entries: u32,
     ) -> Result<wit::DirPage, Error> {
-        let dir = self.dentry_id(&dir)?;
-        let max = max_entries.min(self.ctx.limits.max_dir_entries);
-        Ok(self.ctx.tree().read_dir(dir, cursor, max)?.into())
+        self.dentry_read_dir(dir, cursor, max_entries)
+            .map(Into::into)
     }
 
     fn read_dir_plus(
@@ -304,17 +564,16 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         cursor: u64,
         max_entries: u32,
     ) -> Result<wit::DirPlusPage, Error> {
-        let dir = self.dentry_id(&dir)?;
-        let max = max_entries.min(self.ctx.limits.max_dir_entries);
-        Ok(self.ctx.tree().read_dir_plus(dir, cursor, max)?.into())
+        self.dentry_read_dir_plus(dir, cursor, max_entries)
+            .map(Into::into)
     }
 
     fn unlink(&mut self, dir: Resource<DentryRef>, name: String) -> Result<(), Error> {
-        self.remove(dir, &name, UnlinkatFlags::NoRemoveDir)
+        self.dentry_unlink(dir, name)
     }
 
     fn rmdir(&mut self, dir: Resource<DentryRef>, name: String) -> Result<(), Error> {
-        self.remove(dir, &name, UnlinkatFlags::RemoveDir)
+        self.dentry_rmdir(dir, name)
     }
 
     fn rename(
@@ -325,18 +584,11 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         new_name: String,
         flags: wit::RenameFlags,
     ) -> Result<(), Error> {
-        let old_dir = self.writable_dentry(&old_dir)?;
-        let new_dir = self.writable_dentry(&new_dir)?;
-        let (old, new) = (Name::parse(&old_name)?, Name::parse(&new_name)?);
-        Ok(self
-            .ctx
-            .tree()
-            .rename(old_dir, old, new_dir, new, flags.into())?)
+        self.dentry_rename(old_dir, old_name, new_dir, new_name, flags.into())
     }
 
     fn get_xattr(&mut self, dentry: Resource<DentryRef>, name: String) -> Result<Vec<u8>, Error> {
-        let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree().get_xattr(id, XattrName::parse(&name)?)?)
+        self.dentry_get_xattr(dentry, name)
     }
 
     fn set_xattr(
@@ -346,31 +598,25 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         value: Vec<u8>,
         flags: wit::XattrFlags,
     ) -> Result<(), Error> {
-        let id = self.writable_dentry(&dentry)?;
-        let name = XattrName::parse(&name)?;
-        Ok(self.ctx.tree().set_xattr(id, name, &value, flags.into())?)
+        self.dentry_set_xattr(dentry, name, value, flags.into())
     }
 
     fn list_xattr(&mut self, dentry: Resource<DentryRef>) -> Result<Vec<String>, Error> {
-        let id = self.dentry_id(&dentry)?;
-        Ok(self.ctx.tree().list_xattr(id)?)
+        self.dentry_list_xattr(dentry)
     }
 
     fn remove_xattr(&mut self, dentry: Resource<DentryRef>, name: String) -> Result<(), Error> {
-        let id = self.writable_dentry(&dentry)?;
-        Ok(self.ctx.tree().remove_xattr(id, XattrName::parse(&name)?)?)
+        self.dentry_remove_xattr(dentry, name)
     }
 
     fn drop(&mut self, dentry: Resource<DentryRef>) -> wasmtime::Result<()> {
-        self.drop_holding(dentry, |d| d.id)
+        self.dentry_drop(dentry)
     }
 }
 
 impl types::HostHandle for DirectfsCtxView<'_> {
     fn read(&mut self, handle: Resource<Handle>, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
-        let max = self.ctx.limits.max_io_bytes;
-        let handle = self.table.get(&handle)?;
-        Ok(self.ctx.counting(|| handle.read(offset, len, max))?)
+        self.handle_read(handle, offset, len)
     }
 
     fn write(
@@ -379,40 +625,31 @@ impl types::HostHandle for DirectfsCtxView<'_> {
         offset: u64,
         data: Vec<u8>,
     ) -> Result<u64, Error> {
-        let max = self.ctx.limits.max_io_bytes;
-        let handle = self.table.get(&handle)?;
-        Ok(self.ctx.counting(|| handle.write(offset, &data, max))?)
+        self.handle_write(handle, offset, data)
     }
 
     fn stat(&mut self, handle: Resource<Handle>) -> Result<wit::Stat, Error> {
-        let handle = self.table.get(&handle)?;
-        Ok(self.ctx.stat_fd(handle.fd())?.into())
+        self.handle_stat(handle).map(Into::into)
     }
 
     fn sync(&mut self, handle: Resource<Handle>) -> Result<(), Error> {
-        let handle = self.table.get(&handle)?;
-        Ok(self.ctx.counting(|| handle.sync())?)
+        self.handle_sync(handle)
     }
 
     fn sync_data(&mut self, handle: Resource<Handle>) -> Result<(), Error> {
-        let handle = self.table.get(&handle)?;
-        Ok(self.ctx.counting(|| handle.sync_data())?)
+        self.handle_sync_data(handle)
     }
 
     fn set_size(&mut self, handle: Resource<Handle>, size: u64) -> Result<(), Error> {
-        let handle = self.table.get(&handle)?;
-        Ok(self.ctx.counting(|| handle.set_size(size))?)
+        self.handle_set_size(handle, size)
     }
 
     fn allocate(&mut self, handle: Resource<Handle>, offset: u64, len: u64) -> Result<(), Error> {
-        let handle = self.table.get(&handle)?;
-        Ok(self.ctx.counting(|| handle.allocate(offset, len))?)
+        self.handle_allocate(handle, offset, len)
     }
 
     fn drop(&mut self, handle: Resource<Handle>) -> wasmtime::Result<()> {
-        self.table.delete(handle)?;
-        self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
-        Ok(())
+        self.handle_drop(handle)
     }
 }
 

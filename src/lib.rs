@@ -64,19 +64,42 @@
 //! `src/bin/dfs-run/` is the `dfs-run` command.
 //!
 //! # Async hosts
-//! With wasmtime-wasi's `add_to_linker_async`, link
-//! [`wasi::add_to_linker_async`] instead of [`wasi::add_to_linker`]. Each
-//! mount then says where its `wasi:filesystem` calls make their syscalls
-//! ([`Blocking`], set by [`Filesystem::mount_with`] or [`PreopenOptions`]):
-//! inline (the default: the fastest on local disks), or on tokio's blocking
-//! pool, leaving the executor free (for NFS or FUSE mounts).
+//! With wasmtime-wasi's `add_to_linker_async`, link [`add_to_linker_async`]
+//! and [`wasi::add_to_linker_async`] instead of [`add_to_linker`] and
+//! [`wasi::add_to_linker`]. Each mount then says where its `directfs:fs`
+//! and `wasi:filesystem` calls make their syscalls ([`Blocking`], set by
+//! [`Filesystem::mount_with`] or [`PreopenOptions`]): inline (the default:
+//! the fastest on local disks), or on tokio's blocking pool, leaving the
+//! executor free (for NFS or FUSE mounts). A call is `Send`-moved to the
+//! pool with the store's context and resource table, so every check, limit
+//! and count is the same as inline.
+//!
+//! # Waiting for FIFOs, and interrupting it
+//! A FIFO (or character device) the guest opens without `nonblock` is
+//! `O_NONBLOCK` at the host all the same: a read of an empty one, or a
+//! write to a full one, waits in `poll(2)`, never in the kernel's
+//! `read`/`write`. So it can be ended:
+//! - from any thread, with the context's [`Interrupter`]
+//!   ([`DirectfsCtx::interrupter`]): the call fails with `interrupted` (and
+//!   later waits too, until [`Interrupter::reset`]). dfs-run's
+//!   `-W timeout` does this;
+//! - on async hosts such a wait runs on the blocking pool on any mount
+//!   (the executor stays free), and dropping the guest's future interrupts
+//!   it, so the pool's thread and what the guest held are released.
+//!
+//! `wasi:io` streams of such files wait for readiness on the reactor of the
+//! runtime that polls them instead (see [`wasi`]).
 //!
 //! # Layout
 //! A filesystem core that knows no WIT, and one thin frontend per interface
 //! converting at its edge (as wasmtime-wasi's `p2`/`p3` over its core):
 //! - [`ctx`](DirectfsCtx): the context, its builder, the view.
 //! - `host`: the `directfs:fs` frontend, thin (look up, check, call,
-//!   convert); `host::convert`: core types ↔ WIT, one to one.
+//!   convert), written once in the core's types; its sync and async
+//!   (`host::host_async`) trait impls convert at the edge
+//!   (`host::convert`: core types ↔ WIT, one to one).
+//! - `pool`: running a frontend call on tokio's blocking pool.
+//! - `interrupt`: [`Interrupter`], which ends waits on FIFOs.
 //! - [`wasi`]: the standard `wasi:filesystem` frontend over the same tree.
 //! - `types`: the core's own types ([`Stat`], [`FileType`], [`OpenFlags`],
 //!   [`ErrorCode`], …), re-exported here.
@@ -104,7 +127,9 @@ mod dentry;
 mod error;
 mod handle;
 mod host;
+mod interrupt;
 mod name;
+mod pool;
 mod sys;
 mod types;
 pub mod wasi;
@@ -121,6 +146,7 @@ pub use crate::ctx::{
 pub use crate::dentry::DentryRef;
 pub use crate::error::{Error, ErrorCode};
 pub use crate::handle::Handle;
+pub use crate::interrupt::Interrupter;
 pub use crate::name::NAME_MAX;
 pub use crate::sys::syscalls as host_syscalls;
 pub use crate::types::{
@@ -133,6 +159,25 @@ pub use crate::types::{
 pub fn add_to_linker<T: DirectfsView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     bindings::directfs::fs::types::add_to_linker::<T, Directfs>(linker, T::directfs)?;
     bindings::directfs::fs::preopens::add_to_linker::<T, Directfs>(linker, T::directfs)?;
+    Ok(())
+}
+
+/// [`add_to_linker`] for async hosts (a [`wasmtime::Config`] whose store
+/// calls are `_async`): every `directfs:fs` call is an async host function,
+/// and those on a [`Blocking::Pool`] mount run on tokio's blocking pool,
+/// as do the reads and writes that wait for a FIFO or device on any mount
+/// (see "Async hosts" above). Needs `Send` store data.
+pub fn add_to_linker_async<T: DirectfsView + Send + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
+    bindings::directfs_async::directfs::fs::types::add_to_linker::<T, Directfs>(
+        linker,
+        T::directfs,
+    )?;
+    bindings::directfs_async::directfs::fs::preopens::add_to_linker::<T, Directfs>(
+        linker,
+        T::directfs,
+    )?;
     Ok(())
 }
 

@@ -126,6 +126,68 @@ pub fn poll(
     }
 }
 
+/// `poll(&[{fd, events}, {other, other_events}], 2, timeout_ms)`—Waits
+/// until `fd` or `other` is ready (or has hung up, or failed), at most
+/// `timeout`; returns the events of each (both empty on timeout). Retried
+/// on `EINTR`.
+///
+/// See [poll(2)](https://man7.org/linux/man-pages/man2/poll.2.html).
+pub fn poll2(
+    fd: BorrowedFd<'_>,
+    events: PollFlags,
+    other: BorrowedFd<'_>,
+    other_events: PollFlags,
+    timeout: PollTimeout,
+) -> Result<(PollFlags, PollFlags), Errno> {
+    loop {
+        let mut fds = [PollFd::new(fd, events), PollFd::new(other, other_events)];
+        match counted(nix::poll::poll(&mut fds, timeout)) {
+            Err(Errno::EINTR) => continue,
+            Err(errno) => return Err(errno),
+            Ok(_) => {
+                let [a, b] = fds.map(|fd| fd.revents().unwrap_or(PollFlags::empty()));
+                return Ok((a, b));
+            }
+        }
+    }
+}
+
+/// `eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)`—Makes an event counter FD:
+/// readable while its count is not 0.
+///
+/// See [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html).
+pub fn eventfd() -> Result<OwnedFd, Errno> {
+    use rustix::event::EventfdFlags;
+    counted(rustix::event::eventfd(
+        0,
+        EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK,
+    ))
+    .map_err(from_rustix)
+}
+
+/// `write(fd, &1u64, 8)` on an eventfd—Adds 1 to its count, making it
+/// readable. A count at its maximum (`EAGAIN`) is readable already.
+///
+/// See [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html).
+pub fn eventfd_signal(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    match counted(nix::unistd::write(fd, &1u64.to_ne_bytes())) {
+        Ok(_) | Err(Errno::EAGAIN) => Ok(()),
+        Err(errno) => Err(errno),
+    }
+}
+
+/// `read(fd, &count, 8)` on an eventfd—Resets its count to 0 (not
+/// readable); a count of 0 already (`EAGAIN`) is no error.
+///
+/// See [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html).
+pub fn eventfd_drain(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let mut count = [0u8; 8];
+    match counted(nix::unistd::read(fd, &mut count)) {
+        Ok(_) | Err(Errno::EAGAIN) => Ok(()),
+        Err(errno) => Err(errno),
+    }
+}
+
 /// `fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW)`—Returns the metadata of a
 /// directory entry, of a symlink itself.
 ///

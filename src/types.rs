@@ -30,10 +30,12 @@ pub enum Revalidation {
     Shared,
 }
 
-/// Where a mount's `wasi:filesystem` calls make their syscalls when the
-/// guest runs on an async host (linked with
-/// [`crate::wasi::add_to_linker_async`]). Hosts that run guests
-/// synchronously (`add_to_linker`) always make them inline.
+/// Where a mount's `directfs:fs` and `wasi:filesystem` calls make their
+/// syscalls when the guest runs on an async host (linked with
+/// [`crate::add_to_linker_async`] and [`crate::wasi::add_to_linker_async`]).
+/// Hosts that run guests synchronously (`add_to_linker`) always make them
+/// inline. On async hosts, I/O that waits for a FIFO or device (opened
+/// without `nonblock`) runs on the pool whatever the mount says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Blocking {
     /// On the thread running the guest, as a sync host would: the fastest
@@ -57,7 +59,7 @@ pub enum Blocking {
 pub struct MountOptions {
     /// How far cached dentries are trusted.
     pub revalidation: Revalidation,
-    /// Where the syscalls of `wasi:filesystem` calls run on async hosts.
+    /// Where the syscalls of the mount's calls run on async hosts.
     pub blocking: Blocking,
 }
 
@@ -79,7 +81,7 @@ pub struct PreopenOptions {
     pub perms: FsPerms,
     /// How far cached dentries are trusted.
     pub revalidation: Revalidation,
-    /// Where the syscalls of `wasi:filesystem` calls run on async hosts.
+    /// Where the syscalls of the mount's calls run on async hosts.
     pub blocking: Blocking,
 }
 

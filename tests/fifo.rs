@@ -3,6 +3,11 @@
 //! blocking a thread in `read`, so a guest waiting on an empty FIFO can be
 //! stopped: by dropping its future (async embedders), or by `-W timeout`
 //! (dfs-run).
+//!
+//! FIFOs through `directfs:fs` handles opened without `nonblock`: a read
+//! waits for data in `poll`, never in the kernel's `read`, so the embedder's
+//! `Interrupter` ends it at once (dfs-run's `-W timeout` uses it), and on an
+//! async host it waits on the blocking pool, which a cancelled guest frees.
 
 mod common;
 
@@ -13,8 +18,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Fixture, Host, dfs_run, guest};
-use directfs::{DirectfsCtx, FsPerms};
+use common::{Fixture, Host, comma, dfs_run, each_host, guest};
+use directfs::{Blocking, DirectfsCtx, FsPerms, MountOptions, Revalidation};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::stat::Mode;
 use wasmtime::component::{Component, Linker, ResourceTable};
@@ -35,6 +40,39 @@ fn fifo_fixture() -> (Fixture, std::fs::File) {
         .open(fx.path("fifo"))
         .unwrap();
     (fx, host_end)
+}
+
+/// A task ticking every 5 ms on the current runtime: how many times it
+/// ran shows whether the executor was free.
+struct Ticker {
+    ticks: Arc<AtomicU32>,
+    done: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Ticker {
+    fn start() -> Self {
+        let ticks = Arc::new(AtomicU32::new(0));
+        let done = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn({
+            let (ticks, done) = (ticks.clone(), done.clone());
+            async move {
+                let mut interval = tokio::time::interval(Duration::from_millis(5));
+                while !done.load(Ordering::Relaxed) {
+                    interval.tick().await;
+                    ticks.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        Self { ticks, done, task }
+    }
+
+    /// Stops the task; how many times it ticked.
+    async fn stop(self) -> u32 {
+        self.done.store(true, Ordering::Relaxed);
+        self.task.await.unwrap();
+        self.ticks.load(Ordering::Relaxed)
+    }
 }
 
 /// `dfs-run std_fifo_read`, with the `extra` options first.
@@ -123,18 +161,7 @@ fn fifo_wait_keeps_an_async_executor_free_and_can_be_cancelled() {
     };
     rt.block_on(async {
         // 1. Nothing comes: the ticker runs all along; the guest is dropped.
-        let ticks = Arc::new(AtomicU32::new(0));
-        let done = Arc::new(AtomicBool::new(false));
-        let ticker = tokio::spawn({
-            let (ticks, done) = (ticks.clone(), done.clone());
-            async move {
-                let mut interval = tokio::time::interval(Duration::from_millis(5));
-                while !done.load(Ordering::Relaxed) {
-                    interval.tick().await;
-                    ticks.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        });
+        let ticker = Ticker::start();
         let stdout = MemoryOutputPipe::new(4096);
         let mut store = new_store(&stdout);
         let waited = tokio::time::timeout(Duration::from_millis(400), async {
@@ -144,10 +171,8 @@ fn fifo_wait_keeps_an_async_executor_free_and_can_be_cancelled() {
             command.wasi_cli_run().call_run(&mut store).await
         })
         .await;
-        done.store(true, Ordering::Relaxed);
-        ticker.await.unwrap();
+        let ticks = ticker.stop().await;
         assert!(waited.is_err(), "the guest was still waiting: {waited:?}");
-        let ticks = ticks.load(Ordering::Relaxed);
         eprintln!("the 5 ms task ticked {ticks} times while the guest waited 400 ms");
         assert!(ticks >= 20, "the executor ran other tasks: {ticks} ticks");
         drop(store);
@@ -170,4 +195,177 @@ fn fifo_wait_keeps_an_async_executor_free_and_can_be_cancelled() {
         assert!(out.contains(r#"read 4 bytes: "late""#), "{out}");
         closer.join().unwrap();
     });
+}
+
+/// `dfs-run fs_fifo_read` on `host` (see `each_host`), with the `extra`
+/// options first.
+fn run_fs(fx: &Fixture, host: &str, extra: &[&str]) -> common::Run {
+    let mut args: Vec<std::ffi::OsString> = extra.iter().map(Into::into).collect();
+    args.push("--dir".into());
+    args.push(format!("{}::/sandbox{}", fx.sandbox.display(), comma(host)).into());
+    args.push(guest("fs_fifo_read").into_os_string());
+    dfs_run(args)
+}
+
+/// Writes `first`, waits until the reader took it, lets the reader wait a
+/// while, writes `rest` and closes the host's end.
+fn write_late(mut host_end: std::fs::File, first: &[u8], rest: &[u8]) {
+    host_end.write_all(first).unwrap();
+    loop {
+        let mut fds = [PollFd::new(host_end.as_fd(), PollFlags::POLLIN)];
+        if nix::poll::poll(&mut fds, PollTimeout::from(10u16)).unwrap() == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    host_end.write_all(rest).unwrap();
+}
+
+/// A `directfs:fs` read of a FIFO opened without `nonblock` waits for data
+/// that comes late, and ends at the FIFO's end: inline, and on the pool.
+#[test]
+fn fs_fifo_read_waits_for_late_data() {
+    each_host(|host| {
+        let (fx, host_end) = fifo_fixture();
+        let writer = std::thread::spawn(move || write_late(host_end, b"hello", b" world"));
+        let out = run_fs(&fx, host, &[]);
+        writer.join().unwrap();
+        out.assert_success();
+        assert_eq!(out.stdout, "read 11 bytes: \"hello world\"\n");
+    });
+}
+
+/// Nothing comes: `-W timeout` interrupts the waiting read (the guest sees
+/// `interrupted`) and the guest traps as it goes on, at once, not after the
+/// grace period in which dfs-run gives up on a host call.
+#[test]
+fn fs_fifo_read_is_interrupted_by_timeout() {
+    each_host(|host| {
+        let (fx, host_end) = fifo_fixture();
+        let start = Instant::now();
+        let out = run_fs(&fx, host, &["-W", "timeout=300ms"]);
+        let took = start.elapsed();
+        drop(host_end);
+        assert_eq!(out.code, Some(134), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("ran longer than -W timeout=300ms"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("waiting in a host call"),
+            "interrupted, not given up on: {}",
+            out.stderr
+        );
+        assert!(took < Duration::from_secs(30), "stopped, after {took:?}");
+    });
+}
+
+/// An embedder (sync host) interrupts a guest blocked reading an empty
+/// FIFO from another thread: the read fails with `interrupted` at once,
+/// the guest goes on (here: prints it and fails).
+#[test]
+fn an_embedder_interrupts_a_directfs_fifo_read() {
+    let (fx, host_end) = fifo_fixture();
+    let engine = Engine::new(&Config::new()).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    directfs::add_to_linker(&mut linker).unwrap();
+    let component = Component::from_file(&engine, guest("fs_fifo_read")).unwrap();
+    let stdout = MemoryOutputPipe::new(4096);
+    let mut wasi = WasiCtx::builder();
+    wasi.arg("fs_fifo_read").stdout(stdout.clone());
+    let directfs = DirectfsCtx::builder()
+        .preopen(&fx.sandbox, "/sandbox", FsPerms::ReadWrite)
+        .unwrap()
+        .build();
+    let interrupter = directfs.interrupter();
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi: wasi.build(),
+            directfs,
+            table: ResourceTable::new(),
+        },
+    );
+    let command =
+        wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker)
+            .unwrap();
+    let later = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        interrupter.interrupt();
+    });
+    let start = Instant::now();
+    let ran = command.wasi_cli_run().call_run(&mut store);
+    let took = start.elapsed();
+    later.join().unwrap();
+    drop(host_end);
+    let exit = ran.expect_err("the guest fails");
+    let code = exit.downcast_ref::<wasmtime_wasi::I32Exit>().map(|e| e.0);
+    assert_eq!(code, Some(1), "{exit:?}");
+    let out = String::from_utf8(stdout.contents().to_vec()).unwrap();
+    assert_eq!(out, "error interrupted after \"\"\n");
+    assert!(took >= Duration::from_millis(300), "it waited: {took:?}");
+    assert!(store.data().directfs.interrupter().is_interrupted());
+}
+
+/// An async host, on an inline mount: a `directfs:fs` FIFO read that waits
+/// does so on the blocking pool (the executor's other tasks run), and when
+/// the guest's future is dropped the wait is interrupted, so the pool's
+/// thread ends and the context it took along is dropped, releasing what
+/// the guest held.
+#[test]
+fn a_cancelled_async_guest_waiting_on_a_fifo_frees_its_pool_thread() {
+    let (fx, host_end) = fifo_fixture();
+    let engine = Engine::new(&Config::new()).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+    directfs::add_to_linker_async(&mut linker).unwrap();
+    let component = Component::from_file(&engine, guest("fs_fifo_read")).unwrap();
+    let fs = directfs::Filesystem::new();
+    let options = MountOptions {
+        revalidation: Revalidation::Exclusive,
+        blocking: Blocking::Inline,
+    };
+    let mount = fs.mount_with(&fx.sandbox, options).unwrap();
+    let held = |s: directfs::Stats| s.dentries - s.unreferenced;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let released = rt.block_on(async {
+        let ticker = Ticker::start();
+        let mut wasi = WasiCtx::builder();
+        wasi.arg("fs_fifo_read");
+        let host = Host {
+            wasi: wasi.build(),
+            directfs: DirectfsCtx::builder()
+                .mount(&mount, "/sandbox", FsPerms::ReadWrite)
+                .unwrap()
+                .build(),
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(&engine, host);
+        let command = Command::instantiate_async(&mut store, &component, &linker)
+            .await
+            .unwrap();
+        let run = command.wasi_cli_run().call_run(&mut store);
+        let ran = tokio::time::timeout(Duration::from_millis(400), run).await;
+        let ticks = ticker.stop().await;
+        assert!(ran.is_err(), "the guest was still waiting: {ran:?}");
+        assert!(ticks >= 20, "the executor ran other tasks: {ticks} ticks");
+        drop(store);
+        // The guest held its preopen, the FIFO's dentry and its handle.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while held(fs.stats()) != 1 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        held(fs.stats()) == 1
+    });
+    // Without the interrupt the pool's thread would still wait: do not
+    // wait for it here.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    drop(host_end);
+    assert!(released, "after the store is gone: {:?}", fs.stats());
 }

@@ -1,7 +1,8 @@
 //! One test per guest program in `guests/src/bin/ops_*.rs` (the full
 //! operation set): the host prepares the sandbox, the guest asserts exact
 //! results and error codes, the host checks the effect on disk with std,
-//! nix and rustix.
+//! nix and rustix. Each runs twice ([`each_host`]): on dfs-run's sync host,
+//! and on its async host with the calls on the blocking pool (`,pool`).
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::Path;
 
-use common::{Fixture, dfs_run, guest, host_names, mode_of, run_in, umask};
+use common::{Fixture, comma, dfs_run, each_host, guest, host_names, mode_of, run_in, umask};
 
 fn lstat(path: &Path) -> std::fs::Metadata {
     std::fs::symlink_metadata(path).unwrap()
@@ -22,250 +23,271 @@ fn is_root() -> bool {
 
 #[test]
 fn ops_walk_path() {
-    let fx = Fixture::new();
-    std::fs::create_dir_all(fx.path("a/b/c")).unwrap();
-    std::fs::write(fx.path("a/b/c/file"), b"deep").unwrap();
-    symlink("b/c/file", fx.path("a/rel")).unwrap();
-    symlink("/a/b", fx.path("a/abs")).unwrap();
-    symlink("../../../../../", fx.path("a/b/up")).unwrap();
-    symlink(&fx.outside, fx.path("out")).unwrap();
-    symlink("nowhere", fx.path("dangling")).unwrap();
-    symlink("loop2", fx.path("loop1")).unwrap();
-    symlink("loop1", fx.path("loop2")).unwrap();
-    for i in 0..40 {
-        symlink(format!("chain{}", i + 1), fx.path(&format!("chain{i}"))).unwrap();
-    }
-    symlink("a/b/c/file", fx.path("chain40")).unwrap();
+    each_host(|host| {
+        let fx = Fixture::new();
+        std::fs::create_dir_all(fx.path("a/b/c")).unwrap();
+        std::fs::write(fx.path("a/b/c/file"), b"deep").unwrap();
+        symlink("b/c/file", fx.path("a/rel")).unwrap();
+        symlink("/a/b", fx.path("a/abs")).unwrap();
+        symlink("../../../../../", fx.path("a/b/up")).unwrap();
+        symlink(&fx.outside, fx.path("out")).unwrap();
+        symlink("nowhere", fx.path("dangling")).unwrap();
+        symlink("loop2", fx.path("loop1")).unwrap();
+        symlink("loop1", fx.path("loop2")).unwrap();
+        for i in 0..40 {
+            symlink(format!("chain{}", i + 1), fx.path(&format!("chain{i}"))).unwrap();
+        }
+        symlink("a/b/c/file", fx.path("chain40")).unwrap();
 
-    run_in("ops_walk_path", &fx.sandbox, "").assert_success();
-    assert!(!fx.path("nowhere").exists());
-    fx.assert_outside_untouched();
+        run_in("ops_walk_path", &fx.sandbox, host).assert_success();
+        assert!(!fx.path("nowhere").exists());
+        fx.assert_outside_untouched();
+    });
 }
 
 #[test]
 fn ops_symlink() {
-    let fx = Fixture::new();
-    std::fs::write(fx.path("file"), b"x").unwrap();
-    symlink(OsStr::from_bytes(b"bin\xffary"), fx.path("binary")).unwrap();
+    each_host(|host| {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("file"), b"x").unwrap();
+        symlink(OsStr::from_bytes(b"bin\xffary"), fx.path("binary")).unwrap();
 
-    run_in("ops_symlink", &fx.sandbox, "").assert_success();
-    for (name, target) in [
-        ("rel", "a/b"),
-        ("abs", "/etc/passwd"),
-        ("up", "../../x"),
-        ("dot", "."),
-    ] {
-        assert!(lstat(&fx.path(name)).file_type().is_symlink(), "{name}");
+        run_in("ops_symlink", &fx.sandbox, host).assert_success();
+        for (name, target) in [
+            ("rel", "a/b"),
+            ("abs", "/etc/passwd"),
+            ("up", "../../x"),
+            ("dot", "."),
+        ] {
+            assert!(lstat(&fx.path(name)).file_type().is_symlink(), "{name}");
+            assert_eq!(
+                std::fs::read_link(fx.path(name)).unwrap(),
+                Path::new(target),
+                "{name}"
+            );
+        }
         assert_eq!(
-            std::fs::read_link(fx.path(name)).unwrap(),
-            Path::new(target),
-            "{name}"
+            std::fs::read_link(fx.path("long"))
+                .unwrap()
+                .as_os_str()
+                .len(),
+            4095
         );
-    }
-    assert_eq!(
-        std::fs::read_link(fx.path("long"))
-            .unwrap()
-            .as_os_str()
-            .len(),
-        4095
-    );
-    assert_eq!(
-        host_names(&fx.sandbox),
-        ["abs", "binary", "dot", "file", "long", "rel", "up"]
-    );
-    fx.assert_outside_untouched();
+        assert_eq!(
+            host_names(&fx.sandbox),
+            ["abs", "binary", "dot", "file", "long", "rel", "up"]
+        );
+        fx.assert_outside_untouched();
+    });
 }
 
 #[test]
 fn ops_mknod() {
-    let fx = Fixture::new();
-    run_in("ops_mknod", &fx.sandbox, "").assert_success();
-    assert_eq!(
-        host_names(&fx.sandbox),
-        ["plain", "typed"],
-        "no FIFO, device or socket made"
-    );
-    assert!(lstat(&fx.path("plain")).file_type().is_file());
-    assert_eq!(mode_of(&fx.path("plain")), 0o640 & !umask());
-    assert_eq!(mode_of(&fx.path("typed")), 0o600 & !umask());
+    each_host(|host| {
+        let fx = Fixture::new();
+        run_in("ops_mknod", &fx.sandbox, host).assert_success();
+        assert_eq!(
+            host_names(&fx.sandbox),
+            ["plain", "typed"],
+            "no FIFO, device or socket made"
+        );
+        assert!(lstat(&fx.path("plain")).file_type().is_file());
+        assert_eq!(mode_of(&fx.path("plain")), 0o640 & !umask());
+        assert_eq!(mode_of(&fx.path("typed")), 0o600 & !umask());
+    });
 }
 
 #[test]
 fn ops_link() {
-    let fx = Fixture::new();
-    let other = Fixture::new();
-    let ro = Fixture::new();
-    std::fs::write(fx.path("f"), b"original").unwrap();
-    std::fs::write(fx.path("gone"), b"x").unwrap();
-    std::fs::create_dir(fx.path("sub")).unwrap();
-    std::fs::write(ro.path("secret"), b"read-only").unwrap();
+    each_host(|host| {
+        let fx = Fixture::new();
+        let other = Fixture::new();
+        let ro = Fixture::new();
+        std::fs::write(fx.path("f"), b"original").unwrap();
+        std::fs::write(fx.path("gone"), b"x").unwrap();
+        std::fs::create_dir(fx.path("sub")).unwrap();
+        std::fs::write(ro.path("secret"), b"read-only").unwrap();
 
-    let dir = |fx: &Fixture, spec: &str| format!("{}::{spec}", fx.sandbox.display());
-    dfs_run([
-        "--dir".into(),
-        dir(&fx, "/sandbox").into(),
-        "--dir".into(),
-        dir(&other, "/other").into(),
-        "--dir".into(),
-        dir(&ro, "/ro,readonly").into(),
-        guest("ops_link").into_os_string(),
-    ])
-    .assert_success();
-    let (f, g) = (
-        fx.path("f").metadata().unwrap(),
-        fx.path("sub/g").metadata().unwrap(),
-    );
-    assert_eq!((f.ino(), f.nlink()), (g.ino(), 2), "one inode, two links");
-    assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"via g");
-    assert_eq!(f.mode() & 0o7777, 0o604);
-    assert_eq!(host_names(&fx.sandbox), ["f", "sub"]);
-    assert!(host_names(&other.sandbox).is_empty());
-    assert_eq!(host_names(&ro.sandbox), ["secret"]);
-    assert_eq!(ro.path("secret").metadata().unwrap().nlink(), 1);
-    fx.assert_outside_untouched();
+        let dir =
+            |fx: &Fixture, spec: &str| format!("{}::{spec}{}", fx.sandbox.display(), comma(host));
+        dfs_run([
+            "--dir".into(),
+            dir(&fx, "/sandbox").into(),
+            "--dir".into(),
+            dir(&other, "/other").into(),
+            "--dir".into(),
+            dir(&ro, "/ro,readonly").into(),
+            guest("ops_link").into_os_string(),
+        ])
+        .assert_success();
+        let (f, g) = (
+            fx.path("f").metadata().unwrap(),
+            fx.path("sub/g").metadata().unwrap(),
+        );
+        assert_eq!((f.ino(), f.nlink()), (g.ino(), 2), "one inode, two links");
+        assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"via g");
+        assert_eq!(f.mode() & 0o7777, 0o604);
+        assert_eq!(host_names(&fx.sandbox), ["f", "sub"]);
+        assert!(host_names(&other.sandbox).is_empty());
+        assert_eq!(host_names(&ro.sandbox), ["secret"]);
+        assert_eq!(ro.path("secret").metadata().unwrap().nlink(), 1);
+        fx.assert_outside_untouched();
+    });
 }
 
 #[test]
 fn ops_rename() {
-    let fx = Fixture::new();
-    let other = Fixture::new();
-    for (name, content) in [("a", "A"), ("b", "B"), ("c", "C")] {
-        std::fs::write(fx.path(name), content).unwrap();
-    }
-    std::fs::create_dir_all(fx.path("d/keep")).unwrap();
-    std::fs::create_dir(fx.path("empty")).unwrap();
-    std::fs::create_dir(fx.path("full")).unwrap();
-    std::fs::write(fx.path("full/x"), b"").unwrap();
+    each_host(|host| {
+        let fx = Fixture::new();
+        let other = Fixture::new();
+        for (name, content) in [("a", "A"), ("b", "B"), ("c", "C")] {
+            std::fs::write(fx.path(name), content).unwrap();
+        }
+        std::fs::create_dir_all(fx.path("d/keep")).unwrap();
+        std::fs::create_dir(fx.path("empty")).unwrap();
+        std::fs::create_dir(fx.path("full")).unwrap();
+        std::fs::write(fx.path("full/x"), b"").unwrap();
 
-    dfs_run([
-        "--dir".into(),
-        format!("{}::/sandbox", fx.sandbox.display()).into(),
-        "--dir".into(),
-        format!("{}::/other", other.sandbox.display()).into(),
-        guest("ops_rename").into_os_string(),
-    ])
-    .assert_success();
-    assert_eq!(host_names(&fx.sandbox), ["b", "c", "e", "empty", "full"]);
-    assert_eq!(std::fs::read(fx.path("b")).unwrap(), b"C");
-    assert_eq!(std::fs::read(fx.path("c")).unwrap(), b"A");
-    assert_eq!(host_names(&fx.path("e")), ["keep"]);
-    assert!(host_names(&other.sandbox).is_empty());
-    fx.assert_outside_untouched();
+        dfs_run([
+            "--dir".into(),
+            format!("{}::/sandbox{}", fx.sandbox.display(), comma(host)).into(),
+            "--dir".into(),
+            format!("{}::/other{}", other.sandbox.display(), comma(host)).into(),
+            guest("ops_rename").into_os_string(),
+        ])
+        .assert_success();
+        assert_eq!(host_names(&fx.sandbox), ["b", "c", "e", "empty", "full"]);
+        assert_eq!(std::fs::read(fx.path("b")).unwrap(), b"C");
+        assert_eq!(std::fs::read(fx.path("c")).unwrap(), b"A");
+        assert_eq!(host_names(&fx.path("e")), ["keep"]);
+        assert!(host_names(&other.sandbox).is_empty());
+        fx.assert_outside_untouched();
+    });
 }
 
 #[test]
 fn ops_set_stat() {
-    let fx = Fixture::new();
-    std::fs::write(fx.path("f"), b"0123456789").unwrap();
-    std::fs::create_dir(fx.path("d")).unwrap();
-    symlink("f", fx.path("l")).unwrap();
-    drop(std::os::unix::net::UnixListener::bind(fx.path("sock")).unwrap());
-    let target_mtime = lstat(&fx.path("f")).mtime();
+    each_host(|host| {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("f"), b"0123456789").unwrap();
+        std::fs::create_dir(fx.path("d")).unwrap();
+        symlink("f", fx.path("l")).unwrap();
+        drop(std::os::unix::net::UnixListener::bind(fx.path("sock")).unwrap());
+        let target_mtime = lstat(&fx.path("f")).mtime();
 
-    let run = run_in("ops_set_stat", &fx.sandbox, "");
-    run.assert_success();
-    let f = lstat(&fx.path("f"));
-    assert_eq!((f.mode() & 0o7777, f.len()), (0o640, 1));
-    assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"0");
-    let d = lstat(&fx.path("d"));
-    assert_eq!((d.mode() & 0o7777, d.mtime()), (0o700, 1_111_111_111));
-    let l = lstat(&fx.path("l"));
-    assert_eq!(l.mtime(), 1_222_222_222, "the symlink's own time");
-    assert_ne!(f.mtime(), 1_222_222_222, "not its target's");
-    assert!(f.mtime() >= target_mtime);
-    let sock = lstat(&fx.path("sock"));
-    assert_eq!((sock.mode() & 0o7777, sock.mtime()), (0o600, 1_333_333_333));
-    if is_root() {
-        assert_eq!(run.stdout, "root\n");
-        assert_eq!((f.uid(), f.gid()), (4321, 8765));
-    } else {
-        assert_eq!(run.stdout, "user\n");
-    }
-    fx.assert_outside_untouched();
+        let run = run_in("ops_set_stat", &fx.sandbox, host);
+        run.assert_success();
+        let f = lstat(&fx.path("f"));
+        assert_eq!((f.mode() & 0o7777, f.len()), (0o640, 1));
+        assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"0");
+        let d = lstat(&fx.path("d"));
+        assert_eq!((d.mode() & 0o7777, d.mtime()), (0o700, 1_111_111_111));
+        let l = lstat(&fx.path("l"));
+        assert_eq!(l.mtime(), 1_222_222_222, "the symlink's own time");
+        assert_ne!(f.mtime(), 1_222_222_222, "not its target's");
+        assert!(f.mtime() >= target_mtime);
+        let sock = lstat(&fx.path("sock"));
+        assert_eq!((sock.mode() & 0o7777, sock.mtime()), (0o600, 1_333_333_333));
+        if is_root() {
+            assert_eq!(run.stdout, "root\n");
+            assert_eq!((f.uid(), f.gid()), (4321, 8765));
+        } else {
+            assert_eq!(run.stdout, "user\n");
+        }
+        fx.assert_outside_untouched();
+    });
 }
 
 #[test]
 fn ops_statfs() {
-    let fx = Fixture::new();
-    let run = run_in("ops_statfs", &fx.sandbox, "");
-    run.assert_success();
-    let host = nix::sys::statfs::statfs(&fx.sandbox).unwrap();
-    let expected = format!(
-        "bsize={} blocks={} files={} namelen={}\n",
-        host.block_size(),
-        host.blocks(),
-        host.files(),
-        host.maximum_name_length()
-    );
-    assert_eq!(run.stdout, expected);
+    each_host(|host| {
+        let fx = Fixture::new();
+        let run = run_in("ops_statfs", &fx.sandbox, host);
+        run.assert_success();
+        let host = nix::sys::statfs::statfs(&fx.sandbox).unwrap();
+        let expected = format!(
+            "bsize={} blocks={} files={} namelen={}\n",
+            host.block_size(),
+            host.blocks(),
+            host.files(),
+            host.maximum_name_length()
+        );
+        assert_eq!(run.stdout, expected);
+    });
 }
 
 #[test]
 fn ops_read_dir_plus() {
-    let fx = Fixture::new();
-    for i in 0..10 {
-        std::fs::write(fx.path(&format!("f{i}")), "x".repeat(i)).unwrap();
-    }
-    std::fs::create_dir(fx.path("dir")).unwrap();
-    symlink("f3", fx.path("link")).unwrap();
+    each_host(|host| {
+        let fx = Fixture::new();
+        for i in 0..10 {
+            std::fs::write(fx.path(&format!("f{i}")), "x".repeat(i)).unwrap();
+        }
+        std::fs::create_dir(fx.path("dir")).unwrap();
+        symlink("f3", fx.path("link")).unwrap();
 
-    let run = run_in("ops_read_dir_plus", &fx.sandbox, "");
-    run.assert_success();
-    let expected: String = host_names(&fx.sandbox)
-        .into_iter()
-        .map(|name| format!("{name} {}\n", lstat(&fx.path(&name)).len()))
-        .collect();
-    assert_eq!(run.stdout, expected);
+        let run = run_in("ops_read_dir_plus", &fx.sandbox, host);
+        run.assert_success();
+        let expected: String = host_names(&fx.sandbox)
+            .into_iter()
+            .map(|name| format!("{name} {}\n", lstat(&fx.path(&name)).len()))
+            .collect();
+        assert_eq!(run.stdout, expected);
+    });
 }
 
 #[test]
 fn ops_xattr() {
-    let fx = Fixture::new();
-    std::fs::write(fx.path("f"), b"x").unwrap();
-    std::fs::create_dir(fx.path("d")).unwrap();
-    symlink("f", fx.path("l")).unwrap();
-    rustix::fs::setxattr(
-        fx.path("f"),
-        "user.host-set",
-        b"from the host",
-        rustix::fs::XattrFlags::empty(),
-    )
-    .unwrap();
+    each_host(|host| {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("f"), b"x").unwrap();
+        std::fs::create_dir(fx.path("d")).unwrap();
+        symlink("f", fx.path("l")).unwrap();
+        rustix::fs::setxattr(
+            fx.path("f"),
+            "user.host-set",
+            b"from the host",
+            rustix::fs::XattrFlags::empty(),
+        )
+        .unwrap();
 
-    run_in("ops_xattr", &fx.sandbox, "").assert_success();
-    let get = |path: &Path, name: &str| {
-        let mut buf = vec![0; 8192];
-        let n = rustix::fs::getxattr(path, name, &mut buf[..]).ok()?;
-        buf.truncate(n);
-        Some(buf)
-    };
-    assert_eq!(
-        get(&fx.path("f"), "user.color").as_deref(),
-        Some(&b"red"[..])
-    );
-    assert_eq!(get(&fx.path("f"), "user.empty"), None);
-    assert_eq!(get(&fx.path("f"), "user.big"), Some(vec![7; 4000]));
-    assert_eq!(
-        get(&fx.path("d"), "user.on-dir").as_deref(),
-        Some(&b"1"[..])
-    );
+        run_in("ops_xattr", &fx.sandbox, host).assert_success();
+        let get = |path: &Path, name: &str| {
+            let mut buf = vec![0; 8192];
+            let n = rustix::fs::getxattr(path, name, &mut buf[..]).ok()?;
+            buf.truncate(n);
+            Some(buf)
+        };
+        assert_eq!(
+            get(&fx.path("f"), "user.color").as_deref(),
+            Some(&b"red"[..])
+        );
+        assert_eq!(get(&fx.path("f"), "user.empty"), None);
+        assert_eq!(get(&fx.path("f"), "user.big"), Some(vec![7; 4000]));
+        assert_eq!(
+            get(&fx.path("d"), "user.on-dir").as_deref(),
+            Some(&b"1"[..])
+        );
+    });
 }
 
 #[test]
 fn ops_handle() {
-    let fx = Fixture::new();
-    std::fs::create_dir(fx.path("d")).unwrap();
-    nix::unistd::mkfifo(
-        &fx.path("fifo"),
-        nix::sys::stat::Mode::from_bits_truncate(0o644),
-    )
-    .unwrap();
+    each_host(|host| {
+        let fx = Fixture::new();
+        std::fs::create_dir(fx.path("d")).unwrap();
+        nix::unistd::mkfifo(
+            &fx.path("fifo"),
+            nix::sys::stat::Mode::from_bits_truncate(0o644),
+        )
+        .unwrap();
 
-    run_in("ops_handle", &fx.sandbox, "").assert_success();
-    let f = lstat(&fx.path("f"));
-    assert_eq!(f.len(), 1 << 20);
-    assert!(f.blocks() * 512 >= 1 << 20);
-    assert_eq!(std::fs::read(fx.path("f")).unwrap()[..6], *b"0123\0\0");
+        run_in("ops_handle", &fx.sandbox, host).assert_success();
+        let f = lstat(&fx.path("f"));
+        assert_eq!(f.len(), 1 << 20);
+        assert!(f.blocks() * 512 >= 1 << 20);
+        assert_eq!(std::fs::read(fx.path("f")).unwrap()[..6], *b"0123\0\0");
+    });
 }
 
 #[test]
@@ -333,8 +355,10 @@ fn assert_owner_refused_unprivileged() {
 
 #[test]
 fn ops_non_utf8() {
-    let fx = Fixture::new();
-    std::fs::write(fx.path("good"), b"").unwrap();
-    std::fs::write(fx.sandbox.join(OsStr::from_bytes(b"bad\xff")), b"").unwrap();
-    run_in("ops_non_utf8", &fx.sandbox, "").assert_success();
+    each_host(|host| {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("good"), b"").unwrap();
+        std::fs::write(fx.sandbox.join(OsStr::from_bytes(b"bad\xff")), b"").unwrap();
+        run_in("ops_non_utf8", &fx.sandbox, host).assert_success();
+    });
 }

@@ -114,8 +114,13 @@ impl Subject<'_> {
             Op::Write(p, off, len) => {
                 let file = self.tree.walk_path(self.root, p, false)?;
                 let result = self.tree.open(file, OpenFlags::WRITE).and_then(|h| {
-                    h.write(u64::from(*off), &vec![b'x'; usize::from(*len)], 1 << 20)
-                        .map(drop)
+                    h.write(
+                        u64::from(*off),
+                        &vec![b'x'; usize::from(*len)],
+                        1 << 20,
+                        None,
+                    )
+                    .map(drop)
                 });
                 self.tree.release(file);
                 result

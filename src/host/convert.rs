@@ -1,14 +1,16 @@
 //! The core's types ([`crate::types`]) as `directfs:fs`'s generated ones and
 //! back: one to one, field by field (the WIT was written after the core's
-//! types, so no case is lost either way).
+//! types, so no case is lost either way). The same conversions for both
+//! bindings, the sync ones (`wit`) and the async ones (`wit_async`).
 
 use crate::bindings::directfs::fs::types as wit;
+use crate::bindings::directfs_async::directfs::fs::types as wit_async;
 use crate::types;
 
 /// Core → WIT for types with the same fields.
 macro_rules! records {
-    ($($ty:ident { $($field:ident),* $(,)? })*) => {$(
-        impl From<types::$ty> for wit::$ty {
+    ($wit:ident; $($ty:ident { $($field:ident),* $(,)? })*) => {$(
+        impl From<types::$ty> for $wit::$ty {
             fn from(v: types::$ty) -> Self {
                 Self { $($field: v.$field.into()),* }
             }
@@ -18,8 +20,8 @@ macro_rules! records {
 
 /// Core → WIT for enums with the same cases.
 macro_rules! enums {
-    ($($ty:ident { $($case:ident),* $(,)? })*) => {$(
-        impl From<types::$ty> for wit::$ty {
+    ($wit:ident; $($ty:ident { $($case:ident),* $(,)? })*) => {$(
+        impl From<types::$ty> for $wit::$ty {
             fn from(v: types::$ty) -> Self {
                 match v {
                     $(types::$ty::$case => Self::$case),*
@@ -31,18 +33,18 @@ macro_rules! enums {
 
 /// Flags, both ways, flag by flag.
 macro_rules! flags {
-    ($($ty:ident { $($flag:ident),* $(,)? })*) => {$(
-        impl From<wit::$ty> for types::$ty {
-            fn from(v: wit::$ty) -> Self {
+    ($wit:ident; $($ty:ident { $($flag:ident),* $(,)? })*) => {$(
+        impl From<$wit::$ty> for types::$ty {
+            fn from(v: $wit::$ty) -> Self {
                 let mut out = Self::empty();
-                $(if v.contains(wit::$ty::$flag) {
+                $(if v.contains($wit::$ty::$flag) {
                     out |= Self::$flag;
                 })*
                 out
             }
         }
 
-        impl From<types::$ty> for wit::$ty {
+        impl From<types::$ty> for $wit::$ty {
             fn from(v: types::$ty) -> Self {
                 let mut out = Self::empty();
                 $(if v.contains(types::$ty::$flag) {
@@ -54,98 +56,108 @@ macro_rules! flags {
     )*};
 }
 
-enums! {
-    ErrorCode {
-        Access, AlreadyExists, BadDescriptor, Busy, CrossDevice, FileTooLarge, Interrupted,
-        Invalid, InvalidSeek, IllegalByteSequence, Io, IsDirectory, Loop, NameTooLong, NoData,
-        NoDevice, NoEntry, NoMemory, NoSpace, NotDirectory, NotEmpty, NotPermitted, NotSupported,
-        Overflow, TooBig, Quota, ReadOnly, Stale, TextFileBusy, TooManyLinks, TooManyOpen,
-        WouldBlock, Other,
-    }
-    FileType {
-        Unknown, BlockDevice, CharacterDevice, Directory, Fifo, SymbolicLink, RegularFile, Socket,
-    }
-}
-
-records! {
-    Timestamp { seconds, nanoseconds }
-    Stat {
-        dev, ino, file_type, mode, nlink, uid, gid, size, blksize, blocks, atime, mtime, ctime,
-    }
-    Owner { uid, gid }
-    Statfs {
-        block_size, fragment_size, blocks, blocks_free, blocks_available, files, files_free,
-        name_length,
-    }
-    SetStatError { failed, error }
-    DirEntry { name, ino, file_type }
-    DirEntryPlus { name, stat }
-}
-
-flags! {
-    OpenFlags { READ, WRITE, APPEND, TRUNCATE, DIRECTORY, NONBLOCK }
-    RenameFlags { NO_REPLACE, EXCHANGE }
-    XattrFlags { CREATE, REPLACE }
-    StatFields { MODE, UID, GID, SIZE, ATIME, MTIME }
-}
-
-impl From<types::DirPage> for wit::DirPage {
-    fn from(v: types::DirPage) -> Self {
-        Self {
-            entries: v.entries.into_iter().map(Into::into).collect(),
-            next: v.next,
-            skipped: v.skipped,
+/// Every conversion, for the bindings module `$wit`.
+macro_rules! conversions {
+    ($wit:ident) => {
+        enums! { $wit;
+            ErrorCode {
+                Access, AlreadyExists, BadDescriptor, Busy, CrossDevice, FileTooLarge,
+                Interrupted, Invalid, InvalidSeek, IllegalByteSequence, Io, IsDirectory, Loop,
+                NameTooLong, NoData, NoDevice, NoEntry, NoMemory, NoSpace, NotDirectory, NotEmpty,
+                NotPermitted, NotSupported, Overflow, TooBig, Quota, ReadOnly, Stale, TextFileBusy,
+                TooManyLinks, TooManyOpen, WouldBlock, Other,
+            }
+            FileType {
+                Unknown, BlockDevice, CharacterDevice, Directory, Fifo, SymbolicLink, RegularFile,
+                Socket,
+            }
         }
-    }
+
+        records! { $wit;
+            Timestamp { seconds, nanoseconds }
+            Stat {
+                dev, ino, file_type, mode, nlink, uid, gid, size, blksize, blocks, atime, mtime,
+                ctime,
+            }
+            Owner { uid, gid }
+            Statfs {
+                block_size, fragment_size, blocks, blocks_free, blocks_available, files, files_free,
+                name_length,
+            }
+            SetStatError { failed, error }
+            DirEntry { name, ino, file_type }
+            DirEntryPlus { name, stat }
+        }
+
+        flags! { $wit;
+            OpenFlags { READ, WRITE, APPEND, TRUNCATE, DIRECTORY, NONBLOCK }
+            RenameFlags { NO_REPLACE, EXCHANGE }
+            XattrFlags { CREATE, REPLACE }
+            StatFields { MODE, UID, GID, SIZE, ATIME, MTIME }
+        }
+
+        impl From<types::DirPage> for $wit::DirPage {
+            fn from(v: types::DirPage) -> Self {
+                Self {
+                    entries: v.entries.into_iter().map(Into::into).collect(),
+                    next: v.next,
+                    skipped: v.skipped,
+                }
+            }
+        }
+
+        impl From<types::DirPlusPage> for $wit::DirPlusPage {
+            fn from(v: types::DirPlusPage) -> Self {
+                Self {
+                    entries: v.entries.into_iter().map(Into::into).collect(),
+                    next: v.next,
+                    skipped: v.skipped,
+                }
+            }
+        }
+
+        impl From<$wit::Owner> for types::Owner {
+            fn from(v: $wit::Owner) -> Self {
+                Self {
+                    uid: v.uid,
+                    gid: v.gid,
+                }
+            }
+        }
+
+        impl From<$wit::Timestamp> for types::Timestamp {
+            fn from(v: $wit::Timestamp) -> Self {
+                Self {
+                    seconds: v.seconds,
+                    nanoseconds: v.nanoseconds,
+                }
+            }
+        }
+
+        impl From<$wit::SetTime> for types::SetTime {
+            fn from(v: $wit::SetTime) -> Self {
+                match v {
+                    $wit::SetTime::Omit => Self::Omit,
+                    $wit::SetTime::Now => Self::Now,
+                    $wit::SetTime::At(t) => Self::At(t.into()),
+                }
+            }
+        }
+
+        impl From<$wit::SetStat> for types::SetStat {
+            fn from(v: $wit::SetStat) -> Self {
+                Self {
+                    mode: v.mode,
+                    uid: v.uid,
+                    gid: v.gid,
+                    size: v.size,
+                    atime: v.atime.into(),
+                    mtime: v.mtime.into(),
+                }
+            }
+        }
+    };
 }
 
-impl From<types::DirPlusPage> for wit::DirPlusPage {
-    fn from(v: types::DirPlusPage) -> Self {
-        Self {
-            entries: v.entries.into_iter().map(Into::into).collect(),
-            next: v.next,
-            skipped: v.skipped,
-        }
-    }
-}
-
-impl From<wit::Owner> for types::Owner {
-    fn from(v: wit::Owner) -> Self {
-        Self {
-            uid: v.uid,
-            gid: v.gid,
-        }
-    }
-}
-
-impl From<wit::Timestamp> for types::Timestamp {
-    fn from(v: wit::Timestamp) -> Self {
-        Self {
-            seconds: v.seconds,
-            nanoseconds: v.nanoseconds,
-        }
-    }
-}
-
-impl From<wit::SetTime> for types::SetTime {
-    fn from(v: wit::SetTime) -> Self {
-        match v {
-            wit::SetTime::Omit => Self::Omit,
-            wit::SetTime::Now => Self::Now,
-            wit::SetTime::At(t) => Self::At(t.into()),
-        }
-    }
-}
-
-impl From<wit::SetStat> for types::SetStat {
-    fn from(v: wit::SetStat) -> Self {
-        Self {
-            mode: v.mode,
-            uid: v.uid,
-            gid: v.gid,
-            size: v.size,
-            atime: v.atime.into(),
-            mtime: v.mtime.into(),
-        }
-    }
-}
+conversions!(wit);
+conversions!(wit_async);

@@ -343,7 +343,10 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         offset: Filesize,
     ) -> Result<(Vec<u8>, bool), Error> {
         let max = self.ctx.limits.max_io_bytes;
-        let data = self.file(&fd)?.1.read(offset, length, max)?;
+        let data = self
+            .file(&fd)?
+            .1
+            .read(offset, length, max, Some(&self.ctx.interrupter))?;
         let end = data.is_empty();
         Ok((data, end))
     }
@@ -355,7 +358,9 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         offset: Filesize,
     ) -> Result<Filesize, Error> {
         let max = self.ctx.limits.max_io_bytes;
-        Ok(self.mutable_file(&fd)?.write(offset, &buffer, max)?)
+        Ok(self
+            .mutable_file(&fd)?
+            .write(offset, &buffer, max, Some(&self.ctx.interrupter))?)
     }
 
     fn read_directory(

@@ -1,17 +1,10 @@
 //! The `wasi:filesystem` frontend for async hosts
 //! ([`crate::wasi::add_to_linker_async`]): each call is the sync frontend's
 //! ([`super::host`]), run where the descriptor's mount says
-//! ([`Blocking`]): inline, or on tokio's blocking pool, so that the executor
-//! runs other tasks while the call's syscalls (and tree lock waits) run.
-//!
-//! To run on the pool, a call takes the store's context and resource table
-//! with it (a [`DirectfsCtx::stand_in`] and an empty table stay behind) and
-//! brings them back when it is done. Nothing can see the stand-ins: the
-//! call's future holds the store's data (`&mut`) until then, and wasmtime
-//! runs no other host call of the store meanwhile (these are `async`, not
-//! `concurrent`, host functions). If the future is dropped first (the
-//! store's call was cancelled), the context and table are dropped on the
-//! pool when the call ends, releasing what the guest held.
+//! ([`Blocking`]): inline, or on tokio's blocking pool (see `crate::pool`),
+//! so that the executor runs other tasks while the call's syscalls (and
+//! tree lock waits) run. Reads and writes of a FIFO or device that wait for
+//! another process run on the pool on any mount.
 //!
 //! Records, flags and enums of the async bindings are their own Rust types:
 //! converted here, one to one, on the way in and out.
@@ -21,79 +14,34 @@ use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
 use crate::bindings::wasi::wasi::filesystem::{preopens as sync_preopens, types as sync};
 use crate::bindings::wasi_async::wasi::filesystem::{preopens, types};
-use crate::ctx::{DirectfsCtx, DirectfsCtxView};
+use crate::ctx::DirectfsCtxView;
 use crate::dentry::DentryId;
 use crate::error::Error;
 use crate::types::Blocking;
+use crate::wasi::resources::DescriptorKind;
 use crate::wasi::{Descriptor, DirectoryEntryStream};
 
-/// What a call returns when it could not come back from the pool (the
-/// runtime shut down under it): a trap.
-trait FromTrap {
-    fn from_trap(err: wasmtime::Error) -> Self;
-}
-
-impl<T> FromTrap for Result<T, Error> {
-    fn from_trap(err: wasmtime::Error) -> Self {
-        Err(Error::trap(err))
-    }
-}
-
-impl<T> FromTrap for wasmtime::Result<T> {
-    fn from_trap(err: wasmtime::Error) -> Self {
-        Err(err)
-    }
-}
-
 impl DirectfsCtxView<'_> {
-    /// The runtime whose blocking pool a call on dentry `id` runs on: `None`
-    /// (inline) unless `id`'s mount is [`Blocking::Pool`] and a tokio
-    /// runtime is at hand.
-    fn pool_for(&self, id: Option<DentryId>) -> Option<tokio::runtime::Handle> {
-        let id = id?;
-        if self.ctx.tree_read().blocking(id) != Blocking::Pool {
-            return None;
-        }
-        tokio::runtime::Handle::try_current().ok()
-    }
-
-    /// Runs `op` (a call of the sync frontend) inline or on the blocking
-    /// pool, as the mount of dentry `id` says (inline where there is none:
-    /// a bad handle then fails inline).
-    async fn run<R: FromTrap + Send + 'static>(
-        &mut self,
-        id: Option<DentryId>,
-        op: impl FnOnce(&mut DirectfsCtxView<'_>) -> R + Send + 'static,
-    ) -> R {
-        let Some(runtime) = self.pool_for(id) else {
-            return op(self);
-        };
-        let stand_in = self.ctx.stand_in();
-        let mut ctx: DirectfsCtx = std::mem::replace(self.ctx, stand_in);
-        let mut table = std::mem::take(self.table);
-        let task = runtime.spawn_blocking(move || {
-            let result = op(&mut DirectfsCtxView {
-                ctx: &mut ctx,
-                table: &mut table,
-            });
-            (ctx, table, result)
-        });
-        match task.await {
-            Ok((ctx, table, result)) => {
-                *self.ctx = ctx;
-                *self.table = table;
-                result
-            }
-            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-            Err(err) => R::from_trap(
-                wasmtime::Error::from(err).context("directfs: the blocking pool shut down"),
-            ),
-        }
+    /// Whether calls on dentry `id` run on the blocking pool: its mount is
+    /// [`Blocking::Pool`] (inline where there is none: a bad handle then
+    /// fails inline).
+    fn pool_for(&self, id: Option<DentryId>) -> bool {
+        id.is_some_and(|id| self.ctx.tree_read().blocking(id) == Blocking::Pool)
     }
 
     /// The dentry of descriptor `fd`, to choose where its call runs.
     fn dentry_of(&self, fd: &Resource<Descriptor>) -> Option<DentryId> {
         self.table.get(fd).ok().map(|d| d.dentry)
+    }
+
+    /// Whether a call on descriptor `fd` runs on the pool: on a
+    /// [`Blocking::Pool`] mount, and for the I/O of a file that may wait
+    /// for another process (a FIFO, a device) on any mount.
+    fn io_on_pool(&self, fd: &Resource<Descriptor>) -> bool {
+        match self.table.get(fd).map(|d| &d.kind) {
+            Ok(DescriptorKind::File { handle, .. }) if handle.waits() => true,
+            _ => self.pool_for(self.dentry_of(fd)),
+        }
     }
 }
 
@@ -101,9 +49,9 @@ impl DirectfsCtxView<'_> {
 /// mount says, with the arguments `$arg`s (already converted).
 macro_rules! run {
     ($self:ident, $fd:ident, $trait:ident::$method:ident($($arg:expr),*)) => {{
-        let id = $self.dentry_of(&$fd);
+        let on_pool = $self.pool_for($self.dentry_of(&$fd));
         $self
-            .run(id, move |view| sync::$trait::$method(view, $fd, $($arg),*))
+            .run(on_pool, move |view| sync::$trait::$method(view, $fd, $($arg),*))
             .await
     }};
 }
@@ -195,7 +143,11 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         length: types::Filesize,
         offset: types::Filesize,
     ) -> Result<(Vec<u8>, bool), Error> {
-        run!(self, fd, HostDescriptor::read(length, offset))
+        let on_pool = self.io_on_pool(&fd);
+        self.run(on_pool, move |view| {
+            sync::HostDescriptor::read(view, fd, length, offset)
+        })
+        .await
     }
 
     async fn write(
@@ -204,7 +156,11 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         buffer: Vec<u8>,
         offset: types::Filesize,
     ) -> Result<types::Filesize, Error> {
-        run!(self, fd, HostDescriptor::write(buffer, offset))
+        let on_pool = self.io_on_pool(&fd);
+        self.run(on_pool, move |view| {
+            sync::HostDescriptor::write(view, fd, buffer, offset)
+        })
+        .await
     }
 
     async fn read_directory(
@@ -374,9 +330,9 @@ impl types::HostDirectoryEntryStream for DirectfsCtxView<'_> {
         &mut self,
         stream: Resource<DirectoryEntryStream>,
     ) -> Result<Option<types::DirectoryEntry>, Error> {
-        let id = self.table.get(&stream).ok().map(|s| s.dir);
+        let on_pool = self.pool_for(self.table.get(&stream).ok().map(|s| s.dir));
         let entry = self
-            .run(id, move |view| {
+            .run(on_pool, move |view| {
                 sync::HostDirectoryEntryStream::read_directory_entry(view, stream)
             })
             .await?;

@@ -94,6 +94,7 @@ fn read_at(handle: &Handle, position: u64, size: usize) -> Result<Bytes, ErrorCo
         position,
         size as u64,
         STREAM_CHUNK,
+        None,
     )?))
 }
 
@@ -170,7 +171,7 @@ fn write_all(handle: &Handle, mode: Mode, bytes: &[u8]) -> Result<u64, ErrorCode
     while !rest.is_empty() {
         let written = match mode {
             Mode::Position(position) => {
-                handle.write(position.saturating_add(total), rest, STREAM_CHUNK)
+                handle.write(position.saturating_add(total), rest, STREAM_CHUNK, None)
             }
             Mode::Append => handle.append(rest, STREAM_CHUNK),
         }?;

@@ -106,6 +106,28 @@ pub fn run_in(name: &str, sandbox: &Path, options: &str) -> Run {
     dfs_run(["--dir".into(), dir.into(), guest(name).into_os_string()])
 }
 
+/// Runs `test` once per way dfs-run can host a guest's directfs calls,
+/// with the `--dir` option that selects it: `""` (a sync host, every call
+/// inline), then `"pool"` (an async host, the calls on tokio's blocking
+/// pool).
+pub fn each_host(mut test: impl FnMut(&str)) {
+    for host in ["", "pool"] {
+        eprintln!(
+            "--- host: {:?}",
+            if host.is_empty() { "inline" } else { host }
+        );
+        test(host);
+    }
+}
+
+/// `,options` (nothing for none): to append to a `--dir` spec.
+pub fn comma(options: &str) -> String {
+    match options {
+        "" => String::new(),
+        options => format!(",{options}"),
+    }
+}
+
 /// A temp dir holding `sandbox/` (the preopen) and `outside/` (with a canary
 /// file), whose state [`Fixture::assert_outside_untouched`] checks.
 pub struct Fixture {

@@ -57,9 +57,9 @@ struct Cli {
     /// `readonly` (every change fails: `read-only` in `directfs:fs`,
     /// `not-permitted` in `wasi:filesystem`), `shared` (other host processes
     /// change the directory too: cached entries are re-checked before use),
-    /// `pool` (`wasi:filesystem` calls make their syscalls on a blocking
-    /// thread pool: the guest then runs on an async host, as a server
-    /// embedding directfs under tokio would). Repeatable.
+    /// `pool` (`directfs:fs` and `wasi:filesystem` calls make their
+    /// syscalls on a blocking thread pool: the guest then runs on an async
+    /// host, as a server embedding directfs under tokio would). Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST[,readonly][,shared][,pool]]", value_parser = parse_dir)]
     dirs: Vec<DirArg>,
 
@@ -516,7 +516,11 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
     } else {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
     }
-    directfs::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    if on_async_host {
+        directfs::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    } else {
+        directfs::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    }
     match (cli.wasi_fs, on_async_host) {
         (WasiFs::Directfs, false) => directfs::wasi::add_to_linker(&mut linker),
         (WasiFs::Directfs, true) => directfs::wasi::add_to_linker_async(&mut linker),
@@ -638,13 +642,17 @@ fn main() -> ExitCode {
     };
     if let Some(timeout) = cli.timeout() {
         // The deadline: one epoch tick, after which the guest traps at its
-        // next loop header or call. A guest waiting inside a host call (a
-        // blocking read of an empty FIFO, a sleep) reaches neither: after
-        // a grace period, the process ends anyway. The thread ends with the
+        // next loop header or call. A guest waiting in a directfs call (a
+        // blocking read of an empty FIFO) is interrupted: the call fails
+        // with `interrupted`, and the guest traps as it goes on. One
+        // waiting in another host call (a sleep) reaches neither: after a
+        // grace period, the process ends anyway. The thread ends with the
         // process.
+        let interrupter = store.data().directfs.interrupter();
         std::thread::spawn(move || {
             std::thread::sleep(timeout);
             engine.increment_epoch();
+            interrupter.interrupt();
             std::thread::sleep(TIMEOUT_GRACE);
             eprintln!(
                 "dfs-run: error: the guest ran longer than -W timeout={timeout:?} and was \
