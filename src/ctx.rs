@@ -545,24 +545,80 @@ pub struct DirectfsCtx {
     /// found, for the `metadata-hash-at` of the same path that wasi-libc
     /// makes right after it (see [`LastStat`]).
     pub(crate) last_stat: Option<LastStat>,
+    /// The last stat of a dentry of an exclusive mount (`directfs:fs`
+    /// `dentry.stat`), while it holds.
+    pub(crate) last_dentry_stat: Option<LastDentryStat>,
     /// Ends the waits of this context's calls on FIFOs and devices
     /// ([`DirectfsCtx::interrupter`]); shared with the embedder's clones.
     pub(crate) interrupter: Interrupter,
 }
 
-/// What a read-locked `stat-at` found: `identity` is `path`'s (from `dir`,
-/// `follow`ing a final symlink or not) for as long as the tree stays at
-/// `generation` (nothing changed it since), and the mount is exclusive (no
-/// one else changes it). wasi-libc follows every `stat` with a
-/// `metadata-hash-at` of the same path: this answers it without a syscall.
+/// The stat of dentry `id` (of an exclusive mount) that this context took
+/// when [`sys::changes`] was at `changes`: it holds while that count stays
+/// (a dentry's file is fixed; only a syscall through directfs, counted
+/// there, changes its attributes, in a mount no one else changes). A
+/// `directfs:fs` guest that walks to a file and stats it again and again
+/// (the `walk` bench) gets it without a syscall.
+#[derive(Debug)]
+pub(crate) struct LastDentryStat {
+    pub(crate) id: DentryId,
+    pub(crate) changes: u64,
+    pub(crate) stat: Stat,
+}
+
+/// What a read-locked `stat-at` of an exclusive mount found (no one else
+/// changes such a mount): the stat of `name` in directory `dir` (`""`:
+/// of `dir` itself), where the path led through live dentries
+/// ([`crate::dentry::Tree::cached_path`]), `follow`ing a final symlink or
+/// not. Kept by the directory and name, so that any path to the same name
+/// finds it (wasi-libc's `readdir` asks of `f` in a directory's
+/// descriptor, a program's `DirEntry::metadata` of `dir/f` in the
+/// preopen's).
+///
+/// - Its identity (`dev`, `ino`) holds for as long as the tree stays at
+///   `generation` (no name changed since): wasi-libc follows every `stat`
+///   with a `metadata-hash-at` of the same path, answered so without a
+///   syscall.
+/// - The whole stat holds while, besides, no syscall that can change a
+///   file was made in the process since the stat began
+///   ([`sys::changes`] still at `changes`: no write, truncate, chmod,
+///   utimes, read (access time), … through any context). wasi-libc's
+///   `readdir` asks `metadata-hash-at` of every entry, and a program's
+///   `DirEntry::metadata` then `stat-at`s the same name: the second is
+///   answered so, without a syscall, as is a repeated `stat` of an
+///   unchanged file.
+///
+/// Only read-locked stats are remembered; they never follow a final
+/// symlink, so one that is not a symlink answers with or without `follow`.
+/// Shared mounts never remember.
 #[derive(Debug)]
 pub(crate) struct LastStat {
     pub(crate) dir: DentryId,
     /// Reused from call to call: no allocation per `stat-at`.
-    pub(crate) path: String,
+    pub(crate) name: String,
     pub(crate) follow: bool,
     pub(crate) generation: u64,
-    pub(crate) identity: (u64, u64),
+    pub(crate) changes: u64,
+    pub(crate) stat: Stat,
+}
+
+impl LastStat {
+    /// The remembered stat, if it is of `at` and holds: the tree is still
+    /// at `generation`, and, for the whole stat (`changes` given), no file
+    /// changed since. With `changes` `None`, only its identity is sure.
+    pub(crate) fn answers(
+        &self,
+        at: &crate::dentry::CachedPath<'_>,
+        follow: bool,
+        generation: u64,
+        changes: Option<u64>,
+    ) -> Option<Stat> {
+        let follows_alike =
+            self.follow == follow || self.stat.file_type != crate::types::FileType::SymbolicLink;
+        let same = self.dir == at.dir && self.name == at.last.unwrap_or("") && follows_alike;
+        let unchanged = changes.is_none_or(|now| now == self.changes);
+        (same && unchanged && self.generation == generation).then_some(self.stat)
+    }
 }
 
 impl DirectfsCtx {
@@ -599,6 +655,7 @@ impl DirectfsCtx {
             tables_differ: self.tables_differ,
             async_host: self.async_host,
             last_stat: None,
+            last_dentry_stat: None,
             interrupter: self.interrupter.clone(),
         }
     }
@@ -634,10 +691,23 @@ impl DirectfsCtx {
     }
 
     /// The stat of dentry `id` ([`Tree::stat`]), under the read lock where
-    /// that is enough.
-    pub(crate) fn stat(&self, id: DentryId) -> Result<Stat, ErrorCode> {
-        let fast = self.tree_read().stat_known(id);
-        self.finish_stat(fast, |tree| tree.stat(id))
+    /// that is enough; in an exclusive mount, the last one this context
+    /// took of `id` while no file changed since (see [`LastDentryStat`]).
+    pub(crate) fn stat(&mut self, id: DentryId) -> Result<Stat, ErrorCode> {
+        let changes = sys::changes();
+        if let Some(last) = &self.last_dentry_stat
+            && last.id == id
+            && last.changes == changes
+        {
+            return Ok(last.stat);
+        }
+        let (fast, exclusive) = {
+            let tree = self.tree_read();
+            (tree.stat_known(id), tree.is_exclusive(id))
+        };
+        let stat = self.finish_stat(fast, |tree| tree.stat(id))?;
+        self.last_dentry_stat = exclusive.then_some(LastDentryStat { id, changes, stat });
+        Ok(stat)
     }
 
     /// The guest's `(dev, ino)` of dentry `id` ([`Tree::identity`]), under
@@ -886,6 +956,7 @@ impl DirectfsCtxBuilder {
             tables_differ: false,
             async_host: false,
             last_stat: None,
+            last_dentry_stat: None,
             interrupter: Interrupter::default(),
         }
     }

@@ -50,7 +50,7 @@
 //! None inside: a [`Tree`] is behind its [`crate::Filesystem`]'s
 //! reader-writer lock (see [`crate::ctx`], "Lock order"). Methods taking
 //! `&mut self` run under the write lock; the few taking `&self` that a
-//! frontend calls under the read lock ([`Tree::stat_cached`],
+//! frontend calls under the read lock ([`Tree::stat_cached_at`],
 //! [`Tree::stat_known`], [`Tree::stat_fd_known`], [`Tree::identity_known`])
 //! change nothing, take no reference and answer [`ReadLocked::Full`] or
 //! [`ReadLocked::Unnumbered`] where they would have to (the caller then
@@ -119,6 +119,18 @@ pub(crate) enum ReadLocked<T> {
     /// Not answerable under the read lock: take the full call under the
     /// write lock.
     Full,
+}
+
+/// Where a path leads through live dentries ([`Tree::cached_path`]).
+#[derive(Debug)]
+pub(crate) struct CachedPath<'p> {
+    /// The directory holding the path's last name (the path's own end if
+    /// it has none).
+    pub(crate) dir: DentryId,
+    /// The last name (`None`: the path names `dir`, as `.` does).
+    pub(crate) last: Option<&'p str>,
+    /// The lookups made on the way.
+    hits: u64,
 }
 
 /// The index of a dentry in its [`Tree`], with a generation that tells a
@@ -575,7 +587,8 @@ impl Tree {
         self.inodes.stat(st)
     }
 
-    /// The stat of `path` from directory `start` as a `wasi:filesystem`
+    /// The stat of a path (where [`Tree::cached_path`] led: the last name
+    /// of `at`, or `at.dir` itself if there is none) as a `wasi:filesystem`
     /// `stat-at` gives it, walked through live dentries only and changing
     /// nothing in the tree, so that it runs under a read lock, at once on
     /// several threads: no reference is taken (nothing can free a dentry
@@ -592,23 +605,19 @@ impl Tree {
     /// back [`ReadLocked::Unnumbered`], to number under the write lock),
     /// it answers as the full walk would, so the fast path never changes
     /// what the guest sees.
-    pub(crate) fn stat_cached(
-        &self,
-        start: DentryId,
-        path: &str,
-        follow: bool,
-    ) -> ReadLocked<Stat> {
-        self.try_stat_cached(start, path, follow)
+    pub(crate) fn stat_cached_at(&self, at: &CachedPath<'_>, follow: bool) -> ReadLocked<Stat> {
+        self.try_stat_cached_at(at, follow)
             .unwrap_or(ReadLocked::Full)
     }
 
-    /// [`Tree::stat_cached`], with `None` for [`ReadLocked::Full`].
-    fn try_stat_cached(
-        &self,
-        start: DentryId,
-        path: &str,
-        follow: bool,
-    ) -> Option<ReadLocked<Stat>> {
+    /// Where `path` from directory `start` leads through live dentries,
+    /// for [`Tree::stat_cached_at`] (and the stat memo of `crate::ctx`),
+    /// changing nothing: the directory holding its last name, and that
+    /// name. `None` where that takes more than hash lookups (and, in a
+    /// shared mount, one revalidation per directory on the way): a
+    /// directory on the way that is not live (or fails its revalidation),
+    /// a symlink to cross, `..`, an absolute path, a trailing `/`.
+    pub(crate) fn cached_path<'p>(&self, start: DentryId, path: &'p str) -> Option<CachedPath<'p>> {
         let shared = self.get(start).ok()?.policy.revalidation == Revalidation::Shared;
         if path.starts_with('/') || path.ends_with('/') || check_path(path).is_err() {
             return None;
@@ -625,47 +634,63 @@ impl Tree {
                 return None;
             }
             let name = Name::parse(component).ok()?;
-            let dir = self.get(cur).ok()?;
-            let child = dir.children.get(component).copied();
-            if components.peek().is_some() {
-                let child = child?;
-                if self.get(child).ok()?.file_type == FileType::SymbolicLink
-                    || (shared && !self.still_there(cur, name, child))
-                {
-                    return None;
-                }
-                cur = child;
-                hits += 1;
-                continue;
+            if components.peek().is_none() {
+                return Some(CachedPath {
+                    dir: cur,
+                    last: Some(component),
+                    hits,
+                });
             }
-            // The last name.
-            if !shared {
-                if let Some(child) = child {
-                    if follow && self.get(child).ok()?.file_type == FileType::SymbolicLink {
-                        return None;
-                    }
-                    count_lookups(hits + 1, 0);
-                    return Some(self.stat_known(child));
-                }
-                if self.negatives.contains(cur, component) {
-                    count_lookups(hits + 1, 0);
-                    return Some(ReadLocked::Done(Err(ErrorCode::NoEntry)));
-                }
+            let child = self.get(cur).ok()?.children.get(component).copied()?;
+            if self.get(child).ok()?.file_type == FileType::SymbolicLink
+                || (shared && !self.still_there(cur, name, child))
+            {
+                return None;
             }
-            let st = sys::fstatat_nofollow(dir.fd.as_fd(), component.as_bytes());
-            match &st {
-                Ok(st) if follow && file_type_of_mode(st.st_mode) == FileType::SymbolicLink => {
-                    return None;
-                }
-                // To be remembered by the full walk.
-                Err(Errno::ENOENT) if !shared => return None,
-                _ => {}
-            }
-            count_lookups(hits, 1);
-            return Some(self.known(st));
+            cur = child;
+            hits += 1;
         }
-        count_lookups(hits, 0);
-        Some(self.stat_known(cur))
+        Some(CachedPath {
+            dir: cur,
+            last: None,
+            hits,
+        })
+    }
+
+    /// [`Tree::stat_cached_at`], with `None` for [`ReadLocked::Full`].
+    fn try_stat_cached_at(&self, at: &CachedPath<'_>, follow: bool) -> Option<ReadLocked<Stat>> {
+        let (cur, hits) = (at.dir, at.hits);
+        let Some(component) = at.last else {
+            count_lookups(hits, 0);
+            return Some(self.stat_known(cur));
+        };
+        let dir = self.get(cur).ok()?;
+        let shared = dir.policy.revalidation == Revalidation::Shared;
+        let child = dir.children.get(component).copied();
+        if !shared {
+            if let Some(child) = child {
+                if follow && self.get(child).ok()?.file_type == FileType::SymbolicLink {
+                    return None;
+                }
+                count_lookups(hits + 1, 0);
+                return Some(self.stat_known(child));
+            }
+            if self.negatives.contains(cur, component) {
+                count_lookups(hits + 1, 0);
+                return Some(ReadLocked::Done(Err(ErrorCode::NoEntry)));
+            }
+        }
+        let st = sys::fstatat_nofollow(dir.fd.as_fd(), component.as_bytes());
+        match &st {
+            Ok(st) if follow && file_type_of_mode(st.st_mode) == FileType::SymbolicLink => {
+                return None;
+            }
+            // To be remembered by the full walk.
+            Err(Errno::ENOENT) if !shared => return None,
+            _ => {}
+        }
+        count_lookups(hits, 1);
+        Some(self.known(st))
     }
 
     /// The file type of dentry `id` (no syscall: it never changes).

@@ -37,7 +37,7 @@ impl DirectfsCtxView<'_> {
     /// preopen (else `read-only`).
     fn writable_dentry(&self, dentry: &Resource<DentryRef>) -> Result<DentryId, Error> {
         let id = self.dentry_id(dentry)?;
-        self.ctx.check_writable_locked(&self.ctx.tree(), id)?;
+        self.ctx.check_writable_locked(&self.ctx.tree_read(), id)?;
         Ok(id)
     }
 
@@ -258,7 +258,7 @@ impl DirectfsCtxView<'_> {
         changes: SetStat,
     ) -> wasmtime::Result<Result<(), SetStatError>> {
         let id = self.table.get(&dentry)?.id;
-        let writable = self.ctx.check_writable_locked(&self.ctx.tree(), id);
+        let writable = self.ctx.check_writable_locked(&self.ctx.tree_read(), id);
         if let Err(error) = writable {
             let failed = dentry::requested(&changes);
             return Ok(match failed == StatFields::empty() {

@@ -50,8 +50,33 @@ pub(crate) fn thread_syscalls() -> u64 {
     THREAD_SYSCALLS.with(Cell::get)
 }
 
-/// Counts one syscall and passes `result` through.
+/// Syscalls issued through this module that may have changed what a stat
+/// of some file shows (everything but the queries: stats, `poll`, reading
+/// extended attributes, …), counted after each returns.
+static CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// How many syscalls that may change a file's attributes (data, size,
+/// times, mode, names, link counts; a read changes the access time)
+/// directfs has made in this process so far. While it stays the same, no
+/// file reachable through directfs changed through directfs: what the
+/// stat memos of exclusive mounts rest on (see `crate::ctx::LastStat`).
+///
+/// Counted after the syscall returns: a stat begun after a reading of
+/// this count sees every change counted before it.
+pub(crate) fn changes() -> u64 {
+    CHANGES.load(Ordering::Relaxed)
+}
+
+/// Counts one syscall, which may have changed a file, and passes `result`
+/// through.
 fn counted<T>(result: T) -> T {
+    CHANGES.fetch_add(1, Ordering::Relaxed);
+    queried(result)
+}
+
+/// Counts one syscall that changes no file (a query), and passes `result`
+/// through.
+fn queried<T>(result: T) -> T {
     SYSCALLS.fetch_add(1, Ordering::Relaxed);
     THREAD_SYSCALLS.with(|n| n.set(n.get() + 1));
     result
@@ -83,7 +108,7 @@ pub fn openat(
 ///
 /// See [fstat(2)](https://man7.org/linux/man-pages/man2/fstat.2.html).
 pub fn fstat(fd: BorrowedFd<'_>) -> Result<FileStat, Errno> {
-    counted(nix::sys::stat::fstat(fd))
+    queried(nix::sys::stat::fstat(fd))
 }
 
 /// `fcntl(fd, F_SETFL, flags)`—Sets the file status flags of an open file.
@@ -97,7 +122,7 @@ pub fn fcntl_setfl(fd: BorrowedFd<'_>, flags: OFlag) -> Result<(), Errno> {
 ///
 /// See [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html).
 pub fn fcntl_getfl(fd: BorrowedFd<'_>) -> Result<OFlag, Errno> {
-    counted(nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL)).map(OFlag::from_bits_truncate)
+    queried(nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL)).map(OFlag::from_bits_truncate)
 }
 
 /// `poll(&(struct pollfd){fd, events}, 1, timeout_ms)`—Waits until `fd` is
@@ -113,7 +138,7 @@ pub fn poll(
 ) -> Result<PollFlags, Errno> {
     loop {
         let mut fds = [PollFd::new(fd, events)];
-        match counted(nix::poll::poll(&mut fds, timeout)) {
+        match queried(nix::poll::poll(&mut fds, timeout)) {
             Err(Errno::EINTR) => continue,
             Err(errno) => return Err(errno),
             Ok(_) => {
@@ -141,7 +166,7 @@ pub fn poll2(
 ) -> Result<(PollFlags, PollFlags), Errno> {
     loop {
         let mut fds = [PollFd::new(fd, events), PollFd::new(other, other_events)];
-        match counted(nix::poll::poll(&mut fds, timeout)) {
+        match queried(nix::poll::poll(&mut fds, timeout)) {
             Err(Errno::EINTR) => continue,
             Err(errno) => return Err(errno),
             Ok(_) => {
@@ -158,7 +183,7 @@ pub fn poll2(
 /// See [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html).
 pub fn eventfd() -> Result<OwnedFd, Errno> {
     use rustix::event::EventfdFlags;
-    counted(rustix::event::eventfd(
+    queried(rustix::event::eventfd(
         0,
         EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK,
     ))
@@ -170,7 +195,7 @@ pub fn eventfd() -> Result<OwnedFd, Errno> {
 ///
 /// See [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html).
 pub fn eventfd_signal(fd: BorrowedFd<'_>) -> Result<(), Errno> {
-    match counted(nix::unistd::write(fd, &1u64.to_ne_bytes())) {
+    match queried(nix::unistd::write(fd, &1u64.to_ne_bytes())) {
         Ok(_) | Err(Errno::EAGAIN) => Ok(()),
         Err(errno) => Err(errno),
     }
@@ -182,7 +207,7 @@ pub fn eventfd_signal(fd: BorrowedFd<'_>) -> Result<(), Errno> {
 /// See [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html).
 pub fn eventfd_drain(fd: BorrowedFd<'_>) -> Result<(), Errno> {
     let mut count = [0u8; 8];
-    match counted(nix::unistd::read(fd, &mut count)) {
+    match queried(nix::unistd::read(fd, &mut count)) {
         Ok(_) | Err(Errno::EAGAIN) => Ok(()),
         Err(errno) => Err(errno),
     }
@@ -193,7 +218,7 @@ pub fn eventfd_drain(fd: BorrowedFd<'_>) -> Result<(), Errno> {
 ///
 /// See [fstatat(2)](https://man7.org/linux/man-pages/man2/fstatat.2.html).
 pub fn fstatat_nofollow(dirfd: BorrowedFd<'_>, name: &[u8]) -> Result<FileStat, Errno> {
-    counted(nix::sys::stat::fstatat(
+    queried(nix::sys::stat::fstatat(
         dirfd,
         name,
         AtFlags::AT_SYMLINK_NOFOLLOW,
@@ -204,7 +229,7 @@ pub fn fstatat_nofollow(dirfd: BorrowedFd<'_>, name: &[u8]) -> Result<FileStat, 
 ///
 /// See [fstatfs(2)](https://man7.org/linux/man-pages/man2/fstatfs.2.html).
 pub fn fstatfs(fd: BorrowedFd<'_>) -> Result<Statfs, Errno> {
-    counted(nix::sys::statfs::fstatfs(fd))
+    queried(nix::sys::statfs::fstatfs(fd))
 }
 
 /// `readlinkat(fd, "")`—Returns the target of the symlink `fd` was opened
@@ -266,7 +291,7 @@ pub fn linkat_empty(
 ///
 /// See [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html).
 pub fn dup_cloexec(fd: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
-    counted(rustix::io::fcntl_dupfd_cloexec(fd, 0)).map_err(from_rustix)
+    queried(rustix::io::fcntl_dupfd_cloexec(fd, 0)).map_err(from_rustix)
 }
 
 /// `linkat(olddirfd, oldname, newdirfd, newname, 0)`—Creates a hard link; a
@@ -401,14 +426,14 @@ pub fn fallocate(fd: BorrowedFd<'_>, offset: i64, len: i64) -> Result<(), Errno>
 ///
 /// See [fsync(2)](https://man7.org/linux/man-pages/man2/fsync.2.html).
 pub fn fsync(fd: BorrowedFd<'_>) -> Result<(), Errno> {
-    counted(nix::unistd::fsync(fd))
+    queried(nix::unistd::fsync(fd))
 }
 
 /// `fdatasync(fd)`—Flushes a file's data to storage.
 ///
 /// See [fdatasync(2)](https://man7.org/linux/man-pages/man2/fdatasync.2.html).
 pub fn fdatasync(fd: BorrowedFd<'_>) -> Result<(), Errno> {
-    counted(nix::unistd::fdatasync(fd))
+    queried(nix::unistd::fdatasync(fd))
 }
 
 /// `fgetxattr(fd, name, NULL, 0)`—Returns the size of an extended attribute's
@@ -416,7 +441,7 @@ pub fn fdatasync(fd: BorrowedFd<'_>) -> Result<(), Errno> {
 ///
 /// See [fgetxattr(2)](https://man7.org/linux/man-pages/man2/fgetxattr.2.html).
 pub fn fgetxattr_size(fd: BorrowedFd<'_>, name: &str) -> Result<usize, Errno> {
-    counted(rustix::fs::fgetxattr_query(fd, name).map_err(from_rustix))
+    queried(rustix::fs::fgetxattr_query(fd, name).map_err(from_rustix))
 }
 
 /// `fgetxattr(fd, name, buf)`—Reads an extended attribute's value into `buf`;
@@ -424,7 +449,7 @@ pub fn fgetxattr_size(fd: BorrowedFd<'_>, name: &str) -> Result<usize, Errno> {
 ///
 /// See [fgetxattr(2)](https://man7.org/linux/man-pages/man2/fgetxattr.2.html).
 pub fn fgetxattr(fd: BorrowedFd<'_>, name: &str, buf: &mut [u8]) -> Result<usize, Errno> {
-    counted(rustix::fs::fgetxattr(fd, name, buf).map_err(from_rustix))
+    queried(rustix::fs::fgetxattr(fd, name, buf).map_err(from_rustix))
 }
 
 /// `fsetxattr(fd, name, value, flags)`—Sets an extended attribute
@@ -445,7 +470,7 @@ pub fn fsetxattr(
 ///
 /// See [flistxattr(2)](https://man7.org/linux/man-pages/man2/flistxattr.2.html).
 pub fn flistxattr_size(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
-    counted(rustix::fs::flistxattr_query(fd).map_err(from_rustix))
+    queried(rustix::fs::flistxattr_query(fd).map_err(from_rustix))
 }
 
 /// `flistxattr(fd, buf)`—Reads the NUL-separated extended attribute names
@@ -453,7 +478,7 @@ pub fn flistxattr_size(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
 ///
 /// See [flistxattr(2)](https://man7.org/linux/man-pages/man2/flistxattr.2.html).
 pub fn flistxattr(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
-    counted(rustix::fs::flistxattr(fd, buf).map_err(from_rustix))
+    queried(rustix::fs::flistxattr(fd, buf).map_err(from_rustix))
 }
 
 /// `fremovexattr(fd, name)`—Removes an extended attribute.
@@ -520,7 +545,7 @@ pub fn posix_fadvise(
     len: u64,
     advice: Advice,
 ) -> Result<(), Errno> {
-    counted(rustix::fs::fadvise(
+    queried(rustix::fs::fadvise(
         fd,
         offset,
         std::num::NonZeroU64::new(len),

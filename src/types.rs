@@ -19,7 +19,8 @@ pub enum FsPerms {
 pub enum Revalidation {
     /// The host directory changes only through this context: cached dentries
     /// and recent `no-entry` results are used without asking the host, so a
-    /// repeated walk costs no syscall.
+    /// repeated walk costs no syscall; a context's last stat answers again
+    /// while nothing changed through directfs (see `crate::ctx::LastStat`).
     #[default]
     Exclusive,
     /// Other host processes change the directory too: before a cached child

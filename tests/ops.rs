@@ -165,6 +165,19 @@ fn ops_rename() {
     });
 }
 
+/// `dentry.stat` after each kind of change (the guest asserts the values);
+/// the host has what the guest left.
+#[test]
+fn ops_stat_fresh() {
+    each_host(|host| {
+        let fx = Fixture::new();
+        run_in("ops_stat_fresh", &fx.sandbox, host).assert_success();
+        assert_eq!(host_names(&fx.sandbox), ["f"]);
+        assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"0123456789");
+        fx.assert_outside_untouched();
+    });
+}
+
 #[test]
 fn ops_set_stat() {
     each_host(|host| {

@@ -304,3 +304,33 @@ fn wasi_identity_after_rename() {
     }
     assert!(fx.path("c").exists() && !fx.path("a").exists() && !fx.path("b").exists());
 }
+
+/// Stats stay fresh after every kind of change (directfs answers repeated
+/// stats of an unchanged file from memory in exclusive mounts): the
+/// guest's output is compared with wasmtime-wasi's line by line, and the
+/// host has what the last steps left.
+#[test]
+fn std_stat_fresh() {
+    let side = differential("std_stat_fresh");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    for step in [
+        "stat after append: ok \"len=7 ",
+        "listing after append: ok \"f=7\"",
+        "stat after set_len: ok \"len=2 ",
+        "stat after set times: ok \"len=2 dir=false mtime=Some(1000000000)\"",
+        "stat of the link: ok \"len=2 dir=false mtime=Some(1000000000)\"",
+        "listing after append more: ok \"f=8\"",
+        "stat by another path after append: ok \"len=8 ",
+        "stat after rename over: ok \"len=10 ",
+        "stat of the old link: ok \"len=2 ",
+        "stat after remove: err NotFound",
+        "stat g after write: ok \"len=3 ",
+        "listing after write: ok \"g=3\"",
+    ] {
+        assert!(out.contains(step), "{step}:\n{out}");
+    }
+    assert_eq!(std::fs::read(fx.path("dir/g")).unwrap(), b"xyz");
+    assert_eq!(std::fs::read(fx.path("link")).unwrap(), b"ab");
+    assert_eq!(std::fs::metadata(fx.path("link")).unwrap().nlink(), 1);
+    assert!(!fx.path("dir/f").exists());
+}

@@ -36,17 +36,35 @@ impl DirectfsCtxView<'_> {
         Ok(self.table.get(fd)?)
     }
 
-    /// `stat-at`'s stat of `path` from `dir`: under the read lock where the
-    /// tree has what it needs ([`crate::dentry::Tree::stat_cached`]), else
-    /// the full walk under the write lock.
+    /// `stat-at`'s stat of `path` from `dir`: the remembered one if it
+    /// still holds ([`LastStat`]), else under the read lock where the tree
+    /// has what it needs ([`crate::dentry::Tree::stat_cached_at`]), else the
+    /// full walk under the write lock.
     ///
     /// What a read-locked stat of an exclusive mount finds is remembered
-    /// ([`crate::ctx::LastStat`]) for [`Self::remembered_identity`].
+    /// for the next `stat-at` and `metadata-hash-at` of the same file.
     fn stat_path(&mut self, dir: DentryId, path: &str, follow: bool) -> Result<Stat, Code> {
-        let (fast, exclusive, read_generation) = {
+        // Read before the stat: a change counted after this is seen by the
+        // stat, or makes what it found not hold.
+        let changes = sys::changes();
+        let (fast, read_generation, at) = {
             let tree = self.ctx.tree_read();
-            let fast = tree.stat_cached(dir, path, follow);
-            (fast, tree.is_exclusive(dir), tree.generation())
+            let generation = tree.generation();
+            let at = tree.cached_path(dir, path);
+            let exclusive = tree.is_exclusive(dir);
+            match at {
+                Some(at) => {
+                    let last = self.ctx.last_stat.as_ref();
+                    let whole = Some(changes);
+                    if let Some(stat) = last.and_then(|l| l.answers(&at, follow, generation, whole))
+                    {
+                        return Ok(stat);
+                    }
+                    let fast = tree.stat_cached_at(&at, follow);
+                    (fast, generation, exclusive.then_some(at))
+                }
+                None => (ReadLocked::Full, generation, None),
+            }
         };
         // The generation the stat is valid at, if it can be remembered.
         let (stat, generation) = match fast {
@@ -64,30 +82,35 @@ impl DirectfsCtxView<'_> {
             }
             ReadLocked::Full => (stat_at(&mut self.ctx.tree(), dir, path, follow)?, None),
         };
-        if let (true, Some(generation)) = (exclusive, generation) {
+        if let (Some(at), Some(generation)) = (at, generation) {
+            let name = at.last.unwrap_or("");
             let last = self.ctx.last_stat.get_or_insert_with(|| LastStat {
-                dir,
-                path: String::new(),
+                dir: at.dir,
+                name: String::new(),
                 follow,
                 generation,
-                identity: (0, 0),
+                changes,
+                stat,
             });
-            last.dir = dir;
-            last.path.clear();
-            last.path.push_str(path);
+            last.dir = at.dir;
+            last.name.clear();
+            last.name.push_str(name);
             last.follow = follow;
             last.generation = generation;
-            last.identity = (stat.dev, stat.ino);
+            last.changes = changes;
+            last.stat = stat;
         }
         Ok(stat)
     }
 
-    /// The identity of `path` if the last `stat-at` was of it and the tree
-    /// has not changed since (no syscall).
+    /// The identity of `path` from `dir`, if the last `stat-at` remembered
+    /// it and the tree is unchanged since (no syscall; see [`LastStat`]).
     fn remembered_identity(&self, dir: DentryId, path: &str, follow: bool) -> Option<(u64, u64)> {
         let last = self.ctx.last_stat.as_ref()?;
-        let same = last.dir == dir && last.follow == follow && last.path == path;
-        (same && self.ctx.tree_read().generation() == last.generation).then_some(last.identity)
+        let tree = self.ctx.tree_read();
+        let at = tree.cached_path(dir, path)?;
+        let stat = last.answers(&at, follow, tree.generation(), None)?;
+        Some((stat.dev, stat.ino))
     }
 
     /// A directory descriptor's dentry; a file → `not-directory`.
@@ -109,7 +132,7 @@ impl DirectfsCtxView<'_> {
 
     fn check_mutable(&self, id: DentryId) -> Result<(), Error> {
         self.ctx
-            .check_writable_locked(&self.ctx.tree(), id)
+            .check_writable_locked(&self.ctx.tree_read(), id)
             .map_err(|_| Code::NotPermitted.into())
     }
 
@@ -481,7 +504,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         let dir = self.dir(&fd)?;
         let writable = self
             .ctx
-            .check_writable_locked(&self.ctx.tree(), dir)
+            .check_writable_locked(&self.ctx.tree_read(), dir)
             .is_ok();
         let follow = path_flags.contains(PathFlags::SYMLINK_FOLLOW);
         let request = OpenRequest::new(follow, open_flags, flags, writable)?;
