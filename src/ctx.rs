@@ -20,6 +20,20 @@
 //! The host-FD budget ([`crate::budget`]) is atomics, no lock: an open file
 //! (a `Handle`) refunds its FD when it is dropped, on whatever thread, with
 //! or without the tree.
+//!
+//! What can wait long is never done under the tree lock: a read or write of
+//! an open file (and a FIFO's wait for readiness, in `poll`) runs on the
+//! handle alone, and permission checks take the read lock. What is still
+//! done under the write lock: walks and opens (their `openat`/`fstat` on a
+//! cache miss), creations, removals, renames, `set-stat`, and taking or
+//! dropping a guest's reference on a dentry. On a slow filesystem
+//! (NFS, FUSE) a miss there delays the other contexts' write-locked calls
+//! on the same [`Filesystem`]; read-locked stats go on.
+//!
+//! Other synchronization, none of it held with the tree lock: the
+//! [`Interrupter`] (an atomic flag and an eventfd), the syscall counters
+//! of [`sys`] (atomics), and a context's moves to the blocking pool
+//! (`crate::pool`: the context goes with the call, nothing is shared).
 
 use std::cell::Cell;
 use std::os::fd::BorrowedFd;

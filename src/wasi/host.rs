@@ -108,6 +108,10 @@ impl DirectfsCtxView<'_> {
     fn remembered_identity(&self, dir: DentryId, path: &str, follow: bool) -> Option<(u64, u64)> {
         let last = self.ctx.last_stat.as_ref()?;
         let tree = self.ctx.tree_read();
+        // A shared mount's walk revalidates (syscalls): never remembered.
+        if !tree.is_exclusive(dir) {
+            return None;
+        }
         let at = tree.cached_path(dir, path)?;
         let stat = last.answers(&at, follow, tree.generation(), None)?;
         Some((stat.dev, stat.ino))
