@@ -13,10 +13,18 @@ fn main() {
             Ok(data) if data.is_empty() => break,
             Ok(data) => got.extend(data),
             Err(code) => {
-                println!("error {} after {:?}", code.name(), String::from_utf8_lossy(&got));
+                println!(
+                    "error {} after {:?}",
+                    code.name(),
+                    String::from_utf8_lossy(&got)
+                );
                 std::process::exit(1);
             }
         }
     }
-    println!("read {} bytes: {:?}", got.len(), String::from_utf8_lossy(&got));
+    println!(
+        "read {} bytes: {:?}",
+        got.len(),
+        String::from_utf8_lossy(&got)
+    );
 }

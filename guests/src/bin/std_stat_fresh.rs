@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::show;
+use common::{show, tree};
 
 /// The parts of a stat that are the same under both implementations.
 fn meta(path: &Path) -> std::io::Result<String> {
@@ -117,4 +117,5 @@ fn main() {
     show("write g through the handle", g.write_all(b"xyz"));
     show("stat g after write", meta(&d.join("dir/g")));
     show("listing after write", Ok(listing(&d.join("dir"))));
+    tree(d);
 }
