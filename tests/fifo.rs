@@ -90,21 +90,9 @@ fn run(fx: &Fixture, extra: &[&str]) -> common::Run {
 /// end of the FIFO.
 #[test]
 fn fifo_read_waits_for_late_data() {
-    let (fx, mut host_end) = fifo_fixture();
-    let writer = std::thread::spawn(move || {
-        host_end.write_all(b"hello").unwrap();
-        // Until the guest has read it: nothing to read on the host's end.
-        loop {
-            let mut fds = [PollFd::new(host_end.as_fd(), PollFlags::POLLIN)];
-            if nix::poll::poll(&mut fds, PollTimeout::from(10u16)).unwrap() == 0 {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        host_end.write_all(b" world").unwrap();
-        // Dropping the only writer: the guest reads the end.
-    });
+    let (fx, host_end) = fifo_fixture();
+    // Dropping the only writer at the end: the guest reads the end.
+    let writer = std::thread::spawn(move || write_late(host_end, b"hello", b" world"));
     let out = run(&fx, &[]);
     writer.join().unwrap();
     out.assert_success();
@@ -211,6 +199,7 @@ fn run_fs(fx: &Fixture, host: &str, extra: &[&str]) -> common::Run {
 /// while, writes `rest` and closes the host's end.
 fn write_late(mut host_end: std::fs::File, first: &[u8], rest: &[u8]) {
     host_end.write_all(first).unwrap();
+    // Until the reader has taken it: nothing to read on the host's end.
     loop {
         let mut fds = [PollFd::new(host_end.as_fd(), PollFlags::POLLIN)];
         if nix::poll::poll(&mut fds, PollTimeout::from(10u16)).unwrap() == 0 {
