@@ -113,3 +113,30 @@ pub(crate) mod wasi_async {
         require_store_data_send: true,
     });
 }
+
+/// The host bindings of WASI 0.3's `wasi:filesystem` (`wit/wasi-p3`),
+/// served from the same dentry tree by [`crate::wasi::p3`]. Its calls are
+/// WIT `async func`s, so each gets the store through an `Accessor` and may
+/// run concurrently with the guest's other calls; the four that hand out
+/// streams get the store itself (`store`). `wasi:clocks` is wasmtime-wasi's.
+pub(crate) mod wasi_p3 {
+    wasmtime::component::bindgen!({
+        path: "wit/wasi-p3",
+        world: "host",
+        imports: {
+            "wasi:filesystem/types.[method]descriptor.read-via-stream": store | trappable,
+            "wasi:filesystem/types.[method]descriptor.write-via-stream": store | trappable,
+            "wasi:filesystem/types.[method]descriptor.append-via-stream": store | trappable,
+            "wasi:filesystem/types.[method]descriptor.read-directory": store | trappable,
+            default: trappable,
+        },
+        trappable_error_type: {
+            "wasi:filesystem/types.error-code" => crate::Error,
+        },
+        with: {
+            "wasi:clocks": wasmtime_wasi::p3::bindings::clocks,
+            "wasi:filesystem/types.descriptor": crate::wasi::resources::Descriptor,
+        },
+        require_store_data_send: true,
+    });
+}

@@ -87,7 +87,8 @@ use nix::sys::stat::{FileStat, Mode, SFlag};
 use nix::unistd::UnlinkatFlags;
 
 use self::cache::{Cache, Negatives};
-use self::inode::{InoKey, Inodes, file_type_of_mode, key_of};
+pub(crate) use self::inode::file_type_of_mode;
+use self::inode::{InoKey, Inodes, key_of};
 use crate::budget::FdBudget;
 use crate::error::ErrorCode;
 use crate::handle::Handle;
@@ -1475,7 +1476,7 @@ fn permission_bits(mode: u32) -> Result<Mode, ErrorCode> {
     Mode::from_bits(mode).ok_or(ErrorCode::Invalid)
 }
 
-fn file_type_of_dirent(kind: sys::DirentType) -> FileType {
+pub(crate) fn file_type_of_dirent(kind: sys::DirentType) -> FileType {
     match kind {
         sys::DirentType::Directory => FileType::Directory,
         sys::DirentType::RegularFile => FileType::RegularFile,

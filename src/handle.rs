@@ -6,10 +6,15 @@ use std::sync::Arc;
 use nix::errno::Errno;
 
 use crate::budget::FdCharge;
+use crate::dentry::{file_type_of_dirent, file_type_of_mode};
 use crate::error::ErrorCode;
 use crate::interrupt::Interrupter;
 use crate::sys::{self, PollFlags};
-use crate::types::Blocking;
+use crate::types::{Blocking, FileType};
+
+/// A page of [`Handle::read_dir_names`]: names with their types, and where
+/// the next page starts (`None` at the end).
+pub(crate) type NamesPage = (Vec<(String, FileType)>, Option<u64>);
 
 /// An open host file, as `openat` returned it for `create` or `open`. All I/O
 /// is positional (`pread`/`pwrite`); the FD's own offset is never used.
@@ -123,6 +128,49 @@ impl Handle {
             })?;
         }
         Ok(buf)
+    }
+
+    /// `pread` into all of `buf` at `offset` (a guest's own buffer); on a
+    /// file that cannot seek, `read`, ignoring `offset`. Never waits: a
+    /// file with nothing to read yet fails with `would-block`. Returns how
+    /// many bytes were read (0 at end of file).
+    pub(crate) fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ErrorCode> {
+        file_offset(offset)?;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        Ok(match sys::pread_into(self.fd(), buf, offset) {
+            Err(Errno::ESPIPE) => sys::read_into(self.fd(), buf),
+            other => other,
+        }?)
+    }
+
+    /// Lists the directory this handle has open for reading, from `cursor`,
+    /// at most `max` entries: each UTF-8 name (others are left out, but
+    /// count towards `max`) with its type, from `getdents64` alone (a
+    /// filesystem without `d_type`: `fstatat`). Returns the entries and
+    /// where the next page starts (`None` at the end).
+    pub(crate) fn read_dir_names(&self, cursor: u64, max: u32) -> Result<NamesPage, ErrorCode> {
+        if max == 0 {
+            return Err(ErrorCode::Invalid);
+        }
+        let (mut entries, mut seen) = (Vec::new(), 0u32);
+        let next = sys::getdents64(self.fd(), cursor, |dirent| {
+            if seen >= max {
+                return std::ops::ControlFlow::Break(());
+            }
+            seen += 1;
+            if let Ok(name) = std::str::from_utf8(dirent.name) {
+                let file_type = match file_type_of_dirent(dirent.kind) {
+                    FileType::Unknown => sys::fstatat_nofollow(self.fd(), dirent.name)
+                        .map_or(FileType::Unknown, |st| file_type_of_mode(st.st_mode)),
+                    known => known,
+                };
+                entries.push((name.to_owned(), file_type));
+            }
+            std::ops::ControlFlow::Continue(())
+        })?;
+        Ok((entries, next))
     }
 
     /// `pwrite` of at most `max` bytes of `data` at `offset` (on a file that

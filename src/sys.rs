@@ -510,6 +510,16 @@ pub fn pread(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, offset: u64) -> Result<usize
     .map_err(from_rustix)
 }
 
+/// `pread(fd, buf, offset)`—Reads at an offset, without moving the file
+/// offset, into all of `buf` (a guest's own buffer: WASI 0.3 streams read
+/// file data with this one copy). Returns the number of bytes read (0 at
+/// end of file).
+///
+/// See [pread(2)](https://man7.org/linux/man-pages/man2/pread.2.html).
+pub fn pread_into(fd: BorrowedFd<'_>, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
+    counted(rustix::io::pread(fd, buf, offset)).map_err(from_rustix)
+}
+
 /// `pwrite(fd, buf, offset)`—Writes at an offset, without moving the file
 /// offset (on an `O_APPEND` FD, Linux writes at the end whatever the offset).
 /// Returns the number of bytes written.
@@ -560,6 +570,14 @@ pub fn posix_fadvise(
 /// See [read(2)](https://man7.org/linux/man-pages/man2/read.2.html).
 pub fn read(fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> Result<usize, Errno> {
     counted(rustix::io::read(fd, rustix::buffer::spare_capacity(buf))).map_err(from_rustix)
+}
+
+/// `read(fd, buf)`—Reads from the file offset (for files that cannot seek)
+/// into all of `buf`.
+///
+/// See [read(2)](https://man7.org/linux/man-pages/man2/read.2.html).
+pub fn read_into(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    counted(rustix::io::read(fd, buf)).map_err(from_rustix)
 }
 
 /// `write(fd, buf)`—Writes at the file offset (for files that cannot seek).

@@ -27,9 +27,11 @@
 //! - Host resources are bounded: descriptors and directory streams count
 //!   towards [`crate::Limits::max_open`] (past it: `insufficient-memory`).
 
+mod calls;
 mod convert;
 mod host;
 mod host_async;
+pub mod p3;
 pub(crate) mod resources;
 mod stream;
 
@@ -39,17 +41,13 @@ pub use self::resources::{Descriptor, DirectoryEntryStream};
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::WasiView;
 
-use crate::bindings::wasi::wasi::filesystem::types::{
-    DescriptorFlags, DescriptorStat, DescriptorType, NewTimestamp, OpenFlags as WasiOpenFlags,
-};
 use crate::bindings::wasi::wasi::filesystem::{preopens, types};
 use crate::ctx::{Directfs, DirectfsCtxView, DirectfsView};
 use crate::dentry::{Confine, DentryId, MAX_SYMLINK_FOLLOWS, Tree};
 use crate::error::ErrorCode;
 use crate::handle::Handle;
 use crate::name::{Name, check_path};
-use crate::types::{FileType, OpenFlags, SetTime, Stat, Timestamp};
-use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
+use crate::types::{FileType, OpenFlags};
 
 /// Adds `wasi:filesystem/types` and `wasi:filesystem/preopens`, served from
 /// each store's [`DirectfsView`], to `linker`, replacing wasmtime-wasi's own.
@@ -258,6 +256,21 @@ pub(crate) fn slashed_made(tree: &mut Tree, dir: DentryId, path: &str) -> ErrorC
     }
 }
 
+/// What the guest's `open-at` flags ask for, in either WASI version.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct OpenIntent {
+    /// `open-flags`: `create`, `exclusive`, `truncate`, `directory`.
+    pub(crate) create: bool,
+    pub(crate) exclusive: bool,
+    pub(crate) truncate: bool,
+    pub(crate) directory: bool,
+    /// `descriptor-flags`: `read`, `write`, and whether any of the sync
+    /// flags is set.
+    pub(crate) read: bool,
+    pub(crate) write: bool,
+    pub(crate) sync: bool,
+}
+
 /// What `open-at` asks for, checked as wasmtime-wasi checks it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OpenRequest {
@@ -273,34 +286,31 @@ impl OpenRequest {
     /// a write without a writable preopen → `not-permitted`, sync flags →
     /// `not-supported`, `directory` with `create`/`exclusive`/`truncate` →
     /// `invalid`. A file is opened for reading unless only `write` is asked.
-    pub(crate) fn new(
-        follow: bool,
-        oflags: WasiOpenFlags,
-        flags: DescriptorFlags,
-        writable: bool,
-    ) -> Result<Self, ErrorCode> {
-        let create = oflags.contains(WasiOpenFlags::CREATE);
-        let truncate = oflags.contains(WasiOpenFlags::TRUNCATE);
-        let write = create || truncate || flags.contains(DescriptorFlags::WRITE);
-        let read = flags.contains(DescriptorFlags::READ) || !flags.contains(DescriptorFlags::WRITE);
-        let sync = DescriptorFlags::FILE_INTEGRITY_SYNC
-            | DescriptorFlags::DATA_INTEGRITY_SYNC
-            | DescriptorFlags::REQUESTED_WRITE_SYNC;
-        if flags.intersects(sync) {
+    pub(crate) fn new(follow: bool, intent: OpenIntent, writable: bool) -> Result<Self, ErrorCode> {
+        let OpenIntent {
+            create,
+            exclusive,
+            truncate,
+            directory,
+            read,
+            write,
+            sync,
+        } = intent;
+        let writes = create || truncate || write;
+        let reads = read || !write;
+        if sync {
             return Err(ErrorCode::NotSupported);
         }
-        let directory = oflags.contains(WasiOpenFlags::DIRECTORY);
-        let creates = WasiOpenFlags::CREATE | WasiOpenFlags::EXCLUSIVE | WasiOpenFlags::TRUNCATE;
-        if directory && oflags.intersects(creates) {
+        if directory && (create || exclusive || truncate) {
             return Err(ErrorCode::Invalid);
         }
-        if write && !writable {
+        if writes && !writable {
             return Err(ErrorCode::NotPermitted);
         }
         let mut open = OpenFlags::empty();
         for (wanted, flag) in [
-            (read, OpenFlags::READ),
-            (write, OpenFlags::WRITE),
+            (reads, OpenFlags::READ),
+            (writes, OpenFlags::WRITE),
             (truncate, OpenFlags::TRUNCATE),
             (directory, OpenFlags::DIRECTORY),
         ] {
@@ -311,7 +321,7 @@ impl OpenRequest {
         Ok(Self {
             flags: open,
             create,
-            exclusive: oflags.contains(WasiOpenFlags::EXCLUSIVE),
+            exclusive,
             follow,
         })
     }
@@ -427,58 +437,4 @@ fn file_kind(handle: Handle, flags: OpenFlags) -> DescriptorKind {
         read: flags.contains(OpenFlags::READ),
         write: flags.contains(OpenFlags::WRITE),
     }
-}
-
-/// A [`Stat`] as `wasi:filesystem` shows it.
-pub(crate) fn descriptor_stat(stat: &Stat) -> DescriptorStat {
-    DescriptorStat {
-        type_: descriptor_type(stat.file_type),
-        link_count: stat.nlink,
-        size: stat.size,
-        data_access_timestamp: datetime(stat.atime),
-        data_modification_timestamp: datetime(stat.mtime),
-        status_change_timestamp: datetime(stat.ctime),
-    }
-}
-
-/// A time before 1970 has no `datetime`: `None`, as wasmtime-wasi.
-fn datetime(t: Timestamp) -> Option<Datetime> {
-    Some(Datetime {
-        seconds: u64::try_from(t.seconds).ok()?,
-        nanoseconds: t.nanoseconds,
-    })
-}
-
-pub(crate) fn descriptor_type(file_type: FileType) -> DescriptorType {
-    match file_type {
-        FileType::Unknown => DescriptorType::Unknown,
-        FileType::BlockDevice => DescriptorType::BlockDevice,
-        FileType::CharacterDevice => DescriptorType::CharacterDevice,
-        FileType::Directory => DescriptorType::Directory,
-        FileType::Fifo => DescriptorType::Fifo,
-        FileType::SymbolicLink => DescriptorType::SymbolicLink,
-        FileType::RegularFile => DescriptorType::RegularFile,
-        FileType::Socket => DescriptorType::Socket,
-    }
-}
-
-/// A `new-timestamp` as a `directfs:fs` `set-time`; nanoseconds past a
-/// second carry into the seconds (as wasmtime-wasi), past `i64` seconds →
-/// `overflow`.
-pub(crate) fn set_time(t: NewTimestamp) -> Result<SetTime, ErrorCode> {
-    Ok(match t {
-        NewTimestamp::NoChange => SetTime::Omit,
-        NewTimestamp::Now => SetTime::Now,
-        NewTimestamp::Timestamp(t) => {
-            let seconds = t
-                .seconds
-                .checked_add(u64::from(t.nanoseconds / 1_000_000_000))
-                .and_then(|s| i64::try_from(s).ok())
-                .ok_or(ErrorCode::Overflow)?;
-            SetTime::At(Timestamp {
-                seconds,
-                nanoseconds: t.nanoseconds % 1_000_000_000,
-            })
-        }
-    })
 }

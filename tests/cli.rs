@@ -401,3 +401,42 @@ fn cli_limits() {
     ]);
     fine.assert_success();
 }
+
+/// A WASI 0.3 command (`wasi:cli/run@0.3.0`) runs under dfs-run, chosen by
+/// its export: its `wasi:filesystem@0.3.0` calls land on directfs's dentry
+/// tree (dentries and host syscalls in `--stats`), or, with `--wasi-fs
+/// wasmtime`, on wasmtime-wasi's own (no lookups, only the preopen's
+/// syscalls); the files it leaves are the same.
+#[test]
+fn cli_wasip3_component() {
+    let run = |wasi_fs: &str| {
+        let fx = Fixture::new();
+        let ro = fx.outside.parent().unwrap().join("ro");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::write(ro.join("f"), b"ro\n").unwrap();
+        let run = dfs_run([
+            "--stats".into(),
+            "--wasi-fs".into(),
+            wasi_fs.into(),
+            "--dir".into(),
+            format!("{}::/sandbox", fx.sandbox.display()).into(),
+            "--dir".into(),
+            format!("{}::/ro,readonly", ro.display()).into(),
+            guest("p3_files").into_os_string(),
+        ]);
+        run.assert_success();
+        assert!(run.stdout.contains("read big: ok (3145728, "), "{run:?}");
+        (host_names(&fx.sandbox), run)
+    };
+    let (our_files, ours) = run("directfs");
+    let (their_files, theirs) = run("wasmtime");
+    assert_eq!(our_files, ["a.txt"]);
+    assert_eq!(our_files, their_files);
+    assert!(ours.stat("lookup_misses") > 0, "{ours:?}");
+    assert_eq!(theirs.stat("lookup_misses"), 0, "{theirs:?}");
+    let (ours, theirs) = (ours.stat("host_syscalls"), theirs.stat("host_syscalls"));
+    assert!(
+        ours >= theirs + 30,
+        "directfs {ours}, wasmtime-wasi {theirs}"
+    );
+}

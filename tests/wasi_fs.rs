@@ -95,48 +95,69 @@ fn host_tree(dir: &Path, tmp: &Path) -> Vec<String> {
 /// host with its calls on the blocking pool (`,pool`), and checks that all
 /// three agree; returns directfs's side for the test's own host checks.
 fn differential(name: &str) -> Side {
-    let dfs = run_side(name, "directfs", "");
-    let wasmtime = run_side(name, "wasmtime", "");
-    let pool = run_side(name, "directfs", ",pool");
-    for side in [&dfs, &wasmtime, &pool] {
+    compare(
+        name,
+        &[("directfs", ""), ("wasmtime", ""), ("directfs", ",pool")],
+    )
+}
+
+/// Runs `name` once per `(wasi-fs, options)` of `sides` (directfs's own
+/// first, wasmtime-wasi's second) and checks that all agree: exit status,
+/// every line printed, the host trees left behind, and nothing outside the
+/// sandbox or in the read-only preopen changed. Returns the first side.
+fn compare(name: &str, sides: &[(&str, &str)]) -> Side {
+    let mut runs: Vec<Side> = sides
+        .iter()
+        .map(|(wasi_fs, options)| run_side(name, wasi_fs, options))
+        .collect();
+    for side in &runs {
         side.run.assert_success();
         side.fx.assert_outside_untouched();
         assert_eq!(std::fs::read(side.ro.join("f")).unwrap(), b"ro\n");
         assert_eq!(common::host_names(&side.ro), ["f"]);
     }
     let lines = |run: &Run| run.stdout.lines().map(str::to_owned).collect::<Vec<_>>();
-    let (ours, theirs) = (lines(&dfs.run), lines(&wasmtime.run));
-    for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+    let tmp = |side: &Side| side.fx.sandbox.parent().unwrap().to_path_buf();
+    let ours = lines(&runs[0].run);
+    let our_tree = host_tree(&runs[0].fx.sandbox, &tmp(&runs[0]));
+    for (side, (wasi_fs, options)) in runs.iter().zip(sides).skip(1) {
+        let who = format!("--wasi-fs {wasi_fs} (options {options:?})");
+        let theirs = lines(&side.run);
+        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            assert_eq!(
+                a,
+                b,
+                "{name}: line {} differs (directfs, then {who})",
+                i + 1
+            );
+        }
         assert_eq!(
-            a,
-            b,
-            "{name}: line {} differs (directfs, then wasmtime-wasi)",
-            i + 1
+            ours.len(),
+            theirs.len(),
+            "{name}: output lengths differ ({who})"
+        );
+        assert_eq!(
+            our_tree,
+            host_tree(&side.fx.sandbox, &tmp(side)),
+            "{name}: the host trees differ (directfs, then {who})"
         );
     }
-    assert_eq!(ours.len(), theirs.len(), "{name}: output lengths differ");
-    let tmp = |side: &Side| side.fx.sandbox.parent().unwrap().to_path_buf();
-    assert_eq!(
-        host_tree(&dfs.fx.sandbox, &tmp(&dfs)),
-        host_tree(&wasmtime.fx.sandbox, &tmp(&wasmtime)),
-        "{name}: the host trees differ (directfs, then wasmtime-wasi)"
-    );
-    assert_eq!(
-        lines(&pool.run),
-        ours,
-        "{name}: directfs on the blocking pool printed otherwise"
-    );
-    assert_eq!(
-        host_tree(&pool.fx.sandbox, &tmp(&pool)),
-        host_tree(&dfs.fx.sandbox, &tmp(&dfs)),
-        "{name}: the host trees differ (directfs on the pool, then inline)"
-    );
     assert!(
         ours.len() > 10,
         "{name} printed its steps:\n{}",
-        dfs.run.stdout
+        runs[0].run.stdout
     );
-    dfs
+    runs.swap_remove(0)
+}
+
+/// A WASI 0.3 guest under directfs's `wasi:filesystem@0.3.0` and under
+/// wasmtime-wasi's, and under directfs with `shared` preopens (every cached
+/// name revalidated), compared as [`differential`] does.
+fn differential_p3(name: &str) -> Side {
+    compare(
+        name,
+        &[("directfs", ""), ("wasmtime", ""), ("directfs", ",shared")],
+    )
 }
 
 #[test]
@@ -333,4 +354,147 @@ fn std_stat_fresh() {
     assert_eq!(std::fs::read(fx.path("link")).unwrap(), b"ab");
     assert_eq!(std::fs::metadata(fx.path("link")).unwrap().nlink(), 1);
     assert!(!fx.path("dir/f").exists());
+}
+
+#[test]
+fn p3_files() {
+    let side = differential_p3("p3_files");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    assert!(out.contains("read a.txt: ok \"hello, world\""), "{out}");
+    assert!(
+        out.contains("read a.txt again: ok \"heLLo, world\""),
+        "{out}"
+    );
+    assert!(out.contains("read big: ok (3145728, "), "{out}");
+    assert!(out.contains(", true)"), "{out}");
+    assert!(
+        out.contains("create exclusive existing: err ErrorCode::Exist"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ro open for write: err ErrorCode::NotPermitted"),
+        "{out}"
+    );
+    // The effects, on the host.
+    assert_eq!(std::fs::read(fx.path("a.txt")).unwrap(), b"");
+    assert!(!fx.path("big").exists());
+    // (Not the mtime `set-times` set: the truncate after it moved it.)
+    assert!(
+        out.contains("mtime: ok Some(Instant { seconds: 1000000000, nanoseconds: 500 })"),
+        "{out}"
+    );
+}
+
+#[test]
+fn p3_dirs() {
+    let side = differential_p3("p3_dirs");
+    let out = &side.run.stdout;
+    assert!(out.contains("read-directory d: 1501 entries"), "{out}");
+    assert!(out.contains("names as made: true"), "{out}");
+    assert!(
+        out.contains("rmdir d (not empty): err ErrorCode::NotEmpty"),
+        "{out}"
+    );
+    assert!(out.contains("list a removed d: ok []"), "{out}");
+    assert!(
+        out.contains("ro mkdir: err ErrorCode::NotPermitted"),
+        "{out}"
+    );
+    // Everything it made, it removed again.
+    assert_eq!(common::host_names(&side.fx.sandbox), ["out", "up"]);
+}
+
+#[test]
+fn p3_links() {
+    let side = differential_p3("p3_links");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    assert!(
+        out.contains("hash a == b: true, == s followed: true, == s itself: false"),
+        "{out}"
+    );
+    assert!(out.contains("is-same-object a b: true"), "{out}");
+    assert!(out.contains("renamed still open: ok [97, 97, 97]"), "{out}");
+    assert_eq!(std::fs::read_link(fx.path("s2")).unwrap(), Path::new("a"));
+    assert_eq!(std::fs::read(fx.path("d1/d2/moved")).unwrap(), b"aaa");
+    assert_eq!(std::fs::read(fx.path("b")).unwrap(), b"aaa");
+    let m = std::fs::metadata(fx.path("b")).unwrap();
+    assert_eq!(m.nlink(), 2);
+    assert_eq!(
+        m.ino(),
+        std::fs::metadata(fx.path("d1/d2/moved")).unwrap().ino()
+    );
+    assert_eq!(
+        common::host_names(&fx.sandbox),
+        ["b", "d1", "out", "s2", "up"]
+    );
+}
+
+#[test]
+fn p3_escape() {
+    let side = differential_p3("p3_escape");
+    let out = &side.run.stdout;
+    // Every way out is refused (and `compare` checked the outside).
+    for path in ["..", "/etc/passwd", "out", "up", "up/x", "d/../up"] {
+        assert!(
+            out.contains(&format!(
+                "open-at {path:?} following: err ErrorCode::NotPermitted"
+            )),
+            "{path}: {out}"
+        );
+    }
+    assert!(
+        out.contains("create through \"rel-out/secret\": err"),
+        "{out}"
+    );
+    assert!(!out.contains("through \"deep-out\": ok"), "{out}");
+}
+
+#[test]
+fn p3_concurrent() {
+    let side = differential_p3("p3_concurrent");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    assert!(out.contains("writes: 64 ok"), "{out}");
+    for i in [0, 17, 63] {
+        let size = format!("file {i}\n").len() * (i + 1);
+        assert!(out.contains(&format!("stat c{i:02}: Ok({size})")), "{out}");
+        assert!(out.contains(&format!("read c{i:02}: Ok(true)")), "{out}");
+    }
+    assert!(
+        out.contains("read 400000 bytes: 200000 a, 200000 b"),
+        "{out}"
+    );
+    assert!(out.contains("removes: 64 ok"), "{out}");
+    let shared = std::fs::read(fx.path("shared")).unwrap();
+    assert_eq!(shared.len(), 400_000);
+    assert!(shared[..200_000].iter().all(|&b| b == b'a'));
+    assert!(shared[200_000..].iter().all(|&b| b == b'b'));
+}
+
+/// A WASI 0.3 guest reads and writes one FIFO at once (directfs only:
+/// wasmtime-wasi's `open-at` of a FIFO blocks its thread until a writer
+/// opens it, which here never comes).
+#[test]
+fn p3_fifo() {
+    let fx = common::Fixture::new();
+    nix::unistd::mkfifo(
+        &fx.path("fifo"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    let run = dfs_run([
+        "-W".into(),
+        "timeout=60s".into(),
+        "--dir".into(),
+        format!("{}::/sandbox", fx.sandbox.display()).into(),
+        guest("p3_fifo").into_os_string(),
+    ]);
+    run.assert_success();
+    let out = &run.stdout;
+    assert!(out.contains("type: ok DescriptorType::Fifo"), "{out}");
+    assert!(
+        out.contains("read 1048576 bytes, in order: true, result Ok(())"),
+        "{out}"
+    );
+    assert!(out.contains("wrote: Ok(())"), "{out}");
+    fx.assert_outside_untouched();
 }

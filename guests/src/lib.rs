@@ -96,3 +96,181 @@ pub fn arg(i: usize) -> u64 {
 pub fn rw() -> OpenFlags {
     OpenFlags::READ | OpenFlags::WRITE
 }
+
+/// WASI 0.3 guests (`p3_*` programs): the `wasi:filesystem@0.3.0` bindings
+/// and the `wasi:cli/run@0.3.0` export, through wit-bindgen's async
+/// support. A `p3_*` program exports `run` with [`export_p3!`] and keeps an
+/// unused `main` (a `wasm32-wasip2` binary needs one; the host calls the
+/// 0.3 `run`).
+pub mod p3 {
+    wit_bindgen::generate!({
+        path: "../wit/wasi-p3",
+        world: "guest",
+        pub_export_macro: true,
+        export_macro_name: "export_p3",
+        default_bindings_module: "guest::p3",
+        generate_all,
+    });
+
+    use std::fmt::Debug;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    pub use wasi::filesystem::preopens::get_directories;
+    pub use wasi::filesystem::types::{
+        Descriptor, DescriptorFlags, DescriptorType, ErrorCode, NewTimestamp, OpenFlags, PathFlags,
+    };
+
+    /// The preopen named `name`.
+    pub fn preopen(name: &str) -> Descriptor {
+        get_directories()
+            .into_iter()
+            .find(|(_, n)| n == name)
+            .map(|(d, _)| d)
+            .unwrap_or_else(|| panic!("no preopen named {name:?}"))
+    }
+
+    /// Prints one step's result, `what: ok VALUE` or `what: err CODE`,
+    /// and passes it on.
+    pub fn show<T: Debug>(what: &str, result: Result<T, ErrorCode>) -> Result<T, ErrorCode> {
+        match &result {
+            Ok(value) => println!("{what}: ok {value:?}"),
+            Err(code) => println!("{what}: err {code:?}"),
+        }
+        result
+    }
+
+    /// As [`show`], for a result whose value is not to be printed.
+    pub fn show_unit<T>(what: &str, result: Result<T, ErrorCode>) -> Result<T, ErrorCode> {
+        show(what, result.as_ref().map(|_| ()).map_err(Clone::clone))?;
+        result
+    }
+
+    /// Flags to read and write a file.
+    pub fn rw() -> DescriptorFlags {
+        DescriptorFlags::READ | DescriptorFlags::WRITE
+    }
+
+    /// Opens `path` under `dir` (no symlink followed at the end).
+    pub async fn open(
+        dir: &Descriptor,
+        path: &str,
+        oflags: OpenFlags,
+        flags: DescriptorFlags,
+    ) -> Result<Descriptor, ErrorCode> {
+        dir.open_at(PathFlags::empty(), path.into(), oflags, flags)
+            .await
+    }
+
+    /// Writes all of `data` from `offset` on through `write-via-stream`.
+    pub async fn write_at(file: &Descriptor, offset: u64, data: Vec<u8>) -> Result<(), ErrorCode> {
+        let (mut tx, rx) = wit_stream::new();
+        let done = file.write_via_stream(rx, offset);
+        let left = tx.write_all(data).await;
+        drop(tx);
+        let result = done.await;
+        assert!(
+            left.is_empty() || result.is_err(),
+            "a short write that did not fail"
+        );
+        result
+    }
+
+    /// Appends all of `data` through `append-via-stream`.
+    pub async fn append(file: &Descriptor, data: Vec<u8>) -> Result<(), ErrorCode> {
+        let (mut tx, rx) = wit_stream::new();
+        let done = file.append_via_stream(rx);
+        let left = tx.write_all(data).await;
+        drop(tx);
+        let result = done.await;
+        assert!(
+            left.is_empty() || result.is_err(),
+            "a short append that did not fail"
+        );
+        result
+    }
+
+    /// Reads the file from `offset` to its end through `read-via-stream`.
+    pub async fn read_from(file: &Descriptor, offset: u64) -> Result<Vec<u8>, ErrorCode> {
+        let (rx, done) = file.read_via_stream(offset);
+        let data = rx.collect().await;
+        done.await.map(|()| data)
+    }
+
+    /// Creates (or truncates) `path` under `dir` holding `data`.
+    pub async fn write_file(dir: &Descriptor, path: &str, data: Vec<u8>) -> Result<(), ErrorCode> {
+        let file = open(dir, path, OpenFlags::CREATE | OpenFlags::TRUNCATE, rw()).await?;
+        write_at(&file, 0, data).await
+    }
+
+    /// The whole content of `path` under `dir`.
+    pub async fn read_file(dir: &Descriptor, path: &str) -> Result<Vec<u8>, ErrorCode> {
+        let file = open(dir, path, OpenFlags::empty(), DescriptorFlags::READ).await?;
+        read_from(&file, 0).await
+    }
+
+    /// The entries of `dir` through `read-directory`, sorted by name.
+    pub async fn list(dir: &Descriptor) -> Result<Vec<(String, DescriptorType)>, ErrorCode> {
+        let (rx, done) = dir.read_directory();
+        let mut entries: Vec<_> = rx
+            .collect()
+            .await
+            .into_iter()
+            .map(|e| (e.name, e.type_))
+            .collect();
+        done.await?;
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(entries)
+    }
+
+    /// The names in `dir`, sorted.
+    pub async fn names(dir: &Descriptor) -> Result<Vec<String>, ErrorCode> {
+        Ok(list(dir).await?.into_iter().map(|(name, _)| name).collect())
+    }
+
+    /// A future that runs `futures` concurrently (all of them in flight at
+    /// once) and gives their outputs in order.
+    pub fn join_all<'a, T>(
+        futures: Vec<Pin<Box<dyn Future<Output = T> + 'a>>>,
+    ) -> impl Future<Output = Vec<T>> + 'a
+    where
+        T: 'a,
+    {
+        JoinAll {
+            futures: futures.into_iter().map(Some).collect(),
+            outputs: Vec::new(),
+        }
+    }
+
+    struct JoinAll<'a, T> {
+        futures: Vec<Option<Pin<Box<dyn Future<Output = T> + 'a>>>>,
+        outputs: Vec<Option<T>>,
+    }
+
+    // Nothing in it is pinned in place: the futures are boxed, the outputs
+    // only moved out.
+    impl<T> Unpin for JoinAll<'_, T> {}
+
+    impl<T> Future for JoinAll<'_, T> {
+        type Output = Vec<T>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<T>> {
+            let me = self.get_mut();
+            me.outputs.resize_with(me.futures.len(), || None);
+            for (slot, out) in me.futures.iter_mut().zip(me.outputs.iter_mut()) {
+                if let Some(future) = slot {
+                    if let Poll::Ready(value) = future.as_mut().poll(cx) {
+                        *out = Some(value);
+                        *slot = None;
+                    }
+                }
+            }
+            if me.futures.iter().all(Option::is_none) {
+                Poll::Ready(me.outputs.iter_mut().filter_map(Option::take).collect())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+}

@@ -322,14 +322,14 @@ enum Waiter {
 }
 
 /// The readiness of a non-blocking FIFO, socket or character device.
-struct Readiness {
+pub(crate) struct Readiness {
     handle: Handle,
     waiter: Waiter,
 }
 
 impl Readiness {
     /// Makes `handle` non-blocking for its streams (see [`Handle::set_nonblocking`]).
-    fn new(handle: Handle) -> Result<Self, ErrorCode> {
+    pub(crate) fn new(handle: Handle) -> Result<Self, ErrorCode> {
         handle.set_nonblocking()?;
         Ok(Self {
             handle,
@@ -338,7 +338,7 @@ impl Readiness {
     }
 
     /// Waits until the file is ready for `events` (or hung up, or failed).
-    async fn wait(&mut self, interest: Interest, events: PollFlags) {
+    pub(crate) async fn wait(&mut self, interest: Interest, events: PollFlags) {
         if self.handle.ready_now(events) {
             return;
         }

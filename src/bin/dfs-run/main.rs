@@ -33,6 +33,7 @@ use directfs::{
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::p2::bindings::{Command as AsyncCommand, sync::Command};
+use wasmtime_wasi::p3::bindings::Command as P3Command;
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
 
 /// The exit status of a guest trap, as the wasmtime CLI (128 + SIGABRT).
@@ -416,6 +417,19 @@ enum Guest {
     Sync(Command),
     /// A `pool` dir: run on wasmtime-wasi's tokio runtime.
     Async(AsyncCommand),
+    /// A WASI 0.3 command (`wasi:cli/run@0.3.0`): run on wasmtime-wasi's
+    /// tokio runtime, concurrently with the host calls it has in flight.
+    P3(P3Command),
+}
+
+/// Which `wasi:cli/run` a component exports: WASI 0.3's (run as such even
+/// if it also exports 0.2's, as a `wasm32-wasip2` binary with a 0.3 `run`
+/// does, and as the wasmtime CLI prefers it) or else 0.2's.
+fn is_wasip3(engine: &Engine, component: &Component) -> bool {
+    component
+        .component_type()
+        .exports(engine)
+        .any(|(name, _)| name.starts_with("wasi:cli/run@0.3"))
 }
 
 /// The engine: wasmtime's compilation cache unless `-C cache=n`, epoch
@@ -441,6 +455,8 @@ fn engine(cli: &Cli) -> anyhow::Result<(Engine, Option<wasmtime::Cache>)> {
     };
     config.cache(cache.clone());
     config.epoch_interruption(cli.timeout().is_some());
+    // WASI 0.3 components: `stream`, `future` and async functions.
+    config.wasm_component_model_async(true);
     Ok((Engine::new(&config).map_err(anyhow::Error::from)?, cache))
 }
 
@@ -505,10 +521,13 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
     let mut linker = Linker::<Host>::new(&engine);
     // A `pool` dir: the guest runs on an async host (wasmtime-wasi's tokio
     // runtime), where such a mount's calls leave the executor.
-    let on_async_host = cli
-        .dirs
-        .iter()
-        .any(|dir| dir.options.blocking == directfs::Blocking::Pool);
+    // A WASI 0.3 command is always run on an async host.
+    let wasip3 = is_wasip3(&engine, &component);
+    let on_async_host = wasip3
+        || cli
+            .dirs
+            .iter()
+            .any(|dir| dir.options.blocking == directfs::Blocking::Pool);
     // Includes `wasi:cli/exit`'s `exit-with-code` (stable since WASI
     // 0.2.12): the guest's status, as wasip1's `proc_exit` gives it.
     if on_async_host {
@@ -527,6 +546,19 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
         (WasiFs::Wasmtime, _) => Ok(()),
     }
     .map_err(anyhow::Error::from)?;
+    if wasip3 {
+        // The rest of WASI 0.3 is wasmtime-wasi's; so is its filesystem
+        // with `--wasi-fs wasmtime`.
+        wasmtime_wasi::p3::cli::add_to_linker(&mut linker)
+            .and_then(|()| wasmtime_wasi::p3::clocks::add_to_linker(&mut linker))
+            .and_then(|()| wasmtime_wasi::p3::random::add_to_linker(&mut linker))
+            .and_then(|()| wasmtime_wasi::p3::sockets::add_to_linker(&mut linker))
+            .and_then(|()| match cli.wasi_fs {
+                WasiFs::Directfs => directfs::wasi::p3::add_to_linker(&mut linker),
+                WasiFs::Wasmtime => wasmtime_wasi::p3::filesystem::add_to_linker(&mut linker),
+            })
+            .map_err(anyhow::Error::from)?;
+    }
 
     let mut wasi = WasiCtx::builder();
     // As the wasmtime CLI: this host is synchronous, so wasmtime-wasi may
@@ -575,7 +607,12 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
         store.set_epoch_deadline(1);
         store.epoch_deadline_trap();
     }
-    let command = if on_async_host {
+    let command = if wasip3 {
+        wasmtime_wasi::runtime::in_tokio(P3Command::instantiate_async(
+            &mut store, &component, &linker,
+        ))
+        .map(Guest::P3)
+    } else if on_async_host {
         wasmtime_wasi::runtime::in_tokio(AsyncCommand::instantiate_async(
             &mut store, &component, &linker,
         ))
@@ -666,6 +703,10 @@ fn main() -> ExitCode {
         Guest::Async(command) => {
             wasmtime_wasi::runtime::in_tokio(command.wasi_cli_run().call_run(&mut store))
         }
+        Guest::P3(command) => wasmtime_wasi::runtime::in_tokio(
+            store.run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await),
+        )
+        .and_then(|result| result),
     };
     if cli.stats {
         let stats = store.data().directfs.stats();

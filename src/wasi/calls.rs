@@ -1,0 +1,601 @@
+//! The `wasi:filesystem` calls in the core's types, once for both WASI
+//! versions: the 0.2 frontend ([`super::host`]) and the 0.3 one
+//! ([`super::p3`]) only convert their generated types to these and back.
+//!
+//! Each call looks up the descriptor (a foreign one traps), checks its kind
+//! and the preopen's permissions (wasmtime-wasi's order and error codes),
+//! and calls into [`crate::dentry`] through the path helpers of
+//! [`crate::wasi`]. No syscalls here.
+
+use nix::unistd::UnlinkatFlags;
+use wasmtime::component::Resource;
+
+use super::{
+    Descriptor, DescriptorKind, Last, OpenIntent, OpenRequest, open_at, resolve_slashed,
+    slashed_made, with_parent, with_walked,
+};
+use crate::ctx::{DirectfsCtxView, LastStat};
+use crate::dentry::{DentryId, ReadLocked, Tree};
+use crate::error::Error;
+use crate::handle::Handle;
+use crate::host::trap;
+use crate::sys;
+use crate::types::{FileType, RenameFlags, SetStat, SetTime, Stat};
+
+/// The error codes these functions return themselves (the rest come from
+/// [`crate::dentry`]).
+use crate::error::ErrorCode as Code;
+
+/// What `get-flags` shows of a descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Access {
+    pub(crate) read: bool,
+    pub(crate) write: bool,
+    /// A directory of a read-write preopen (`mutate-directory`).
+    pub(crate) mutate: bool,
+}
+
+/// A file's identity, as `metadata-hash` shows it: `(dev, ino)`.
+pub(crate) type Identity = (u64, u64);
+
+impl DirectfsCtxView<'_> {
+    pub(crate) fn descriptor(&self, fd: &Resource<Descriptor>) -> Result<&Descriptor, Error> {
+        Ok(self.table.get(fd)?)
+    }
+
+    /// `stat-at`'s stat of `path` from `dir`: the remembered one if it
+    /// still holds ([`LastStat`]), else under the read lock where the tree
+    /// has what it needs ([`crate::dentry::Tree::stat_cached_at`]), else the
+    /// full walk under the write lock.
+    ///
+    /// What a read-locked stat of an exclusive mount finds is remembered
+    /// for the next `stat-at` and `metadata-hash-at` of the same file.
+    fn stat_path(&mut self, dir: DentryId, path: &str, follow: bool) -> Result<Stat, Code> {
+        // Read before the stat: a change counted after this is seen by the
+        // stat, or makes what it found not hold.
+        let changes = sys::changes();
+        let (fast, read_generation, at) = {
+            let tree = self.ctx.tree_read();
+            let generation = tree.generation();
+            let at = tree.cached_path(dir, path);
+            let exclusive = tree.is_exclusive(dir);
+            match at {
+                Some(at) => {
+                    let last = self.ctx.last_stat.as_ref();
+                    let whole = Some(changes);
+                    if let Some(stat) = last.and_then(|l| l.answers(&at, follow, generation, whole))
+                    {
+                        return Ok(stat);
+                    }
+                    let fast = tree.stat_cached_at(&at, follow);
+                    (fast, generation, exclusive.then_some(at))
+                }
+                None => (ReadLocked::Full, generation, None),
+            }
+        };
+        // The generation the stat is valid at, if it can be remembered.
+        let (stat, generation) = match fast {
+            ReadLocked::Done(stat) => (stat?, Some(read_generation)),
+            ReadLocked::Unnumbered(st) => {
+                let mut tree = self.ctx.tree();
+                let stat = tree.guest_stat(&st);
+                // Numbering changes no name: still valid if this lock was
+                // the only one since the read.
+                let generation = tree.generation();
+                (
+                    stat,
+                    (generation == read_generation.wrapping_add(1)).then_some(generation),
+                )
+            }
+            ReadLocked::Full => (stat_at(&mut self.ctx.tree(), dir, path, follow)?, None),
+        };
+        if let (Some(at), Some(generation)) = (at, generation) {
+            let name = at.last.unwrap_or("");
+            let last = self.ctx.last_stat.get_or_insert_with(|| LastStat {
+                dir: at.dir,
+                name: String::new(),
+                follow,
+                generation,
+                changes,
+                stat,
+            });
+            last.dir = at.dir;
+            last.name.clear();
+            last.name.push_str(name);
+            last.follow = follow;
+            last.generation = generation;
+            last.changes = changes;
+            last.stat = stat;
+        }
+        Ok(stat)
+    }
+
+    /// The identity of `path` from `dir`, if the last `stat-at` remembered
+    /// it and the tree is unchanged since (no syscall; see [`LastStat`]).
+    fn remembered_identity(&self, dir: DentryId, path: &str, follow: bool) -> Option<Identity> {
+        let last = self.ctx.last_stat.as_ref()?;
+        let tree = self.ctx.tree_read();
+        // A shared mount's walk revalidates (syscalls): never remembered.
+        if !tree.is_exclusive(dir) {
+            return None;
+        }
+        let at = tree.cached_path(dir, path)?;
+        let stat = last.answers(&at, follow, tree.generation(), None)?;
+        Some((stat.dev, stat.ino))
+    }
+
+    /// A directory descriptor's dentry; a file → `not-directory`.
+    pub(crate) fn dir(&self, fd: &Resource<Descriptor>) -> Result<DentryId, Error> {
+        let d = self.descriptor(fd)?;
+        match d.kind {
+            DescriptorKind::Directory { .. } => Ok(d.dentry),
+            DescriptorKind::File { .. } => Err(Code::NotDirectory.into()),
+        }
+    }
+
+    /// A directory descriptor's dentry, in a read-write preopen (else
+    /// `not-permitted`, as wasmtime-wasi).
+    pub(crate) fn mutable_dir(&self, fd: &Resource<Descriptor>) -> Result<DentryId, Error> {
+        let dir = self.dir(fd)?;
+        self.check_mutable(dir)?;
+        Ok(dir)
+    }
+
+    fn check_mutable(&self, id: DentryId) -> Result<(), Error> {
+        self.ctx
+            .check_writable_locked(&self.ctx.tree_read(), id)
+            .map_err(|_| Code::NotPermitted.into())
+    }
+
+    /// A file descriptor's handle; a directory → `bad-descriptor`.
+    pub(crate) fn file(&self, fd: &Resource<Descriptor>) -> Result<(DentryId, &Handle), Error> {
+        let d = self.descriptor(fd)?;
+        match &d.kind {
+            DescriptorKind::File { handle, .. } => Ok((d.dentry, handle)),
+            DescriptorKind::Directory { .. } => Err(Code::BadDescriptor.into()),
+        }
+    }
+
+    /// The descriptor's dentry, and a share of its handle if it is a file
+    /// (`None` for a directory, which has none).
+    fn parts(&self, fd: &Resource<Descriptor>) -> Result<(DentryId, Option<Handle>), Error> {
+        let d = self.descriptor(fd)?;
+        Ok(match &d.kind {
+            DescriptorKind::File { handle, .. } => (d.dentry, Some(handle.share())),
+            DescriptorKind::Directory { .. } => (d.dentry, None),
+        })
+    }
+
+    /// A handle on the descriptor's file, for `sync` and `sync-data`: a
+    /// file's own, or a directory opened for reading (as wasmtime-wasi).
+    fn sync_handle(&mut self, fd: &Resource<Descriptor>) -> Result<Handle, Error> {
+        match self.parts(fd)? {
+            (_, Some(handle)) => Ok(handle),
+            (dir, None) => Ok(self.ctx.tree().open(dir, crate::OpenFlags::READ)?),
+        }
+    }
+
+    /// Whether dentry `id` is a FIFO, socket or character device: a file
+    /// whose streams wait for readiness.
+    pub(crate) fn is_pipe(&self, id: DentryId) -> Result<bool, Error> {
+        let file_type = self.ctx.tree_read().file_type(id)?;
+        Ok(matches!(
+            file_type,
+            FileType::Fifo | FileType::Socket | FileType::CharacterDevice
+        ))
+    }
+
+    /// A file descriptor's handle, in a read-write preopen.
+    pub(crate) fn mutable_file(&self, fd: &Resource<Descriptor>) -> Result<&Handle, Error> {
+        let (id, handle) = self.file(fd)?;
+        self.check_mutable(id)?;
+        Ok(handle)
+    }
+
+    /// Runs `op` on the parent directory and last name of `path` under the
+    /// mutable directory `fd`.
+    fn at_parent<R>(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        path: &str,
+        op: impl FnOnce(&mut Tree, DentryId, Last<'_>) -> Result<R, Code>,
+    ) -> Result<R, Error> {
+        let dir = self.mutable_dir(fd)?;
+        Ok(with_parent(&mut self.ctx.tree(), dir, path, op)?)
+    }
+}
+
+/// The calls, named after the WIT's.
+impl DirectfsCtxView<'_> {
+    pub(crate) fn fs_advise(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        offset: u64,
+        length: u64,
+        advice: sys::Advice,
+    ) -> Result<(), Error> {
+        let handle = self.file(fd)?.1;
+        Ok(self
+            .ctx
+            .counting(|| handle.advise(offset, length, advice))?)
+    }
+
+    pub(crate) fn fs_sync_data(&mut self, fd: &Resource<Descriptor>) -> Result<(), Error> {
+        let handle = self.sync_handle(fd)?;
+        Ok(self.ctx.counting(|| handle.sync_data())?)
+    }
+
+    pub(crate) fn fs_sync(&mut self, fd: &Resource<Descriptor>) -> Result<(), Error> {
+        let handle = self.sync_handle(fd)?;
+        Ok(self.ctx.counting(|| handle.sync())?)
+    }
+
+    pub(crate) fn fs_get_flags(&mut self, fd: &Resource<Descriptor>) -> Result<Access, Error> {
+        Ok(match self.descriptor(fd)?.kind {
+            DescriptorKind::File { read, write, .. } => Access {
+                read,
+                write,
+                mutate: false,
+            },
+            DescriptorKind::Directory { mutate } => Access {
+                read: true,
+                write: false,
+                mutate,
+            },
+        })
+    }
+
+    pub(crate) fn fs_get_type(&mut self, fd: &Resource<Descriptor>) -> Result<FileType, Error> {
+        let id = self.descriptor(fd)?.dentry;
+        Ok(self.ctx.tree().file_type(id)?)
+    }
+
+    pub(crate) fn fs_set_size(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        size: u64,
+    ) -> Result<(), Error> {
+        let handle = self.mutable_file(fd)?;
+        Ok(self.ctx.counting(|| handle.set_size(size))?)
+    }
+
+    pub(crate) fn fs_set_times(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        atime: SetTime,
+        mtime: SetTime,
+    ) -> Result<(), Error> {
+        let (id, handle) = self.parts(fd)?;
+        self.check_mutable(id)?;
+        match handle {
+            Some(handle) => Ok(self.ctx.counting(|| handle.set_times(&atime, &mtime))?),
+            None => Ok(set_times(&mut self.ctx.tree(), id, atime, mtime)?),
+        }
+    }
+
+    pub(crate) fn fs_create_directory_at(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        path: &str,
+    ) -> Result<(), Error> {
+        self.at_parent(fd, path, |tree, parent, last| match last {
+            Last::Name(name, _) => {
+                let made = tree.mkdir(parent, name, 0o777, None)?;
+                tree.release(made);
+                Ok(())
+            }
+            Last::Dots => Err(Code::AlreadyExists),
+        })
+    }
+
+    pub(crate) fn fs_stat(&mut self, fd: &Resource<Descriptor>) -> Result<Stat, Error> {
+        Ok(match self.parts(fd)? {
+            (_, Some(handle)) => self.ctx.stat_fd(handle.fd())?,
+            (dir, None) => self.ctx.stat(dir)?,
+        })
+    }
+
+    pub(crate) fn fs_stat_at(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        follow: bool,
+        path: &str,
+    ) -> Result<Stat, Error> {
+        let dir = self.dir(fd)?;
+        Ok(self.stat_path(dir, path, follow)?)
+    }
+
+    pub(crate) fn fs_set_times_at(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        follow: bool,
+        path: &str,
+        atime: SetTime,
+        mtime: SetTime,
+    ) -> Result<(), Error> {
+        let dir = self.mutable_dir(fd)?;
+        Ok(with_walked(
+            &mut self.ctx.tree(),
+            dir,
+            path,
+            follow,
+            |tree, id| set_times(tree, id, atime, mtime),
+        )?)
+    }
+
+    pub(crate) fn fs_link_at(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        follow: bool,
+        old_path: &str,
+        new_fd: &Resource<Descriptor>,
+        new_path: &str,
+    ) -> Result<(), Error> {
+        let old_dir = self.mutable_dir(fd)?;
+        let new_dir = self.mutable_dir(new_fd)?;
+        if follow {
+            return Err(Code::Invalid.into());
+        }
+        let tree = &mut self.ctx.tree();
+        Ok(with_walked(
+            tree,
+            old_dir,
+            old_path,
+            false,
+            |tree, target| {
+                with_parent(tree, new_dir, new_path, |tree, parent, last| match last {
+                    Last::Name(_, true) => Err(slashed_made(tree, new_dir, new_path)),
+                    Last::Name(name, false) => {
+                        let linked = tree.link(parent, target, name)?;
+                        tree.release(linked);
+                        Ok(())
+                    }
+                    Last::Dots => Err(Code::AlreadyExists),
+                })
+            },
+        )?)
+    }
+
+    pub(crate) fn fs_open_at(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        follow: bool,
+        path: &str,
+        intent: OpenIntent,
+    ) -> Result<Resource<Descriptor>, Error> {
+        let dir = self.dir(fd)?;
+        let writable = self
+            .ctx
+            .check_writable_locked(&self.ctx.tree_read(), dir)
+            .is_ok();
+        let request = OpenRequest::new(follow, intent, writable)?;
+        self.room_for(1)?;
+        let descriptor = open_at(&mut self.ctx.tree(), dir, path, request)?;
+        self.push_holding(descriptor.dentry, descriptor)
+    }
+
+    pub(crate) fn fs_readlink_at(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        path: &str,
+    ) -> Result<String, Error> {
+        let dir = self.dir(fd)?;
+        let target = with_walked(&mut self.ctx.tree(), dir, path, false, |tree, id| {
+            tree.readlink(id)
+        })?;
+        // The WIT: an absolute target is `not-permitted` (it names a path
+        // outside any descriptor; cap-std refuses it the same way).
+        match target.starts_with('/') {
+            true => Err(Code::NotPermitted.into()),
+            false => Ok(target),
+        }
+    }
+
+    pub(crate) fn fs_remove_directory_at(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        path: &str,
+    ) -> Result<(), Error> {
+        let dir = self.mutable_dir(fd)?;
+        Ok(with_parent(
+            &mut self.ctx.tree(),
+            dir,
+            path,
+            |tree, parent, last| match last {
+                Last::Name(name, slash) => {
+                    if slash {
+                        // `rmdir("name/")`: the name must resolve to a directory
+                        // and be one itself (a symlink to one is `not-directory`,
+                        // as in Linux; wasmtime-wasi answers `invalid` for every
+                        // `dir/`, which the WASI test suite leaves open).
+                        resolve_slashed(tree, dir, path)?;
+                        require_dir(tree, parent, name)?;
+                    }
+                    tree.unlink(parent, name, UnlinkatFlags::RemoveDir)
+                }
+                // Linux: rmdir(".") is EINVAL, rmdir("..") ENOTEMPTY.
+                Last::Dots => Err(Code::Invalid),
+            },
+        )?)
+    }
+
+    pub(crate) fn fs_rename_at(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        old_path: &str,
+        new_fd: &Resource<Descriptor>,
+        new_path: &str,
+    ) -> Result<(), Error> {
+        let old_dir = self.mutable_dir(fd)?;
+        let new_dir = self.mutable_dir(new_fd)?;
+        let tree = &mut self.ctx.tree();
+        Ok(with_parent(
+            tree,
+            old_dir,
+            old_path,
+            |tree, old_parent, old| {
+                with_parent(tree, new_dir, new_path, |tree, new_parent, new| {
+                    match (old, new) {
+                        (Last::Name(old, old_slash), Last::Name(new, new_slash)) => {
+                            if old_slash || new_slash {
+                                require_dir(tree, old_parent, old)?;
+                            }
+                            tree.rename(old_parent, old, new_parent, new, RenameFlags::empty())
+                        }
+                        // Linux: renaming `.` or `..`, or onto them, is EBUSY.
+                        _ => Err(Code::Busy),
+                    }
+                })
+            },
+        )?)
+    }
+
+    pub(crate) fn fs_symlink_at(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        old_path: &str,
+        new_path: &str,
+    ) -> Result<(), Error> {
+        // The WIT: an absolute target is `not-permitted` (wasmtime-wasi, by
+        // cap-std, checks it first). `directfs:fs` `symlink` allows one: its
+        // walks resolve it inside the preopen.
+        if old_path.starts_with('/') {
+            self.mutable_dir(fd)?;
+            return Err(Code::NotPermitted.into());
+        }
+        let dir = self.mutable_dir(fd)?;
+        Ok(with_parent(
+            &mut self.ctx.tree(),
+            dir,
+            new_path,
+            |tree, parent, last| match last {
+                Last::Name(_, true) => Err(slashed_made(tree, dir, new_path)),
+                Last::Name(name, false) => {
+                    let made = tree.symlink(parent, name, old_path, None)?;
+                    tree.release(made);
+                    Ok(())
+                }
+                Last::Dots => Err(Code::AlreadyExists),
+            },
+        )?)
+    }
+
+    pub(crate) fn fs_unlink_file_at(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        path: &str,
+    ) -> Result<(), Error> {
+        let dir = self.mutable_dir(fd)?;
+        Ok(with_parent(
+            &mut self.ctx.tree(),
+            dir,
+            path,
+            |tree, parent, last| match last {
+                Last::Name(name, slash) => {
+                    if slash {
+                        // `unlink("name/")`: whatever the name resolves to as a
+                        // directory, it is not a file to unlink.
+                        resolve_slashed(tree, dir, path)?;
+                        return Err(Code::IsDirectory);
+                    }
+                    tree.unlink(parent, name, UnlinkatFlags::NoRemoveDir)
+                }
+                Last::Dots => Err(Code::IsDirectory),
+            },
+        )?)
+    }
+
+    pub(crate) fn fs_is_same_object(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        other: &Resource<Descriptor>,
+    ) -> wasmtime::Result<bool> {
+        let a = self.descriptor(fd).map_err(trap)?.dentry;
+        let b = self.descriptor(other).map_err(trap)?.dentry;
+        let tree = &mut self.ctx.tree();
+        match (tree.identity(a), tree.identity(b)) {
+            (Ok(a), Ok(b)) => Ok(a == b),
+            _ => Ok(false),
+        }
+    }
+
+    /// `metadata-hash`: the file's stable guest identity. wasi-libc shows
+    /// `lower` as `st_ino`, so it must not change while the file lives (not
+    /// even when it is written): it is the inode number itself.
+    pub(crate) fn fs_metadata_hash(
+        &mut self,
+        fd: &Resource<Descriptor>,
+    ) -> Result<Identity, Error> {
+        let id = self.descriptor(fd)?.dentry;
+        Ok(self.ctx.identity(id)?)
+    }
+
+    pub(crate) fn fs_metadata_hash_at(
+        &mut self,
+        fd: &Resource<Descriptor>,
+        follow: bool,
+        path: &str,
+    ) -> Result<Identity, Error> {
+        let dir = self.dir(fd)?;
+        if let Some(identity) = self.remembered_identity(dir, path, follow) {
+            return Ok(identity);
+        }
+        let stat = self.stat_path(dir, path, follow)?;
+        Ok((stat.dev, stat.ino))
+    }
+
+    /// The guest dropped descriptor `fd`: its dentry reference goes.
+    pub(crate) fn fs_drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
+        self.drop_holding(fd, |d| d.dentry)
+    }
+
+    /// The preopens as new descriptors, with their guest names.
+    pub(crate) fn fs_get_directories(
+        &mut self,
+    ) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
+        self.preopen_resources(|dentry, mutate| Descriptor {
+            dentry,
+            kind: DescriptorKind::Directory { mutate },
+        })
+    }
+}
+
+/// `stat-at`: the parent walked, then the last name stat-ed in place
+/// ([`Tree::stat_name`], no dentry made for it); a symlink to follow, a
+/// trailing `/` or a `.`/`..` take the whole walk instead.
+fn stat_at(tree: &mut Tree, dir: DentryId, path: &str, follow: bool) -> Result<Stat, Code> {
+    let fast = with_parent(tree, dir, path, |tree, parent, last| match last {
+        Last::Name(name, false) => tree.stat_name(parent, name).map(Some),
+        Last::Name(_, true) | Last::Dots => Ok(None),
+    })?;
+    match fast {
+        Some(stat) if !(follow && stat.file_type == FileType::SymbolicLink) => Ok(stat),
+        _ => with_walked(tree, dir, path, follow, Tree::stat),
+    }
+}
+
+/// `utimens` of a dentry, through `set-stat`'s rules (symlinks through their
+/// parent).
+fn set_times(tree: &mut Tree, id: DentryId, atime: SetTime, mtime: SetTime) -> Result<(), Code> {
+    let changes = SetStat {
+        mode: None,
+        uid: None,
+        gid: None,
+        size: None,
+        atime,
+        mtime,
+    };
+    tree.set_stat(id, &changes).map_err(|failed| failed.error)
+}
+
+/// Fails unless `name` in `parent` is a directory (not following a symlink):
+/// what a trailing `/` asks of a name being removed or renamed.
+fn require_dir(tree: &mut Tree, parent: DentryId, name: crate::name::Name<'_>) -> Result<(), Code> {
+    let child = tree.walk(parent, name)?;
+    let file_type = tree.file_type(child);
+    tree.release(child);
+    match file_type? {
+        FileType::Directory => Ok(()),
+        _ => Err(Code::NotDirectory),
+    }
+}
