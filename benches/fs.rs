@@ -1,11 +1,14 @@
-//! `cargo bench --bench fs`: every workload four ways in the same run —
-//! native Rust on the host, a guest on the directfs API (`bench_dfs`), and
-//! the same `std::fs` guest (`bench_std`) on directfs's `wasi:filesystem`
+//! `cargo bench --bench fs`: every workload six ways in the same run —
+//! native Rust on the host, a guest on the directfs API (`bench_dfs`), the
+//! same `std::fs` guest (`bench_std`) on directfs's `wasi:filesystem` 0.2
 //! (`dfs-run --dir`) and on wasmtime-wasi's own (`dfs-run --wasi-fs
-//! wasmtime`, what `wasmtime run --dir` does) — printing medians of ns/op and
-//! the ratios directfs/native, directfs/wasmtime-wasi and (for the unmodified
-//! std guest) directfs-wasi/wasmtime-wasi, plus directfs's host syscalls per
-//! op and each runtime's peak RSS.
+//! wasmtime`, what `wasmtime run --dir` does), and a WASI 0.3 guest
+//! (`bench_p3`, the same calls through `wasi:filesystem@0.3.0`) on
+//! directfs's and on wasmtime-wasi's 0.3 — printing medians of ns/op and
+//! the ratios directfs/native, directfs/wasmtime-wasi, (for the unmodified
+//! std guest) directfs-wasi/wasmtime-wasi, and for WASI 0.3 directfs/native
+//! and directfs/wasmtime-wasi, plus directfs's host syscalls per op and
+//! each runtime's peak RSS.
 //!
 //! Guests time the workload alone (startup excluded); the `startup` row is
 //! the wall time of a whole `dfs-run` (compile + instantiate + first walk).
@@ -202,14 +205,16 @@ fn main() {
         ("rename", "rename", vec![n(10_000.0)]),
         ("hard link + unlink", "link", vec![n(10_000.0)]),
         ("seq write 1 MiB chunks", "seqwrite", vec![big, 1 << 20]),
+        ("seq write 64 KiB chunks", "seqwrite", vec![big, 64 << 10]),
         ("seq write 4 KiB chunks", "seqwrite", vec![big, 4096]),
         ("seq read 1 MiB chunks", "seqread", vec![big, 1 << 20]),
+        ("seq read 64 KiB chunks", "seqread", vec![big, 64 << 10]),
         ("seq read 4 KiB chunks", "seqread", vec![big, 4096]),
     ];
 
     println!("median of {rounds} rounds; ns per operation (guests: workload only)");
     println!(
-        "{:<30} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
+        "{:<30} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9}",
         "workload",
         "native",
         "directfs",
@@ -220,7 +225,11 @@ fn main() {
         "std d/w",
         "sys/op",
         "RSS dfs",
-        "RSS wasi"
+        "RSS wasi",
+        "p3>dfs",
+        "p3>wasi",
+        "p3 d/nat",
+        "p3 d/w"
     );
     let only = std::env::var("DFS_BENCH_ONLY").unwrap_or_default();
     for (label, w, args) in workloads
@@ -232,6 +241,7 @@ fn main() {
             .collect();
         let (mut nat, mut dfs, mut std_dfs, mut wasi) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut p3_dfs, mut p3_wasi) = (Vec::new(), Vec::new());
         let (mut sys, mut rss_dfs, mut rss_wasi) = (0.0, 0.0, 0.0);
         for _ in 0..rounds {
             reset_work_dir(base);
@@ -249,13 +259,20 @@ fn main() {
             let r = guest_run("bench_std", WASMTIME_FS, base, &sargs);
             wasi.push(r.ns_per_op);
             rss_wasi = r.rss_mib.unwrap_or(0.0);
+            reset_work_dir(base);
+            p3_dfs.push(guest_run("bench_p3", &[], base, &sargs).ns_per_op);
+            reset_work_dir(base);
+            p3_wasi.push(guest_run("bench_p3", WASMTIME_FS, base, &sargs).ns_per_op);
         }
         let (nat, dfs, std_dfs, wasi) = (median(nat), median(dfs), median(std_dfs), median(wasi));
+        let (p3_dfs, p3_wasi) = (median(p3_dfs), median(p3_wasi));
         println!(
-            "{label:<30} {nat:>10.0} {dfs:>10.0} {std_dfs:>10.0} {wasi:>10.0} {:>8.2}x {:>8.2}x {:>8.2}x {sys:>9.1} {rss_dfs:>7.0}M {rss_wasi:>7.0}M",
+            "{label:<30} {nat:>10.0} {dfs:>10.0} {std_dfs:>10.0} {wasi:>10.0} {:>8.2}x {:>8.2}x {:>8.2}x {sys:>9.1} {rss_dfs:>7.0}M {rss_wasi:>7.0}M {p3_dfs:>10.0} {p3_wasi:>10.0} {:>8.2}x {:>8.2}x",
             dfs / nat,
             dfs / wasi,
-            std_dfs / wasi
+            std_dfs / wasi,
+            p3_dfs / nat,
+            p3_dfs / p3_wasi
         );
     }
     // Startup: a whole process, compile (or the compilation cache, warmed by

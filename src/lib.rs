@@ -1,4 +1,4 @@
-//! directfs gives WebAssembly components (WASI 0.2) a preopened host
+//! directfs gives WebAssembly components (WASI 0.2 and 0.3) a preopened host
 //! directory through the WIT interface `directfs:fs` (`wit/directfs.wit`),
 //! the way gVisor's directfs gofer does: the host keeps a tree of dentries,
 //! each holding a host file descriptor opened `O_NOFOLLOW | O_CLOEXEC`, and
@@ -90,6 +90,14 @@
 //! `wasi:io` streams of such files wait for readiness on the reactor of the
 //! runtime that polls them instead (see [`wasi`]).
 //!
+//! # WASI 0.3
+//! [`wasi::p3::add_to_linker`] serves `wasi:filesystem@0.3.0` from the same
+//! tree, beside wasmtime-wasi's other WASI 0.3 interfaces (engine with
+//! `Config::wasm_component_model_async`, guest run with
+//! `Store::run_concurrent`; see its docs and `examples/embed_p3.rs`). Its
+//! calls are the 0.2 ones, and its file streams `pread` into and `pwrite`
+//! from the guest's own buffer: one copy.
+//!
 //! # Layout
 //! A filesystem core that knows no WIT, and one thin frontend per interface
 //! converting at its edge (as wasmtime-wasi's `p2`/`p3` over its core):
@@ -100,7 +108,10 @@
 //!   (`host::convert`: core types ↔ WIT, one to one).
 //! - `pool`: running a frontend call on tokio's blocking pool.
 //! - `interrupt`: [`Interrupter`], which ends waits on FIFOs.
-//! - [`wasi`]: the standard `wasi:filesystem` frontend over the same tree.
+//! - [`wasi`]: the standard `wasi:filesystem` frontends over the same tree:
+//!   its calls once in the core's types (`wasi::calls`), converted by the
+//!   0.2 frontend (`wasi::host`, and `wasi::host_async` over it) and the
+//!   0.3 one ([`wasi::p3`]).
 //! - `types`: the core's own types ([`Stat`], [`FileType`], [`OpenFlags`],
 //!   [`ErrorCode`], …), re-exported here.
 //! - `dentry`: the tree of dentries and their host FDs.

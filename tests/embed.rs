@@ -130,3 +130,25 @@ fn embed_separate_tables() {
     );
     assert!(!wrote, "no file may be written before the trap");
 }
+
+#[path = "../examples/embed_p3.rs"]
+#[expect(dead_code, reason = "the example's `main`; the test calls its `run`")]
+mod embed_p3;
+
+/// `examples/embed_p3.rs` runs a WASI 0.3 guest on directfs's
+/// `wasi:filesystem@0.3.0`: the files its concurrent calls made and removed
+/// are so on the host.
+#[test]
+fn embed_p3_example() {
+    let fx = Fixture::new();
+    let result = embed_p3::run(
+        guest("p3_concurrent").to_str().unwrap(),
+        fx.sandbox.to_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(result, Ok(()));
+    let shared = std::fs::read(fx.path("shared")).unwrap();
+    assert_eq!(shared.len(), 400_000);
+    assert_eq!(common::host_names(&fx.sandbox), ["shared"]);
+    fx.assert_outside_untouched();
+}

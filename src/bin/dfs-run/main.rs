@@ -1,7 +1,9 @@
 //! `dfs-run`: runs a WASI program with host directories preopened through
 //! directfs, the way `wasmtime run` runs it: a WASI 0.2 command component
-//! (`wasi:cli/run`), or a `wasm32-wasip1` core module, which is adapted into
-//! one with the official preview1 adapter first.
+//! (`wasi:cli/run`), a WASI 0.3 one (`wasi:cli/run@0.3.0`, run on an async
+//! host, its `wasi:filesystem@0.3.0` from the dentry tree too), or a
+//! `wasm32-wasip1` core module, which is adapted into a 0.2 component with
+//! the official preview1 adapter first.
 //!
 //! wasmtime-wasi serves the guest's cli, clocks, random, stdio and `wasi:io`;
 //! directfs serves every `--dir` through both `directfs:fs` and the standard
@@ -45,7 +47,7 @@ const EXIT_SETUP: u8 = 2;
 /// epoch interrupt cannot reach it) gets before the process ends anyway.
 const TIMEOUT_GRACE: Duration = Duration::from_secs(1);
 
-/// Run a WASI 0.2 component with host directories preopened through directfs.
+/// Run a WASI 0.2 or 0.3 component with host directories preopened through directfs.
 #[derive(Debug, Parser)]
 #[command(
     version,
@@ -109,7 +111,7 @@ struct Cli {
     #[arg(short = 'C', value_name = "KEY=VAL[,KEY=VAL...]", value_parser = parse_codegen_opts)]
     codegen: Vec<Vec<CodegenOpt>>,
 
-    /// The program to run (a `wasm32-wasip2` component or a `wasm32-wasip1`
+    /// The program to run (a WASI 0.2 or 0.3 component, or a `wasm32-wasip1`
     /// core module), then its arguments: as with `wasmtime run`, everything
     /// after COMPONENT is the guest's, options too. dfs-run's own options
     /// come before it.
