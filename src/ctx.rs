@@ -565,6 +565,22 @@ pub struct DirectfsCtx {
     /// Ends the waits of this context's calls on FIFOs and devices
     /// ([`DirectfsCtx::interrupter`]); shared with the embedder's clones.
     pub(crate) interrupter: Interrupter,
+    /// How many WASI 0.3 `read-directory` streams of this context are
+    /// alive (each holds a host FD of its own); they count towards
+    /// [`Limits::max_open`] with `open_resources`. Shared with each
+    /// stream's [`StreamSlot`], which gives its count back when the stream
+    /// is dropped (where the context is out of reach).
+    pub(crate) streams: Arc<AtomicUsize>,
+}
+
+/// One stream's share of [`DirectfsCtx::streams`], given back on drop.
+#[derive(Debug)]
+pub(crate) struct StreamSlot(Arc<AtomicUsize>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The stat of dentry `id` (of an exclusive mount) that this context took
@@ -646,13 +662,26 @@ impl DirectfsCtx {
     /// other context on it).
     pub fn stats(&self) -> Stats {
         Stats {
-            open_resources: self.open_resources,
+            open_resources: self.resources(),
             held_dentries: self.held.len(),
             syscalls: self.counts[SYSCALLS].load(Ordering::Relaxed),
             lookup_hits: self.counts[HITS].load(Ordering::Relaxed),
             lookup_misses: self.counts[MISSES].load(Ordering::Relaxed),
             ..self.fs.stats()
         }
+    }
+
+    /// How many resources count towards [`Limits::max_open`]: the guest's
+    /// dentries, handles and descriptors, and its live WASI 0.3 directory
+    /// streams.
+    pub(crate) fn resources(&self) -> usize {
+        self.open_resources + self.streams.load(Ordering::Relaxed)
+    }
+
+    /// Counts one more live stream until the returned slot is dropped.
+    pub(crate) fn stream_slot(&self) -> StreamSlot {
+        self.streams.fetch_add(1, Ordering::Relaxed);
+        StreamSlot(self.streams.clone())
     }
 
     /// An empty context on the same filesystem: what the store holds while
@@ -671,6 +700,7 @@ impl DirectfsCtx {
             last_stat: None,
             last_dentry_stat: None,
             interrupter: self.interrupter.clone(),
+            streams: self.streams.clone(),
         }
     }
 
@@ -972,6 +1002,7 @@ impl DirectfsCtxBuilder {
             last_stat: None,
             last_dentry_stat: None,
             interrupter: Interrupter::default(),
+            streams: Arc::default(),
         }
     }
 }

@@ -45,7 +45,7 @@ impl DirectfsCtxView<'_> {
     /// resources ([`crate::Limits::max_open`]). Checked before the syscalls of
     /// an operation, so none takes effect on the host only to fail here.
     pub(crate) fn room_for(&self, n: usize) -> Result<(), Error> {
-        match self.ctx.open_resources + n <= self.ctx.limits.max_open {
+        match self.ctx.resources() + n <= self.ctx.limits.max_open {
             true => Ok(()),
             false => Err(ErrorCode::TooManyOpen.into()),
         }

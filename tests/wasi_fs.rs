@@ -498,3 +498,35 @@ fn p3_fifo() {
     assert!(out.contains("wrote: Ok(())"), "{out}");
     fx.assert_outside_untouched();
 }
+
+/// WASI 0.3 descriptors and `read-directory` streams count towards
+/// `--max-open` (a stream holds a host FD of its own): past it both fail
+/// with `insufficient-memory`, dropping them makes room again, and the
+/// host FDs stay bounded.
+#[test]
+fn p3_limits() {
+    let fx = common::Fixture::new();
+    let run = dfs_run([
+        "--stats".into(),
+        "--max-open".into(),
+        "8".into(),
+        "--dir".into(),
+        format!("{}::/sandbox", fx.sandbox.display()).into(),
+        guest("p3_limits").into_os_string(),
+    ]);
+    run.assert_success();
+    let out = &run.stdout;
+    assert!(out.contains("streams listed: 7, refused: 13"), "{out}");
+    assert!(
+        out.contains("open 7: err ErrorCode::InsufficientMemory"),
+        "{out}"
+    );
+    assert!(
+        out.contains("read-directory at the limit: err ErrorCode::InsufficientMemory"),
+        "{out}"
+    );
+    assert!(out.contains("entries: 7"), "{out}");
+    assert_eq!(run.stat("open_resources"), 0);
+    assert!(run.stat("peak_host_fds") <= 16, "{run:?}");
+    assert_eq!(common::host_names(&fx.sandbox).len(), 7);
+}

@@ -165,12 +165,18 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         let opened = {
             let view = store.get();
             let page = view.ctx.limits.max_dir_entries;
+            // The stream holds an FD of its own: it counts towards the
+            // context's `max-open` while it lives.
             view.dir(&fd)
-                .map(|dir| (view.ctx.tree().open(dir, crate::OpenFlags::READ), page))
+                .and_then(|dir| view.room_for(1).map(|()| dir))
+                .map(|dir| {
+                    let opened = view.ctx.tree().open(dir, crate::OpenFlags::READ);
+                    (opened.map(|handle| (handle, view.ctx.stream_slot())), page)
+                })
         };
         let stream = match opened {
-            Ok((Ok(handle), page)) => {
-                StreamReader::new(&mut store, DirectoryProducer::new(handle, page, tx))?
+            Ok((Ok((handle, slot)), page)) => {
+                StreamReader::new(&mut store, DirectoryProducer::new(handle, slot, page, tx))?
             }
             // The directory was removed and cannot be opened anew, though
             // the guest holds it: it is empty, as wasmtime-wasi lists it.

@@ -26,6 +26,7 @@ use wasmtime::component::{
 
 use super::convert::{descriptor_type, error_code};
 use crate::bindings::wasi_p3::wasi::filesystem::types::{DirectoryEntry, ErrorCode as P3ErrorCode};
+use crate::ctx::StreamSlot;
 use crate::error::ErrorCode;
 use crate::handle::Handle;
 use crate::sys::PollFlags;
@@ -292,6 +293,8 @@ impl<D> StreamConsumer<D> for FileConsumer {
 /// time, read on a handle of the stream's own as the guest reads.
 pub(crate) struct DirectoryProducer {
     handle: Handle,
+    /// Counts the stream towards its context's `max-open` while it lives.
+    _slot: StreamSlot,
     /// Entries per page.
     page: u32,
     /// Where the next page starts; `None` once the directory is exhausted.
@@ -302,9 +305,10 @@ pub(crate) struct DirectoryProducer {
 }
 
 impl DirectoryProducer {
-    pub(crate) fn new(handle: Handle, page: u32, result: ResultSender) -> Self {
+    pub(crate) fn new(handle: Handle, slot: StreamSlot, page: u32, result: ResultSender) -> Self {
         Self {
             handle,
+            _slot: slot,
             page,
             cursor: Some(0),
             pending: VecDeque::new(),
