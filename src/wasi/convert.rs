@@ -1,14 +1,12 @@
-//! The core's types as `wasi:filesystem` 0.2's, and back.
+//! The core's types as `wasi:filesystem` 0.2's, and back; with
+//! [`shared_conversions!`], the conversions WASI 0.2 and 0.3 spell alike
+//! (their generated types differ, their names and cases do not).
 
 use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;
 
-use super::OpenIntent;
-use super::calls::Access;
 use crate::bindings::wasi::wasi::filesystem::types::{
-    Advice, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode as WasiErrorCode,
-    MetadataHashValue, NewTimestamp, OpenFlags as WasiOpenFlags,
+    self as wit, DescriptorStat, DescriptorType, ErrorCode as WasiErrorCode, NewTimestamp,
 };
-use crate::sys;
 use crate::types::{ErrorCode, FileType, SetTime, Stat, Timestamp};
 
 /// A core error code as the `wasi:filesystem` one closest to it
@@ -106,54 +104,76 @@ pub(crate) fn set_time(t: NewTimestamp) -> Result<SetTime, ErrorCode> {
     })
 }
 
-/// `open-at`'s flags as an [`OpenIntent`].
-pub(crate) fn open_intent(oflags: WasiOpenFlags, flags: DescriptorFlags) -> OpenIntent {
-    OpenIntent {
-        create: oflags.contains(WasiOpenFlags::CREATE),
-        exclusive: oflags.contains(WasiOpenFlags::EXCLUSIVE),
-        truncate: oflags.contains(WasiOpenFlags::TRUNCATE),
-        directory: oflags.contains(WasiOpenFlags::DIRECTORY),
-        read: flags.contains(DescriptorFlags::READ),
-        write: flags.contains(DescriptorFlags::WRITE),
-        sync: flags.intersects(
-            DescriptorFlags::FILE_INTEGRITY_SYNC
-                | DescriptorFlags::DATA_INTEGRITY_SYNC
-                | DescriptorFlags::REQUESTED_WRITE_SYNC,
-        ),
-    }
-}
-
-/// `get-flags`' answer.
-pub(crate) fn descriptor_flags(access: Access) -> DescriptorFlags {
-    let mut flags = DescriptorFlags::empty();
-    for (on, flag) in [
-        (access.read, DescriptorFlags::READ),
-        (access.write, DescriptorFlags::WRITE),
-        (access.mutate, DescriptorFlags::MUTATE_DIRECTORY),
-    ] {
-        if on {
-            flags |= flag;
+/// The conversions of the `wasi:filesystem` types that WASI 0.2 and 0.3
+/// spell alike, for the generated types module `$wit`: `open-at`'s flags,
+/// `get-flags`' answer, `advice` and `metadata-hash`.
+macro_rules! shared_conversions {
+    ($wit:ident) => {
+        /// `open-at`'s flags as an [`OpenIntent`](crate::wasi::OpenIntent).
+        pub(crate) fn open_intent(
+            oflags: $wit::OpenFlags,
+            flags: $wit::DescriptorFlags,
+        ) -> crate::wasi::OpenIntent {
+            use $wit::{DescriptorFlags, OpenFlags};
+            crate::wasi::OpenIntent {
+                create: oflags.contains(OpenFlags::CREATE),
+                exclusive: oflags.contains(OpenFlags::EXCLUSIVE),
+                truncate: oflags.contains(OpenFlags::TRUNCATE),
+                directory: oflags.contains(OpenFlags::DIRECTORY),
+                read: flags.contains(DescriptorFlags::READ),
+                write: flags.contains(DescriptorFlags::WRITE),
+                sync: flags.intersects(
+                    DescriptorFlags::FILE_INTEGRITY_SYNC
+                        | DescriptorFlags::DATA_INTEGRITY_SYNC
+                        | DescriptorFlags::REQUESTED_WRITE_SYNC,
+                ),
+            }
         }
-    }
-    flags
+
+        /// `get-flags`' answer.
+        pub(crate) fn descriptor_flags(
+            access: crate::wasi::calls::Access,
+        ) -> $wit::DescriptorFlags {
+            use $wit::DescriptorFlags;
+            let mut flags = DescriptorFlags::empty();
+            for (on, flag) in [
+                (access.read, DescriptorFlags::READ),
+                (access.write, DescriptorFlags::WRITE),
+                (access.mutate, DescriptorFlags::MUTATE_DIRECTORY),
+            ] {
+                if on {
+                    flags |= flag;
+                }
+            }
+            flags
+        }
+
+        pub(crate) fn advice(advice: $wit::Advice) -> crate::sys::Advice {
+            use crate::sys::Advice as Host;
+            use $wit::Advice;
+            match advice {
+                Advice::Normal => Host::Normal,
+                Advice::Sequential => Host::Sequential,
+                Advice::Random => Host::Random,
+                Advice::WillNeed => Host::WillNeed,
+                Advice::DontNeed => Host::DontNeed,
+                Advice::NoReuse => Host::NoReuse,
+            }
+        }
+
+        /// A file's identity as its metadata hash: `lower` is the inode
+        /// number, which wasi-libc shows as `st_ino`.
+        pub(crate) fn metadata_hash(
+            (dev, ino): crate::wasi::calls::Identity,
+        ) -> $wit::MetadataHashValue {
+            $wit::MetadataHashValue {
+                lower: ino,
+                upper: dev,
+            }
+        }
+    };
 }
 
-pub(crate) fn advice(advice: Advice) -> sys::Advice {
-    match advice {
-        Advice::Normal => sys::Advice::Normal,
-        Advice::Sequential => sys::Advice::Sequential,
-        Advice::Random => sys::Advice::Random,
-        Advice::WillNeed => sys::Advice::WillNeed,
-        Advice::DontNeed => sys::Advice::DontNeed,
-        Advice::NoReuse => sys::Advice::NoReuse,
-    }
-}
+pub(crate) use shared_conversions;
 
-/// A file's identity as its metadata hash: `lower` is the inode number,
-/// which wasi-libc shows as `st_ino`.
-pub(crate) fn metadata_hash((dev, ino): (u64, u64)) -> MetadataHashValue {
-    MetadataHashValue {
-        lower: ino,
-        upper: dev,
-    }
-}
+shared_conversions!(wit);

@@ -434,15 +434,13 @@ fn is_wasip3(engine: &Engine, component: &Component) -> bool {
         .any(|(name, _)| name.starts_with("wasi:cli/run@0.3"))
 }
 
-/// The engine: wasmtime's compilation cache unless `-C cache=n`, epoch
-/// interruption for `-W timeout`.
+/// wasmtime's compilation cache, unless `-C cache=n`.
 ///
 /// A cache that cannot be set up (an unwritable home, say) is a warning, not
 /// a reason not to run; a `-C cache-config` file that cannot be used is an
 /// error.
-fn engine(cli: &Cli) -> anyhow::Result<(Engine, Option<wasmtime::Cache>)> {
-    let mut config = Config::new();
-    let cache = match cli.cache() {
+fn cache(cli: &Cli) -> anyhow::Result<Option<wasmtime::Cache>> {
+    Ok(match cli.cache() {
         (false, _) => None,
         (true, file) => match wasmtime::Cache::from_file(file) {
             Ok(cache) => Some(cache),
@@ -454,12 +452,65 @@ fn engine(cli: &Cli) -> anyhow::Result<(Engine, Option<wasmtime::Cache>)> {
                 return Err(anyhow::Error::from(err)).context("-C cache-config");
             }
         },
-    };
-    config.cache(cache.clone());
+    })
+}
+
+/// The engine: `cache`, epoch interruption for `-W timeout`, and the
+/// component model's async features (`stream`, `future`, async functions)
+/// if `async_model`. Those cost every host call some time (about 20% of a
+/// cached `stat`, measured), so they are on only for components that need
+/// them.
+fn engine(cli: &Cli, cache: Option<&wasmtime::Cache>, async_model: bool) -> anyhow::Result<Engine> {
+    let mut config = Config::new();
+    config.cache(cache.cloned());
     config.epoch_interruption(cli.timeout().is_some());
-    // WASI 0.3 components: `stream`, `future` and async functions.
-    config.wasm_component_model_async(true);
-    Ok((Engine::new(&config).map_err(anyhow::Error::from)?, cache))
+    config.wasm_component_model_async(async_model);
+    config.concurrency_support(async_model);
+    Engine::new(&config).map_err(anyhow::Error::from)
+}
+
+/// Whether a component names a WASI 0.3 interface (`…@0.3…`) among its
+/// imports or exports, its own or a nested component's: a WASI 0.3 program,
+/// which needs the component model's async features.
+fn names_wasip3(bytes: &[u8]) -> bool {
+    let wasip3 = |name: &str| name.contains("@0.3");
+    wasmparser::Parser::new(0)
+        .parse_all(bytes)
+        .any(|payload| match payload {
+            Ok(wasmparser::Payload::ComponentImportSection(imports)) => imports
+                .into_iter()
+                .any(|import| import.is_ok_and(|import| wasip3(import.name.name))),
+            Ok(wasmparser::Payload::ComponentExportSection(exports)) => exports
+                .into_iter()
+                .any(|export| export.is_ok_and(|export| wasip3(export.name.name))),
+            _ => false,
+        })
+}
+
+/// Compiles `bytes` with an engine that has the component model's async
+/// features only if the component names WASI 0.3 ([`names_wasip3`]), or
+/// if it cannot be compiled without them (it uses `stream`s or async
+/// functions of its own). Returns the engine with the component, and
+/// whether the engine has those features.
+fn compile(
+    cli: &Cli,
+    cache: Option<&wasmtime::Cache>,
+    path: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<(Engine, Component, bool)> {
+    let wasip3 = names_wasip3(bytes);
+    let engine = engine(cli, cache, wasip3)?;
+    let first = match Component::from_binary(&engine, bytes) {
+        Ok(component) => return Ok((engine, component, wasip3)),
+        Err(err) => err,
+    };
+    if !wasip3 {
+        let engine = self::engine(cli, cache, true)?;
+        if let Ok(component) = Component::from_binary(&engine, bytes) {
+            return Ok((engine, component, true));
+        }
+    }
+    Err(anyhow::Error::from(first)).with_context(|| format!("cannot compile {}", path.display()))
 }
 
 /// The component in `bytes`: as it is, or, for a `wasm32-wasip1` core
@@ -515,17 +566,17 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
     let path = cli.component();
     let bytes =
         std::fs::read(path).with_context(|| format!("component file {}", path.display()))?;
-    let (engine, cache) = engine(cli)?;
+    let cache = cache(cli)?;
     let bytes = component_bytes(path, bytes, cache.as_ref())?;
-    let component = Component::from_binary(&engine, &bytes)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("cannot compile {}", path.display()))?;
+    let (engine, component, async_model) = compile(cli, cache.as_ref(), path, &bytes)?;
     let mut linker = Linker::<Host>::new(&engine);
     // A `pool` dir: the guest runs on an async host (wasmtime-wasi's tokio
     // runtime), where such a mount's calls leave the executor.
-    // A WASI 0.3 command is always run on an async host.
+    // A WASI 0.3 command (and any component that needs the component
+    // model's async features: WASI 0.3 is linked for it) is run on an async
+    // host.
     let wasip3 = is_wasip3(&engine, &component);
-    let on_async_host = wasip3
+    let on_async_host = async_model
         || cli
             .dirs
             .iter()
@@ -548,7 +599,7 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
         (WasiFs::Wasmtime, _) => Ok(()),
     }
     .map_err(anyhow::Error::from)?;
-    if wasip3 {
+    if async_model {
         // The rest of WASI 0.3 is wasmtime-wasi's; so is its filesystem
         // with `--wasi-fs wasmtime`.
         wasmtime_wasi::p3::cli::add_to_linker(&mut linker)
@@ -747,6 +798,21 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wasip3_by_name() {
+        let component = |wat: &str| wat::parse_str(wat).unwrap();
+        assert!(names_wasip3(&component(
+            r#"(component (import "wasi:cli/environment@0.3.0" (instance)))"#
+        )));
+        assert!(names_wasip3(&component(
+            r#"(component (component (import "wasi:filesystem/types@0.3.0-rc" (instance))))"#
+        )));
+        assert!(!names_wasip3(&component(
+            r#"(component (import "wasi:cli/environment@0.2.12" (instance)))"#
+        )));
+        assert!(!names_wasip3(b"not wasm"));
+    }
 
     #[test]
     fn dir_spellings() {

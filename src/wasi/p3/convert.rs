@@ -3,13 +3,9 @@
 use wasmtime_wasi::p3::bindings::clocks::system_clock::Instant;
 
 use crate::bindings::wasi_p3::wasi::filesystem::types::{
-    Advice, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode as P3ErrorCode,
-    MetadataHashValue, NewTimestamp, OpenFlags, PathFlags,
+    self as wit, DescriptorStat, DescriptorType, ErrorCode as P3ErrorCode, NewTimestamp, PathFlags,
 };
-use crate::sys;
 use crate::types::{ErrorCode, FileType, SetTime, Stat, Timestamp};
-use crate::wasi::OpenIntent;
-use crate::wasi::calls::{Access, Identity};
 
 /// A core error code as the `wasi:filesystem@0.3.0` one closest to it, as
 /// the 0.2 frontend maps it (0.3 has no `would-block`).
@@ -106,54 +102,4 @@ pub(super) fn follow(flags: PathFlags) -> bool {
     flags.contains(PathFlags::SYMLINK_FOLLOW)
 }
 
-/// `open-at`'s flags as an [`OpenIntent`].
-pub(super) fn open_intent(oflags: OpenFlags, flags: DescriptorFlags) -> OpenIntent {
-    OpenIntent {
-        create: oflags.contains(OpenFlags::CREATE),
-        exclusive: oflags.contains(OpenFlags::EXCLUSIVE),
-        truncate: oflags.contains(OpenFlags::TRUNCATE),
-        directory: oflags.contains(OpenFlags::DIRECTORY),
-        read: flags.contains(DescriptorFlags::READ),
-        write: flags.contains(DescriptorFlags::WRITE),
-        sync: flags.intersects(
-            DescriptorFlags::FILE_INTEGRITY_SYNC
-                | DescriptorFlags::DATA_INTEGRITY_SYNC
-                | DescriptorFlags::REQUESTED_WRITE_SYNC,
-        ),
-    }
-}
-
-/// `get-flags`' answer.
-pub(super) fn descriptor_flags(access: Access) -> DescriptorFlags {
-    let mut flags = DescriptorFlags::empty();
-    for (on, flag) in [
-        (access.read, DescriptorFlags::READ),
-        (access.write, DescriptorFlags::WRITE),
-        (access.mutate, DescriptorFlags::MUTATE_DIRECTORY),
-    ] {
-        if on {
-            flags |= flag;
-        }
-    }
-    flags
-}
-
-pub(super) fn advice(advice: Advice) -> sys::Advice {
-    match advice {
-        Advice::Normal => sys::Advice::Normal,
-        Advice::Sequential => sys::Advice::Sequential,
-        Advice::Random => sys::Advice::Random,
-        Advice::WillNeed => sys::Advice::WillNeed,
-        Advice::DontNeed => sys::Advice::DontNeed,
-        Advice::NoReuse => sys::Advice::NoReuse,
-    }
-}
-
-/// A file's identity as its metadata hash: `lower` is the inode number,
-/// as in the 0.2 interface.
-pub(super) fn metadata_hash((dev, ino): Identity) -> MetadataHashValue {
-    MetadataHashValue {
-        lower: ino,
-        upper: dev,
-    }
-}
+crate::wasi::convert::shared_conversions!(wit);
