@@ -185,6 +185,26 @@ impl DirectfsCtxView<'_> {
         ))
     }
 
+    /// What a stream of descriptor `fd` reads through (or, if `write`,
+    /// writes through, in a read-write preopen): the descriptor's dentry, a
+    /// share of its handle, and whether the file is a FIFO, socket or
+    /// device ([`Self::is_pipe`]). A directory → `is-directory` to read,
+    /// `bad-descriptor` to write (as wasmtime-wasi).
+    pub(crate) fn stream_handle(
+        &self,
+        fd: &Resource<Descriptor>,
+        write: bool,
+    ) -> Result<(DentryId, Handle, bool), Error> {
+        let d = self.descriptor(fd)?;
+        let handle = match &d.kind {
+            DescriptorKind::File { .. } if write => self.mutable_file(fd)?.share(),
+            DescriptorKind::File { handle, .. } => handle.share(),
+            DescriptorKind::Directory { .. } if write => return Err(Code::BadDescriptor.into()),
+            DescriptorKind::Directory { .. } => return Err(Code::IsDirectory.into()),
+        };
+        Ok((d.dentry, handle, self.is_pipe(d.dentry)?))
+    }
+
     /// A file descriptor's handle, in a read-write preopen.
     pub(crate) fn mutable_file(&self, fd: &Resource<Descriptor>) -> Result<&Handle, Error> {
         let (id, handle) = self.file(fd)?;

@@ -9,7 +9,7 @@ use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
 use super::convert::{self, descriptor_flags, descriptor_stat, descriptor_type, set_time};
 use super::stream::{FileInputStream, FileOutputStream, PipeInputStream, PipeOutputStream};
-use super::{Descriptor, DescriptorKind, DirectoryEntryStream};
+use super::{Descriptor, DirectoryEntryStream};
 use crate::bindings::wasi::wasi::filesystem::preopens;
 use crate::bindings::wasi::wasi::filesystem::types::{
     self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
@@ -72,15 +72,11 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         offset: Filesize,
     ) -> Result<Resource<DynInputStream>, Error> {
         self.one_table().map_err(Error::trap)?;
-        let d = self.descriptor(&fd)?;
-        let handle = match &d.kind {
-            DescriptorKind::File { handle, .. } => handle.share(),
-            DescriptorKind::Directory { .. } => return Err(Code::IsDirectory.into()),
-        };
-        let stream: DynInputStream = if self.is_pipe(d.dentry)? {
+        let (id, handle, pipe) = self.stream_handle(&fd, false)?;
+        let stream: DynInputStream = if pipe {
             Box::new(PipeInputStream::new(handle)?)
         } else {
-            Box::new(FileInputStream::new(handle, offset, self.on_pool(d.dentry)))
+            Box::new(FileInputStream::new(handle, offset, self.on_pool(id)))
         };
         Ok(self.table.push(stream)?)
     }
@@ -91,9 +87,8 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         offset: Filesize,
     ) -> Result<Resource<DynOutputStream>, Error> {
         self.one_table().map_err(Error::trap)?;
-        let handle = self.mutable_file(&fd)?.share();
-        let id = self.descriptor(&fd)?.dentry;
-        let stream: DynOutputStream = if self.is_pipe(id)? {
+        let (id, handle, pipe) = self.stream_handle(&fd, true)?;
+        let stream: DynOutputStream = if pipe {
             Box::new(PipeOutputStream::new(handle)?)
         } else {
             Box::new(FileOutputStream::at(handle, offset, self.on_pool(id)))
@@ -106,9 +101,8 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         fd: Resource<Descriptor>,
     ) -> Result<Resource<DynOutputStream>, Error> {
         self.one_table().map_err(Error::trap)?;
-        let handle = self.mutable_file(&fd)?.share();
-        let id = self.descriptor(&fd)?.dentry;
-        let stream: DynOutputStream = if self.is_pipe(id)? {
+        let (id, handle, pipe) = self.stream_handle(&fd, true)?;
+        let stream: DynOutputStream = if pipe {
             Box::new(PipeOutputStream::new(handle)?)
         } else {
             Box::new(FileOutputStream::append(handle, self.on_pool(id)))

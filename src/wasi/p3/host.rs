@@ -18,7 +18,7 @@ use crate::bindings::wasi_p3::wasi::filesystem::types::{
 use crate::ctx::{Directfs, DirectfsCtxView};
 use crate::error::Error;
 use crate::handle::Handle;
-use crate::wasi::{Descriptor, DescriptorKind};
+use crate::wasi::Descriptor;
 
 /// The error codes these functions return themselves.
 use crate::error::ErrorCode as Code;
@@ -44,22 +44,15 @@ impl types::Host for DirectfsCtxView<'_> {
 }
 
 impl DirectfsCtxView<'_> {
-    /// A file descriptor's handle to stream, with what waits for it to be
-    /// ready if it is a FIFO, socket or device; a directory →
-    /// `is-directory`.
-    fn stream_handle(
+    /// A file descriptor's handle to stream ([`DirectfsCtxView::stream_handle`]),
+    /// with what waits for it to be ready if it is a FIFO, socket or device.
+    fn p3_stream_handle(
         &self,
         fd: &Resource<Descriptor>,
         write: bool,
     ) -> Result<(Handle, Option<Readiness>), Error> {
-        let d = self.descriptor(fd)?;
-        let handle = match &d.kind {
-            DescriptorKind::File { .. } if write => self.mutable_file(fd)?.share(),
-            DescriptorKind::File { handle, .. } => handle.share(),
-            DescriptorKind::Directory { .. } if write => return Err(Code::BadDescriptor.into()),
-            DescriptorKind::Directory { .. } => return Err(Code::IsDirectory.into()),
-        };
-        let readiness = match self.is_pipe(d.dentry)? {
+        let (_, handle, pipe) = self.stream_handle(fd, write)?;
+        let readiness = match pipe {
             true => Some(Readiness::new(handle.share())?),
             false => None,
         };
@@ -74,7 +67,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         offset: Filesize,
     ) -> wasmtime::Result<(StreamReader<u8>, FutureReader<Result<(), ErrorCode>>)> {
         let (tx, rx) = oneshot::channel();
-        let stream = match store.get().stream_handle(&fd, false) {
+        let stream = match store.get().p3_stream_handle(&fd, false) {
             Ok((handle, readiness)) => {
                 StreamReader::new(&mut store, FileProducer::new(handle, offset, readiness, tx))?
             }
@@ -360,7 +353,7 @@ fn write_stream<U: 'static>(
     at: WriteAt,
 ) -> wasmtime::Result<FutureReader<Result<(), ErrorCode>>> {
     let (tx, rx) = oneshot::channel();
-    match store.get().stream_handle(&fd, true) {
+    match store.get().p3_stream_handle(&fd, true) {
         Ok((handle, readiness)) => {
             data.pipe(&mut store, FileConsumer::new(handle, at, readiness, tx))?;
         }
