@@ -7,6 +7,11 @@
 //!    wasmtime-wasi's `preopened_dir`, and the bare instantiate (no run).
 //! 2. Hot stats on one shared mount from 1 and from 2 threads: aggregate
 //!    throughput, 2 threads / 1 thread.
+//! 3. Cold opens (reading files no dentry caches yet) on one fresh mount
+//!    from 1 and from 2 threads: aggregate throughput, 2 threads / 1
+//!    thread; on an inline mount (misses under the tree lock unless
+//!    another thread waits for it) and on a pool one (every miss with the
+//!    lock released).
 //!
 //! `DFS_BENCH_SCALE` (default 1.0) scales the counts; `DFS_BENCH_ROUNDS`
 //! (default 3) the rounds (medians are printed).
@@ -18,7 +23,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use common::Host;
-use directfs::{DirectfsCtx, Filesystem, FsPerms, Mount};
+use directfs::{Blocking, DirectfsCtx, Filesystem, FsPerms, Mount, MountOptions, Revalidation};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -222,4 +227,68 @@ fn main() {
         fs.stats().peak_host_fds,
         fs.stats().max_host_fds
     );
+
+    // 3. Cold opens on one mount (each file's first `open-at`: a walk to a
+    // new dentry and an open, both cache misses), 1 thread, then 2 at once
+    // on disjoint halves; a fresh mount each time.
+    let (dirs, files) = (20, ((500.0 * scale) as u64).clamp(10, 999));
+    for d in 0..dirs {
+        let dir = base.join(format!("tree/d{d:02}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in 0..files {
+            std::fs::write(dir.join(format!("f{f:03}")), b"x").unwrap();
+        }
+    }
+    let half = dirs / 2;
+    let read = |first: u64| {
+        [
+            "read".to_owned(),
+            half.to_string(),
+            files.to_string(),
+            first.to_string(),
+        ]
+    };
+    let run = |mount: &Mount, args: &[String; 4]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        bench.request(Way::Shared(mount), Some(&args));
+    };
+    for blocking in [Blocking::Inline, Blocking::Pool] {
+        let fresh = || {
+            let options = MountOptions {
+                revalidation: Revalidation::Exclusive,
+                blocking,
+            };
+            Filesystem::with_limits(2 * (dirs * files) as usize, 4096)
+                .mount_with(base, options)
+                .unwrap()
+        };
+        let (mut one, mut two, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        run(&fresh(), &read(0)); // warm-up (the host's page and dentry caches)
+        for _ in 0..rounds {
+            let mount = fresh();
+            let start = Instant::now();
+            run(&mount, &read(0));
+            let t1 = start.elapsed().as_secs_f64();
+            let mount = fresh();
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for first in [0, half] {
+                    let (mount, run, read) = (&mount, &run, &read);
+                    s.spawn(move || run(mount, &read(first)));
+                }
+            });
+            let t2 = start.elapsed().as_secs_f64();
+            ratios.push(2.0 * t1 / t2);
+            one.push(t1);
+            two.push(t2);
+        }
+        println!(
+            "cold opens on one {blocking:?} mount, {} files per thread: 1 thread {:.3} s, \
+             2 threads {:.3} s; aggregate throughput 2 threads / 1 thread {:.2}×",
+            half * files,
+            median(one),
+            median(two),
+            median(ratios)
+        );
+    }
 }

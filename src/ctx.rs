@@ -23,12 +23,22 @@
 //!
 //! What can wait long is never done under the tree lock: a read or write of
 //! an open file (and a FIFO's wait for readiness, in `poll`) runs on the
-//! handle alone, and permission checks take the read lock. What is still
-//! done under the write lock: walks and opens (their `openat`/`fstat` on a
-//! cache miss), creations, removals, renames, `set-stat`, and taking or
-//! dropping a guest's reference on a dentry. On a slow filesystem
-//! (NFS, FUSE) a miss there delays the other contexts' write-locked calls
-//! on the same [`Filesystem`]; read-locked stats go on.
+//! handle alone, and permission checks take the read lock. The lookups of
+//! walks, `stat-at`s and opens that miss the cache (`openat` + `fstat` of a
+//! name, `fstatat`, the re-open of a file) run with the tree **unlocked**
+//! in a [`Blocking::Pool`] mount, and in an inline one while another thread
+//! waits for the write lock: the call stops at the miss, the lock is
+//! released for its syscalls, and the call runs again under the lock with
+//! the answer (`Filesystem::deferring`; the rules are in
+//! `dentry/deferred.rs`). So a slow lookup (NFS, FUSE: mount it with
+//! `Blocking::Pool`) holds up no other context. What is still done
+//! under the write lock: creations, removals, renames, `set-stat`, links,
+//! `read-directory`'s `getdents64`, a shared mount's revalidating
+//! `fstatat` of a cached name, and taking or dropping a guest's reference
+//! on a dentry; under the read lock, one `fstat`/`fstatat` per cached stat.
+//! Those are the calls whose syscall and tree update must be one step (a
+//! rename must move the host name and the dentry together), or that are a
+//! single short query.
 //!
 //! Other synchronization, none of it held with the tree lock: the
 //! [`Interrupter`] (an atomic flag and an eventfd), the syscall counters
@@ -147,11 +157,13 @@ pub struct Stats {
 /// # Locking
 /// The tree is behind one reader-writer lock (`Filesystem::tree`), taken
 /// once per host call (twice where a read-locked fast path falls back to
-/// the full one), never while another directfs lock is held, and never
-/// across a call back into the guest or the embedder. The syscalls of a
-/// call run under it. Calls that change the tree (walks to new dentries,
-/// references, creates, renames, removals, opens) take it for writing and
-/// are serialized, so renames and walks are consistent with each other.
+/// the full one, and once more per cache miss, whose syscalls run with it
+/// released), never while another directfs lock
+/// is held, and never across a call back into the guest or the embedder.
+/// Calls that change the tree (walks to new dentries, references, creates,
+/// renames, removals, opens) take it for writing and are serialized: each
+/// run of a call sees one state of the tree, so renames and walks are
+/// consistent with each other.
 /// Stats through live dentries (`stat-at` and `metadata-hash-at` of a
 /// cached path, `stat` of a descriptor, `directfs:fs` `stat`) take it for
 /// reading and run at once on several threads: one `fstat`/`fstatat` each,
@@ -173,6 +185,11 @@ pub struct Filesystem {
     /// The most host FDs held for guests (their dentries and open files) on
     /// top of the cache: part of the budget, see [`Filesystem::with_limits`].
     max_held: usize,
+    /// How many threads are waiting to write-lock the tree now: an inline
+    /// mount's cache misses are made unlocked while some are (see
+    /// [`Blocking::Inline`]). Readers are not counted (a count every stat
+    /// adds to would be one cache line all cores share).
+    writers_waiting: Arc<AtomicUsize>,
     /// Whether this is a context's own (made by
     /// [`DirectfsCtxBuilder::preopen`]), whose limits that builder sets.
     private: bool,
@@ -203,6 +220,7 @@ impl Filesystem {
         tree.set_cache_limits(max_cached_dentries, Limits::default().max_negative_entries);
         tree.set_fd_limit(max_held_fds);
         Self {
+            writers_waiting: tree.writers_waiting(),
             tree: Arc::new(ShardedLock::new(tree)),
             counts: Arc::default(),
             max_held: max_held_fds,
@@ -301,7 +319,7 @@ impl Filesystem {
     /// is taken over.
     pub(crate) fn lock(&self) -> TreeGuard<'_> {
         let lock = Self::note_locked();
-        let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        let mut tree = self.write();
         tree.next_generation();
         TreeGuard {
             tree,
@@ -313,11 +331,68 @@ impl Filesystem {
     /// towards this filesystem and `ctx` (a context's count).
     fn write_counted<'a>(&'a self, ctx: &'a Tally) -> TreeGuard<'a> {
         let lock = Self::note_locked();
-        let mut tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        let mut tree = self.write();
         tree.next_generation();
         TreeGuard {
             tree,
             _counts: Counts::start(Some((&self.counts, ctx)), lock),
+        }
+    }
+
+    /// The tree's write lock, counted in `writers_waiting` while waited for.
+    fn write(&self) -> ShardedLockWriteGuard<'_, Tree> {
+        self.writers_waiting.fetch_add(1, Ordering::Relaxed);
+        let tree = self.tree.write().unwrap_or_else(PoisonError::into_inner);
+        self.writers_waiting.fetch_sub(1, Ordering::Relaxed);
+        tree
+    }
+
+    /// Runs `op` on the write-locked tree, with the lookups it misses made
+    /// with the tree unlocked where the mount says so (see
+    /// [`Blocking`], and [`crate::dentry`]'s `deferred`): `op`
+    /// stops at its first miss, the lock is released for the miss's
+    /// syscalls, and `op` runs again, under the lock, finding their answer.
+    /// Each run of `op` sees the tree as one state; a run whose lookup was
+    /// put off has its result dropped. Counted as [`Self::write_counted`]
+    /// (`ctx`: `None` for the embedder's own calls), the unlocked syscalls
+    /// too.
+    ///
+    /// # Preconditions
+    /// `op` changes nothing outside the tree before its first call of a
+    /// tree method that changes the host (those end the deferring), so that
+    /// running it again is as running it once.
+    pub(crate) fn deferring<R>(
+        &self,
+        ctx: Option<&Tally>,
+        mut op: impl FnMut(&mut Tree) -> R,
+    ) -> R {
+        let mut answer = None;
+        let mut call = 0;
+        let mut attempt = 0;
+        loop {
+            let mut tree = match ctx {
+                Some(ctx) => self.write_counted(ctx),
+                None => self.lock(),
+            };
+            if call == 0 {
+                call = tree.new_call();
+            }
+            let lookups = crate::dentry::thread_lookups();
+            tree.begin_attempt(answer.take(), attempt, call);
+            let result = op(&mut tree);
+            let Some(deferred) = tree.end_attempt() else {
+                return result;
+            };
+            drop(result);
+            // A run made again counts only the miss it put off.
+            crate::dentry::rewind_lookups(lookups, &deferred);
+            drop(tree);
+            let start = thread_counts();
+            answer = Some(deferred.run());
+            if let Some(ctx) = ctx {
+                add_since(start, &self.counts, ctx);
+            }
+            attempt += 1;
         }
     }
 
@@ -343,6 +418,12 @@ impl Filesystem {
         );
         TREE_LOCKED.with(|locked| locked.set(true));
         LockedMark
+    }
+
+    /// Whether some thread holds the tree lock now (test builds).
+    #[cfg(test)]
+    pub(crate) fn is_locked(&self) -> bool {
+        self.tree.try_write().is_err()
     }
 
     fn same(&self, other: &Self) -> bool {
@@ -726,6 +807,16 @@ impl DirectfsCtx {
     /// this context.
     pub(crate) fn tree(&self) -> TreeGuard<'_> {
         self.fs.write_counted(&self.counts)
+    }
+
+    /// Runs `op` on the write-locked tree, with the lookups it misses made
+    /// with the tree unlocked: [`Filesystem::deferring`], counted towards
+    /// this context.
+    ///
+    /// # Preconditions
+    /// As [`Filesystem::deferring`]'s.
+    pub(crate) fn deferring<R>(&self, op: impl FnMut(&mut Tree) -> R) -> R {
+        self.fs.deferring(Some(&self.counts), op)
     }
 
     /// The tree, read-locked, for calls that change nothing in it; counted

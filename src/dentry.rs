@@ -49,7 +49,8 @@
 //! # Locking
 //! None inside: a [`Tree`] is behind its [`crate::Filesystem`]'s
 //! reader-writer lock (see [`crate::ctx`], "Lock order"). Methods taking
-//! `&mut self` run under the write lock; the few taking `&self` that a
+//! `&mut self` run under the write lock (their cache misses may be put off
+//! to be made unlocked, see [`deferred`]); the few taking `&self` that a
 //! frontend calls under the read lock ([`Tree::stat_cached_at`],
 //! [`Tree::stat_known`], [`Tree::stat_fd_known`], [`Tree::identity_known`])
 //! change nothing, take no reference and answer [`ReadLocked::Full`] or
@@ -65,6 +66,8 @@
 //! children are at most the held dentries plus the cache.
 
 mod cache;
+mod deferred;
+pub(crate) use self::deferred::Deferred;
 #[cfg(test)]
 mod differential;
 mod inode;
@@ -79,6 +82,7 @@ use std::cell::Cell;
 use std::ops::ControlFlow;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use foldhash::HashMap;
 use nix::errno::Errno;
@@ -107,6 +111,9 @@ use crate::types::{FsPerms, PreopenOptions, Revalidation};
 pub struct DentryRef {
     pub(crate) id: DentryId,
 }
+
+/// The bit of [`Dentry::checked_in`] saying that call made the dentry.
+const MADE: u32 = 1 << 31;
 
 /// What a call made under the tree's read lock came to.
 #[derive(Debug)]
@@ -165,8 +172,10 @@ enum FdMode {
 
 #[derive(Debug)]
 struct Dentry {
-    /// The host FD of this file, opened by [`try_open`]. Immutable.
-    fd: OwnedFd,
+    /// The host FD of this file, opened by [`try_open`]. Immutable. Shared
+    /// only with a lookup made while the tree is unlocked
+    /// ([`deferred`]), which keeps it open.
+    fd: Arc<OwnedFd>,
     /// How `fd` was opened. Immutable.
     fd_mode: FdMode,
     /// Changes on rename and unlink through directfs.
@@ -188,6 +197,18 @@ struct Dentry {
     /// The stamp of this dentry's entry on its preopen's LRU, or 0 when it
     /// is not on it. Only unreferenced leaves are.
     lru_stamp: u64,
+    /// Bumped before every change of a name in this directory through
+    /// directfs ([`Tree::changing_names`]): a lookup made in it with the
+    /// tree unlocked is used only if this is unchanged ([`deferred`]).
+    names_gen: u32,
+    /// The call (see [`deferred`]) that last found this dentry current: a
+    /// shared mount's revalidation is not repeated in a later attempt of
+    /// that call. 0: none. Or'ed with [`MADE`] if that call made it: a
+    /// later attempt of the call walking through it counts no lookup hit,
+    /// since the call counted its miss. (Call numbers wrap after 2³¹ calls:
+    /// a dentry checked exactly that many calls ago and never since would
+    /// skip one revalidation.)
+    checked_in: u32,
 }
 
 #[derive(Debug, Default)]
@@ -217,6 +238,12 @@ pub(crate) struct Tree {
     /// [`Tree::insert`], refunded in [`Tree::remove`]) and each handle's
     /// (an [`crate::budget::FdCharge`] in the handle).
     budget: Arc<FdBudget>,
+    /// The lookups of the running call put off to be made unlocked, and
+    /// their answers ([`deferred`]).
+    deferring: deferred::Deferring,
+    /// How many threads are waiting for the write lock this tree is behind
+    /// (kept by [`crate::Filesystem`], read by [`deferred`]).
+    writers_waiting: Arc<AtomicUsize>,
 }
 
 thread_local! {
@@ -229,6 +256,16 @@ thread_local! {
 /// counts take the difference of around its calls.
 pub(crate) fn thread_lookups() -> (u64, u64) {
     LOOKUPS.with(Cell::get)
+}
+
+/// Sets this thread's lookups back to `to`, a count [`thread_lookups`] gave,
+/// plus the miss put off (if it was a name lookup, not a re-open): a run of
+/// a call that is made again counts only that (see [`deferred`]).
+pub(crate) fn rewind_lookups(to: (u64, u64), put_off: &Deferred) {
+    LOOKUPS.with(|n| n.set(to));
+    if put_off.is_lookup() {
+        count_lookups(0, 1);
+    }
 }
 
 /// Counts `hits` lookups answered from the cache and `misses` that went to
@@ -257,7 +294,7 @@ impl Tree {
         let (fd, fd_mode) = try_open(dir.as_fd(), ".", OFlag::O_DIRECTORY)?;
         let st = sys::fstat(fd.as_fd())?;
         let id = self.insert(Dentry {
-            fd,
+            fd: Arc::new(fd),
             fd_mode,
             link: Link::Root,
             children: Children::default(),
@@ -270,12 +307,20 @@ impl Tree {
             policy,
             refs: 0,
             lru_stamp: 0,
+            names_gen: 0,
+            checked_in: 0,
         });
         if let Ok(root) = self.get_mut(id) {
             root.root = id;
         }
         self.caches.insert(id, Cache::default());
         Ok(id)
+    }
+
+    /// The count of threads waiting for this tree's write lock, for the
+    /// lock's owner to keep.
+    pub(crate) fn writers_waiting(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.writers_waiting)
     }
 
     /// Sets the cache limits (see [`crate::Limits`]).
@@ -510,9 +555,9 @@ impl Tree {
         let dir = self.get(parent)?;
         let shared = dir.policy.revalidation == Revalidation::Shared;
         if let Some(&child) = dir.children.get(name.as_str()) {
-            if !shared || self.still_there(parent, name, child) {
+            if !shared || self.still_there_in_call(parent, name, child) {
                 self.acquire(child)?;
-                count_lookups(1, 0);
+                self.count_hit(child);
                 return Ok(child);
             }
             self.detach(parent, name.as_str());
@@ -520,18 +565,27 @@ impl Tree {
             count_lookups(1, 0);
             return Err(ErrorCode::NoEntry);
         }
-        count_lookups(0, 1);
-        self.make_room(1)?;
-        let dir_fd = self.get(parent)?.fd.as_fd();
-        let opened = match try_open(dir_fd, name.as_str(), OFlag::empty()) {
+        // A miss (counted where the lookup was put off, if it was).
+        let found = match self.walk_answer(parent, name.as_str())? {
+            Some(found) => found,
+            None => {
+                count_lookups(0, 1);
+                self.make_room(1)?;
+                let dir_fd = self.get(parent)?.fd.as_fd();
+                try_open(dir_fd, name.as_str(), OFlag::empty()).and_then(|opened| {
+                    let st = sys::fstat(opened.0.as_fd())?;
+                    Ok((opened, st))
+                })
+            }
+        };
+        match found {
+            Ok((opened, st)) => Ok(self.insert_child(parent, name, opened, &st)),
             Err(Errno::ENOENT) if !shared => {
                 self.negatives.insert(parent, name.as_str());
-                return Err(ErrorCode::NoEntry);
+                Err(ErrorCode::NoEntry)
             }
-            other => other?,
-        };
-        let st = sys::fstat(opened.0.as_fd())?;
-        Ok(self.insert_child(parent, name, opened, &st))
+            Err(errno) => Err(errno.into()),
+        }
     }
 
     /// Whether the host still has `child`'s file (same identity and type) as
@@ -543,6 +597,30 @@ impl Tree {
         match sys::fstatat_nofollow(p.fd.as_fd(), name.as_str().as_bytes()) {
             Ok(st) => key_of(&st) == c.key && file_type_of_mode(st.st_mode) == c.file_type,
             Err(_) => false,
+        }
+    }
+
+    /// [`Tree::still_there`], not repeated in a later attempt of the call
+    /// that checked it (see [`deferred`]).
+    fn still_there_in_call(&mut self, parent: DentryId, name: Name<'_>, child: DentryId) -> bool {
+        let call = self.call();
+        if call != 0 && self.get(child).is_ok_and(|c| c.checked_in & !MADE == call) {
+            return true;
+        }
+        let there = self.still_there(parent, name, child);
+        if there && let Ok(c) = self.get_mut(child) {
+            c.checked_in = call;
+        }
+        there
+    }
+
+    /// Counts a lookup answered by live dentry `child`, unless an earlier
+    /// attempt of this call made it (that counted the miss; see
+    /// [`deferred`]).
+    fn count_hit(&self, child: DentryId) {
+        let call = self.call();
+        if call == 0 || self.get(child).is_ok_and(|c| c.checked_in != call | MADE) {
+            count_lookups(1, 0);
         }
     }
 
@@ -737,8 +815,14 @@ impl Tree {
                 return Err(ErrorCode::NoEntry);
             }
         }
-        count_lookups(0, 1);
-        match sys::fstatat_nofollow(dir.fd.as_fd(), name.as_str().as_bytes()) {
+        let found = match self.stat_answer(parent, name.as_str())? {
+            Some(found) => found,
+            None => {
+                count_lookups(0, 1);
+                sys::fstatat_nofollow(self.get(parent)?.fd.as_fd(), name.as_str().as_bytes())
+            }
+        };
+        match found {
             Ok(st) => Ok(self.inodes.stat(&st)),
             Err(Errno::ENOENT) if !shared => {
                 self.negatives.insert(parent, name.as_str());
@@ -798,6 +882,7 @@ impl Tree {
     ) -> Result<DentryId, ErrorCode> {
         let mode = permission_bits(mode)?;
         self.make_room(1)?;
+        self.changing_names(parent)?;
         sys::mkdirat(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
         self.created_child(parent, name, Created::Directory, owner)
     }
@@ -816,6 +901,7 @@ impl Tree {
         let mode = permission_bits(mode)?;
         let oflags = open_flags(flags)? | OFlag::O_CREAT | OFlag::O_EXCL;
         self.make_room(2)?;
+        self.changing_names(parent)?;
         let fd = sys::openat(self.get(parent)?.fd.as_fd(), name.as_str(), oflags, mode)?;
         let child = self.created_child(parent, name, Created::File, owner)?;
         let handle = self.new_handle(child, fd, flags);
@@ -837,6 +923,7 @@ impl Tree {
         }
         let mode = permission_bits(mode & !SFlag::S_IFMT.bits())?;
         self.make_room(1)?;
+        self.changing_names(parent)?;
         sys::mknodat_regular(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
         self.created_child(parent, name, Created::File, owner)
     }
@@ -851,6 +938,7 @@ impl Tree {
     ) -> Result<DentryId, ErrorCode> {
         check_path(target)?;
         self.make_room(1)?;
+        self.changing_names(parent)?;
         sys::symlinkat(target, self.get(parent)?.fd.as_fd(), name.as_str())?;
         self.created_child(parent, name, Created::File, owner)
     }
@@ -873,6 +961,7 @@ impl Tree {
         name: Name<'_>,
     ) -> Result<DentryId, ErrorCode> {
         self.make_room(1)?;
+        self.changing_names(dir)?;
         let t = self.get(target)?;
         let dir_fd = self.get(dir)?.fd.as_fd();
         if t.root != self.get(dir)?.root {
@@ -954,34 +1043,63 @@ impl Tree {
     /// name is opened without `O_TRUNC`, checked to be the dentry's file,
     /// and only then truncated (`ftruncate` of the verified FD), so a file
     /// the host put in its place is never emptied.
-    fn open_fd(&self, id: DentryId, oflags: OFlag) -> Result<OwnedFd, ErrorCode> {
+    ///
+    /// The open itself may be made with the tree unlocked ([`deferred`]).
+    fn open_fd(&mut self, id: DentryId, oflags: OFlag) -> Result<OwnedFd, ErrorCode> {
+        let (dir, name, opening) = self.reopen_target(id, oflags)?;
+        let opened = match self.open_answer(id, opening, dir, &name)? {
+            Some(found) => found,
+            None => deferred::reopen(self.get(dir)?.fd.as_fd(), &name, opening),
+        };
+        let fd = self.check_reopened(id, opened?)?;
+        if oflags.contains(OFlag::O_TRUNC) && self.get(id)?.file_type == FileType::RegularFile {
+            self.changing()?;
+            sys::ftruncate(fd.as_fd(), 0)?;
+        }
+        Ok(fd)
+    }
+
+    /// [`Tree::open_fd`] under the lock, without `O_TRUNC`.
+    fn open_fd_now(&self, id: DentryId, oflags: OFlag) -> Result<OwnedFd, ErrorCode> {
+        let (dir, name, opening) = self.reopen_target(id, oflags & !OFlag::O_TRUNC)?;
+        let opened = deferred::reopen(self.get(dir)?.fd.as_fd(), &name, opening);
+        self.check_reopened(id, opened?)
+    }
+
+    /// Where [`Tree::open_fd`] re-opens dentry `id`: `(directory, name,
+    /// flags)`. `.` of the dentry's own FD for a directory or a root: that
+    /// is the dentry's file, with nothing to check (and `O_TRUNC` on a
+    /// directory fails, as it should). Anything else by name in its parent,
+    /// without `O_TRUNC` (applied after the identity check).
+    fn reopen_target(
+        &self,
+        id: DentryId,
+        oflags: OFlag,
+    ) -> Result<(DentryId, Box<str>, OFlag), ErrorCode> {
         let d = self.get(id)?;
         let opening = oflags | OFlag::O_NONBLOCK;
-        let fd = match (&d.link, d.file_type) {
-            // `.` of the dentry's own FD is the dentry's file: nothing to
-            // check (and `O_TRUNC` on a directory fails, as it should).
-            (Link::Root, _) | (_, FileType::Directory) => sys::openat(
-                d.fd.as_fd(),
-                ".",
-                opening | OFlag::O_DIRECTORY,
-                Mode::empty(),
-            )?,
-            (Link::Child { parent, name }, _) => {
-                let by_name = opening & !OFlag::O_TRUNC;
-                let fd = sys::openat(self.get(*parent)?.fd.as_fd(), name, by_name, Mode::empty())?;
-                if key_of(&sys::fstat(fd.as_fd())?) != d.key {
-                    return Err(ErrorCode::Stale);
-                }
-                // As `O_TRUNC`: regular files only (FIFOs and devices ignore
-                // it).
-                if oflags.contains(OFlag::O_TRUNC) && d.file_type == FileType::RegularFile {
-                    sys::ftruncate(fd.as_fd(), 0)?;
-                }
-                fd
+        match (&d.link, d.file_type) {
+            (Link::Root, _) | (_, FileType::Directory) => {
+                Ok((id, Box::from("."), opening | OFlag::O_DIRECTORY))
             }
-            (Link::Unlinked, _) => return Err(ErrorCode::NoEntry),
-        };
-        Ok(fd)
+            (Link::Child { parent, name }, _) => {
+                Ok((*parent, name.clone(), opening & !OFlag::O_TRUNC))
+            }
+            (Link::Unlinked, _) => Err(ErrorCode::NoEntry),
+        }
+    }
+
+    /// The FD of a re-open of dentry `id`, once its file is checked to be
+    /// the dentry's (`stale` if not).
+    fn check_reopened(
+        &self,
+        id: DentryId,
+        (fd, st): (OwnedFd, Option<FileStat>),
+    ) -> Result<OwnedFd, ErrorCode> {
+        match st {
+            Some(st) if key_of(&st) != self.get(id)?.key => Err(ErrorCode::Stale),
+            _ => Ok(fd),
+        }
     }
 
     /// The handle of `fd`, opened for dentry `id` with the guest's `flags`.
@@ -1114,6 +1232,7 @@ impl Tree {
         name: Name<'_>,
         flags: UnlinkatFlags,
     ) -> Result<(), ErrorCode> {
+        self.changing_names(parent)?;
         sys::unlinkat(self.get(parent)?.fd.as_fd(), name.as_str(), flags)?;
         self.detach(parent, name.as_str());
         Ok(())
@@ -1130,10 +1249,12 @@ impl Tree {
         new: Name<'_>,
         flags: RenameFlags,
     ) -> Result<(), ErrorCode> {
-        let (from, to) = (self.get(old_dir)?, self.get(new_dir)?);
-        if from.root != to.root {
+        if self.get(old_dir)?.root != self.get(new_dir)?.root {
             return Err(ErrorCode::CrossDevice);
         }
+        self.changing_names(old_dir)?;
+        self.changing_names(new_dir)?;
+        let (from, to) = (self.get(old_dir)?, self.get(new_dir)?);
         let mut host_flags = sys::RenameFlags::empty();
         if flags.contains(RenameFlags::NO_REPLACE) {
             host_flags |= sys::RenameFlags::RENAME_NOREPLACE;
@@ -1266,8 +1387,9 @@ impl Tree {
                 (p.root, p.policy)
             });
         let name: Box<str> = name.as_str().into();
+        let checked_in = self.call();
         let id = self.insert(Dentry {
-            fd,
+            fd: Arc::new(fd),
             fd_mode,
             link: Link::Child {
                 parent,
@@ -1280,6 +1402,8 @@ impl Tree {
             policy,
             refs: 1,
             lru_stamp: 0,
+            names_gen: 0,
+            checked_in: checked_in | MADE,
         });
         if let Ok(p) = self.get_mut(parent) {
             p.children.insert(name, id);

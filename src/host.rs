@@ -155,7 +155,8 @@ impl DirectfsCtxView<'_> {
     ) -> Result<Resource<DentryRef>, Error> {
         self.room_for(1)?;
         let dir = self.dentry_id(&dir)?;
-        let child = self.ctx.tree().walk(dir, Name::parse(&name)?)?;
+        let name = Name::parse(&name)?;
+        let child = self.ctx.deferring(|tree| tree.walk(dir, name))?;
         self.push_dentry(child)
     }
 
@@ -167,7 +168,9 @@ impl DirectfsCtxView<'_> {
     ) -> Result<Resource<DentryRef>, Error> {
         self.room_for(1)?;
         let dir = self.dentry_id(&dir)?;
-        let found = self.ctx.tree().walk_path(dir, &path, follow_final)?;
+        let found = self
+            .ctx
+            .deferring(|tree| tree.walk_path(dir, &path, follow_final))?;
         self.push_dentry(found)
     }
 
@@ -279,7 +282,7 @@ impl DirectfsCtxView<'_> {
             false => self.dentry_id(&dentry)?,
         };
         self.room_for(1)?;
-        let handle = self.ctx.tree().open(id, flags)?;
+        let handle = self.ctx.deferring(|tree| tree.open(id, flags))?;
         self.push_handle(handle)
     }
 

@@ -101,7 +101,10 @@ pub fn openat(
     flags: OFlag,
     mode: Mode,
 ) -> Result<OwnedFd, Errno> {
-    counted(nix::fcntl::openat(dirfd, name, flags | OPEN_FLAGS, mode))
+    let opened = counted(nix::fcntl::openat(dirfd, name, flags | OPEN_FLAGS, mode));
+    #[cfg(test)]
+    test_hook::after_lookup(name);
+    opened
 }
 
 /// `fstat(fd)`—Returns the metadata of an open file.
@@ -218,11 +221,14 @@ pub fn eventfd_drain(fd: BorrowedFd<'_>) -> Result<(), Errno> {
 ///
 /// See [fstatat(2)](https://man7.org/linux/man-pages/man2/fstatat.2.html).
 pub fn fstatat_nofollow(dirfd: BorrowedFd<'_>, name: &[u8]) -> Result<FileStat, Errno> {
-    queried(nix::sys::stat::fstatat(
+    let st = queried(nix::sys::stat::fstatat(
         dirfd,
         name,
         AtFlags::AT_SYMLINK_NOFOLLOW,
-    ))
+    ));
+    #[cfg(test)]
+    test_hook::after_lookup(&String::from_utf8_lossy(name));
+    st
 }
 
 /// `fstatfs(fd)`—Returns the statistics of the filesystem holding a file.
@@ -645,4 +651,38 @@ pub fn getdents64(
 
 fn from_rustix(err: rustix::io::Errno) -> Errno {
     Errno::from_raw(err.raw_os_error())
+}
+
+/// Test builds: a hook called on this thread after each `openat` and
+/// `fstatat` (with the name), to check what holds while a lookup runs.
+#[cfg(test)]
+pub(crate) mod test_hook {
+    use std::cell::RefCell;
+
+    /// What a hook is given: the name looked up.
+    type Hook = Box<dyn FnMut(&str)>;
+
+    thread_local! {
+        static HOOK: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    }
+
+    /// Calls `hook` after each lookup on this thread, until [`clear`].
+    pub(crate) fn set(hook: impl FnMut(&str) + 'static) {
+        HOOK.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
+    }
+
+    /// Removes this thread's hook.
+    pub(crate) fn clear() {
+        HOOK.with(|h| *h.borrow_mut() = None);
+    }
+
+    pub(super) fn after_lookup(name: &str) {
+        HOOK.with(|h| {
+            if let Ok(mut hook) = h.try_borrow_mut()
+                && let Some(hook) = hook.as_mut()
+            {
+                hook(name);
+            }
+        });
+    }
 }

@@ -37,12 +37,21 @@ pub enum Revalidation {
 /// Hosts that run guests synchronously (`add_to_linker`) always make them
 /// inline. On async hosts, I/O that waits for a FIFO or device (opened
 /// without `nonblock`) runs on the pool whatever the mount says.
+///
+/// It also says how long a lookup that misses the cache may take, and so
+/// whether it runs with the filesystem's tree lock held: see each variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Blocking {
     /// On the thread running the guest, as a sync host would: the fastest
     /// on local disks, where a syscall takes microseconds. The async
     /// executor waits for each one (wasmtime's epoch yields still bound how
     /// long a guest keeps it between calls).
+    ///
+    /// A cache miss's lookup (`openat`, `fstat`) runs under the tree's write
+    /// lock, as one step with the rest of the call, unless another thread
+    /// is waiting for that lock: then it runs with the lock released (as
+    /// [`Blocking::Pool`] always does), so threads doing cold walks on one
+    /// mount do not queue behind each other's syscalls.
     #[default]
     Inline,
     /// On tokio's blocking thread pool, as wasmtime-wasi does by default:
@@ -50,6 +59,12 @@ pub enum Blocking {
     /// filesystem (NFS, FUSE) never stalls it, at the cost of a thread
     /// hand-off (some microseconds) per call. File streams read and write on
     /// the pool too. Falls back to inline outside a tokio runtime.
+    ///
+    /// Every cache miss's lookup (a walk's `openat` and `fstat`, a
+    /// `stat-at`'s `fstatat`, a file's re-open) runs with the tree lock
+    /// released, sync hosts included, so a slow one holds up no other
+    /// context on the same [`crate::Filesystem`]: at the cost of taking the
+    /// lock once more per miss (some hundred nanoseconds).
     Pool,
 }
 

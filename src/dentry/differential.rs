@@ -347,9 +347,13 @@ fn check_threads(per_thread: &[Vec<Op>], cache_limit: usize) -> Result<(), TestC
         std::fs::create_dir(model_dir.path().join(format!("t{t}"))).unwrap();
     }
     let fs = crate::Filesystem::with_limits(cache_limit, 64);
-    let mount = fs
-        .mount(subject_dir.path(), Revalidation::Exclusive)
-        .unwrap();
+    // A pool mount: every miss is made with the tree unlocked, so the
+    // threads' calls interleave there.
+    let options = crate::MountOptions {
+        revalidation: Revalidation::Exclusive,
+        blocking: crate::Blocking::Pool,
+    };
+    let mount = fs.mount_with(subject_dir.path(), options).unwrap();
     let root = mount.root();
     let mismatches = std::thread::scope(|s| {
         let threads: Vec<_> = per_thread
@@ -361,11 +365,7 @@ fn check_threads(per_thread: &[Vec<Op>], cache_limit: usize) -> Result<(), TestC
                     let mut mismatches = Vec::new();
                     for (i, op) in ops.iter().enumerate() {
                         let op = op.under(&format!("t{t}"));
-                        let got = Subject {
-                            tree: &mut fs.lock(),
-                            root,
-                        }
-                        .apply(&op);
+                        let got = fs.deferring(None, |tree| Subject { tree, root }.apply(&op));
                         let want = model(model_dir, &op);
                         if got != want {
                             mismatches
@@ -495,11 +495,7 @@ fn threads_and_contexts_on_one_mount_leave_a_tree_that_agrees_with_the_kernel() 
                             .build();
                         for i in 0..OPS {
                             let op = op().new_tree(&mut runner).unwrap().current();
-                            let result = Subject {
-                                tree: &mut ctx.tree(),
-                                root,
-                            }
-                            .apply(&op);
+                            let result = ctx.deferring(|tree| Subject { tree, root }.apply(&op));
                             if result.is_ok() {
                                 ok += 1
                             } else {

@@ -13,6 +13,12 @@ use crate::types::{FileType, SetStat, SetStatError, SetTime, StatFields};
 impl Tree {
     /// Applies `changes` to dentry `id` (see the module docs).
     pub(crate) fn set_stat(&mut self, id: DentryId, changes: &SetStat) -> Result<(), SetStatError> {
+        if let Err(error) = self.changing() {
+            return Err(SetStatError {
+                failed: requested(changes),
+                error,
+            });
+        }
         let mut failed = StatFields::empty();
         let mut error = None;
         let mut record = |field: StatFields, result: Result<(), ErrorCode>| {
@@ -120,7 +126,7 @@ impl Tree {
         write_fd: &'a mut Option<OwnedFd>,
     ) -> Result<&'a OwnedFd, ErrorCode> {
         if write_fd.is_none() {
-            *write_fd = Some(self.open_fd(id, nix::fcntl::OFlag::O_WRONLY)?);
+            *write_fd = Some(self.open_fd_now(id, nix::fcntl::OFlag::O_WRONLY)?);
         }
         write_fd.as_ref().ok_or(ErrorCode::BadDescriptor)
     }

@@ -14,7 +14,7 @@
 //! it starts from at all. An absolute path or symlink target, or a `..` above
 //! the start, fails with `not-permitted` instead of being clamped.
 
-use super::{DentryId, Link, Tree, count_lookups};
+use super::{DentryId, Link, Tree};
 use crate::error::ErrorCode;
 use crate::name::{Name, check_path};
 use crate::types::FileType;
@@ -192,7 +192,7 @@ impl Tree {
             return None;
         }
         let child = *d.children.get(name.as_str())?;
-        count_lookups(1, 0);
+        self.count_hit(child);
         Some(child)
     }
 

@@ -87,7 +87,11 @@ impl DirectfsCtxView<'_> {
                     (generation == read_generation.wrapping_add(1)).then_some(generation),
                 )
             }
-            ReadLocked::Full => (stat_at(&mut self.ctx.tree(), dir, path, follow)?, None),
+            ReadLocked::Full => (
+                self.ctx
+                    .deferring(|tree| stat_at(tree, dir, path, follow))?,
+                None,
+            ),
         };
         if let (Some(at), Some(generation)) = (at, generation) {
             let name = at.last.unwrap_or("");
@@ -171,7 +175,9 @@ impl DirectfsCtxView<'_> {
     fn sync_handle(&mut self, fd: &Resource<Descriptor>) -> Result<Handle, Error> {
         match self.parts(fd)? {
             (_, Some(handle)) => Ok(handle),
-            (dir, None) => Ok(self.ctx.tree().open(dir, crate::OpenFlags::READ)?),
+            (dir, None) => Ok(self
+                .ctx
+                .deferring(|tree| tree.open(dir, crate::OpenFlags::READ))?),
         }
     }
 
@@ -218,10 +224,12 @@ impl DirectfsCtxView<'_> {
         &mut self,
         fd: &Resource<Descriptor>,
         path: &str,
-        op: impl FnOnce(&mut Tree, DentryId, Last<'_>) -> Result<R, Code>,
+        mut op: impl FnMut(&mut Tree, DentryId, Last<'_>) -> Result<R, Code>,
     ) -> Result<R, Error> {
         let dir = self.mutable_dir(fd)?;
-        Ok(with_parent(&mut self.ctx.tree(), dir, path, op)?)
+        Ok(self
+            .ctx
+            .deferring(|tree| with_parent(tree, dir, path, &mut op))?)
     }
 }
 
@@ -334,13 +342,11 @@ impl DirectfsCtxView<'_> {
         mtime: SetTime,
     ) -> Result<(), Error> {
         let dir = self.mutable_dir(fd)?;
-        Ok(with_walked(
-            &mut self.ctx.tree(),
-            dir,
-            path,
-            follow,
-            |tree, id| set_times(tree, id, atime, mtime),
-        )?)
+        Ok(self.ctx.deferring(|tree| {
+            with_walked(tree, dir, path, follow, |tree, id| {
+                set_times(tree, id, atime, mtime)
+            })
+        })?)
     }
 
     pub(crate) fn fs_link_at(
@@ -356,13 +362,8 @@ impl DirectfsCtxView<'_> {
         if follow {
             return Err(Code::Invalid.into());
         }
-        let tree = &mut self.ctx.tree();
-        Ok(with_walked(
-            tree,
-            old_dir,
-            old_path,
-            false,
-            |tree, target| {
+        Ok(self.ctx.deferring(|tree| {
+            with_walked(tree, old_dir, old_path, false, |tree, target| {
                 with_parent(tree, new_dir, new_path, |tree, parent, last| match last {
                     Last::Name(_, true) => Err(slashed_made(tree, new_dir, new_path)),
                     Last::Name(name, false) => {
@@ -372,8 +373,8 @@ impl DirectfsCtxView<'_> {
                     }
                     Last::Dots => Err(Code::AlreadyExists),
                 })
-            },
-        )?)
+            })
+        })?)
     }
 
     pub(crate) fn fs_open_at(
@@ -390,7 +391,9 @@ impl DirectfsCtxView<'_> {
             .is_ok();
         let request = OpenRequest::new(follow, intent, writable)?;
         self.room_for(1)?;
-        let descriptor = open_at(&mut self.ctx.tree(), dir, path, request)?;
+        let descriptor = self
+            .ctx
+            .deferring(|tree| open_at(tree, dir, path, request))?;
         self.push_holding(descriptor.dentry, descriptor)
     }
 
@@ -400,9 +403,9 @@ impl DirectfsCtxView<'_> {
         path: &str,
     ) -> Result<String, Error> {
         let dir = self.dir(fd)?;
-        let target = with_walked(&mut self.ctx.tree(), dir, path, false, |tree, id| {
-            tree.readlink(id)
-        })?;
+        let target = self
+            .ctx
+            .deferring(|tree| with_walked(tree, dir, path, false, |tree, id| tree.readlink(id)))?;
         // The WIT: an absolute target is `not-permitted` (it names a path
         // outside any descriptor; cap-std refuses it the same way).
         match target.starts_with('/') {
@@ -417,11 +420,8 @@ impl DirectfsCtxView<'_> {
         path: &str,
     ) -> Result<(), Error> {
         let dir = self.mutable_dir(fd)?;
-        Ok(with_parent(
-            &mut self.ctx.tree(),
-            dir,
-            path,
-            |tree, parent, last| match last {
+        Ok(self.ctx.deferring(|tree| {
+            with_parent(tree, dir, path, |tree, parent, last| match last {
                 Last::Name(name, slash) => {
                     if slash {
                         // `rmdir("name/")`: the name must resolve to a directory
@@ -435,8 +435,8 @@ impl DirectfsCtxView<'_> {
                 }
                 // Linux: rmdir(".") is EINVAL, rmdir("..") ENOTEMPTY.
                 Last::Dots => Err(Code::Invalid),
-            },
-        )?)
+            })
+        })?)
     }
 
     pub(crate) fn fs_rename_at(
@@ -448,12 +448,8 @@ impl DirectfsCtxView<'_> {
     ) -> Result<(), Error> {
         let old_dir = self.mutable_dir(fd)?;
         let new_dir = self.mutable_dir(new_fd)?;
-        let tree = &mut self.ctx.tree();
-        Ok(with_parent(
-            tree,
-            old_dir,
-            old_path,
-            |tree, old_parent, old| {
+        Ok(self.ctx.deferring(|tree| {
+            with_parent(tree, old_dir, old_path, |tree, old_parent, old| {
                 with_parent(tree, new_dir, new_path, |tree, new_parent, new| {
                     match (old, new) {
                         (Last::Name(old, old_slash), Last::Name(new, new_slash)) => {
@@ -466,8 +462,8 @@ impl DirectfsCtxView<'_> {
                         _ => Err(Code::Busy),
                     }
                 })
-            },
-        )?)
+            })
+        })?)
     }
 
     pub(crate) fn fs_symlink_at(
@@ -484,11 +480,8 @@ impl DirectfsCtxView<'_> {
             return Err(Code::NotPermitted.into());
         }
         let dir = self.mutable_dir(fd)?;
-        Ok(with_parent(
-            &mut self.ctx.tree(),
-            dir,
-            new_path,
-            |tree, parent, last| match last {
+        Ok(self.ctx.deferring(|tree| {
+            with_parent(tree, dir, new_path, |tree, parent, last| match last {
                 Last::Name(_, true) => Err(slashed_made(tree, dir, new_path)),
                 Last::Name(name, false) => {
                     let made = tree.symlink(parent, name, old_path, None)?;
@@ -496,8 +489,8 @@ impl DirectfsCtxView<'_> {
                     Ok(())
                 }
                 Last::Dots => Err(Code::AlreadyExists),
-            },
-        )?)
+            })
+        })?)
     }
 
     pub(crate) fn fs_unlink_file_at(
@@ -506,11 +499,8 @@ impl DirectfsCtxView<'_> {
         path: &str,
     ) -> Result<(), Error> {
         let dir = self.mutable_dir(fd)?;
-        Ok(with_parent(
-            &mut self.ctx.tree(),
-            dir,
-            path,
-            |tree, parent, last| match last {
+        Ok(self.ctx.deferring(|tree| {
+            with_parent(tree, dir, path, |tree, parent, last| match last {
                 Last::Name(name, slash) => {
                     if slash {
                         // `unlink("name/")`: whatever the name resolves to as a
@@ -521,8 +511,8 @@ impl DirectfsCtxView<'_> {
                     tree.unlink(parent, name, UnlinkatFlags::NoRemoveDir)
                 }
                 Last::Dots => Err(Code::IsDirectory),
-            },
-        )?)
+            })
+        })?)
     }
 
     pub(crate) fn fs_is_same_object(

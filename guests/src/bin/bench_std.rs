@@ -30,6 +30,17 @@ fn main() {
             }
             dirs * files
         }
+        "read" => {
+            // Reads every file of directories `d{first}`.. of the tree:
+            // an `open-at` (a walk and an open) per file.
+            let (dirs, files, first) = (arg(2), arg(3), arg(4));
+            for d in first..first + dirs {
+                for f in 0..files {
+                    fs::read(format!("/b/tree/d{d:02}/f{f:03}")).unwrap();
+                }
+            }
+            dirs * files
+        }
         "readdir" => {
             let mut n = 0;
             for e in fs::read_dir("/b/flat").unwrap() {

@@ -163,7 +163,9 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
             view.dir(&fd)
                 .and_then(|dir| view.room_for(1).map(|()| dir))
                 .map(|dir| {
-                    let opened = view.ctx.tree().open(dir, crate::OpenFlags::READ);
+                    let opened = view
+                        .ctx
+                        .deferring(|tree| tree.open(dir, crate::OpenFlags::READ));
                     (opened.map(|handle| (handle, view.ctx.stream_slot())), page)
                 })
         };

@@ -1,0 +1,481 @@
+//! Lookups made with the tree unlocked: a call's cache misses put off, their
+//! syscalls run outside the tree lock, and the call run again to find the
+//! answers.
+//!
+//! A walk to a name no dentry caches costs `openat` and `fstat` on the
+//! parent's FD, a `stat-at` of one `fstatat`, an open of a file by name
+//! `openat` and `fstat`. On a local disk that is a few microseconds; on NFS
+//! or FUSE it can be a network round trip. Made under the tree's write
+//! lock, it would hold up every other context's call on the same
+//! [`crate::Filesystem`] for that long.
+//!
+//! So a call that the frontends run through `DirectfsCtx::deferring` (every
+//! walk, `stat-at` and open of both interfaces) runs in *attempts*, where
+//! its mount says so (every miss in a [`Blocking::Pool`] mount; in an
+//! [`Blocking::Inline`] one, a miss while another thread waits for the
+//! write lock — on a local disk a lookup is shorter than re-taking the
+//! lock, unless it makes others queue):
+//!
+//! 1. The call runs under the write lock as usual until its first lookup
+//!    that would need a syscall. There it stops: the lookup records a
+//!    [`Deferred`] (the parent's FD, shared by an `Arc` so it stays open,
+//!    the name, and the parent's [`Dentry::names_gen`]) and fails with
+//!    [`DEFERRED`]; every reference the call took is dropped on the way out,
+//!    as for any error.
+//! 2. The lock is released, and [`Deferred::run`] makes the syscalls.
+//! 3. The call runs again, under the lock, from the start; its walk reaches
+//!    the same lookup and takes the [`Answer`] instead of a syscall, if the
+//!    parent is the same dentry and no name in it changed through directfs
+//!    since (its `names_gen` is unchanged). Otherwise the answer is dropped
+//!    and the lookup is put off again.
+//!
+//! Each attempt runs whole under one lock hold, so a call still sees the
+//! tree as one state: renames and walks stay consistent, and confinement
+//! checks hold as before. The answers cannot be stale through directfs (the
+//! generation check), and a host change between the syscall and its use is
+//! no different from one just after a locked syscall.
+//!
+//! A call is only restarted while it has done nothing but look up: the
+//! first method that changes the host ([`Tree::changing`]) ends the
+//! deferring, and later misses of the call are made under the lock. After
+//! [`MAX_DEFERRALS`] attempts the rest of a call's misses are made under the
+//! lock too, so a call always ends (a re-walked prefix costs hash lookups,
+//! not syscalls).
+//!
+//! In shared mounts, a dentry revalidated in an earlier attempt of the same
+//! call is not revalidated again ([`Dentry::checked_in`]).
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::{FileStat, Mode};
+
+use super::{DentryId, FdMode, Tree, try_open};
+use crate::budget::FdCharge;
+use crate::error::ErrorCode;
+use crate::sys;
+use crate::types::Blocking;
+
+/// The error a lookup fails with when it put itself off. It never reaches a
+/// guest: the call is run again (see the module docs).
+pub(crate) const DEFERRED: ErrorCode = ErrorCode::WouldBlock;
+
+/// The most attempts of one call that put a lookup off; past them, its
+/// lookups are made under the lock.
+pub(crate) const MAX_DEFERRALS: u32 = 64;
+
+/// A lookup put off, to be made with the tree unlocked.
+#[derive(Debug)]
+pub(crate) struct Deferred {
+    what: Lookup,
+    /// The directory the lookup is in.
+    dir: DentryId,
+    /// Its FD, kept open while the tree is unlocked.
+    dir_fd: Arc<OwnedFd>,
+    /// The name looked up (`"."` for a re-open of a directory).
+    name: Box<str>,
+    /// `dir`'s [`super::Dentry::names_gen`] when the lookup was put off.
+    names_gen: u32,
+    /// The FD the answer will hold, charged to the budget before the
+    /// syscall (refunded if the answer is never used).
+    charge: Option<FdCharge>,
+}
+
+/// Which lookup was put off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// [`Tree::walk`]'s: `openat` as [`try_open`], then `fstat`.
+    Walk,
+    /// [`Tree::stat_name`]'s: `fstatat(dir_fd, name, AT_SYMLINK_NOFOLLOW)`.
+    Stat,
+    /// [`Tree::open`]'s re-open of dentry `id` with `oflags`.
+    Open { id: DentryId, oflags: OFlag },
+}
+
+/// What the syscalls of a [`Deferred`] found.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    asked: Deferred,
+    found: Found,
+}
+
+/// What a walk's lookup found: the opened FD and its `fstat`.
+pub(super) type Walked = Result<((OwnedFd, FdMode), FileStat), Errno>;
+
+/// What a re-open found: the FD, and its `fstat` if it was opened by name.
+pub(super) type Reopened = Result<(OwnedFd, Option<FileStat>), Errno>;
+
+/// The result of each kind of lookup.
+#[derive(Debug)]
+pub(crate) enum Found {
+    Walk(Walked),
+    Stat(Result<FileStat, Errno>),
+    Open(Reopened),
+}
+
+impl Deferred {
+    /// Whether this is a name lookup (a walk's or a `stat-at`'s), counted
+    /// in [`crate::Stats::lookup_misses`]; not a re-open.
+    pub(crate) fn is_lookup(&self) -> bool {
+        !matches!(self.what, Lookup::Open { .. })
+    }
+
+    /// Makes the lookup's syscalls. Needs no tree: run it unlocked.
+    pub(crate) fn run(self) -> Answer {
+        let fd = self.dir_fd.as_fd();
+        let found = match self.what {
+            Lookup::Walk => Found::Walk(
+                try_open(fd, &self.name, OFlag::empty())
+                    .and_then(|opened| Ok((sys::fstat(opened.0.as_fd())?, opened)))
+                    .map(|(st, opened)| (opened, st)),
+            ),
+            Lookup::Stat => Found::Stat(sys::fstatat_nofollow(fd, self.name.as_bytes())),
+            Lookup::Open { oflags, .. } => Found::Open(reopen(fd, &self.name, oflags)),
+        };
+        Answer { asked: self, found }
+    }
+}
+
+/// The syscalls of a re-open of a file: `openat(dir_fd, name, oflags)`, and
+/// for a file opened by name (not `"."`) its `fstat`, for the caller's
+/// identity check.
+pub(super) fn reopen(dir_fd: std::os::fd::BorrowedFd<'_>, name: &str, oflags: OFlag) -> Reopened {
+    let fd = sys::openat(dir_fd, name, oflags, Mode::empty())?;
+    if name == "." {
+        return Ok((fd, None));
+    }
+    let st = sys::fstat(fd.as_fd())?;
+    Ok((fd, Some(st)))
+}
+
+/// The per-call state of deferring in a [`Tree`].
+#[derive(Debug, Default)]
+pub(super) struct Deferring {
+    /// Whether a lookup that misses may put itself off.
+    allowed: bool,
+    /// The lookup this attempt put off.
+    deferred: Option<Deferred>,
+    /// The answer to the lookup the last attempt put off.
+    answer: Option<Answer>,
+    /// The call being run in attempts (0: none), for
+    /// [`super::Dentry::checked_in`].
+    call: u32,
+    /// The last call number given out.
+    last_call: u32,
+}
+
+impl Tree {
+    /// Starts an attempt of a call (see the module docs): `answer` is the
+    /// previous attempt's, `attempt` counts from 0, and `call` is the call's
+    /// number from [`Tree::new_call`].
+    pub(crate) fn begin_attempt(&mut self, answer: Option<Answer>, attempt: u32, call: u32) {
+        self.deferring = Deferring {
+            allowed: attempt < MAX_DEFERRALS,
+            deferred: None,
+            answer,
+            call,
+            last_call: self.deferring.last_call,
+        };
+    }
+
+    /// A number for a call run in attempts, unique in this tree.
+    pub(crate) fn new_call(&mut self) -> u32 {
+        // 0 means no call; the top bit is `MADE`'s.
+        self.deferring.last_call = (self.deferring.last_call.wrapping_add(1) & !super::MADE).max(1);
+        self.deferring.last_call
+    }
+
+    /// Ends an attempt: the lookup it put off, if any (then the call must be
+    /// run again, and its result dropped). An answer it did not use is
+    /// dropped here, with the FD it holds.
+    pub(crate) fn end_attempt(&mut self) -> Option<Deferred> {
+        let ended = self.deferring.take_attempt();
+        drop(ended.answer);
+        ended.deferred
+    }
+
+    /// The call number of the attempt running (0 outside of one).
+    pub(crate) fn call(&self) -> u32 {
+        self.deferring.call
+    }
+
+    /// Called by every method that changes the host before its first
+    /// syscall: the call can no longer be run again, so its later misses
+    /// are made under the lock. Fails with [`DEFERRED`] if the attempt
+    /// already put a lookup off (a caller went on after the error).
+    pub(super) fn changing(&mut self) -> Result<(), ErrorCode> {
+        if self.deferring.deferred.is_some() {
+            return Err(DEFERRED);
+        }
+        self.deferring.allowed = false;
+        Ok(())
+    }
+
+    /// [`Tree::changing`], for a method that changes names in directory
+    /// `dir`: bumps its `names_gen`, so an answer looked up in it before is
+    /// not used.
+    pub(super) fn changing_names(&mut self, dir: DentryId) -> Result<(), ErrorCode> {
+        self.changing()?;
+        let d = self.get_mut(dir)?;
+        d.names_gen = d.names_gen.wrapping_add(1);
+        Ok(())
+    }
+
+    /// The answer to lookup `what` of `name` in `dir`, if the last attempt
+    /// put exactly this off and no name in `dir` changed since.
+    fn answer(&mut self, what: Lookup, dir: DentryId, name: &str) -> Option<Answer> {
+        let asked = &self.deferring.answer.as_ref()?.asked;
+        if asked.what != what || asked.dir != dir || &*asked.name != name {
+            return None;
+        }
+        let answer = self.deferring.answer.take()?;
+        let names_gen = self.get(dir).ok()?.names_gen;
+        (names_gen == answer.asked.names_gen).then_some(answer)
+    }
+
+    /// Puts off lookup `what` of `name` in `dir` if the attempt may; returns
+    /// the error to fail with then. `fds`: how many FDs the answer holds
+    /// (room is made and charged now, so the budget holds).
+    fn defer(&mut self, what: Lookup, dir: DentryId, name: &str, fds: usize) -> Option<ErrorCode> {
+        if !self.deferring.allowed || self.deferring.deferred.is_some() {
+            return None;
+        }
+        // An inline mount's lookups are made under the lock unless another
+        // thread waits for it (see `Blocking`).
+        let d = self.get(dir).ok()?;
+        if d.policy.blocking == Blocking::Inline
+            && self.writers_waiting.load(Ordering::Relaxed) == 0
+        {
+            return None;
+        }
+        let charge = if fds > 0 {
+            if let Err(err) = self.make_room(fds) {
+                return Some(err);
+            }
+            Some(self.budget.charge_token())
+        } else {
+            None
+        };
+        let d = match self.get(dir) {
+            Ok(d) => d,
+            Err(err) => return Some(err),
+        };
+        self.deferring.deferred = Some(Deferred {
+            what,
+            dir,
+            dir_fd: Arc::clone(&d.fd),
+            name: name.into(),
+            names_gen: d.names_gen,
+            charge,
+        });
+        Some(DEFERRED)
+    }
+
+    /// The answer to [`Tree::walk`]'s lookup of `name` in `dir`, or `None`
+    /// to make it now; `Err` if it was put off (or room could not be made).
+    pub(super) fn walk_answer(
+        &mut self,
+        dir: DentryId,
+        name: &str,
+    ) -> Result<Option<Walked>, ErrorCode> {
+        if let Some(answer) = self.answer(Lookup::Walk, dir, name)
+            && let Found::Walk(found) = answer.found
+        {
+            // The dentry made of it charges its own FD.
+            drop(answer.asked.charge);
+            return Ok(Some(found));
+        }
+        match self.defer(Lookup::Walk, dir, name, 1) {
+            Some(err) => Err(err),
+            None => Ok(None),
+        }
+    }
+
+    /// The answer to [`Tree::stat_name`]'s lookup, as [`Tree::walk_answer`].
+    pub(super) fn stat_answer(
+        &mut self,
+        dir: DentryId,
+        name: &str,
+    ) -> Result<Option<Result<FileStat, Errno>>, ErrorCode> {
+        if let Some(answer) = self.answer(Lookup::Stat, dir, name)
+            && let Found::Stat(found) = answer.found
+        {
+            return Ok(Some(found));
+        }
+        match self.defer(Lookup::Stat, dir, name, 0) {
+            Some(err) => Err(err),
+            None => Ok(None),
+        }
+    }
+
+    /// The answer to [`Tree::open`]'s re-open of dentry `id` with `oflags`
+    /// (as `name` in `dir`), as [`Tree::walk_answer`].
+    pub(super) fn open_answer(
+        &mut self,
+        id: DentryId,
+        oflags: OFlag,
+        dir: DentryId,
+        name: &str,
+    ) -> Result<Option<Reopened>, ErrorCode> {
+        let what = Lookup::Open { id, oflags };
+        if let Some(answer) = self.answer(what, dir, name)
+            && let Found::Open(found) = answer.found
+        {
+            drop(answer.asked.charge);
+            return Ok(Some(found));
+        }
+        match self.defer(what, dir, name, 1) {
+            Some(err) => Err(err),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Deferring {
+    /// Takes the attempt's state, leaving only the call counter.
+    fn take_attempt(&mut self) -> Self {
+        let last_call = self.last_call;
+        let taken = std::mem::take(self);
+        self.last_call = last_call;
+        taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::super::tests::name;
+    use crate::error::ErrorCode;
+    use crate::sys::test_hook;
+    use crate::types::{Blocking, FsPerms, MountOptions, OpenFlags, RenameFlags, Revalidation};
+    use crate::{DirectfsCtx, Filesystem, Mount};
+
+    fn context(revalidation: Revalidation) -> (tempfile::TempDir, Mount, DirectfsCtx) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b/c")).unwrap();
+        std::fs::write(dir.path().join("a/b/c/f"), b"x").unwrap();
+        let options = MountOptions {
+            revalidation,
+            blocking: Blocking::Pool,
+        };
+        let mount = Filesystem::new().mount_with(dir.path(), options).unwrap();
+        let ctx = DirectfsCtx::builder()
+            .mount(&mount, "/", FsPerms::ReadWrite)
+            .unwrap()
+            .build();
+        (dir, mount, ctx)
+    }
+
+    /// Records, for each lookup on this thread, its name and whether the
+    /// tree was locked during it.
+    fn record_locking(mount: &Mount) -> Rc<RefCell<Vec<(String, bool)>>> {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let (fs, to) = (mount.filesystem().clone(), Rc::clone(&log));
+        test_hook::set(move |name| to.borrow_mut().push((name.to_owned(), fs.is_locked())));
+        log
+    }
+
+    #[test]
+    fn misses_are_made_with_the_tree_unlocked() {
+        let (dir, mount, ctx) = context(Revalidation::Exclusive);
+        let root = mount.root();
+        let log = record_locking(&mount);
+        let f = ctx
+            .deferring(|tree| tree.walk_path(root, "a/b/c/f", false))
+            .unwrap();
+        let handle = ctx
+            .deferring(|tree| tree.open(f, OpenFlags::READ | OpenFlags::WRITE))
+            .unwrap();
+        let c = ctx
+            .deferring(|tree| tree.walk_path(root, "a/b/c", false))
+            .unwrap();
+        std::fs::write(dir.path().join("a/b/c/g"), b"y").unwrap();
+        let stat = ctx.deferring(|tree| tree.stat_name(c, name("g"))).unwrap();
+        assert_eq!(stat.size, 1);
+        let names: Vec<_> = log.borrow().iter().map(|(n, _)| n.clone()).collect();
+        assert_eq!(
+            names,
+            ["a", "b", "c", "f", "f", "g"],
+            "walk, open by name, stat-at"
+        );
+        assert!(log.borrow().iter().all(|(_, locked)| !locked), "{log:?}");
+        // One lookup each, counted once however many attempts it took.
+        let stats = ctx.stats();
+        assert_eq!((stats.lookup_misses, stats.lookup_hits), (5, 3));
+        // Outside `deferring`, the miss is made under the lock (so the
+        // check above can fail).
+        log.borrow_mut().clear();
+        let g = ctx.tree().walk(c, name("g")).unwrap();
+        assert_eq!(log.borrow().as_slice(), [("g".to_owned(), true)]);
+        test_hook::clear();
+        drop(handle);
+        let mut tree = ctx.tree();
+        for id in [f, c, g] {
+            tree.release(id);
+        }
+    }
+
+    #[test]
+    fn a_name_changed_while_unlocked_is_looked_up_again() {
+        let (dir, mount, ctx) = context(Revalidation::Exclusive);
+        let root = mount.root();
+        std::fs::write(dir.path().join("x"), b"x").unwrap();
+        // Right after the first `openat` of `x` found it, another context
+        // renames it to `y`, while this call is between its attempts.
+        let other = mount.clone();
+        let mut renamed = false;
+        test_hook::set(move |looked_up| {
+            if looked_up == "x" && !renamed {
+                renamed = true;
+                let other = other.clone();
+                std::thread::spawn(move || {
+                    let ctx = DirectfsCtx::builder()
+                        .mount(&other, "/", FsPerms::ReadWrite)
+                        .unwrap()
+                        .build();
+                    let root = other.root();
+                    ctx.tree()
+                        .rename(root, name("x"), root, name("y"), RenameFlags::empty())
+                        .unwrap();
+                })
+                .join()
+                .unwrap();
+            }
+        });
+        let found = ctx.deferring(|tree| tree.walk_path(root, "x", false));
+        test_hook::clear();
+        assert_eq!(
+            found,
+            Err(ErrorCode::NoEntry),
+            "the stale answer was dropped"
+        );
+        assert!(!dir.path().join("x").exists());
+        // `y` is the file that was `x`; the tree agrees with the host.
+        let y = ctx
+            .deferring(|tree| tree.walk_path(root, "y", false))
+            .unwrap();
+        let mut tree = ctx.tree();
+        assert_eq!(tree.stat(y).unwrap().size, 1);
+        assert_eq!(tree.walk(root, name("x")), Err(ErrorCode::NoEntry));
+        tree.release(y);
+    }
+
+    #[test]
+    fn a_shared_walk_revalidates_each_dentry_once_per_call() {
+        let (_dir, mount, ctx) = context(Revalidation::Shared);
+        let root = mount.root();
+        let before = ctx.stats().syscalls;
+        let f = ctx
+            .deferring(|tree| tree.walk_path(root, "a/b/c/f", false))
+            .unwrap();
+        // `openat` + `fstat` per name; no cached dentry of the call is
+        // re-checked by the attempts after it.
+        assert_eq!(ctx.stats().syscalls - before, 8);
+        ctx.tree().release(f);
+    }
+}
