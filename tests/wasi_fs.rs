@@ -184,6 +184,24 @@ fn std_files() {
 }
 
 #[test]
+fn std_removed_dir() {
+    let side = differential("std_removed_dir");
+    let out = &side.run.stdout;
+    assert!(
+        out.contains("read_dir of a removed empty directory: ok []"),
+        "{out}"
+    );
+    assert!(
+        out.contains("read_dir of a directory with an entry added: ok []"),
+        "{out}"
+    );
+    assert!(
+        out.contains("read_dir of it unchanged: ok [\"h\", \"i\"]"),
+        "{out}"
+    );
+}
+
+#[test]
 fn std_dirs() {
     let side = differential("std_dirs");
     let out = &side.run.stdout;

@@ -182,12 +182,18 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
     ) -> Result<Resource<DirectoryEntryStream>, Error> {
         let dir = self.dir(&fd)?;
         self.room_for(1)?;
-        self.ctx.tree().acquire(dir)?;
-        let stream = DirectoryEntryStream {
+        let mut stream = DirectoryEntryStream {
             dir,
             cursor: Some(0),
             pending: Default::default(),
         };
+        // The first page now, as wasmtime-wasi lists the directory when the
+        // stream is made: wasi-libc makes it at `opendir`, so a listing
+        // shows the directory as it was then.
+        let mut tree = self.ctx.tree();
+        next_page(&mut tree, &mut stream, self.ctx.limits.max_dir_entries)?;
+        tree.acquire(dir)?;
+        drop(tree);
         self.push_holding(dir, stream)
     }
 
@@ -331,12 +337,10 @@ impl types::HostDirectoryEntryStream for DirectfsCtxView<'_> {
                     name: entry.name,
                 }));
             }
-            let Some(cursor) = stream.cursor else {
+            if stream.cursor.is_none() {
                 return Ok(None);
-            };
-            let listed = ctx.tree().read_dir(stream.dir, cursor, page)?;
-            stream.cursor = listed.next;
-            stream.pending.extend(listed.entries);
+            }
+            next_page(&mut ctx.tree(), stream, page)?;
         }
     }
 
@@ -349,5 +353,31 @@ impl preopens::Host for DirectfsCtxView<'_> {
     fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
         self.one_table()?;
         self.fs_get_directories()
+    }
+}
+
+/// Reads the next page (at most `page` entries) of `stream`'s directory
+/// into its pending entries (none once it is exhausted).
+fn next_page(
+    tree: &mut crate::dentry::Tree,
+    stream: &mut DirectoryEntryStream,
+    page: u32,
+) -> Result<(), crate::ErrorCode> {
+    let Some(cursor) = stream.cursor else {
+        return Ok(());
+    };
+    match tree.read_dir(stream.dir, cursor, page) {
+        Ok(listed) => {
+            stream.cursor = listed.next;
+            stream.pending.extend(listed.entries);
+            Ok(())
+        }
+        // A removed directory lists as empty, as in wasmtime-wasi (and
+        // WASI 0.3's stream): Linux's `getdents64` fails with `ENOENT` on it.
+        Err(crate::ErrorCode::NoEntry) => {
+            stream.cursor = None;
+            Ok(())
+        }
+        Err(err) => Err(err),
     }
 }
