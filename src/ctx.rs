@@ -45,7 +45,7 @@
 //! of [`sys`] (atomics), and a context's moves to the blocking pool
 //! (`crate::pool`: the context goes with the call, nothing is shared).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::os::fd::BorrowedFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -58,7 +58,7 @@ use foldhash::HashMap;
 use wasmtime::component::{HasData, ResourceTable};
 use wasmtime::error::Context as _;
 
-use crate::dentry::{DentryId, ReadLocked, Tree};
+use crate::dentry::{Answer, Deferred, DentryId, ReadLocked, Tree};
 use crate::error::ErrorCode;
 use crate::interrupt::Interrupter;
 use crate::sys;
@@ -361,14 +361,21 @@ impl Filesystem {
     /// `op` changes nothing outside the tree before its first call of a
     /// tree method that changes the host (those end the deferring), so that
     /// running it again is as running it once.
+    ///
+    /// With `hand_out`, a lookup put off is not made here: the attempt's
+    /// result is returned with the lookup in `hand_out.put_off`, for the
+    /// caller to make ([`LookupRun::make`]) and call again with the answer
+    /// in `hand_out.answer` (see [`HandOut`]).
     pub(crate) fn deferring<R>(
         &self,
         ctx: Option<&Tally>,
+        mut hand_out: Option<&mut HandOut>,
         mut op: impl FnMut(&mut Tree) -> R,
     ) -> R {
-        let mut answer = None;
-        let mut call = 0;
-        let mut attempt = 0;
+        let (mut answer, mut call, mut attempt) = match hand_out.as_mut() {
+            Some(h) => (h.answer.take(), h.call, h.attempt),
+            None => (None, 0, 0),
+        };
         loop {
             let mut tree = match ctx {
                 Some(ctx) => self.write_counted(ctx),
@@ -383,9 +390,15 @@ impl Filesystem {
             let Some(deferred) = tree.end_attempt() else {
                 return result;
             };
-            drop(result);
             // A run made again counts only the miss it put off.
             crate::dentry::rewind_lookups(lookups, &deferred);
+            if let Some(h) = hand_out {
+                h.call = call;
+                h.attempt = attempt + 1;
+                h.put_off = Some(deferred);
+                return result;
+            }
+            drop(result);
             drop(tree);
             let start = thread_counts();
             answer = Some(deferred.run());
@@ -529,15 +542,66 @@ impl Drop for Counts<'_> {
 
 /// Adds this thread's counts since `start` to `fs` and `ctx`.
 fn add_since(start: [u64; 3], fs: &StripedCounter, ctx: &Tally) {
+    add_delta(since(start), fs, ctx);
+}
+
+/// This thread's counts since `start`.
+fn since(start: [u64; 3]) -> [u64; 3] {
     let now = thread_counts();
     let mut delta = [0; 3];
     for ((d, now), start) in delta.iter_mut().zip(now).zip(start) {
         *d = now - start;
     }
+    delta
+}
+
+/// Adds `delta` to `fs` and `ctx`.
+fn add_delta(delta: [u64; 3], fs: &StripedCounter, ctx: &Tally) {
     if delta != [0; 3] {
         fs.add(delta);
         for (cell, n) in ctx.iter().zip(delta) {
             cell.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A call (of WASI 0.3, whose calls are async) that makes the lookups it
+/// puts off itself, where it likes (on the blocking pool, for a
+/// [`Blocking::Pool`] mount), instead of [`Filesystem::deferring`] making
+/// them on the calling thread: each attempt returns with the lookup in
+/// `put_off`, and the caller runs the call again with its `answer`.
+///
+/// # Preconditions
+/// As [`Filesystem::deferring`]'s, for the whole call (handle lookups,
+/// checks, the tree call): it is run again from the start.
+#[derive(Debug, Default)]
+pub(crate) struct HandOut {
+    /// The answer to the lookup the last attempt put off.
+    pub(crate) answer: Option<Answer>,
+    /// The call's number in the tree (0 before its first attempt).
+    call: u32,
+    /// Its attempts so far.
+    attempt: u32,
+    /// The lookup the attempt put off, for the caller to make.
+    pub(crate) put_off: Option<Deferred>,
+}
+
+/// A lookup made away from its call ([`HandOut`]): the answer, and the
+/// syscalls and lookups it made, to count towards the context.
+#[derive(Debug)]
+pub(crate) struct LookupRun {
+    pub(crate) answer: Answer,
+    delta: [u64; 3],
+}
+
+impl LookupRun {
+    /// Makes `lookup`'s syscalls on this thread (with no tree lock).
+    pub(crate) fn make(lookup: Deferred) -> Self {
+        let start = thread_counts();
+        let answer = lookup.run();
+        Self {
+            answer,
+            delta: since(start),
         }
     }
 }
@@ -643,6 +707,9 @@ pub struct DirectfsCtx {
     /// The last stat of a dentry of an exclusive mount (`directfs:fs`
     /// `dentry.stat`), while it holds.
     pub(crate) last_dentry_stat: Option<LastDentryStat>,
+    /// The running WASI 0.3 call's hand-out state, while one runs (see
+    /// [`HandOut`]).
+    hand_out: RefCell<Option<HandOut>>,
     /// Ends the waits of this context's calls on FIFOs and devices
     /// ([`DirectfsCtx::interrupter`]); shared with the embedder's clones.
     pub(crate) interrupter: Interrupter,
@@ -780,6 +847,7 @@ impl DirectfsCtx {
             async_host: self.async_host,
             last_stat: None,
             last_dentry_stat: None,
+            hand_out: RefCell::new(None),
             interrupter: self.interrupter.clone(),
             streams: self.streams.clone(),
         }
@@ -816,7 +884,28 @@ impl DirectfsCtx {
     /// # Preconditions
     /// As [`Filesystem::deferring`]'s.
     pub(crate) fn deferring<R>(&self, op: impl FnMut(&mut Tree) -> R) -> R {
-        self.fs.deferring(Some(&self.counts), op)
+        let mut hand_out = self.hand_out.take();
+        let result = self.fs.deferring(Some(&self.counts), hand_out.as_mut(), op);
+        self.hand_out.replace(hand_out);
+        result
+    }
+
+    /// Starts a call whose lookups put off are handed out to the caller
+    /// (see [`HandOut`]), carrying on from `hand_out`.
+    pub(crate) fn begin_hand_out(&self, hand_out: HandOut) {
+        self.hand_out.replace(Some(hand_out));
+    }
+
+    /// Ends what [`Self::begin_hand_out`] began: the state to carry on
+    /// with, and the lookup put off, if any.
+    pub(crate) fn end_hand_out(&self) -> HandOut {
+        self.hand_out.take().unwrap_or_default()
+    }
+
+    /// Counts the syscalls a lookup made for this context elsewhere
+    /// ([`LookupRun::make`]) made.
+    pub(crate) fn count_lookup_run(&self, run: &LookupRun) {
+        add_delta(run.delta, &self.fs.counts, &self.counts);
     }
 
     /// The tree, read-locked, for calls that change nothing in it; counted
@@ -1092,6 +1181,7 @@ impl DirectfsCtxBuilder {
             async_host: false,
             last_stat: None,
             last_dentry_stat: None,
+            hand_out: RefCell::new(None),
             interrupter: Interrupter::default(),
             streams: Arc::default(),
         }

@@ -67,7 +67,7 @@
 
 mod cache;
 mod deferred;
-pub(crate) use self::deferred::Deferred;
+pub(crate) use self::deferred::{Answer, Deferred};
 #[cfg(test)]
 mod differential;
 mod inode;

@@ -20,7 +20,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Fixture, Host, guest};
@@ -29,6 +29,7 @@ use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi::p2::bindings::Command;
+use wasmtime_wasi::p3::bindings::Command as P3Command;
 
 /// What one run on the executor saw.
 struct Run {
@@ -38,6 +39,8 @@ struct Run {
     longest_gap: Duration,
     /// directfs's host syscalls for the guest.
     syscalls: u64,
+    /// Threads the runtime's blocking pool started.
+    pool_threads: usize,
 }
 
 /// Who serves `wasi:filesystem` in a [`run`].
@@ -62,8 +65,18 @@ fn run(
     run_guest("bench_std", engine, linker, component, yielding, fs)
 }
 
-/// [`run`] of `guest create 5000` (`bench_std`, or `bench_dfs`: the same
-/// workload through `directfs:fs`).
+/// What a guest of [`run_workload`] does, and on what mount.
+struct Workload<'a> {
+    /// `bench_std`, `bench_dfs` or `bench_p3` (a WASI 0.3 command).
+    guest: &'a str,
+    /// Its arguments: `create N`, or `tree DIRS FILES` (the fixture then
+    /// has that tree).
+    args: &'a [&'a str],
+    revalidation: Revalidation,
+}
+
+/// [`run`] of `guest create 5000` (`bench_std`; `bench_dfs`: the same
+/// workload through `directfs:fs`; `bench_p3`: through WASI 0.3).
 fn run_guest(
     guest: &str,
     engine: &Engine,
@@ -72,15 +85,55 @@ fn run_guest(
     yielding: bool,
     fs: Fs,
 ) -> Run {
+    let workload = Workload {
+        guest,
+        args: &["create", "5000"],
+        revalidation: Revalidation::Exclusive,
+    };
+    run_workload(&workload, engine, linker, component, yielding, fs)
+}
+
+/// [`run`] of any [`Workload`].
+fn run_workload(
+    workload: &Workload<'_>,
+    engine: &Engine,
+    linker: &Linker<Host>,
+    component: &Component,
+    yielding: bool,
+    fs: Fs,
+) -> Run {
+    let Workload {
+        guest,
+        args,
+        revalidation,
+    } = *workload;
     let fx = Fixture::new();
     std::fs::create_dir(fx.path("w")).unwrap();
+    if let ["tree", dirs, files] = args {
+        for d in 0..dirs.parse().unwrap() {
+            let dir = fx.path(&format!("tree/d{d:02}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            for f in 0..files.parse().unwrap() {
+                std::fs::write(dir.join(format!("f{f:03}")), b"x").unwrap();
+            }
+        }
+    }
+    // On a current-thread runtime every thread it starts is a blocking
+    // pool's.
+    let pool_threads = Arc::new(AtomicUsize::new(0));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .on_thread_start({
+            let started = pool_threads.clone();
+            move || {
+                started.fetch_add(1, Ordering::Relaxed);
+            }
+        })
         .build()
         .unwrap();
     rt.block_on(async {
         let mut wasi = WasiCtx::builder();
-        wasi.args(&[guest, "create", "5000"]);
+        wasi.arg(guest).args(args);
         let mut directfs = DirectfsCtx::builder();
         match fs {
             Fs::Wasmtime => {
@@ -90,7 +143,7 @@ fn run_guest(
             Fs::Directfs(blocking) => {
                 let options = PreopenOptions {
                     perms: FsPerms::ReadWrite,
-                    revalidation: Revalidation::Exclusive,
+                    revalidation,
                     blocking,
                 };
                 directfs.preopen(&fx.sandbox, "/b", options).unwrap();
@@ -125,13 +178,24 @@ fn run_guest(
         });
         // Let the ticker start first.
         tokio::task::yield_now().await;
-        let command = Command::instantiate_async(&mut store, component, linker)
-            .await
-            .unwrap();
-        let ran = command.wasi_cli_run().call_run(&mut store).await;
+        let ran = if guest == "bench_p3" {
+            // A WASI 0.3 command, run as one.
+            let command = P3Command::instantiate_async(&mut store, component, linker)
+                .await
+                .unwrap();
+            store
+                .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
+                .await
+                .and_then(|ran| ran)
+        } else {
+            let command = Command::instantiate_async(&mut store, component, linker)
+                .await
+                .unwrap();
+            command.wasi_cli_run().call_run(&mut store).await
+        };
         done.store(true, Ordering::Relaxed);
         assert!(matches!(ran, Ok(Ok(()))), "{ran:?}");
-        if let Fs::Directfs(_) = fs {
+        if let (Fs::Directfs(_), "create") = (fs, args[0]) {
             // The 5,000 files were made and removed on the host.
             assert_eq!(common::host_names(&fx.path("w")), Vec::<String>::new());
         }
@@ -140,6 +204,7 @@ fn run_guest(
             ticks,
             longest_gap,
             syscalls: store.data().directfs.stats().syscalls,
+            pool_threads: pool_threads.load(Ordering::Relaxed),
         }
     })
 }
@@ -235,8 +300,17 @@ fn a_guest_cancelled_during_a_pool_call_releases_what_it_held() {
     };
     let mount = fs.mount_with(&fx.sandbox, options).unwrap();
     let held = |s: directfs::Stats| s.dentries - s.unreferenced;
+    // On a current-thread runtime every thread it starts is a blocking
+    // pool's.
+    let pool_threads = Arc::new(AtomicUsize::new(0));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .on_thread_start({
+            let started = pool_threads.clone();
+            move || {
+                started.fetch_add(1, Ordering::Relaxed);
+            }
+        })
         .build()
         .unwrap();
     rt.block_on(async {
@@ -310,4 +384,49 @@ fn async_host_executor_keeps_running_beside_directfs_fs_calls_on_the_pool() {
         pool.ticks,
         inline.ticks
     );
+}
+
+/// A WASI 0.3 guest on a `Blocking::Pool` mount: its calls run on the
+/// guest's thread (0.3 calls are concurrent: the context cannot go to the
+/// pool with one), but each cache miss's lookup is made on the blocking
+/// pool. `bench_p3 create 5000` makes one miss per file (the `open-at`
+/// probe of a name not there yet): on the pool mount the runtime's
+/// blocking pool runs them, on an inline mount it is never used; both
+/// count the same syscalls for the store.
+#[test]
+fn wasi_p3_lookups_of_a_pool_mount_run_on_the_blocking_pool() {
+    let mut config = Config::new();
+    config.wasm_component_model_async(true);
+    let engine = Engine::new(&config).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+    directfs::wasi::add_to_linker_async(&mut linker).unwrap();
+    wasmtime_wasi::p3::cli::add_to_linker(&mut linker).unwrap();
+    wasmtime_wasi::p3::clocks::add_to_linker(&mut linker).unwrap();
+    wasmtime_wasi::p3::random::add_to_linker(&mut linker).unwrap();
+    directfs::wasi::p3::add_to_linker(&mut linker).unwrap();
+    let component = Component::from_file(&engine, guest("bench_p3")).unwrap();
+    let runs = [Blocking::Inline, Blocking::Pool].map(|blocking| {
+        let fs = Fs::Directfs(blocking);
+        let r = run_guest("bench_p3", &engine, &linker, &component, false, fs);
+        eprintln!(
+            "WASI 0.3, {blocking:?} mount: {} blocking-pool threads started; the 1 ms \
+             task ticked {} times, longest gap {:?}; {} directfs syscalls",
+            r.pool_threads, r.ticks, r.longest_gap, r.syscalls
+        );
+        r
+    });
+    let [inline, pool] = runs;
+    assert_eq!(
+        inline.pool_threads, 0,
+        "an inline mount's calls stay on the guest's thread"
+    );
+    assert!(
+        pool.pool_threads >= 1,
+        "the pool mount's lookups ran on the pool"
+    );
+    // 5,000 × (the probe, `openat(O_CREAT)`, the dentry's `openat` and
+    // `fstat`, `unlinkat`): the same count, the pool's lookups included.
+    assert!(inline.syscalls >= 25_000, "{} syscalls", inline.syscalls);
+    assert_eq!(pool.syscalls, inline.syscalls);
 }

@@ -82,6 +82,8 @@ pub(crate) struct Deferred {
     /// The FD the answer will hold, charged to the budget before the
     /// syscall (refunded if the answer is never used).
     charge: Option<FdCharge>,
+    /// Whether `dir`'s mount is a [`Blocking::Pool`] one.
+    pool: bool,
 }
 
 /// Which lookup was put off.
@@ -121,6 +123,12 @@ impl Deferred {
     /// in [`crate::Stats::lookup_misses`]; not a re-open.
     pub(crate) fn is_lookup(&self) -> bool {
         !matches!(self.what, Lookup::Open { .. })
+    }
+
+    /// Whether the lookup is in a [`Blocking::Pool`] mount: an async
+    /// caller makes it on the blocking pool.
+    pub(crate) fn on_pool(&self) -> bool {
+        self.pool
     }
 
     /// Makes the lookup's syscalls. Needs no tree: run it unlocked.
@@ -270,6 +278,7 @@ impl Tree {
             name: name.into(),
             names_gen: d.names_gen,
             charge,
+            pool: d.policy.blocking == Blocking::Pool,
         });
         Some(DEFERRED)
     }

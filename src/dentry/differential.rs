@@ -365,7 +365,8 @@ fn check_threads(per_thread: &[Vec<Op>], cache_limit: usize) -> Result<(), TestC
                     let mut mismatches = Vec::new();
                     for (i, op) in ops.iter().enumerate() {
                         let op = op.under(&format!("t{t}"));
-                        let got = fs.deferring(None, |tree| Subject { tree, root }.apply(&op));
+                        let got =
+                            fs.deferring(None, None, |tree| Subject { tree, root }.apply(&op));
                         let want = model(model_dir, &op);
                         if got != want {
                             mismatches

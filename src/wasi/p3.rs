@@ -18,8 +18,15 @@
 //!   its read.
 //!
 //! The calls run on the thread that polls the guest, as with
-//! [`crate::Blocking::Inline`] (a mount's [`crate::Blocking::Pool`] is not
-//! applied to WASI 0.3 calls yet).
+//! [`crate::Blocking::Inline`]: 0.3 calls are concurrent, so a call cannot
+//! take the store's context to another thread (as 0.2's do on a pool
+//! mount). On a [`crate::Blocking::Pool`] mount, each cache miss's lookup
+//! (a walk's `openat` and `fstat`, a `stat-at`'s `fstatat`, a file's
+//! re-open) runs on tokio's blocking pool instead, the guest's call
+//! waiting for it without holding the executor, and the call then runs
+//! again with the answer. What still runs on the guest's thread: stats of
+//! cached names (one `fstat`/`fstatat`), creations, removals, renames and
+//! the other calls that change the host.
 //!
 //! # Compatibility
 //! As [`crate::wasi`] (wasmtime-wasi 48's own 0.3 implementation, call by

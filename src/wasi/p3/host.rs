@@ -15,20 +15,53 @@ use crate::bindings::wasi_p3::wasi::filesystem::types::{
     self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
     Filesize, MetadataHashValue, NewTimestamp, OpenFlags, PathFlags,
 };
-use crate::ctx::{Directfs, DirectfsCtxView};
+use crate::ctx::{Directfs, DirectfsCtxView, HandOut, LookupRun};
 use crate::error::Error;
 use crate::handle::Handle;
+use crate::pool::FromTrap;
 use crate::wasi::Descriptor;
 
 /// The error codes these functions return themselves.
 use crate::error::ErrorCode as Code;
 
-/// Runs `op` on the store's view.
-fn call<U: 'static, R>(
+/// Runs `op` on the store's view. A cache miss of `op`'s call is looked
+/// up away from the view, on the blocking pool for a `Blocking::Pool` mount
+/// (so the executor runs other tasks meanwhile), and `op` runs again with
+/// the answer (see `crate::ctx::HandOut`): `op` must do nothing but the
+/// call, which is written to be run again.
+async fn call<U: 'static, R: FromTrap>(
     store: &Accessor<U, Directfs>,
-    op: impl FnOnce(&mut DirectfsCtxView<'_>) -> R,
+    mut op: impl FnMut(&mut DirectfsCtxView<'_>) -> R,
 ) -> R {
-    store.with(|mut access| op(&mut access.get()))
+    let mut hand_out = HandOut::default();
+    loop {
+        let (result, put_off) = store.with(|mut access| {
+            let view = &mut access.get();
+            view.ctx.begin_hand_out(std::mem::take(&mut hand_out));
+            let result = op(view);
+            hand_out = view.ctx.end_hand_out();
+            (result, hand_out.put_off.take())
+        });
+        let Some(lookup) = put_off else {
+            return result;
+        };
+        drop(result);
+        let made = if lookup.on_pool() {
+            match tokio::task::spawn_blocking(move || LookupRun::make(lookup)).await {
+                Ok(made) => made,
+                Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+                Err(err) => {
+                    return R::from_trap(
+                        wasmtime::Error::from(err).context("directfs: the blocking pool shut down"),
+                    );
+                }
+            }
+        } else {
+            LookupRun::make(lookup)
+        };
+        store.with(|mut access| access.get().ctx.count_lookup_run(&made));
+        hand_out.answer = Some(made.answer);
+    }
 }
 
 /// The result future of a stream that could not start: resolves to
@@ -106,24 +139,29 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         call(store, |v| {
             v.fs_advise(&fd, offset, length, convert::advice(advice))
         })
+        .await
     }
 
     async fn sync_data(store: &Accessor<U, Self>, fd: Resource<Descriptor>) -> Result<(), Error> {
-        call(store, |v| v.fs_sync_data(&fd))
+        call(store, |v| v.fs_sync_data(&fd)).await
     }
 
     async fn get_flags(
         store: &Accessor<U, Self>,
         fd: Resource<Descriptor>,
     ) -> Result<DescriptorFlags, Error> {
-        call(store, |v| v.fs_get_flags(&fd)).map(convert::descriptor_flags)
+        call(store, |v| v.fs_get_flags(&fd))
+            .await
+            .map(convert::descriptor_flags)
     }
 
     async fn get_type(
         store: &Accessor<U, Self>,
         fd: Resource<Descriptor>,
     ) -> Result<DescriptorType, Error> {
-        call(store, |v| v.fs_get_type(&fd)).map(descriptor_type)
+        call(store, |v| v.fs_get_type(&fd))
+            .await
+            .map(descriptor_type)
     }
 
     async fn set_size(
@@ -131,7 +169,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         fd: Resource<Descriptor>,
         size: Filesize,
     ) -> Result<(), Error> {
-        call(store, |v| v.fs_set_size(&fd, size))
+        call(store, |v| v.fs_set_size(&fd, size)).await
     }
 
     async fn set_times(
@@ -144,7 +182,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
             set_time(data_access_timestamp)?,
             set_time(data_modification_timestamp)?,
         );
-        call(store, |v| v.fs_set_times(&fd, atime, mtime))
+        call(store, |v| v.fs_set_times(&fd, atime, mtime)).await
     }
 
     fn read_directory(
@@ -192,7 +230,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
     }
 
     async fn sync(store: &Accessor<U, Self>, fd: Resource<Descriptor>) -> Result<(), Error> {
-        call(store, |v| v.fs_sync(&fd))
+        call(store, |v| v.fs_sync(&fd)).await
     }
 
     async fn create_directory_at(
@@ -200,14 +238,16 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         fd: Resource<Descriptor>,
         path: String,
     ) -> Result<(), Error> {
-        call(store, |v| v.fs_create_directory_at(&fd, &path))
+        call(store, |v| v.fs_create_directory_at(&fd, &path)).await
     }
 
     async fn stat(
         store: &Accessor<U, Self>,
         fd: Resource<Descriptor>,
     ) -> Result<DescriptorStat, Error> {
-        call(store, |v| v.fs_stat(&fd)).map(|stat| descriptor_stat(&stat))
+        call(store, |v| v.fs_stat(&fd))
+            .await
+            .map(|stat| descriptor_stat(&stat))
     }
 
     async fn stat_at(
@@ -217,6 +257,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         path: String,
     ) -> Result<DescriptorStat, Error> {
         call(store, |v| v.fs_stat_at(&fd, follow(path_flags), &path))
+            .await
             .map(|stat| descriptor_stat(&stat))
     }
 
@@ -237,6 +278,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
             );
             v.fs_set_times_at(&fd, follow(path_flags), &path, atime, mtime)
         })
+        .await
     }
 
     async fn link_at(
@@ -256,6 +298,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
                 &new_path,
             )
         })
+        .await
     }
 
     async fn open_at(
@@ -270,6 +313,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         call(store, |v| {
             v.fs_open_at(&fd, follow(path_flags), &path, intent)
         })
+        .await
     }
 
     async fn readlink_at(
@@ -277,7 +321,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         fd: Resource<Descriptor>,
         path: String,
     ) -> Result<String, Error> {
-        call(store, |v| v.fs_readlink_at(&fd, &path))
+        call(store, |v| v.fs_readlink_at(&fd, &path)).await
     }
 
     async fn remove_directory_at(
@@ -285,7 +329,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         fd: Resource<Descriptor>,
         path: String,
     ) -> Result<(), Error> {
-        call(store, |v| v.fs_remove_directory_at(&fd, &path))
+        call(store, |v| v.fs_remove_directory_at(&fd, &path)).await
     }
 
     async fn rename_at(
@@ -298,6 +342,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         call(store, |v| {
             v.fs_rename_at(&fd, &old_path, &new_descriptor, &new_path)
         })
+        .await
     }
 
     async fn symlink_at(
@@ -306,7 +351,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         old_path: String,
         new_path: String,
     ) -> Result<(), Error> {
-        call(store, |v| v.fs_symlink_at(&fd, &old_path, &new_path))
+        call(store, |v| v.fs_symlink_at(&fd, &old_path, &new_path)).await
     }
 
     async fn unlink_file_at(
@@ -314,7 +359,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         fd: Resource<Descriptor>,
         path: String,
     ) -> Result<(), Error> {
-        call(store, |v| v.fs_unlink_file_at(&fd, &path))
+        call(store, |v| v.fs_unlink_file_at(&fd, &path)).await
     }
 
     async fn is_same_object(
@@ -322,14 +367,16 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         fd: Resource<Descriptor>,
         other: Resource<Descriptor>,
     ) -> wasmtime::Result<bool> {
-        call(store, |v| v.fs_is_same_object(&fd, &other))
+        call(store, |v| v.fs_is_same_object(&fd, &other)).await
     }
 
     async fn metadata_hash(
         store: &Accessor<U, Self>,
         fd: Resource<Descriptor>,
     ) -> Result<MetadataHashValue, Error> {
-        call(store, |v| v.fs_metadata_hash(&fd)).map(convert::metadata_hash)
+        call(store, |v| v.fs_metadata_hash(&fd))
+            .await
+            .map(convert::metadata_hash)
     }
 
     async fn metadata_hash_at(
@@ -341,6 +388,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         call(store, |v| {
             v.fs_metadata_hash_at(&fd, follow(path_flags), &path)
         })
+        .await
         .map(convert::metadata_hash)
     }
 }
