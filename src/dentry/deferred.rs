@@ -290,17 +290,10 @@ impl Tree {
         dir: DentryId,
         name: &str,
     ) -> Result<Option<Walked>, ErrorCode> {
-        if let Some(answer) = self.answer(Lookup::Walk, dir, name)
-            && let Found::Walk(found) = answer.found
-        {
-            // The dentry made of it charges its own FD.
-            drop(answer.asked.charge);
-            return Ok(Some(found));
-        }
-        match self.defer(Lookup::Walk, dir, name, 1) {
-            Some(err) => Err(err),
-            None => Ok(None),
-        }
+        self.answer_or_defer(Lookup::Walk, dir, name, 1, |found| match found {
+            Found::Walk(walked) => Some(walked),
+            _ => None,
+        })
     }
 
     /// The answer to [`Tree::stat_name`]'s lookup, as [`Tree::walk_answer`].
@@ -309,15 +302,10 @@ impl Tree {
         dir: DentryId,
         name: &str,
     ) -> Result<Option<Result<FileStat, Errno>>, ErrorCode> {
-        if let Some(answer) = self.answer(Lookup::Stat, dir, name)
-            && let Found::Stat(found) = answer.found
-        {
-            return Ok(Some(found));
-        }
-        match self.defer(Lookup::Stat, dir, name, 0) {
-            Some(err) => Err(err),
-            None => Ok(None),
-        }
+        self.answer_or_defer(Lookup::Stat, dir, name, 0, |found| match found {
+            Found::Stat(stat) => Some(stat),
+            _ => None,
+        })
     }
 
     /// The answer to [`Tree::open`]'s re-open of dentry `id` with `oflags`
@@ -330,13 +318,33 @@ impl Tree {
         name: &str,
     ) -> Result<Option<Reopened>, ErrorCode> {
         let what = Lookup::Open { id, oflags };
-        if let Some(answer) = self.answer(what, dir, name)
-            && let Found::Open(found) = answer.found
-        {
-            drop(answer.asked.charge);
-            return Ok(Some(found));
+        self.answer_or_defer(what, dir, name, 1, |found| match found {
+            Found::Open(reopened) => Some(reopened),
+            _ => None,
+        })
+    }
+
+    /// The answer to lookup `what` of `name` in `dir` (`take` picks its
+    /// result), or `None` to make the lookup now; `Err` if it was put off
+    /// (`fds`: the FDs its answer will hold, charged now) or room could not
+    /// be made.
+    fn answer_or_defer<T>(
+        &mut self,
+        what: Lookup,
+        dir: DentryId,
+        name: &str,
+        fds: usize,
+        take: impl FnOnce(Found) -> Option<T>,
+    ) -> Result<Option<T>, ErrorCode> {
+        if let Some(Answer { asked, found }) = self.answer(what, dir, name) {
+            // What the answer goes into (a dentry, a handle) charges its FD
+            // anew.
+            drop(asked.charge);
+            if let Some(found) = take(found) {
+                return Ok(Some(found));
+            }
         }
-        match self.defer(what, dir, name, 1) {
+        match self.defer(what, dir, name, fds) {
             Some(err) => Err(err),
             None => Ok(None),
         }
