@@ -22,7 +22,10 @@
 //!    the name, and the parent's [`Dentry::names_gen`]) and fails with
 //!    [`DEFERRED`]; every reference the call took is dropped on the way out,
 //!    as for any error.
-//! 2. The lock is released, and [`Deferred::run`] makes the syscalls.
+//! 2. The lock is released, and [`Deferred::run`] makes the syscalls (a
+//!    WASI 0.3 call, being async, hands the lookup out to its caller,
+//!    which makes it on tokio's blocking pool for a pool mount:
+//!    `crate::ctx::HandOut`).
 //! 3. The call runs again, under the lock, from the start; its walk reaches
 //!    the same lookup and takes the [`Answer`] instead of a syscall, if the
 //!    parent is the same dentry and no name in it changed through directfs
