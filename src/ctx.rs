@@ -42,8 +42,10 @@
 //!
 //! Other synchronization, none of it held with the tree lock: the
 //! [`Interrupter`] (an atomic flag and an eventfd), the syscall counters
-//! of [`sys`] (atomics), and a context's moves to the blocking pool
-//! (`crate::pool`: the context goes with the call, nothing is shared).
+//! of [`sys`] (atomics), a filesystem's count of threads waiting for the
+//! write lock (an atomic, changed around the wait), and a context's moves
+//! to the blocking pool (`crate::pool`: the context goes with the call,
+//! nothing is shared).
 
 use std::cell::{Cell, RefCell};
 use std::os::fd::BorrowedFd;
@@ -158,8 +160,8 @@ pub struct Stats {
 /// The tree is behind one reader-writer lock (`Filesystem::tree`), taken
 /// once per host call (twice where a read-locked fast path falls back to
 /// the full one, and once more per cache miss, whose syscalls run with it
-/// released), never while another directfs lock
-/// is held, and never across a call back into the guest or the embedder.
+/// released), never while another directfs lock is held, and never across
+/// a call back into the guest or the embedder.
 /// Calls that change the tree (walks to new dentries, references, creates,
 /// renames, removals, opens) take it for writing and are serialized: each
 /// run of a call sees one state of the tree, so renames and walks are
