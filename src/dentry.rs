@@ -571,11 +571,7 @@ impl Tree {
             None => {
                 count_lookups(0, 1);
                 self.make_room(1)?;
-                let dir_fd = self.get(parent)?.fd.as_fd();
-                try_open(dir_fd, name.as_str(), OFlag::empty()).and_then(|opened| {
-                    let st = sys::fstat(opened.0.as_fd())?;
-                    Ok((opened, st))
-                })
+                deferred::open_child(self.get(parent)?.fd.as_fd(), name.as_str())
             }
         };
         match found {

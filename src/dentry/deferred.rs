@@ -138,16 +138,20 @@ impl Deferred {
     pub(crate) fn run(self) -> Answer {
         let fd = self.dir_fd.as_fd();
         let found = match self.what {
-            Lookup::Walk => Found::Walk(
-                try_open(fd, &self.name, OFlag::empty())
-                    .and_then(|opened| Ok((sys::fstat(opened.0.as_fd())?, opened)))
-                    .map(|(st, opened)| (opened, st)),
-            ),
+            Lookup::Walk => Found::Walk(open_child(fd, &self.name)),
             Lookup::Stat => Found::Stat(sys::fstatat_nofollow(fd, self.name.as_bytes())),
             Lookup::Open { oflags, .. } => Found::Open(reopen(fd, &self.name, oflags)),
         };
         Answer { asked: self, found }
     }
+}
+
+/// The syscalls of a walk's lookup of `name` in `dir_fd`: `openat` as
+/// [`try_open`], then `fstat` of what it opened.
+pub(super) fn open_child(dir_fd: std::os::fd::BorrowedFd<'_>, name: &str) -> Walked {
+    let opened = try_open(dir_fd, name, OFlag::empty())?;
+    let st = sys::fstat(opened.0.as_fd())?;
+    Ok((opened, st))
 }
 
 /// The syscalls of a re-open of a file: `openat(dir_fd, name, oflags)`, and
