@@ -389,11 +389,11 @@ impl Filesystem {
             let lookups = crate::dentry::thread_lookups();
             tree.begin_attempt(answer.take(), attempt, call);
             let result = op(&mut tree);
-            let Some(deferred) = tree.end_attempt() else {
+            let Some((deferred, misses)) = tree.end_attempt() else {
                 return result;
             };
-            // A run made again counts only the miss it put off.
-            crate::dentry::rewind_lookups(lookups, &deferred);
+            // A run made again counts only the misses that stay counted.
+            crate::dentry::rewind_lookups(lookups, misses);
             if let Some(h) = hand_out {
                 h.call = call;
                 h.attempt = attempt + 1;
@@ -439,6 +439,12 @@ impl Filesystem {
     #[cfg(test)]
     pub(crate) fn is_locked(&self) -> bool {
         self.tree.try_write().is_err()
+    }
+
+    /// How many threads wait for the write lock now (test builds).
+    #[cfg(test)]
+    pub(crate) fn writers_waiting(&self) -> usize {
+        self.writers_waiting.load(Ordering::Relaxed)
     }
 
     fn same(&self, other: &Self) -> bool {

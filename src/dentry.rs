@@ -259,13 +259,14 @@ pub(crate) fn thread_lookups() -> (u64, u64) {
 }
 
 /// Sets this thread's lookups back to `to`, a count [`thread_lookups`] gave,
-/// plus the miss put off (if it was a name lookup, not a re-open): a run of
-/// a call that is made again counts only that (see [`deferred`]).
-pub(crate) fn rewind_lookups(to: (u64, u64), put_off: &Deferred) {
-    LOOKUPS.with(|n| n.set(to));
-    if put_off.is_lookup() {
-        count_lookups(0, 1);
-    }
+/// plus `misses`: an attempt of a call that is run again counts only the
+/// lookup it put off (if a name lookup, not a re-open) and the misses it
+/// made itself whose dentries stay, as [`Tree::end_attempt`] says. The next
+/// attempts count the rest anew, and no lookup of a dentry the call made
+/// (see [`Tree::count_hit`]; [`deferred`]). A `no-entry` an attempt
+/// remembered counts as the next attempt's hit.
+pub(crate) fn rewind_lookups(to: (u64, u64), misses: u64) {
+    LOOKUPS.with(|n| n.set((to.0, to.1 + misses)));
 }
 
 /// Counts `hits` lookups answered from the cache and `misses` that went to
@@ -566,16 +567,22 @@ impl Tree {
             return Err(ErrorCode::NoEntry);
         }
         // A miss (counted where the lookup was put off, if it was).
-        let found = match self.walk_answer(parent, name.as_str())? {
-            Some(found) => found,
+        let (found, answered) = match self.walk_answer(parent, name.as_str())? {
+            Some(found) => (found, true),
             None => {
                 count_lookups(0, 1);
                 self.make_room(1)?;
-                deferred::open_child(self.get(parent)?.fd.as_fd(), name.as_str())
+                let dir = self.get(parent)?.fd.as_fd();
+                (deferred::open_child(dir, name.as_str()), false)
             }
         };
         match found {
-            Ok((opened, st)) => Ok(self.insert_child(parent, name, opened, &st)),
+            Ok((opened, st)) => {
+                if !answered {
+                    self.keep_miss();
+                }
+                Ok(self.insert_child(parent, name, opened, &st))
+            }
             Err(Errno::ENOENT) if !shared => {
                 self.negatives.insert(parent, name.as_str());
                 Err(ErrorCode::NoEntry)

@@ -124,7 +124,7 @@ pub(crate) enum Found {
 impl Deferred {
     /// Whether this is a name lookup (a walk's or a `stat-at`'s), counted
     /// in [`crate::Stats::lookup_misses`]; not a re-open.
-    pub(crate) fn is_lookup(&self) -> bool {
+    fn is_lookup(&self) -> bool {
         !matches!(self.what, Lookup::Open { .. })
     }
 
@@ -175,6 +175,10 @@ pub(super) struct Deferring {
     deferred: Option<Deferred>,
     /// The answer to the lookup the last attempt put off.
     answer: Option<Answer>,
+    /// The misses this attempt made itself whose dentries stay (marked
+    /// [`super::MADE`]): still counted if the call is run again, since its
+    /// later attempts count no lookup of those dentries.
+    kept_misses: u64,
     /// The call being run in attempts (0: none), for
     /// [`super::Dentry::checked_in`].
     call: u32,
@@ -191,6 +195,7 @@ impl Tree {
             allowed: attempt < MAX_DEFERRALS,
             deferred: None,
             answer,
+            kept_misses: 0,
             call,
             last_call: self.deferring.last_call,
         };
@@ -204,12 +209,21 @@ impl Tree {
     }
 
     /// Ends an attempt: the lookup it put off, if any (then the call must be
-    /// run again, and its result dropped). An answer it did not use is
-    /// dropped here, with the FD it holds.
-    pub(crate) fn end_attempt(&mut self) -> Option<Deferred> {
+    /// run again, and its result dropped), with the lookup misses of the
+    /// attempt that still count (see [`crate::dentry::rewind_lookups`]). An
+    /// answer it did not use is dropped here, with the FD it holds.
+    pub(crate) fn end_attempt(&mut self) -> Option<(Deferred, u64)> {
         let ended = self.deferring.take_attempt();
         drop(ended.answer);
-        ended.deferred
+        let deferred = ended.deferred?;
+        let misses = ended.kept_misses + u64::from(deferred.is_lookup());
+        Some((deferred, misses))
+    }
+
+    /// Notes that this attempt made a lookup miss itself (under the lock)
+    /// and kept its dentry (see [`Deferring::kept_misses`]).
+    pub(super) fn keep_miss(&mut self) {
+        self.deferring.kept_misses += 1;
     }
 
     /// The call number of the attempt running (0 outside of one).
@@ -380,12 +394,19 @@ mod tests {
     use crate::{DirectfsCtx, Filesystem, Mount};
 
     fn context(revalidation: Revalidation) -> (tempfile::TempDir, Mount, DirectfsCtx) {
+        context_with(revalidation, Blocking::Pool)
+    }
+
+    fn context_with(
+        revalidation: Revalidation,
+        blocking: Blocking,
+    ) -> (tempfile::TempDir, Mount, DirectfsCtx) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("a/b/c")).unwrap();
         std::fs::write(dir.path().join("a/b/c/f"), b"x").unwrap();
         let options = MountOptions {
             revalidation,
-            blocking: Blocking::Pool,
+            blocking,
         };
         let mount = Filesystem::new().mount_with(dir.path(), options).unwrap();
         let ctx = DirectfsCtx::builder()
@@ -487,6 +508,60 @@ mod tests {
         assert_eq!(tree.stat(y).unwrap().size, 1);
         assert_eq!(tree.walk(root, name("x")), Err(ErrorCode::NoEntry));
         tree.release(y);
+    }
+
+    #[test]
+    fn misses_made_before_a_lookup_put_off_stay_counted() {
+        // An inline mount: its misses are made under the lock until another
+        // thread waits for it. Here one starts waiting right after this
+        // call's walk made its last miss, so the open's re-open is put off
+        // and the call run again, through the dentries it made.
+        let (_dir, mount, ctx) = context_with(Revalidation::Exclusive, Blocking::Inline);
+        let root = mount.root();
+        let (fs, waiter) = (mount.filesystem().clone(), mount.clone());
+        let looked_up = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::clone(&looked_up);
+        let other = Rc::new(RefCell::new(None));
+        let started = Rc::clone(&other);
+        test_hook::set(move |looked| {
+            log.borrow_mut().push(looked.to_owned());
+            if looked == "f" && started.borrow().is_none() {
+                let waiter = waiter.clone();
+                *started.borrow_mut() = Some(std::thread::spawn(move || {
+                    let ctx = DirectfsCtx::builder()
+                        .mount(&waiter, "/", FsPerms::ReadWrite)
+                        .unwrap()
+                        .build();
+                    ctx.deferring(|tree| tree.stat_name(waiter.root(), name("a")))
+                        .unwrap();
+                }));
+                while fs.writers_waiting() == 0 {
+                    std::thread::yield_now();
+                }
+            }
+        });
+        let handle = ctx.deferring(|tree| {
+            let f = tree.walk_path(root, "a/b/c/f", false)?;
+            tree.open(f, OpenFlags::READ | OpenFlags::WRITE)
+                .inspect_err(|_| tree.release(f))
+                .map(|handle| (f, handle))
+        });
+        test_hook::clear();
+        other.borrow_mut().take().expect("waited").join().unwrap();
+        let (f, handle) = handle.unwrap();
+        assert_eq!(
+            looked_up.borrow().as_slice(),
+            ["a", "b", "c", "f", "f"],
+            "four misses under the lock, then the re-open"
+        );
+        let stats = ctx.stats();
+        assert_eq!(
+            (stats.lookup_misses, stats.lookup_hits),
+            (4, 0),
+            "each miss counted once, in the attempt that made it"
+        );
+        drop(handle);
+        ctx.tree().release(f);
     }
 
     #[test]
