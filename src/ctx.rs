@@ -904,6 +904,16 @@ impl DirectfsCtx {
         self.hand_out.replace(Some(hand_out));
     }
 
+    /// Whether the running call carries the answer to a lookup it handed
+    /// out (see [`HandOut`]): it must then take the path that uses it, not
+    /// a fast path that would look the name up again.
+    pub(crate) fn has_handed_out_answer(&self) -> bool {
+        self.hand_out
+            .borrow()
+            .as_ref()
+            .is_some_and(|h| h.answer.is_some())
+    }
+
     /// Ends what [`Self::begin_hand_out`] began: the state to carry on
     /// with, and the lookup put off, if any.
     pub(crate) fn end_hand_out(&self) -> HandOut {

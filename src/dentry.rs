@@ -542,6 +542,19 @@ impl Tree {
         }
     }
 
+    /// Whether [`Tree::walk`] of `name` in `parent` would be answered from
+    /// the cache: a live child, or a recent `no-entry` in an exclusive
+    /// preopen. (A shared preopen's live child costs a revalidating
+    /// `fstatat`, but is most likely still there.)
+    pub(crate) fn knows_name(&self, parent: DentryId, name: Name<'_>) -> bool {
+        let Ok(dir) = self.get(parent) else {
+            return false;
+        };
+        dir.children.get(name.as_str()).is_some()
+            || (dir.policy.revalidation == Revalidation::Exclusive
+                && self.negatives.contains(parent, name.as_str()))
+    }
+
     /// Looks up `name` in directory `parent`. Returns the child with one new
     /// guest reference.
     ///

@@ -380,34 +380,48 @@ fn create_or_open(
             Last::Dots | Last::Name(_, true) => return Err(ErrorCode::IsDirectory),
             Last::Name(name, false) => name,
         };
-        if !req.exclusive {
-            match tree.walk(parent, name) {
-                Ok(child) if req.follow && tree.file_type(child) == Ok(FileType::SymbolicLink) => {
-                    // Followed from `dir`, the walk's own start: a relative
-                    // target resolves from the symlink's directory, and only
-                    // one that leaves `dir` is refused.
-                    let result = match walk(tree, dir, path, true) {
-                        Ok(target) => open_existing(tree, target, req).map(Created::Opened),
-                        Err(ErrorCode::NoEntry) => match tree.readlink(child) {
-                            Ok(link) if link.starts_with('/') => Err(ErrorCode::NotPermitted),
-                            Ok(link) => Ok(Created::Dangling(link)),
-                            Err(err) => Err(err),
-                        },
-                        Err(err) => Err(err),
-                    };
-                    tree.release(child);
-                    return result;
-                }
-                Ok(child) => return open_existing(tree, child, req).map(Created::Opened),
-                Err(ErrorCode::NoEntry) => {}
-                Err(err) => return Err(err),
+        let create = |tree: &mut Tree| {
+            let (child, handle) = tree.create(parent, name, req.flags, 0o666, None)?;
+            Ok(Created::Opened(Descriptor {
+                dentry: child,
+                kind: file_kind(handle, req.flags),
+            }))
+        };
+        if req.exclusive {
+            return create(tree);
+        }
+        // A name the tree knows nothing of is created first: for a new file
+        // that is one `openat(O_CREAT | O_EXCL)` instead of a failed lookup
+        // and then it. An existing name of any type fails with `exist` (a
+        // symlink too: `O_EXCL` does not follow it) and is walked.
+        if !tree.knows_name(parent, name) {
+            match create(tree) {
+                Err(ErrorCode::AlreadyExists) => {}
+                created => return created,
             }
         }
-        let (child, handle) = tree.create(parent, name, req.flags, 0o666, None)?;
-        Ok(Created::Opened(Descriptor {
-            dentry: child,
-            kind: file_kind(handle, req.flags),
-        }))
+        match tree.walk(parent, name) {
+            Ok(child) if req.follow && tree.file_type(child) == Ok(FileType::SymbolicLink) => {
+                // Followed from `dir`, the walk's own start: a relative
+                // target resolves from the symlink's directory, and only one
+                // that leaves `dir` is refused.
+                let result = match walk(tree, dir, path, true) {
+                    Ok(target) => open_existing(tree, target, req).map(Created::Opened),
+                    Err(ErrorCode::NoEntry) => match tree.readlink(child) {
+                        Ok(link) if link.starts_with('/') => Err(ErrorCode::NotPermitted),
+                        Ok(link) => Ok(Created::Dangling(link)),
+                        Err(err) => Err(err),
+                    },
+                    Err(err) => Err(err),
+                };
+                tree.release(child);
+                result
+            }
+            Ok(child) => open_existing(tree, child, req).map(Created::Opened),
+            // Gone since (or never there, for a known name).
+            Err(ErrorCode::NoEntry) => create(tree),
+            Err(err) => Err(err),
+        }
     })
 }
 

@@ -50,7 +50,13 @@ impl DirectfsCtxView<'_> {
     ///
     /// What a read-locked stat of an exclusive mount finds is remembered
     /// for the next `stat-at` and `metadata-hash-at` of the same file.
+    ///
+    /// A WASI 0.3 call run again with the answer to the lookup it handed
+    /// out takes the full walk, which uses it.
     fn stat_path(&mut self, dir: DentryId, path: &str, follow: bool) -> Result<Stat, Code> {
+        if self.ctx.has_handed_out_answer() {
+            return self.ctx.deferring(|tree| stat_at(tree, dir, path, follow));
+        }
         // Read before the stat: a change counted after this is seen by the
         // stat, or makes what it found not hold.
         let changes = sys::changes();
