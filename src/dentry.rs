@@ -896,11 +896,29 @@ impl Tree {
         mode: u32,
         owner: Option<Owner>,
     ) -> Result<DentryId, ErrorCode> {
-        let mode = permission_bits(mode)?;
         self.make_room(1)?;
+        self.mkdir_unopened(parent, name, mode)?;
+        self.created_child(parent, name, Created::Directory, owner)
+    }
+
+    /// `mkdirat(parent_fd, name, mode)` alone, for a caller that does not use
+    /// the new directory (`wasi:filesystem`'s `create-directory-at`): one
+    /// syscall, as wasmtime-wasi's. Its dentry is made when a walk first
+    /// needs it.
+    pub(crate) fn mkdir_unopened(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        mode: u32,
+    ) -> Result<(), ErrorCode> {
+        let mode = permission_bits(mode)?;
         self.changing_names(parent)?;
         sys::mkdirat(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
-        self.created_child(parent, name, Created::Directory, owner)
+        // A stale dentry of an old file of that name (removed outside
+        // directfs), or a remembered `no-entry`, must not shadow the new one.
+        self.detach(parent, name.as_str());
+        self.negatives.remove(parent, name.as_str());
+        Ok(())
     }
 
     /// `openat(parent_fd, name, O_CREAT | O_EXCL | flags, mode)`, then opens

@@ -30,7 +30,9 @@ const NAMES: [&str; 4] = ["a", "b", "c", "d"];
 
 #[derive(Debug, Clone)]
 enum Op {
-    Mkdir(String),
+    /// With `true`, the new directory's dentry is made at once
+    /// ([`Tree::mkdir`]); else when first walked ([`Tree::mkdir_unopened`]).
+    Mkdir(String, bool),
     Create(String),
     Write(String, u8, u8),
     Truncate(String, u8),
@@ -49,7 +51,7 @@ fn path() -> impl Strategy<Value = String> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        path().prop_map(Op::Mkdir),
+        (path(), any::<bool>()).prop_map(|(p, opened)| Op::Mkdir(p, opened)),
         path().prop_map(Op::Create),
         (path(), any::<u8>(), any::<u8>()).prop_map(|(p, off, len)| Op::Write(
             p,
@@ -104,9 +106,10 @@ impl Subject<'_> {
 
     fn apply(&mut self, op: &Op) -> Result<(), ErrorCode> {
         match op {
-            Op::Mkdir(p) => self.with_parent(p, |t, d, n| {
+            Op::Mkdir(p, true) => self.with_parent(p, |t, d, n| {
                 t.mkdir(d, n, 0o755, None).map(|id| t.release(id))
             }),
+            Op::Mkdir(p, false) => self.with_parent(p, |t, d, n| t.mkdir_unopened(d, n, 0o755)),
             Op::Create(p) => self.with_parent(p, |t, d, n| {
                 t.create(d, n, OpenFlags::WRITE, 0o644, None)
                     .map(|(id, _handle)| t.release(id))
@@ -183,7 +186,7 @@ fn model(root: &Path, op: &Op) -> Result<(), ErrorCode> {
     let cwd = nix::fcntl::AT_FDCWD;
     let errno = |e: Errno| ErrorCode::from(e);
     let result: Result<(), Errno> = match op {
-        Op::Mkdir(p) => {
+        Op::Mkdir(p, _) => {
             nix::sys::stat::mkdirat(cwd, at(p).as_c_str(), Mode::from_bits_truncate(0o755))
         }
         Op::Create(p) => nix::fcntl::open(
@@ -446,7 +449,7 @@ impl Op {
     fn under(&self, dir: &str) -> Op {
         let p = |path: &String| format!("{dir}/{path}");
         match self {
-            Op::Mkdir(a) => Op::Mkdir(p(a)),
+            Op::Mkdir(a, opened) => Op::Mkdir(p(a), *opened),
             Op::Create(a) => Op::Create(p(a)),
             Op::Write(a, off, len) => Op::Write(p(a), *off, *len),
             Op::Truncate(a, size) => Op::Truncate(p(a), *size),
@@ -555,7 +558,7 @@ fn threads_and_contexts_on_one_mount_leave_a_tree_that_agrees_with_the_kernel() 
 /// The first path an operation names.
 fn path_of_op(op: &Op) -> String {
     match op {
-        Op::Mkdir(p)
+        Op::Mkdir(p, _)
         | Op::Create(p)
         | Op::Write(p, ..)
         | Op::Truncate(p, _)

@@ -313,11 +313,7 @@ impl DirectfsCtxView<'_> {
         path: &str,
     ) -> Result<(), Error> {
         self.at_parent(fd, path, |tree, parent, last| match last {
-            Last::Name(name, _) => {
-                let made = tree.mkdir(parent, name, 0o777, None)?;
-                tree.release(made);
-                Ok(())
-            }
+            Last::Name(name, _) => tree.mkdir_unopened(parent, name, 0o777),
             Last::Dots => Err(Code::AlreadyExists),
         })
     }
