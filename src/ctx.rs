@@ -782,6 +782,12 @@ pub(crate) struct LastStat {
     pub(crate) dir: DentryId,
     /// Reused from call to call: no allocation per `stat-at`.
     pub(crate) name: String,
+    /// The directory the stat was asked from, and the path: while the tree
+    /// is at `generation`, that path still leads to `name` in `dir`, so a
+    /// stat asked alike is answered without walking it again.
+    pub(crate) asked_dir: DentryId,
+    /// Reused as `name` is.
+    pub(crate) asked_path: String,
     pub(crate) follow: bool,
     pub(crate) generation: u64,
     pub(crate) changes: u64,
@@ -802,6 +808,24 @@ impl LastStat {
         let follows_alike =
             self.follow == follow || self.stat.file_type != crate::types::FileType::SymbolicLink;
         let same = self.dir == at.dir && self.name == at.last.unwrap_or("") && follows_alike;
+        let unchanged = changes.is_none_or(|now| now == self.changes);
+        (same && unchanged && self.generation == generation).then_some(self.stat)
+    }
+
+    /// [`Self::answers`] for a stat asked as this one was: of `path` from
+    /// `dir`, with the tree still at `generation` (no name changed, so the
+    /// path leads where it led; no walk needed to know).
+    pub(crate) fn answers_asked(
+        &self,
+        dir: DentryId,
+        path: &str,
+        follow: bool,
+        generation: u64,
+        changes: Option<u64>,
+    ) -> Option<Stat> {
+        let follows_alike =
+            self.follow == follow || self.stat.file_type != crate::types::FileType::SymbolicLink;
+        let same = self.asked_dir == dir && self.asked_path == path && follows_alike;
         let unchanged = changes.is_none_or(|now| now == self.changes);
         (same && unchanged && self.generation == generation).then_some(self.stat)
     }

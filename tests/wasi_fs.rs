@@ -417,6 +417,9 @@ fn std_stat_fresh() {
         "stat after remove: err NotFound",
         "stat g after write: ok \"len=3 ",
         "listing after write: ok \"g=3\"",
+        "stat p/x again: ok \"len=1 ",
+        "stat p/x after the swap: ok \"len=4 ",
+        "stat p/x with p gone: err NotFound",
     ] {
         assert!(out.contains(step), "{step}:\n{out}");
     }

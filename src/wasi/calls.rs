@@ -63,12 +63,17 @@ impl DirectfsCtxView<'_> {
         let (fast, read_generation, at) = {
             let tree = self.ctx.tree_read();
             let generation = tree.generation();
+            let last = self.ctx.last_stat.as_ref();
+            let whole = Some(changes);
+            if let Some(stat) =
+                last.and_then(|l| l.answers_asked(dir, path, follow, generation, whole))
+            {
+                return Ok(stat);
+            }
             let at = tree.cached_path(dir, path);
             let exclusive = tree.is_exclusive(dir);
             match at {
                 Some(at) => {
-                    let last = self.ctx.last_stat.as_ref();
-                    let whole = Some(changes);
                     if let Some(stat) = last.and_then(|l| l.answers(&at, follow, generation, whole))
                     {
                         return Ok(stat);
@@ -104,6 +109,8 @@ impl DirectfsCtxView<'_> {
             let last = self.ctx.last_stat.get_or_insert_with(|| LastStat {
                 dir: at.dir,
                 name: String::new(),
+                asked_dir: dir,
+                asked_path: String::new(),
                 follow,
                 generation,
                 changes,
@@ -112,6 +119,9 @@ impl DirectfsCtxView<'_> {
             last.dir = at.dir;
             last.name.clear();
             last.name.push_str(name);
+            last.asked_dir = dir;
+            last.asked_path.clear();
+            last.asked_path.push_str(path);
             last.follow = follow;
             last.generation = generation;
             last.changes = changes;
@@ -125,6 +135,10 @@ impl DirectfsCtxView<'_> {
     fn remembered_identity(&self, dir: DentryId, path: &str, follow: bool) -> Option<Identity> {
         let last = self.ctx.last_stat.as_ref()?;
         let tree = self.ctx.tree_read();
+        // Shared mounts never remember (see `LastStat`).
+        if let Some(stat) = last.answers_asked(dir, path, follow, tree.generation(), None) {
+            return Some((stat.dev, stat.ino));
+        }
         // A shared mount's walk revalidates (syscalls): never remembered.
         if !tree.is_exclusive(dir) {
             return None;

@@ -117,5 +117,19 @@ fn main() {
     show("write g through the handle", g.write_all(b"xyz"));
     show("stat g after write", meta(&d.join("dir/g")));
     show("listing after write", Ok(listing(&d.join("dir"))));
+
+    // The same path, asked again after its directories were swapped: it
+    // leads to another file now.
+    show("mkdir p", fs::create_dir(d.join("p")));
+    show("write p/x", fs::write(d.join("p/x"), b"1"));
+    show("mkdir r", fs::create_dir(d.join("r")));
+    show("write r/x", fs::write(d.join("r/x"), b"4444"));
+    show("stat p/x", meta(&d.join("p/x")));
+    show("stat p/x again", meta(&d.join("p/x")));
+    show("rename p q", fs::rename(d.join("p"), d.join("q")));
+    show("rename r p", fs::rename(d.join("r"), d.join("p")));
+    show("stat p/x after the swap", meta(&d.join("p/x")));
+    show("rename p r", fs::rename(d.join("p"), d.join("r")));
+    show("stat p/x with p gone", meta(&d.join("p/x")));
     tree(d);
 }
