@@ -51,8 +51,9 @@ pub(crate) fn thread_syscalls() -> u64 {
 }
 
 /// Syscalls issued through this module that may have changed what a stat
-/// of some file shows (everything but the queries: stats, `poll`, reading
-/// extended attributes, …), counted after each returns.
+/// of some file shows (everything but the queries: stats, opens for
+/// reading, `poll`, reading extended attributes, …), counted after each
+/// returns.
 static CHANGES: AtomicU64 = AtomicU64::new(0);
 
 /// How many syscalls that may change a file's attributes (data, size,
@@ -101,7 +102,15 @@ pub fn openat(
     flags: OFlag,
     mode: Mode,
 ) -> Result<OwnedFd, Errno> {
-    let opened = counted(nix::fcntl::openat(dirfd, name, flags | OPEN_FLAGS, mode));
+    let result = nix::fcntl::openat(dirfd, name, flags | OPEN_FLAGS, mode);
+    // An open that can neither make, truncate nor write a file changes no
+    // stat (opening reads nothing: no access time).
+    let writes = OFlag::O_CREAT | OFlag::O_TRUNC | OFlag::O_WRONLY | OFlag::O_RDWR;
+    let opened = if flags.intersects(writes) {
+        counted(result)
+    } else {
+        queried(result)
+    };
     #[cfg(test)]
     test_hook::after_lookup(name);
     opened

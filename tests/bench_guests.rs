@@ -30,10 +30,11 @@ fn fixture() -> Fixture {
 /// Runs every workload of `guest` with `flags` before the `--dir` of
 /// `sandbox`; returns the stderr of each.
 fn every_workload(guest_name: &str, flags: &[&str], sandbox: &Path) -> Vec<String> {
-    let workloads: [&[&str]; 11] = [
+    let workloads: [&[&str]; 12] = [
         &["noop"],
         &["stat8", "10"],
         &["tree", "2", "3"],
+        &["tree2", "2", "3"],
         &["readdir"],
         &["create", "5"],
         &["mkdir", "5"],

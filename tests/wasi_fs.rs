@@ -378,6 +378,31 @@ fn std_create_existing() {
     assert!(!fx.outside.join("new").exists());
 }
 
+/// Stats of many names asked again after every kind of change between
+/// them (directfs remembers them while nothing changes): each shows the
+/// change, as under wasmtime-wasi.
+#[test]
+fn std_stat_memo() {
+    let side = differential("std_stat_memo");
+    let out = &side.run.stdout;
+    for step in [
+        "second t/a/x: ok \"len=1 ",
+        "after append t/a/x: ok \"len=3 ",
+        "after set_len t/a/y: ok \"len=7 ",
+        "after set times t/b/z: ok \"len=3 dir=false mtime=Some(1000000000)\"",
+        "after new w t/b/w: ok \"len=4 ",
+        "after rename t/a/x: err NotFound",
+        "after rename t/b/w: ok \"len=3 ",
+        "after swap t/a/x: err NotFound",
+        "after swap t/a/z: ok",
+        "after swap t/b/y: ok",
+        "after remove t/a/z: err NotFound",
+        "last t/b/x: ok \"len=5 ",
+    ] {
+        assert!(out.contains(step), "{step}:\n{out}");
+    }
+}
+
 /// `metadata-hash-at` after a `stat-at` of the same path (which directfs
 /// answers from what the stat found, while the tree is unchanged), and
 /// after renames that replace the name or move it away: the identity is

@@ -16,6 +16,10 @@ impl Guest for Run {
     async fn run() -> Result<(), ()> {
         let workload = std::env::args().nth(1).expect("workload");
         let b = preopen("/b");
+        if workload == "tree2" {
+            // The second walk of the tree is timed; this is the first.
+            tree(&b, arg(2), arg(3)).await;
+        }
         let start = Instant::now();
         let ops = match workload.as_str() {
             "noop" => {
@@ -30,17 +34,7 @@ impl Guest for Run {
                 }
                 arg(2)
             }
-            "tree" => {
-                let (dirs, files) = (arg(2), arg(3));
-                for d in 0..dirs {
-                    for f in 0..files {
-                        b.stat_at(PathFlags::empty(), format!("tree/d{d:02}/f{f:03}"))
-                            .await
-                            .unwrap();
-                    }
-                }
-                dirs * files
-            }
+            "tree" | "tree2" => tree(&b, arg(2), arg(3)).await,
             "readdir" => {
                 let flat = open(&b, "flat", OpenFlags::DIRECTORY, DescriptorFlags::READ)
                     .await
@@ -145,4 +139,16 @@ guest::p3::export_p3!(Run with_types_in guest::p3);
 
 fn main() {
     unreachable!("a WASI 0.3 command: the host calls wasi:cli/run@0.3.0")
+}
+
+/// Stats every file of the tree `tree/d{DD}/f{FFF}`.
+async fn tree(b: &Descriptor, dirs: u64, files: u64) -> u64 {
+    for d in 0..dirs {
+        for f in 0..files {
+            b.stat_at(PathFlags::empty(), format!("tree/d{d:02}/f{f:03}"))
+                .await
+                .unwrap();
+        }
+    }
+    dirs * files
 }
