@@ -808,11 +808,8 @@ impl LastStat {
         generation: u64,
         changes: Option<u64>,
     ) -> Option<Stat> {
-        let follows_alike =
-            self.follow == follow || self.stat.file_type != crate::types::FileType::SymbolicLink;
-        let same = self.dir == at.dir && self.name == at.last.unwrap_or("") && follows_alike;
-        let unchanged = changes.is_none_or(|now| now == self.changes);
-        (same && unchanged && self.generation == generation).then_some(self.stat)
+        let same = self.dir == at.dir && self.name == at.last.unwrap_or("");
+        self.holds(same, follow, generation, changes)
     }
 
     /// [`Self::answers`] for a stat asked as this one was: of `path` from
@@ -826,11 +823,23 @@ impl LastStat {
         generation: u64,
         changes: Option<u64>,
     ) -> Option<Stat> {
+        let same = self.asked_dir == dir && self.asked_path == path;
+        self.holds(same, follow, generation, changes)
+    }
+
+    /// The remembered stat, if it is of the `same` file and holds as
+    /// [`Self::answers`] says.
+    fn holds(
+        &self,
+        same: bool,
+        follow: bool,
+        generation: u64,
+        changes: Option<u64>,
+    ) -> Option<Stat> {
         let follows_alike =
             self.follow == follow || self.stat.file_type != crate::types::FileType::SymbolicLink;
-        let same = self.asked_dir == dir && self.asked_path == path && follows_alike;
         let unchanged = changes.is_none_or(|now| now == self.changes);
-        (same && unchanged && self.generation == generation).then_some(self.stat)
+        (same && follows_alike && unchanged && self.generation == generation).then_some(self.stat)
     }
 }
 
