@@ -715,9 +715,6 @@ pub struct DirectfsCtx {
     /// The last stat of a dentry of an exclusive mount (`directfs:fs`
     /// `dentry.stat`), while it holds.
     pub(crate) last_dentry_stat: Option<LastDentryStat>,
-    /// The stats of names that read-locked `stat-at`s of exclusive mounts
-    /// found since the last change (see [`StatMemo`]).
-    pub(crate) stat_memo: StatMemo,
     /// The running WASI 0.3 call's hand-out state, while one runs (see
     /// [`HandOut`]).
     hand_out: RefCell<Option<HandOut>>,
@@ -843,66 +840,6 @@ impl LastStat {
     }
 }
 
-/// The stats that this context's read-locked `stat-at`s of exclusive
-/// mounts found, by directory and name, all taken since [`sys::changes`]
-/// was last at `changes`: they hold while it stays there (no file changed
-/// through directfs in the process: no name made, removed or renamed,
-/// nothing written; see [`LastStat`], whose rules these are). A second walk
-/// of a tree whose directories are cached makes no syscall.
-///
-/// Bounded: at most [`StatMemo::MAX`] names (about 3 MiB), then it
-/// starts again; emptied at the first stat after a change.
-#[derive(Debug, Default)]
-pub(crate) struct StatMemo {
-    /// [`sys::changes`] when the stats were begun.
-    changes: u64,
-    /// Directory → name → stat.
-    stats: HashMap<DentryId, HashMap<Box<str>, Stat>>,
-    /// How many names `stats` holds.
-    len: usize,
-}
-
-impl StatMemo {
-    /// The most names kept.
-    pub(crate) const MAX: usize = 16_384;
-
-    /// The stat of `name` in `dir`, if one is kept and still holds
-    /// (`changes`: [`sys::changes`] read before the call); as
-    /// [`LastStat::answers`], one of a symlink does not answer `follow`.
-    pub(crate) fn get(
-        &self,
-        dir: DentryId,
-        name: &str,
-        follow: bool,
-        changes: u64,
-    ) -> Option<Stat> {
-        if self.changes != changes {
-            return None;
-        }
-        let stat = *self.stats.get(&dir)?.get(name)?;
-        (!follow || stat.file_type != crate::types::FileType::SymbolicLink).then_some(stat)
-    }
-
-    /// Keeps `stat`, found for `name` in `dir` by a stat begun at
-    /// `changes`.
-    pub(crate) fn insert(&mut self, dir: DentryId, name: &str, stat: Stat, changes: u64) {
-        if self.changes != changes || self.len >= Self::MAX {
-            self.stats.clear();
-            self.len = 0;
-            self.changes = changes;
-        }
-        if self
-            .stats
-            .entry(dir)
-            .or_default()
-            .insert(name.into(), stat)
-            .is_none()
-        {
-            self.len += 1;
-        }
-    }
-}
-
 impl DirectfsCtx {
     /// A builder with no preopens and default [`Limits`].
     pub fn builder() -> DirectfsCtxBuilder {
@@ -950,7 +887,6 @@ impl DirectfsCtx {
             tables_differ: self.tables_differ,
             async_host: self.async_host,
             last_stat: None,
-            stat_memo: StatMemo::default(),
             last_dentry_stat: None,
             hand_out: RefCell::new(None),
             interrupter: self.interrupter.clone(),
@@ -1295,7 +1231,6 @@ impl DirectfsCtxBuilder {
             tables_differ: false,
             async_host: false,
             last_stat: None,
-            stat_memo: StatMemo::default(),
             last_dentry_stat: None,
             hand_out: RefCell::new(None),
             interrupter: Interrupter::default(),

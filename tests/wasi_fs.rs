@@ -379,8 +379,8 @@ fn std_create_existing() {
 }
 
 /// Stats of many names asked again after every kind of change between
-/// them (directfs remembers them while nothing changes): each shows the
-/// change, as under wasmtime-wasi.
+/// them (directfs answers a repeated stat from memory while nothing
+/// changes): each shows the change, as under wasmtime-wasi.
 #[test]
 fn std_stat_memo() {
     let side = differential("std_stat_memo");

@@ -44,14 +44,12 @@ impl DirectfsCtxView<'_> {
     }
 
     /// `stat-at`'s stat of `path` from `dir`: the remembered one if it
-    /// still holds ([`LastStat`], then [`crate::ctx::StatMemo`]), else under the read
-    /// lock where the tree has what it needs
-    /// ([`crate::dentry::Tree::stat_cached_at`]), else the full walk under
-    /// the write lock.
+    /// still holds ([`LastStat`]), else under the read lock where the tree
+    /// has what it needs ([`crate::dentry::Tree::stat_cached_at`]), else the
+    /// full walk under the write lock.
     ///
     /// What a read-locked stat of an exclusive mount finds is remembered
-    /// for the next `stat-at` and `metadata-hash-at` of the same file, and
-    /// for a later `stat-at` of the same name while nothing changed.
+    /// for the next `stat-at` and `metadata-hash-at` of the same file.
     ///
     /// A WASI 0.3 call run again with the answer to the lookup it handed
     /// out takes the full walk, which uses it.
@@ -80,14 +78,7 @@ impl DirectfsCtxView<'_> {
                     {
                         return Ok(stat);
                     }
-                    let memo = at
-                        .last
-                        .filter(|_| exclusive)
-                        .and_then(|name| self.ctx.stat_memo.get(at.dir, name, follow, changes));
-                    let fast = match memo {
-                        Some(stat) => ReadLocked::Done(Ok(stat)),
-                        None => tree.stat_cached_at(&at, follow),
-                    };
+                    let fast = tree.stat_cached_at(&at, follow);
                     (fast, generation, exclusive.then_some(at))
                 }
                 None => (ReadLocked::Full, generation, None),
@@ -114,9 +105,6 @@ impl DirectfsCtxView<'_> {
             ),
         };
         if let (Some(at), Some(generation)) = (at, generation) {
-            if let Some(name) = at.last {
-                self.ctx.stat_memo.insert(at.dir, name, stat, changes);
-            }
             let name = at.last.unwrap_or("");
             let last = self.ctx.last_stat.get_or_insert_with(|| LastStat {
                 dir: at.dir,

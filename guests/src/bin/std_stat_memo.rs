@@ -1,11 +1,11 @@
 //! Plain `std::fs`: stats of many names, asked again after changes made
-//! between them. directfs remembers the stats of an exclusive mount's names
-//! while nothing changes (a second walk of a tree makes no syscall); this
-//! checks that each kind of change — a write through a handle opened
-//! before, `set_len`, set times, a rename of the name or of its directory,
-//! a removal, a new name — shows in the next stat of *any* remembered name
-//! it touches, not just the last one asked. Runs under both
-//! `wasi:filesystem` implementations; the output must be identical.
+//! between them. directfs answers a repeated stat of an exclusive mount
+//! from memory while nothing changes; this checks that each kind of change
+//! — a write through a handle opened before, `set_len`, set times, a
+//! rename of the name or of its directory, a removal, a new name — shows in
+//! the next stat of *any* name asked before that it touches, not just the
+//! last one asked. Runs under both `wasi:filesystem` implementations; the
+//! output must be identical.
 
 #[path = "../std_common.rs"]
 mod common;
