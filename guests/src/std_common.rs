@@ -6,6 +6,7 @@
 use std::fmt::Debug;
 use std::fs;
 use std::path::Path;
+use std::time::SystemTime;
 
 /// Prints `label: ok VALUE` or `label: err KIND (errno N)`: the exact
 /// error, as wasi-libc numbers it.
@@ -55,4 +56,22 @@ pub fn tree(dir: &Path) {
             tree(&path);
         }
     }
+}
+
+/// The parts of `path`'s stat (not following a symlink) that are the same
+/// under both implementations: length, whether a directory, and the
+/// modification time only where a guest set it (whole thousands of
+/// seconds, before 2033).
+#[allow(dead_code, reason = "not every std_* guest compares stats")]
+pub fn meta(path: &Path) -> std::io::Result<String> {
+    fs::symlink_metadata(path).map(|m| {
+        let mtime = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs())
+            // Only the set times are the same in both runs.
+            .filter(|s| *s < 2_000_000_000 && *s % 1000 == 0);
+        format!("len={} dir={} mtime={mtime:?}", m.len(), m.is_dir())
+    })
 }

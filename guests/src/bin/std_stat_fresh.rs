@@ -14,24 +14,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::{show, tree};
-
-/// The parts of a stat that are the same under both implementations.
-fn meta(path: &Path) -> std::io::Result<String> {
-    fs::symlink_metadata(path).map(|m| {
-        format!(
-            "len={} dir={} mtime={:?}",
-            m.len(),
-            m.is_dir(),
-            m.modified()
-                .ok()
-                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-                .map(|d| d.as_secs())
-                // Only the set times are the same in both runs.
-                .filter(|s| *s < 2_000_000_000 && *s % 1000 == 0),
-        )
-    })
-}
+use common::{meta, show, tree};
 
 /// The length of each entry of `dir`, through `read_dir` (wasi-libc's
 /// `readdir` asks `metadata-hash-at` of every entry, then `metadata` asks

@@ -15,21 +15,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::show;
-
-/// The parts of a stat that are the same under both implementations.
-fn meta(path: &Path) -> std::io::Result<String> {
-    fs::symlink_metadata(path).map(|m| {
-        let mtime = m
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-            .map(|d| d.as_secs())
-            // Only the set times are the same in both runs.
-            .filter(|s| *s < 2_000_000_000 && *s % 1000 == 0);
-        format!("len={} dir={} mtime={mtime:?}", m.len(), m.is_dir())
-    })
-}
+use common::{meta, show};
 
 /// Stats every name of the walk, printing each.
 fn walk(d: &Path, round: &str) {
