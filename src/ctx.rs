@@ -35,7 +35,11 @@
 //! under the write lock: creations, removals, renames, `set-stat`, links,
 //! `read-directory`'s `getdents64`, a shared mount's revalidating
 //! `fstatat` of a cached name, and taking or dropping a guest's reference
-//! on a dentry; under the read lock, one `fstat`/`fstatat` per cached stat.
+//! on a dentry where that changes the cache (a walk that misses, the last
+//! release of a dentry that must be queued, freed or evicted); under the
+//! read lock, one `fstat`/`fstatat` per cached stat, and the walks the
+//! cache answers and the other releases (atomic reference counts, see
+//! [`crate::dentry`], "Locking").
 //! Those are the calls whose syscall and tree update must be one step (a
 //! rename must move the host name and the dentry together), or that are a
 //! single short query.
@@ -60,7 +64,7 @@ use foldhash::HashMap;
 use wasmtime::component::{HasData, ResourceTable};
 use wasmtime::error::Context as _;
 
-use crate::dentry::{Answer, Deferred, DentryId, ReadLocked, Tree};
+use crate::dentry::{Answer, CachedWalk, Deferred, DentryId, ReadLocked, Tree};
 use crate::error::ErrorCode;
 use crate::interrupt::Interrupter;
 use crate::sys;
@@ -413,7 +417,7 @@ impl Filesystem {
 
     /// The tree, read-locked, counting as [`Self::write_counted`] (`None`:
     /// the embedder's own calls, counted nowhere).
-    fn read_counted<'a>(&'a self, ctx: Option<&'a Tally>) -> TreeReadGuard<'a> {
+    pub(crate) fn read_counted<'a>(&'a self, ctx: Option<&'a Tally>) -> TreeReadGuard<'a> {
         let lock = Self::note_locked();
         let tree = self.tree.read().unwrap_or_else(PoisonError::into_inner);
         TreeReadGuard {
@@ -715,6 +719,8 @@ pub struct DirectfsCtx {
     /// The last stat of a dentry of an exclusive mount (`directfs:fs`
     /// `dentry.stat`), while it holds.
     pub(crate) last_dentry_stat: Option<LastDentryStat>,
+    /// The last walk made under the read lock.
+    last_walk: Option<LastWalk>,
     /// The running WASI 0.3 call's hand-out state, while one runs (see
     /// [`HandOut`]).
     hand_out: RefCell<Option<HandOut>>,
@@ -737,6 +743,21 @@ impl Drop for StreamSlot {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// Where this context's last walk under the read lock led
+/// ([`DirectfsCtx::walk_path_cached`]): the walk of `path` from `start`
+/// leads there again while the tree is at `generation` (no write lock
+/// taken since: no name changed, no dentry freed). A guest that walks one
+/// path again and again walks it once.
+#[derive(Debug)]
+pub(crate) struct LastWalk {
+    start: DentryId,
+    /// Reused from call to call: no allocation per walk.
+    path: String,
+    follow_final: bool,
+    generation: u64,
+    walk: CachedWalk,
 }
 
 /// The stat of dentry `id` (of an exclusive mount) that this context took
@@ -888,6 +909,7 @@ impl DirectfsCtx {
             async_host: self.async_host,
             last_stat: None,
             last_dentry_stat: None,
+            last_walk: None,
             hand_out: RefCell::new(None),
             interrupter: self.interrupter.clone(),
             streams: self.streams.clone(),
@@ -963,6 +985,66 @@ impl DirectfsCtx {
     /// as [`Self::tree`].
     pub(crate) fn tree_read(&self) -> TreeReadGuard<'_> {
         self.fs.read_counted(Some(&self.counts))
+    }
+
+    /// [`Tree::walk_path`] under the read lock, where the path leads
+    /// through cached dentries alone ([`Tree::cached_walk`]): the dentry,
+    /// with one new guest reference; `None` where the walk must be made
+    /// under the write lock. The same walk as this context's last one,
+    /// with no write lock taken since, is not walked again ([`LastWalk`]).
+    pub(crate) fn walk_path_cached(
+        &mut self,
+        start: DentryId,
+        path: &str,
+        follow_final: bool,
+    ) -> Option<DentryId> {
+        if self.has_handed_out_answer() {
+            return None;
+        }
+        let tree = self.fs.read_counted(Some(&self.counts));
+        let generation = tree.generation();
+        let walk = match &mut self.last_walk {
+            Some(last)
+                if last.generation == generation
+                    && last.start == start
+                    && last.follow_final == follow_final
+                    && last.path == path =>
+            {
+                last.walk
+            }
+            last => {
+                let walk = tree.cached_walk(start, path, follow_final)?;
+                match last {
+                    Some(last) => {
+                        last.path.clear();
+                        last.path.push_str(path);
+                        (last.start, last.follow_final) = (start, follow_final);
+                        (last.generation, last.walk) = (generation, walk);
+                    }
+                    None => {
+                        *last = Some(LastWalk {
+                            start,
+                            path: path.to_owned(),
+                            follow_final,
+                            generation,
+                            walk,
+                        });
+                    }
+                }
+                walk
+            }
+        };
+        tree.acquire_walked(walk).then_some(walk.found)
+    }
+
+    /// Drops one guest reference on `id`: under the read lock where that
+    /// changes nothing else ([`Tree::release_cached`]), else under the
+    /// write lock.
+    pub(crate) fn release(&self, id: DentryId) {
+        let done = self.tree_read().release_cached(id);
+        if !done {
+            self.tree().release(id);
+        }
     }
 
     /// The stat of dentry `id` ([`Tree::stat`]), under the read lock where
@@ -1232,6 +1314,7 @@ impl DirectfsCtxBuilder {
             async_host: false,
             last_stat: None,
             last_dentry_stat: None,
+            last_walk: None,
             hand_out: RefCell::new(None),
             interrupter: Interrupter::default(),
             streams: Arc::default(),

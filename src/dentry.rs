@@ -52,11 +52,21 @@
 //! `&mut self` run under the write lock (their cache misses may be put off
 //! to be made unlocked, see [`deferred`]); the few taking `&self` that a
 //! frontend calls under the read lock ([`Tree::stat_cached_at`],
-//! [`Tree::stat_known`], [`Tree::stat_fd_known`], [`Tree::identity_known`])
-//! change nothing, take no reference and answer [`ReadLocked::Full`] or
-//! [`ReadLocked::Unnumbered`] where they would have to (the caller then
-//! takes the write lock): with no writer, nothing frees a dentry or renames
-//! a name under them.
+//! [`Tree::stat_known`], [`Tree::stat_fd_known`], [`Tree::identity_known`],
+//! [`Tree::cached_walk`]) change nothing and answer [`ReadLocked::Full`],
+//! [`ReadLocked::Unnumbered`] or `None` where they would have to (the
+//! caller then takes the write lock): with no writer, nothing frees a
+//! dentry or renames a name under them.
+//!
+//! Guest references are the exception: [`Tree::acquire_cached`] and
+//! [`Tree::release_cached`] change a dentry's `refs` and its preopen's
+//! count of unreferenced dentries under the read lock, atomically, where
+//! nothing else has to change (no LRU entry queued, no dentry freed or
+//! evicted). So the LRU is kept lazily: a dentry a guest took under the
+//! read lock may still be queued, and an eviction skips what guests hold
+//! (taking it off the LRU) and gives a dentry taken since it was queued a
+//! second chance ([`Dentry::touched`]). Under the write lock every other
+//! rule holds as before: an unreferenced leaf with a name is on the LRU.
 //!
 //! # Hashing
 //! The maps (children by name, inodes, caches, remembered `no-entry`s) use
@@ -82,7 +92,7 @@ use std::cell::Cell;
 use std::ops::ControlFlow;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use foldhash::HashMap;
 use nix::errno::Errno;
@@ -141,6 +151,15 @@ pub(crate) struct CachedPath<'p> {
     hits: u64,
 }
 
+/// Where a walk leads through live dentries ([`Tree::cached_walk`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CachedWalk {
+    /// The dentry the walk reaches.
+    pub(crate) found: DentryId,
+    /// The lookups made on the way.
+    hits: u64,
+}
+
 /// The index of a dentry in its [`Tree`], with a generation that tells a
 /// freed and reused slot from the dentry that was there before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -192,11 +211,19 @@ struct Dentry {
     /// The permissions and revalidation mode of that preopen. Immutable.
     policy: PreopenOptions,
     /// How many guest references (`dentry` resources, walks in progress)
-    /// point here.
-    refs: u32,
+    /// point here. Changed under the write lock, or atomically under the
+    /// read lock by [`Tree::acquire_cached`] and [`Tree::release_cached`].
+    refs: AtomicU32,
     /// The stamp of this dentry's entry on its preopen's LRU, or 0 when it
-    /// is not on it. Only unreferenced leaves are.
+    /// is not on it. Unreferenced leaves are, and (until an eviction or a
+    /// write-locked acquire takes them off) leaves a guest took under the
+    /// read lock ([`Tree::acquire_cached`]).
     lru_stamp: u64,
+    /// Set when a guest took this dentry under the read lock while it was
+    /// on the LRU, where its entry kept its old place: an eviction that
+    /// finds it set queues the dentry again instead of freeing it (a second
+    /// chance, as CLOCK gives).
+    touched: AtomicBool,
     /// Bumped before every change of a name in this directory through
     /// directfs ([`Tree::changing_names`]): a lookup made in it with the
     /// tree unlocked is used only if this is unchanged ([`deferred`]).
@@ -306,8 +333,9 @@ impl Tree {
                 generation: 0,
             },
             policy,
-            refs: 0,
+            refs: AtomicU32::new(0),
             lru_stamp: 0,
+            touched: AtomicBool::new(false),
             names_gen: 0,
             checked_in: 0,
         });
@@ -389,15 +417,7 @@ impl Tree {
     fn evict_one(&mut self) -> bool {
         let roots: Vec<DentryId> = self.caches.keys().copied().collect();
         for root in roots {
-            let Self { caches, slots, .. } = self;
-            let Some(cache) = caches.get_mut(&root) else {
-                continue;
-            };
-            let is_live = |id: DentryId, stamp: u64| matches!(slot_dentry(slots, id), Ok(d) if d.lru_stamp == stamp);
-            if let Some(coldest) = cache.pop_coldest(is_live) {
-                if let Ok(d) = self.get_mut(coldest) {
-                    d.lru_stamp = 0;
-                }
+            if let Some(coldest) = self.pop_evictable(root) {
                 self.free_dentry(coldest);
                 return true;
             }
@@ -409,7 +429,7 @@ impl Tree {
     pub(crate) fn counts(&self) -> (usize, usize) {
         (
             self.live,
-            self.caches.values().map(|c| c.unreferenced).sum(),
+            self.caches.values().map(Cache::unreferenced).sum(),
         )
     }
 
@@ -417,12 +437,13 @@ impl Tree {
     /// unreferenced dentry).
     pub(crate) fn acquire(&mut self, id: DentryId) -> Result<(), ErrorCode> {
         let d = self.get_mut(id)?;
-        d.refs = d.refs.checked_add(1).ok_or(ErrorCode::TooManyOpen)?;
-        let (first, root, stamp) = (d.refs == 1, d.root, std::mem::take(&mut d.lru_stamp));
+        let refs = d.refs.get_mut();
+        *refs = refs.checked_add(1).ok_or(ErrorCode::TooManyOpen)?;
+        let (first, root, stamp) = (*refs == 1, d.root, std::mem::take(&mut d.lru_stamp));
         let is_root = matches!(d.link, Link::Root);
         if let Some(cache) = self.caches.get_mut(&root) {
             if first && !is_root {
-                cache.unreferenced = cache.unreferenced.saturating_sub(1);
+                cache.referenced();
             }
             if stamp != 0 {
                 cache.unqueued();
@@ -431,18 +452,81 @@ impl Tree {
         Ok(())
     }
 
+    /// [`Tree::acquire`] under the read lock: one more guest reference on
+    /// `id`, taken atomically. A dentry on its LRU stays there, marked
+    /// [`Dentry::touched`] (evictions skip what a guest holds, and give a
+    /// touched dentry a second chance).
+    pub(crate) fn acquire_cached(&self, id: DentryId) -> Result<(), ErrorCode> {
+        let d = self.get(id)?;
+        let before = d
+            .refs
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1))
+            .map_err(|_| ErrorCode::TooManyOpen)?;
+        if d.lru_stamp != 0 {
+            d.touched.store(true, Ordering::Relaxed);
+        }
+        if before == 0
+            && !matches!(d.link, Link::Root)
+            && let Some(cache) = self.caches.get(&d.root)
+        {
+            cache.referenced();
+        }
+        Ok(())
+    }
+
+    /// [`Tree::release`] under the read lock, where dropping the reference
+    /// changes nothing else: true if done. False, for the caller to
+    /// release under the write lock, where the last reference goes and the
+    /// dentry would then have to be queued on its LRU (a leaf not on it),
+    /// freed (it has no name), or evicted (the cache is at its limit).
+    pub(crate) fn release_cached(&self, id: DentryId) -> bool {
+        let Ok(d) = self.get(id) else { return false };
+        let is_root = matches!(d.link, Link::Root);
+        // Unreferenced, it is where it belongs: on the LRU, or kept by its
+        // children (or a root).
+        let settled = is_root
+            || (matches!(d.link, Link::Child { .. })
+                && (d.lru_stamp != 0 || !d.children.is_empty()));
+        let cache = self.caches.get(&d.root);
+        let mut refs = d.refs.load(Ordering::Relaxed);
+        loop {
+            let last = refs == 1;
+            if refs == 0 || (last && !settled) {
+                return false;
+            }
+            // The last reference makes one more unreferenced dentry.
+            let counted = last && !is_root;
+            if counted && !cache.is_some_and(|c| c.unreferenced_within(self.max_cached)) {
+                return false;
+            }
+            match d
+                .refs
+                .compare_exchange(refs, refs - 1, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => {
+                    if counted && let Some(cache) = cache {
+                        cache.referenced();
+                    }
+                    refs = now;
+                }
+            }
+        }
+    }
+
     /// Drops one guest reference on `id`. An unreferenced dentry stays as a
     /// cache entry (or is freed if it has no name); the cache is then
     /// trimmed to its limit.
     pub(crate) fn release(&mut self, id: DentryId) {
         let Ok(d) = self.get_mut(id) else { return };
-        if d.refs == 0 {
+        let refs = d.refs.get_mut();
+        if *refs == 0 {
             return;
         }
-        d.refs -= 1;
-        let (root, now_unreferenced) = (d.root, d.refs == 0 && !matches!(d.link, Link::Root));
+        *refs -= 1;
+        let (root, now_unreferenced) = (d.root, *refs == 0 && !matches!(d.link, Link::Root));
         if now_unreferenced && let Some(cache) = self.caches.get_mut(&root) {
-            cache.unreferenced += 1;
+            cache.unreferenced_again();
         }
         self.settle(id);
         self.evict(root);
@@ -453,7 +537,7 @@ impl Tree {
     /// unreferenced leaf without a name.
     fn settle(&mut self, id: DentryId) {
         let Ok(d) = self.get_mut(id) else { return };
-        let leaf = d.refs == 0 && d.children.is_empty();
+        let leaf = *d.refs.get_mut() == 0 && d.children.is_empty();
         let root = d.root;
         match (&d.link, leaf) {
             (Link::Root, _) => {}
@@ -463,6 +547,7 @@ impl Tree {
                     let stamp = cache.push(id);
                     if let Ok(d) = self.get_mut(id) {
                         d.lru_stamp = stamp;
+                        *d.touched.get_mut() = false;
                     }
                 }
             }
@@ -490,17 +575,44 @@ impl Tree {
                 return;
             };
             let is_live = |id: DentryId, stamp: u64| matches!(slot_dentry(slots, id), Ok(d) if d.lru_stamp == stamp);
-            if cache.unreferenced <= *max_cached {
+            if cache.unreferenced() <= *max_cached {
                 cache.compact(|&(id, stamp)| is_live(id, stamp));
                 return;
             }
-            let Some(coldest) = cache.pop_coldest(is_live) else {
+            let Some(coldest) = self.pop_evictable(root) else {
                 return;
             };
-            if let Ok(d) = self.get_mut(coldest) {
-                d.lru_stamp = 0;
-            }
             self.free_dentry(coldest);
+        }
+    }
+
+    /// Takes the coldest dentry that may be freed off preopen `root`'s LRU:
+    /// on the way, a dentry a guest holds (taken under the read lock) just
+    /// leaves the LRU, and one a guest took since it was queued
+    /// ([`Dentry::touched`]) is queued again as the most recently used.
+    fn pop_evictable(&mut self, root: DentryId) -> Option<DentryId> {
+        loop {
+            let Self { caches, slots, .. } = self;
+            let cache = caches.get_mut(&root)?;
+            let is_live = |id: DentryId, stamp: u64| matches!(slot_dentry(slots, id), Ok(d) if d.lru_stamp == stamp);
+            let coldest = cache.pop_coldest(is_live)?;
+            let Ok(d) = self.get_mut(coldest) else {
+                continue;
+            };
+            d.lru_stamp = 0;
+            if *d.refs.get_mut() != 0 {
+                continue;
+            }
+            if std::mem::take(d.touched.get_mut()) {
+                if let Some(cache) = self.caches.get_mut(&root) {
+                    let stamp = cache.push(coldest);
+                    if let Ok(d) = self.get_mut(coldest) {
+                        d.lru_stamp = stamp;
+                    }
+                }
+                continue;
+            }
+            return Some(coldest);
         }
     }
 
@@ -513,7 +625,7 @@ impl Tree {
     fn free_dentry(&mut self, id: DentryId) {
         let Some(d) = self.remove(id) else { return };
         if let Some(cache) = self.caches.get_mut(&d.root) {
-            cache.unreferenced = cache.unreferenced.saturating_sub(1);
+            cache.referenced();
             if d.lru_stamp != 0 {
                 cache.unqueued();
             }
@@ -750,6 +862,52 @@ impl Tree {
             last: None,
             hits,
         })
+    }
+
+    /// Where [`Tree::walk_path`] leads, found under the read lock, for a
+    /// path that leads through live dentries of an exclusive mount alone
+    /// (as [`Tree::cached_path`] says, and to a live last name that is not
+    /// a symlink to follow). `None` where the write-locked walk is needed.
+    /// Takes no reference and counts nothing: see [`Tree::acquire_walked`].
+    pub(crate) fn cached_walk(
+        &self,
+        start: DentryId,
+        path: &str,
+        follow_final: bool,
+    ) -> Option<CachedWalk> {
+        if !self.is_exclusive(start) {
+            return None;
+        }
+        let at = self.cached_path(start, path)?;
+        let found = match at.last {
+            None => at.dir,
+            Some(last) => {
+                let child = *self.get(at.dir).ok()?.children.get(last)?;
+                if follow_final && self.get(child).ok()?.file_type == FileType::SymbolicLink {
+                    return None;
+                }
+                child
+            }
+        };
+        Some(CachedWalk {
+            found,
+            hits: at.hits + u64::from(at.last.is_some()),
+        })
+    }
+
+    /// Takes a guest reference on where a [`Tree::cached_walk`] led
+    /// ([`Tree::acquire_cached`]) and counts its lookups as hits; false
+    /// (nothing taken) if the reference count is full.
+    ///
+    /// # Preconditions
+    /// No write lock was taken since `walk` was found (the tree's
+    /// [`Tree::generation`] is the same): the walk still leads there.
+    pub(crate) fn acquire_walked(&self, walk: CachedWalk) -> bool {
+        let taken = self.acquire_cached(walk.found).is_ok();
+        if taken {
+            count_lookups(walk.hits, 0);
+        }
+        taken
     }
 
     /// [`Tree::stat_cached_at`], with `None` for [`ReadLocked::Full`].
@@ -1434,8 +1592,9 @@ impl Tree {
             file_type,
             root,
             policy,
-            refs: 1,
+            refs: AtomicU32::new(1),
             lru_stamp: 0,
+            touched: AtomicBool::new(false),
             names_gen: 0,
             checked_in: checked_in | MADE,
         });
@@ -1673,7 +1832,7 @@ mod tests {
         let a1 = tree.walk(root, name("a")).unwrap();
         let a2 = tree.walk(root, name("a")).unwrap();
         assert_eq!(a1, a2);
-        assert_eq!(tree.get(a1).unwrap().refs, 2);
+        assert_eq!(tree.get(a1).unwrap().refs.load(Ordering::Relaxed), 2);
         tree.release(a1);
         assert!(tree.get(a1).is_ok());
         tree.release(a2);

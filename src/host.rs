@@ -85,7 +85,7 @@ impl DirectfsCtxView<'_> {
         let id = dentry_of(&self.table.delete(resource)?);
         self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
         self.ctx.note_released(id);
-        self.ctx.tree().release(id);
+        self.ctx.release(id);
         Ok(())
     }
 
@@ -156,7 +156,11 @@ impl DirectfsCtxView<'_> {
         self.room_for(1)?;
         let dir = self.dentry_id(&dir)?;
         let name = Name::parse(&name)?;
-        let child = self.ctx.deferring(|tree| tree.walk(dir, name))?;
+        // A name is a path of one component, no symlink followed.
+        let child = match self.ctx.walk_path_cached(dir, name.as_str(), false) {
+            Some(child) => child,
+            None => self.ctx.deferring(|tree| tree.walk(dir, name))?,
+        };
         self.push_dentry(child)
     }
 
@@ -168,9 +172,12 @@ impl DirectfsCtxView<'_> {
     ) -> Result<Resource<DentryRef>, Error> {
         self.room_for(1)?;
         let dir = self.dentry_id(&dir)?;
-        let found = self
-            .ctx
-            .deferring(|tree| tree.walk_path(dir, &path, follow_final))?;
+        let found = match self.ctx.walk_path_cached(dir, &path, follow_final) {
+            Some(found) => found,
+            None => self
+                .ctx
+                .deferring(|tree| tree.walk_path(dir, &path, follow_final))?,
+        };
         self.push_dentry(found)
     }
 

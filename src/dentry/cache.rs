@@ -8,6 +8,7 @@
 //! they outnumber the live ones, so every operation is O(1) amortized.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use foldhash::{HashMap, HashSet};
 
@@ -24,10 +25,40 @@ pub(super) struct Cache {
     queued: usize,
     /// How many dentries of this preopen no guest holds (on the queue, or
     /// kept only by their cached children). The budget applies to this.
-    pub(super) unreferenced: usize,
+    /// Atomic: a reference taken or dropped under the tree's read lock
+    /// ([`super::Tree::acquire_cached`]) counts here too.
+    unreferenced: AtomicUsize,
 }
 
 impl Cache {
+    /// How many dentries of this preopen no guest holds.
+    pub(super) fn unreferenced(&self) -> usize {
+        self.unreferenced.load(Ordering::Relaxed)
+    }
+
+    /// Notes that a guest took the first reference on an unreferenced
+    /// dentry (or that one was freed).
+    pub(super) fn referenced(&self) {
+        let _ = self
+            .unreferenced
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    }
+
+    /// Notes that a guest dropped the last reference on a dentry.
+    pub(super) fn unreferenced_again(&self) {
+        self.unreferenced.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// [`Cache::unreferenced_again`] if that keeps the count within `max`
+    /// (else false: the caller must evict, under the write lock).
+    pub(super) fn unreferenced_within(&self, max: usize) -> bool {
+        self.unreferenced
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
     /// Queues `id` as the most recently used; returns its stamp.
     pub(super) fn push(&mut self, id: DentryId) -> u64 {
         self.last_stamp += 1;
@@ -190,6 +221,108 @@ mod tests {
         let again = tree.walk(root, name("f0")).unwrap();
         tree.release(again);
         assert!(tree.get(ids[2]).is_err() && tree.get(ids[3]).is_ok() && tree.get(ids[4]).is_ok());
+    }
+
+    /// A walk and a release as the frontends make them under the read
+    /// lock ([`Tree::cached_walk`], [`Tree::release_cached`]).
+    fn walk_read_locked(tree: &Tree, root: super::DentryId, path: &str) -> super::DentryId {
+        let walk = tree.cached_walk(root, path, false).expect("cached");
+        assert!(tree.acquire_walked(walk));
+        walk.found
+    }
+
+    #[test]
+    fn a_dentry_held_under_the_read_lock_is_not_evicted() {
+        let (dir, mut tree, root) = tree(2, Revalidation::Exclusive);
+        for i in 0..4 {
+            std::fs::write(dir.path().join(format!("f{i}")), b"").unwrap();
+        }
+        let walk_and_release = |tree: &mut Tree, i: usize| {
+            let id = tree.walk(root, name(&format!("f{i}"))).unwrap();
+            tree.release(id);
+            id
+        };
+        let f: Vec<_> = (0..2).map(|i| walk_and_release(&mut tree, i)).collect();
+        assert_eq!(tree.counts(), (3, 2));
+        // f0 is held, still on the LRU (no write lock to take it off).
+        assert_eq!(walk_read_locked(&tree, root, "f0"), f[0]);
+        assert_eq!(tree.counts(), (3, 1));
+        assert_ne!(tree.get(f[0]).unwrap().lru_stamp, 0);
+        // f2 and f3 come: one over the limit. The coldest entry is f0's:
+        // the eviction takes it off the LRU and frees f1.
+        let f2 = walk_and_release(&mut tree, 2);
+        let f3 = walk_and_release(&mut tree, 3);
+        assert!(tree.get(f[0]).is_ok() && tree.get(f[1]).is_err());
+        assert_eq!(tree.get(f[0]).unwrap().lru_stamp, 0);
+        assert_eq!(tree.counts(), (4, 2));
+        // Off the LRU, its last release must queue it: the write lock's.
+        assert!(!tree.release_cached(f[0]));
+        tree.release(f[0]);
+        assert_ne!(tree.get(f[0]).unwrap().lru_stamp, 0);
+        assert!(tree.get(f2).is_err() && tree.get(f3).is_ok());
+        assert_eq!(tree.counts(), (3, 2));
+    }
+
+    #[test]
+    fn a_dentry_walked_under_the_read_lock_gets_a_second_chance() {
+        let (dir, mut tree, root) = tree(2, Revalidation::Exclusive);
+        for i in 0..3 {
+            std::fs::write(dir.path().join(format!("f{i}")), b"").unwrap();
+        }
+        let f: Vec<_> = (0..2)
+            .map(|i| tree.walk(root, name(&format!("f{i}"))).unwrap())
+            .collect();
+        f.iter().for_each(|&id| tree.release(id));
+        // f0, the coldest, is walked and dropped under the read lock: it
+        // stays where it was on the LRU, but touched.
+        walk_read_locked(&tree, root, "f0");
+        assert!(tree.release_cached(f[0]));
+        assert_eq!(tree.counts(), (3, 2));
+        let f2 = tree.walk(root, name("f2")).unwrap();
+        tree.release(f2);
+        assert!(
+            tree.get(f[0]).is_ok() && tree.get(f[1]).is_err(),
+            "f1 is the least recently used"
+        );
+        // The second chance is used up: f0 is queued after f2 now.
+        let again = tree.walk(root, name("f1")).unwrap();
+        tree.release(again);
+        assert!(tree.get(f2).is_err() && tree.get(f[0]).is_ok());
+    }
+
+    #[test]
+    fn the_last_release_under_the_read_lock_leaves_what_needs_the_write_lock() {
+        let (dir, mut tree, root) = tree(1, Revalidation::Exclusive);
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        std::fs::write(dir.path().join("d/f"), b"").unwrap();
+        std::fs::write(dir.path().join("g"), b"").unwrap();
+        let f = tree.walk_path(root, "d/f", false).unwrap();
+        let d = walk_read_locked(&tree, root, "d");
+        // Two references on d: dropping one changes nothing else.
+        let d2 = walk_read_locked(&tree, root, "d");
+        assert!(tree.release_cached(d2));
+        // d keeps its child: unreferenced, it stays as it is, but the cache
+        // is at its limit (1) once f is released.
+        tree.release(f);
+        assert_eq!(tree.counts(), (3, 1));
+        assert!(!tree.release_cached(d), "over the cache limit: evict");
+        tree.release(d);
+        assert_eq!(tree.counts(), (2, 1));
+        // A file unlinked while held is freed by the write-locked release.
+        let g = tree.walk(root, name("g")).unwrap();
+        assert_eq!(walk_read_locked(&tree, root, "g"), g);
+        tree.unlink(root, name("g"), nix::unistd::UnlinkatFlags::NoRemoveDir)
+            .unwrap();
+        assert!(tree.release_cached(g), "not the last reference");
+        assert!(!tree.release_cached(g));
+        tree.release(g);
+        assert!(tree.get(g).is_err());
+        // Nothing is walked under the read lock where a syscall is needed.
+        assert!(tree.cached_walk(root, "new", false).is_none());
+        std::fs::write(dir.path().join("new"), b"").unwrap();
+        assert!(tree.cached_walk(root, "new", false).is_none());
+        assert!(tree.cached_walk(root, "../g", false).is_none());
+        assert!(tree.cached_walk(root, "d/", false).is_none());
     }
 
     #[test]

@@ -42,6 +42,11 @@ enum Op {
     Exchange(String, String),
     Link(String, String),
     Symlink(String, &'static str),
+    /// Walks to the path (not following a final symlink) and keeps the
+    /// reference, as a guest holding a `dentry` does.
+    Hold(String),
+    /// Drops the oldest reference `Hold` kept.
+    Drop,
 }
 
 fn path() -> impl Strategy<Value = String> {
@@ -65,6 +70,8 @@ fn op() -> impl Strategy<Value = Op> {
         (path(), path()).prop_map(|(a, b)| Op::Exchange(a, b)),
         (path(), path()).prop_map(|(a, b)| Op::Link(a, b)),
         (path(), proptest::sample::select(&NAMES[..])).prop_map(|(p, t)| Op::Symlink(p, t)),
+        path().prop_map(Op::Hold),
+        Just(Op::Drop),
     ]
 }
 
@@ -77,9 +84,47 @@ fn split(path: &str) -> (&str, &str) {
 struct Subject<'a> {
     tree: &'a mut Tree,
     root: DentryId,
+    /// The references `Op::Hold` kept, oldest first.
+    held: std::collections::VecDeque<DentryId>,
 }
 
-impl Subject<'_> {
+impl Drop for Subject<'_> {
+    fn drop(&mut self) {
+        while let Some(id) = self.held.pop_front() {
+            self.tree.release(id);
+        }
+    }
+}
+
+impl<'a> Subject<'a> {
+    fn new(tree: &'a mut Tree, root: DentryId) -> Self {
+        Self {
+            tree,
+            root,
+            held: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// A walk from the root as the frontends make it: under the read
+    /// lock's rules first ([`Tree::cached_walk`], [`Tree::acquire_walked`]),
+    /// else the full walk.
+    fn walk(&mut self, path: &str) -> Result<DentryId, ErrorCode> {
+        if let Some(walk) = self.tree.cached_walk(self.root, path, false)
+            && self.tree.acquire_walked(walk)
+        {
+            return Ok(walk.found);
+        }
+        self.tree.walk_path(self.root, path, false)
+    }
+
+    /// A release as the frontends make it: under the read lock's rules
+    /// first ([`Tree::release_cached`]).
+    fn release(&mut self, id: DentryId) {
+        if !self.tree.release_cached(id) {
+            self.tree.release(id);
+        }
+    }
+
     /// The directory holding `path`'s last component, walked from the root
     /// as the kernel resolves a parent: following symlinks, and it must be a
     /// directory (the trailing `/`).
@@ -115,7 +160,7 @@ impl Subject<'_> {
                     .map(|(id, _handle)| t.release(id))
             }),
             Op::Write(p, off, len) => {
-                let file = self.tree.walk_path(self.root, p, false)?;
+                let file = self.walk(p)?;
                 let result = self.tree.open(file, OpenFlags::WRITE).and_then(|h| {
                     h.write(
                         u64::from(*off),
@@ -125,16 +170,16 @@ impl Subject<'_> {
                     )
                     .map(drop)
                 });
-                self.tree.release(file);
+                self.release(file);
                 result
             }
             Op::Truncate(p, size) => {
-                let file = self.tree.walk_path(self.root, p, false)?;
+                let file = self.walk(p)?;
                 let result = self
                     .tree
                     .open(file, OpenFlags::WRITE)
                     .and_then(|h| h.set_size(u64::from(*size)));
-                self.tree.release(file);
+                self.release(file);
                 result
             }
             Op::Unlink(p) => self.with_parent(p, |t, d, n| {
@@ -153,15 +198,26 @@ impl Subject<'_> {
             }
             Op::Exchange(a, b) => self.rename(a, b, RenameFlags::EXCHANGE),
             Op::Link(a, b) => {
-                let target = self.tree.walk_path(self.root, a, false)?;
+                let target = self.walk(a)?;
                 let result =
                     self.with_parent(b, |t, d, n| t.link(d, target, n).map(|id| t.release(id)));
-                self.tree.release(target);
+                self.release(target);
                 result
             }
             Op::Symlink(p, target) => self.with_parent(p, |t, d, n| {
                 t.symlink(d, n, target, None).map(|id| t.release(id))
             }),
+            Op::Hold(p) => {
+                let id = self.walk(p)?;
+                self.held.push_back(id);
+                Ok(())
+            }
+            Op::Drop => {
+                if let Some(id) = self.held.pop_front() {
+                    self.release(id);
+                }
+                Ok(())
+            }
         }
     }
 
@@ -240,6 +296,10 @@ fn model(root: &Path, op: &Op) -> Result<(), ErrorCode> {
             AtFlags::empty(),
         ),
         Op::Symlink(p, target) => nix::unistd::symlinkat(*target, cwd, at(p).as_c_str()),
+        Op::Hold(p) => {
+            nix::sys::stat::fstatat(cwd, at(p).as_c_str(), AtFlags::AT_SYMLINK_NOFOLLOW).map(drop)
+        }
+        Op::Drop => Ok(()),
     };
     result.map_err(errno)
 }
@@ -301,16 +361,25 @@ fn check(ops: &[Op], cache_limit: usize) -> Result<(), TestCaseError> {
         blocking: crate::types::Blocking::Inline,
     };
     let root = tree.add_root(fd.into_std_file().into(), policy).unwrap();
-    let mut subject = Subject {
-        tree: &mut tree,
-        root,
-    };
+    let mut subject = Subject::new(&mut tree, root);
     for (i, op) in ops.iter().enumerate() {
         let got = subject.apply(op);
         let want = model(model_dir.path(), op);
         prop_assert_eq!(got, want, "op {} {:?}", i, op);
+        // What the test holds is never freed, whatever was evicted.
+        for &id in &subject.held {
+            prop_assert!(
+                subject.tree.get(id).is_ok(),
+                "op {} {:?}: a held dentry was freed",
+                i,
+                op
+            );
+        }
     }
     prop_assert_eq!(snapshot(subject_dir.path()), snapshot(model_dir.path()));
+    while let Some(id) = subject.held.pop_front() {
+        subject.release(id);
+    }
     // Everything the test walked was released: only the cache holds dentries.
     let (live, unreferenced) = subject.tree.counts();
     prop_assert!(
@@ -334,6 +403,29 @@ proptest! {
         small_cache in any::<bool>(),
     ) {
         check_threads(&per_thread, if small_cache { 2 } else { 1000 })?;
+    }
+}
+
+/// A walk to `path` as a frontend makes it on a shared filesystem: under
+/// the read lock where the cache answers, else under the write lock.
+fn hold(fs: &crate::Filesystem, root: DentryId, path: &str) -> Result<DentryId, ErrorCode> {
+    let found = {
+        let tree = fs.read_counted(None);
+        tree.cached_walk(root, path, false)
+            .filter(|walk| tree.acquire_walked(*walk))
+    };
+    match found {
+        Some(walk) => Ok(walk.found),
+        None => fs.deferring(None, None, |tree| tree.walk_path(root, path, false)),
+    }
+}
+
+/// A release as a frontend makes it on a shared filesystem: under the read
+/// lock where that is enough.
+fn let_go(fs: &crate::Filesystem, id: DentryId) {
+    let done = fs.read_counted(None).release_cached(id);
+    if !done {
+        fs.lock().release(id);
     }
 }
 
@@ -366,16 +458,30 @@ fn check_threads(per_thread: &[Vec<Op>], cache_limit: usize) -> Result<(), TestC
                 let (fs, model_dir) = (&fs, model_dir.path());
                 s.spawn(move || {
                     let mut mismatches = Vec::new();
+                    let mut held = std::collections::VecDeque::new();
                     for (i, op) in ops.iter().enumerate() {
                         let op = op.under(&format!("t{t}"));
-                        let got =
-                            fs.deferring(None, None, |tree| Subject { tree, root }.apply(&op));
+                        let got = match &op {
+                            // References kept and dropped under the read
+                            // lock, while other threads change the tree.
+                            Op::Hold(p) => hold(fs, root, p).map(|id| held.push_back(id)),
+                            Op::Drop => {
+                                if let Some(id) = held.pop_front() {
+                                    let_go(fs, id);
+                                }
+                                Ok(())
+                            }
+                            _ => {
+                                fs.deferring(None, None, |tree| Subject::new(tree, root).apply(&op))
+                            }
+                        };
                         let want = model(model_dir, &op);
                         if got != want {
                             mismatches
                                 .push(format!("thread {t} op {i} {op:?}: {got:?} != {want:?}"));
                         }
                     }
+                    held.into_iter().for_each(|id| let_go(fs, id));
                     mismatches
                 })
             })
@@ -459,6 +565,8 @@ impl Op {
             Op::Exchange(a, b) => Op::Exchange(p(a), p(b)),
             Op::Link(a, b) => Op::Link(p(a), p(b)),
             Op::Symlink(a, target) => Op::Symlink(p(a), target),
+            Op::Hold(a) => Op::Hold(p(a)),
+            Op::Drop => Op::Drop,
         }
     }
 }
@@ -497,9 +605,29 @@ fn threads_and_contexts_on_one_mount_leave_a_tree_that_agrees_with_the_kernel() 
                             .mount(mount, "/", FsPerms::ReadWrite)
                             .unwrap()
                             .build();
+                        let mut held = std::collections::VecDeque::new();
                         for i in 0..OPS {
                             let op = op().new_tree(&mut runner).unwrap().current();
-                            let result = ctx.deferring(|tree| Subject { tree, root }.apply(&op));
+                            let result = match &op {
+                                Op::Hold(p) => ctx
+                                    .walk_path_cached(root, p, false)
+                                    .map_or_else(
+                                        || ctx.deferring(|tree| tree.walk_path(root, p, false)),
+                                        Ok,
+                                    )
+                                    .map(|id| {
+                                        ctx.note_held(id);
+                                        held.push_back(id);
+                                    }),
+                                Op::Drop => {
+                                    if let Some(id) = held.pop_front() {
+                                        ctx.note_released(id);
+                                        ctx.release(id);
+                                    }
+                                    Ok(())
+                                }
+                                _ => ctx.deferring(|tree| Subject::new(tree, root).apply(&op)),
+                            };
                             if result.is_ok() {
                                 ok += 1
                             } else {
@@ -567,6 +695,8 @@ fn path_of_op(op: &Op) -> String {
         | Op::Rename(p, ..)
         | Op::Exchange(p, _)
         | Op::Link(p, _)
-        | Op::Symlink(p, _) => p.clone(),
+        | Op::Symlink(p, _)
+        | Op::Hold(p) => p.clone(),
+        Op::Drop => String::new(),
     }
 }

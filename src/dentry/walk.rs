@@ -97,9 +97,7 @@ impl Tree {
         let mut at = *cur;
         let mut must_be_dir = path.ends_with('/');
         let follow_last = follow_final || must_be_dir;
-        // The components still to walk, the next one last.
-        let mut pending: Vec<Box<str>> = Vec::new();
-        push_components(&mut pending, path);
+        let mut pending = Pending::new(path);
         if path.starts_with('/') {
             if beneath {
                 return Err(ErrorCode::NotPermitted);
@@ -108,8 +106,9 @@ impl Tree {
             at = root;
         }
         let mut follows = 0;
-        while let Some(component) = pending.pop() {
-            if &*component == ".." {
+        while let Some(span) = pending.next() {
+            let component = pending.get(span);
+            if component == ".." {
                 let d = self.get(at)?;
                 // POSIX: `..` after a file that is not a directory.
                 if d.file_type != FileType::Directory {
@@ -126,7 +125,7 @@ impl Tree {
                 };
                 continue;
             }
-            let name = Name::parse(&component)?;
+            let name = Name::parse(component)?;
             let last = pending.is_empty();
             let target = match self.cached_child(at, name) {
                 Some(child) => {
@@ -175,7 +174,7 @@ impl Tree {
                 }
                 at = root;
             }
-            push_components(&mut pending, &target);
+            pending.push_target(target);
         }
         if must_be_dir && self.get(at)?.file_type != FileType::Directory {
             return Err(ErrorCode::NotDirectory);
@@ -209,17 +208,86 @@ impl Tree {
     }
 }
 
-/// Pushes the components of `path` onto `pending` so that the first one is
-/// popped first; empty components and `.` are dropped.
-fn push_components(pending: &mut Vec<Box<str>>, path: &str) {
-    let start = pending.len();
-    pending.extend(
-        path.split('/')
-            .filter(|c| !c.is_empty() && *c != ".")
-            .map(Box::from),
-    );
-    if let Some(pushed) = pending.get_mut(start..) {
-        pushed.reverse();
+/// Where a component is: in [`Pending`]'s symlink target `source - 1`, or
+/// in its path for `source` 0, at `start..end`.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    source: usize,
+    start: usize,
+    end: usize,
+}
+
+/// The components a walk has still to take, without copying them: those
+/// left of the path, after those left of each symlink target it is
+/// crossing (the innermost last). Empty components and `.` are skipped.
+/// Only a followed symlink's target is allocated (at most
+/// [`MAX_SYMLINK_FOLLOWS`] per walk).
+#[derive(Debug)]
+struct Pending<'p> {
+    path: &'p str,
+    /// Where the rest of `path` starts.
+    pos: usize,
+    /// The targets being crossed, each with where its rest starts.
+    targets: Vec<(Box<str>, usize)>,
+}
+
+impl<'p> Pending<'p> {
+    fn new(path: &'p str) -> Self {
+        Self {
+            path,
+            pos: 0,
+            targets: Vec::new(),
+        }
+    }
+
+    /// The next component; [`Pending::get`] reads it. A target whose
+    /// components are all taken is dropped here, so a span stays readable
+    /// until the next call.
+    fn next(&mut self) -> Option<Span> {
+        loop {
+            let source = self.targets.len();
+            let (text, pos) = match self.targets.last_mut() {
+                Some((target, pos)) => (&**target, pos),
+                None => (self.path, &mut self.pos),
+            };
+            let Some(rest) = text.get(*pos..).filter(|rest| !rest.is_empty()) else {
+                self.targets.pop()?;
+                continue;
+            };
+            let start = *pos;
+            let end = start + rest.find('/').unwrap_or(rest.len());
+            *pos = end + 1;
+            if !matches!(&text[start..end], "" | ".") {
+                return Some(Span { source, start, end });
+            }
+        }
+    }
+
+    /// The text of a component [`Pending::next`] just gave.
+    fn get(&self, span: Span) -> &str {
+        let text = match span.source.checked_sub(1) {
+            Some(i) => self.targets.get(i).map_or("", |(target, _)| &**target),
+            None => self.path,
+        };
+        text.get(span.start..span.end).unwrap_or("")
+    }
+
+    /// Whether no component is left.
+    fn is_empty(&self) -> bool {
+        let none_in = |text: &str, pos: usize| {
+            text.get(pos..)
+                .is_none_or(|rest| rest.split('/').all(|c| matches!(c, "" | ".")))
+        };
+        none_in(self.path, self.pos)
+            && self
+                .targets
+                .iter()
+                .all(|(target, pos)| none_in(target, *pos))
+    }
+
+    /// Walks the components of symlink target `target` before the rest.
+    fn push_target(&mut self, target: String) {
+        self.targets.push((target.into_boxed_str(), 0));
     }
 }
 
@@ -231,11 +299,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn components_pop_in_order() {
-        let mut pending = vec![Box::from("after")];
-        push_components(&mut pending, "/a//./b/../c/");
-        let order: Vec<_> = pending.iter().rev().map(|c| &**c).collect();
-        assert_eq!(order, ["a", "b", "..", "c", "after"]);
+    fn components_come_in_order() {
+        let mut pending = Pending::new("/a//./b/../c/");
+        let mut order = Vec::new();
+        while let Some(span) = pending.next() {
+            let component = pending.get(span).to_owned();
+            if component == "b" {
+                pending.push_target("x/./y//".to_owned());
+            }
+            if component == "y" {
+                pending.push_target(".//z".to_owned());
+            }
+            order.push((component, pending.is_empty()));
+        }
+        let order: Vec<_> = order.iter().map(|(c, last)| (&**c, *last)).collect();
+        assert_eq!(
+            order,
+            [
+                ("a", false),
+                ("b", false),
+                ("x", false),
+                ("y", false),
+                ("z", false),
+                ("..", false),
+                ("c", true),
+            ]
+        );
+        assert!(Pending::new("").is_empty());
+        assert!(Pending::new("/./").is_empty());
+        assert!(Pending::new("/./").next().is_none());
     }
 
     #[test]
@@ -338,6 +430,12 @@ mod tests {
             tree.get(root).unwrap().children.is_empty(),
             "every dentry of the walk was freed"
         );
-        assert_eq!(tree.get(root).unwrap().refs, 0);
+        assert_eq!(
+            tree.get(root)
+                .unwrap()
+                .refs
+                .load(std::sync::atomic::Ordering::Relaxed),
+            0
+        );
     }
 }
