@@ -6,7 +6,9 @@
 //!    tree of its own per request (cold: `DirectfsCtxBuilder::preopen`), on
 //!    wasmtime-wasi's `preopened_dir`, and the bare instantiate (no run).
 //! 2. Hot stats on one shared mount from 1 and from 2 threads: aggregate
-//!    throughput, 2 threads / 1 thread.
+//!    throughput, 2 threads / 1 thread; the same for hot `directfs:fs`
+//!    walks (`bench_dfs stat8`: `walk-path` + `stat` + drop, each walk and
+//!    drop a guest reference taken and dropped on the shared tree).
 //! 3. Cold opens (reading files no dentry caches yet) on one fresh mount
 //!    from 1 and from 2 threads: aggregate throughput, 2 threads / 1
 //!    thread; on an inline mount (misses under the tree lock unless
@@ -47,6 +49,8 @@ struct Bench {
     directfs: CommandPre<Host>,
     /// wasmtime-wasi's own.
     wasmtime: CommandPre<Host>,
+    /// The `bench_dfs` guest, on `directfs:fs`.
+    dfs: CommandPre<Host>,
 }
 
 impl Bench {
@@ -57,12 +61,16 @@ impl Bench {
         wasmtime_wasi::p2::add_to_linker_sync(&mut theirs).unwrap();
         let mut ours = theirs.clone();
         directfs::wasi::add_to_linker(&mut ours).unwrap();
-        let pre = |linker: &Linker<Host>| {
-            CommandPre::new(linker.instantiate_pre(&component).unwrap()).unwrap()
+        let mut dfs = theirs.clone();
+        directfs::add_to_linker(&mut dfs).unwrap();
+        let pre = |linker: &Linker<Host>, component: &Component| {
+            CommandPre::new(linker.instantiate_pre(component).unwrap()).unwrap()
         };
+        let bench_dfs = Component::from_file(&engine, common::guest("bench_dfs")).unwrap();
         Self {
-            directfs: pre(&ours),
-            wasmtime: pre(&theirs),
+            directfs: pre(&ours, &component),
+            wasmtime: pre(&theirs, &component),
+            dfs: pre(&dfs, &bench_dfs),
             engine,
         }
     }
@@ -70,6 +78,15 @@ impl Bench {
     /// One request: context, store, instance, and (if `args`) the guest's
     /// run of `bench_std ARGS`; returns what it printed.
     fn request(&self, way: Way<'_>, args: Option<&[&str]>) -> String {
+        let pre = match way {
+            Way::Wasmtime(_) => &self.wasmtime,
+            Way::Shared(_) | Way::Cold(_) => &self.directfs,
+        };
+        self.request_of(pre, way, args)
+    }
+
+    /// [`Bench::request`] of the guest `pre` instantiates.
+    fn request_of(&self, pre: &CommandPre<Host>, way: Way<'_>, args: Option<&[&str]>) -> String {
         let stdout = MemoryOutputPipe::new(1024);
         let mut wasi = WasiCtxBuilder::new();
         // As `dfs-run` (and the wasmtime CLI): a synchronous host lets
@@ -101,10 +118,6 @@ impl Bench {
             table: ResourceTable::new(),
         };
         let mut store = Store::new(&self.engine, host);
-        let pre = match way {
-            Way::Wasmtime(_) => &self.wasmtime,
-            Way::Shared(_) | Way::Cold(_) => &self.directfs,
-        };
         let command = pre.instantiate(&mut store).unwrap();
         if args.is_some() {
             let ran = command.wasi_cli_run().call_run(&mut store).unwrap();
@@ -184,43 +197,49 @@ fn main() {
     // (no shared lock, no shared cache).
     let fs2 = Filesystem::new();
     let mount2 = fs2.mount(base, Default::default()).unwrap();
-    let mut apart = Vec::new();
-    let mut ratios = Vec::new();
-    let (mut one, mut two) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            for mount in [&mount, &mount2] {
-                let bench = &bench;
-                s.spawn(move || bench.request(Way::Shared(mount), Some(hot)));
-            }
-        });
-        apart.push(start.elapsed().as_secs_f64());
-        let start = Instant::now();
-        ns(&bench.request(Way::Shared(&mount), Some(hot)));
-        let t1 = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            for _ in 0..2 {
-                s.spawn(|| bench.request(Way::Shared(&mount), Some(hot)));
-            }
-        });
-        let t2 = start.elapsed().as_secs_f64();
-        // Throughput: 1 thread does N stats in t1, 2 threads 2N in t2.
-        ratios.push(2.0 * t1 / t2);
-        one.push(t1);
-        two.push(t2);
+    let guests = [
+        ("hot stats (std::fs)", &bench.directfs),
+        ("hot directfs:fs walks", &bench.dfs),
+    ];
+    for (label, pre) in guests {
+        let request = |mount| bench.request_of(pre, Way::Shared(mount), Some(hot));
+        let mut apart = Vec::new();
+        let mut ratios = Vec::new();
+        let (mut one, mut two) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for mount in [&mount, &mount2] {
+                    s.spawn(move || request(mount));
+                }
+            });
+            apart.push(start.elapsed().as_secs_f64());
+            let start = Instant::now();
+            ns(&request(&mount));
+            let t1 = start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| request(&mount));
+                }
+            });
+            let t2 = start.elapsed().as_secs_f64();
+            // Throughput: 1 thread does N stats in t1, 2 threads 2N in t2.
+            ratios.push(2.0 * t1 / t2);
+            one.push(t1);
+            two.push(t2);
+        }
+        let one = median(one);
+        println!(
+            "{label} on one mount, {stats} per thread: 1 thread {one:.3} s, 2 threads {:.3} s; \
+             aggregate throughput 2 threads / 1 thread {:.2}×; 2 threads on a filesystem each \
+             {:.3} s ({:.2}×)",
+            median(two),
+            median(ratios),
+            median(apart.clone()),
+            2.0 * one / median(apart)
+        );
     }
-    let one = median(one);
-    println!(
-        "hot stats on one mount, {stats} per thread: 1 thread {one:.3} s, 2 threads {:.3} s; \
-         aggregate throughput 2 threads / 1 thread {:.2}×; 2 threads on a filesystem each \
-         {:.3} s ({:.2}×)",
-        median(two),
-        median(ratios),
-        median(apart.clone()),
-        2.0 * one / median(apart)
-    );
     println!(
         "host FDs of the shared filesystem: {} (peak {}, budget {})",
         fs.stats().host_fds,

@@ -4,8 +4,10 @@
 //!
 //! The guest (`guests/src/bin/bench_walk.rs`) does `walk-path` + `stat` +
 //! drop of a depth-8 path; the host runs it under `dfs-run` with the default
-//! cache and with `--max-cached-dentries 0`. Native is `std::fs::metadata`
-//! of the same path from this process. Each figure is the median of the
+//! cache and with `--max-cached-dentries 0`, and the same three calls on
+//! `.` (the preopen itself: no name to look up), the floor that wasmtime's
+//! host calls set. Native is `std::fs::metadata` of the same path from this
+//! process. Each figure is the median of the
 //! rounds. `DFS_BENCH_ITERS` (default 100000) sets the operations per round.
 
 #[path = "../tests/common/mod.rs"]
@@ -22,14 +24,14 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// ns/op of each round of the guest, under `dfs-run EXTRA...`.
-fn guest_rounds(sandbox: &std::path::Path, iters: u32, extra: &[&str]) -> Vec<f64> {
+/// ns/op of each round of the guest walking `path`, under `dfs-run EXTRA...`.
+fn guest_rounds(sandbox: &std::path::Path, path: &str, iters: u32, extra: &[&str]) -> Vec<f64> {
     let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
         .args(extra)
         .arg("--dir")
         .arg(format!("{}::/bench", sandbox.display()))
         .arg(common::guest("bench_walk"))
-        .args([PATH.to_string(), ROUNDS.to_string(), iters.to_string()])
+        .args([path.to_string(), ROUNDS.to_string(), iters.to_string()])
         .output()
         .expect("run dfs-run");
     assert!(
@@ -64,12 +66,14 @@ fn main() {
             })
             .collect(),
     );
-    let cached = median(guest_rounds(dir.path(), iters, &[]));
+    let cached = median(guest_rounds(dir.path(), PATH, iters, &[]));
     let uncached = median(guest_rounds(
         dir.path(),
+        PATH,
         iters,
         &["--max-cached-dentries", "0"],
     ));
+    let floor = median(guest_rounds(dir.path(), ".", iters, &[]));
 
     println!("walk + stat of a depth-8 path, {iters} ops x {ROUNDS} rounds, median ns/op");
     println!("{:<34} {:>10} {:>12}", "", "ns/op", "vs native");
@@ -77,6 +81,7 @@ fn main() {
         ("native stat(path)", native),
         ("directfs walk-path, cached", cached),
         ("directfs walk-path, uncached", uncached),
+        ("directfs walk-path \".\" (3 calls)", floor),
     ] {
         println!("{name:<34} {ns:>10.0} {:>11.2}x", ns / native);
     }
