@@ -4,7 +4,8 @@
 //!
 //! The guest (`guests/src/bin/bench_walk.rs`) does `walk-path` + `stat` +
 //! drop of a depth-8 path; the host runs it under `dfs-run` with the default
-//! cache and with `--max-cached-dentries 0`, and the same three calls on
+//! cache and with `--max-cached-dentries 0`, as the one call `stat-path`
+//! that does the three, and the same three calls on
 //! `.` (the preopen itself: no name to look up), the floor that wasmtime's
 //! host calls set. Native is `std::fs::metadata` of the same path from this
 //! process. Each figure is the median of the
@@ -25,13 +26,15 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// ns/op of each round of the guest walking `path`, under `dfs-run EXTRA...`.
-fn guest_rounds(sandbox: &std::path::Path, path: &str, iters: u32, extra: &[&str]) -> Vec<f64> {
+fn guest_rounds(sandbox: &std::path::Path, args: &[&str], iters: u32, extra: &[&str]) -> Vec<f64> {
+    let (path, mode) = (args[0], &args[1..]);
     let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
         .args(extra)
         .arg("--dir")
         .arg(format!("{}::/bench", sandbox.display()))
         .arg(common::guest("bench_walk"))
         .args([path.to_string(), ROUNDS.to_string(), iters.to_string()])
+        .args(mode)
         .output()
         .expect("run dfs-run");
     assert!(
@@ -66,14 +69,15 @@ fn main() {
             })
             .collect(),
     );
-    let cached = median(guest_rounds(dir.path(), PATH, iters, &[]));
+    let cached = median(guest_rounds(dir.path(), &[PATH], iters, &[]));
     let uncached = median(guest_rounds(
         dir.path(),
-        PATH,
+        &[PATH],
         iters,
         &["--max-cached-dentries", "0"],
     ));
-    let floor = median(guest_rounds(dir.path(), ".", iters, &[]));
+    let one_call = median(guest_rounds(dir.path(), &[PATH, "stat-path"], iters, &[]));
+    let floor = median(guest_rounds(dir.path(), &["."], iters, &[]));
 
     println!("walk + stat of a depth-8 path, {iters} ops x {ROUNDS} rounds, median ns/op");
     println!("{:<34} {:>10} {:>12}", "", "ns/op", "vs native");
@@ -81,6 +85,7 @@ fn main() {
         ("native stat(path)", native),
         ("directfs walk-path, cached", cached),
         ("directfs walk-path, uncached", uncached),
+        ("directfs stat-path (1 call), cached", one_call),
         ("directfs walk-path \".\" (3 calls)", floor),
     ] {
         println!("{name:<34} {ns:>10.0} {:>11.2}x", ns / native);

@@ -760,6 +760,51 @@ pub(crate) struct LastWalk {
     walk: CachedWalk,
 }
 
+impl LastWalk {
+    /// Where the walk of `path` from `start` leads through live dentries
+    /// ([`Tree::cached_walk`]): `last`'s answer if it was the same walk and
+    /// the tree is still at its generation, else walked (and remembered in
+    /// `last`, its path buffer reused).
+    fn walk(
+        last: &mut Option<LastWalk>,
+        tree: &Tree,
+        start: DentryId,
+        path: &str,
+        follow_final: bool,
+    ) -> Option<CachedWalk> {
+        let generation = tree.generation();
+        match last {
+            Some(last)
+                if last.generation == generation
+                    && last.start == start
+                    && last.follow_final == follow_final
+                    && last.path == path =>
+            {
+                Some(last.walk)
+            }
+            Some(last) => {
+                let walk = tree.cached_walk(start, path, follow_final)?;
+                last.path.clear();
+                last.path.push_str(path);
+                (last.start, last.follow_final) = (start, follow_final);
+                (last.generation, last.walk) = (generation, walk);
+                Some(walk)
+            }
+            None => {
+                let walk = tree.cached_walk(start, path, follow_final)?;
+                *last = Some(LastWalk {
+                    start,
+                    path: path.to_owned(),
+                    follow_final,
+                    generation,
+                    walk,
+                });
+                Some(walk)
+            }
+        }
+    }
+}
+
 /// The stat of dentry `id` (of an exclusive mount) that this context took
 /// when [`sys::changes`] was at `changes`: it holds while that count stays
 /// (a dentry's file is fixed; only a syscall through directfs, counted
@@ -1002,39 +1047,42 @@ impl DirectfsCtx {
             return None;
         }
         let tree = self.fs.read_counted(Some(&self.counts));
-        let generation = tree.generation();
-        let walk = match &mut self.last_walk {
-            Some(last)
-                if last.generation == generation
-                    && last.start == start
-                    && last.follow_final == follow_final
-                    && last.path == path =>
-            {
-                last.walk
-            }
-            last => {
-                let walk = tree.cached_walk(start, path, follow_final)?;
-                match last {
-                    Some(last) => {
-                        last.path.clear();
-                        last.path.push_str(path);
-                        (last.start, last.follow_final) = (start, follow_final);
-                        (last.generation, last.walk) = (generation, walk);
-                    }
-                    None => {
-                        *last = Some(LastWalk {
-                            start,
-                            path: path.to_owned(),
-                            follow_final,
-                            generation,
-                            walk,
-                        });
-                    }
-                }
-                walk
-            }
-        };
+        let walk = LastWalk::walk(&mut self.last_walk, &tree, start, path, follow_final)?;
         tree.acquire_walked(walk).then_some(walk.found)
+    }
+
+    /// [`Tree::walk_path`] and [`DirectfsCtx::stat`] of where it leads,
+    /// under the read lock and taking no reference (the read lock keeps the
+    /// dentry), where the path leads through cached dentries alone (as
+    /// [`DirectfsCtx::walk_path_cached`]) and the stat needs no write lock:
+    /// `None` otherwise.
+    pub(crate) fn stat_path_cached(
+        &mut self,
+        start: DentryId,
+        path: &str,
+        follow_final: bool,
+    ) -> Option<Result<Stat, ErrorCode>> {
+        if self.has_handed_out_answer() {
+            return None;
+        }
+        // Read before the stat, as in `stat`.
+        let changes = sys::changes();
+        let tree = self.fs.read_counted(Some(&self.counts));
+        let walk = LastWalk::walk(&mut self.last_walk, &tree, start, path, follow_final)?;
+        let id = walk.found;
+        let stat = match &self.last_dentry_stat {
+            Some(last) if last.id == id && last.changes == changes => Ok(last.stat),
+            _ => match tree.stat_known(id) {
+                ReadLocked::Done(stat) => stat,
+                ReadLocked::Unnumbered(_) | ReadLocked::Full => return None,
+            },
+        };
+        tree.count_walk(walk);
+        // A cached walk is of an exclusive mount: the stat may be kept.
+        if let Ok(stat) = stat {
+            self.last_dentry_stat = Some(LastDentryStat { id, changes, stat });
+        }
+        Some(stat)
     }
 
     /// Drops one guest reference on `id`: under the read lock where that

@@ -905,9 +905,14 @@ impl Tree {
     pub(crate) fn acquire_walked(&self, walk: CachedWalk) -> bool {
         let taken = self.acquire_cached(walk.found).is_ok();
         if taken {
-            count_lookups(walk.hits, 0);
+            self.count_walk(walk);
         }
         taken
+    }
+
+    /// Counts the lookups of a [`Tree::cached_walk`] that was used, as hits.
+    pub(crate) fn count_walk(&self, walk: CachedWalk) {
+        count_lookups(walk.hits, 0);
     }
 
     /// [`Tree::stat_cached_at`], with `None` for [`ReadLocked::Full`].

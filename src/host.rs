@@ -186,6 +186,28 @@ impl DirectfsCtxView<'_> {
         Ok(self.ctx.stat(id)?)
     }
 
+    pub(crate) fn dentry_stat_path(
+        &mut self,
+        dir: Resource<DentryRef>,
+        path: String,
+        follow_final: bool,
+    ) -> Result<Stat, Error> {
+        let dir = self.dentry_id(&dir)?;
+        if let Some(stat) = self.ctx.stat_path_cached(dir, &path, follow_final) {
+            return Ok(stat?);
+        }
+        let found = match self.ctx.walk_path_cached(dir, &path, follow_final) {
+            Some(found) => found,
+            None => self
+                .ctx
+                .deferring(|tree| tree.walk_path(dir, &path, follow_final))?,
+        };
+        // The walk's reference is held while the dentry is stat-ed.
+        let stat = self.ctx.stat(found);
+        self.ctx.release(found);
+        Ok(stat?)
+    }
+
     pub(crate) fn dentry_mkdir(
         &mut self,
         dir: Resource<DentryRef>,
@@ -480,6 +502,16 @@ impl types::HostDentry for DirectfsCtxView<'_> {
 
     fn stat(&mut self, dentry: Resource<DentryRef>) -> Result<wit::Stat, Error> {
         self.dentry_stat(dentry).map(Into::into)
+    }
+
+    fn stat_path(
+        &mut self,
+        dir: Resource<DentryRef>,
+        path: String,
+        follow_final: bool,
+    ) -> Result<wit::Stat, Error> {
+        self.dentry_stat_path(dir, path, follow_final)
+            .map(Into::into)
     }
 
     fn mkdir(

@@ -46,6 +46,34 @@ fn ops_walk_path() {
 }
 
 #[test]
+fn ops_stat_path() {
+    each_host(|host| {
+        let fx = Fixture::new();
+        std::fs::create_dir_all(fx.path("a/b/c")).unwrap();
+        std::fs::write(fx.path("a/b/c/file"), b"deep").unwrap();
+        symlink("b/c/file", fx.path("a/rel")).unwrap();
+        symlink("/a/b", fx.path("a/abs")).unwrap();
+        symlink("../../../../../", fx.path("a/b/up")).unwrap();
+        symlink(&fx.outside, fx.path("out")).unwrap();
+        symlink("nowhere", fx.path("dangling")).unwrap();
+        symlink("loop2", fx.path("loop1")).unwrap();
+        symlink("loop1", fx.path("loop2")).unwrap();
+        for i in 0..40 {
+            symlink(format!("chain{}", i + 1), fx.path(&format!("chain{i}"))).unwrap();
+        }
+        symlink("a/b/c/file", fx.path("chain40")).unwrap();
+
+        run_in("ops_stat_path", &fx.sandbox, host).assert_success();
+        assert_eq!(
+            std::fs::read(fx.path("a/b/c/file")).unwrap(),
+            b"deep and more"
+        );
+        assert!(!fx.path("nowhere").exists());
+        fx.assert_outside_untouched();
+    });
+}
+
+#[test]
 fn ops_symlink() {
     each_host(|host| {
         let fx = Fixture::new();

@@ -75,6 +75,20 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         )
     }
 
+    async fn stat_path(
+        &mut self,
+        dir: Resource<DentryRef>,
+        path: String,
+        follow_final: bool,
+    ) -> Result<wit::Stat, Error> {
+        run!(
+            self,
+            self.dentry_on_pool(&dir),
+            dentry_stat_path(dir, path, follow_final)
+        )
+        .map(Into::into)
+    }
+
     async fn stat(&mut self, dentry: Resource<DentryRef>) -> Result<wit::Stat, Error> {
         run!(self, self.dentry_on_pool(&dentry), dentry_stat(dentry)).map(Into::into)
     }
