@@ -21,23 +21,31 @@ fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
+/// What `ops_walk_path` and `ops_stat_path` walk: a/b/c/file ("deep"),
+/// symlinks relative, absolute, up and out of the preopen, dangling, a
+/// loop, and a chain of 41.
+fn walk_fixture() -> Fixture {
+    let fx = Fixture::new();
+    std::fs::create_dir_all(fx.path("a/b/c")).unwrap();
+    std::fs::write(fx.path("a/b/c/file"), b"deep").unwrap();
+    symlink("b/c/file", fx.path("a/rel")).unwrap();
+    symlink("/a/b", fx.path("a/abs")).unwrap();
+    symlink("../../../../../", fx.path("a/b/up")).unwrap();
+    symlink(&fx.outside, fx.path("out")).unwrap();
+    symlink("nowhere", fx.path("dangling")).unwrap();
+    symlink("loop2", fx.path("loop1")).unwrap();
+    symlink("loop1", fx.path("loop2")).unwrap();
+    for i in 0..40 {
+        symlink(format!("chain{}", i + 1), fx.path(&format!("chain{i}"))).unwrap();
+    }
+    symlink("a/b/c/file", fx.path("chain40")).unwrap();
+    fx
+}
+
 #[test]
 fn ops_walk_path() {
     each_host(|host| {
-        let fx = Fixture::new();
-        std::fs::create_dir_all(fx.path("a/b/c")).unwrap();
-        std::fs::write(fx.path("a/b/c/file"), b"deep").unwrap();
-        symlink("b/c/file", fx.path("a/rel")).unwrap();
-        symlink("/a/b", fx.path("a/abs")).unwrap();
-        symlink("../../../../../", fx.path("a/b/up")).unwrap();
-        symlink(&fx.outside, fx.path("out")).unwrap();
-        symlink("nowhere", fx.path("dangling")).unwrap();
-        symlink("loop2", fx.path("loop1")).unwrap();
-        symlink("loop1", fx.path("loop2")).unwrap();
-        for i in 0..40 {
-            symlink(format!("chain{}", i + 1), fx.path(&format!("chain{i}"))).unwrap();
-        }
-        symlink("a/b/c/file", fx.path("chain40")).unwrap();
+        let fx = walk_fixture();
 
         run_in("ops_walk_path", &fx.sandbox, host).assert_success();
         assert!(!fx.path("nowhere").exists());
@@ -48,20 +56,7 @@ fn ops_walk_path() {
 #[test]
 fn ops_stat_path() {
     each_host(|host| {
-        let fx = Fixture::new();
-        std::fs::create_dir_all(fx.path("a/b/c")).unwrap();
-        std::fs::write(fx.path("a/b/c/file"), b"deep").unwrap();
-        symlink("b/c/file", fx.path("a/rel")).unwrap();
-        symlink("/a/b", fx.path("a/abs")).unwrap();
-        symlink("../../../../../", fx.path("a/b/up")).unwrap();
-        symlink(&fx.outside, fx.path("out")).unwrap();
-        symlink("nowhere", fx.path("dangling")).unwrap();
-        symlink("loop2", fx.path("loop1")).unwrap();
-        symlink("loop1", fx.path("loop2")).unwrap();
-        for i in 0..40 {
-            symlink(format!("chain{}", i + 1), fx.path(&format!("chain{i}"))).unwrap();
-        }
-        symlink("a/b/c/file", fx.path("chain40")).unwrap();
+        let fx = walk_fixture();
 
         run_in("ops_stat_path", &fx.sandbox, host).assert_success();
         assert_eq!(
