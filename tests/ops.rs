@@ -69,6 +69,23 @@ fn ops_stat_path() {
 }
 
 #[test]
+fn ops_walk_again() {
+    each_host(|host| {
+        let fx = Fixture::new();
+        for (dir, content) in [("a", "one"), ("b", "two-2")] {
+            std::fs::create_dir(fx.path(dir)).unwrap();
+            std::fs::write(fx.path(&format!("{dir}/f")), content).unwrap();
+        }
+
+        run_in("ops_walk_again", &fx.sandbox, host).assert_success();
+        assert_eq!(std::fs::read(fx.path("c/f")).unwrap(), b"one");
+        assert!(!fx.path("a/f").exists() && !fx.path("b").exists());
+        assert_eq!(std::fs::read_link(fx.path("s")).unwrap(), Path::new("c/f"));
+        fx.assert_outside_untouched();
+    });
+}
+
+#[test]
 fn ops_symlink() {
     each_host(|host| {
         let fx = Fixture::new();
