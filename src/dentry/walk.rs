@@ -257,7 +257,7 @@ impl<'p> Pending<'p> {
             let start = *pos;
             let end = start + rest.find('/').unwrap_or(rest.len());
             *pos = end + 1;
-            if !matches!(&text[start..end], "" | ".") {
+            if !matches!(text.get(start..end), Some("" | ".") | None) {
                 return Some(Span { source, start, end });
             }
         }
