@@ -603,13 +603,10 @@ impl Tree {
             if *d.refs.get_mut() != 0 {
                 continue;
             }
-            if std::mem::take(d.touched.get_mut()) {
-                if let Some(cache) = self.caches.get_mut(&root) {
-                    let stamp = cache.push(coldest);
-                    if let Ok(d) = self.get_mut(coldest) {
-                        d.lru_stamp = stamp;
-                    }
-                }
+            if *d.touched.get_mut() {
+                // Off the LRU now, an unreferenced leaf: `settle` queues it
+                // as the most recently used (and clears `touched`).
+                self.settle(coldest);
                 continue;
             }
             return Some(coldest);
