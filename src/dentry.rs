@@ -62,11 +62,12 @@
 //! [`Tree::release_cached`] change a dentry's `refs` and its preopen's
 //! count of unreferenced dentries under the read lock, atomically, where
 //! nothing else has to change (no LRU entry queued, no dentry freed or
-//! evicted). So the LRU is kept lazily: a dentry a guest took under the
-//! read lock may still be queued, and an eviction skips what guests hold
-//! (taking it off the LRU) and gives a dentry taken since it was queued a
-//! second chance ([`Dentry::touched`]). Under the write lock every other
-//! rule holds as before: an unreferenced leaf with a name is on the LRU.
+//! evicted). So the LRU is kept lazily: every leaf with a name is queued,
+//! held or not (a new one as it is made, so that the guest's drop of it is
+//! a read-locked one), an eviction skips what guests hold (taking it off
+//! the LRU), and a dentry taken since it was queued gets a second chance
+//! ([`Dentry::touched`]). The rule `settle` keeps under the write lock: a
+//! leaf with a name is on the LRU, a dentry with children is not.
 //!
 //! # Hashing
 //! The maps (children by name, inodes, caches, remembered `no-entry`s) use
@@ -215,12 +216,12 @@ struct Dentry {
     /// read lock by [`Tree::acquire_cached`] and [`Tree::release_cached`].
     refs: AtomicU32,
     /// The stamp of this dentry's entry on its preopen's LRU, or 0 when it
-    /// is not on it. Unreferenced leaves are, and (until an eviction or a
-    /// write-locked acquire takes them off) leaves a guest took under the
-    /// read lock ([`Tree::acquire_cached`]).
+    /// is not on it. Leaves with a name are, held or not, until an eviction
+    /// finds a held one and takes it off (its last release queues it
+    /// again).
     lru_stamp: u64,
-    /// Set when a guest took this dentry under the read lock while it was
-    /// on the LRU, where its entry kept its old place: an eviction that
+    /// Set when a guest took this dentry while it was on the LRU, where
+    /// its entry kept its old place: an eviction that
     /// finds it set queues the dentry again instead of freeing it (a second
     /// chance, as CLOCK gives).
     touched: AtomicBool,
@@ -433,21 +434,24 @@ impl Tree {
         )
     }
 
-    /// Takes one more guest reference on `id` (off the cache if it was an
-    /// unreferenced dentry).
+    /// Takes one more guest reference on `id` (no longer counted as
+    /// unreferenced if it was). A dentry on its LRU stays there, marked
+    /// [`Dentry::touched`], as [`Tree::acquire_cached`] leaves it: the
+    /// guest's drop of it can then be a read-locked one.
     pub(crate) fn acquire(&mut self, id: DentryId) -> Result<(), ErrorCode> {
         let d = self.get_mut(id)?;
         let refs = d.refs.get_mut();
         *refs = refs.checked_add(1).ok_or(ErrorCode::TooManyOpen)?;
-        let (first, root, stamp) = (*refs == 1, d.root, std::mem::take(&mut d.lru_stamp));
+        let (first, root) = (*refs == 1, d.root);
+        if d.lru_stamp != 0 {
+            *d.touched.get_mut() = true;
+        }
         let is_root = matches!(d.link, Link::Root);
-        if let Some(cache) = self.caches.get_mut(&root) {
-            if first && !is_root {
-                cache.referenced();
-            }
-            if stamp != 0 {
-                cache.unqueued();
-            }
+        if first
+            && !is_root
+            && let Some(cache) = self.caches.get(&root)
+        {
+            cache.referenced();
         }
         Ok(())
     }
@@ -533,15 +537,17 @@ impl Tree {
     }
 
     /// Puts `id` where its state says it belongs: on its preopen's LRU if it
-    /// is an unreferenced leaf with a name, off it if not, freed if it is an
-    /// unreferenced leaf without a name.
+    /// is a leaf with a name (held or not), off it if it has children,
+    /// freed if it is an unreferenced leaf without a name.
     fn settle(&mut self, id: DentryId) {
         let Ok(d) = self.get_mut(id) else { return };
-        let leaf = *d.refs.get_mut() == 0 && d.children.is_empty();
+        let leaf = d.children.is_empty();
+        let unreferenced = *d.refs.get_mut() == 0;
         let root = d.root;
         match (&d.link, leaf) {
             (Link::Root, _) => {}
-            (Link::Unlinked, true) => self.free_dentry(id),
+            (Link::Unlinked, true) if unreferenced => self.free_dentry(id),
+            (Link::Unlinked, true) => {}
             (Link::Child { .. }, true) if d.lru_stamp == 0 => {
                 if let Some(cache) = self.caches.get_mut(&root) {
                     let stamp = cache.push(id);
@@ -553,11 +559,23 @@ impl Tree {
             }
             (_, false) if d.lru_stamp != 0 => {
                 d.lru_stamp = 0;
-                if let Some(cache) = self.caches.get_mut(&root) {
-                    cache.unqueued();
-                }
+                self.unqueued(root);
             }
             _ => {}
+        }
+    }
+
+    /// Notes that a dentry of preopen `root` left its LRU (its stamp was
+    /// cleared, or it was freed): its entry is stale now. The stale entries
+    /// are dropped once they outnumber the live ones, so the queue stays
+    /// bounded however many dentries come and go between two evictions.
+    fn unqueued(&mut self, root: DentryId) {
+        let Self { caches, slots, .. } = self;
+        if let Some(cache) = caches.get_mut(&root) {
+            cache.unqueued();
+            cache.compact(
+                |&(id, stamp)| matches!(slot_dentry(slots, id), Ok(d) if d.lru_stamp == stamp),
+            );
         }
     }
 
@@ -617,15 +635,15 @@ impl Tree {
     /// and settles the parent.
     ///
     /// # Preconditions
-    /// No guest holds `id` and it has no children; it is off the LRU (or its
-    /// queue entry was just popped).
+    /// No guest holds `id` and it has no children. (A queue entry it has
+    /// goes stale.)
     fn free_dentry(&mut self, id: DentryId) {
         let Some(d) = self.remove(id) else { return };
-        if let Some(cache) = self.caches.get_mut(&d.root) {
+        if let Some(cache) = self.caches.get(&d.root) {
             cache.referenced();
-            if d.lru_stamp != 0 {
-                cache.unqueued();
-            }
+        }
+        if d.lru_stamp != 0 {
+            self.unqueued(d.root);
         }
         if let Link::Child { parent, name } = d.link {
             if let Ok(p) = self.get_mut(parent)
@@ -1420,6 +1438,12 @@ impl Tree {
 
     /// `unlinkat(parent_fd, name, 0 or AT_REMOVEDIR)`; a live dentry of that
     /// name stays valid for its holders but loses its name.
+    ///
+    /// A cached dentry of the name that nothing holds is freed (its FD
+    /// closed) before the `unlinkat`, so that the kernel frees the inode in
+    /// the unlink itself rather than keeping it as an orphan until that FD
+    /// is closed (on ext4, an orphan-list add and remove per unlink). If the
+    /// `unlinkat` then fails, only a cache entry is lost.
     pub(crate) fn unlink(
         &mut self,
         parent: DentryId,
@@ -1427,6 +1451,7 @@ impl Tree {
         flags: UnlinkatFlags,
     ) -> Result<(), ErrorCode> {
         self.changing_names(parent)?;
+        self.free_unused_child(parent, name.as_str());
         sys::unlinkat(self.get(parent)?.fd.as_fd(), name.as_str(), flags)?;
         self.detach(parent, name.as_str());
         Ok(())
@@ -1603,9 +1628,28 @@ impl Tree {
         if let Ok(p) = self.get_mut(parent) {
             p.children.insert(name, id);
         }
-        // The parent is no leaf now: off the LRU.
+        // The parent is no leaf now: off the LRU. The new leaf is on it.
         self.settle(parent);
+        self.settle(id);
         id
+    }
+
+    /// Frees `parent`'s cached child `name` if nothing holds it and it has
+    /// no cached children (a leaf of the LRU, as eviction would free it).
+    fn free_unused_child(&mut self, parent: DentryId, name: &str) {
+        let Some(child) = self
+            .get(parent)
+            .ok()
+            .and_then(|p| p.children.get(name).copied())
+        else {
+            return;
+        };
+        if let Ok(c) = self.get_mut(child)
+            && *c.refs.get_mut() == 0
+            && c.children.is_empty()
+        {
+            self.free_dentry(child);
+        }
     }
 
     /// Unhooks the live child `name` of `parent`, if any: it becomes
@@ -1710,6 +1754,54 @@ impl Children {
     #[cfg(test)]
     fn contains_key(&self, name: &str) -> bool {
         self.get(name).is_some()
+    }
+}
+
+#[cfg(test)]
+impl Tree {
+    /// Checks the LRU's rules (in a quiet moment: no read-locked call in
+    /// progress): an unreferenced leaf with a name is queued (else no
+    /// eviction would ever free it), a dentry with children is not, each
+    /// queued dentry has its one live entry, the counts agree, and stale
+    /// entries stay bounded.
+    pub(crate) fn check_lru(&self) -> Result<(), String> {
+        let mut queued: HashMap<DentryId, usize> = HashMap::default();
+        for (index, slot) in self.slots.iter().enumerate() {
+            let Some(d) = &slot.dentry else { continue };
+            let id = DentryId {
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+                generation: slot.generation,
+            };
+            let unreferenced = d.refs.load(Ordering::Relaxed) == 0;
+            let named = matches!(d.link, Link::Child { .. });
+            if named && unreferenced && d.children.is_empty() && d.lru_stamp == 0 {
+                return Err(format!("{id:?}: an unreferenced leaf off the LRU"));
+            }
+            if !d.children.is_empty() && d.lru_stamp != 0 {
+                return Err(format!("{id:?}: a dentry with children on the LRU"));
+            }
+            if d.lru_stamp != 0 {
+                *queued.entry(d.root).or_default() += 1;
+                let (queue, _) = self.caches.get(&d.root).ok_or("no cache")?.entries();
+                let entries = queue.iter().filter(|&&e| e == (id, d.lru_stamp)).count();
+                if entries != 1 {
+                    return Err(format!("{id:?}: {entries} entries for its stamp"));
+                }
+            }
+        }
+        for (root, cache) in &self.caches {
+            let (queue, live) = cache.entries();
+            let want = queued.get(root).copied().unwrap_or(0);
+            if live != want {
+                return Err(format!(
+                    "{root:?}: {live} live entries counted, {want} queued"
+                ));
+            }
+            if queue.len() > 2 * live + 64 {
+                return Err(format!("{root:?}: {} entries for {live} live", queue.len()));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -86,6 +86,12 @@ impl Cache {
         None
     }
 
+    /// The queue's entries (stale ones included) and how many are live.
+    #[cfg(test)]
+    pub(super) fn entries(&self) -> (&VecDeque<(DentryId, u64)>, usize) {
+        (&self.queue, self.queued)
+    }
+
     /// Drops stale entries once they outnumber the live ones.
     pub(super) fn compact(&mut self, is_live: impl FnMut(&(DentryId, u64)) -> bool) {
         if self.queue.len() > 2 * self.queued + 64 {
@@ -165,6 +171,7 @@ impl Negatives {
 #[cfg(test)]
 mod tests {
     use std::os::fd::AsFd;
+    use std::sync::atomic::Ordering;
 
     use super::super::tests::name;
     use super::super::{Link, Tree};
@@ -212,11 +219,14 @@ mod tests {
             tree.get(ids[0]).is_err() && tree.get(ids[1]).is_err(),
             "the coldest went first"
         );
-        // A cached walk is the same dentry, taken off the LRU.
+        // A cached walk is the same dentry, no longer unreferenced; it keeps
+        // its place on the LRU, touched, so that its release needs no
+        // write lock.
         assert_eq!(tree.walk(root, name("f4")).unwrap(), ids[4]);
         assert_eq!(tree.counts(), (4, 2));
-        assert_eq!(tree.get(ids[4]).unwrap().lru_stamp, 0);
-        tree.release(ids[4]);
+        assert_ne!(tree.get(ids[4]).unwrap().lru_stamp, 0);
+        assert!(tree.get(ids[4]).unwrap().touched.load(Ordering::Relaxed));
+        assert!(tree.release_cached(ids[4]));
         // f2 is now the coldest; a new one pushes it out.
         let again = tree.walk(root, name("f0")).unwrap();
         tree.release(again);
@@ -323,6 +333,28 @@ mod tests {
         assert!(tree.cached_walk(root, "new", false).is_none());
         assert!(tree.cached_walk(root, "../g", false).is_none());
         assert!(tree.cached_walk(root, "d/", false).is_none());
+    }
+
+    #[test]
+    fn a_file_made_is_queued_and_freed_before_its_unlink() {
+        let (dir, mut tree, root) = tree(1000, Revalidation::Exclusive);
+        for i in 0..2_000 {
+            let n = format!("f{i}");
+            let (id, handle) = tree
+                .create(root, name(&n), crate::OpenFlags::WRITE, 0o644, None)
+                .unwrap();
+            drop(handle);
+            // Queued as it was made: its drop needs no write lock.
+            assert!(tree.release_cached(id), "{n}");
+            tree.unlink(root, name(&n), nix::unistd::UnlinkatFlags::NoRemoveDir)
+                .unwrap();
+            assert!(tree.get(id).is_err(), "{n}: freed, not orphaned");
+            assert!(!dir.path().join(&n).exists());
+        }
+        // 2,000 entries went stale with no eviction in between: the queue
+        // was compacted as they did.
+        tree.check_lru().unwrap();
+        assert_eq!(tree.counts(), (1, 0));
     }
 
     #[test]

@@ -366,6 +366,10 @@ fn check(ops: &[Op], cache_limit: usize) -> Result<(), TestCaseError> {
         let got = subject.apply(op);
         let want = model(model_dir.path(), op);
         prop_assert_eq!(got, want, "op {} {:?}", i, op);
+        // The LRU keeps its rules whatever the op did.
+        if let Err(broken) = subject.tree.check_lru() {
+            return Err(TestCaseError::fail(format!("op {i} {op:?}: {broken}")));
+        }
         // What the test holds is never freed, whatever was evicted.
         for &id in &subject.held {
             prop_assert!(
@@ -386,6 +390,7 @@ fn check(ops: &[Op], cache_limit: usize) -> Result<(), TestCaseError> {
         unreferenced <= cache_limit && live == unreferenced + 1,
         "{live} {unreferenced}"
     );
+    subject.tree.check_lru().map_err(TestCaseError::fail)?;
     Ok(())
 }
 
@@ -500,6 +505,7 @@ fn check_threads(per_thread: &[Vec<Op>], cache_limit: usize) -> Result<(), TestC
         "{live} {unreferenced}"
     );
     prop_assert_eq!(tree.budget().used(), live);
+    tree.check_lru().map_err(TestCaseError::fail)?;
     agrees_with_the_kernel(&tree, root, subject_dir.path())
 }
 
@@ -670,6 +676,7 @@ fn threads_and_contexts_on_one_mount_leave_a_tree_that_agrees_with_the_kernel() 
     assert!(unreferenced <= 6);
     assert_eq!(tree.budget().used(), live);
     assert!(tree.budget().peak() <= tree.budget().limit());
+    tree.check_lru().unwrap();
     agrees_with_the_kernel(&tree, root, dir.path()).unwrap();
     drop(tree);
     // A fresh walk of everything on the host agrees too.
