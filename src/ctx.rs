@@ -379,7 +379,7 @@ impl Filesystem {
         mut op: impl FnMut(&mut Tree) -> R,
     ) -> R {
         let (mut answer, mut call, mut attempt) = match hand_out.as_mut() {
-            Some(h) => (h.answer.take(), h.call, h.attempt),
+            Some(h) => (h.answer.take().map(|a| *a), h.call, h.attempt),
             None => (None, 0, 0),
         };
         loop {
@@ -401,7 +401,7 @@ impl Filesystem {
             if let Some(h) = hand_out {
                 h.call = call;
                 h.attempt = attempt + 1;
-                h.put_off = Some(deferred);
+                h.put_off = Some(Box::new(deferred));
                 return result;
             }
             drop(result);
@@ -583,19 +583,22 @@ fn add_delta(delta: [u64; 3], fs: &StripedCounter, ctx: &Tally) {
 /// them on the calling thread: each attempt returns with the lookup in
 /// `put_off`, and the caller runs the call again with its `answer`.
 ///
+/// Small (the lookup and its answer are boxed, made only on a miss): every
+/// write-locked call moves it in and out of its context.
+///
 /// # Preconditions
 /// As [`Filesystem::deferring`]'s, for the whole call (handle lookups,
 /// checks, the tree call): it is run again from the start.
 #[derive(Debug, Default)]
 pub(crate) struct HandOut {
     /// The answer to the lookup the last attempt put off.
-    pub(crate) answer: Option<Answer>,
+    pub(crate) answer: Option<Box<Answer>>,
     /// The call's number in the tree (0 before its first attempt).
     call: u32,
     /// Its attempts so far.
     attempt: u32,
     /// The lookup the attempt put off, for the caller to make.
-    pub(crate) put_off: Option<Deferred>,
+    pub(crate) put_off: Option<Box<Deferred>>,
 }
 
 /// A lookup made away from its call ([`HandOut`]): the answer, and the

@@ -47,7 +47,7 @@ async fn call<U: 'static, R: FromTrap>(
         };
         drop(result);
         let made = if lookup.on_pool() {
-            match tokio::task::spawn_blocking(move || LookupRun::make(lookup)).await {
+            match tokio::task::spawn_blocking(move || LookupRun::make(*lookup)).await {
                 Ok(made) => made,
                 Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
                 Err(err) => {
@@ -57,10 +57,10 @@ async fn call<U: 'static, R: FromTrap>(
                 }
             }
         } else {
-            LookupRun::make(lookup)
+            LookupRun::make(*lookup)
         };
         store.with(|mut access| access.get().ctx.count_lookup_run(&made));
-        hand_out.answer = Some(made.answer);
+        hand_out.answer = Some(Box::new(made.answer));
     }
 }
 
