@@ -271,6 +271,13 @@ pub(crate) struct OpenIntent {
     pub(crate) sync: bool,
 }
 
+impl OpenIntent {
+    /// Whether the open writes: `create`, `truncate` or `write`.
+    pub(crate) fn writes(&self) -> bool {
+        self.create || self.truncate || self.write
+    }
+}
+
 /// What `open-at` asks for, checked as wasmtime-wasi checks it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OpenRequest {
@@ -296,7 +303,7 @@ impl OpenRequest {
             write,
             sync,
         } = intent;
-        let writes = create || truncate || write;
+        let writes = intent.writes();
         let reads = read || !write;
         if sync {
             return Err(ErrorCode::NotSupported);

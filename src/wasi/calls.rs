@@ -201,20 +201,10 @@ impl DirectfsCtxView<'_> {
         }
     }
 
-    /// Whether dentry `id` is a FIFO, socket or character device: a file
-    /// whose streams wait for readiness.
-    pub(crate) fn is_pipe(&self, id: DentryId) -> Result<bool, Error> {
-        let file_type = self.ctx.tree_read().file_type(id)?;
-        Ok(matches!(
-            file_type,
-            FileType::Fifo | FileType::Socket | FileType::CharacterDevice
-        ))
-    }
-
     /// What a stream of descriptor `fd` reads through (or, if `write`,
     /// writes through, in a read-write preopen): the descriptor's dentry, a
     /// share of its handle, and whether the file is a FIFO, socket or
-    /// device ([`Self::is_pipe`]). A directory → `is-directory` to read,
+    /// device ([`is_pipe`]). A directory → `is-directory` to read,
     /// `bad-descriptor` to write (as wasmtime-wasi).
     pub(crate) fn stream_handle(
         &self,
@@ -223,12 +213,19 @@ impl DirectfsCtxView<'_> {
     ) -> Result<(DentryId, Handle, bool), Error> {
         let d = self.descriptor(fd)?;
         let handle = match &d.kind {
-            DescriptorKind::File { .. } if write => self.mutable_file(fd)?.share(),
-            DescriptorKind::File { handle, .. } => handle.share(),
+            DescriptorKind::File { handle, .. } => handle,
             DescriptorKind::Directory { .. } if write => return Err(Code::BadDescriptor.into()),
             DescriptorKind::Directory { .. } => return Err(Code::IsDirectory.into()),
         };
-        Ok((d.dentry, handle, self.is_pipe(d.dentry)?))
+        // One read lock for both checks.
+        let tree = self.ctx.tree_read();
+        if write {
+            self.ctx
+                .check_writable_locked(&tree, d.dentry)
+                .map_err(|_| Code::NotPermitted)?;
+        }
+        let pipe = is_pipe(tree.file_type(d.dentry)?);
+        Ok((d.dentry, handle.share(), pipe))
     }
 
     /// A file descriptor's handle, in a read-write preopen.
@@ -401,10 +398,12 @@ impl DirectfsCtxView<'_> {
         intent: OpenIntent,
     ) -> Result<Resource<Descriptor>, Error> {
         let dir = self.dir(fd)?;
-        let writable = self
-            .ctx
-            .check_writable_locked(&self.ctx.tree_read(), dir)
-            .is_ok();
+        // Only an open that writes needs to know (no lock otherwise).
+        let writable = intent.writes()
+            && self
+                .ctx
+                .check_writable_locked(&self.ctx.tree_read(), dir)
+                .is_ok();
         let request = OpenRequest::new(follow, intent, writable)?;
         self.room_for(1)?;
         let descriptor = self
@@ -598,6 +597,15 @@ fn stat_at(tree: &mut Tree, dir: DentryId, path: &str, follow: bool) -> Result<S
         Some(stat) if !(follow && stat.file_type == FileType::SymbolicLink) => Ok(stat),
         _ => with_walked(tree, dir, path, follow, Tree::stat),
     }
+}
+
+/// Whether a file of `file_type` is a FIFO, socket or character device: a
+/// file whose streams wait for readiness.
+fn is_pipe(file_type: FileType) -> bool {
+    matches!(
+        file_type,
+        FileType::Fifo | FileType::Socket | FileType::CharacterDevice
+    )
 }
 
 /// `utimens` of a dentry, through `set-stat`'s rules (symlinks through their
