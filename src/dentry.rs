@@ -1726,10 +1726,18 @@ impl Tree {
 
 /// The live children of a dentry, by name. Most dentries are files with
 /// none, so the map is only allocated for the first child: 8 bytes, not 48.
+/// A directory whose last child goes keeps a small map (up to
+/// [`Children::KEPT`] entries of room, a few hundred bytes), so that a
+/// name made and removed again and again allocates nothing; a larger one
+/// is freed, so what a directory keeps does not grow with what it once
+/// held.
 #[derive(Debug, Default)]
 struct Children(Option<Box<HashMap<Box<str>, DentryId>>>);
 
 impl Children {
+    /// The most room an empty map keeps.
+    const KEPT: usize = 16;
+
     fn get(&self, name: &str) -> Option<&DentryId> {
         self.0.as_ref()?.get(name)
     }
@@ -1741,14 +1749,14 @@ impl Children {
     fn remove(&mut self, name: &str) -> Option<DentryId> {
         let map = self.0.as_mut()?;
         let removed = map.remove(name);
-        if map.is_empty() {
+        if map.is_empty() && map.capacity() > Self::KEPT {
             self.0 = None;
         }
         removed
     }
 
     fn is_empty(&self) -> bool {
-        self.0.is_none()
+        self.0.as_ref().is_none_or(|map| map.is_empty())
     }
 
     #[cfg(test)]
@@ -1917,6 +1925,36 @@ mod tests {
 
     pub(crate) fn name(s: &str) -> Name<'_> {
         Name::parse(s).unwrap()
+    }
+
+    #[test]
+    fn an_emptied_directory_keeps_a_small_map_not_a_large_one() {
+        let id = |index| DentryId {
+            index,
+            generation: 0,
+        };
+        let mut children = Children::default();
+        assert!(
+            children.is_empty() && children.0.is_none(),
+            "no map at first"
+        );
+        // A name made and removed, again and again: one map, kept.
+        for _ in 0..3 {
+            children.insert("f".into(), id(1));
+            assert!(!children.is_empty());
+            assert_eq!(children.remove("f"), Some(id(1)));
+            assert!(children.is_empty() && children.0.is_some());
+        }
+        // A map grown past `KEPT` is freed once empty.
+        for i in 0..100 {
+            children.insert(format!("f{i}").into(), id(i));
+        }
+        for i in 0..100 {
+            assert!(!children.is_empty());
+            assert_eq!(children.remove(&format!("f{i}")), Some(id(i)));
+        }
+        assert!(children.is_empty() && children.0.is_none());
+        assert_eq!(children.remove("f0"), None);
     }
 
     #[test]

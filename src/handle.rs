@@ -1,6 +1,6 @@
 //! Open files: the Rust type of the WIT `handle` resource.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
 use nix::errno::Errno;
@@ -20,12 +20,10 @@ pub(crate) type NamesPage = (Vec<(String, FileType)>, Option<u64>);
 /// is positional (`pread`/`pwrite`); the FD's own offset is never used.
 #[derive(Debug)]
 pub struct Handle {
-    /// Immutable; closed when the guest drops the handle (and the streams
-    /// sharing it). Shared only with the file's inode, which holds it weakly
-    /// (to `fstat` it).
-    fd: Arc<OwnedFd>,
-    /// `fd`'s charge on its tree's FD budget, refunded with it. Immutable.
-    charge: Arc<FdCharge>,
+    /// Immutable; closed (and its charge refunded) when the guest drops the
+    /// handle and the streams sharing it. Shared only with the file's
+    /// inode, which holds it weakly (to `fstat` it).
+    fd: Arc<OpenFd>,
     /// Whether reads and writes that would block wait (interruptibly, in
     /// [`Interrupter::wait`]) instead of failing with `would-block`: a
     /// FIFO or device the guest opened without `nonblock`, whose `fd` is
@@ -36,12 +34,35 @@ pub struct Handle {
     blocking: Blocking,
 }
 
+/// A handle's FD and its charge on its tree's FD budget, in one allocation:
+/// both go when the last share of the handle does.
+#[derive(Debug)]
+pub(crate) struct OpenFd {
+    fd: OwnedFd,
+    /// `fd`'s charge, refunded when it closes.
+    _charge: FdCharge,
+}
+
+impl AsFd for OpenFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for OpenFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
 impl Handle {
     /// Takes ownership of `fd`, charged to the budget as `charge`.
     pub(crate) fn new(fd: OwnedFd, charge: FdCharge) -> Self {
         Self {
-            fd: Arc::new(fd),
-            charge: Arc::new(charge),
+            fd: Arc::new(OpenFd {
+                fd,
+                _charge: charge,
+            }),
             waits: false,
             blocking: Blocking::Inline,
         }
@@ -73,7 +94,7 @@ impl Handle {
         self.fd.as_fd()
     }
 
-    pub(crate) fn shared_fd(&self) -> &Arc<OwnedFd> {
+    pub(crate) fn shared_fd(&self) -> &Arc<OpenFd> {
         &self.fd
     }
 
@@ -241,7 +262,6 @@ impl Handle {
     pub(crate) fn share(&self) -> Self {
         Self {
             fd: Arc::clone(&self.fd),
-            charge: Arc::clone(&self.charge),
             waits: self.waits,
             blocking: self.blocking,
         }

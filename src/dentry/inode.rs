@@ -6,12 +6,12 @@
 //! `stat` can use the freshest one, as gVisor's `updateMetadataLocked` does:
 //! a write FD, then a read FD, then the dentry's own FD.
 
-use std::os::fd::OwnedFd;
 use std::sync::{Arc, Weak};
 
 use foldhash::HashMap;
 use nix::sys::stat::{FileStat, SFlag};
 
+use crate::handle::OpenFd;
 use crate::types::{FileType, Stat, Timestamp};
 
 /// The host identity of a file: `(st_dev, st_ino)`.
@@ -27,9 +27,9 @@ struct Inode {
     /// The guest's inode number. Immutable.
     ino: u64,
     /// A handle's FD open for writing on this file, while that handle lives.
-    write_fd: Weak<OwnedFd>,
+    write_fd: Weak<OpenFd>,
     /// A handle's FD open for reading on this file, while that handle lives.
-    read_fd: Weak<OwnedFd>,
+    read_fd: Weak<OpenFd>,
 }
 
 /// The inodes and devices seen so far. Entries are never removed: a number,
@@ -76,7 +76,7 @@ impl Inodes {
     pub(crate) fn note_open(
         &mut self,
         key: InoKey,
-        fd: &Arc<OwnedFd>,
+        fd: &Arc<OpenFd>,
         readable: bool,
         writable: bool,
     ) {
@@ -91,7 +91,7 @@ impl Inodes {
 
     /// The FD of a live handle on `key` to `fstat` in preference to the
     /// dentry's: a write FD, else a read FD.
-    pub(crate) fn open_fd(&self, key: InoKey) -> Option<Arc<OwnedFd>> {
+    pub(crate) fn open_fd(&self, key: InoKey) -> Option<Arc<OpenFd>> {
         let inode = self.by_key.get(&key)?;
         inode.write_fd.upgrade().or_else(|| inode.read_fd.upgrade())
     }

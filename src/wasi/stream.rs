@@ -15,7 +15,7 @@
 //! they wait in `poll(2)`. A stream keeps the file open after its
 //! descriptor is dropped, as a `dup`ed FD would.
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -25,7 +25,7 @@ use tokio::io::unix::AsyncFd;
 use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
 
 use crate::error::ErrorCode;
-use crate::handle::Handle;
+use crate::handle::{Handle, OpenFd};
 use crate::sys::{self, PollFlags};
 use nix::errno::Errno;
 
@@ -283,7 +283,7 @@ const MAX_PENDING: usize = 64 * 1024;
 /// A handle's FD as tokio's reactor takes it. (`AsRawFd` is what
 /// [`AsyncFd`] asks for; the FD stays owned by the handle, whose `Arc` this
 /// holds for as long as it is registered.)
-struct Registered(Arc<OwnedFd>);
+struct Registered(Arc<OpenFd>);
 
 impl AsRawFd for Registered {
     fn as_raw_fd(&self) -> RawFd {
@@ -302,7 +302,7 @@ impl AsRawFd for Registered {
     reason = "tokio's AsyncFd registration is unsafe since tokio 1.54 (I/O safety)"
 )]
 fn register(fd: Registered, interest: Interest) -> std::io::Result<AsyncFd<Registered>> {
-    // SAFETY: `fd` owns a clone of the `Arc<OwnedFd>` whose raw FD it
+    // SAFETY: `fd` owns a clone of the `Arc<OpenFd>` whose raw FD it
     // returns, so that FD stays open and names the same open file for as
     // long as the `AsyncFd` holds `fd`, and `as_raw_fd` always returns it.
     unsafe { AsyncFd::register_with_interest(fd, interest) }.map_err(std::io::Error::from)
@@ -380,7 +380,7 @@ const POOL_POLL_SLICE_MS: u16 = 100;
 /// Waits until `fd` is ready for `events`, in `poll(2)` on the current
 /// runtime's blocking pool. If the waiting future is dropped, the pool's
 /// thread stops within [`POOL_POLL_SLICE_MS`].
-async fn wait_on_pool(fd: Arc<OwnedFd>, events: PollFlags) {
+async fn wait_on_pool(fd: Arc<OpenFd>, events: PollFlags) {
     /// Tells the pool's thread that its waiter is gone.
     struct CancelOnDrop(Arc<AtomicBool>);
     impl Drop for CancelOnDrop {
