@@ -175,7 +175,7 @@ enum Link {
     /// A preopen root: no parent, never freed.
     Root,
     /// The dentry named `name` in directory `parent`.
-    Child { parent: DentryId, name: Box<str> },
+    Child { parent: DentryId, name: Arc<str> },
     /// Its host file was unlinked (or replaced by a rename) through
     /// directfs: it has no name any more.
     Unlinked,
@@ -1287,12 +1287,12 @@ impl Tree {
         &self,
         id: DentryId,
         oflags: OFlag,
-    ) -> Result<(DentryId, Box<str>, OFlag), ErrorCode> {
+    ) -> Result<(DentryId, Arc<str>, OFlag), ErrorCode> {
         let d = self.get(id)?;
         let opening = oflags | OFlag::O_NONBLOCK;
         match (&d.link, d.file_type) {
             (Link::Root, _) | (_, FileType::Directory) => {
-                Ok((id, Box::from("."), opening | OFlag::O_DIRECTORY))
+                Ok((id, Arc::from("."), opening | OFlag::O_DIRECTORY))
             }
             (Link::Child { parent, name }, _) => {
                 Ok((*parent, name.clone(), opening & !OFlag::O_TRUNC))
@@ -1520,7 +1520,7 @@ impl Tree {
     /// # Preconditions
     /// `child` is in no `children` map; `parent` has no live child `name`.
     fn relink(&mut self, child: DentryId, parent: DentryId, name: &str) {
-        let name: Box<str> = name.into();
+        let name: Arc<str> = name.into();
         if let Ok(c) = self.get_mut(child) {
             c.link = Link::Child {
                 parent,
@@ -1605,7 +1605,8 @@ impl Tree {
             .map_or((parent, PreopenOptions::from(FsPerms::ReadOnly)), |p| {
                 (p.root, p.policy)
             });
-        let name: Box<str> = name.as_str().into();
+        // One allocation, shared by the link and the parent's map.
+        let name: Arc<str> = name.as_str().into();
         let checked_in = self.call();
         let id = self.insert(Dentry {
             fd: Arc::new(fd),
@@ -1732,7 +1733,7 @@ impl Tree {
 /// is freed, so what a directory keeps does not grow with what it once
 /// held.
 #[derive(Debug, Default)]
-struct Children(Option<Box<HashMap<Box<str>, DentryId>>>);
+struct Children(Option<Box<HashMap<Arc<str>, DentryId>>>);
 
 impl Children {
     /// The most room an empty map keeps.
@@ -1742,7 +1743,7 @@ impl Children {
         self.0.as_ref()?.get(name)
     }
 
-    fn insert(&mut self, name: Box<str>, id: DentryId) {
+    fn insert(&mut self, name: Arc<str>, id: DentryId) {
         self.0.get_or_insert_default().insert(name, id);
     }
 
