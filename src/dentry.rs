@@ -573,9 +573,7 @@ impl Tree {
         let Self { caches, slots, .. } = self;
         if let Some(cache) = caches.get_mut(&root) {
             cache.unqueued();
-            cache.compact(
-                |&(id, stamp)| matches!(slot_dentry(slots, id), Ok(d) if d.lru_stamp == stamp),
-            );
+            cache.compact(|&(id, stamp)| is_queued_at(slots, id, stamp));
         }
     }
 
@@ -583,18 +581,10 @@ impl Tree {
     /// dentries than the limit are unreferenced there.
     fn evict(&mut self, root: DentryId) {
         loop {
-            let Self {
-                caches,
-                slots,
-                max_cached,
-                ..
-            } = self;
-            let Some(cache) = caches.get_mut(&root) else {
+            let Some(cache) = self.caches.get(&root) else {
                 return;
             };
-            let is_live = |id: DentryId, stamp: u64| matches!(slot_dentry(slots, id), Ok(d) if d.lru_stamp == stamp);
-            if cache.unreferenced() <= *max_cached {
-                cache.compact(|&(id, stamp)| is_live(id, stamp));
+            if cache.unreferenced() <= self.max_cached {
                 return;
             }
             let Some(coldest) = self.pop_evictable(root) else {
@@ -612,8 +602,7 @@ impl Tree {
         loop {
             let Self { caches, slots, .. } = self;
             let cache = caches.get_mut(&root)?;
-            let is_live = |id: DentryId, stamp: u64| matches!(slot_dentry(slots, id), Ok(d) if d.lru_stamp == stamp);
-            let coldest = cache.pop_coldest(is_live)?;
+            let coldest = cache.pop_coldest(|id, stamp| is_queued_at(slots, id, stamp))?;
             let Ok(d) = self.get_mut(coldest) else {
                 continue;
             };
@@ -1820,6 +1809,12 @@ enum Created {
     Directory,
     /// Anything else (a file, a symlink, a hard link).
     File,
+}
+
+/// Whether LRU entry `(id, stamp)` is live: dentry `id` is queued with
+/// that stamp (an entry left behind when it left the queue is stale).
+fn is_queued_at(slots: &[Slot], id: DentryId, stamp: u64) -> bool {
+    matches!(slot_dentry(slots, id), Ok(d) if d.lru_stamp == stamp)
 }
 
 fn slot_dentry(slots: &[Slot], id: DentryId) -> Result<&Dentry, ErrorCode> {
