@@ -196,10 +196,15 @@ mod tests {
         (dir, tree, root)
     }
 
-    /// Open FDs of this process (other tests run in parallel threads, so
-    /// only used where a difference is large).
-    fn fds() -> usize {
-        std::fs::read_dir("/proc/self/fd").unwrap().count()
+    /// This process's open FDs on `dir` or anything under it: other tests,
+    /// which run in parallel threads, open theirs elsewhere.
+    fn fds_under(dir: &std::path::Path) -> usize {
+        let dir = dir.canonicalize().unwrap();
+        std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+            .filter(|target| target.starts_with(&dir))
+            .count()
     }
 
     #[test]
@@ -377,21 +382,16 @@ mod tests {
                 std::fs::write(dir.path().join(format!("d{d}/f{f}")), b"").unwrap();
             }
         }
-        let before = fds();
         for d in 0..20 {
             for f in 0..20 {
                 let id = tree.walk_path(root, &format!("d{d}/f{f}"), false).unwrap();
                 tree.stat(id).unwrap();
                 tree.release(id);
                 assert!(tree.counts().0 <= 1 + 8 + 1, "{:?}", tree.counts());
+                // One FD per dentry, none left behind.
+                assert_eq!(fds_under(dir.path()), tree.counts().0, "d{d}/f{f}");
             }
         }
-        assert!(
-            fds() < before + 50,
-            "FDs stay bounded: {} -> {}",
-            before,
-            fds()
-        );
     }
 
     #[test]
