@@ -166,8 +166,14 @@ impl DirectfsCtxView<'_> {
     }
 
     fn check_mutable(&self, id: DentryId) -> Result<(), Error> {
+        self.check_mutable_locked(&self.ctx.tree_read(), id)
+    }
+
+    /// [`Self::check_mutable`] on a tree the caller has locked: dentry `id`
+    /// is in a read-write preopen, else `not-permitted`.
+    fn check_mutable_locked(&self, tree: &Tree, id: DentryId) -> Result<(), Error> {
         self.ctx
-            .check_writable_locked(&self.ctx.tree_read(), id)
+            .check_writable_locked(tree, id)
             .map_err(|_| Code::NotPermitted.into())
     }
 
@@ -220,9 +226,7 @@ impl DirectfsCtxView<'_> {
         // One read lock for both checks.
         let tree = self.ctx.tree_read();
         if write {
-            self.ctx
-                .check_writable_locked(&tree, d.dentry)
-                .map_err(|_| Code::NotPermitted)?;
+            self.check_mutable_locked(&tree, d.dentry)?;
         }
         let pipe = is_pipe(tree.file_type(d.dentry)?);
         Ok((d.dentry, handle.share(), pipe))
