@@ -293,10 +293,9 @@ impl Handle {
         Ok(sys::ftruncate(self.fd(), file_offset(size)?)?)
     }
 
-    /// `fallocate(fd, 0, offset, len)`.
+    /// `fallocate(fd, 0, offset, len)` (an `offset + len` past `i64::MAX`:
+    /// the kernel's `file-too-large`).
     pub(crate) fn allocate(&self, offset: u64, len: u64) -> Result<(), ErrorCode> {
-        let end = offset.checked_add(len).ok_or(ErrorCode::Overflow)?;
-        file_offset(end)?;
         Ok(sys::fallocate(
             self.fd(),
             file_offset(offset)?,
@@ -305,7 +304,10 @@ impl Handle {
     }
 }
 
-/// A guest offset or size as a host `off_t`: past `i64::MAX` → `overflow`.
-fn file_offset(offset: u64) -> Result<i64, ErrorCode> {
-    i64::try_from(offset).map_err(|_| ErrorCode::Overflow)
+/// A guest offset or size as a host `off_t`: past `i64::MAX` → `invalid`,
+/// as the kernel answers a negative `off_t` (`EINVAL` from `pread`,
+/// `pwrite`, `ftruncate`, `posix_fadvise`, `fallocate`) and as wasmtime-wasi
+/// does.
+pub(crate) fn file_offset(offset: u64) -> Result<i64, ErrorCode> {
+    i64::try_from(offset).map_err(|_| ErrorCode::Invalid)
 }

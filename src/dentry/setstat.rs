@@ -82,7 +82,7 @@ impl Tree {
         size: u64,
         write_fd: &mut Option<OwnedFd>,
     ) -> Result<(), ErrorCode> {
-        let size = i64::try_from(size).map_err(|_| ErrorCode::Overflow)?;
+        let size = crate::handle::file_offset(size)?;
         match self.get(id)?.file_type {
             FileType::Directory => Err(ErrorCode::IsDirectory),
             FileType::RegularFile => {

@@ -55,7 +55,7 @@ fn main() {
     );
     expect_err(
         h.write(1 << 63, b"x"),
-        ErrorCode::Overflow,
+        ErrorCode::Invalid,
         "offset past i64::MAX",
     );
     expect_err(

@@ -20,13 +20,23 @@ fn main() {
     expect_err(h.allocate(0, 0), ErrorCode::Invalid, "allocate 0 bytes");
     expect_err(
         h.set_size(1 << 63),
-        ErrorCode::Overflow,
+        ErrorCode::Invalid,
         "size past i64::MAX",
     );
     expect_err(
         h.allocate(u64::MAX - 1, 2),
-        ErrorCode::Overflow,
-        "range past u64",
+        ErrorCode::Invalid,
+        "offset past i64::MAX",
+    );
+    expect_err(
+        h.allocate(i64::MAX as u64, 2),
+        ErrorCode::FileTooLarge,
+        "offset + len past i64::MAX",
+    );
+    expect_err(
+        h.read(u64::MAX, 1),
+        ErrorCode::Invalid,
+        "read past i64::MAX",
     );
     let ro = f.open(OpenFlags::READ).unwrap();
     expect_err(ro.set_size(0), ErrorCode::Invalid, "set-size a read handle");

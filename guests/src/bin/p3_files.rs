@@ -3,6 +3,7 @@
 //! errors of each, printed step by step for the differential test.
 use guest::p3::exports::wasi::cli::run::Guest;
 use guest::p3::wasi::clocks::system_clock::Instant;
+use guest::p3::wasi::filesystem::types::Advice;
 use guest::p3::*;
 
 struct Run;
@@ -67,6 +68,28 @@ impl Guest for Run {
         show("mtime", mtime).unwrap();
         show("get-flags", created.get_flags().await).unwrap();
         show("get-type", created.get_type().await).unwrap();
+
+        // Offsets and sizes past 2^63 - 1 (a negative `off_t`).
+        for at in [1 << 63, u64::MAX] {
+            show(&format!("read at {at}"), read_from(&created, at).await).unwrap_err();
+            show(
+                &format!("write at {at}"),
+                write_at(&created, at, b"x".to_vec()).await,
+            )
+            .unwrap_err();
+            show(&format!("set-size {at}"), created.set_size(at).await).unwrap_err();
+            show(
+                &format!("advise 0 {at}"),
+                created.advise(0, at, Advice::Normal).await,
+            )
+            .unwrap_err();
+        }
+        show(
+            "write at 2^63 - 1",
+            write_at(&created, i64::MAX as u64, b"x".to_vec()).await,
+        )
+        .unwrap_err();
+        show("size after them", created.stat().await.map(|s| s.size)).unwrap();
 
         // The big file: one stream write, one stream read.
         let big = pattern();
