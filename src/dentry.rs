@@ -827,10 +827,20 @@ impl Tree {
     /// name. `None` where that takes more than hash lookups (and, in a
     /// shared mount, one revalidation per directory on the way): a
     /// directory on the way that is not live (or fails its revalidation),
-    /// a symlink to cross, `..`, an absolute path, a trailing `/`.
+    /// a symlink to cross, `..`, an absolute path, a trailing `/` or `/.`
+    /// (which ask the last name to be a directory).
     pub(crate) fn cached_path<'p>(&self, start: DentryId, path: &'p str) -> Option<CachedPath<'p>> {
-        let shared = self.get(start).ok()?.policy.revalidation == Revalidation::Shared;
-        if path.starts_with('/') || path.ends_with('/') || check_path(path).is_err() {
+        let start_dentry = self.get(start).ok()?;
+        if start_dentry.file_type != FileType::Directory {
+            // A walk from a file: `not-directory`, from the full walk.
+            return None;
+        }
+        let shared = start_dentry.policy.revalidation == Revalidation::Shared;
+        if path.starts_with('/')
+            || path.ends_with('/')
+            || path.ends_with("/.")
+            || check_path(path).is_err()
+        {
             return None;
         }
         let mut cur = start;

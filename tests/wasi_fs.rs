@@ -278,19 +278,34 @@ fn std_trailing_slash() {
     ] {
         assert!(out.contains(missing), "{missing}:\n{out}");
     }
-    // On the host: the hard_link and soft_link cases (c001, c002) made no
-    // `new`, create_dir (c003) made one.
-    assert!(!fx.path("c001_new").exists() && !fx.path("c001_new").is_symlink());
-    assert!(!fx.path("c002_new").is_symlink());
-    assert!(fx.path("c003_new").is_dir());
-    // hard_link(file, file/) (c013) left the file alone, with one link.
-    let m = std::fs::metadata(fx.path("c013_file")).unwrap();
+    // On the host: the hard_link and soft_link cases (c002, c003) made no
+    // `new`, create_dir (c004) made one.
+    assert!(!fx.path("c002_new").exists() && !fx.path("c002_new").is_symlink());
+    assert!(!fx.path("c003_new").is_symlink());
+    assert!(fx.path("c004_new").is_dir());
+    // hard_link(file, file/) (c015) left the file alone, with one link.
+    let m = std::fs::metadata(fx.path("c015_file")).unwrap();
     assert_eq!((m.nlink(), m.len()), (1, 1));
     assert!(
         out.contains("hard_link(file, file/): err NotADirectory"),
         "{out}"
     );
     assert!(out.contains("create_new(dir/): err IsADirectory"), "{out}");
+    // `file/.`: `not-directory` for every call, as Linux (it once walked
+    // to the file, skipping the `.`); `dirlink/.` is the directory.
+    for line in [
+        "metadata(file/.): err NotADirectory",
+        "open read(file/.): err NotADirectory",
+        "metadata(filelink/.): err NotADirectory",
+        "metadata(dirlink/.): ok true",
+        "metadata(dangling/.): err NotFound",
+        "create_dir(file/.): err NotADirectory",
+        "rename(file/., new2): err NotADirectory",
+        "hard_link(file/., new2): err NotADirectory",
+        "remove_file(file/.): err NotADirectory",
+    ] {
+        assert!(out.contains(line), "{line}:\n{out}");
+    }
 }
 
 #[test]

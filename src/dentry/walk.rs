@@ -96,7 +96,7 @@ impl Tree {
         let root = self.get(*cur)?.root;
         let mut at = *cur;
         let mut must_be_dir = path.ends_with('/');
-        let follow_last = follow_final || must_be_dir;
+        let mut follow_last = follow_final || must_be_dir;
         let mut pending = Pending::new(path);
         if path.starts_with('/') {
             if beneath {
@@ -104,6 +104,9 @@ impl Tree {
             }
             // A root is never freed: no reference needed.
             at = root;
+        } else if self.get(at)?.file_type != FileType::Directory {
+            // A relative path from a file (`.` included): `ENOTDIR`.
+            return Err(ErrorCode::NotDirectory);
         }
         let mut follows = 0;
         while let Some(span) = pending.next() {
@@ -127,6 +130,12 @@ impl Tree {
             }
             let name = Name::parse(component)?;
             let last = pending.is_empty();
+            if last && pending.dots_left() {
+                // `name/.`: as `name/`, the name must be (or, a symlink,
+                // lead to) a directory — Linux's `ENOTDIR` for `file/.`.
+                must_be_dir = true;
+                follow_last = true;
+            }
             let target = match self.cached_child(at, name) {
                 Some(child) => {
                     if self.get(child)?.file_type != FileType::SymbolicLink
@@ -285,6 +294,20 @@ impl<'p> Pending<'p> {
                 .all(|(target, pos)| none_in(target, *pos))
     }
 
+    /// Whether a `.` is left (when [`Pending::is_empty`]: the component
+    /// just given is the last name, but not the last component).
+    fn dots_left(&self) -> bool {
+        let dot_in = |text: &str, pos: usize| {
+            text.get(pos..)
+                .is_some_and(|rest| rest.split('/').any(|c| c == "."))
+        };
+        dot_in(self.path, self.pos)
+            || self
+                .targets
+                .iter()
+                .any(|(target, pos)| dot_in(target, *pos))
+    }
+
     /// Walks the components of symlink target `target` before the rest.
     fn push_target(&mut self, target: String) {
         self.targets.push((target.into_boxed_str(), 0));
@@ -328,6 +351,80 @@ mod tests {
         assert!(Pending::new("").is_empty());
         assert!(Pending::new("/./").is_empty());
         assert!(Pending::new("/./").next().is_none());
+    }
+
+    /// Every name with a `/`, `/.`, `/..` after it (and more), walked as
+    /// `lstat` and `stat` resolve it: the same file type or the same error.
+    /// `file/.` once walked to the file, skipping the `.`.
+    #[test]
+    fn dots_and_slashes_resolve_as_the_kernel_resolves_them() {
+        let (dir, mut tree, root) = tree_with_root();
+        let p = dir.path();
+        std::fs::create_dir(p.join("d")).unwrap();
+        std::fs::write(p.join("d/f"), b"x").unwrap();
+        std::fs::write(p.join("f"), b"x").unwrap();
+        symlink("d", p.join("dl")).unwrap();
+        symlink("f", p.join("fl")).unwrap();
+        symlink("fl", p.join("fll")).unwrap();
+        symlink("nope", p.join("dang")).unwrap();
+        symlink("loop", p.join("loop")).unwrap();
+        symlink("d/.", p.join("ddot")).unwrap();
+        symlink("f/.", p.join("fdot")).unwrap();
+        let kind = |file_type: FileType| match file_type {
+            FileType::Directory => "dir",
+            FileType::RegularFile => "file",
+            FileType::SymbolicLink => "symlink",
+            _ => "other",
+        };
+        let mut checked = 0;
+        for base in [
+            "f", "d", "dl", "fl", "fll", "dang", "loop", "nope", "d/f", "ddot", "fdot",
+        ] {
+            for suffix in [
+                "", "/", "//", "/.", "/./", "//.", "/./.", "/..", "/../f", "/./f", "/.//",
+            ] {
+                let path = format!("{base}{suffix}");
+                for follow in [false, true] {
+                    let host = p.join(&path);
+                    let kernel = match follow {
+                        true => std::fs::metadata(&host),
+                        false => std::fs::symlink_metadata(&host),
+                    };
+                    let kernel = kernel
+                        .map(|m| match m.file_type() {
+                            t if t.is_symlink() => "symlink",
+                            t if t.is_dir() => "dir",
+                            t if t.is_file() => "file",
+                            _ => "other",
+                        })
+                        .map_err(|e| {
+                            ErrorCode::from(nix::errno::Errno::from_raw(e.raw_os_error().unwrap()))
+                        });
+                    let walked = tree.walk_path(root, &path, follow).map(|id| {
+                        let file_type = tree.file_type(id).unwrap();
+                        tree.release(id);
+                        kind(file_type)
+                    });
+                    assert_eq!(walked, kernel, "{path:?} (follow: {follow})");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 11 * 11 * 2);
+        // A relative walk from a file, as `openat(file_fd, …)`: not a
+        // directory, `.` alone included; an absolute one starts at the root.
+        let f = tree.walk_path(root, "f", false).unwrap();
+        for path in [".", "./", "x", "..", "../f"] {
+            assert_eq!(
+                tree.walk_path(f, path, false),
+                Err(ErrorCode::NotDirectory),
+                "{path}"
+            );
+        }
+        let d = tree.walk_path(f, "/d", false).unwrap();
+        assert_eq!(tree.file_type(d), Ok(FileType::Directory));
+        tree.release(d);
+        tree.release(f);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! renamed: every such call (hard_link, soft_link, create_dir, open with
 //! create, create_new, remove_file, remove_dir, rename on either side) on
 //! every kind of destination (missing, file, directory, dangling symlink,
-//! symlinks to a directory and to a file). Each case has fresh files,
+//! symlinks to a directory and to a file), and the same with `/.` (also
+//! `metadata` and an open to read). Each case has fresh files,
 //! directly in the preopen. Runs under both `wasi:filesystem` implementations; the output
 //! must be identical.
 
@@ -52,7 +53,24 @@ fn main() {
         "dangling/",
         "dirlink/",
         "filelink/",
+        // `name/.` asks as much of `name` as `name/` does (a directory,
+        // a symlink followed to one): `not-directory` for a file.
+        "new/.",
+        "file/.",
+        "dir/.",
+        "dangling/.",
+        "dirlink/.",
+        "filelink/.",
     ] {
+        let c = case(&mut n);
+        show(
+            &format!("metadata({dst})"),
+            fs::metadata(at(&c, dst)).map(|m| m.is_dir()),
+        );
+        show(
+            &format!("open read({dst})"),
+            fs::File::open(at(&c, dst)).map(|_| ()),
+        );
         let c = case(&mut n);
         show(
             &format!("hard_link(file, {dst})"),
