@@ -140,14 +140,15 @@ impl Handle {
         let len = usize::try_from(len).unwrap_or(usize::MAX).min(max);
         // Read into uninitialized capacity: no zeroing of up to `max` bytes.
         let mut buf = Vec::with_capacity(len);
-        if len > 0 {
-            self.waiting(PollFlags::POLLIN, interrupter, || {
-                match sys::pread(self.fd(), &mut buf, offset) {
-                    Err(Errno::ESPIPE) => sys::read(self.fd(), &mut buf),
-                    other => other,
-                }
-            })?;
-        }
+        // A zero-length read is made too: the kernel's checks answer it
+        // (`bad-descriptor` on a write-only FD, `is-directory`), as a
+        // native `pread(fd, buf, 0)`.
+        self.waiting(PollFlags::POLLIN, interrupter, || {
+            match sys::pread(self.fd(), &mut buf, offset) {
+                Err(Errno::ESPIPE) => sys::read(self.fd(), &mut buf),
+                other => other,
+            }
+        })?;
         Ok(buf)
     }
 
@@ -157,9 +158,8 @@ impl Handle {
     /// many bytes were read (0 at end of file).
     pub(crate) fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<usize, ErrorCode> {
         file_offset(offset)?;
-        if buf.is_empty() {
-            return Ok(0);
-        }
+        // An empty `buf` is read too, for the kernel's checks (see
+        // `Handle::read`).
         Ok(match sys::pread_into(self.fd(), buf, offset) {
             Err(Errno::ESPIPE) => sys::read_into(self.fd(), buf),
             other => other,

@@ -517,6 +517,11 @@ pub fn unlinkat(dirfd: BorrowedFd<'_>, name: &str, flags: UnlinkatFlags) -> Resu
 ///
 /// See [pread(2)](https://man7.org/linux/man-pages/man2/pread.2.html).
 pub fn pread(fd: BorrowedFd<'_>, buf: &mut Vec<u8>, offset: u64) -> Result<usize, Errno> {
+    if buf.spare_capacity_mut().is_empty() {
+        // rustix's `spare_capacity` asserts there is room; a zero-byte
+        // read still goes to the kernel, for its checks.
+        return pread_into(fd, &mut [], offset);
+    }
     counted(rustix::io::pread(
         fd,
         rustix::buffer::spare_capacity(buf),
@@ -584,6 +589,10 @@ pub fn posix_fadvise(
 ///
 /// See [read(2)](https://man7.org/linux/man-pages/man2/read.2.html).
 pub fn read(fd: BorrowedFd<'_>, buf: &mut Vec<u8>) -> Result<usize, Errno> {
+    if buf.spare_capacity_mut().is_empty() {
+        // As in `pread`: a zero-byte read, made.
+        return read_into(fd, &mut []);
+    }
     counted(rustix::io::read(fd, rustix::buffer::spare_capacity(buf))).map_err(from_rustix)
 }
 

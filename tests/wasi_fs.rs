@@ -436,6 +436,28 @@ fn wasi_identity_after_rename() {
     assert!(fx.path("c").exists() && !fx.path("a").exists() && !fx.path("b").exists());
 }
 
+/// A zero-byte `read` is checked as the kernel checks `pread` of zero
+/// bytes (it was answered without a syscall, so a write-only file gave
+/// `ok` where wasmtime-wasi and Linux give `bad-descriptor`).
+#[test]
+fn wasi_zero_length_io() {
+    let side = differential("wasi_zero_length_io");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    for step in [
+        "read 0 of a write-only file: err bad-descriptor",
+        "read 1 of a write-only file: err bad-descriptor",
+        "read 0 of a read-only file: ok ([], true)",
+        "read 2 of a read-only file: ok ([98, 99], false)",
+        "write 0 to a read-only file: err bad-descriptor",
+        "read 0 of a directory: err bad-descriptor",
+        "read 0 at 2^63: err invalid",
+        "size after: ok 3",
+    ] {
+        assert!(out.contains(step), "{step}:\n{out}");
+    }
+    assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"abc");
+}
+
 /// Stats stay fresh after every kind of change (directfs answers repeated
 /// stats of an unchanged file from memory in exclusive mounts): the
 /// guest's output is compared with wasmtime-wasi's line by line, and the

@@ -40,6 +40,13 @@ fn main() {
     );
     let ro = f.open(OpenFlags::READ).unwrap();
     expect_err(ro.set_size(0), ErrorCode::Invalid, "set-size a read handle");
+    assert_eq!(ro.read(0, 0).unwrap(), b"", "a zero-byte read");
+    let wo = f.open(OpenFlags::WRITE).unwrap();
+    expect_err(
+        wo.read(0, 0),
+        ErrorCode::BadDescriptor,
+        "a zero-byte read of a write-only handle",
+    );
 
     expect_err(
         f.open(OpenFlags::READ | OpenFlags::DIRECTORY),
