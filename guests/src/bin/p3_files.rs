@@ -154,11 +154,27 @@ impl Guest for Run {
             append(&reader, b"x".to_vec()).await,
         )
         .unwrap_err();
+        // Nothing written: still the file's access checked.
+        show(
+            "write nothing to a file opened to read",
+            write_at(&reader, 0, Vec::new()).await,
+        )
+        .unwrap_err();
+        show(
+            "append nothing to a file opened to read",
+            append(&reader, Vec::new()).await,
+        )
+        .unwrap_err();
         show("set-size a file opened to read", reader.set_size(1).await).unwrap_err();
         let writer = open(&sb, "a.txt", OpenFlags::empty(), DescriptorFlags::WRITE)
             .await
             .unwrap();
         show("read a file opened to write", read_from(&writer, 0).await).unwrap_err();
+        show(
+            "write nothing to a file opened to write",
+            write_at(&writer, 0, Vec::new()).await,
+        )
+        .unwrap();
         show("read a directory", read_from(&sb, 0).await).unwrap_err();
         show("write a directory", write_at(&sb, 0, b"x".to_vec()).await).unwrap_err();
         show("set-size a directory", sb.set_size(0).await).unwrap_err();

@@ -255,9 +255,14 @@ impl<D> StreamConsumer<D> for FileConsumer {
             return not_ready(Poll::Pending, cx, finish);
         }
         let mut src = src.as_direct(store);
-        let Some(data) = src.remaining().chunks(MAX_IO_BYTES).next() else {
-            return Poll::Ready(Ok(StreamResult::Completed));
-        };
+        // A zero-length write is made too: the kernel's checks answer it
+        // (`bad-descriptor` on a file not open for writing), as
+        // wasmtime-wasi's; it changes nothing.
+        let data = src
+            .remaining()
+            .chunks(MAX_IO_BYTES)
+            .next()
+            .unwrap_or_default();
         let written = match (me.at, &me.pipe) {
             (WriteAt::Offset(offset), _) => me.handle.write(offset, data, data.len(), None),
             // A FIFO has no end to append at: a plain write.
