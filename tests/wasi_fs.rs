@@ -458,6 +458,26 @@ fn wasi_zero_length_io() {
     assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"abc");
 }
 
+/// A file stream that failed or reached its end answers `closed` to every
+/// later call (a failed write used to fail again).
+#[test]
+fn wasi_stream_closed() {
+    let side = differential("wasi_stream_closed");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    for step in [
+        "write: failed",
+        "write again: closed",
+        "check-write: closed",
+        "read at the end: closed",
+        "read after the file grew: closed",
+        "read from a new stream: ok [100, 101, 102, 103, 104]",
+        "and again: ok ()",
+    ] {
+        assert!(out.contains(step), "{step}:\n{out}");
+    }
+    assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"abcdefgh");
+}
+
 /// Stats stay fresh after every kind of change (directfs answers repeated
 /// stats of an unchanged file from memory in exclusive mounts): the
 /// guest's output is compared with wasmtime-wasi's line by line, and the

@@ -8,7 +8,7 @@ use wasmtime::component::Resource;
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
 use super::convert::{self, descriptor_flags, descriptor_stat, descriptor_type, set_time};
-use super::stream::{FileInputStream, FileOutputStream, PipeInputStream, PipeOutputStream};
+use super::stream::{FileInputStream, FileOutputStream, Fused, PipeInputStream, PipeOutputStream};
 use super::{Descriptor, DirectoryEntryStream};
 use crate::bindings::wasi::wasi::filesystem::preopens;
 use crate::bindings::wasi::wasi::filesystem::types::{
@@ -74,9 +74,13 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         self.one_table().map_err(Error::trap)?;
         let (id, handle, pipe) = self.stream_handle(&fd, false)?;
         let stream: DynInputStream = if pipe {
-            Box::new(PipeInputStream::new(handle)?)
+            Box::new(Fused::new(PipeInputStream::new(handle)?))
         } else {
-            Box::new(FileInputStream::new(handle, offset, self.on_pool(id)))
+            Box::new(Fused::new(FileInputStream::new(
+                handle,
+                offset,
+                self.on_pool(id),
+            )))
         };
         Ok(self.table.push(stream)?)
     }
@@ -89,9 +93,13 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         self.one_table().map_err(Error::trap)?;
         let (id, handle, pipe) = self.stream_handle(&fd, true)?;
         let stream: DynOutputStream = if pipe {
-            Box::new(PipeOutputStream::new(handle)?)
+            Box::new(Fused::new(PipeOutputStream::new(handle)?))
         } else {
-            Box::new(FileOutputStream::at(handle, offset, self.on_pool(id)))
+            Box::new(Fused::new(FileOutputStream::at(
+                handle,
+                offset,
+                self.on_pool(id),
+            )))
         };
         Ok(self.table.push(stream)?)
     }
@@ -103,9 +111,12 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         self.one_table().map_err(Error::trap)?;
         let (id, handle, pipe) = self.stream_handle(&fd, true)?;
         let stream: DynOutputStream = if pipe {
-            Box::new(PipeOutputStream::new(handle)?)
+            Box::new(Fused::new(PipeOutputStream::new(handle)?))
         } else {
-            Box::new(FileOutputStream::append(handle, self.on_pool(id)))
+            Box::new(Fused::new(FileOutputStream::append(
+                handle,
+                self.on_pool(id),
+            )))
         };
         Ok(self.table.push(stream)?)
     }

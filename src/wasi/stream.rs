@@ -37,6 +37,108 @@ fn failed(code: ErrorCode) -> StreamError {
     StreamError::LastOperationFailed(wasmtime::Error::new(code))
 }
 
+/// A stream closed for good once an operation failed or found it closed,
+/// as `wasi:io/streams` says of `last-operation-failed` ("after this, the
+/// stream will be closed: all future operations return `closed`"); every
+/// file and pipe stream is served through one. (A failed write used to fail
+/// again at the next call, where wasmtime-wasi's streams say `closed`.)
+pub(crate) struct Fused<S> {
+    inner: S,
+    closed: bool,
+}
+
+impl<S> Fused<S> {
+    /// `inner`, open.
+    pub(crate) fn new(inner: S) -> Self {
+        Self {
+            inner,
+            closed: false,
+        }
+    }
+
+    /// `closed` once the stream is.
+    fn open(&self) -> StreamResult<()> {
+        match self.closed {
+            true => Err(StreamError::Closed),
+            false => Ok(()),
+        }
+    }
+
+    /// Passes `result` on, closing the stream if it failed or found it
+    /// closed (a trap closes nothing: the guest is gone).
+    fn noted<T>(&mut self, result: StreamResult<T>) -> StreamResult<T> {
+        if let Err(StreamError::LastOperationFailed(_) | StreamError::Closed) = &result {
+            self.closed = true;
+        }
+        result
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: Pollable> Pollable for Fused<S> {
+    async fn ready(&mut self) {
+        if !self.closed {
+            self.inner.ready().await;
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: InputStream> InputStream for Fused<S> {
+    fn read(&mut self, size: usize) -> StreamResult<Bytes> {
+        self.open()?;
+        let result = self.inner.read(size);
+        self.noted(result)
+    }
+
+    async fn blocking_read(&mut self, size: usize) -> StreamResult<Bytes> {
+        self.open()?;
+        let result = self.inner.blocking_read(size).await;
+        self.noted(result)
+    }
+
+    fn skip(&mut self, nelem: usize) -> StreamResult<usize> {
+        self.open()?;
+        let result = self.inner.skip(nelem);
+        self.noted(result)
+    }
+
+    async fn blocking_skip(&mut self, nelem: usize) -> StreamResult<usize> {
+        self.open()?;
+        let result = self.inner.blocking_skip(nelem).await;
+        self.noted(result)
+    }
+
+    async fn cancel(&mut self) {
+        self.inner.cancel().await;
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: OutputStream> OutputStream for Fused<S> {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        self.open()?;
+        let result = self.inner.write(bytes);
+        self.noted(result)
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        self.open()?;
+        let result = self.inner.flush();
+        self.noted(result)
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        self.open()?;
+        let result = self.inner.check_write();
+        self.noted(result)
+    }
+
+    async fn cancel(&mut self) {
+        self.inner.cancel().await;
+    }
+}
+
 /// Host I/O of a file stream on the blocking pool ([`crate::Blocking::Pool`]):
 /// at most one at a time, started by `read`/`write` and awaited by the
 /// stream's pollable, as wasmtime-wasi's file streams.
@@ -231,7 +333,7 @@ impl OutputStream for FileOutputStream {
         let mode = self.mode;
         if let Mode::Position(position) = &mut self.mode {
             // The guest chose the start (any u64): past 2^63 - 1 the write
-            // fails with `overflow`, it must not wrap or panic here.
+            // fails with `invalid`, it must not wrap or panic here.
             *position = position.saturating_add(bytes.len() as u64);
         }
         match &mut self.pool {
@@ -535,6 +637,54 @@ mod tests {
             .unwrap();
         let budget = Arc::new(FdBudget::default());
         Handle::new(file.into(), budget.charge_token())
+    }
+
+    /// A stream that failed, or found its end, stays closed: every later
+    /// call says `closed` (inline and on the pool), as `wasi:io/streams`
+    /// says and wasmtime-wasi's streams do.
+    #[test]
+    fn a_stream_is_closed_after_a_failure_or_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), b"abc").unwrap();
+        let read_only = || {
+            let file = std::fs::File::open(dir.path().join("f")).unwrap();
+            Handle::new(file.into(), Arc::new(FdBudget::default()).charge_token())
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let closed = |result: StreamResult<usize>| matches!(result, Err(StreamError::Closed));
+        for on_pool in [false, true] {
+            let mut out = Fused::new(FileOutputStream::at(read_only(), 0, on_pool));
+            let failed = rt.block_on(out.blocking_write_and_flush(Bytes::from_static(b"x")));
+            assert!(
+                matches!(failed, Err(StreamError::LastOperationFailed(_))),
+                "{failed:?}"
+            );
+            assert!(closed(out.check_write()), "check-write after the failure");
+            assert!(matches!(
+                out.write(Bytes::from_static(b"y")),
+                Err(StreamError::Closed)
+            ));
+            assert!(matches!(out.flush(), Err(StreamError::Closed)));
+
+            let mut input = Fused::new(FileInputStream::new(read_only(), 0, on_pool));
+            let data = rt.block_on(input.blocking_read(10)).unwrap();
+            assert_eq!(&data[..], b"abc");
+            let end = rt.block_on(input.blocking_read(10));
+            assert!(matches!(end, Err(StreamError::Closed)), "{end:?}");
+            std::fs::write(dir.path().join("f"), b"abcdef").unwrap();
+            assert!(
+                matches!(input.read(0), Err(StreamError::Closed)),
+                "a zero-byte read after the end"
+            );
+            assert!(
+                matches!(input.read(10), Err(StreamError::Closed)),
+                "the file grew"
+            );
+            std::fs::write(dir.path().join("f"), b"abc").unwrap();
+        }
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"abc");
     }
 
     /// A write stream started by the guest at the largest offsets fails
