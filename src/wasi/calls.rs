@@ -359,7 +359,19 @@ impl DirectfsCtxView<'_> {
         mtime: SetTime,
     ) -> Result<(), Error> {
         let dir = self.mutable_dir(fd)?;
+        let nothing = matches!((atime, mtime), (SetTime::Omit, SetTime::Omit));
         Ok(self.ctx.deferring(|tree| {
+            if nothing && !follow {
+                // Nothing to set on a name not followed: Linux's
+                // `utimensat` does not look the name up (and wasmtime-wasi
+                // succeeds the same); its directory is walked, confined.
+                let done = with_parent(tree, dir, path, |_, _, last| {
+                    Ok(matches!(last, Last::Name(_, false)))
+                })?;
+                if done {
+                    return Ok(());
+                }
+            }
             with_walked(tree, dir, path, follow, |tree, id| {
                 set_times(tree, id, atime, mtime)
             })
