@@ -80,6 +80,55 @@ fn cli_args_env() {
     );
 }
 
+/// wasmtime's `-S` and `-W` spellings: `-S inherit-env` passes the host's
+/// environment (`--env` still overrides it), and what the WASI test
+/// suite's wasmtime adapter passes for WASI 0.3 (`-W
+/// component-model-async=y -S p3`) is accepted; `-S http` is refused.
+#[test]
+fn cli_wasmtime_wasi_flags() {
+    let run = |flags: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+            .args(flags)
+            .arg(guest("cli_args_env"))
+            .env("FROM_HOST", "inherited")
+            .env("GREETING", "from the host")
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "-W",
+        "component-model-async=y",
+        "-S",
+        "p3,cli=y",
+        "-S",
+        "inherit-env",
+        "--env",
+        "GREETING=hi",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("FROM_HOST=Some(\"inherited\")"), "{stdout}");
+    assert!(stdout.contains("GREETING=Some(\"hi\")"), "{stdout}");
+    // Without `-S inherit-env`: nothing of the host's.
+    let out = run(&[]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("FROM_HOST=None") && stdout.contains("GREETING=None"),
+        "{stdout}"
+    );
+    let out = run(&["-S", "http"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("dfs-run does not provide wasi-http"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn cli_exit() {
     let wasm = guest("cli_exit");

@@ -101,9 +101,21 @@ struct Cli {
     /// Limits, as `wasmtime run -W`: `timeout=DURATION` (a wall-clock limit:
     /// `500ms`, `2s`, `1m`, or seconds), `max-memory-size=BYTES` (each linear
     /// memory; `K`, `M`, `G` suffixes, powers of 1024). Comma-separated or
-    /// repeated.
+    /// repeated. The component model's features as wasmtime spells them
+    /// (`component-model`, `component-model-async` and its `-builtins`,
+    /// `-stackful`, `component-model-error-context`) are accepted: dfs-run
+    /// turns them on for every component that needs them.
     #[arg(short = 'W', value_name = "KEY=VAL[,KEY=VAL...]", value_parser = parse_wasm_opts)]
     wasm: Vec<Vec<WasmOpt>>,
+
+    /// WASI, as `wasmtime run -S`: `inherit-env` (the guest sees the host's
+    /// environment; `--env` still adds and overrides), `inherit-network`
+    /// (the guest may use the host's network), `allow-ip-name-lookup`,
+    /// `tcp=y|n`, `udp=y|n`. `cli`, `p3` and `preview2` are accepted: dfs-run
+    /// always provides them. Comma-separated or repeated; a bare KEY is
+    /// KEY=y.
+    #[arg(short = 'S', value_name = "KEY[=VAL][,KEY[=VAL]...]", value_parser = parse_wasi_opts)]
+    wasi: Vec<Vec<WasiOpt>>,
 
     /// Code generation, as `wasmtime run -C`: `cache=y|n` (default `y`:
     /// compiled code is kept in wasmtime's on-disk cache, as the wasmtime
@@ -158,7 +170,7 @@ impl Cli {
     fn timeout(&self) -> Option<Duration> {
         self.wasm.iter().flatten().rev().find_map(|o| match o {
             WasmOpt::Timeout(t) => Some(*t),
-            WasmOpt::MaxMemorySize(_) => None,
+            WasmOpt::MaxMemorySize(_) | WasmOpt::ComponentModel => None,
         })
     }
 
@@ -166,8 +178,25 @@ impl Cli {
     fn max_memory_size(&self) -> Option<usize> {
         self.wasm.iter().flatten().rev().find_map(|o| match o {
             WasmOpt::MaxMemorySize(n) => Some(*n),
-            WasmOpt::Timeout(_) => None,
+            WasmOpt::Timeout(_) | WasmOpt::ComponentModel => None,
         })
+    }
+
+    /// `-S`: what the guest's WASI context inherits and allows, the last
+    /// value of each key winning.
+    fn wasi_options(&self) -> WasiOptions {
+        let mut options = WasiOptions::default();
+        for opt in self.wasi.iter().flatten() {
+            match *opt {
+                WasiOpt::Provided => {}
+                WasiOpt::InheritEnv(on) => options.inherit_env = on,
+                WasiOpt::InheritNetwork(on) => options.inherit_network = on,
+                WasiOpt::IpNameLookup(on) => options.ip_name_lookup = on,
+                WasiOpt::Tcp(on) => options.tcp = on,
+                WasiOpt::Udp(on) => options.udp = on,
+            }
+        }
+        options
     }
 
     /// Whether the compilation cache is on (`-C cache=`, default yes), and
@@ -189,6 +218,45 @@ impl Cli {
 enum WasmOpt {
     Timeout(Duration),
     MaxMemorySize(usize),
+    /// A component-model feature asked for: on wherever a component needs
+    /// it already.
+    ComponentModel,
+}
+
+/// One `-S` option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WasiOpt {
+    /// `cli`, `p3`, `preview2`, `common` (or an interface dfs-run does not
+    /// provide, turned off): what dfs-run does anyway.
+    Provided,
+    InheritEnv(bool),
+    InheritNetwork(bool),
+    IpNameLookup(bool),
+    Tcp(bool),
+    Udp(bool),
+}
+
+/// What `-S` asks of the guest's WASI context (wasmtime's defaults: no
+/// inherited environment or network, TCP and UDP sockets allowed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WasiOptions {
+    inherit_env: bool,
+    inherit_network: bool,
+    ip_name_lookup: bool,
+    tcp: bool,
+    udp: bool,
+}
+
+impl Default for WasiOptions {
+    fn default() -> Self {
+        Self {
+            inherit_env: false,
+            inherit_network: false,
+            ip_name_lookup: false,
+            tcp: true,
+            udp: true,
+        }
+    }
 }
 
 /// One `-C` option.
@@ -211,25 +279,73 @@ fn parse_pairs<T>(
         .collect()
 }
 
-/// Parses `-W`'s `timeout=DURATION` and `max-memory-size=BYTES`.
+/// A `-W`, `-S` or `-C` yes/no value, as wasmtime spells it (a bare key is
+/// yes).
+fn parse_yes_no(flag: char, key: &str, value: &str) -> Result<bool, String> {
+    match value {
+        "" | "y" | "yes" | "true" => Ok(true),
+        "n" | "no" | "false" => Ok(false),
+        other => Err(format!("-{flag} {key}={other}: expected y or n")),
+    }
+}
+
+/// Parses `-W`'s `timeout=DURATION` and `max-memory-size=BYTES`, and the
+/// component-model features wasmtime names.
 fn parse_wasm_opts(arg: &str) -> Result<Vec<WasmOpt>, String> {
     parse_pairs(arg, |key, value| match key {
         "timeout" => parse_duration(value).map(WasmOpt::Timeout),
         "max-memory-size" => parse_size(value).map(WasmOpt::MaxMemorySize),
+        "component-model"
+        | "component-model-async"
+        | "component-model-async-builtins"
+        | "component-model-async-stackful"
+        | "component-model-error-context" => match parse_yes_no('W', key, value)? {
+            true => Ok(WasmOpt::ComponentModel),
+            false => Err(format!(
+                "-W {key}=n: dfs-run turns the component model's features on for every \
+                 component that needs them, and cannot run one without"
+            )),
+        },
         other => Err(format!(
-            "unknown -W option {other:?} (known: timeout, max-memory-size)"
+            "unknown -W option {other:?} (known: timeout, max-memory-size, component-model, \
+             component-model-async)"
         )),
+    })
+}
+
+/// Parses `-S`: what the guest's WASI context inherits and allows, and the
+/// interfaces dfs-run always provides (`cli`, `p3`, `preview2`, `common`).
+fn parse_wasi_opts(arg: &str) -> Result<Vec<WasiOpt>, String> {
+    parse_pairs(arg, |key, value| {
+        let on = parse_yes_no('S', key, value)?;
+        match key {
+            "cli" | "p3" | "preview2" | "common" if on => Ok(WasiOpt::Provided),
+            "cli" | "p3" | "preview2" | "common" => {
+                Err(format!("-S {key}=n: dfs-run always provides {key}"))
+            }
+            "inherit-env" => Ok(WasiOpt::InheritEnv(on)),
+            "inherit-network" => Ok(WasiOpt::InheritNetwork(on)),
+            "allow-ip-name-lookup" => Ok(WasiOpt::IpNameLookup(on)),
+            "tcp" => Ok(WasiOpt::Tcp(on)),
+            "udp" => Ok(WasiOpt::Udp(on)),
+            "http" | "nn" | "threads" | "config" | "keyvalue" | "tls" if !on => {
+                Ok(WasiOpt::Provided)
+            }
+            "http" | "nn" | "threads" | "config" | "keyvalue" | "tls" => {
+                Err(format!("-S {key}: dfs-run does not provide wasi-{key}"))
+            }
+            other => Err(format!(
+                "unknown -S option {other:?} (known: inherit-env, inherit-network, \
+                 allow-ip-name-lookup, tcp, udp, cli, p3, preview2)"
+            )),
+        }
     })
 }
 
 /// Parses `-C`'s `cache=y|n` and `cache-config=PATH`.
 fn parse_codegen_opts(arg: &str) -> Result<Vec<CodegenOpt>, String> {
     parse_pairs(arg, |key, value| match key {
-        "cache" => match value {
-            "" | "y" | "yes" | "true" => Ok(CodegenOpt::Cache(true)),
-            "n" | "no" | "false" => Ok(CodegenOpt::Cache(false)),
-            other => Err(format!("-C cache={other}: expected y or n")),
-        },
+        "cache" => parse_yes_no('C', key, value).map(CodegenOpt::Cache),
         "cache-config" if !value.is_empty() => Ok(CodegenOpt::CacheConfig(value.into())),
         other => Err(format!(
             "unknown -C option {other:?} (known: cache=y|n, cache-config=PATH)"
@@ -620,6 +736,24 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
         .inherit_stdio()
         .arg(cli.argv0())
         .args(&cli.guest_args().collect::<Vec<_>>());
+    let options = cli.wasi_options();
+    if options.inherit_env {
+        // The host's variables that `--env` does not set (which wins);
+        // those whose name or value is not UTF-8 cannot be a WASI string.
+        for (name, value) in std::env::vars_os() {
+            if let (Some(name), Some(value)) = (name.to_str(), value.to_str())
+                && !cli.envs.iter().any(|env| env.name == name)
+            {
+                wasi.env(name, value);
+            }
+        }
+    }
+    if options.inherit_network {
+        wasi.inherit_network();
+    }
+    wasi.allow_ip_name_lookup(options.ip_name_lookup)
+        .allow_tcp(options.tcp)
+        .allow_udp(options.udp);
     if cli.wasi_fs == WasiFs::Wasmtime {
         for dir in &cli.dirs {
             let perms = match dir.options.perms {
@@ -937,6 +1071,52 @@ mod tests {
         assert!(parse_size("99999999999999999999").is_err() && parse_size("1T").is_err());
         assert!(parse(&["-W", "fuel=1", "g.wasm"]).is_err());
         assert!(parse(&["-W", "timeout", "g.wasm"]).is_err());
+    }
+
+    #[test]
+    fn wasi_and_component_model_spellings() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["dfs-run"], args].concat());
+        // What the WASI test suite's wasmtime adapter passes for WASI 0.3.
+        let cli = parse(&[
+            "-W",
+            "component-model-async=y",
+            "-Sp3",
+            "-S",
+            "cli=y",
+            "g.wasm",
+        ])
+        .unwrap();
+        assert_eq!(cli.wasi_options(), WasiOptions::default());
+        assert_eq!(cli.timeout(), None);
+        let cli = parse(&[
+            "-S",
+            "inherit-env,inherit-network=y,allow-ip-name-lookup",
+            "-S",
+            "tcp=n,udp=no",
+            "g.wasm",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.wasi_options(),
+            WasiOptions {
+                inherit_env: true,
+                inherit_network: true,
+                ip_name_lookup: true,
+                tcp: false,
+                udp: false,
+            }
+        );
+        let cli = parse(&["-S", "inherit-env", "-S", "inherit-env=n", "g.wasm"]).unwrap();
+        assert!(!cli.wasi_options().inherit_env, "the last wins");
+        assert!(parse(&["-S", "http=n", "g.wasm"]).is_ok());
+        for bad in ["http", "p3=n", "cli=n", "inherit-env=maybe", "sockets"] {
+            let err = parse(&["-S", bad, "g.wasm"]).unwrap_err().to_string();
+            assert!(
+                err.contains("-S") || err.contains("unknown"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(parse(&["-W", "component-model-async=n", "g.wasm"]).is_err());
     }
 
     #[test]
