@@ -72,6 +72,14 @@ impl<S> Fused<S> {
         }
         result
     }
+
+    /// `call` on the inner stream while this one is open, its result
+    /// [`Fused::noted`].
+    fn through<T>(&mut self, call: impl FnOnce(&mut S) -> StreamResult<T>) -> StreamResult<T> {
+        self.open()?;
+        let result = call(&mut self.inner);
+        self.noted(result)
+    }
 }
 
 #[async_trait::async_trait]
@@ -86,9 +94,7 @@ impl<S: Pollable> Pollable for Fused<S> {
 #[async_trait::async_trait]
 impl<S: InputStream> InputStream for Fused<S> {
     fn read(&mut self, size: usize) -> StreamResult<Bytes> {
-        self.open()?;
-        let result = self.inner.read(size);
-        self.noted(result)
+        self.through(|inner| inner.read(size))
     }
 
     async fn blocking_read(&mut self, size: usize) -> StreamResult<Bytes> {
@@ -98,9 +104,7 @@ impl<S: InputStream> InputStream for Fused<S> {
     }
 
     fn skip(&mut self, nelem: usize) -> StreamResult<usize> {
-        self.open()?;
-        let result = self.inner.skip(nelem);
-        self.noted(result)
+        self.through(|inner| inner.skip(nelem))
     }
 
     async fn blocking_skip(&mut self, nelem: usize) -> StreamResult<usize> {
@@ -117,21 +121,15 @@ impl<S: InputStream> InputStream for Fused<S> {
 #[async_trait::async_trait]
 impl<S: OutputStream> OutputStream for Fused<S> {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.open()?;
-        let result = self.inner.write(bytes);
-        self.noted(result)
+        self.through(|inner| inner.write(bytes))
     }
 
     fn flush(&mut self) -> StreamResult<()> {
-        self.open()?;
-        let result = self.inner.flush();
-        self.noted(result)
+        self.through(OutputStream::flush)
     }
 
     fn check_write(&mut self) -> StreamResult<usize> {
-        self.open()?;
-        let result = self.inner.check_write();
-        self.noted(result)
+        self.through(OutputStream::check_write)
     }
 
     async fn cancel(&mut self) {
