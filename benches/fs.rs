@@ -162,6 +162,25 @@ fn native(base: &Path, workload: &str, a: &[u64]) -> u64 {
     }
 }
 
+/// The machine the figures are from, as one Markdown line.
+fn machine() -> String {
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "Machine: {cpu}, {cores} cores, Linux {}; a release build; the sandbox in a temp dir (`TMPDIR`).",
+        kernel.trim()
+    )
+}
+
 fn main() {
     let scale: f64 = std::env::var("DFS_BENCH_SCALE")
         .ok()
@@ -217,25 +236,15 @@ fn main() {
         ("seq read 4 KiB chunks", "seqread", vec![big, 4096]),
     ];
 
-    println!("median of {rounds} rounds; ns per operation (guests: workload only)");
+    // The table is Markdown: BENCHMARKS.md's is this output, pasted.
+    println!("{}", machine());
+    println!();
+    println!("Median of {rounds} rounds; ns per operation (guests time the workload alone).");
+    println!();
     println!(
-        "{:<30} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9}",
-        "workload",
-        "native",
-        "directfs",
-        "std>dfs",
-        "std>wasi",
-        "dfs/nat",
-        "dfs/wasi",
-        "std d/w",
-        "sys/op",
-        "RSS dfs",
-        "RSS wasi",
-        "p3>dfs",
-        "p3>wasi",
-        "p3 d/nat",
-        "p3 d/w"
+        "| workload | native | directfs:fs | std on directfs | std on wasmtime-wasi | directfs:fs / native | directfs:fs / wasmtime-wasi | std: directfs / wasmtime-wasi | syscalls/op | RSS directfs | RSS wasmtime-wasi | 0.3 on directfs | 0.3 on wasmtime-wasi | 0.3: directfs / native | 0.3: directfs / wasmtime-wasi |"
     );
+    println!("| :-- |{}", " --: |".repeat(15));
     let only = std::env::var("DFS_BENCH_ONLY").unwrap_or_default();
     for (label, w, args) in workloads
         .iter()
@@ -276,7 +285,7 @@ fn main() {
         let (nat, dfs, std_dfs, wasi) = (median(nat), median(dfs), median(std_dfs), median(wasi));
         let (p3_dfs, p3_wasi) = (median(p3_dfs), median(p3_wasi));
         println!(
-            "{label:<30} {nat:>10.0} {dfs:>10.0} {std_dfs:>10.0} {wasi:>10.0} {:>8.2}x {:>8.2}x {:>8.2}x {sys:>9.1} {rss_dfs:>7.0}M {rss_wasi:>7.0}M {p3_dfs:>10.0} {p3_wasi:>10.0} {:>8.2}x {:>8.2}x",
+            "| {label} | {nat:.0} | {dfs:.0} | {std_dfs:.0} | {wasi:.0} | {:.2}× | {:.2}× | {:.2}× | {sys:.1} | {rss_dfs:.0} MiB | {rss_wasi:.0} MiB | {p3_dfs:.0} | {p3_wasi:.0} | {:.2}× | {:.2}× |",
             dfs / nat,
             dfs / wasi,
             std_dfs / wasi,
@@ -308,9 +317,7 @@ fn main() {
             wall("bench_std", &wasi_flags),
         );
         println!(
-            "{label:<30} {:>10} {dfs:>10.0} {std_dfs:>10.0} {wasi:>10.0} {:>9} {:>8.2}x {:>8.2}x",
-            "-",
-            "-",
+            "| {label} (wall ns) | – | {dfs:.0} | {std_dfs:.0} | {wasi:.0} | – | {:.2}× | {:.2}× | | | | | | | |",
             dfs / wasi,
             std_dfs / wasi
         );

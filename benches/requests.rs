@@ -25,7 +25,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use common::Host;
-use directfs::{Blocking, DirectfsCtx, Filesystem, FsPerms, Mount, MountOptions, Revalidation};
+use directfs::{Blocking, DirectfsCtx, Filesystem, Mount, MountOptions, Perms, Revalidation};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::WasiCtxBuilder;
@@ -99,11 +99,11 @@ impl Bench {
         }
         let directfs = match way {
             Way::Shared(mount) => DirectfsCtx::builder()
-                .mount(mount, "/b", FsPerms::ReadWrite)
+                .mount(mount, "/b", Perms::ReadWrite)
                 .unwrap()
                 .build(),
             Way::Cold(dir) => DirectfsCtx::builder()
-                .preopen(dir, "/b", FsPerms::ReadWrite)
+                .preopen(dir, "/b", Perms::ReadWrite)
                 .unwrap()
                 .build(),
             Way::Wasmtime(dir) => {

@@ -8,7 +8,7 @@
 //! cargo run --example embed -- guests/target/wasm32-wasip2/release/demo.wasm ./sandbox
 //! ```
 
-use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, FsPerms};
+use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, Perms};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, Result, Store};
@@ -59,7 +59,7 @@ fn main() -> Result<()> {
     let host = MyHost {
         wasi: WasiCtx::builder().inherit_stdio().arg(&component).build(),
         directfs: DirectfsCtx::builder()
-            .preopen(&dir, "/data", FsPerms::ReadWrite)?
+            .preopen(&dir, "/data", Perms::ReadWrite)?
             .max_io_bytes(1 << 20)
             .max_dir_entries(256)
             .build(),

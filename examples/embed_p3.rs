@@ -8,7 +8,7 @@
 //! cargo run --example embed_p3 -- guests/target/wasm32-wasip2/release/p3_concurrent.wasm ./sandbox
 //! ```
 
-use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, FsPerms};
+use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, Perms};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, Result, Store};
@@ -76,7 +76,7 @@ pub fn run(component: &str, dir: &str) -> Result<Result<(), ()>> {
     let host = MyHost {
         wasi: WasiCtx::builder().inherit_stdio().arg(component).build(),
         directfs: DirectfsCtx::builder()
-            .preopen(dir, "/sandbox", FsPerms::ReadWrite)?
+            .preopen(dir, "/sandbox", Perms::ReadWrite)?
             .build(),
         table: ResourceTable::new(),
     };

@@ -15,7 +15,7 @@
 
 use std::time::{Duration, Instant};
 
-use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, Filesystem, FsPerms, Revalidation};
+use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, Filesystem, Perms, Revalidation};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::error::Context as _;
 use wasmtime::{Config, Engine, Result, Store};
@@ -86,7 +86,7 @@ fn main() -> Result<()> {
                                 .args(&["worker".to_string(), (t * 1_000_000 + r).to_string()])
                                 .build(),
                             directfs: DirectfsCtx::builder()
-                                .mount(data, "/data", FsPerms::ReadWrite)?
+                                .mount(data, "/data", Perms::ReadWrite)?
                                 .build(),
                             table: ResourceTable::new(),
                         };

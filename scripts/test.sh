@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # The README's test command, and what .ci/run runs: formatting, clippy with
-# warnings denied (also for the library without the CLI), warning-free docs,
-# then every test (unit, integration with the guest
-# programs, doc tests).
+# warnings denied (also for the library without the CLI), warning-free
+# docs, then every test (unit, integration with the guest programs, doc
+# tests) in the release profile, so that ./scripts/demo.sh's build of
+# dfs-run is reused.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-./scripts/setup-guest-toolchain.sh
-echo "== cargo fmt --check (host, guests)"
+start=$SECONDS
+step() { printf '\n== [%4ss] %s\n' "$((SECONDS - start))" "$*"; }
+
+step "guest programs (every one, for the integration tests)"
+./scripts/build-guests.sh >/dev/null
+step "cargo fmt --check (host, guests)"
 cargo fmt --all -- --check
 (cd guests && cargo fmt -- --check)
-echo "== cargo clippy --all-targets -- -D warnings"
+step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
-echo "== cargo doc (warnings denied)"
+step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps
-echo "== cargo clippy, library alone (no default features: what embedders build)"
+step "cargo clippy, library alone (no default features: what embedders build)"
 cargo clippy --locked --lib --no-default-features -- -D warnings
-echo "== cargo package --list (what an embedder gets)"
+step "cargo package --list (what an embedder gets)"
 listed=$(cargo package --list --locked --allow-dirty 2>/dev/null)
-for f in LICENSE README.md wit/directfs.wit wit/wasi/world.wit src/lib.rs examples/embed.rs; do
+for f in LICENSE README.md wit/directfs.wit wit/wasi/world.wit src/lib.rs examples/embed.rs docs/embedding.md; do
   grep -qx "$f" <<<"$listed" || { echo "the package lacks $f"; exit 1; }
 done
-echo "== cargo test"
-cargo test --locked -- --show-output
+step "cargo test --release (builds the test binaries, then runs them)"
+cargo test --locked --release -- --show-output
+step "done"

@@ -22,7 +22,7 @@ wasmtime::component::bindgen!({
 /// of a [`crate::Blocking::Pool`] mount (and the reads and writes that wait
 /// for a FIFO) run on the blocking pool instead of holding the executor.
 /// Resources are the same Rust types as in the sync bindings; records,
-/// flags and enums are generated anew (converted in `crate::host::convert`).
+/// flags and enums are generated anew (converted in `crate::dfs::convert`).
 pub(crate) mod directfs_async {
     wasmtime::component::bindgen!({
         path: "wit",

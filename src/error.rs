@@ -112,11 +112,21 @@ impl From<Errno> for ErrorCode {
             Errno::ESTALE => ErrorCode::Stale,
             Errno::ETXTBSY => ErrorCode::TextFileBusy,
             Errno::EMLINK => ErrorCode::TooManyLinks,
-            Errno::EMFILE | Errno::ENFILE => ErrorCode::TooManyOpen,
+            Errno::EMFILE | Errno::ENFILE => ErrorCode::HostTooManyOpen,
             // EWOULDBLOCK is EAGAIN on Linux.
             Errno::EAGAIN => ErrorCode::WouldBlock,
+            Errno::EPIPE => ErrorCode::Pipe,
+            Errno::EDEADLK => ErrorCode::Deadlock,
             _ => ErrorCode::Other,
         }
+    }
+}
+
+/// An error where the WIT function has no error code to return: a trap.
+pub(crate) fn trap(err: Error) -> wasmtime::Error {
+    match err.into_code_or_trap() {
+        Ok(code) => wasmtime::Error::msg(format!("directfs: {code:?}")),
+        Err(trap) => trap,
     }
 }
 
@@ -129,7 +139,9 @@ mod tests {
         assert_eq!(ErrorCode::from(Errno::ENOENT), ErrorCode::NoEntry);
         assert_eq!(ErrorCode::from(Errno::EWOULDBLOCK), ErrorCode::WouldBlock);
         assert_eq!(ErrorCode::from(Errno::ENOTSUP), ErrorCode::NotSupported);
-        assert_eq!(ErrorCode::from(Errno::ENFILE), ErrorCode::TooManyOpen);
+        assert_eq!(ErrorCode::from(Errno::ENFILE), ErrorCode::HostTooManyOpen);
+        assert_eq!(ErrorCode::from(Errno::EPIPE), ErrorCode::Pipe);
+        assert_eq!(ErrorCode::from(Errno::EDEADLK), ErrorCode::Deadlock);
         assert_eq!(ErrorCode::from(Errno::EHWPOISON), ErrorCode::Other);
     }
 

@@ -6,10 +6,9 @@ use std::sync::Arc;
 use nix::errno::Errno;
 
 use crate::budget::FdCharge;
-use crate::dentry::{file_type_of_dirent, file_type_of_mode};
 use crate::error::ErrorCode;
 use crate::interrupt::Interrupter;
-use crate::sys::{self, PollFlags};
+use crate::sys::{self, PollFlags, file_type_of_dirent, file_type_of_mode};
 use crate::types::{Blocking, FileType};
 
 /// A page of [`Handle::read_dir_names`]: names with their types, and where

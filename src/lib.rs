@@ -13,7 +13,7 @@
 //! serves the guest's stdio, clocks and random):
 //!
 //! ```
-//! use directfs::{FsPerms, DirectfsCtx, DirectfsCtxView, DirectfsView};
+//! use directfs::{Perms, DirectfsCtx, DirectfsCtxView, DirectfsView};
 //! use wasmtime::component::{Linker, ResourceTable};
 //! use wasmtime::{Engine, Store};
 //! use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -41,15 +41,17 @@
 //! let mut linker = Linker::<Host>::new(&engine);
 //! wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
 //! directfs::add_to_linker(&mut linker)?;
-//! // Optional: serve wasi:filesystem (std::fs) from the same dentry tree,
-//! // replacing wasmtime-wasi's own.
+//! // Serve wasi:filesystem (std::fs) from the same dentry tree, replacing
+//! // wasmtime-wasi's own. Left out, std::fs programs get wasmtime-wasi's
+//! // filesystem, which does not know the DirectfsCtx's preopens: every path
+//! // is then "no such file", with no error at link time.
 //! directfs::wasi::add_to_linker(&mut linker)?;
 //!
 //! let sandbox = std::env::temp_dir();
 //! let host = Host {
 //!     wasi: WasiCtx::builder().inherit_stdio().build(),
 //!     directfs: DirectfsCtx::builder()
-//!         .preopen(&sandbox, "/data", FsPerms::ReadWrite)?
+//!         .preopen(&sandbox, "/data", Perms::ReadWrite)?
 //!         .build(),
 //!     table: ResourceTable::new(),
 //! };
@@ -100,24 +102,30 @@
 //!
 //! # Layout
 //! A filesystem core that knows no WIT, and one thin frontend per interface
-//! converting at its edge (as wasmtime-wasi's `p2`/`p3` over its core):
-//! - [`ctx`](DirectfsCtx): the context, its builder, the view.
-//! - `host`: the `directfs:fs` frontend, thin (look up, check, call,
+//! converting at its edge (as wasmtime-wasi's `p2`/`p3` over its core).
+//! Imports point down this list; no frontend imports another.
+//! - `dfs`: the `directfs:fs` frontend, thin (look up, check, call,
 //!   convert), written once in the core's types; its sync and async
-//!   (`host::host_async`) trait impls convert at the edge
-//!   (`host::convert`: core types ↔ WIT, one to one).
-//! - `pool`: running a frontend call on tokio's blocking pool.
-//! - `interrupt`: [`Interrupter`], which ends waits on FIFOs.
+//!   (`dfs::host_async`) trait impls convert at the edge (`dfs::convert`:
+//!   core types ↔ WIT, one to one).
 //! - [`wasi`]: the standard `wasi:filesystem` frontends over the same tree:
-//!   its calls once in the core's types (`wasi::calls`), converted by the
-//!   0.2 frontend (`wasi::host`, and `wasi::host_async` over it) and the
-//!   0.3 one ([`wasi::p3`]).
-//! - `types`: the core's own types ([`Stat`], [`FileType`], [`OpenFlags`],
-//!   [`ErrorCode`], …), re-exported here.
-//! - `dentry`: the tree of dentries and their host FDs.
+//!   what the versions share (`wasi::calls`, every call once in the core's
+//!   types; `open-at`; readiness waits), then one frontend per version:
+//!   [`wasi::p2`] (with `wasi:io` streams) and [`wasi::p3`].
+//! - `pool`: running a frontend call on tokio's blocking pool.
+//! - [`ctx`](DirectfsCtx): a store's context (its view of a filesystem,
+//!   the permissions of each preopen, the resource accounting every
+//!   frontend shares), its builder, per-context memos.
+//! - [`fs`](Filesystem): the shared filesystem, its lock (the lock order is
+//!   in its docs), its mounts, limits and counters.
+//! - `dentry`: the tree of dentries and their host FDs, one room per
+//!   operation family.
+//! - `handle`, `interrupt`, `budget`: open files, ending waits on FIFOs
+//!   ([`Interrupter`]), the host-FD budget.
+//! - `types`, `error`, `name`: the core's own types ([`Stat`],
+//!   [`FileType`], [`OpenFlags`], [`ErrorCode`], …, re-exported here);
+//!   errno → [`ErrorCode`], trap or error; path components.
 //! - `sys`: the only module that issues syscalls.
-//! - `name`: validation of path components.
-//! - [`error`](Error): errno → [`ErrorCode`], trap or error.
 
 // Guest input reaches almost all of this crate: no panicking shortcuts in it
 // (tests excepted). See SECURITY.md.
@@ -135,9 +143,10 @@ mod bindings;
 mod budget;
 mod ctx;
 mod dentry;
+mod dfs;
 mod error;
+mod fs;
 mod handle;
-mod host;
 mod interrupt;
 mod name;
 mod pool;
@@ -148,14 +157,15 @@ pub mod wasi;
 use wasmtime::component::Linker;
 pub use wasmtime::component::ResourceTable;
 
-#[expect(deprecated, reason = "the old name stays exported for a while")]
-pub use crate::ctx::DirPerms;
 pub use crate::ctx::{
-    Blocking, Directfs, DirectfsCtx, DirectfsCtxBuilder, DirectfsCtxView, DirectfsView, Filesystem,
-    FsPerms, Limits, Mount, MountOptions, PreopenOptions, Revalidation, Stats,
+    Blocking, Directfs, DirectfsCtx, DirectfsCtxBuilder, DirectfsCtxView, DirectfsView,
+    MountOptions, Perms, PreopenOptions, Revalidation,
 };
+#[expect(deprecated, reason = "the old names stay exported for a while")]
+pub use crate::ctx::{DirPerms, FsPerms};
 pub use crate::dentry::DentryRef;
 pub use crate::error::{Error, ErrorCode};
+pub use crate::fs::{Filesystem, Limits, Mount, Stats};
 pub use crate::handle::Handle;
 pub use crate::interrupt::Interrupter;
 pub use crate::name::NAME_MAX;

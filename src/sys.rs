@@ -22,7 +22,7 @@ use nix::sys::stat::{FchmodatFlags, FileStat, Mode, SFlag, UtimensatFlags};
 use nix::sys::statfs::Statfs;
 use nix::unistd::UnlinkatFlags;
 
-use crate::types::SetTime;
+use crate::types::{FileType, SetTime};
 
 pub use nix::fcntl::RenameFlags;
 pub use nix::sys::time::TimeSpec;
@@ -37,6 +37,34 @@ static SYSCALLS: AtomicU64 = AtomicU64::new(0);
 /// contexts): one per wrapper call here, one per `getdents64` buffer refill.
 pub fn syscalls() -> u64 {
     SYSCALLS.load(Ordering::Relaxed)
+}
+
+/// The file type in a host `st_mode`.
+pub(crate) fn file_type_of_mode(mode: u32) -> FileType {
+    match SFlag::from_bits_truncate(mode & SFlag::S_IFMT.bits()) {
+        SFlag::S_IFDIR => FileType::Directory,
+        SFlag::S_IFREG => FileType::RegularFile,
+        SFlag::S_IFLNK => FileType::SymbolicLink,
+        SFlag::S_IFIFO => FileType::Fifo,
+        SFlag::S_IFSOCK => FileType::Socket,
+        SFlag::S_IFCHR => FileType::CharacterDevice,
+        SFlag::S_IFBLK => FileType::BlockDevice,
+        _ => FileType::Unknown,
+    }
+}
+
+/// The file type in a `getdents64` entry's `d_type`.
+pub(crate) fn file_type_of_dirent(kind: DirentType) -> FileType {
+    match kind {
+        DirentType::Directory => FileType::Directory,
+        DirentType::RegularFile => FileType::RegularFile,
+        DirentType::Symlink => FileType::SymbolicLink,
+        DirentType::Fifo => FileType::Fifo,
+        DirentType::Socket => FileType::Socket,
+        DirentType::CharacterDevice => FileType::CharacterDevice,
+        DirentType::BlockDevice => FileType::BlockDevice,
+        DirentType::Unknown => FileType::Unknown,
+    }
 }
 
 thread_local! {

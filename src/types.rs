@@ -1,13 +1,14 @@
 //! The filesystem core's own types: what the dentry tree takes and returns.
 //!
 //! They know nothing of WIT. Each interface converts at its edge:
-//! `directfs:fs` (`src/host/convert.rs`, one to one: the WIT was written
-//! after these) and `wasi:filesystem` (`src/wasi/convert.rs`).
+//! `directfs:fs` (`src/dfs/convert.rs`, one to one: the WIT was written
+//! after these) and `wasi:filesystem` (`src/wasi/p2/convert.rs`, `src/wasi/p3/convert.rs`).
 
-/// What a guest may do under a preopen: the same two choices, and the same
-/// name, as wasmtime-wasi's `FsPerms`.
+/// What a guest may do under a preopen: the same two choices as
+/// wasmtime-wasi's `FsPerms`, under a name of its own so that embedders can
+/// import both (`FsPerms` stays as a deprecated alias).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FsPerms {
+pub enum Perms {
     /// Walk, stat, list and read; every mutating call fails with `read-only`.
     ReadOnly,
     /// Everything the host process itself may do in the directory.
@@ -89,20 +90,20 @@ impl From<Revalidation> for MountOptions {
 }
 
 /// How a directory is preopened: its permissions, revalidation mode and
-/// where its syscalls run. A [`FsPerms`] alone converts into one with
+/// where its syscalls run. A [`Perms`] alone converts into one with
 /// [`Revalidation::Exclusive`] and [`Blocking::Inline`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PreopenOptions {
     /// What the guest may do.
-    pub perms: FsPerms,
+    pub perms: Perms,
     /// How far cached dentries are trusted.
     pub revalidation: Revalidation,
     /// Where the syscalls of the mount's calls run on async hosts.
     pub blocking: Blocking,
 }
 
-impl From<FsPerms> for PreopenOptions {
-    fn from(perms: FsPerms) -> Self {
+impl From<Perms> for PreopenOptions {
+    fn from(perms: Perms) -> Self {
         Self {
             perms,
             revalidation: Revalidation::default(),
@@ -178,11 +179,21 @@ pub enum ErrorCode {
     TextFileBusy,
     /// EMLINK: too many links.
     TooManyLinks,
-    /// EMFILE, ENFILE: the host (or the guest's budget) is out of file
-    /// descriptors.
+    /// The guest's budget of resources or host FDs
+    /// ([`crate::Limits::max_open`], the filesystem's FD budget) is spent.
     TooManyOpen,
+    /// EMFILE, ENFILE: the host process (or system) is out of file
+    /// descriptors, although directfs's budget had room, and freeing the
+    /// cached dentries did not help. `directfs:fs` says `too-many-open` for
+    /// both; `wasi:filesystem` says `insufficient-memory` for the budget and
+    /// `io` for this, as wasmtime-wasi does.
+    HostTooManyOpen,
     /// EAGAIN: the operation would block.
     WouldBlock,
+    /// EPIPE: the other end of a pipe or socket is closed.
+    Pipe,
+    /// EDEADLK: waiting for a lock would deadlock.
+    Deadlock,
     /// Any other host errno.
     Other,
 }

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Fixture, Host, guest};
-use directfs::{Blocking, DirectfsCtx, FsPerms, PreopenOptions, Revalidation};
+use directfs::{Blocking, DirectfsCtx, Perms, PreopenOptions, Revalidation};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::WasiCtx;
@@ -142,7 +142,7 @@ fn run_workload(
             }
             Fs::Directfs(blocking) => {
                 let options = PreopenOptions {
-                    perms: FsPerms::ReadWrite,
+                    perms: Perms::ReadWrite,
                     revalidation,
                     blocking,
                 };
@@ -320,7 +320,7 @@ fn a_guest_cancelled_during_a_pool_call_releases_what_it_held() {
             let host = Host {
                 wasi: wasi.build(),
                 directfs: DirectfsCtx::builder()
-                    .mount(&mount, "/b", FsPerms::ReadWrite)
+                    .mount(&mount, "/b", Perms::ReadWrite)
                     .unwrap()
                     .build(),
                 table: ResourceTable::new(),

@@ -1,6 +1,7 @@
 //! The benchmark guests, run at tiny sizes so they cannot rot: `bench_dfs`
 //! over `directfs:fs` (with `--stats`), `bench_std` (plain `std::fs`) over
-//! both `wasi:filesystem` implementations, `bench_walk`. One test per guest.
+//! both `wasi:filesystem` implementations, `bench_p3` (WASI 0.3) over both
+//! too, `bench_walk`. One test per guest.
 
 mod common;
 
@@ -107,6 +108,25 @@ fn bench_std() {
     // By default the same std::fs program is served by directfs: the
     // workloads that touch files are directfs syscalls.
     let served = every_workload("bench_std", &[], &fx.sandbox);
+    let busy = served.iter().filter(|stderr| syscalls(stderr) > 10).count();
+    assert!(busy >= 9, "{served:#?}");
+}
+
+#[test]
+fn bench_p3() {
+    let fx = fixture();
+    let syscalls = |stderr: &str| -> u64 {
+        stderr
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("host_syscalls=")?.parse().ok())
+            .unwrap_or_else(|| panic!("{stderr}"))
+    };
+    // Over wasmtime-wasi's 0.3 filesystem directfs only opened the preopen.
+    for stderr in every_workload("bench_p3", &["--wasi-fs", "wasmtime"], &fx.sandbox) {
+        assert_eq!(syscalls(&stderr), 2, "{stderr}");
+    }
+    // By default directfs serves wasi:filesystem@0.3.0 too.
+    let served = every_workload("bench_p3", &[], &fx.sandbox);
     let busy = served.iter().filter(|stderr| syscalls(stderr) > 10).count();
     assert!(busy >= 9, "{served:#?}");
 }

@@ -72,6 +72,60 @@ fn cache_budget() {
     );
 }
 
+/// The process runs out of FDs (`ulimit -n 256`) long before the default
+/// budget (1000 cached dentries + 4096 held) does: the walk of 2,000 files
+/// goes on, each `EMFILE` answered by freeing the cached dentries (it failed
+/// with `too-many-open` before), and the cache still bounds nothing the guest
+/// holds.
+#[test]
+fn cache_budget_past_the_process_fd_limit() {
+    const DIRS: u32 = 20;
+    const FILES: u32 = 100;
+    let fx = Fixture::new();
+    for d in 0..DIRS {
+        let dir = fx.path(&format!("d{d:03}"));
+        std::fs::create_dir(&dir).unwrap();
+        for f in 0..FILES {
+            std::fs::write(
+                dir.join(format!("f{f:02}")),
+                "x".repeat(((d + f) % 10) as usize),
+            )
+            .unwrap();
+        }
+    }
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 256 && exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_dfs-run"))
+        .arg("--stats")
+        .arg("--dir")
+        .arg(format!("{}::/sandbox", fx.sandbox.display()))
+        .arg(guest("cache_budget"))
+        .args([DIRS.to_string(), FILES.to_string()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(
+        stdout.lines().next(),
+        Some("2000"),
+        "every file walked: {stdout}"
+    );
+    let peak: usize = stderr
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("peak_host_fds=")?.parse().ok())
+        .unwrap_or_else(|| panic!("no peak_host_fds in {stderr}"));
+    assert!(peak < 256, "the tree held {peak} FDs under a limit of 256");
+    assert!(
+        peak > 150,
+        "the cache filled what the process allowed: {peak}"
+    );
+}
+
 #[test]
 fn cache_max_open() {
     let fx = Fixture::new();

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Fixture, guest};
-use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, FsPerms};
+use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, Perms};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::p2::bindings::sync::Command;
@@ -66,7 +66,7 @@ fn run_std_files(separate: bool) -> (wasmtime::Result<Result<(), ()>>, bool) {
     let host = Host {
         wasi: WasiCtx::builder().build(),
         directfs: DirectfsCtx::builder()
-            .preopen(&fx.sandbox, "/sandbox", FsPerms::ReadWrite)
+            .preopen(&fx.sandbox, "/sandbox", Perms::ReadWrite)
             .unwrap()
             .build(),
         wasi_table: ResourceTable::new(),

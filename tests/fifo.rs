@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Fixture, Host, comma, dfs_run, each_host, guest};
-use directfs::{Blocking, DirectfsCtx, FsPerms, MountOptions, Revalidation};
+use directfs::{Blocking, DirectfsCtx, MountOptions, Perms, Revalidation};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::stat::Mode;
 use wasmtime::component::{Component, Linker, ResourceTable};
@@ -75,12 +75,12 @@ impl Ticker {
     }
 }
 
-/// `dfs-run std_fifo_read`, with the `extra` options first.
+/// `dfs-run fifo_std_read`, with the `extra` options first.
 fn run(fx: &Fixture, extra: &[&str]) -> common::Run {
     let mut args: Vec<std::ffi::OsString> = extra.iter().map(Into::into).collect();
     args.push("--dir".into());
     args.push(format!("{}::/sandbox", fx.sandbox.display()).into());
-    args.push(guest("std_fifo_read").into_os_string());
+    args.push(guest("fifo_std_read").into_os_string());
     dfs_run(args)
 }
 
@@ -129,18 +129,18 @@ fn fifo_wait_keeps_an_async_executor_free_and_can_be_cancelled() {
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
     directfs::wasi::add_to_linker(&mut linker).unwrap();
-    let component = Component::from_file(&engine, guest("std_fifo_read")).unwrap();
+    let component = Component::from_file(&engine, guest("fifo_std_read")).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let new_store = |stdout: &MemoryOutputPipe| {
         let mut wasi = WasiCtx::builder();
-        wasi.arg("std_fifo_read").stdout(stdout.clone());
+        wasi.arg("fifo_std_read").stdout(stdout.clone());
         let host = Host {
             wasi: wasi.build(),
             directfs: DirectfsCtx::builder()
-                .preopen(&fx.sandbox, "/sandbox", FsPerms::ReadWrite)
+                .preopen(&fx.sandbox, "/sandbox", Perms::ReadWrite)
                 .unwrap()
                 .build(),
             table: ResourceTable::new(),
@@ -185,13 +185,13 @@ fn fifo_wait_keeps_an_async_executor_free_and_can_be_cancelled() {
     });
 }
 
-/// `dfs-run fs_fifo_read` on `host` (see `each_host`), with the `extra`
+/// `dfs-run fifo_dfs_read` on `host` (see `each_host`), with the `extra`
 /// options first.
 fn run_fs(fx: &Fixture, host: &str, extra: &[&str]) -> common::Run {
     let mut args: Vec<std::ffi::OsString> = extra.iter().map(Into::into).collect();
     args.push("--dir".into());
     args.push(format!("{}::/sandbox{}", fx.sandbox.display(), comma(host)).into());
-    args.push(guest("fs_fifo_read").into_os_string());
+    args.push(guest("fifo_dfs_read").into_os_string());
     dfs_run(args)
 }
 
@@ -214,7 +214,7 @@ fn write_late(mut host_end: std::fs::File, first: &[u8], rest: &[u8]) {
 /// A `directfs:fs` read of a FIFO opened without `nonblock` waits for data
 /// that comes late, and ends at the FIFO's end: inline, and on the pool.
 #[test]
-fn fs_fifo_read_waits_for_late_data() {
+fn fifo_dfs_read_waits_for_late_data() {
     each_host(|host| {
         let (fx, host_end) = fifo_fixture();
         let writer = std::thread::spawn(move || write_late(host_end, b"hello", b" world"));
@@ -229,7 +229,7 @@ fn fs_fifo_read_waits_for_late_data() {
 /// `interrupted`) and the guest traps as it goes on, at once, not after the
 /// grace period in which dfs-run gives up on a host call.
 #[test]
-fn fs_fifo_read_is_interrupted_by_timeout() {
+fn fifo_dfs_read_is_interrupted_by_timeout() {
     each_host(|host| {
         let (fx, host_end) = fifo_fixture();
         let start = Instant::now();
@@ -261,12 +261,12 @@ fn an_embedder_interrupts_a_directfs_fifo_read() {
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     directfs::add_to_linker(&mut linker).unwrap();
-    let component = Component::from_file(&engine, guest("fs_fifo_read")).unwrap();
+    let component = Component::from_file(&engine, guest("fifo_dfs_read")).unwrap();
     let stdout = MemoryOutputPipe::new(4096);
     let mut wasi = WasiCtx::builder();
-    wasi.arg("fs_fifo_read").stdout(stdout.clone());
+    wasi.arg("fifo_dfs_read").stdout(stdout.clone());
     let directfs = DirectfsCtx::builder()
-        .preopen(&fx.sandbox, "/sandbox", FsPerms::ReadWrite)
+        .preopen(&fx.sandbox, "/sandbox", Perms::ReadWrite)
         .unwrap()
         .build();
     let interrupter = directfs.interrupter();
@@ -311,7 +311,7 @@ fn a_cancelled_async_guest_waiting_on_a_fifo_frees_its_pool_thread() {
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
     directfs::add_to_linker_async(&mut linker).unwrap();
-    let component = Component::from_file(&engine, guest("fs_fifo_read")).unwrap();
+    let component = Component::from_file(&engine, guest("fifo_dfs_read")).unwrap();
     let fs = directfs::Filesystem::new();
     let options = MountOptions {
         revalidation: Revalidation::Exclusive,
@@ -326,11 +326,11 @@ fn a_cancelled_async_guest_waiting_on_a_fifo_frees_its_pool_thread() {
     let released = rt.block_on(async {
         let ticker = Ticker::start();
         let mut wasi = WasiCtx::builder();
-        wasi.arg("fs_fifo_read");
+        wasi.arg("fifo_dfs_read");
         let host = Host {
             wasi: wasi.build(),
             directfs: DirectfsCtx::builder()
-                .mount(&mount, "/sandbox", FsPerms::ReadWrite)
+                .mount(&mount, "/sandbox", Perms::ReadWrite)
                 .unwrap()
                 .build(),
             table: ResourceTable::new(),

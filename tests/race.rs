@@ -1,4 +1,4 @@
-//! The race tests (guest `race_walk` over `directfs:fs`, `std_race` over
+//! The race tests (guest `race_walk` over `directfs:fs`, `race_std` over
 //! `wasi:filesystem`): while the guest walks `a/b/c/file`
 //! over and over, a host thread keeps swapping `a/b` between the real
 //! directory and a symlink to a directory outside the preopen (with the same
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use common::{Fixture, Host, guest};
-use directfs::{DirectfsCtx, Filesystem, FsPerms, Revalidation};
+use directfs::{DirectfsCtx, Filesystem, Perms, Revalidation};
 use nix::fcntl::{RenameFlags, renameat2};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use wasmtime::component::{Component, Linker, ResourceTable};
@@ -136,18 +136,18 @@ fn race_walk() {
 /// The same race through `wasi:filesystem`: plain `std::fs` reads (each an
 /// `open-at` walk of the whole path) served from the dentry tree.
 #[test]
-fn std_race() {
-    race("std_race", ",shared", &[]);
-    race("std_race", "", &["--max-cached-dentries", "0"]);
+fn race_std() {
+    race("race_std", ",shared", &[]);
+    race("race_std", "", &["--max-cached-dentries", "0"]);
 }
 
 /// The race on one shared [`Filesystem`]: two stores on two threads read
 /// through the same tree at once (one's dentries are the other's cache, and
 /// cached stats run under the read lock) while the host swaps.
 #[test]
-fn std_race_on_one_tree_from_two_threads() {
+fn race_std_on_one_tree_from_two_threads() {
     let engine = Engine::default();
-    let component = Component::from_file(&engine, guest("std_race")).unwrap();
+    let component = Component::from_file(&engine, guest("race_std")).unwrap();
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     directfs::wasi::add_to_linker(&mut linker).unwrap();
@@ -163,13 +163,13 @@ fn std_race_on_one_tree_from_two_threads() {
                             s.spawn(|| {
                                 let stdout = MemoryOutputPipe::new(4096);
                                 let mut wasi = WasiCtx::builder();
-                                wasi.args(&["std_race", &(walks() / 2).to_string()])
+                                wasi.args(&["race_std", &(walks() / 2).to_string()])
                                     .stdout(stdout.clone())
                                     .inherit_stderr();
                                 let host = Host {
                                     wasi: wasi.build(),
                                     directfs: DirectfsCtx::builder()
-                                        .mount(&mount, "/s", FsPerms::ReadWrite)
+                                        .mount(&mount, "/s", Perms::ReadWrite)
                                         .unwrap()
                                         .build(),
                                     table: ResourceTable::new(),

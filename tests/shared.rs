@@ -10,7 +10,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{Fixture, Host, guest};
-use directfs::{DirectfsCtx, Filesystem, FsPerms, Mount};
+use directfs::{DirectfsCtx, Filesystem, Mount, Perms};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::WasiCtx;
@@ -34,7 +34,7 @@ impl Shared {
     /// Runs `shared_worker ID [ro|hold]` in a new store on a new view of
     /// the mount; returns the store (alive, its guest finished) and what the
     /// guest printed.
-    fn run(&self, id: usize, perms: FsPerms, hold: bool) -> (Store<Host>, String) {
+    fn run(&self, id: usize, perms: Perms, hold: bool) -> (Store<Host>, String) {
         let directfs = DirectfsCtx::builder()
             .mount(&self.mount, "/data", perms)
             .unwrap()
@@ -45,7 +45,7 @@ impl Shared {
         wasi.arg("shared_worker")
             .arg(id.to_string())
             .stdout(stdout.clone());
-        if perms == FsPerms::ReadOnly {
+        if perms == Perms::ReadOnly {
             wasi.arg("ro");
         } else if hold {
             wasi.arg("hold");
@@ -78,7 +78,7 @@ fn shared_mount() {
     // A context is a view: building one makes no syscall.
     let before = directfs::host_syscalls();
     let view = DirectfsCtx::builder()
-        .mount(&mount, "/data", FsPerms::ReadOnly)
+        .mount(&mount, "/data", Perms::ReadOnly)
         .unwrap()
         .build();
     assert_eq!(directfs::host_syscalls(), before, "building a context");
@@ -88,9 +88,9 @@ fn shared_mount() {
         .mount(&fx.sandbox, Default::default())
         .unwrap();
     let err = DirectfsCtx::builder()
-        .mount(&mount, "/a", FsPerms::ReadWrite)
+        .mount(&mount, "/a", Perms::ReadWrite)
         .unwrap()
-        .mount(&other, "/b", FsPerms::ReadWrite)
+        .mount(&other, "/b", Perms::ReadWrite)
         .unwrap_err();
     assert!(
         format!("{err}").contains("one directfs::Filesystem"),
@@ -121,12 +121,12 @@ fn shared_mount() {
                     for s in 0..STORES_PER_THREAD {
                         let id = t * 1000 + s;
                         // The first few exit holding a file open.
-                        let (store, out) = shared.run(id, FsPerms::ReadWrite, s < HOLDERS);
+                        let (store, out) = shared.run(id, Perms::ReadWrite, s < HOLDERS);
                         assert_eq!(out, format!("{id}: f1,f2,f3,f4,f5,f6,f7,f8,g0\n"));
                         stores.push(store);
                     }
                     let id = t * 1000 + 999;
-                    let (store, out) = shared.run(id, FsPerms::ReadOnly, false);
+                    let (store, out) = shared.run(id, Perms::ReadOnly, false);
                     assert_eq!(out, format!("{id}: mkdir PermissionDenied\n"));
                     stores.push(store);
                     stores

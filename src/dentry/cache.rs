@@ -176,7 +176,7 @@ mod tests {
     use super::super::tests::name;
     use super::super::{Link, Tree};
     use crate::error::ErrorCode;
-    use crate::types::{FsPerms, PreopenOptions, Revalidation};
+    use crate::types::{Perms, PreopenOptions, Revalidation};
 
     fn tree(
         limit: usize,
@@ -188,7 +188,7 @@ mod tests {
         let mut tree = Tree::default();
         tree.set_cache_limits(limit, 16);
         let policy = PreopenOptions {
-            perms: FsPerms::ReadWrite,
+            perms: Perms::ReadWrite,
             revalidation,
             blocking: crate::types::Blocking::Inline,
         };
@@ -505,7 +505,7 @@ mod memory {
     use super::super::tests::name;
     use super::super::{DentryId, Tree};
     use crate::test_alloc::net_bytes;
-    use crate::types::FsPerms;
+    use crate::types::Perms;
 
     /// Measures the heap bytes one cached dentry costs (slot, name, the
     /// parent's map entry, its LRU entry), amortized over many, as the
@@ -522,7 +522,7 @@ mod memory {
         let mut tree = Tree::default();
         tree.set_cache_limits(usize::MAX, 0);
         let root = tree
-            .add_root(fd.into_std_file().into(), FsPerms::ReadWrite.into())
+            .add_root(fd.into_std_file().into(), Perms::ReadWrite.into())
             .unwrap();
         let names: Vec<String> = (0..N).map(|i| format!("file-{i:05}")).collect();
         let before = net_bytes();

@@ -25,7 +25,7 @@
 //! 2. The lock is released, and [`Deferred::run`] makes the syscalls (a
 //!    WASI 0.3 call, being async, hands the lookup out to its caller,
 //!    which makes it on tokio's blocking pool for a pool mount:
-//!    `crate::ctx::HandOut`).
+//!    `crate::fs::HandOut`).
 //! 3. The call runs again, under the lock, from the start; its walk reaches
 //!    the same lookup and takes the [`Answer`] instead of a syscall, if the
 //!    parent is the same dentry and no name in it changed through directfs
@@ -119,6 +119,19 @@ pub(crate) enum Found {
     Walk(Walked),
     Stat(Result<FileStat, Errno>),
     Open(Reopened),
+}
+
+impl Found {
+    /// Whether the lookup failed for want of FDs (see
+    /// [`Tree::retrying_out_of_fds`]).
+    fn out_of_fds(&self) -> bool {
+        match self {
+            Found::Walk(Err(errno)) | Found::Stat(Err(errno)) | Found::Open(Err(errno)) => {
+                super::tree::out_of_fds(*errno)
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Deferred {
@@ -361,6 +374,12 @@ impl Tree {
             // What the answer goes into (a dentry, a handle) charges its FD
             // anew.
             drop(asked.charge);
+            if found.out_of_fds() {
+                // Made again now, under the lock, where the cache can make
+                // room for it.
+                self.shed_cache();
+                return Ok(None);
+            }
             if let Some(found) = take(found) {
                 return Ok(Some(found));
             }
@@ -390,7 +409,7 @@ mod tests {
     use super::super::tests::name;
     use crate::error::ErrorCode;
     use crate::sys::test_hook;
-    use crate::types::{Blocking, FsPerms, MountOptions, OpenFlags, RenameFlags, Revalidation};
+    use crate::types::{Blocking, MountOptions, OpenFlags, Perms, RenameFlags, Revalidation};
     use crate::{DirectfsCtx, Filesystem, Mount};
 
     fn context(revalidation: Revalidation) -> (tempfile::TempDir, Mount, DirectfsCtx) {
@@ -410,7 +429,7 @@ mod tests {
         };
         let mount = Filesystem::new().mount_with(dir.path(), options).unwrap();
         let ctx = DirectfsCtx::builder()
-            .mount(&mount, "/", FsPerms::ReadWrite)
+            .mount(&mount, "/", Perms::ReadWrite)
             .unwrap()
             .build();
         (dir, mount, ctx)
@@ -480,7 +499,7 @@ mod tests {
                 let other = other.clone();
                 std::thread::spawn(move || {
                     let ctx = DirectfsCtx::builder()
-                        .mount(&other, "/", FsPerms::ReadWrite)
+                        .mount(&other, "/", Perms::ReadWrite)
                         .unwrap()
                         .build();
                     let root = other.root();
@@ -529,7 +548,7 @@ mod tests {
                 let waiter = waiter.clone();
                 *started.borrow_mut() = Some(std::thread::spawn(move || {
                     let ctx = DirectfsCtx::builder()
-                        .mount(&waiter, "/", FsPerms::ReadWrite)
+                        .mount(&waiter, "/", Perms::ReadWrite)
                         .unwrap()
                         .build();
                     ctx.deferring(|tree| tree.stat_name(waiter.root(), name("a")))

@@ -23,8 +23,8 @@ use proptest::prelude::*;
 use super::{DentryId, Tree};
 use crate::error::ErrorCode;
 use crate::name::Name;
-use crate::types::{FsPerms, PreopenOptions, Revalidation};
 use crate::types::{OpenFlags, RenameFlags};
+use crate::types::{Perms, PreopenOptions, Revalidation};
 
 const NAMES: [&str; 4] = ["a", "b", "c", "d"];
 
@@ -356,7 +356,7 @@ fn check(ops: &[Op], cache_limit: usize) -> Result<(), TestCaseError> {
     let mut tree = Tree::default();
     tree.set_cache_limits(cache_limit, 8);
     let policy = PreopenOptions {
-        perms: FsPerms::ReadWrite,
+        perms: Perms::ReadWrite,
         revalidation: Revalidation::Exclusive,
         blocking: crate::types::Blocking::Inline,
     };
@@ -538,7 +538,7 @@ fn agrees_with_the_kernel(tree: &Tree, root: DentryId, host: &Path) -> Result<()
         let m = std::fs::symlink_metadata(host.join(&path))
             .map_err(|e| TestCaseError::fail(format!("dentry {path}: {e}")))?;
         prop_assert_eq!(
-            (m.dev(), m.ino(), super::file_type_of_mode(m.mode())),
+            (m.dev(), m.ino(), crate::sys::file_type_of_mode(m.mode())),
             (d.key.0, d.key.1, d.file_type),
             "dentry {}",
             path
@@ -608,7 +608,7 @@ fn threads_and_contexts_on_one_mount_leave_a_tree_that_agrees_with_the_kernel() 
                     let (mut ok, mut failed) = (0, 0);
                     for c in 0..CONTEXTS {
                         let mut ctx = crate::DirectfsCtx::builder()
-                            .mount(mount, "/", FsPerms::ReadWrite)
+                            .mount(mount, "/", Perms::ReadWrite)
                             .unwrap()
                             .build();
                         let mut held = std::collections::VecDeque::new();

@@ -9,10 +9,11 @@
 use std::sync::{Arc, Weak};
 
 use foldhash::HashMap;
-use nix::sys::stat::{FileStat, SFlag};
+use nix::sys::stat::FileStat;
 
 use crate::handle::OpenFd;
-use crate::types::{FileType, Stat, Timestamp};
+use crate::sys::file_type_of_mode;
+use crate::types::{Stat, Timestamp};
 
 /// The host identity of a file: `(st_dev, st_ino)`.
 pub(crate) type InoKey = (u64, u64);
@@ -132,19 +133,5 @@ fn guest_stat(st: &FileStat, dev: u64, ino: u64) -> Stat {
         atime: time(st.st_atime, st.st_atime_nsec),
         mtime: time(st.st_mtime, st.st_mtime_nsec),
         ctime: time(st.st_ctime, st.st_ctime_nsec),
-    }
-}
-
-/// The file type in a host `st_mode`.
-pub(crate) fn file_type_of_mode(mode: u32) -> FileType {
-    match SFlag::from_bits_truncate(mode & SFlag::S_IFMT.bits()) {
-        SFlag::S_IFDIR => FileType::Directory,
-        SFlag::S_IFREG => FileType::RegularFile,
-        SFlag::S_IFLNK => FileType::SymbolicLink,
-        SFlag::S_IFIFO => FileType::Fifo,
-        SFlag::S_IFSOCK => FileType::Socket,
-        SFlag::S_IFCHR => FileType::CharacterDevice,
-        SFlag::S_IFBLK => FileType::BlockDevice,
-        _ => FileType::Unknown,
     }
 }

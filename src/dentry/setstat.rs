@@ -5,7 +5,8 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use super::{DentryId, FdMode, Tree, permission_bits};
+use super::create::permission_bits;
+use super::{DentryId, FdMode, Tree};
 use crate::error::ErrorCode;
 use crate::sys;
 use crate::types::{FileType, SetStat, SetStatError, SetTime, StatFields};

@@ -314,6 +314,105 @@ impl<'p> Pending<'p> {
     }
 }
 
+// The walks of `wasi:filesystem`'s `*-at` calls, on paths confined beneath
+// the descriptor they start from.
+
+/// The last component of a path given to a `*-at` call that makes or
+/// removes a name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Last<'a> {
+    /// A name, and whether the path ended in `/`.
+    Name(Name<'a>, bool),
+    /// `.` or `..` (already checked not to leave the start directory); the
+    /// directory `op` gets is the one they name.
+    Dots,
+}
+
+/// Walks `path` from directory `dir` as `wasi:filesystem` does: confined
+/// beneath `dir`, following a final symlink if `follow`. Returns the dentry
+/// with one new guest reference.
+pub(crate) fn walk_beneath(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+    follow: bool,
+) -> Result<DentryId, ErrorCode> {
+    tree.walk_path_confined(dir, path, follow, Confine::Beneath)
+}
+
+/// Runs `op` on the dentry `path` names (see [`walk_beneath`]), then drops the
+/// walk's reference.
+pub(crate) fn with_walked<R>(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+    follow: bool,
+    op: impl FnOnce(&mut Tree, DentryId) -> Result<R, ErrorCode>,
+) -> Result<R, ErrorCode> {
+    let id = walk_beneath(tree, dir, path, follow)?;
+    let result = op(tree, id);
+    tree.release(id);
+    result
+}
+
+/// Runs `op` on the directory that holds the last component of `path` and
+/// that component: every component but the last is walked (symlinks
+/// followed, confined beneath `dir`), the last is left to `op`.
+pub(crate) fn with_parent<R>(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+    op: impl FnOnce(&mut Tree, DentryId, Last<'_>) -> Result<R, ErrorCode>,
+) -> Result<R, ErrorCode> {
+    check_path(path)?;
+    let trimmed = path.trim_end_matches('/');
+    let trailing_slash = trimmed.len() != path.len();
+    let (parent_path, last) = match trimmed.rsplit_once('/') {
+        Some(("", last)) => ("/", last),
+        Some(split) => split,
+        // All slashes: an absolute path.
+        None if trimmed.is_empty() => return Err(ErrorCode::NotPermitted),
+        None => (".", trimmed),
+    };
+    if last == "." || last == ".." {
+        // Walked whole, so a `..` above `dir` fails as any walk would; `op`
+        // gets the directory the dots name.
+        return with_walked(tree, dir, path, false, |tree, id| op(tree, id, Last::Dots));
+    }
+    let name = Name::parse(last)?;
+    let parent = walk_beneath(tree, dir, parent_path, true)?;
+    let result = match tree.file_type(parent) {
+        Ok(FileType::Directory) => op(tree, parent, Last::Name(name, trailing_slash)),
+        Ok(_) => Err(ErrorCode::NotDirectory),
+        Err(err) => Err(err),
+    };
+    tree.release(parent);
+    result
+}
+
+/// What `path`, whose last component ends in `/`, resolves to, walked from
+/// `dir` as a directory (symlinks followed, confined beneath `dir`): `Ok`
+/// for a directory, else the walk's error — `no-entry` for nothing (a
+/// dangling symlink included), `not-directory` for anything else. A
+/// trailing `/` on a name to be made or removed asks for exactly this, as in
+/// Linux and wasmtime-wasi (and the WASI test suite's `*_trailing_slashes`
+/// programs).
+pub(crate) fn resolve_slashed(tree: &mut Tree, dir: DentryId, path: &str) -> Result<(), ErrorCode> {
+    let id = walk_beneath(tree, dir, path, true)?;
+    tree.release(id);
+    Ok(())
+}
+
+/// The error of making `path` (`link-at`, `symlink-at`) when it ends in `/`:
+/// such a name must already be a directory ([`resolve_slashed`]), so the
+/// call fails with `already-exists` if it is, or the walk's error if not.
+pub(crate) fn slashed_made(tree: &mut Tree, dir: DentryId, path: &str) -> ErrorCode {
+    match resolve_slashed(tree, dir, path) {
+        Ok(()) => ErrorCode::AlreadyExists,
+        Err(err) => err,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::symlink;

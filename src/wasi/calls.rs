@@ -1,24 +1,22 @@
 //! The `wasi:filesystem` calls in the core's types, once for both WASI
-//! versions: the 0.2 frontend ([`super::host`]) and the 0.3 one
+//! versions: the 0.2 frontend ([`super::p2`]) and the 0.3 one
 //! ([`super::p3`]) only convert their generated types to these and back.
 //!
 //! Each call looks up the descriptor (a foreign one traps), checks its kind
 //! and the preopen's permissions (wasmtime-wasi's order and error codes),
-//! and calls into [`crate::dentry`] through the path helpers of
-//! [`crate::wasi`]. No syscalls here.
+//! and calls into [`crate::dentry`] through its walks of
+//! confined paths. No syscalls here.
 
 use nix::unistd::UnlinkatFlags;
 use wasmtime::component::Resource;
 
-use super::{
-    Descriptor, DescriptorKind, Last, OpenIntent, OpenRequest, open_at, resolve_slashed,
-    slashed_made, with_parent, with_walked,
-};
+use super::{Descriptor, DescriptorKind, OpenIntent, OpenRequest, open_at};
 use crate::ctx::{DirectfsCtxView, LastStat};
 use crate::dentry::{DentryId, ReadLocked, Tree};
+use crate::dentry::{Last, resolve_slashed, slashed_made, with_parent, with_walked};
 use crate::error::Error;
+use crate::error::trap;
 use crate::handle::Handle;
-use crate::host::trap;
 use crate::sys;
 use crate::types::{FileType, RenameFlags, SetStat, SetTime, Stat};
 

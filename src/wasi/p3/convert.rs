@@ -40,10 +40,15 @@ pub(super) fn error_code(code: ErrorCode) -> P3ErrorCode {
         ErrorCode::TextFileBusy => P3ErrorCode::TextFileBusy,
         ErrorCode::TooManyLinks => P3ErrorCode::TooManyLinks,
         ErrorCode::WouldBlock => P3ErrorCode::Other(Some("would-block".into())),
-        // ENODATA, E2BIG/ERANGE, ESTALE and the rest have no WASI code.
-        ErrorCode::NoData | ErrorCode::TooBig | ErrorCode::Stale | ErrorCode::Other => {
-            P3ErrorCode::Io
-        }
+        ErrorCode::Pipe => P3ErrorCode::Pipe,
+        ErrorCode::Deadlock => P3ErrorCode::Deadlock,
+        // ENODATA, E2BIG/ERANGE, ESTALE, the process out of FDs (wasmtime-wasi
+        // too maps EMFILE to `io`) and the rest have no WASI code.
+        ErrorCode::NoData
+        | ErrorCode::TooBig
+        | ErrorCode::Stale
+        | ErrorCode::HostTooManyOpen
+        | ErrorCode::Other => P3ErrorCode::Io,
     }
 }
 

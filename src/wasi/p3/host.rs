@@ -15,8 +15,9 @@ use crate::bindings::wasi_p3::wasi::filesystem::types::{
     self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
     Filesize, MetadataHashValue, NewTimestamp, OpenFlags, PathFlags,
 };
-use crate::ctx::{Directfs, DirectfsCtxView, HandOut, LookupRun};
+use crate::ctx::{Directfs, DirectfsCtxView};
 use crate::error::Error;
+use crate::fs::{HandOut, LookupRun};
 use crate::handle::Handle;
 use crate::pool::FromTrap;
 use crate::wasi::Descriptor;
@@ -27,7 +28,7 @@ use crate::error::ErrorCode as Code;
 /// Runs `op` on the store's view. A cache miss of `op`'s call is looked
 /// up away from the view, on the blocking pool for a `Blocking::Pool` mount
 /// (so the executor runs other tasks meanwhile), and `op` runs again with
-/// the answer (see `crate::ctx::HandOut`): `op` must do nothing but the
+/// the answer (see `crate::fs::HandOut`): `op` must do nothing but the
 /// call, which is written to be run again.
 async fn call<U: 'static, R: FromTrap>(
     store: &Accessor<U, Directfs>,

@@ -32,7 +32,7 @@ use crate::handle::Handle;
 use crate::sys::PollFlags;
 use crate::types::FileType;
 
-pub(crate) use crate::wasi::stream::Readiness;
+pub(crate) use crate::wasi::readiness::Readiness;
 
 /// The most bytes one read or write of a file stream moves: a guest's
 /// buffer larger than this takes several (each one syscall), so that one

@@ -1,6 +1,6 @@
 //! The generated `wasi:filesystem` 0.2 `Host*` traits, implemented on
 //! [`DirectfsCtxView`]: each call converts its arguments to the core's
-//! types, runs the shared call of [`super::calls`] and converts back. The
+//! types, runs the shared call of [`crate::wasi::calls`] and converts back. The
 //! 0.2-only parts live here: `wasi:io` streams, `read`/`write`, and the
 //! `directory-entry-stream` resource.
 
@@ -9,7 +9,6 @@ use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 
 use super::convert::{self, descriptor_flags, descriptor_stat, descriptor_type, set_time};
 use super::stream::{FileInputStream, FileOutputStream, Fused, PipeInputStream, PipeOutputStream};
-use super::{Descriptor, DirectoryEntryStream};
 use crate::bindings::wasi::wasi::filesystem::preopens;
 use crate::bindings::wasi::wasi::filesystem::types::{
     self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
@@ -18,6 +17,7 @@ use crate::bindings::wasi::wasi::filesystem::types::{
 use crate::ctx::DirectfsCtxView;
 use crate::dentry::DentryId;
 use crate::error::Error;
+use crate::wasi::{Descriptor, DirectoryEntryStream};
 
 /// The error codes these functions return themselves (the rest come from
 /// [`crate::dentry`] as the core's codes and are converted on the way out).

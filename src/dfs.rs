@@ -41,77 +41,11 @@ impl DirectfsCtxView<'_> {
         Ok(id)
     }
 
-    /// Fails with `too-many-open` unless the guest may hold `n` more
-    /// resources ([`crate::Limits::max_open`]). Checked before the syscalls of
-    /// an operation, so none takes effect on the host only to fail here.
-    pub(crate) fn room_for(&self, n: usize) -> Result<(), Error> {
-        match self.ctx.resources() + n <= self.ctx.limits.max_open {
-            true => Ok(()),
-            false => Err(ErrorCode::TooManyOpen.into()),
-        }
-    }
-
     /// Gives the guest a new resource for `id`, which already carries the
     /// reference the resource will own. If the table is full, the reference
     /// is released and the guest traps.
     fn push_dentry(&mut self, id: DentryId) -> Result<Resource<DentryRef>, Error> {
         self.push_holding(id, DentryRef { id })
-    }
-
-    /// Gives the guest `resource`, which owns one (already taken) reference
-    /// on dentry `id`, and counts it towards [`crate::Limits::max_open`]. If
-    /// the table is full, the reference is released and the guest traps.
-    pub(crate) fn push_holding<R: Send + 'static>(
-        &mut self,
-        id: DentryId,
-        resource: R,
-    ) -> Result<Resource<R>, Error> {
-        let pushed = self.table.push(resource).map_err(|err| {
-            self.ctx.tree().release(id);
-            Error::trap(err)
-        })?;
-        self.ctx.note_held(id);
-        self.ctx.open_resources += 1;
-        Ok(pushed)
-    }
-
-    /// Deletes a resource made by [`Self::push_holding`] and releases the
-    /// reference it owned on the dentry `dentry_of` names.
-    pub(crate) fn drop_holding<R: 'static>(
-        &mut self,
-        resource: Resource<R>,
-        dentry_of: impl FnOnce(&R) -> DentryId,
-    ) -> wasmtime::Result<()> {
-        let id = dentry_of(&self.table.delete(resource)?);
-        self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
-        self.ctx.note_released(id);
-        self.ctx.release(id);
-        Ok(())
-    }
-
-    /// The preopens as new guest resources, each made by `make` from the
-    /// root dentry (on which it owns a new reference) and whether the
-    /// preopen is writable, with its guest name.
-    pub(crate) fn preopen_resources<R: Send + 'static>(
-        &mut self,
-        make: impl Fn(DentryId, bool) -> R,
-    ) -> wasmtime::Result<Vec<(Resource<R>, String)>> {
-        self.room_for(self.ctx.preopens.len()).map_err(trap)?;
-        let mut dirs = Vec::with_capacity(self.ctx.preopens.len());
-        for preopen in self.ctx.preopens.clone() {
-            let writable = {
-                let mut tree = self.ctx.tree();
-                tree.acquire(preopen.root)
-                    .map_err(|code| trap(code.into()))?;
-                self.ctx.check_writable_locked(&tree, preopen.root).is_ok()
-            };
-            let resource = make(preopen.root, writable);
-            dirs.push((
-                self.push_holding(preopen.root, resource).map_err(trap)?,
-                preopen.name,
-            ));
-        }
-        Ok(dirs)
     }
 
     fn push_handle(&mut self, handle: Handle) -> Result<Resource<Handle>, Error> {
@@ -698,13 +632,5 @@ impl types::HostHandle for DirectfsCtxView<'_> {
 impl preopens::Host for DirectfsCtxView<'_> {
     fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<DentryRef>, String)>> {
         self.preopen_resources(|id, _| DentryRef { id })
-    }
-}
-
-/// An error where the WIT function has no error code to return: a trap.
-pub(crate) fn trap(err: Error) -> wasmtime::Error {
-    match err.into_code_or_trap() {
-        Ok(code) => wasmtime::Error::msg(format!("directfs: {code:?}")),
-        Err(trap) => trap,
     }
 }

@@ -19,12 +19,14 @@ macro_rules! records {
 }
 
 /// Core → WIT for enums with the same cases.
+/// After a `;`, the core's cases that the WIT spells as another one.
 macro_rules! enums {
-    ($wit:ident; $($ty:ident { $($case:ident),* $(,)? })*) => {$(
+    ($wit:ident; $($ty:ident { $($case:ident),* $(,)? $(; $($from:ident => $to:ident),* $(,)?)? })*) => {$(
         impl From<types::$ty> for $wit::$ty {
             fn from(v: types::$ty) -> Self {
                 match v {
-                    $(types::$ty::$case => Self::$case),*
+                    $(types::$ty::$case => Self::$case,)*
+                    $($(types::$ty::$from => Self::$to,)*)?
                 }
             }
         }
@@ -65,7 +67,8 @@ macro_rules! conversions {
                 Interrupted, Invalid, InvalidSeek, IllegalByteSequence, Io, IsDirectory, Loop,
                 NameTooLong, NoData, NoDevice, NoEntry, NoMemory, NoSpace, NotDirectory, NotEmpty,
                 NotPermitted, NotSupported, Overflow, TooBig, Quota, ReadOnly, Stale, TextFileBusy,
-                TooManyLinks, TooManyOpen, WouldBlock, Other,
+                TooManyLinks, TooManyOpen, WouldBlock, Pipe, Deadlock, Other;
+                HostTooManyOpen => TooManyOpen,
             }
             FileType {
                 Unknown, BlockDevice, CharacterDevice, Directory, Fifo, SymbolicLink, RegularFile,

@@ -238,7 +238,7 @@ fn core_bad_handle() {
 }
 
 #[test]
-fn escape_ops() {
+fn core_escape_ops() {
     let fx = Fixture::new();
     std::fs::write(fx.path("f"), b"inside").unwrap();
     std::fs::create_dir_all(fx.path("deep/er/dir")).unwrap();
@@ -246,7 +246,7 @@ fn escape_ops() {
     symlink("../outside", fx.path("up")).unwrap();
     symlink("../outside/made-through-link", fx.path("dangling")).unwrap();
 
-    run_in("escape_ops", &fx.sandbox, "").assert_success();
+    run_in("core_escape_ops", &fx.sandbox, "").assert_success();
     assert_eq!(host_names(&fx.sandbox), ["dangling", "deep", "out", "up"]);
     assert_eq!(
         std::fs::read(fx.path("dangling")).unwrap(),

@@ -1,0 +1,166 @@
+//! Per-context memos of the last read-locked walk and stats: answers that
+//! hold while the tree (and, for stats, the file) is unchanged.
+
+use crate::dentry::{CachedWalk, DentryId, Tree};
+use crate::types::Stat;
+
+/// Where this context's last walk under the read lock led
+/// ([`DirectfsCtx::walk_path_cached`]): the walk of `path` from `start`
+/// leads there again while the tree is at `generation` (no write lock
+/// taken since: no name changed, no dentry freed). A guest that walks one
+/// path again and again walks it once.
+#[derive(Debug)]
+pub(crate) struct LastWalk {
+    start: DentryId,
+    /// Reused from call to call: no allocation per walk.
+    path: String,
+    follow_final: bool,
+    generation: u64,
+    walk: CachedWalk,
+}
+
+impl LastWalk {
+    /// Where the walk of `path` from `start` leads through live dentries
+    /// ([`Tree::cached_walk`]): `last`'s answer if it was the same walk and
+    /// the tree is still at its generation, else walked (and remembered in
+    /// `last`, its path buffer reused).
+    pub(crate) fn walk(
+        last: &mut Option<LastWalk>,
+        tree: &Tree,
+        start: DentryId,
+        path: &str,
+        follow_final: bool,
+    ) -> Option<CachedWalk> {
+        let generation = tree.generation();
+        match last {
+            Some(last)
+                if last.generation == generation
+                    && last.start == start
+                    && last.follow_final == follow_final
+                    && last.path == path =>
+            {
+                Some(last.walk)
+            }
+            Some(last) => {
+                let walk = tree.cached_walk(start, path, follow_final)?;
+                last.path.clear();
+                last.path.push_str(path);
+                (last.start, last.follow_final) = (start, follow_final);
+                (last.generation, last.walk) = (generation, walk);
+                Some(walk)
+            }
+            None => {
+                let walk = tree.cached_walk(start, path, follow_final)?;
+                *last = Some(LastWalk {
+                    start,
+                    path: path.to_owned(),
+                    follow_final,
+                    generation,
+                    walk,
+                });
+                Some(walk)
+            }
+        }
+    }
+}
+
+/// The stat of dentry `id` (of an exclusive mount) that this context took
+/// when [`sys::changes`] was at `changes`: it holds while that count stays
+/// (a dentry's file is fixed; only a syscall through directfs, counted
+/// there, changes its attributes, in a mount no one else changes). A
+/// `directfs:fs` guest that walks to a file and stats it again and again
+/// (the `walk` bench) gets it without a syscall.
+#[derive(Debug)]
+pub(crate) struct LastDentryStat {
+    pub(crate) id: DentryId,
+    pub(crate) changes: u64,
+    pub(crate) stat: Stat,
+}
+
+/// What a read-locked `stat-at` of an exclusive mount found (no one else
+/// changes such a mount): the stat of `name` in directory `dir` (`""`:
+/// of `dir` itself), where the path led through live dentries
+/// ([`crate::dentry::Tree::cached_path`]), `follow`ing a final symlink or
+/// not. Kept by the directory and name, so that any path to the same name
+/// finds it (wasi-libc's `readdir` asks of `f` in a directory's
+/// descriptor, a program's `DirEntry::metadata` of `dir/f` in the
+/// preopen's).
+///
+/// - Its identity (`dev`, `ino`) holds for as long as the tree stays at
+///   `generation` (no name changed since): wasi-libc follows every `stat`
+///   with a `metadata-hash-at` of the same path, answered so without a
+///   syscall.
+/// - The whole stat holds while, besides, no syscall that can change a
+///   file was made in the process since the stat began
+///   ([`sys::changes`] still at `changes`: no write, truncate, chmod,
+///   utimes, read (access time), … through any context). wasi-libc's
+///   `readdir` asks `metadata-hash-at` of every entry, and a program's
+///   `DirEntry::metadata` then `stat-at`s the same name: the second is
+///   answered so, without a syscall, as is a repeated `stat` of an
+///   unchanged file.
+///
+/// Only read-locked stats are remembered; they never follow a final
+/// symlink, so one that is not a symlink answers with or without `follow`.
+/// Shared mounts never remember.
+#[derive(Debug)]
+pub(crate) struct LastStat {
+    pub(crate) dir: DentryId,
+    /// Reused from call to call: no allocation per `stat-at`.
+    pub(crate) name: String,
+    /// The directory the stat was asked from, and the path: while the tree
+    /// is at `generation`, that path still leads to `name` in `dir`, so a
+    /// stat asked alike is answered without walking it again.
+    pub(crate) asked_dir: DentryId,
+    /// Reused as `name` is.
+    pub(crate) asked_path: String,
+    pub(crate) follow: bool,
+    pub(crate) generation: u64,
+    pub(crate) changes: u64,
+    pub(crate) stat: Stat,
+}
+
+impl LastStat {
+    /// The remembered stat, if it is of `at` and holds: the tree is still
+    /// at `generation`, and, for the whole stat (`changes` given), no file
+    /// changed since. With `changes` `None`, only its identity is sure.
+    pub(crate) fn answers(
+        &self,
+        at: &crate::dentry::CachedPath<'_>,
+        follow: bool,
+        generation: u64,
+        changes: Option<u64>,
+    ) -> Option<Stat> {
+        let same = self.dir == at.dir && self.name == at.last.unwrap_or("");
+        self.holds(same, follow, generation, changes)
+    }
+
+    /// [`Self::answers`] for a stat asked as this one was: of `path` from
+    /// `dir`, with the tree still at `generation` (no name changed, so the
+    /// path leads where it led; no walk needed to know).
+    pub(crate) fn answers_asked(
+        &self,
+        dir: DentryId,
+        path: &str,
+        follow: bool,
+        generation: u64,
+        changes: Option<u64>,
+    ) -> Option<Stat> {
+        let same = self.asked_dir == dir && self.asked_path == path;
+        self.holds(same, follow, generation, changes)
+    }
+
+    /// The remembered stat, if it is of the `same` file and holds as
+    /// [`Self::answers`] says.
+    pub(crate) fn holds(
+        &self,
+        same: bool,
+        follow: bool,
+        generation: u64,
+        changes: Option<u64>,
+    ) -> Option<Stat> {
+        let follows_alike =
+            self.follow == follow || self.stat.file_type != crate::types::FileType::SymbolicLink;
+        let unchanged = changes.is_none_or(|now| now == self.changes);
+        (same && follows_alike && unchanged && self.generation == generation).then_some(self.stat)
+    }
+}

@@ -1,0 +1,320 @@
+//! Making names: `mkdir`, `create`, `mknod`, `symlink`, `link`, and
+//! entering the new dentry in the tree.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::{FileStat, Mode, SFlag};
+use nix::unistd::UnlinkatFlags;
+
+use super::inode::{InoKey, key_of};
+use super::open::open_flags;
+use super::tree::Children;
+use super::{Dentry, DentryId, FdMode, Link, MADE, Tree, try_open};
+use crate::error::ErrorCode;
+use crate::handle::Handle;
+use crate::name::{Name, check_path};
+use crate::sys;
+use crate::sys::file_type_of_mode;
+use crate::types::{FileType, OpenFlags, Owner};
+use crate::types::{Perms, PreopenOptions};
+
+impl Tree {
+    /// `mkdirat(parent_fd, name, mode)`, then opens the new directory. Returns
+    /// it with one new guest reference.
+    pub(crate) fn mkdir(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        mode: u32,
+        owner: Option<Owner>,
+    ) -> Result<DentryId, ErrorCode> {
+        self.make_room(1)?;
+        self.mkdir_unopened(parent, name, mode)?;
+        self.created_child(parent, name, Created::Directory, owner)
+    }
+
+    /// `mkdirat(parent_fd, name, mode)` alone, for a caller that does not use
+    /// the new directory (`wasi:filesystem`'s `create-directory-at`): one
+    /// syscall, as wasmtime-wasi's. Its dentry is made when a walk first
+    /// needs it.
+    pub(crate) fn mkdir_unopened(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        mode: u32,
+    ) -> Result<(), ErrorCode> {
+        let mode = permission_bits(mode)?;
+        self.changing_names(parent)?;
+        sys::mkdirat(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
+        // A stale dentry of an old file of that name (removed outside
+        // directfs), or a remembered `no-entry`, must not shadow the new one.
+        self.detach(parent, name.as_str());
+        self.negatives.remove(parent, name.as_str());
+        Ok(())
+    }
+
+    /// `openat(parent_fd, name, O_CREAT | O_EXCL | flags, mode)`, then opens
+    /// the new file's dentry. Returns the dentry with one new guest reference
+    /// and the open handle.
+    pub(crate) fn create(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        flags: OpenFlags,
+        mode: u32,
+        owner: Option<Owner>,
+    ) -> Result<(DentryId, Handle), ErrorCode> {
+        let mode = permission_bits(mode)?;
+        let oflags = open_flags(flags)? | OFlag::O_CREAT | OFlag::O_EXCL;
+        self.make_room(2)?;
+        self.changing_names(parent)?;
+        let fd = self.retrying_out_of_fds(|tree| {
+            sys::openat(
+                tree.get(parent).map_err(|_| Errno::EBADF)?.fd.as_fd(),
+                name.as_str(),
+                oflags,
+                mode,
+            )
+        })?;
+        let child = self.created_child(parent, name, Created::File, owner)?;
+        let handle = self.new_handle(child, fd, flags);
+        Ok((child, handle))
+    }
+
+    /// `mknodat(parent_fd, name, S_IFREG | mode)`: regular files only, as
+    /// gVisor's directfs (any other type → `not-permitted`).
+    pub(crate) fn mknod(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        mode: u32,
+        owner: Option<Owner>,
+    ) -> Result<DentryId, ErrorCode> {
+        let kind = mode & SFlag::S_IFMT.bits();
+        if kind != 0 && kind != SFlag::S_IFREG.bits() {
+            return Err(ErrorCode::NotPermitted);
+        }
+        let mode = permission_bits(mode & !SFlag::S_IFMT.bits())?;
+        self.make_room(1)?;
+        self.changing_names(parent)?;
+        sys::mknodat_regular(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
+        self.created_child(parent, name, Created::File, owner)
+    }
+
+    /// `symlinkat(target, parent_fd, name)`.
+    pub(crate) fn symlink(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        target: &str,
+        owner: Option<Owner>,
+    ) -> Result<DentryId, ErrorCode> {
+        check_path(target)?;
+        self.make_room(1)?;
+        self.changing_names(parent)?;
+        sys::symlinkat(target, self.get(parent)?.fd.as_fd(), name.as_str())?;
+        self.created_child(parent, name, Created::File, owner)
+    }
+
+    /// A new name for `target` in `dir`, sharing its inode, linking exactly
+    /// the dentry's file:
+    /// - `linkat(target_fd, "", dir_fd, name, AT_EMPTY_PATH)` where the host
+    ///   allows it (`CAP_DAC_READ_SEARCH`): no name is resolved at all;
+    /// - else, as gVisor, `linkat(target_parent_fd, target_name, dir_fd, name,
+    ///   0)`, with the old name checked before ([`Tree::verified_name`]) and
+    ///   the new one after (a host process may have swapped the old name in
+    ///   between): if the new name is not the dentry's file, it is removed
+    ///   again → `stale`.
+    ///
+    /// The new dentry's FD is a `dup` of the target's: one file, no re-open.
+    pub(crate) fn link(
+        &mut self,
+        dir: DentryId,
+        target: DentryId,
+        name: Name<'_>,
+    ) -> Result<DentryId, ErrorCode> {
+        self.make_room(1)?;
+        self.changing_names(dir)?;
+        let t = self.get(target)?;
+        let dir_fd = self.get(dir)?.fd.as_fd();
+        if t.root != self.get(dir)?.root {
+            return Err(ErrorCode::CrossDevice);
+        }
+        if matches!(t.link, Link::Root) {
+            // Roots are directories, which cannot be hard-linked.
+            return Err(ErrorCode::NotPermitted);
+        }
+        match sys::linkat_empty(t.fd.as_fd(), dir_fd, name.as_str()) {
+            Ok(()) => {}
+            Err(Errno::EPERM | Errno::ENOENT) => {
+                let (t_parent_fd, t_name) = self.verified_name(target)?;
+                sys::linkat(t_parent_fd, t_name, dir_fd, name.as_str())?;
+                let linked = sys::fstatat_nofollow(dir_fd, name.as_str().as_bytes());
+                if !matches!(&linked, Ok(st) if key_of(st) == t.key) {
+                    let _ = sys::unlinkat(dir_fd, name.as_str(), UnlinkatFlags::NoRemoveDir);
+                    return Err(ErrorCode::Stale);
+                }
+            }
+            Err(errno) => return Err(errno.into()),
+        }
+        let (key, file_type, fd_mode) = (t.key, t.file_type, t.fd_mode);
+        let fd = match sys::dup_cloexec(t.fd.as_fd()) {
+            Ok(fd) => fd,
+            Err(errno) => {
+                let _ = sys::unlinkat(dir_fd, name.as_str(), UnlinkatFlags::NoRemoveDir);
+                return Err(errno.into());
+            }
+        };
+        self.detach(dir, name.as_str());
+        self.negatives.remove(dir, name.as_str());
+        Ok(self.insert_child_known(dir, name, (fd, fd_mode), key, file_type))
+    }
+
+    /// The parent's FD and the name of dentry `id`, for the calls that can
+    /// only reach a file through its parent by name (an `O_PATH` dentry's
+    /// mode, a symlink's times, a hard link without `AT_EMPTY_PATH`):
+    /// checked first with `fstatat(parent_fd, name, AT_SYMLINK_NOFOLLOW)`
+    /// to still be the dentry's file (else `stale`), so a file the host put
+    /// in its place is not changed. (A swap between the check and the call
+    /// is left to the caller's own check after it, where it has one.)
+    ///
+    /// Errors: `bad-descriptor` for a root, `no-entry` for an unlinked
+    /// dentry, `stale` for a replaced one.
+    pub(super) fn verified_name(&self, id: DentryId) -> Result<(BorrowedFd<'_>, &str), ErrorCode> {
+        let d = self.get(id)?;
+        let (parent, name) = match &d.link {
+            Link::Child { parent, name } => (*parent, &**name),
+            Link::Root => return Err(ErrorCode::BadDescriptor),
+            Link::Unlinked => return Err(ErrorCode::NoEntry),
+        };
+        let parent_fd = self.get(parent)?.fd.as_fd();
+        match sys::fstatat_nofollow(parent_fd, name.as_bytes()) {
+            Ok(st) if key_of(&st) == d.key => Ok((parent_fd, name)),
+            Ok(_) | Err(Errno::ENOENT) => Err(ErrorCode::Stale),
+            Err(errno) => Err(errno.into()),
+        }
+    }
+
+    /// Makes the dentry of a child just created under `name` (as gVisor's
+    /// `getCreatedChild`): opens it as [`try_open`] and gives it `owner`; if
+    /// either fails, removes the child again so no half-made file stays
+    /// behind.
+    pub(super) fn created_child(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        kind: Created,
+        owner: Option<Owner>,
+    ) -> Result<DentryId, ErrorCode> {
+        let (extra, unlink_flags) = match kind {
+            Created::Directory => (OFlag::O_DIRECTORY, UnlinkatFlags::RemoveDir),
+            Created::File => (OFlag::empty(), UnlinkatFlags::NoRemoveDir),
+        };
+        // Only the open can fail with EMFILE, before any effect.
+        let made = self.retrying_out_of_fds(|tree| {
+            let dir_fd = tree.get(parent).map_err(|_| Errno::EBADF)?.fd.as_fd();
+            try_open(dir_fd, name.as_str(), extra).and_then(|(fd, mode)| {
+                if let Some(Owner { uid, gid }) = owner {
+                    sys::fchownat_empty(fd.as_fd(), Some(uid), Some(gid))?;
+                }
+                Ok((sys::fstat(fd.as_fd())?, (fd, mode)))
+            })
+        });
+        let dir_fd = self.get(parent)?.fd.as_fd();
+        let (st, opened) = match made {
+            Ok(made) => made,
+            Err(errno) => {
+                // Best effort: the error that matters is the one returned.
+                let _ = sys::unlinkat(dir_fd, name.as_str(), unlink_flags);
+                return Err(errno.into());
+            }
+        };
+        // A stale dentry of the old file of that name (removed outside
+        // directfs), or a remembered `no-entry`, must not shadow the new one.
+        self.detach(parent, name.as_str());
+        self.negatives.remove(parent, name.as_str());
+        Ok(self.insert_child(parent, name, opened, &st))
+    }
+
+    /// Adds the dentry of `fd` as `name` under `parent`, with one guest
+    /// reference.
+    ///
+    /// # Preconditions
+    /// `parent` is live and has no live child `name`; `st` is `fstat(fd)`.
+    pub(super) fn insert_child(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        opened: (OwnedFd, FdMode),
+        st: &FileStat,
+    ) -> DentryId {
+        self.insert_child_known(
+            parent,
+            name,
+            opened,
+            key_of(st),
+            file_type_of_mode(st.st_mode),
+        )
+    }
+
+    /// [`Tree::insert_child`] of a file whose identity and type are known.
+    pub(super) fn insert_child_known(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        (fd, fd_mode): (OwnedFd, FdMode),
+        key: InoKey,
+        file_type: FileType,
+    ) -> DentryId {
+        let (root, policy) = self
+            .get(parent)
+            .map_or((parent, PreopenOptions::from(Perms::ReadOnly)), |p| {
+                (p.root, p.policy)
+            });
+        // One allocation, shared by the link and the parent's map.
+        let name: Arc<str> = name.as_str().into();
+        let checked_in = self.call();
+        let id = self.insert(Dentry {
+            fd: Arc::new(fd),
+            fd_mode,
+            link: Link::Child {
+                parent,
+                name: name.clone(),
+            },
+            children: Children::default(),
+            key,
+            file_type,
+            root,
+            policy,
+            refs: AtomicU32::new(1),
+            lru_stamp: 0,
+            touched: AtomicBool::new(false),
+            names_gen: 0,
+            checked_in: checked_in | MADE,
+        });
+        if let Ok(p) = self.get_mut(parent) {
+            p.children.insert(name, id);
+        }
+        // The parent is no leaf now: off the LRU. The new leaf is on it.
+        self.settle(parent);
+        self.settle(id);
+        id
+    }
+}
+
+/// What [`Tree::created_child`] opens.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Created {
+    Directory,
+    /// Anything else (a file, a symlink, a hard link).
+    File,
+}
+
+/// Permission bits from the guest: at most `0o7777`, else `invalid`.
+pub(super) fn permission_bits(mode: u32) -> Result<Mode, ErrorCode> {
+    Mode::from_bits(mode).ok_or(ErrorCode::Invalid)
+}

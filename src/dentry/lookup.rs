@@ -1,0 +1,229 @@
+//! Looking names up and asking about files: one component's walk (with a
+//! shared mount's revalidation), stats, identities, `statfs`, `readlink`.
+
+use std::os::fd::{AsFd, BorrowedFd};
+
+use nix::errno::Errno;
+use nix::sys::stat::FileStat;
+
+use super::inode::key_of;
+use super::{DentryId, MADE, Tree, count_lookups, deferred};
+use crate::error::ErrorCode;
+use crate::name::Name;
+use crate::sys;
+use crate::sys::file_type_of_mode;
+use crate::types::Revalidation;
+use crate::types::{FileType, Stat, Statfs};
+
+impl Tree {
+    /// Whether [`Tree::walk`] of `name` in `parent` would be answered from
+    /// the cache: a live child, or a recent `no-entry` in an exclusive
+    /// preopen. (A shared preopen's live child costs a revalidating
+    /// `fstatat`, but is most likely still there.)
+    pub(crate) fn knows_name(&self, parent: DentryId, name: Name<'_>) -> bool {
+        let Ok(dir) = self.get(parent) else {
+            return false;
+        };
+        dir.children.get(name.as_str()).is_some()
+            || (dir.policy.revalidation == Revalidation::Exclusive
+                && self.negatives.contains(parent, name.as_str()))
+    }
+
+    /// Looks up `name` in directory `parent`. Returns the child with one new
+    /// guest reference.
+    ///
+    /// - A live (held or cached) child is used as it is in an exclusive
+    ///   preopen; in a shared one only after `fstatat(parent_fd, name,
+    ///   AT_SYMLINK_NOFOLLOW)` shows the same `(st_dev, st_ino)` and type, else
+    ///   it loses its name (holders keep it, as after an unlink) and the
+    ///   name is walked afresh.
+    /// - A recent `no-entry` for the name is returned as is (exclusive only).
+    /// - Else `openat(parent_fd, name, …)` as [`try_open`].
+    pub(crate) fn walk(&mut self, parent: DentryId, name: Name<'_>) -> Result<DentryId, ErrorCode> {
+        let dir = self.get(parent)?;
+        let shared = dir.policy.revalidation == Revalidation::Shared;
+        if let Some(&child) = dir.children.get(name.as_str()) {
+            if !shared || self.still_there_in_call(parent, name, child) {
+                self.acquire(child)?;
+                self.count_hit(child);
+                return Ok(child);
+            }
+            self.detach(parent, name.as_str());
+        } else if !shared && self.negatives.contains(parent, name.as_str()) {
+            count_lookups(1, 0);
+            return Err(ErrorCode::NoEntry);
+        }
+        // A miss (counted where the lookup was put off, if it was).
+        let (found, answered) = match self.walk_answer(parent, name.as_str())? {
+            Some(found) => (found, true),
+            None => {
+                count_lookups(0, 1);
+                self.make_room(1)?;
+                let found = self.retrying_out_of_fds(|tree| {
+                    deferred::open_child(
+                        tree.get(parent).map_err(|_| Errno::EBADF)?.fd.as_fd(),
+                        name.as_str(),
+                    )
+                });
+                (found, false)
+            }
+        };
+        match found {
+            Ok((opened, st)) => {
+                if !answered {
+                    self.keep_miss();
+                }
+                Ok(self.insert_child(parent, name, opened, &st))
+            }
+            Err(Errno::ENOENT) if !shared => {
+                self.negatives.insert(parent, name.as_str());
+                Err(ErrorCode::NoEntry)
+            }
+            Err(errno) => Err(errno.into()),
+        }
+    }
+
+    /// Whether the host still has `child`'s file (same identity and type) as
+    /// `name` in `parent`: gVisor's `doRevalidationDirectfs`, one `fstatat`.
+    pub(super) fn still_there(&self, parent: DentryId, name: Name<'_>, child: DentryId) -> bool {
+        let (Ok(p), Ok(c)) = (self.get(parent), self.get(child)) else {
+            return false;
+        };
+        match sys::fstatat_nofollow(p.fd.as_fd(), name.as_str().as_bytes()) {
+            Ok(st) => key_of(&st) == c.key && file_type_of_mode(st.st_mode) == c.file_type,
+            Err(_) => false,
+        }
+    }
+
+    /// [`Tree::still_there`], not repeated in a later attempt of the call
+    /// that checked it (see [`deferred`]).
+    pub(super) fn still_there_in_call(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        child: DentryId,
+    ) -> bool {
+        let call = self.call();
+        if call != 0 && self.get(child).is_ok_and(|c| c.checked_in & !MADE == call) {
+            return true;
+        }
+        let there = self.still_there(parent, name, child);
+        if there && let Ok(c) = self.get_mut(child) {
+            c.checked_in = call;
+        }
+        there
+    }
+
+    /// Counts a lookup answered by live dentry `child`, unless an earlier
+    /// attempt of this call made it (that counted the miss; see
+    /// [`deferred`]).
+    pub(super) fn count_hit(&self, child: DentryId) {
+        let call = self.call();
+        if call == 0 || self.get(child).is_ok_and(|c| c.checked_in != call | MADE) {
+            count_lookups(1, 0);
+        }
+    }
+
+    /// `fstat`, on the FD of a handle open on the file if there is one (a
+    /// write FD first), else on the dentry's FD.
+    pub(crate) fn stat(&mut self, id: DentryId) -> Result<Stat, ErrorCode> {
+        let d = self.get(id)?;
+        let st = match self.inodes.open_fd(d.key) {
+            Some(fd) => sys::fstat(fd.as_fd())?,
+            None => sys::fstat(d.fd.as_fd())?,
+        };
+        Ok(self.inodes.stat(&st))
+    }
+
+    /// A host stat as the guest sees it, numbering its file and device if
+    /// they are new (the end of a read-locked stat that came to
+    /// [`ReadLocked::Unnumbered`]).
+    pub(crate) fn guest_stat(&mut self, st: &FileStat) -> Stat {
+        self.inodes.stat(st)
+    }
+
+    /// The file type of dentry `id` (no syscall: it never changes).
+    pub(crate) fn file_type(&self, id: DentryId) -> Result<FileType, ErrorCode> {
+        Ok(self.get(id)?.file_type)
+    }
+
+    /// The guest's `(dev, ino)` of dentry `id`'s file, stable for the life of
+    /// the tree (no syscall).
+    pub(crate) fn identity(&mut self, id: DentryId) -> Result<(u64, u64), ErrorCode> {
+        let key = self.get(id)?.key;
+        Ok(self.inodes.identity(key))
+    }
+
+    /// The stat of `name` in directory `parent`, without making a dentry for
+    /// it (a symlink is not followed): in an exclusive preopen a live
+    /// child's [`Tree::stat`] or a recent `no-entry`, else one
+    /// `fstatat(parent_fd, name, AT_SYMLINK_NOFOLLOW)`. One syscall at most,
+    /// where a walk to a new dentry costs `openat` + `fstat` + `close`.
+    pub(crate) fn stat_name(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+    ) -> Result<Stat, ErrorCode> {
+        let dir = self.get(parent)?;
+        let shared = dir.policy.revalidation == Revalidation::Shared;
+        if !shared {
+            if let Some(&child) = dir.children.get(name.as_str()) {
+                count_lookups(1, 0);
+                return self.stat(child);
+            }
+            if self.negatives.contains(parent, name.as_str()) {
+                count_lookups(1, 0);
+                return Err(ErrorCode::NoEntry);
+            }
+        }
+        let found = match self.stat_answer(parent, name.as_str())? {
+            Some(found) => found,
+            None => {
+                count_lookups(0, 1);
+                sys::fstatat_nofollow(self.get(parent)?.fd.as_fd(), name.as_str().as_bytes())
+            }
+        };
+        match found {
+            Ok(st) => Ok(self.inodes.stat(&st)),
+            Err(Errno::ENOENT) if !shared => {
+                self.negatives.insert(parent, name.as_str());
+                Err(ErrorCode::NoEntry)
+            }
+            Err(errno) => Err(errno.into()),
+        }
+    }
+
+    /// `fstat` on a handle's FD, in the guest's numbering.
+    pub(crate) fn stat_fd(&mut self, fd: BorrowedFd<'_>) -> Result<Stat, ErrorCode> {
+        let st = sys::fstat(fd)?;
+        Ok(self.inodes.stat(&st))
+    }
+
+    /// `fstatfs` on the dentry's FD.
+    pub(crate) fn statfs(&self, id: DentryId) -> Result<Statfs, ErrorCode> {
+        let st = sys::fstatfs(self.get(id)?.fd.as_fd())?;
+        let block_size = u64::try_from(st.block_size()).unwrap_or(0);
+        Ok(Statfs {
+            block_size,
+            // As gVisor: Linux's f_frsize is f_bsize on the filesystems here.
+            fragment_size: block_size,
+            blocks: st.blocks(),
+            blocks_free: st.blocks_free(),
+            blocks_available: st.blocks_available(),
+            files: st.files(),
+            files_free: st.files_free(),
+            name_length: u64::try_from(st.maximum_name_length()).unwrap_or(0),
+        })
+    }
+
+    /// `readlinkat(fd, "")`: the target of symlink `id`.
+    pub(crate) fn readlink(&self, id: DentryId) -> Result<String, ErrorCode> {
+        let d = self.get(id)?;
+        if d.file_type != FileType::SymbolicLink {
+            return Err(ErrorCode::Invalid);
+        }
+        sys::readlinkat_empty(d.fd.as_fd())?
+            .into_string()
+            .map_err(|_| ErrorCode::IllegalByteSequence)
+    }
+}

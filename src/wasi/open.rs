@@ -1,0 +1,212 @@
+//! `open-at` in either WASI version: the guest's flags checked as
+//! wasmtime-wasi checks them, then the walk (or creation) and the open.
+
+use super::{Descriptor, DescriptorKind};
+use crate::dentry::{DentryId, Last, MAX_SYMLINK_FOLLOWS, Tree, walk_beneath, with_parent};
+use crate::error::ErrorCode;
+use crate::handle::Handle;
+use crate::types::{FileType, OpenFlags};
+
+/// What the guest's `open-at` flags ask for, in either WASI version.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct OpenIntent {
+    /// `open-flags`: `create`, `exclusive`, `truncate`, `directory`.
+    pub(crate) create: bool,
+    pub(crate) exclusive: bool,
+    pub(crate) truncate: bool,
+    pub(crate) directory: bool,
+    /// `descriptor-flags`: `read`, `write`, and whether any of the sync
+    /// flags is set.
+    pub(crate) read: bool,
+    pub(crate) write: bool,
+    pub(crate) sync: bool,
+}
+
+impl OpenIntent {
+    /// Whether the open writes: `create`, `truncate` or `write`.
+    pub(crate) fn writes(&self) -> bool {
+        self.create || self.truncate || self.write
+    }
+}
+
+/// What `open-at` asks for, checked as wasmtime-wasi checks it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OpenRequest {
+    /// `directfs:fs` open flags: the access mode, `truncate`, `directory`.
+    pub(crate) flags: OpenFlags,
+    pub(crate) create: bool,
+    pub(crate) exclusive: bool,
+    pub(crate) follow: bool,
+}
+
+impl OpenRequest {
+    /// Checks `open-at`'s flags (before any syscall, as wasmtime-wasi):
+    /// a write without a writable preopen → `not-permitted`, sync flags →
+    /// `not-supported`, `directory` with `create`/`exclusive`/`truncate` →
+    /// `invalid`. A file is opened for reading unless only `write` is asked.
+    pub(crate) fn new(follow: bool, intent: OpenIntent, writable: bool) -> Result<Self, ErrorCode> {
+        let OpenIntent {
+            create,
+            exclusive,
+            truncate,
+            directory,
+            read,
+            write,
+            sync,
+        } = intent;
+        let writes = intent.writes();
+        let reads = read || !write;
+        if sync {
+            return Err(ErrorCode::NotSupported);
+        }
+        if directory && (create || exclusive || truncate) {
+            return Err(ErrorCode::Invalid);
+        }
+        if writes && !writable {
+            return Err(ErrorCode::NotPermitted);
+        }
+        let mut open = OpenFlags::empty();
+        for (wanted, flag) in [
+            (reads, OpenFlags::READ),
+            (writes, OpenFlags::WRITE),
+            (truncate, OpenFlags::TRUNCATE),
+            (directory, OpenFlags::DIRECTORY),
+        ] {
+            if wanted {
+                open |= flag;
+            }
+        }
+        Ok(Self {
+            flags: open,
+            create,
+            exclusive,
+            follow,
+        })
+    }
+}
+
+/// `open-at`: walks (or creates) `path` under `dir` and opens it. Returns
+/// the new descriptor, which owns one reference on its dentry.
+///
+/// Creating through a dangling symlink creates its target, as `O_CREAT`
+/// does: the target is walked from the symlink's directory, still confined
+/// beneath `dir`.
+pub(crate) fn open_at(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+    req: OpenRequest,
+) -> Result<Descriptor, ErrorCode> {
+    if !req.create {
+        let id = walk_beneath(tree, dir, path, req.follow)?;
+        return open_existing(tree, id, req);
+    }
+    let mut path = path.to_owned();
+    for _ in 0..=MAX_SYMLINK_FOLLOWS {
+        match create_or_open(tree, dir, &path, req)? {
+            Created::Opened(descriptor) => return Ok(descriptor),
+            Created::Dangling(target) => {
+                let parent = match path.trim_end_matches('/').rsplit_once('/') {
+                    Some((parent, _)) => parent,
+                    None => ".",
+                };
+                path = format!("{parent}/{target}");
+            }
+        }
+    }
+    Err(ErrorCode::Loop)
+}
+
+/// What one step of a creating [`open_at`] came to.
+enum Created {
+    Opened(Descriptor),
+    /// The last component is a dangling symlink to this (relative) target.
+    Dangling(String),
+}
+
+fn create_or_open(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+    req: OpenRequest,
+) -> Result<Created, ErrorCode> {
+    with_parent(tree, dir, path, |tree, parent, last| {
+        let name = match last {
+            // `O_CREAT` on `.`, `..` or `name/`: what Linux and wasmtime-wasi
+            // answer (`O_EXCL` on `name/` too).
+            Last::Dots if req.exclusive => return Err(ErrorCode::AlreadyExists),
+            Last::Dots | Last::Name(_, true) => return Err(ErrorCode::IsDirectory),
+            Last::Name(name, false) => name,
+        };
+        let create = |tree: &mut Tree| {
+            let (child, handle) = tree.create(parent, name, req.flags, 0o666, None)?;
+            Ok(Created::Opened(Descriptor {
+                dentry: child,
+                kind: file_kind(handle, req.flags),
+            }))
+        };
+        if req.exclusive {
+            return create(tree);
+        }
+        // A name the tree knows nothing of is created first: for a new file
+        // that is one `openat(O_CREAT | O_EXCL)` instead of a failed lookup
+        // and then it. An existing name of any type fails with `exist` (a
+        // symlink too: `O_EXCL` does not follow it) and is walked.
+        if !tree.knows_name(parent, name) {
+            match create(tree) {
+                Err(ErrorCode::AlreadyExists) => {}
+                created => return created,
+            }
+        }
+        match tree.walk(parent, name) {
+            Ok(child) if req.follow && tree.file_type(child) == Ok(FileType::SymbolicLink) => {
+                // Followed from `dir`, the walk's own start: a relative
+                // target resolves from the symlink's directory, and only one
+                // that leaves `dir` is refused.
+                let result = match walk_beneath(tree, dir, path, true) {
+                    Ok(target) => open_existing(tree, target, req).map(Created::Opened),
+                    Err(ErrorCode::NoEntry) => match tree.readlink(child) {
+                        Ok(link) if link.starts_with('/') => Err(ErrorCode::NotPermitted),
+                        Ok(link) => Ok(Created::Dangling(link)),
+                        Err(err) => Err(err),
+                    },
+                    Err(err) => Err(err),
+                };
+                tree.release(child);
+                result
+            }
+            Ok(child) => open_existing(tree, child, req).map(Created::Opened),
+            // Gone since (or never there, for a known name).
+            Err(ErrorCode::NoEntry) => create(tree),
+            Err(err) => Err(err),
+        }
+    })
+}
+
+/// Opens dentry `id` (on which the caller holds a reference that the
+/// descriptor takes over; released here on failure).
+fn open_existing(tree: &mut Tree, id: DentryId, req: OpenRequest) -> Result<Descriptor, ErrorCode> {
+    let opened = tree.open(id, req.flags).and_then(|handle| {
+        Ok(match tree.file_type(id)? {
+            // A directory is used through its dentry; the open only checked
+            // that the guest may (as wasmtime-wasi opens it).
+            FileType::Directory => DescriptorKind::Directory { mutate: false },
+            _ => file_kind(handle, req.flags),
+        })
+    });
+    match opened {
+        Ok(kind) => Ok(Descriptor { dentry: id, kind }),
+        Err(err) => {
+            tree.release(id);
+            Err(err)
+        }
+    }
+}
+
+fn file_kind(handle: Handle, flags: OpenFlags) -> DescriptorKind {
+    DescriptorKind::File {
+        handle,
+        read: flags.contains(OpenFlags::READ),
+        write: flags.contains(OpenFlags::WRITE),
+    }
+}
