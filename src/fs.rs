@@ -63,6 +63,7 @@ use crossbeam_utils::sync::{ShardedLock, ShardedLockReadGuard, ShardedLockWriteG
 use wasmtime::error::Context as _;
 
 use crate::dentry::{Answer, Deferred, DentryId, Tree};
+use crate::sys;
 pub use crate::types::{MountOptions, Perms, PreopenOptions, Revalidation};
 
 use self::counts::{Counts, StripedCounter, since};
@@ -97,6 +98,33 @@ impl Default for Limits {
             max_cached_dentries: 1000,
             max_open: 4096,
             max_negative_entries: 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// [`Limits::default`] where the process may open that many FDs; else
+    /// its FD budget (the cache of one mount, what guests hold, the root)
+    /// cut down to three quarters of `nofile`, the process's soft
+    /// `RLIMIT_NOFILE` (the rest is left to wasmtime, the embedder, its
+    /// sockets): a fifth for the cache, the rest for what guests hold, at
+    /// least 16 each. So a call fails with directfs's own `too-many-open`
+    /// (with room to go on once the guest lets go) before the process meets
+    /// `EMFILE`.
+    pub fn fitted_to(nofile: Option<u64>) -> Self {
+        let default = Self::default();
+        let Some(nofile) = nofile.and_then(|n| usize::try_from(n).ok()) else {
+            return default;
+        };
+        let usable = nofile / 4 * 3;
+        if default.max_open + default.max_cached_dentries < usable {
+            return default;
+        }
+        let max_cached_dentries = (usable / 5).clamp(16, default.max_cached_dentries);
+        Self {
+            max_cached_dentries,
+            max_open: usable.saturating_sub(max_cached_dentries + 1).max(16),
+            ..default
         }
     }
 }
@@ -201,10 +229,12 @@ impl Default for Filesystem {
 }
 
 impl Filesystem {
-    /// A filesystem with no mounts and the default limits (those of
-    /// [`Limits::default`]: 1000 cached dentries per mount, 4096 held FDs).
+    /// A filesystem with no mounts and the default limits, fitted to the
+    /// process's FD limit ([`Limits::fitted_to`]: 1000 cached dentries per
+    /// mount and 4096 held FDs where `ulimit -n` allows 6,800 or more; under
+    /// `ulimit -n 1024`, 153 and 614).
     pub fn new() -> Self {
-        let limits = Limits::default();
+        let limits = Limits::fitted_to(sys::getrlimit_nofile());
         Self::with_limits(limits.max_cached_dentries, limits.max_open)
     }
 
@@ -564,5 +594,23 @@ impl Mount {
     #[cfg(test)]
     pub(crate) fn root(&self) -> DentryId {
         self.root
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_limits_fit_the_process_fd_limit() {
+        assert_eq!(Limits::fitted_to(None), Limits::default());
+        assert_eq!(Limits::fitted_to(Some(1 << 20)), Limits::default());
+        assert_eq!(Limits::fitted_to(Some(6_800)), Limits::default());
+        let small = Limits::fitted_to(Some(1024));
+        assert_eq!((small.max_cached_dentries, small.max_open), (153, 614));
+        assert!(small.max_open + small.max_cached_dentries < 768);
+        assert_eq!(small.max_io_bytes, Limits::default().max_io_bytes);
+        let tiny = Limits::fitted_to(Some(20));
+        assert_eq!((tiny.max_cached_dentries, tiny.max_open), (16, 16));
     }
 }

@@ -39,6 +39,19 @@ pub fn syscalls() -> u64 {
     SYSCALLS.load(Ordering::Relaxed)
 }
 
+/// `getrlimit(RLIMIT_NOFILE)`: the soft limit on this process's open FDs,
+/// `None` if unlimited (or unknown). Not counted in [`syscalls`]: it is
+/// asked once, for the defaults of a [`crate::Filesystem`], never for a
+/// guest.
+///
+/// C: `int getrlimit(int resource, struct rlimit *rlim);`
+/// ([getrlimit(2)](https://man7.org/linux/man-pages/man2/getrlimit.2.html))
+pub(crate) fn getrlimit_nofile() -> Option<u64> {
+    use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit};
+    let (soft, _hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    (soft != RLIM_INFINITY).then_some(soft)
+}
+
 /// The file type in a host `st_mode`.
 pub(crate) fn file_type_of_mode(mode: u32) -> FileType {
     match SFlag::from_bits_truncate(mode & SFlag::S_IFMT.bits()) {

@@ -99,3 +99,33 @@ fn limits_deep_nesting() {
         fx.assert_outside_untouched();
     }
 }
+
+/// `Filesystem::new()`'s FD budget fits the process's `RLIMIT_NOFILE`: under
+/// `ulimit -n 1024` it is three quarters of it (before, 5,097: more than the
+/// process could open, so guests met `EMFILE` instead of the budget), and
+/// with room to spare it is the documented default.
+#[test]
+fn default_budget_fits_the_process_fd_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let budget = || {
+        let fs = directfs::Filesystem::new();
+        let dir = tempfile::tempdir().unwrap();
+        let _mount = fs
+            .mount(dir.path(), directfs::Revalidation::Exclusive)
+            .unwrap();
+        fs.stats().max_host_fds
+    };
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    setrlimit(Resource::RLIMIT_NOFILE, 1024.min(hard), hard).unwrap();
+    let small = budget();
+    setrlimit(Resource::RLIMIT_NOFILE, 8192.min(hard), hard).unwrap();
+    let roomy = budget();
+    setrlimit(Resource::RLIMIT_NOFILE, soft, hard).unwrap();
+    assert_eq!(
+        small, 768,
+        "614 held + 153 cached + 1 root under ulimit -n 1024"
+    );
+    if hard >= 8192 {
+        assert_eq!(roomy, 4096 + 1000 + 1, "the defaults where they fit");
+    }
+}
