@@ -244,7 +244,7 @@ fn main() {
     println!(
         "| workload | native | directfs:fs | std on directfs | std on wasmtime-wasi | directfs:fs / native | directfs:fs / wasmtime-wasi | std: directfs / wasmtime-wasi | syscalls/op | RSS directfs | RSS wasmtime-wasi | 0.3 on directfs | 0.3 on wasmtime-wasi | 0.3: directfs / native | 0.3: directfs / wasmtime-wasi |"
     );
-    println!("| :-- |{}", " --: |".repeat(15));
+    println!("| :-- |{}", " --: |".repeat(14));
     let only = std::env::var("DFS_BENCH_ONLY").unwrap_or_default();
     for (label, w, args) in workloads
         .iter()

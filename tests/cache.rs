@@ -14,16 +14,14 @@ fn fd_count(pid: u32) -> Option<usize> {
     Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }
 
-#[test]
-fn cache_budget() {
-    const DIRS: u32 = 1000;
-    const FILES: u32 = 100;
-    const LIMIT: usize = 256;
+/// The tree the `cache_budget` guest walks: `dNNN/fNN`, `dirs` × `files`,
+/// each file `(NNN + NN) % 10` bytes long.
+fn walk_fixture(dirs: u32, files: u32) -> Fixture {
     let fx = Fixture::new();
-    for d in 0..DIRS {
+    for d in 0..dirs {
         let dir = fx.path(&format!("d{d:03}"));
         std::fs::create_dir(&dir).unwrap();
-        for f in 0..FILES {
+        for f in 0..files {
             std::fs::write(
                 dir.join(format!("f{f:02}")),
                 "x".repeat(((d + f) % 10) as usize),
@@ -31,6 +29,15 @@ fn cache_budget() {
             .unwrap();
         }
     }
+    fx
+}
+
+#[test]
+fn cache_budget() {
+    const DIRS: u32 = 1000;
+    const FILES: u32 = 100;
+    const LIMIT: usize = 256;
+    let fx = walk_fixture(DIRS, FILES);
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
         .args(["--max-cached-dentries", &LIMIT.to_string(), "--dir"])
@@ -81,18 +88,7 @@ fn cache_budget() {
 fn cache_budget_past_the_process_fd_limit() {
     const DIRS: u32 = 20;
     const FILES: u32 = 100;
-    let fx = Fixture::new();
-    for d in 0..DIRS {
-        let dir = fx.path(&format!("d{d:03}"));
-        std::fs::create_dir(&dir).unwrap();
-        for f in 0..FILES {
-            std::fs::write(
-                dir.join(format!("f{f:02}")),
-                "x".repeat(((d + f) % 10) as usize),
-            )
-            .unwrap();
-        }
-    }
+    let fx = walk_fixture(DIRS, FILES);
     let out = Command::new("sh")
         .arg("-c")
         .arg("ulimit -n 256 && exec \"$@\"")
