@@ -478,6 +478,46 @@ mod tests {
         assert_eq!(tree.get(root).unwrap().children.get("y"), Some(&a));
     }
 
+    /// POSIX: a rename of a name onto another hard link of the same file
+    /// does nothing; the tree keeps both names and their dentries, whether
+    /// both are cached or only the target is.
+    #[test]
+    fn rename_onto_a_hard_link_of_the_same_file_changes_nothing() {
+        let (dir, mut tree, root) = tree_with_root();
+        std::fs::write(dir.path().join("a"), b"a").unwrap();
+        std::fs::hard_link(dir.path().join("a"), dir.path().join("b")).unwrap();
+        std::fs::hard_link(dir.path().join("a"), dir.path().join("c")).unwrap();
+        let (a, b) = (
+            tree.walk(root, name("a")).unwrap(),
+            tree.walk(root, name("b")).unwrap(),
+        );
+        tree.rename(root, name("a"), root, name("b"), RenameFlags::empty())
+            .unwrap();
+        // Only `b` cached: `c` has no dentry.
+        tree.rename(root, name("c"), root, name("b"), RenameFlags::empty())
+            .unwrap();
+        for host in ["a", "b", "c"] {
+            assert!(dir.path().join(host).exists(), "{host} is still there");
+        }
+        assert!(matches!(&tree.get(a).unwrap().link, Link::Child { name, .. } if &**name == "a"));
+        assert!(matches!(&tree.get(b).unwrap().link, Link::Child { name, .. } if &**name == "b"));
+        assert_eq!(tree.get(root).unwrap().children.get("b"), Some(&b));
+        assert!(
+            tree.open(b, OpenFlags::READ).is_ok(),
+            "b's dentry still opens"
+        );
+        assert!(
+            tree.open(a, OpenFlags::READ).is_ok(),
+            "a's dentry still opens"
+        );
+        // A real rename onto b still replaces it.
+        std::fs::write(dir.path().join("d"), b"d").unwrap();
+        tree.rename(root, name("d"), root, name("b"), RenameFlags::empty())
+            .unwrap();
+        assert!(matches!(tree.get(b).unwrap().link, Link::Unlinked));
+        assert_eq!(std::fs::read(dir.path().join("b")).unwrap(), b"d");
+    }
+
     #[test]
     fn inode_numbers_are_stable_and_shared_by_hard_links() {
         let (dir, mut tree, root) = tree_with_root();

@@ -196,7 +196,12 @@ fn ops_rename() {
             guest("ops_rename").into_os_string(),
         ])
         .assert_success();
-        assert_eq!(host_names(&fx.sandbox), ["b", "c", "e", "empty", "full"]);
+        // h1 and h2: the rename of one onto the other did nothing.
+        assert_eq!(
+            host_names(&fx.sandbox),
+            ["b", "c", "e", "empty", "full", "h1", "h2"]
+        );
+        assert_eq!(std::fs::read(fx.path("h1")).unwrap(), b"C");
         assert_eq!(std::fs::read(fx.path("b")).unwrap(), b"C");
         assert_eq!(std::fs::read(fx.path("c")).unwrap(), b"A");
         assert_eq!(host_names(&fx.path("e")), ["keep"]);

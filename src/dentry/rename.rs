@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use nix::unistd::UnlinkatFlags;
 
+use super::inode::key_of;
 use super::{DentryId, Link, Tree};
 use crate::error::ErrorCode;
 use crate::name::Name;
@@ -36,7 +37,9 @@ impl Tree {
 
     /// `renameat2(old_dir_fd, old, new_dir_fd, new, flags)`, then the same
     /// move in the tree: the moved dentry takes its new parent and name, a
-    /// replaced one is unlinked, exchanged ones swap.
+    /// replaced one is unlinked, exchanged ones swap. A rename of a name
+    /// onto another hard link of the same file changes nothing, on the host
+    /// (POSIX `rename`) or in the tree: both names keep their dentries.
     pub(crate) fn rename(
         &mut self,
         old_dir: DentryId,
@@ -72,6 +75,11 @@ impl Tree {
         if old_dir == new_dir && old == new {
             return Ok(());
         }
+        if !flags.contains(RenameFlags::EXCHANGE)
+            && self.renamed_onto_itself(old_dir, old, new_dir, new)
+        {
+            return Ok(());
+        }
         let moved = self.get_mut(old_dir)?.children.remove(old.as_str());
         let other = self.get_mut(new_dir)?.children.remove(new.as_str());
         if let Some(moved) = moved {
@@ -90,6 +98,37 @@ impl Tree {
         self.settle(old_dir);
         self.settle(new_dir);
         Ok(())
+    }
+
+    /// After a `renameat2` of `old` onto `new` that succeeded: whether both
+    /// named one file (hard links), so that the kernel did nothing. Known
+    /// without a syscall where both names have dentries; where only `new`
+    /// has one, `new` still naming its file says so (after a real rename it
+    /// names the moved file, another one); where `new` has none, there is
+    /// nothing in the tree to keep.
+    fn renamed_onto_itself(
+        &self,
+        old_dir: DentryId,
+        old: Name<'_>,
+        new_dir: DentryId,
+        new: Name<'_>,
+    ) -> bool {
+        let child = |dir: DentryId, name: Name<'_>| {
+            let id = *self.get(dir).ok()?.children.get(name.as_str())?;
+            self.get(id).ok()
+        };
+        let Some(target) = child(new_dir, new) else {
+            return false;
+        };
+        if let Some(moved) = child(old_dir, old) {
+            return moved.key == target.key;
+        }
+        self.get(new_dir).is_ok_and(|dir| {
+            matches!(
+                sys::fstatat_nofollow(dir.fd.as_fd(), new.as_str().as_bytes()),
+                Ok(st) if key_of(&st) == target.key
+            )
+        })
     }
 
     /// Hangs live dentry `child` under `parent` as `name`.

@@ -99,4 +99,16 @@ fn main() {
         ErrorCode::CrossDevice,
         "across preopens",
     );
+
+    // Onto another hard link of the same file: nothing happens (POSIX),
+    // and both held dentries keep their names. (`c`'s file, "C", is named
+    // `b` since the exchange.)
+    let h1 = root.link(&c, "h1").expect("link C as h1");
+    let h2 = root.link(&c, "h2").expect("link C as h2");
+    root.rename("h1", &root, "h2", none)
+        .expect("rename onto a hard link of the same file");
+    assert_eq!(content(&h1), b"C", "h1's dentry still opens");
+    assert_eq!(content(&h2), b"C", "h2's dentry still opens");
+    assert_eq!(h2.stat().unwrap().nlink, 3, "b, h1 and h2");
+    assert!(root.walk("h1").is_ok(), "h1 is still there");
 }
