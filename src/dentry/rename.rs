@@ -101,11 +101,13 @@ impl Tree {
     }
 
     /// After a `renameat2` of `old` onto `new` that succeeded: whether both
-    /// named one file (hard links), so that the kernel did nothing. Known
-    /// without a syscall where both names have dentries; where only `new`
-    /// has one, `new` still naming its file says so (after a real rename it
-    /// names the moved file, another one); where `new` has none, there is
-    /// nothing in the tree to keep.
+    /// named one file (hard links), so that the kernel did nothing. Where
+    /// `new` has no dentry there is nothing in the tree to keep; where both
+    /// have dentries of different files it was a real rename (no syscall:
+    /// the common case of replacing a cached name). Otherwise the host
+    /// says: `new` still naming its dentry's file means nothing moved (after
+    /// a real rename it names the moved file, another one), whatever the
+    /// cache believed of `old`.
     fn renamed_onto_itself(
         &self,
         old_dir: DentryId,
@@ -120,8 +122,8 @@ impl Tree {
         let Some(target) = child(new_dir, new) else {
             return false;
         };
-        if let Some(moved) = child(old_dir, old) {
-            return moved.key == target.key;
+        if child(old_dir, old).is_some_and(|moved| moved.key != target.key) {
+            return false;
         }
         self.get(new_dir).is_ok_and(|dir| {
             matches!(
