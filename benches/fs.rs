@@ -15,6 +15,11 @@
 //! `DFS_BENCH_SCALE` (default 1.0) scales every size; `DFS_BENCH_ROUNDS`
 //! (default 3) the rounds per figure; `DFS_BENCH_ONLY=stat8,link` runs only
 //! those workloads.
+//!
+//! `DFS_BENCH_MODES=1` prints another table instead: the directfs ways in
+//! each revalidation mode (coherent, the default; exclusive; shared), with
+//! what coherent and shared cost over exclusive, beside native and
+//! wasmtime-wasi.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -47,11 +52,16 @@ fn field(text: &str, key: &str) -> Option<f64> {
 /// One guest run under `dfs-run`: its own timing, and the stats line.
 /// `flags` come before the `--dir` of `base`.
 fn guest_run(guest: &str, flags: &[&str], base: &Path, args: &[String]) -> Run {
+    guest_run_in(guest, flags, base, "", args)
+}
+
+/// [`guest_run`] with `options` (`,exclusive`) after the `--dir`.
+fn guest_run_in(guest: &str, flags: &[&str], base: &Path, options: &str, args: &[String]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
         .arg("--stats")
         .args(flags)
         .arg("--dir")
-        .arg(format!("{}::/b", base.display()))
+        .arg(format!("{}::/b{options}", base.display()))
         .arg(common::guest(guest))
         .args(args)
         .output()
@@ -236,6 +246,17 @@ fn main() {
         ("seq read 4 KiB chunks", "seqread", vec![big, 4096]),
     ];
 
+    let only = std::env::var("DFS_BENCH_ONLY").unwrap_or_default();
+    let chosen = || {
+        workloads
+            .iter()
+            .filter(|(_, w, _)| only.is_empty() || only.split(',').any(|o| o == *w))
+    };
+    if std::env::var_os("DFS_BENCH_MODES").is_some() {
+        modes_table(base, rounds, chosen());
+        return;
+    }
+
     // The table is Markdown: BENCHMARKS.md's is this output, pasted.
     println!("{}", machine());
     println!();
@@ -245,11 +266,7 @@ fn main() {
         "| workload | native | directfs:fs | std on directfs | std on wasmtime-wasi | directfs:fs / native | directfs:fs / wasmtime-wasi | std: directfs / wasmtime-wasi | syscalls/op | RSS directfs | RSS wasmtime-wasi | 0.3 on directfs | 0.3 on wasmtime-wasi | 0.3: directfs / native | 0.3: directfs / wasmtime-wasi |"
     );
     println!("| :-- |{}", " --: |".repeat(14));
-    let only = std::env::var("DFS_BENCH_ONLY").unwrap_or_default();
-    for (label, w, args) in workloads
-        .iter()
-        .filter(|(_, w, _)| only.is_empty() || only.split(',').any(|o| o == *w))
-    {
+    for (label, w, args) in chosen() {
         let sargs: Vec<String> = std::iter::once(w.to_string())
             .chain(args.iter().map(u64::to_string))
             .collect();
@@ -321,5 +338,78 @@ fn main() {
             dfs / wasi,
             std_dfs / wasi
         );
+    }
+}
+
+/// The revalidation modes' table (`DFS_BENCH_MODES=1`): for each
+/// workload, native, then each directfs way (`directfs:fs`, `std::fs` on
+/// 0.2, 0.3) in coherent, exclusive and shared mode with the ratios
+/// coherent / exclusive and shared / exclusive, and `std::fs` on
+/// wasmtime-wasi; one run, every figure the median of `rounds`.
+fn modes_table<'a>(
+    base: &Path,
+    rounds: usize,
+    workloads: impl Iterator<Item = &'a (&'a str, &'a str, Vec<u64>)>,
+) {
+    const MODES: [&str; 3] = ["", ",exclusive", ",shared"];
+    const WAYS: [(&str, &str); 3] = [
+        ("directfs:fs", "bench_dfs"),
+        ("std", "bench_std"),
+        ("0.3", "bench_p3"),
+    ];
+    println!("{}", machine());
+    println!();
+    println!(
+        "Median of {rounds} rounds; ns per operation; coherent (the default) and shared over exclusive."
+    );
+    println!();
+    let mut header = "| workload | native | std on wasmtime-wasi |".to_owned();
+    for (way, _) in WAYS {
+        header.push_str(&format!(
+            " {way}: coherent | {way}: exclusive | {way}: shared | {way}: coherent / exclusive | {way}: shared / exclusive | {way}: syscalls/op coherent, exclusive |"
+        ));
+    }
+    println!("{header}");
+    println!("| :-- |{}", " --: |".repeat(2 + WAYS.len() * 6));
+    for (label, w, args) in workloads {
+        let sargs: Vec<String> = std::iter::once(w.to_string())
+            .chain(args.iter().map(u64::to_string))
+            .collect();
+        let mut nat = Vec::new();
+        let mut wasi = Vec::new();
+        let mut ns = vec![vec![Vec::new(); MODES.len()]; WAYS.len()];
+        let mut sys = vec![vec![0.0; MODES.len()]; WAYS.len()];
+        for _ in 0..rounds {
+            reset_work_dir(base);
+            if *w == "tree2" {
+                native(base, w, args);
+            }
+            let start = Instant::now();
+            let ops = native(base, w, args);
+            nat.push(start.elapsed().as_nanos() as f64 / ops as f64);
+            reset_work_dir(base);
+            wasi.push(guest_run("bench_std", WASMTIME_FS, base, &sargs).ns_per_op);
+            for (i, (_, guest)) in WAYS.iter().enumerate() {
+                for (m, mode) in MODES.iter().enumerate() {
+                    reset_work_dir(base);
+                    let r = guest_run_in(guest, &[], base, mode, &sargs);
+                    ns[i][m].push(r.ns_per_op);
+                    sys[i][m] = r.syscalls_per_op.unwrap_or(0.0);
+                }
+            }
+        }
+        let mut row = format!("| {label} | {:.0} | {:.0} |", median(nat), median(wasi));
+        for (i, _) in WAYS.iter().enumerate() {
+            let [coherent, exclusive, shared] =
+                [0, 1, 2].map(|m| median(std::mem::take(&mut ns[i][m])));
+            row.push_str(&format!(
+                " {coherent:.0} | {exclusive:.0} | {shared:.0} | {:.2}× | {:.2}× | {:.1}, {:.1} |",
+                coherent / exclusive,
+                shared / exclusive,
+                sys[i][0],
+                sys[i][1]
+            ));
+        }
+        println!("{row}");
     }
 }

@@ -275,9 +275,11 @@ impl DirectfsCtx {
         if self.has_handed_out_answer() {
             return None;
         }
-        // Read before the stat, as in `stat`.
-        let changes = sys::changes();
+        // Taking the tree drains the kernel's notifications first (coherent
+        // mounts); `changes`, read after, counts them. Read before the stat,
+        // as in `stat`.
         let tree = self.fs.read_counted(Some(&self.counts));
+        let changes = sys::changes();
         let walk = LastWalk::walk(&mut self.last_walk, &tree, start, path, follow_final)?;
         let id = walk.found;
         let stat = match &self.last_dentry_stat {
@@ -288,8 +290,9 @@ impl DirectfsCtx {
             },
         };
         tree.count_walk(walk);
-        // A cached walk is of an exclusive mount: the stat may be kept.
-        if let Ok(stat) = stat {
+        if let Ok(stat) = stat
+            && tree.stat_memo(id).holds(&stat)
+        {
             self.last_dentry_stat = Some(LastDentryStat { id, changes, stat });
         }
         Some(stat)
@@ -309,6 +312,10 @@ impl DirectfsCtx {
     /// that is enough; in an exclusive mount, the last one this context
     /// took of `id` while no file changed since (see [`LastDentryStat`]).
     pub(crate) fn stat(&mut self, id: DentryId) -> Result<Stat, ErrorCode> {
+        if self.last_dentry_stat.is_some() {
+            // What the kernel told of counts as a change (coherent mounts).
+            self.fs.take_notifications();
+        }
         let changes = sys::changes();
         if let Some(last) = &self.last_dentry_stat
             && last.id == id
@@ -316,12 +323,14 @@ impl DirectfsCtx {
         {
             return Ok(last.stat);
         }
-        let (fast, exclusive) = {
+        let (fast, memo) = {
             let tree = self.tree_read();
-            (tree.stat_known(id), tree.is_exclusive(id))
+            (tree.stat_known(id), tree.stat_memo(id))
         };
         let stat = self.finish_stat(fast, |tree| tree.stat(id))?;
-        self.last_dentry_stat = exclusive.then_some(LastDentryStat { id, changes, stat });
+        self.last_dentry_stat = memo
+            .holds(&stat)
+            .then_some(LastDentryStat { id, changes, stat });
         Ok(stat)
     }
 

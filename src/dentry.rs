@@ -77,6 +77,7 @@
 //! children are at most the held dentries plus the cache.
 
 mod cache;
+mod coherent;
 mod create;
 mod deferred;
 pub(crate) use self::deferred::{Answer, Deferred};
@@ -117,7 +118,9 @@ use crate::budget::FdBudget;
 use crate::error::ErrorCode;
 use crate::sys;
 use crate::types::FileType;
-use crate::types::PreopenOptions;
+use crate::types::{PreopenOptions, Revalidation};
+use crate::watch::Watcher;
+use nix::sys::inotify::WatchDescriptor;
 
 /// A guest's reference to a dentry: the Rust type of the WIT `dentry`
 /// resource. Creating one takes a reference on the dentry; the host releases
@@ -154,6 +157,11 @@ pub(crate) struct CachedPath<'p> {
     pub(crate) last: Option<&'p str>,
     /// The lookups made on the way.
     hits: u64,
+    /// Whether every directory on the way (`dir` included) is trusted
+    /// (an exclusive mount's, or a watched one of a coherent mount): the
+    /// path leads there while the tree's generation stays, and what is
+    /// remembered of it holds (see `crate::ctx::LastStat`).
+    pub(crate) trusted: bool,
 }
 
 /// Where a walk leads through live dentries ([`Tree::cached_walk`]).
@@ -241,6 +249,63 @@ struct Dentry {
     /// a dentry checked exactly that many calls ago and never since would
     /// skip one revalidation.)
     checked_in: u32,
+    /// Whether the kernel tells the tree of changes in this directory (a
+    /// coherent mount's; see [`crate::watch`]). Changed under the write
+    /// lock.
+    watch: Watch,
+}
+
+/// Whether a directory dentry is watched for changes (see
+/// [`crate::watch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// Not a directory of a [`Revalidation::Coherent`] mount: its mount's
+    /// rule applies.
+    None,
+    /// Watched by the inotify watch `wd`: its children and remembered
+    /// `no-entry`s are trusted, as in an exclusive mount.
+    On(WatchDescriptor),
+    /// A coherent mount's directory that is not watched: revalidated as in
+    /// a shared mount. `remote`: on a filesystem whose changes made
+    /// elsewhere the kernel does not hear of (so are its subdirectories on
+    /// the same filesystem); else inotify refused.
+    Off { remote: bool },
+}
+
+/// Whether the cached children and `no-entry`s of directory `d` are used
+/// without asking the host: in an exclusive mount, and in a coherent one
+/// where the directory is watched.
+fn trusts(d: &Dentry) -> bool {
+    match d.policy.revalidation {
+        Revalidation::Exclusive => true,
+        Revalidation::Shared => false,
+        Revalidation::Coherent => matches!(d.watch, Watch::On(_)),
+    }
+}
+
+/// Whether a stat may be remembered (by a context's memos) and answered
+/// again while no change is counted ([`sys::changes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StatMemo {
+    /// Yes: an exclusive mount (no one else changes it).
+    Always,
+    /// Where the file has one name (or is a directory): the kernel tells of
+    /// a change to the file through the watch on the directory holding its
+    /// name; a change through another hard link, elsewhere, it would not.
+    SingleLink,
+    /// No: the next stat asks the host.
+    Never,
+}
+
+impl StatMemo {
+    /// Whether `stat` may be remembered.
+    pub(crate) fn holds(self, stat: &crate::types::Stat) -> bool {
+        match self {
+            Self::Always => true,
+            Self::SingleLink => stat.nlink <= 1 || stat.file_type == FileType::Directory,
+            Self::Never => false,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -276,6 +341,12 @@ pub(crate) struct Tree {
     /// How many threads are waiting for the write lock this tree is behind
     /// (kept by [`crate::Filesystem`], read by [`deferred`]).
     writers_waiting: Arc<AtomicUsize>,
+    /// The kernel's change notifications for coherent mounts (shared with
+    /// the [`crate::Filesystem`], which drains them before each lock).
+    watcher: Arc<Watcher>,
+    /// The dentries of each watched directory (more than one where
+    /// preopens overlap: the kernel gives one watch per host directory).
+    watches: HashMap<WatchDescriptor, Vec<DentryId>>,
 }
 
 thread_local! {

@@ -65,6 +65,7 @@ use wasmtime::error::Context as _;
 use crate::dentry::{Answer, Deferred, DentryId, Tree};
 use crate::sys;
 pub use crate::types::{MountOptions, Perms, PreopenOptions, Revalidation};
+use crate::watch::Watcher;
 
 use self::counts::{Counts, StripedCounter, since};
 pub(crate) use self::counts::{HITS, MISSES, SYSCALLS, Tally, add_delta, add_since, thread_counts};
@@ -220,6 +221,9 @@ pub struct Filesystem {
     /// Whether this is a context's own (made by
     /// [`crate::DirectfsCtxBuilder::preopen`]), whose limits that builder sets.
     pub(crate) private: bool,
+    /// The kernel's change notifications for the coherent mounts (see
+    /// [`crate::watch`]): drained before every lock of the tree.
+    pub(crate) watcher: Arc<Watcher>,
 }
 
 impl Default for Filesystem {
@@ -250,6 +254,7 @@ impl Filesystem {
         tree.set_fd_limit(max_held_fds);
         Self {
             writers_waiting: tree.writers_waiting(),
+            watcher: tree.watcher(),
             tree: Arc::new(ShardedLock::new(tree)),
             counts: Arc::default(),
             max_held: max_held_fds,
@@ -347,9 +352,13 @@ impl Filesystem {
     /// operation keeps the tree consistent at each step, so a poisoned lock
     /// is taken over.
     pub(crate) fn lock(&self) -> TreeGuard<'_> {
+        let changed = self.watcher.drain();
         let lock = Self::note_locked();
         let mut tree = self.write();
         tree.next_generation();
+        if changed {
+            tree.apply_changes();
+        }
         TreeGuard {
             tree,
             _counts: Counts::start(None, lock),
@@ -359,9 +368,13 @@ impl Filesystem {
     /// The tree, write-locked, counting the syscalls made while it is held
     /// towards this filesystem and `ctx` (a context's count).
     pub(crate) fn write_counted<'a>(&'a self, ctx: &'a Tally) -> TreeGuard<'a> {
+        let changed = self.watcher.drain();
         let lock = Self::note_locked();
         let mut tree = self.write();
         tree.next_generation();
+        if changed {
+            tree.apply_changes();
+        }
         TreeGuard {
             tree,
             _counts: Counts::start(Some((&self.counts, ctx)), lock),
@@ -441,11 +454,28 @@ impl Filesystem {
     /// The tree, read-locked, counting as [`Self::write_counted`] (`None`:
     /// the embedder's own calls, counted nowhere).
     pub(crate) fn read_counted<'a>(&'a self, ctx: Option<&'a Tally>) -> TreeReadGuard<'a> {
+        self.take_notifications();
         let lock = Self::note_locked();
         let tree = self.tree.read().unwrap_or_else(PoisonError::into_inner);
         TreeReadGuard {
             tree,
             _counts: Counts::start(ctx.map(|ctx| (&*self.counts, ctx)), lock),
+        }
+    }
+
+    /// Drains the kernel's change notifications for the coherent mounts
+    /// ([`Watcher::drain`]: one non-blocking `read`, none without a
+    /// coherent mount) and, where names changed, takes them into the tree
+    /// under the write lock ([`Tree::apply_changes`]). Every lock of the
+    /// tree does this first, so that a change finished before a call began
+    /// is seen by what the call trusts; a memo consulted before any lock
+    /// calls it itself.
+    pub(crate) fn take_notifications(&self) {
+        if self.watcher.drain() {
+            let _lock = Self::note_locked();
+            let mut tree = self.write();
+            tree.next_generation();
+            tree.apply_changes();
         }
     }
 

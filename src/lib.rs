@@ -153,6 +153,7 @@ mod pool;
 mod sys;
 mod types;
 pub mod wasi;
+mod watch;
 
 use wasmtime::component::Linker;
 pub use wasmtime::component::ResourceTable;

@@ -18,6 +18,7 @@ use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
 use nix::poll::PollFd;
 pub use nix::poll::{PollFlags, PollTimeout};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, InotifyEvent, WatchDescriptor};
 use nix::sys::stat::{FchmodatFlags, FileStat, Mode, SFlag, UtimensatFlags};
 use nix::sys::statfs::Statfs;
 use nix::unistd::UnlinkatFlags;
@@ -286,6 +287,60 @@ pub fn fstatat_nofollow(dirfd: BorrowedFd<'_>, name: &[u8]) -> Result<FileStat, 
 /// See [fstatfs(2)](https://man7.org/linux/man-pages/man2/fstatfs.2.html).
 pub fn fstatfs(fd: BorrowedFd<'_>) -> Result<Statfs, Errno> {
     queried(nix::sys::statfs::fstatfs(fd))
+}
+
+/// `inotify_init1(IN_NONBLOCK | IN_CLOEXEC)`—Makes an inotify instance
+/// whose reads never wait.
+///
+/// C: `int inotify_init1(int flags);`
+/// ([inotify_init1(2)](https://man7.org/linux/man-pages/man2/inotify_init1.2.html))
+pub fn inotify_init1() -> Result<Inotify, Errno> {
+    queried(Inotify::init(
+        InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC,
+    ))
+}
+
+/// `inotify_add_watch(inotify, "/proc/self/fd/N", mask)`, `N` being
+/// `fd`—Watches the file `fd` is open on (inotify takes no FD: the kernel
+/// resolves the `/proc` magic link to `fd`'s own open file, whatever its
+/// name now; no host path is walked). A file already watched gets its
+/// existing watch descriptor back.
+///
+/// C: `int inotify_add_watch(int fd, const char *pathname, uint32_t mask);`
+/// ([inotify_add_watch(2)](https://man7.org/linux/man-pages/man2/inotify_add_watch.2.html))
+pub fn inotify_add_watch(
+    inotify: &Inotify,
+    fd: BorrowedFd<'_>,
+    mask: AddWatchFlags,
+) -> Result<WatchDescriptor, Errno> {
+    use std::os::fd::AsRawFd;
+    let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
+    queried(inotify.add_watch(path.as_str(), mask))
+}
+
+/// `inotify_rm_watch(inotify, wd)`—Removes a watch (the kernel queues an
+/// `IN_IGNORED` event for it).
+///
+/// C: `int inotify_rm_watch(int fd, int wd);`
+/// ([inotify_rm_watch(2)](https://man7.org/linux/man-pages/man2/inotify_rm_watch.2.html))
+pub fn inotify_rm_watch(inotify: &Inotify, wd: WatchDescriptor) -> Result<(), Errno> {
+    queried(inotify.rm_watch(wd))
+}
+
+/// `read(inotify, buf, 4096)`—The events queued on an inotify instance,
+/// `EAGAIN` when there are none (it never waits: see [`inotify_init1`]).
+///
+/// C: `ssize_t read(int fd, void *buf, size_t count);`
+/// ([inotify(7)](https://man7.org/linux/man-pages/man7/inotify.7.html))
+pub fn read_inotify(inotify: &Inotify) -> Result<Vec<InotifyEvent>, Errno> {
+    queried(inotify.read_events())
+}
+
+/// Counts a change some other process (or thread, or stream) made that a
+/// kernel notification told of: the stat memos resting on [`changes`]
+/// stop holding, as after a change through directfs.
+pub(crate) fn note_notified_change() {
+    CHANGES.fetch_add(1, Ordering::Relaxed);
 }
 
 /// `readlinkat(fd, "")`—Returns the target of the symlink `fd` was opened

@@ -15,20 +15,39 @@ pub enum Perms {
     ReadWrite,
 }
 
-/// How far a preopen's cached dentries are trusted.
+/// How far a preopen's cached dentries are trusted: what a cached answer
+/// promises, and what it costs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Revalidation {
-    /// The host directory changes only through this context: cached dentries
-    /// and recent `no-entry` results are used without asking the host, so a
-    /// repeated walk costs no syscall; a context's last stat answers again
-    /// while nothing changed through directfs (see `crate::ctx::LastStat`).
+    /// Every answer is what a native program would get at that moment,
+    /// whoever changed the directory (other processes, the embedder,
+    /// wasmtime-wasi's stdio streams, other preopens and filesystems), at
+    /// nearly [`Revalidation::Exclusive`]'s speed. On local filesystems
+    /// the kernel tells of every change (inotify, one watch per cached
+    /// directory; see `src/watch.rs`): each call that would trust the
+    /// cache first reads what it said (one non-blocking `read`), and drops
+    /// what changed. Directories on filesystems whose changes made
+    /// elsewhere the kernel does not hear of (NFS, CIFS, 9p, FUSE —
+    /// GlusterFS, CephFS's client, sshfs —, overlayfs, anything unknown;
+    /// told by `fstatfs` at the mount and where a walk crosses into
+    /// another filesystem), and any inotify refuses, are revalidated as
+    /// [`Revalidation::Shared`] does.
     #[default]
+    Coherent,
+    /// A promise by the embedder that the host directory changes only
+    /// through this filesystem's mounts of it: cached dentries and recent
+    /// `no-entry` results are used without asking the host, so a repeated
+    /// walk costs no syscall; a context's last stat answers again while
+    /// nothing changed through directfs (see `crate::ctx::LastStat`). The
+    /// fastest; answers are stale where the promise is broken (never
+    /// outside the preopen: see SECURITY.md).
     Exclusive,
     /// Other host processes change the directory too: before a cached child
     /// is used, `fstatat(parent_fd, name, AT_SYMLINK_NOFOLLOW)` checks that
     /// the same file (`(st_dev, st_ino)` and type) is still there, as gVisor's
     /// `doRevalidationDirectfs`; a changed or vanished one is dropped and
-    /// walked again. No `no-entry` results are remembered.
+    /// walked again. No `no-entry` results or stats are remembered. Right
+    /// on any filesystem, at a syscall per cached path component.
     Shared,
 }
 
@@ -91,7 +110,7 @@ impl From<Revalidation> for MountOptions {
 
 /// How a directory is preopened: its permissions, revalidation mode and
 /// where its syscalls run. A [`Perms`] alone converts into one with
-/// [`Revalidation::Exclusive`] and [`Blocking::Inline`].
+/// [`Revalidation::Coherent`] and [`Blocking::Inline`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PreopenOptions {
     /// What the guest may do.

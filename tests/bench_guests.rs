@@ -86,6 +86,11 @@ fn bench_dfs() {
     }
 }
 
+/// The most syscalls of `dfs-run --stats` where the guest never calls
+/// directfs (see `bench_std`): the mount's five, and two drains of the
+/// notifications (each a `read` with events and one without).
+const MOUNT_ONLY: u64 = 9;
+
 #[test]
 fn bench_std() {
     let fx = fixture();
@@ -99,9 +104,12 @@ fn bench_std() {
     };
     let wasmtime = ["--wasi-fs", "wasmtime"];
     for stderr in every_workload("bench_std", &wasmtime, &fx.sandbox) {
-        // Over wasmtime-wasi's filesystem directfs only opened the preopen
-        // (openat + fstat) and holds nothing but its root.
-        assert_eq!(syscalls(&stderr), 2, "{stderr}");
+        // Over wasmtime-wasi's filesystem directfs only mounted the
+        // preopen: openat + fstat, fstatfs + inotify_init1 +
+        // inotify_add_watch (coherent mode), and the reads of the kernel's
+        // notifications (of wasmtime-wasi's changes) as --stats looks at
+        // the tree; it holds nothing but its root.
+        assert!(syscalls(&stderr) <= MOUNT_ONLY, "{stderr}");
         assert!(stderr.contains("dentries=1 "), "{stderr}");
         assert!(stderr.contains("peak_rss_kib="), "{stderr}");
     }
@@ -121,9 +129,9 @@ fn bench_p3() {
             .find_map(|w| w.strip_prefix("host_syscalls=")?.parse().ok())
             .unwrap_or_else(|| panic!("{stderr}"))
     };
-    // Over wasmtime-wasi's 0.3 filesystem directfs only opened the preopen.
+    // Over wasmtime-wasi's 0.3 filesystem directfs only mounted the preopen.
     for stderr in every_workload("bench_p3", &["--wasi-fs", "wasmtime"], &fx.sandbox) {
-        assert_eq!(syscalls(&stderr), 2, "{stderr}");
+        assert!(syscalls(&stderr) <= MOUNT_ONLY, "{stderr}");
     }
     // By default directfs serves wasi:filesystem@0.3.0 too.
     let served = every_workload("bench_p3", &[], &fx.sandbox);

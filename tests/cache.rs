@@ -197,23 +197,25 @@ fn around_host_changes(options: &str) -> Vec<String> {
 
 #[test]
 fn cache_host_changes() {
-    // Shared: every change is seen on the next walk.
+    // Shared, and coherent (the default): every change is seen on the next
+    // walk.
+    let seen = [
+        "after f: size 8 nlink 1",
+        "after g: size 7 nlink 1",
+        "after h: no-entry",
+        "after d/x: no-entry",
+        "after e/x: size 4 nlink 1",
+    ];
+    assert_eq!(around_host_changes(",shared"), seen);
+    assert_eq!(around_host_changes(""), seen);
+    assert_eq!(around_host_changes(",pool"), seen);
+    // Exclusive (a promise that no one else changes the directory): what
+    // directfs cached is trusted. The replaced and deleted files are still
+    // the old ones (their FDs: nlink 0); the names it saw missing (g, e)
+    // stay missing; the renamed directory is still reached under its
+    // cached name.
     assert_eq!(
-        around_host_changes(",shared"),
-        [
-            "after f: size 8 nlink 1",
-            "after g: size 7 nlink 1",
-            "after h: no-entry",
-            "after d/x: no-entry",
-            "after e/x: size 4 nlink 1"
-        ]
-    );
-    // Exclusive (the default): what directfs cached is trusted. The replaced
-    // and deleted files are still the old ones (their FDs: nlink 0); the
-    // names it saw missing (g, e) stay missing; the renamed directory is
-    // still reached under its cached name.
-    assert_eq!(
-        around_host_changes(""),
+        around_host_changes(",exclusive"),
         [
             "after f: size 3 nlink 0",
             "after g: no-entry",

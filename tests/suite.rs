@@ -15,6 +15,7 @@ const RUNNER_OF_PREFIX: &[(&str, &str)] = &[
     ("bench", "tests/bench_guests.rs"),
     ("cache", "tests/cache.rs"),
     ("cli", "tests/cli.rs"),
+    ("coherent", "tests/coherent.rs"),
     ("core", "tests/core.rs"),
     ("demo", "tests/cli.rs"),
     ("fifo", "tests/fifo.rs"),

@@ -295,6 +295,7 @@ impl Tree {
             touched: AtomicBool::new(false),
             names_gen: 0,
             checked_in: checked_in | MADE,
+            watch: super::Watch::None,
         });
         if let Ok(p) = self.get_mut(parent) {
             p.children.insert(name, id);

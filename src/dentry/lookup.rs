@@ -7,12 +7,11 @@ use nix::errno::Errno;
 use nix::sys::stat::FileStat;
 
 use super::inode::key_of;
-use super::{DentryId, MADE, Tree, count_lookups, deferred};
+use super::{DentryId, MADE, Tree, count_lookups, deferred, trusts};
 use crate::error::ErrorCode;
 use crate::name::Name;
 use crate::sys;
 use crate::sys::file_type_of_mode;
-use crate::types::Revalidation;
 use crate::types::{FileType, Stat, Statfs};
 
 impl Tree {
@@ -25,8 +24,7 @@ impl Tree {
             return false;
         };
         dir.children.get(name.as_str()).is_some()
-            || (dir.policy.revalidation == Revalidation::Exclusive
-                && self.negatives.contains(parent, name.as_str()))
+            || (trusts(dir) && self.negatives.contains(parent, name.as_str()))
     }
 
     /// Looks up `name` in directory `parent`. Returns the child with one new
@@ -41,7 +39,7 @@ impl Tree {
     /// - Else `openat(parent_fd, name, …)` as [`try_open`].
     pub(crate) fn walk(&mut self, parent: DentryId, name: Name<'_>) -> Result<DentryId, ErrorCode> {
         let dir = self.get(parent)?;
-        let shared = dir.policy.revalidation == Revalidation::Shared;
+        let shared = !trusts(dir);
         if let Some(&child) = dir.children.get(name.as_str()) {
             if !shared || self.still_there_in_call(parent, name, child) {
                 self.acquire(child)?;
@@ -165,7 +163,7 @@ impl Tree {
         name: Name<'_>,
     ) -> Result<Stat, ErrorCode> {
         let dir = self.get(parent)?;
-        let shared = dir.policy.revalidation == Revalidation::Shared;
+        let shared = !trusts(dir);
         if !shared {
             if let Some(&child) = dir.children.get(name.as_str()) {
                 count_lookups(1, 0);

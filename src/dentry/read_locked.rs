@@ -9,12 +9,11 @@ use std::sync::atomic::Ordering;
 use nix::errno::Errno;
 use nix::sys::stat::FileStat;
 
-use super::{CachedPath, CachedWalk, DentryId, Link, ReadLocked, Tree, count_lookups};
+use super::{CachedPath, CachedWalk, DentryId, Link, ReadLocked, Tree, count_lookups, trusts};
 use crate::error::ErrorCode;
 use crate::name::{Name, check_path};
 use crate::sys;
 use crate::sys::file_type_of_mode;
-use crate::types::Revalidation;
 use crate::types::{FileType, Stat};
 
 impl Tree {
@@ -141,7 +140,6 @@ impl Tree {
             // A walk from a file: `not-directory`, from the full walk.
             return None;
         }
-        let shared = start_dentry.policy.revalidation == Revalidation::Shared;
         if path.starts_with('/')
             || path.ends_with('/')
             || path.ends_with("/.")
@@ -150,6 +148,7 @@ impl Tree {
             return None;
         }
         let mut cur = start;
+        let mut trusted = trusts(start_dentry);
         // The lookups of the directories on the way, counted if this answers.
         let mut hits = 0;
         let mut components = path
@@ -166,14 +165,19 @@ impl Tree {
                     dir: cur,
                     last: Some(component),
                     hits,
+                    trusted,
                 });
             }
-            let child = self.get(cur).ok()?.children.get(component).copied()?;
-            if self.get(child).ok()?.file_type == FileType::SymbolicLink
+            let dir = self.get(cur).ok()?;
+            let shared = !trusts(dir);
+            let child = dir.children.get(component).copied()?;
+            let child_dentry = self.get(child).ok()?;
+            if child_dentry.file_type == FileType::SymbolicLink
                 || (shared && !self.still_there(cur, name, child))
             {
                 return None;
             }
+            trusted &= trusts(child_dentry);
             cur = child;
             hits += 1;
         }
@@ -181,6 +185,7 @@ impl Tree {
             dir: cur,
             last: None,
             hits,
+            trusted,
         })
     }
 
@@ -195,10 +200,10 @@ impl Tree {
         path: &str,
         follow_final: bool,
     ) -> Option<CachedWalk> {
-        if !self.is_exclusive(start) {
+        let at = self.cached_path(start, path)?;
+        if !at.trusted {
             return None;
         }
-        let at = self.cached_path(start, path)?;
         let found = match at.last {
             None => at.dir,
             Some(last) => {
@@ -247,7 +252,7 @@ impl Tree {
             return Some(self.stat_known(cur));
         };
         let dir = self.get(cur).ok()?;
-        let shared = dir.policy.revalidation == Revalidation::Shared;
+        let shared = !trusts(dir);
         let child = dir.children.get(component).copied();
         if !shared {
             if let Some(child) = child {

@@ -17,7 +17,7 @@ use crate::budget::FdBudget;
 use crate::error::ErrorCode;
 use crate::sys;
 use crate::types::FileType;
-use crate::types::{Perms, PreopenOptions, Revalidation};
+use crate::types::{Perms, PreopenOptions};
 
 impl Tree {
     /// Adds a preopened host directory as a root dentry. Takes ownership of
@@ -52,6 +52,7 @@ impl Tree {
             touched: AtomicBool::new(false),
             names_gen: 0,
             checked_in: 0,
+            watch: super::Watch::None,
         });
         if let Ok(root) = self.get_mut(id) {
             root.root = id;
@@ -95,10 +96,10 @@ impl Tree {
         self.generation = self.generation.wrapping_add(1);
     }
 
-    /// Whether dentry `id`'s mount is exclusive ([`Revalidation::Exclusive`]).
-    pub(crate) fn is_exclusive(&self, id: DentryId) -> bool {
-        self.get(id)
-            .is_ok_and(|d| d.policy.revalidation == Revalidation::Exclusive)
+    /// The kernel's change notifications for this tree's coherent mounts,
+    /// for the [`crate::Filesystem`] to drain.
+    pub(crate) fn watcher(&self) -> Arc<crate::watch::Watcher> {
+        Arc::clone(&self.watcher)
     }
 
     /// Where the syscalls of calls on dentry `id`'s mount run on async hosts
@@ -341,7 +342,16 @@ impl Tree {
         }
     }
 
+    /// Adds `dentry` to the arena (charging its FD to the budget), and
+    /// watches it if it is a coherent mount's directory
+    /// ([`Tree::watch_new`]).
     pub(super) fn insert(&mut self, dentry: Dentry) -> DentryId {
+        let id = self.insert_slot(dentry);
+        self.watch_new(id);
+        id
+    }
+
+    fn insert_slot(&mut self, dentry: Dentry) -> DentryId {
         self.live += 1;
         self.budget.charge();
         let reusable = self
@@ -380,6 +390,9 @@ impl Tree {
         self.free.push(id.index);
         self.live -= 1;
         self.budget.refund();
+        if let super::Watch::On(wd) = dentry.watch {
+            self.unwatch(wd, id);
+        }
         Some(dentry)
     }
 
@@ -419,6 +432,11 @@ impl Children {
 
     pub(super) fn insert(&mut self, name: Arc<str>, id: DentryId) {
         self.0.get_or_insert_default().insert(name, id);
+    }
+
+    /// The names of the children.
+    pub(super) fn names(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.0.iter().flat_map(|map| map.keys())
     }
 
     pub(super) fn remove(&mut self, name: &str) -> Option<DentryId> {

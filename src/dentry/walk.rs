@@ -18,7 +18,6 @@ use super::{DentryId, Link, Tree};
 use crate::error::ErrorCode;
 use crate::name::{Name, check_path};
 use crate::types::FileType;
-use crate::types::Revalidation;
 
 /// The most symlinks one walk follows before giving up with `loop`, as
 /// Linux's `MAXSYMLINKS`.
@@ -196,7 +195,7 @@ impl Tree {
     /// as a lookup hit.
     fn cached_child(&self, dir: DentryId, name: Name<'_>) -> Option<DentryId> {
         let d = self.get(dir).ok()?;
-        if d.policy.revalidation != Revalidation::Exclusive {
+        if !super::trusts(d) {
             return None;
         }
         let child = *d.children.get(name.as_str())?;

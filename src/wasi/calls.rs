@@ -12,7 +12,7 @@ use wasmtime::component::Resource;
 
 use super::{Descriptor, DescriptorKind, OpenIntent, OpenRequest, open_at};
 use crate::ctx::{DirectfsCtxView, LastStat};
-use crate::dentry::{DentryId, ReadLocked, Tree};
+use crate::dentry::{DentryId, ReadLocked, StatMemo, Tree};
 use crate::dentry::{Last, resolve_slashed, slashed_made, with_parent, with_walked};
 use crate::error::Error;
 use crate::error::trap;
@@ -55,11 +55,13 @@ impl DirectfsCtxView<'_> {
         if self.ctx.has_handed_out_answer() {
             return self.ctx.deferring(|tree| stat_at(tree, dir, path, follow));
         }
-        // Read before the stat: a change counted after this is seen by the
-        // stat, or makes what it found not hold.
-        let changes = sys::changes();
-        let (fast, read_generation, at) = {
+        let (fast, read_generation, at, changes) = {
+            // Taking the tree drains the kernel's notifications first
+            // (coherent mounts): they are counted in `changes`.
             let tree = self.ctx.tree_read();
+            // Read before the stat: a change counted after this is seen by
+            // the stat, or makes what it found not hold.
+            let changes = sys::changes();
             let generation = tree.generation();
             let last = self.ctx.last_stat.as_ref();
             let whole = Some(changes);
@@ -68,18 +70,21 @@ impl DirectfsCtxView<'_> {
             {
                 return Ok(stat);
             }
-            let at = tree.cached_path(dir, path);
-            let exclusive = tree.is_exclusive(dir);
-            match at {
+            match tree.cached_path(dir, path) {
                 Some(at) => {
                     if let Some(stat) = last.and_then(|l| l.answers(&at, follow, generation, whole))
                     {
                         return Ok(stat);
                     }
                     let fast = tree.stat_cached_at(&at, follow);
-                    (fast, generation, exclusive.then_some(at))
+                    let memo = if at.trusted {
+                        tree.stat_memo_in(at.dir)
+                    } else {
+                        StatMemo::Never
+                    };
+                    (fast, generation, Some((at, memo)), changes)
                 }
-                None => (ReadLocked::Full, generation, None),
+                None => (ReadLocked::Full, generation, None, changes),
             }
         };
         // The generation the stat is valid at, if it can be remembered.
@@ -102,7 +107,9 @@ impl DirectfsCtxView<'_> {
                 None,
             ),
         };
-        if let (Some(at), Some(generation)) = (at, generation) {
+        if let (Some((at, memo)), Some(generation)) = (at, generation)
+            && memo.holds(&stat)
+        {
             let name = at.last.unwrap_or("");
             let last = self.ctx.last_stat.get_or_insert_with(|| LastStat {
                 dir: at.dir,
@@ -137,11 +144,11 @@ impl DirectfsCtxView<'_> {
         if let Some(stat) = last.answers_asked(dir, path, follow, tree.generation(), None) {
             return Some((stat.dev, stat.ino));
         }
-        // A shared mount's walk revalidates (syscalls): never remembered.
-        if !tree.is_exclusive(dir) {
+        let at = tree.cached_path(dir, path)?;
+        // A walk that revalidates (syscalls) is never remembered.
+        if !at.trusted {
             return None;
         }
-        let at = tree.cached_path(dir, path)?;
         let stat = last.answers(&at, follow, tree.generation(), None)?;
         Some((stat.dev, stat.ino))
     }

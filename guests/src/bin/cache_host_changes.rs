@@ -1,8 +1,8 @@
 //! Host changes between two walks. Walks f, g, h, d/x; prints "ready"; waits
 //! for a line on stdin (the host replaced f, created g, deleted h, renamed d
 //! to e); walks again and prints what it sees, one line each. The host runs
-//! it once with `,shared` and once without (exclusive), and checks both
-//! documented behaviours.
+//! it in each revalidation mode (coherent, the default; `,shared`;
+//! `,exclusive`) and checks the documented behaviours.
 
 use std::io::BufRead;
 

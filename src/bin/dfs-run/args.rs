@@ -19,12 +19,18 @@ pub(crate) struct Cli {
     /// Preopen host directory HOST as GUEST (default: HOST as written), for
     /// both `directfs:fs` and `wasi:filesystem`. Options after commas:
     /// `readonly` (every change fails: `read-only` in `directfs:fs`,
-    /// `not-permitted` in `wasi:filesystem`), `shared` (other host processes
-    /// change the directory too: cached entries are re-checked before use),
-    /// `pool` (`directfs:fs` and `wasi:filesystem` calls make their
-    /// syscalls on a blocking thread pool: the guest then runs on an async
-    /// host, as a server embedding directfs under tokio would). Repeatable.
-    #[arg(long = "dir", value_name = "HOST[::GUEST[,readonly][,shared][,pool]]", value_parser = parse_dir)]
+    /// `not-permitted` in `wasi:filesystem`); how far the cache is trusted:
+    /// by default every answer is what a native program would get at that
+    /// moment, whoever changes the directory (the kernel tells of changes
+    /// on local filesystems; on network, FUSE and overlay filesystems
+    /// cached entries are re-checked), `exclusive` (a promise that nothing
+    /// but this guest changes the directory: the cache is trusted as it is,
+    /// the fastest), `shared` (cached entries are always re-checked before
+    /// use: a syscall per path component); `pool` (`directfs:fs` and
+    /// `wasi:filesystem` calls make their syscalls on a blocking thread
+    /// pool: the guest then runs on an async host, as a server embedding
+    /// directfs under tokio would). Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST[,readonly][,exclusive|,shared][,pool]]", value_parser = parse_dir)]
     pub(crate) dirs: Vec<DirArg>,
 
     /// The most dentries per preopen kept cached (with their host FDs) that
@@ -405,10 +411,12 @@ pub(crate) fn parse_dir(arg: &str) -> Result<DirArg, String> {
         match option {
             "readonly" => options.perms = Perms::ReadOnly,
             "shared" => options.revalidation = Revalidation::Shared,
+            "exclusive" => options.revalidation = Revalidation::Exclusive,
+            "coherent" => options.revalidation = Revalidation::Coherent,
             "pool" => options.blocking = directfs::Blocking::Pool,
             other => {
                 return Err(format!(
-                    "unknown --dir option {other:?} (known: readonly, shared, pool)"
+                    "unknown --dir option {other:?} (known: readonly, exclusive, shared, coherent, pool)"
                 ));
             }
         }
@@ -451,7 +459,7 @@ mod tests {
         let rw = |h: &str, g: &str| DirArg {
             host: h.into(),
             guest: g.into(),
-            options: opts(Perms::ReadWrite, Revalidation::Exclusive),
+            options: opts(Perms::ReadWrite, Revalidation::Coherent),
         };
         assert_eq!(parse_dir("/tmp/x"), Ok(rw("/tmp/x", "/tmp/x")));
         assert_eq!(parse_dir("./sb::/data"), Ok(rw("./sb", "/data")));
@@ -461,12 +469,16 @@ mod tests {
             Ok(DirArg {
                 host: "sb".into(),
                 guest: "/data".into(),
-                options: opts(Perms::ReadOnly, Revalidation::Exclusive)
+                options: opts(Perms::ReadOnly, Revalidation::Coherent)
             })
         );
         assert_eq!(
             parse_dir("sb::/data,shared,readonly").map(|d| d.options),
             Ok(opts(Perms::ReadOnly, Revalidation::Shared))
+        );
+        assert_eq!(
+            parse_dir("sb::/data,exclusive").map(|d| d.options),
+            Ok(opts(Perms::ReadWrite, Revalidation::Exclusive))
         );
         assert_eq!(
             parse_dir("sb::/data,pool").map(|d| d.options.blocking),

@@ -1,0 +1,71 @@
+//! The host changes the preopen while the guest runs: after each change
+//! (made by the test, another process, between two lines on stdin) the
+//! guest looks at every name again and prints what it sees, so a cache
+//! that missed a change shows. Then it writes where the host changed
+//! things. Run under both `wasi:filesystem` implementations and in each
+//! revalidation mode; the output must be wasmtime-wasi's, except in
+//! `exclusive` mode, which promises nothing here.
+
+#[path = "../std_common.rs"]
+mod common;
+
+use std::fs;
+use std::io::BufRead;
+use std::path::Path;
+
+use common::{meta, show};
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> std::io::Result<String> {
+    let mut names = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    names.sort();
+    Ok(names.join(" "))
+}
+
+fn probe(step: &str) {
+    let root = Path::new("/s");
+    for name in ["f", "g", "h", "d", "d/x", "e/x"] {
+        let path = root.join(name);
+        // Twice: the second may be answered from memory.
+        show(&format!("{step} stat {name}"), meta(&path));
+        show(&format!("{step} stat {name} again"), meta(&path));
+        if name != "d" {
+            show(&format!("{step} read {name}"), fs::read_to_string(&path));
+        }
+    }
+    show(&format!("{step} list /"), names(root));
+    show(&format!("{step} list d"), names(&root.join("d")));
+    show(
+        &format!("{step} d is a symlink"),
+        fs::symlink_metadata(root.join("d")).map(|m| m.is_symlink()),
+    );
+}
+
+fn main() {
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    let mut step = 0;
+    loop {
+        probe(&format!("[{step}]"));
+        println!("ready");
+        match lines.next() {
+            Some(Ok(_)) => step += 1,
+            _ => break,
+        }
+    }
+    // Writes where the host changed things: a name it removed, a file
+    // under a directory it replaced by a symlink, one it re-created.
+    show("write h", fs::write("/s/h", b"guest h"));
+    show("write d/x", fs::write("/s/d/x", b"guest d/x"));
+    show("append e/x", {
+        use std::io::Write;
+        fs::OpenOptions::new()
+            .append(true)
+            .open("/s/e/x")
+            .and_then(|mut f| f.write_all(b"+guest"))
+    });
+    show("remove g", fs::remove_file("/s/g"));
+    show("create g", fs::write("/s/g", b"guest g"));
+}

@@ -1,0 +1,377 @@
+//! What keeps a [`Revalidation::Coherent`] mount's cache right: each of its
+//! directories watched as its dentry is made (and unwatched as it is
+//! freed), and the changes the kernel told of taken in before the cache
+//! answers (see [`crate::watch`]).
+
+use std::os::fd::AsFd;
+
+use nix::sys::inotify::WatchDescriptor;
+
+use super::{DentryId, Link, StatMemo, Tree, Watch, trusts};
+use crate::name::Name;
+use crate::sys;
+use crate::types::{FileType, Revalidation};
+use crate::watch::{Change, notifies_every_change};
+
+impl Tree {
+    /// Watches new dentry `id` if it is a coherent mount's directory: on a
+    /// filesystem the kernel hears every change of (asked with `fstatfs` at
+    /// the root and where the walk crossed into another filesystem; a
+    /// subdirectory on its parent's filesystem is as its parent), with an
+    /// inotify watch, else it stays [`Watch::Off`] (revalidated).
+    ///
+    /// # Preconditions
+    /// Nothing is cached in the directory yet.
+    pub(super) fn watch_new(&mut self, id: DentryId) {
+        let Ok(d) = self.get(id) else { return };
+        if d.policy.revalidation != Revalidation::Coherent || d.file_type != FileType::Directory {
+            return;
+        }
+        let as_parent = match &d.link {
+            Link::Child { parent, .. } => self
+                .get(*parent)
+                .ok()
+                .filter(|p| p.key.0 == d.key.0)
+                .and_then(|p| match p.watch {
+                    Watch::On(_) => Some(false),
+                    Watch::Off { remote } => Some(remote),
+                    Watch::None => None,
+                }),
+            Link::Root | Link::Unlinked => None,
+        };
+        let remote = as_parent.unwrap_or_else(|| {
+            !sys::fstatfs(d.fd.as_fd()).is_ok_and(|st| notifies_every_change(&st))
+        });
+        let watch = if remote {
+            Watch::Off { remote: true }
+        } else {
+            match self.watcher.watch(d.fd.as_fd()) {
+                Some(wd) => {
+                    self.watches.entry(wd).or_default().push(id);
+                    Watch::On(wd)
+                }
+                None => Watch::Off { remote: false },
+            }
+        };
+        if let Ok(d) = self.get_mut(id) {
+            d.watch = watch;
+        }
+    }
+
+    /// Dentry `id`, watched by `wd`, was freed: the watch goes with the
+    /// last dentry of its directory.
+    pub(super) fn unwatch(&mut self, wd: WatchDescriptor, id: DentryId) {
+        let Some(dirs) = self.watches.get_mut(&wd) else {
+            return;
+        };
+        dirs.retain(|&d| d != id);
+        if dirs.is_empty() {
+            self.watches.remove(&wd);
+            self.watcher.unwatch(wd);
+        }
+    }
+
+    /// Takes in the changes the kernel told of ([`crate::watch::Watcher::take`]):
+    /// a name's cached child that is no longer the host's file there loses
+    /// its name (holders keep it, as after an unlink), and a remembered
+    /// `no-entry` of the name is forgotten; after lost events, every
+    /// watched directory's children are checked so. Called under the write
+    /// lock, which started a new generation: the contexts' walk memos end.
+    pub(crate) fn apply_changes(&mut self) {
+        let changes = self.watcher.take();
+        self.apply(changes);
+    }
+
+    /// Takes in `changes` (see [`Tree::apply_changes`]).
+    fn apply(&mut self, changes: Vec<Change>) {
+        if changes.is_empty() {
+            return;
+        }
+        // Another generation than the lock's own: a call that compares
+        // generations across its own locks sees that names changed.
+        self.next_generation();
+        for change in changes {
+            match change {
+                Change::Name { wd, name } => {
+                    let dirs = self.watches.get(&wd).cloned().unwrap_or_default();
+                    for dir in dirs {
+                        self.check_name(dir, &name);
+                    }
+                }
+                Change::Gone(wd) => {
+                    for dir in self.watches.remove(&wd).unwrap_or_default() {
+                        if let Ok(d) = self.get_mut(dir) {
+                            d.watch = Watch::Off { remote: false };
+                        }
+                    }
+                }
+                Change::Lost => {
+                    let dirs: Vec<DentryId> = self.watches.values().flatten().copied().collect();
+                    for dir in dirs {
+                        let names: Vec<std::sync::Arc<str>> = self
+                            .get(dir)
+                            .map(|d| d.children.names().cloned().collect())
+                            .unwrap_or_default();
+                        for name in names {
+                            self.check_name(dir, &name);
+                        }
+                        self.negatives.forget_dir(dir);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `name` in watched directory `dir` may be another file now: forgets
+    /// a `no-entry` of it, and detaches its cached child unless the host
+    /// still has that file there (one `fstatat`).
+    fn check_name(&mut self, dir: DentryId, name: &str) {
+        self.negatives.remove(dir, name);
+        let Some(child) = self
+            .get(dir)
+            .ok()
+            .and_then(|d| d.children.get(name).copied())
+        else {
+            return;
+        };
+        let there = Name::parse(name).is_ok_and(|n| self.still_there(dir, n, child));
+        if !there {
+            self.detach(dir, name);
+        }
+    }
+
+    /// Whether a stat of dentry `id` may be remembered by a context
+    /// ([`StatMemo`]): in an exclusive mount; in a coherent one where the
+    /// kernel tells of its changes (a watched directory, or a file named in
+    /// one); never in a shared one.
+    pub(crate) fn stat_memo(&self, id: DentryId) -> StatMemo {
+        let Ok(d) = self.get(id) else {
+            return StatMemo::Never;
+        };
+        match d.policy.revalidation {
+            Revalidation::Exclusive => StatMemo::Always,
+            Revalidation::Shared => StatMemo::Never,
+            Revalidation::Coherent => {
+                let watched = match &d.link {
+                    _ if d.file_type == FileType::Directory => trusts(d),
+                    Link::Child { parent, .. } => self.get(*parent).is_ok_and(trusts),
+                    Link::Root | Link::Unlinked => false,
+                };
+                if watched {
+                    StatMemo::SingleLink
+                } else {
+                    StatMemo::Never
+                }
+            }
+        }
+    }
+
+    /// [`Tree::stat_memo`] for a stat of a name in directory `dir` (or of
+    /// `dir` itself), reached through trusted directories.
+    pub(crate) fn stat_memo_in(&self, dir: DentryId) -> StatMemo {
+        match self.get(dir) {
+            Ok(d) if trusts(d) => match d.policy.revalidation {
+                Revalidation::Exclusive => StatMemo::Always,
+                _ => StatMemo::SingleLink,
+            },
+            _ => StatMemo::Never,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::OwnedFd;
+
+    use super::super::tests::{name, tree_with_root};
+    use super::super::{Link, Tree, Watch};
+    use super::*;
+    use crate::types::{OpenFlags, Perms, PreopenOptions};
+
+    fn coherent(perms: Perms) -> PreopenOptions {
+        PreopenOptions {
+            revalidation: Revalidation::Coherent,
+            ..perms.into()
+        }
+    }
+
+    fn open_dir(path: &std::path::Path) -> OwnedFd {
+        std::fs::File::open(path).unwrap().into()
+    }
+
+    /// What a call does first: drain the kernel's queue, take in what it
+    /// said.
+    fn take_notifications(tree: &mut Tree) {
+        if tree.watcher.drain() {
+            tree.apply_changes();
+        }
+    }
+
+    #[test]
+    fn a_coherent_mount_watches_its_directories_and_trusts_them() {
+        let (dir, mut tree, root) = tree_with_root();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        std::fs::write(dir.path().join("f"), b"x").unwrap();
+        let d = tree.walk(root, name("d")).unwrap();
+        let f = tree.walk(root, name("f")).unwrap();
+        assert!(matches!(tree.get(root).unwrap().watch, Watch::On(_)));
+        assert!(matches!(tree.get(d).unwrap().watch, Watch::On(_)));
+        assert_eq!(
+            tree.get(f).unwrap().watch,
+            Watch::None,
+            "files are not watched"
+        );
+        assert!(trusts(tree.get(root).unwrap()));
+        assert_eq!(tree.watches.len(), 2);
+        // Freed with its dentry.
+        tree.release(d);
+        tree.release(f);
+        tree.set_cache_limits(0, 0);
+        tree.make_room(0).unwrap();
+        std::fs::create_dir(dir.path().join("e")).unwrap();
+        let e = tree.walk(root, name("e")).unwrap();
+        tree.release(e);
+        assert!(tree.get(d).is_err(), "evicted");
+        assert_eq!(tree.watches.len(), 1, "only the root's watch is left");
+    }
+
+    #[test]
+    fn a_name_the_host_replaced_is_walked_afresh_after_the_drain() {
+        let (dir, mut tree, root) = tree_with_root();
+        let p = dir.path();
+        std::fs::write(p.join("f"), b"old").unwrap();
+        let old = tree.walk(root, name("f")).unwrap();
+        std::fs::write(p.join("f.tmp"), b"new").unwrap();
+        std::fs::rename(p.join("f.tmp"), p.join("f")).unwrap();
+        // Not drained: the cache still answers (what exclusive mode does).
+        assert_eq!(tree.walk(root, name("f")).unwrap(), old);
+        tree.release(old);
+        take_notifications(&mut tree);
+        assert!(matches!(tree.get(old).unwrap().link, Link::Unlinked));
+        let new = tree.walk(root, name("f")).unwrap();
+        assert_ne!(new, old);
+        let handle = tree.open(new, OpenFlags::READ).unwrap();
+        let mut buf = [0; 8];
+        let n = nix::unistd::read(handle.fd(), &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"new");
+    }
+
+    #[test]
+    fn a_name_the_host_made_is_no_longer_missing_after_the_drain() {
+        let (dir, mut tree, root) = tree_with_root();
+        tree.set_cache_limits(100, 100);
+        assert_eq!(
+            tree.walk(root, name("g")),
+            Err(crate::error::ErrorCode::NoEntry)
+        );
+        assert!(
+            tree.negatives.contains(root, "g"),
+            "remembered: the mount is watched"
+        );
+        std::fs::write(dir.path().join("g"), b"g").unwrap();
+        take_notifications(&mut tree);
+        assert!(!tree.negatives.contains(root, "g"));
+        assert!(tree.walk(root, name("g")).is_ok());
+    }
+
+    #[test]
+    fn a_name_changed_through_directfs_keeps_its_dentry() {
+        let (_dir, mut tree, root) = tree_with_root();
+        let (f, handle) = tree
+            .create(root, name("f"), OpenFlags::WRITE, 0o644, None)
+            .unwrap();
+        drop(handle);
+        // The kernel told of the create: the child is checked, and stays.
+        take_notifications(&mut tree);
+        assert_eq!(tree.walk(root, name("f")).unwrap(), f);
+    }
+
+    #[test]
+    fn two_mounts_of_one_directory_share_a_watch_and_see_each_other() {
+        let (dir, mut tree, a) = tree_with_root();
+        let b = tree
+            .add_root(open_dir(dir.path()), coherent(Perms::ReadWrite))
+            .unwrap();
+        assert_eq!(tree.watches.len(), 1, "one host directory, one watch");
+        assert_eq!(tree.watches.values().next().unwrap().len(), 2);
+        assert_eq!(
+            tree.walk(b, name("x")),
+            Err(crate::error::ErrorCode::NoEntry)
+        );
+        let (_, handle) = tree
+            .create(a, name("x"), OpenFlags::WRITE, 0o644, None)
+            .unwrap();
+        drop(handle);
+        take_notifications(&mut tree);
+        assert!(
+            tree.walk(b, name("x")).is_ok(),
+            "made through a, seen through b"
+        );
+    }
+
+    #[test]
+    fn lost_events_check_every_cached_name() {
+        let (dir, mut tree, root) = tree_with_root();
+        tree.set_cache_limits(100, 100);
+        let p = dir.path();
+        std::fs::write(p.join("f"), b"old").unwrap();
+        std::fs::write(p.join("same"), b"same").unwrap();
+        let f = tree.walk(root, name("f")).unwrap();
+        let same = tree.walk(root, name("same")).unwrap();
+        assert_eq!(
+            tree.walk(root, name("g")),
+            Err(crate::error::ErrorCode::NoEntry)
+        );
+        std::fs::remove_file(p.join("f")).unwrap();
+        std::fs::write(p.join("f"), b"new").unwrap();
+        tree.apply(vec![Change::Lost]);
+        assert!(matches!(tree.get(f).unwrap().link, Link::Unlinked));
+        assert!(matches!(tree.get(same).unwrap().link, Link::Child { .. }));
+        assert!(!tree.negatives.contains(root, "g"));
+    }
+
+    #[test]
+    fn a_watch_the_kernel_dropped_leaves_its_directory_revalidated() {
+        let (dir, mut tree, root) = tree_with_root();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        let d = tree.walk(root, name("d")).unwrap();
+        let Watch::On(wd) = tree.get(d).unwrap().watch else {
+            panic!("watched")
+        };
+        // The kernel drops the watch (as when the directory's inode goes,
+        // or the watch is removed behind the tree's back): IN_IGNORED.
+        tree.watcher.unwatch(wd);
+        take_notifications(&mut tree);
+        assert!(!tree.watches.contains_key(&wd));
+        assert_eq!(tree.get(d).unwrap().watch, Watch::Off { remote: false });
+        assert!(!trusts(tree.get(d).unwrap()));
+    }
+
+    #[test]
+    fn a_filesystem_the_kernel_does_not_hear_every_change_of_is_revalidated() {
+        // procfs is not a local disk filesystem: not watched.
+        let mut tree = Tree::default();
+        let proc = tree
+            .add_root(open_dir("/proc/self".as_ref()), coherent(Perms::ReadOnly))
+            .unwrap();
+        assert_eq!(tree.get(proc).unwrap().watch, Watch::Off { remote: true });
+        assert!(!trusts(tree.get(proc).unwrap()));
+        assert_eq!(tree.stat_memo(proc), StatMemo::Never);
+        // Its subdirectories on the same filesystem are not either (and
+        // cost no `fstatfs`).
+        let fd = tree.walk(proc, name("fdinfo")).unwrap();
+        assert_eq!(tree.get(fd).unwrap().watch, Watch::Off { remote: true });
+        assert!(tree.watches.is_empty());
+        // Where a walk crosses into another filesystem, it is asked again:
+        // `/proc` under `/` is not watched, whatever `/` is.
+        let slash = tree
+            .add_root(open_dir("/".as_ref()), coherent(Perms::ReadOnly))
+            .unwrap();
+        let proc = tree.walk(slash, name("proc")).unwrap();
+        assert_eq!(tree.get(proc).unwrap().watch, Watch::Off { remote: true });
+        // A temp dir is.
+        let (_dir, tree, root) = tree_with_root();
+        assert!(matches!(tree.get(root).unwrap().watch, Watch::On(_)));
+        assert_eq!(tree.stat_memo(root), StatMemo::SingleLink);
+    }
+}

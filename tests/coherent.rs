@@ -1,0 +1,265 @@
+//! Coherent by default: every answer a guest gets is what a native program
+//! would get at that moment, whoever changed the directory — the host
+//! while the guest runs, the guest through another preopen of the same
+//! directory or of a directory inside it, wasmtime-wasi's stdio streams.
+//! Each test runs its guest under directfs in the default mode (inline and
+//! on the pool) and in `shared`, and under wasmtime-wasi's own
+//! `wasi:filesystem` (`--wasi-fs wasmtime`): the outputs and the host's
+//! tree afterwards must be the same. `exclusive` is run too where it
+//! should go wrong (it promises nothing when others change the
+//! directory): so the fixture is shown to catch a cache that misses a
+//! change.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime};
+
+use common::{dfs_run, guest};
+
+/// Every file under `dir` (not following symlinks), sorted: path, type,
+/// permission bits, link count, the modification time where it is one the
+/// test set (whole thousands of seconds), and content or target.
+fn host_tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let m = std::fs::symlink_metadata(&path).unwrap();
+            let rel = path.strip_prefix(dir).unwrap().display().to_string();
+            let what = if m.is_dir() {
+                stack.push(path.clone());
+                "dir".to_owned()
+            } else if m.is_symlink() {
+                format!("-> {}", std::fs::read_link(&path).unwrap().display())
+            } else {
+                format!(
+                    "{:?}",
+                    String::from_utf8_lossy(&std::fs::read(&path).unwrap())
+                )
+            };
+            let mtime = Some(m.mtime()).filter(|t| t % 1000 == 0 && *t < 2_000_000_000);
+            out.push(format!(
+                "{rel} {:o} nlink={} mtime={mtime:?} {what}",
+                m.mode() & 0o7777,
+                m.nlink()
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The host's change before the guest's look number `step` (1-based).
+fn host_change(step: usize, dir: &Path) {
+    let p = |rel: &str| dir.join(rel);
+    match step {
+        1 => {
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(p("f"))
+                .unwrap();
+            f.write_all(b"++appended").unwrap();
+        }
+        2 => std::fs::OpenOptions::new()
+            .write(true)
+            .open(p("f"))
+            .unwrap()
+            .set_len(2)
+            .unwrap(),
+        3 => std::fs::File::options()
+            .write(true)
+            .open(p("f"))
+            .unwrap()
+            .set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000))
+            .unwrap(),
+        4 => {
+            std::fs::write(p("f.tmp"), b"replaced by rename").unwrap();
+            std::fs::rename(p("f.tmp"), p("f")).unwrap();
+        }
+        5 => std::fs::write(p("g"), b"created by the host").unwrap(),
+        6 => std::fs::remove_file(p("h")).unwrap(),
+        7 => {
+            std::fs::rename(p("d"), p("e")).unwrap();
+            std::fs::create_dir(p("d")).unwrap();
+            std::fs::write(p("d/x"), b"in the new d").unwrap();
+        }
+        8 => {
+            std::fs::remove_dir_all(p("d")).unwrap();
+            std::os::unix::fs::symlink("e", p("d")).unwrap();
+        }
+        9 => {
+            std::fs::remove_file(p("e/x")).unwrap();
+            std::fs::write(p("e/x"), b"re-created").unwrap();
+        }
+        _ => unreachable!(),
+    }
+}
+
+const STEPS: usize = 9;
+
+/// Runs `coherent_host_changes` with `args` before the guest, making the
+/// host's changes between its looks: its output (without the `ready`
+/// lines) and the host's tree afterwards.
+fn around_host_changes(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("f"), b"old").unwrap();
+    std::fs::write(dir.join("h"), b"doomed").unwrap();
+    std::fs::create_dir(dir.join("d")).unwrap();
+    std::fs::write(dir.join("d/x"), b"in d").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .args(args)
+        .arg("--dir")
+        .arg(format!("{}::/s{options}", dir.display()))
+        .arg(guest("coherent_host_changes"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut out = Vec::new();
+    let mut step = 0;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line != "ready" {
+            out.push(line);
+            continue;
+        }
+        step += 1;
+        if step > STEPS {
+            break;
+        }
+        host_change(step, &dir);
+        stdin.write_all(b"go\n").unwrap();
+    }
+    drop(stdin);
+    out.extend(lines.map(Result::unwrap));
+    assert!(child.wait().unwrap().success(), "{args:?} {options}");
+    assert_eq!(step, STEPS + 1, "the guest looked after every change");
+    (out, host_tree(&dir))
+}
+
+/// The first line where `got` differs from `want`, for the failure message.
+fn first_difference(want: &[String], got: &[String]) -> String {
+    let at = want.iter().zip(got).position(|(w, g)| w != g);
+    match at {
+        Some(i) => format!(
+            "line {i}: wasmtime-wasi {:?}, directfs {:?}",
+            want[i], got[i]
+        ),
+        None => format!("lengths {} and {}", want.len(), got.len()),
+    }
+}
+
+#[test]
+fn coherent_host_changes() {
+    let (want, want_tree) = around_host_changes(&["--wasi-fs", "wasmtime"], "");
+    // The fixture shows every change to wasmtime-wasi, which caches nothing.
+    assert!(want.contains(&"[1] read f: ok \"old++appended\"".to_owned()));
+    assert!(want.contains(&"[8] d is a symlink: ok true".to_owned()));
+    assert!(want.contains(&"write h: ok ()".to_owned()));
+    for options in ["", ",pool", ",shared"] {
+        let (got, tree) = around_host_changes(&[], options);
+        assert!(
+            got == want,
+            "{options:?}: {}\n{got:#?}",
+            first_difference(&want, &got)
+        );
+        assert_eq!(tree, want_tree, "{options:?}: the host's tree afterwards");
+    }
+    // Exclusive trusts what it cached: it must miss some change here.
+    let (stale, _) = around_host_changes(&[], ",exclusive");
+    assert_ne!(
+        stale, want,
+        "exclusive mode saw every change: the fixture tests nothing"
+    );
+}
+
+/// Runs guest `name` with `dirs` (`HOST::GUEST` specs under `tmp`) under
+/// `wasi_fs`, after `setup`: its output and the tree afterwards.
+fn run_preopens(name: &str, wasi_fs: &str, dirs: &[&str], options: &str) -> (String, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("D");
+    std::fs::create_dir_all(d.join("d")).unwrap();
+    std::fs::create_dir_all(d.join("in")).unwrap();
+    std::fs::write(d.join("d/f"), b"old d/f").unwrap();
+    std::fs::write(d.join("in/f"), b"old in/f").unwrap();
+    let mut args = vec!["--wasi-fs".to_owned(), wasi_fs.to_owned()];
+    for spec in dirs {
+        let (host, guest_path) = spec.split_once("::").unwrap();
+        args.push("--dir".into());
+        args.push(format!("{}::{guest_path}{options}", d.join(host).display()));
+    }
+    args.push(guest(name).display().to_string());
+    let run = dfs_run(&args);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "{name} {wasi_fs} {options}: {}",
+        run.stderr
+    );
+    (run.stdout, host_tree(&d))
+}
+
+/// Runs a preopen guest under wasmtime-wasi, then directfs (default mode,
+/// inline and pool, and shared): the same output and tree.
+fn same_as_wasmtime(name: &str, dirs: &[&str]) -> String {
+    let (want, want_tree) = run_preopens(name, "wasmtime", dirs, "");
+    for options in ["", ",pool", ",shared"] {
+        let (got, tree) = run_preopens(name, "directfs", dirs, options);
+        assert_eq!(got, want, "{name} {options:?}: output");
+        assert_eq!(
+            tree, want_tree,
+            "{name} {options:?}: the host's tree afterwards"
+        );
+    }
+    want
+}
+
+#[test]
+fn coherent_two_preopens() {
+    let want = same_as_wasmtime("coherent_two_preopens", &[".::/a", ".::/b"]);
+    assert!(want.contains("b: read x: ok \"through a\""), "{want}");
+    assert!(
+        want.contains("a: read d/f: ok \"written through b\""),
+        "{want}"
+    );
+    assert!(want.contains("a: read d2/f: ok \"old d/f\""), "{want}");
+}
+
+#[test]
+fn coherent_nested_preopens() {
+    let want = same_as_wasmtime("coherent_nested_preopens", &[".::/outer", "in::/inner"]);
+    assert!(want.contains("inner: read f: ok \"replaced!\""), "{want}");
+    assert!(want.contains("outer: read in/sub/y: ok \"y\""), "{want}");
+}
+
+/// The guest's stdout goes into a file in its preopen: the file's length
+/// as the guest sees it grows with every line it printed.
+#[test]
+fn coherent_stdout_into_preopen() {
+    for options in ["", ",pool", ",shared"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = std::fs::File::create(tmp.path().join("log.txt")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+            .arg("--dir")
+            .arg(format!("{}::/s{options}", tmp.path().display()))
+            .arg(guest("coherent_stdout_into_preopen"))
+            .stdout(log)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "before: 0\nbefore, again: 0\nafter line 0: 7\nafter line 1: 14\nafter line 2: 21\n",
+            "{options:?}"
+        );
+    }
+}
