@@ -12,7 +12,7 @@ mod memo;
 use std::cell::RefCell;
 use std::os::fd::BorrowedFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use foldhash::HashMap;
 
@@ -74,6 +74,14 @@ pub struct DirectfsCtx {
     /// What this context did ([`Tally`]): host syscalls (under the tree
     /// lock, and by its `directfs:fs` handles), lookup hits and misses.
     pub(crate) counts: Tally,
+    /// Whether the running host call has not read the kernel's change
+    /// notifications yet (set as each call starts, by the linker's view of
+    /// the store: [`DirectfsCtx::begin_call`]; cleared by
+    /// [`DirectfsCtx::read_notifications`]). Atomic: the context may go to
+    /// the blocking pool with the call.
+    unread: AtomicBool,
+    /// How many host calls began ([`DirectfsCtx::begin_call`]).
+    calls: u64,
     /// Set by [`crate::wasi::add_to_linker`]'s view on every call: whether
     /// the store's [`DirectfsView`] and wasmtime-wasi `WasiView` hand out
     /// different [`ResourceTable`]s (then `wasi:filesystem` traps, before the
@@ -160,6 +168,8 @@ impl DirectfsCtx {
             open_resources: 0,
             held: HashMap::default(),
             counts: Tally::default(),
+            unread: AtomicBool::new(true),
+            calls: 0,
             tables_differ: self.tables_differ,
             async_host: self.async_host,
             last_stat: None,
@@ -189,9 +199,42 @@ impl DirectfsCtx {
         &self.fs
     }
 
+    /// A host call starts: its first look at the tree (or at a memo) reads
+    /// the kernel's change notifications first. Called by the views the
+    /// linker functions get (`add_to_linker`'s and `wasi`'s).
+    pub(crate) fn begin_call(&mut self) {
+        *self.unread.get_mut() = true;
+        self.calls = self.calls.wrapping_add(1);
+    }
+
+    /// The number of the running host call (see [`Self::begin_call`]).
+    pub(crate) fn call_number(&self) -> u64 {
+        self.calls
+    }
+
+    /// The tree, read-locked, without reading the kernel's notifications:
+    /// only for the second of two host calls that are one libc call (the
+    /// `metadata-hash-at` wasi-libc makes right after a `stat-at` of the
+    /// same path, see `LastStat::call`), whose answer must be of the same
+    /// moment as the first's.
+    pub(crate) fn tree_read_as_of_last_call(&self) -> TreeReadGuard<'_> {
+        self.fs.read_counted(Some(&self.counts))
+    }
+
+    /// Reads the kernel's change notifications, once per host call
+    /// ([`Filesystem::take_notifications`]): a change finished before the
+    /// call began is then seen by everything the call trusts. One
+    /// non-blocking `read` where a mount is coherent; nothing otherwise.
+    pub(crate) fn read_notifications(&self) {
+        if self.unread.swap(false, Ordering::Relaxed) {
+            self.fs.take_notifications();
+        }
+    }
+
     /// The tree, locked; the syscalls made while it is held count towards
     /// this context.
     pub(crate) fn tree(&self) -> TreeGuard<'_> {
+        self.read_notifications();
         self.fs.write_counted(&self.counts)
     }
 
@@ -203,6 +246,7 @@ impl DirectfsCtx {
     /// As [`Filesystem::deferring`]'s.
     pub(crate) fn deferring<R>(&self, op: impl FnMut(&mut Tree) -> R) -> R {
         let mut hand_out = self.hand_out.take();
+        self.read_notifications();
         let result = self.fs.deferring(Some(&self.counts), hand_out.as_mut(), op);
         self.hand_out.replace(hand_out);
         result
@@ -239,6 +283,7 @@ impl DirectfsCtx {
     /// The tree, read-locked, for calls that change nothing in it; counted
     /// as [`Self::tree`].
     pub(crate) fn tree_read(&self) -> TreeReadGuard<'_> {
+        self.read_notifications();
         self.fs.read_counted(Some(&self.counts))
     }
 
@@ -256,6 +301,7 @@ impl DirectfsCtx {
         if self.has_handed_out_answer() {
             return None;
         }
+        self.read_notifications();
         let tree = self.fs.read_counted(Some(&self.counts));
         let walk = LastWalk::walk(&mut self.last_walk, &tree, start, path, follow_final)?;
         tree.acquire_walked(walk).then_some(walk.found)
@@ -278,6 +324,7 @@ impl DirectfsCtx {
         // Taking the tree drains the kernel's notifications first (coherent
         // mounts); `changes`, read after, counts them. Read before the stat,
         // as in `stat`.
+        self.read_notifications();
         let tree = self.fs.read_counted(Some(&self.counts));
         let changes = sys::changes();
         let walk = LastWalk::walk(&mut self.last_walk, &tree, start, path, follow_final)?;
@@ -301,10 +348,12 @@ impl DirectfsCtx {
     /// Drops one guest reference on `id`: under the read lock where that
     /// changes nothing else ([`Tree::release_cached`]), else under the
     /// write lock.
+    ///
+    /// A release answers nothing from the cache: it reads no notifications.
     pub(crate) fn release(&self, id: DentryId) {
-        let done = self.tree_read().release_cached(id);
+        let done = self.fs.read_counted(Some(&self.counts)).release_cached(id);
         if !done {
-            self.tree().release(id);
+            self.fs.write_counted(&self.counts).release(id);
         }
     }
 
@@ -312,10 +361,8 @@ impl DirectfsCtx {
     /// that is enough; in an exclusive mount, the last one this context
     /// took of `id` while no file changed since (see [`LastDentryStat`]).
     pub(crate) fn stat(&mut self, id: DentryId) -> Result<Stat, ErrorCode> {
-        if self.last_dentry_stat.is_some() {
-            // What the kernel told of counts as a change (coherent mounts).
-            self.fs.take_notifications();
-        }
+        // What the kernel told of counts as a change (coherent mounts).
+        self.read_notifications();
         let changes = sys::changes();
         if let Some(last) = &self.last_dentry_stat
             && last.id == id

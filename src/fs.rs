@@ -367,14 +367,13 @@ impl Filesystem {
 
     /// The tree, write-locked, counting the syscalls made while it is held
     /// towards this filesystem and `ctx` (a context's count).
+    ///
+    /// Reads no notifications: a context reads them once per host call,
+    /// before its first look at the tree (`DirectfsCtx::read_notifications`).
     pub(crate) fn write_counted<'a>(&'a self, ctx: &'a Tally) -> TreeGuard<'a> {
-        let changed = self.watcher.drain();
         let lock = Self::note_locked();
         let mut tree = self.write();
         tree.next_generation();
-        if changed {
-            tree.apply_changes();
-        }
         TreeGuard {
             tree,
             _counts: Counts::start(Some((&self.counts, ctx)), lock),
@@ -453,8 +452,12 @@ impl Filesystem {
 
     /// The tree, read-locked, counting as [`Self::write_counted`] (`None`:
     /// the embedder's own calls, counted nowhere).
+    /// The embedder's own look (`None`) reads the kernel's notifications
+    /// first; a context's does not (see [`Self::write_counted`]).
     pub(crate) fn read_counted<'a>(&'a self, ctx: Option<&'a Tally>) -> TreeReadGuard<'a> {
-        self.take_notifications();
+        if ctx.is_none() {
+            self.take_notifications();
+        }
         let lock = Self::note_locked();
         let tree = self.tree.read().unwrap_or_else(PoisonError::into_inner);
         TreeReadGuard {
@@ -466,10 +469,11 @@ impl Filesystem {
     /// Drains the kernel's change notifications for the coherent mounts
     /// ([`Watcher::drain`]: one non-blocking `read`, none without a
     /// coherent mount) and, where names changed, takes them into the tree
-    /// under the write lock ([`Tree::apply_changes`]). Every lock of the
-    /// tree does this first, so that a change finished before a call began
-    /// is seen by what the call trusts; a memo consulted before any lock
-    /// calls it itself.
+    /// under the write lock ([`Tree::apply_changes`]). A context does this
+    /// once per host call, before its first look at the tree or at its
+    /// memos (`DirectfsCtx::read_notifications`); the embedder's own calls
+    /// ([`Self::lock`], [`Self::stats`]) each time. So a change finished
+    /// before a call began is seen by what the call trusts.
     pub(crate) fn take_notifications(&self) {
         if self.watcher.drain() {
             let _lock = Self::note_locked();

@@ -179,9 +179,17 @@ pub use crate::types::{
 /// Adds the `directfs:fs/types` and `directfs:fs/preopens` imports to
 /// `linker`, served from each store's [`DirectfsView`].
 pub fn add_to_linker<T: DirectfsView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    bindings::directfs::fs::types::add_to_linker::<T, Directfs>(linker, T::directfs)?;
-    bindings::directfs::fs::preopens::add_to_linker::<T, Directfs>(linker, T::directfs)?;
+    bindings::directfs::fs::types::add_to_linker::<T, Directfs>(linker, view::<T>)?;
+    bindings::directfs::fs::preopens::add_to_linker::<T, Directfs>(linker, view::<T>)?;
     Ok(())
+}
+
+/// The view `directfs:fs` calls are served from: the store's
+/// [`DirectfsView`], told that a host call starts.
+fn view<T: DirectfsView>(data: &mut T) -> DirectfsCtxView<'_> {
+    let view = data.directfs();
+    view.ctx.begin_call();
+    view
 }
 
 /// [`add_to_linker`] for async hosts (a [`wasmtime::Config`] whose store
@@ -192,13 +200,9 @@ pub fn add_to_linker<T: DirectfsView + 'static>(linker: &mut Linker<T>) -> wasmt
 pub fn add_to_linker_async<T: DirectfsView + Send + 'static>(
     linker: &mut Linker<T>,
 ) -> wasmtime::Result<()> {
-    bindings::directfs_async::directfs::fs::types::add_to_linker::<T, Directfs>(
-        linker,
-        T::directfs,
-    )?;
+    bindings::directfs_async::directfs::fs::types::add_to_linker::<T, Directfs>(linker, view::<T>)?;
     bindings::directfs_async::directfs::fs::preopens::add_to_linker::<T, Directfs>(
-        linker,
-        T::directfs,
+        linker, view::<T>,
     )?;
     Ok(())
 }

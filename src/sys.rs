@@ -327,6 +327,9 @@ pub fn inotify_rm_watch(inotify: &Inotify, wd: WatchDescriptor) -> Result<(), Er
     queried(inotify.rm_watch(wd))
 }
 
+/// How many bytes [`read_inotify`] reads at most (nix's buffer).
+pub(crate) const INOTIFY_BUFFER: usize = 4096;
+
 /// `read(inotify, buf, 4096)`—The events queued on an inotify instance,
 /// `EAGAIN` when there are none (it never waits: see [`inotify_init1`]).
 ///

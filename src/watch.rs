@@ -52,6 +52,14 @@ use crate::sys;
 #[cfg(doc)]
 use crate::types::Revalidation;
 
+/// The size of `struct inotify_event` without its name.
+const EVENT_HEADER: usize = 16;
+
+/// The largest event: the header, and a name of `NAME_MAX` bytes with its
+/// NUL, padded (as the kernel pads every name) to a multiple of the
+/// header's size.
+const LARGEST_EVENT: usize = EVENT_HEADER + 256;
+
 /// The events a directory is watched for.
 const MASK: AddWatchFlags = AddWatchFlags::IN_CREATE
     .union(AddWatchFlags::IN_DELETE)
@@ -126,8 +134,8 @@ impl Watcher {
         }
     }
 
-    /// Reads every event the kernel queued (none: one `read` that says
-    /// `EAGAIN`; no instance: no syscall). Returns whether the tree has
+    /// Reads every event the kernel queued when it began (none: one `read`
+    /// that says `EAGAIN`; a few: one `read`; no instance: no syscall). Returns whether the tree has
     /// changes to take in ([`Watcher::take`]) before it answers from its
     /// cache. Any event counts as a change for the stat memos.
     ///
@@ -142,11 +150,24 @@ impl Watcher {
         loop {
             match sys::read_inotify(inotify) {
                 Ok(events) => {
+                    // Whether the read may have left events behind: it
+                    // filled the buffer but for less than a largest event.
+                    // Else it took all there were when it began (any later
+                    // ones are of changes made during the call: no need).
+                    let mut bytes = 0;
                     for event in events {
+                        bytes += EVENT_HEADER
+                            + event
+                                .name
+                                .as_ref()
+                                .map_or(0, |n| (n.len() + 1).next_multiple_of(EVENT_HEADER));
                         sys::note_notified_change();
                         if let Some(change) = change_of(event.wd, event.mask, event.name) {
                             queue.push(change);
                         }
+                    }
+                    if bytes + LARGEST_EVENT <= sys::INOTIFY_BUFFER {
+                        break;
                     }
                 }
                 Err(Errno::EAGAIN) => break,

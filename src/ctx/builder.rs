@@ -176,6 +176,8 @@ impl DirectfsCtxBuilder {
             open_resources: 0,
             held: HashMap::default(),
             counts: Tally::default(),
+            unread: std::sync::atomic::AtomicBool::new(true),
+            calls: 0,
             tables_differ: false,
             async_host: false,
             last_stat: None,

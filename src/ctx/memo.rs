@@ -117,6 +117,13 @@ pub(crate) struct LastStat {
     pub(crate) generation: u64,
     pub(crate) changes: u64,
     pub(crate) stat: Stat,
+    /// The host call that took it ([`crate::DirectfsCtx::call_number`]):
+    /// a `metadata-hash-at` of the same path in the next call is the second
+    /// half of the same libc `stat` (wasi-libc asks both for one `stat`),
+    /// answered as of this one's moment, without reading the kernel's
+    /// notifications again (coherent mounts).
+    /// A `Cell`: a `stat-at` the memo answers makes it of that call.
+    pub(crate) call: std::cell::Cell<u64>,
 }
 
 impl LastStat {

@@ -65,15 +65,18 @@ impl DirectfsCtxView<'_> {
             let generation = tree.generation();
             let last = self.ctx.last_stat.as_ref();
             let whole = Some(changes);
-            if let Some(stat) =
-                last.and_then(|l| l.answers_asked(dir, path, follow, generation, whole))
+            if let Some(l) = last
+                && let Some(stat) = l.answers_asked(dir, path, follow, generation, whole)
             {
+                l.call.set(self.ctx.call_number());
                 return Ok(stat);
             }
             match tree.cached_path(dir, path) {
                 Some(at) => {
-                    if let Some(stat) = last.and_then(|l| l.answers(&at, follow, generation, whole))
+                    if let Some(l) = last
+                        && let Some(stat) = l.answers(&at, follow, generation, whole)
                     {
+                        l.call.set(self.ctx.call_number());
                         return Ok(stat);
                     }
                     let fast = tree.stat_cached_at(&at, follow);
@@ -111,6 +114,7 @@ impl DirectfsCtxView<'_> {
             && memo.holds(&stat)
         {
             let name = at.last.unwrap_or("");
+            let call = self.ctx.call_number();
             let last = self.ctx.last_stat.get_or_insert_with(|| LastStat {
                 dir: at.dir,
                 name: String::new(),
@@ -120,6 +124,7 @@ impl DirectfsCtxView<'_> {
                 generation,
                 changes,
                 stat,
+                call: std::cell::Cell::new(0),
             });
             last.dir = at.dir;
             last.name.clear();
@@ -131,6 +136,7 @@ impl DirectfsCtxView<'_> {
             last.generation = generation;
             last.changes = changes;
             last.stat = stat;
+            last.call.set(call);
         }
         Ok(stat)
     }
@@ -139,6 +145,13 @@ impl DirectfsCtxView<'_> {
     /// it and the tree is unchanged since (no syscall; see [`LastStat`]).
     fn remembered_identity(&self, dir: DentryId, path: &str, follow: bool) -> Option<Identity> {
         let last = self.ctx.last_stat.as_ref()?;
+        if last.call.get() == self.ctx.call_number().wrapping_sub(1) {
+            // The second half of one libc `stat`: as of the first's moment.
+            let tree = self.ctx.tree_read_as_of_last_call();
+            if let Some(stat) = last.answers_asked(dir, path, follow, tree.generation(), None) {
+                return Some((stat.dev, stat.ino));
+            }
+        }
         let tree = self.ctx.tree_read();
         // Shared mounts never remember (see `LastStat`).
         if let Some(stat) = last.answers_asked(dir, path, follow, tree.generation(), None) {

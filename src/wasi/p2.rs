@@ -121,5 +121,6 @@ fn view<T: DirectfsView + WasiView>(data: &mut T) -> DirectfsCtxView<'_> {
     let wasi_table: *const ResourceTable = WasiView::ctx(data).table;
     let view = data.directfs();
     view.ctx.tables_differ = !std::ptr::eq(&*view.table, wasi_table);
+    view.ctx.begin_call();
     view
 }

@@ -109,5 +109,6 @@ pub fn add_to_linker<T: DirectfsView + 'static>(linker: &mut Linker<T>) -> wasmt
 fn view<T: DirectfsView>(data: &mut T) -> DirectfsCtxView<'_> {
     let view = data.directfs();
     view.ctx.async_host = true;
+    view.ctx.begin_call();
     view
 }
