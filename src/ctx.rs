@@ -49,7 +49,12 @@ pub type FsPerms = Perms;
 /// what this context may do there.
 #[derive(Debug, Clone)]
 pub(crate) struct Preopen {
+    /// The root the guest starts from: the mount's, or for a read-only
+    /// preopen of a mount this context also preopens read-write, the
+    /// mount's read-only twin (`Tree::read_only_twin`).
     pub(crate) root: DentryId,
+    /// The mount's own root.
+    pub(crate) mount: DentryId,
     pub(crate) name: String,
     pub(crate) perms: Perms,
 }

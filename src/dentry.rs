@@ -347,6 +347,9 @@ pub(crate) struct Tree {
     /// The dentries of each watched directory (more than one where
     /// preopens overlap: the kernel gives one watch per host directory).
     watches: HashMap<WatchDescriptor, Vec<DentryId>>,
+    /// Each mount's read-only twin, by the mount's root
+    /// ([`Tree::read_only_twin`]).
+    twins: HashMap<DentryId, DentryId>,
 }
 
 thread_local! {

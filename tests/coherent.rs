@@ -182,18 +182,30 @@ fn coherent_host_changes() {
     );
 }
 
-/// Runs guest `name` with `dirs` (`HOST::GUEST` specs under `tmp`) under
-/// `wasi_fs`, after `setup`: its output and the tree afterwards.
-fn run_preopens(name: &str, wasi_fs: &str, dirs: &[&str], options: &str) -> (String, Vec<String>) {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path().join("D");
+/// The preopen guests' fixture, made in `tmp`: `D/d/f` and `D/in/f`.
+fn fixture_of_preopens(tmp: &Path) -> std::path::PathBuf {
+    let d = tmp.join("D");
     std::fs::create_dir_all(d.join("d")).unwrap();
     std::fs::create_dir_all(d.join("in")).unwrap();
     std::fs::write(d.join("d/f"), b"old d/f").unwrap();
     std::fs::write(d.join("in/f"), b"old in/f").unwrap();
+    d
+}
+
+/// Runs guest `name` with `dirs` (`HOST::GUEST` specs under `tmp`) under
+/// `wasi_fs`, after `setup`: its output and the tree afterwards.
+fn run_preopens(name: &str, wasi_fs: &str, dirs: &[&str], options: &str) -> (String, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = fixture_of_preopens(tmp.path());
     let mut args = vec!["--wasi-fs".to_owned(), wasi_fs.to_owned()];
     for spec in dirs {
         let (host, guest_path) = spec.split_once("::").unwrap();
+        // `,readonly-b`: `/b` read-only, the rest as `options`.
+        let options = match options {
+            ",readonly-b" if guest_path == "/b" => ",readonly",
+            ",readonly-b" => "",
+            other => other,
+        };
         args.push("--dir".into());
         args.push(format!("{}::{guest_path}{options}", d.join(host).display()));
     }
@@ -261,5 +273,83 @@ fn coherent_stdout_into_preopen() {
             "before: 0\nbefore, again: 0\nafter line 0: 7\nafter line 1: 14\nafter line 2: 21\n",
             "{options:?}"
         );
+    }
+}
+
+/// Runs `coherent_two_preopens` in a store of an embedder that preopens one
+/// mount twice in one context: `/a` read-write and `/b` read-only (in
+/// that order, or the other with `ro_first`). Returns what it printed.
+fn two_views_of_one_mount(
+    dir: &Path,
+    revalidation: directfs::Revalidation,
+    ro_first: bool,
+) -> String {
+    use directfs::{DirectfsCtx, Filesystem, Perms};
+    use wasmtime::component::{Component, Linker, ResourceTable};
+    use wasmtime::{Config, Engine, Store};
+    use wasmtime_wasi::p2::bindings::sync::Command;
+    use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+    let fs = Filesystem::new();
+    let mount = fs.mount(dir, revalidation).unwrap();
+    let mut builder = DirectfsCtx::builder();
+    if ro_first {
+        builder.mount(&mount, "/b", Perms::ReadOnly).unwrap();
+        builder.mount(&mount, "/a", Perms::ReadWrite).unwrap();
+    } else {
+        builder.mount(&mount, "/a", Perms::ReadWrite).unwrap();
+        builder.mount(&mount, "/b", Perms::ReadOnly).unwrap();
+    }
+    let stdout = MemoryOutputPipe::new(1 << 16);
+    let host = common::Host {
+        wasi: wasmtime_wasi::WasiCtx::builder()
+            .stdout(stdout.clone())
+            .build(),
+        directfs: builder.build(),
+        table: ResourceTable::new(),
+    };
+    let engine = Engine::new(&Config::new()).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    directfs::add_to_linker(&mut linker).unwrap();
+    directfs::wasi::add_to_linker(&mut linker).unwrap();
+    let component = Component::from_file(&engine, guest("coherent_two_preopens")).unwrap();
+    let mut store = Store::new(&engine, host);
+    let command = Command::instantiate(&mut store, &component, &linker).unwrap();
+    let result = command.wasi_cli_run().call_run(&mut store);
+    assert!(matches!(result, Ok(Ok(()))), "{result:?}");
+    String::from_utf8(stdout.contents().to_vec()).unwrap()
+}
+
+/// Permissions belong to the preopen, not to the mount: one mount
+/// preopened read-write and read-only in one context keeps the read-only
+/// view read-only (and sees what the other writes), as wasmtime-wasi's
+/// two preopens of one directory, one `readonly`, do; in every mode, and
+/// whichever preopen comes first.
+#[test]
+fn coherent_one_mount_read_write_and_read_only() {
+    let (want, want_tree) = run_preopens(
+        "coherent_two_preopens",
+        "wasmtime",
+        &[".::/a", ".::/b"],
+        ",readonly-b",
+    );
+    assert!(want.contains("b: write d/f: err"), "{want}");
+    for revalidation in [
+        directfs::Revalidation::Coherent,
+        directfs::Revalidation::Exclusive,
+        directfs::Revalidation::Shared,
+    ] {
+        for ro_first in [false, true] {
+            let tmp = tempfile::tempdir().unwrap();
+            let d = fixture_of_preopens(tmp.path());
+            let got = two_views_of_one_mount(&d, revalidation, ro_first);
+            assert_eq!(got, want, "{revalidation:?}, read-only first: {ro_first}");
+            assert_eq!(
+                host_tree(&d),
+                want_tree,
+                "{revalidation:?}: the host's tree"
+            );
+        }
     }
 }

@@ -44,7 +44,11 @@ impl DirectfsCtxBuilder {
     }
 
     /// Preopens `mount` for the guest as `guest_name`, with `perms` (a
-    /// read-only view of a mount others write to is fine). No syscall.
+    /// read-only view of a mount others write to is fine). No syscall,
+    /// unless this context preopens `mount` both read-write and read-only:
+    /// then the read-only preopens are of the mount's read-only twin,
+    /// another root on the same directory (made once per mount: an FD),
+    /// so that each keeps its own permissions.
     ///
     /// Every mount of one context must be of the same [`Filesystem`];
     /// otherwise this errors.
@@ -64,8 +68,40 @@ impl DirectfsCtxBuilder {
             Some(_) => {}
             None => self.fs = Some(mount.fs.clone()),
         }
+        let mixed = self
+            .preopens
+            .iter()
+            .any(|p| p.mount == mount.root && p.perms != perms);
+        let root = if mixed {
+            let twin = {
+                let mut tree = mount.fs.lock();
+                let twin = tree.read_only_twin(mount.root);
+                tree.set_fd_limit(mount.fs.max_held);
+                twin
+            }
+            .context("cannot preopen a mount both read-write and read-only")?;
+            for p in self.preopens.iter_mut().filter(|p| p.mount == mount.root) {
+                if p.perms == Perms::ReadOnly {
+                    p.root = twin;
+                }
+            }
+            match perms {
+                Perms::ReadOnly => twin,
+                Perms::ReadWrite => mount.root,
+            }
+        } else {
+            match self
+                .preopens
+                .iter()
+                .find(|p| p.mount == mount.root && p.perms == perms)
+            {
+                Some(p) => p.root,
+                None => mount.root,
+            }
+        };
         self.preopens.push(Preopen {
-            root: mount.root,
+            root,
+            mount: mount.root,
             name: guest_name.into(),
             perms,
         });

@@ -17,7 +17,7 @@ use crate::budget::FdBudget;
 use crate::error::ErrorCode;
 use crate::sys;
 use crate::types::FileType;
-use crate::types::{Perms, PreopenOptions};
+use crate::types::{Perms, PreopenOptions, Revalidation};
 
 impl Tree {
     /// Adds a preopened host directory as a root dentry. Takes ownership of
@@ -33,7 +33,38 @@ impl Tree {
         dir: OwnedFd,
         policy: PreopenOptions,
     ) -> Result<DentryId, Errno> {
-        let (fd, fd_mode) = try_open(dir.as_fd(), ".", OFlag::O_DIRECTORY)?;
+        self.add_root_at(dir.as_fd(), policy)
+    }
+
+    /// The read-only twin of root `root`: another root on the same host
+    /// directory, for a context that preopens `root`'s mount both
+    /// read-write and read-only (a context tells its preopens' permissions
+    /// by their roots). Made at the first such context, then reused: one
+    /// per mount at most. An exclusive mount's twin is coherent: it changes
+    /// nothing (the mount's promise holds), and sees the mount's changes
+    /// through the kernel's notifications.
+    pub(crate) fn read_only_twin(&mut self, root: DentryId) -> Result<DentryId, Errno> {
+        if let Some(&twin) = self.twins.get(&root) {
+            return Ok(twin);
+        }
+        let d = self.get(root).map_err(|_| Errno::EBADF)?;
+        let mut policy = d.policy;
+        if policy.revalidation == Revalidation::Exclusive {
+            policy.revalidation = Revalidation::Coherent;
+        }
+        let fd = Arc::clone(&d.fd);
+        let twin = self.add_root_at(fd.as_fd(), policy)?;
+        self.twins.insert(root, twin);
+        Ok(twin)
+    }
+
+    /// [`Tree::add_root`] on a directory FD the caller keeps.
+    fn add_root_at(
+        &mut self,
+        dir: std::os::fd::BorrowedFd<'_>,
+        policy: PreopenOptions,
+    ) -> Result<DentryId, Errno> {
+        let (fd, fd_mode) = try_open(dir, ".", OFlag::O_DIRECTORY)?;
         let st = sys::fstat(fd.as_fd())?;
         let id = self.insert(Dentry {
             fd: Arc::new(fd),
