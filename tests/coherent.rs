@@ -158,6 +158,68 @@ fn first_difference(want: &[String], got: &[String]) -> String {
     }
 }
 
+/// [`around_host_changes`] for the WASI 0.3 guest, which waits for each
+/// change by looking for a marker file `go-N` the host makes after it.
+fn around_host_changes_p3(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("f"), b"old").unwrap();
+    std::fs::write(dir.join("h"), b"doomed").unwrap();
+    std::fs::create_dir(dir.join("d")).unwrap();
+    std::fs::write(dir.join("d/x"), b"in d").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .args(args)
+        .arg("--dir")
+        .arg(format!("{}::/s{options}", dir.display()))
+        .arg(guest("coherent_p3_host_changes"))
+        .arg(STEPS.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut out = Vec::new();
+    let mut step = 0;
+    for line in lines {
+        let line = line.unwrap();
+        if line != "ready" {
+            out.push(line);
+            continue;
+        }
+        step += 1;
+        host_change(step, &dir);
+        std::fs::write(dir.join(format!("go-{step}")), b"").unwrap();
+    }
+    assert!(
+        child.wait().unwrap().success(),
+        "{args:?} {options}: {out:#?}"
+    );
+    assert_eq!(step, STEPS, "the guest looked after every change");
+    for step in 1..=STEPS {
+        std::fs::remove_file(dir.join(format!("go-{step}"))).unwrap();
+    }
+    (out, host_tree(&dir))
+}
+
+/// The same changes seen through `wasi:filesystem@0.3.0`.
+#[test]
+fn coherent_p3_host_changes() {
+    let (want, want_tree) = around_host_changes_p3(&["--wasi-fs", "wasmtime"], "");
+    assert!(
+        want.contains(&"[1] read f: ok \"old++appended\"".to_owned()),
+        "{want:#?}"
+    );
+    for options in ["", ",pool", ",shared"] {
+        let (got, tree) = around_host_changes_p3(&[], options);
+        assert!(
+            got == want,
+            "{options:?}: {}\n{got:#?}",
+            first_difference(&want, &got)
+        );
+        assert_eq!(tree, want_tree, "{options:?}: the host's tree afterwards");
+    }
+}
+
 #[test]
 fn coherent_host_changes() {
     let (want, want_tree) = around_host_changes(&["--wasi-fs", "wasmtime"], "");
