@@ -350,6 +350,9 @@ pub(crate) struct Tree {
     /// Each mount's read-only twin, by the mount's root
     /// ([`Tree::read_only_twin`]).
     twins: HashMap<DentryId, DentryId>,
+    /// Each mount's root directory and its ancestors' host identities, by
+    /// root (see [`Tree::keep_overlaps_coherent`]).
+    lineages: HashMap<DentryId, Vec<InoKey>>,
 }
 
 thread_local! {

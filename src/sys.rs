@@ -4,7 +4,8 @@
 //! raw `i32`). Every open here adds `O_NOFOLLOW | O_CLOEXEC`, so no caller can
 //! forget them: the kernel never follows a symlink on a guest's behalf, and no
 //! host FD leaks into a child process. `name` arguments are single path
-//! components already checked by [`crate::name::Name`] (or the literal `"."`).
+//! components already checked by [`crate::name::Name`] (or the literal `"."`, or
+//! `".."` where a mount looks at its own ancestors, on the embedder's directory).
 //!
 //! The wrappers go through `nix`, except `getdents64` and the `f*xattr`
 //! family, which `nix` does not wrap; they go through `rustix`'s safe ones.

@@ -283,10 +283,12 @@ fn run_preopens(name: &str, wasi_fs: &str, dirs: &[&str], options: &str) -> (Str
 }
 
 /// Runs a preopen guest under wasmtime-wasi, then directfs (default mode,
-/// inline and pool, and shared): the same output and tree.
+/// inline and pool, shared, and exclusive: an exclusive mount that
+/// overlaps another is kept coherent): the same output and tree.
 fn same_as_wasmtime(name: &str, dirs: &[&str]) -> String {
     let (want, want_tree) = run_preopens(name, "wasmtime", dirs, "");
-    for options in ["", ",pool", ",shared"] {
+    // Exclusive too: overlapping mounts of one filesystem are kept coherent.
+    for options in ["", ",pool", ",shared", ",exclusive"] {
         let (got, tree) = run_preopens(name, "directfs", dirs, options);
         assert_eq!(got, want, "{name} {options:?}: output");
         assert_eq!(

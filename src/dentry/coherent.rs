@@ -13,6 +13,35 @@ use crate::sys;
 use crate::types::{FileType, Revalidation};
 use crate::watch::{Change, notifies_every_change};
 
+/// The host identities of directory `dir` and of its ancestors, up to `/`
+/// (walked with `openat(.., O_PATH | O_DIRECTORY)`, at most 4096 levels):
+/// at mount time only, on the embedder's directory.
+fn lineage(dir: std::os::fd::BorrowedFd<'_>) -> Vec<super::inode::InoKey> {
+    use nix::fcntl::OFlag;
+    use nix::sys::stat::Mode;
+    let mut keys = Vec::new();
+    let Ok(st) = sys::fstat(dir) else { return keys };
+    keys.push(super::inode::key_of(&st));
+    let mut cur: Option<std::os::fd::OwnedFd> = None;
+    for _ in 0..4096 {
+        let at = cur.as_ref().map_or(dir, AsFd::as_fd);
+        let Ok(up) = sys::openat(at, "..", OFlag::O_PATH | OFlag::O_DIRECTORY, Mode::empty())
+        else {
+            break;
+        };
+        let Ok(st) = sys::fstat(up.as_fd()) else {
+            break;
+        };
+        let key = super::inode::key_of(&st);
+        if keys.last() == Some(&key) {
+            break; // `/`: its `..` is itself.
+        }
+        keys.push(key);
+        cur = Some(up);
+    }
+    keys
+}
+
 impl Tree {
     /// Watches new dentry `id` if it is a coherent mount's directory: on a
     /// filesystem the kernel hears every change of (asked with `fstatfs` at
@@ -55,6 +84,84 @@ impl Tree {
         };
         if let Ok(d) = self.get_mut(id) {
             d.watch = watch;
+        }
+    }
+
+    /// New root `root` and the tree's other mounts: where two overlap (one
+    /// host directory mounted twice, or one inside the other: told by the
+    /// `(st_dev, st_ino)` of each root's directory and its ancestors up to
+    /// `/`, walked with `..` once per mount), a change through one is a
+    /// change to the other behind its back, which an exclusive mount would
+    /// not see. So each exclusive one of them becomes coherent
+    /// ([`Tree::make_coherent`]): the kernel tells each of the other's
+    /// changes.
+    pub(super) fn keep_overlaps_coherent(&mut self, root: DentryId) {
+        let Ok(d) = self.get(root) else { return };
+        let lineage = lineage(d.fd.as_fd());
+        let others: Vec<DentryId> = self
+            .lineages
+            .keys()
+            .copied()
+            .filter(|&other| other != root)
+            .collect();
+        let mut overlapping = Vec::new();
+        for other in others {
+            let Some(theirs) = self.lineages.get(&other) else {
+                continue;
+            };
+            let (mine, their_key) = (lineage.first(), theirs.first());
+            let overlap = mine.is_some_and(|k| theirs.contains(k))
+                || their_key.is_some_and(|k| lineage.contains(k));
+            if overlap {
+                overlapping.push(other);
+            }
+        }
+        self.lineages.insert(root, lineage);
+        if !overlapping.is_empty() {
+            overlapping.push(root);
+            for mount in overlapping {
+                if self
+                    .get(mount)
+                    .is_ok_and(|m| m.policy.revalidation == Revalidation::Exclusive)
+                {
+                    self.make_coherent(mount);
+                }
+            }
+        }
+    }
+
+    /// Makes exclusive mount `root` coherent: each of its dentries takes
+    /// the coherent policy, each directory is watched, and what was cached
+    /// in it before the watch is checked once (its children, one `fstatat`
+    /// each; its remembered `no-entry`s forgotten).
+    fn make_coherent(&mut self, root: DentryId) {
+        let ids: Vec<DentryId> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(index, slot)| {
+                let d = slot.dentry.as_ref()?;
+                (d.root == root).then_some(DentryId {
+                    index: u32::try_from(index).ok()?,
+                    generation: slot.generation,
+                })
+            })
+            .collect();
+        for &id in &ids {
+            if let Ok(d) = self.get_mut(id) {
+                d.policy.revalidation = Revalidation::Coherent;
+            }
+        }
+        for &id in &ids {
+            self.watch_new(id);
+            let names: Vec<std::sync::Arc<str>> = self
+                .get(id)
+                .map(|d| d.children.names().cloned().collect())
+                .unwrap_or_default();
+            for name in names {
+                self.check_name(id, &name);
+            }
+            self.negatives.forget_dir(id);
         }
     }
 
@@ -123,9 +230,16 @@ impl Tree {
     }
 
     /// `name` in watched directory `dir` may be another file now: forgets
-    /// a `no-entry` of it, and detaches its cached child unless the host
-    /// still has that file there (one `fstatat`).
+    /// a `no-entry` of it, detaches its cached child unless the host still
+    /// has that file there (one `fstatat`), and drops any answer to a
+    /// lookup in `dir` made with the tree unlocked before (it may predate
+    /// the change).
     fn check_name(&mut self, dir: DentryId, name: &str) {
+        // A lookup of the name made unlocked before this is not used: it
+        // may be of the file before the change (see `deferred`).
+        if let Ok(d) = self.get_mut(dir) {
+            d.names_gen = d.names_gen.wrapping_add(1);
+        }
         self.negatives.remove(dir, name);
         let Some(child) = self
             .get(dir)
@@ -345,6 +459,69 @@ mod tests {
         assert!(!tree.watches.contains_key(&wd));
         assert_eq!(tree.get(d).unwrap().watch, Watch::Off { remote: false });
         assert!(!trusts(tree.get(d).unwrap()));
+    }
+
+    #[test]
+    fn exclusive_mounts_that_overlap_are_kept_coherent() {
+        let exclusive = || PreopenOptions {
+            revalidation: Revalidation::Exclusive,
+            ..Perms::ReadWrite.into()
+        };
+        let mode = |tree: &Tree, id| tree.get(id).unwrap().policy.revalidation;
+        let mut tree = Tree::default();
+        tree.set_cache_limits(100, 100);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::create_dir(p.join("in")).unwrap();
+        std::fs::write(p.join("in/old"), b"old").unwrap();
+        // Alone, an exclusive mount stays exclusive: its cache is trusted.
+        let outer = tree.add_root(open_dir(p), exclusive()).unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let lone = tree
+            .add_root(open_dir(elsewhere.path()), exclusive())
+            .unwrap();
+        assert_eq!(mode(&tree, outer), Revalidation::Exclusive);
+        let in_outer = tree.walk(outer, name("in")).unwrap();
+        let old = tree.walk(in_outer, name("old")).unwrap();
+        assert_eq!(
+            tree.walk(in_outer, name("f")),
+            Err(crate::error::ErrorCode::NoEntry)
+        );
+        std::fs::remove_file(p.join("in/old")).unwrap();
+        // A mount inside it: both become coherent, and what the outer one
+        // cached before is checked.
+        let inner = tree.add_root(open_dir(&p.join("in")), exclusive()).unwrap();
+        assert_eq!(mode(&tree, outer), Revalidation::Coherent);
+        assert_eq!(mode(&tree, inner), Revalidation::Coherent);
+        assert_eq!(mode(&tree, in_outer), Revalidation::Coherent);
+        assert_eq!(mode(&tree, lone), Revalidation::Exclusive, "no overlap");
+        assert!(matches!(tree.get(in_outer).unwrap().watch, Watch::On(_)));
+        assert!(matches!(tree.get(old).unwrap().link, Link::Unlinked));
+        assert!(!tree.negatives.contains(in_outer, "f"));
+        // A change through one is seen through the other.
+        assert_eq!(
+            tree.walk(inner, name("f")),
+            Err(crate::error::ErrorCode::NoEntry)
+        );
+        let (_, handle) = tree
+            .create(in_outer, name("f"), OpenFlags::WRITE, 0o644, None)
+            .unwrap();
+        drop(handle);
+        take_notifications(&mut tree);
+        assert!(tree.walk(inner, name("f")).is_ok());
+        // The same directory mounted twice: the same.
+        let other = tempfile::tempdir().unwrap();
+        let first = tree.add_root(open_dir(other.path()), exclusive()).unwrap();
+        assert_eq!(mode(&tree, first), Revalidation::Exclusive);
+        let second = tree.add_root(open_dir(other.path()), exclusive()).unwrap();
+        assert_eq!(mode(&tree, first), Revalidation::Coherent);
+        assert_eq!(mode(&tree, second), Revalidation::Coherent);
+        // A read-only twin changes nothing: no one is made coherent for it.
+        let third = tempfile::tempdir().unwrap();
+        let mount = tree.add_root(open_dir(third.path()), exclusive()).unwrap();
+        let twin = tree.read_only_twin(mount).unwrap();
+        assert_eq!(mode(&tree, mount), Revalidation::Exclusive);
+        assert_eq!(mode(&tree, twin), Revalidation::Coherent);
     }
 
     #[test]

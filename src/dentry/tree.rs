@@ -53,7 +53,7 @@ impl Tree {
             policy.revalidation = Revalidation::Coherent;
         }
         let fd = Arc::clone(&d.fd);
-        let twin = self.add_root_at(fd.as_fd(), policy)?;
+        let twin = self.add_root_with(fd.as_fd(), policy, false)?;
         self.twins.insert(root, twin);
         Ok(twin)
     }
@@ -63,6 +63,20 @@ impl Tree {
         &mut self,
         dir: std::os::fd::BorrowedFd<'_>,
         policy: PreopenOptions,
+    ) -> Result<DentryId, Errno> {
+        self.add_root_with(dir, policy, true)
+    }
+
+    /// [`Tree::add_root_at`]; with `overlaps`, an exclusive mount that
+    /// overlaps another of the tree (the same directory, or one inside the
+    /// other) is made coherent, as is the other if exclusive
+    /// ([`Tree::keep_overlaps_coherent`]). A read-only twin changes
+    /// nothing, so it makes no exclusive mount coherent.
+    fn add_root_with(
+        &mut self,
+        dir: std::os::fd::BorrowedFd<'_>,
+        policy: PreopenOptions,
+        overlaps: bool,
     ) -> Result<DentryId, Errno> {
         let (fd, fd_mode) = try_open(dir, ".", OFlag::O_DIRECTORY)?;
         let st = sys::fstat(fd.as_fd())?;
@@ -89,6 +103,9 @@ impl Tree {
             root.root = id;
         }
         self.caches.insert(id, Cache::default());
+        if overlaps {
+            self.keep_overlaps_coherent(id);
+        }
         Ok(id)
     }
 
