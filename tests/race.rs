@@ -115,6 +115,28 @@ fn race_with(label: &str, run: impl FnOnce(&Fixture) -> (bool, String, String)) 
     assert!(success, "{stderr}");
     assert!(events.is_empty(), "the outside was touched: {events:?}");
     assert!(swaps.load(Ordering::Relaxed) > 100, "the host really raced");
+    // Each guest (one per line, or per `|`) saw both states of the race:
+    // walks that reached the inside file, and walks the swapped-in
+    // symlink refused. A run where every walk saw one state proves nothing.
+    let counts: Vec<(u64, u64)> = stdout
+        .split(['\n', '|'])
+        .filter(|run| run.contains("reached="))
+        .map(|run| {
+            let field = |key: &str| {
+                run.split_whitespace()
+                    .find_map(|w| w.strip_prefix(key)?.parse::<u64>().ok())
+                    .unwrap_or_else(|| panic!("no {key} in {run:?}"))
+            };
+            (field("reached="), field("refused="))
+        })
+        .collect();
+    assert!(!counts.is_empty(), "{label}: no counts in {stdout:?}");
+    for (reached, refused) in counts {
+        assert!(
+            reached > 0 && refused > 0,
+            "{label}: reached={reached} refused={refused}: the walks did not meet both states"
+        );
+    }
     assert_eq!(
         std::fs::read(fx.outside.join("c/file")).unwrap(),
         b"outside"
@@ -127,18 +149,22 @@ fn race_with(label: &str, run: impl FnOnce(&Fixture) -> (bool, String, String)) 
 
 #[test]
 fn race_walk() {
+    // Coherent (the default), cached: each step trusted until the kernel
+    // tells of the swap.
+    race("race_walk", "", &[]);
     // Shared: every cached step is re-checked against the host.
     race("race_walk", ",shared", &[]);
     // Exclusive with no cache: every step is a fresh openat on the host.
-    race("race_walk", "", &["--max-cached-dentries", "0"]);
+    race("race_walk", ",exclusive", &["--max-cached-dentries", "0"]);
 }
 
 /// The same race through `wasi:filesystem`: plain `std::fs` reads (each an
 /// `open-at` walk of the whole path) served from the dentry tree.
 #[test]
 fn race_std() {
+    race("race_std", "", &[]);
     race("race_std", ",shared", &[]);
-    race("race_std", "", &["--max-cached-dentries", "0"]);
+    race("race_std", ",exclusive", &["--max-cached-dentries", "0"]);
 }
 
 /// The race on one shared [`Filesystem`]: two stores on two threads read
@@ -151,7 +177,11 @@ fn race_std_on_one_tree_from_two_threads() {
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     directfs::wasi::add_to_linker(&mut linker).unwrap();
-    for (revalidation, max_cached) in [(Revalidation::Shared, 1000), (Revalidation::Exclusive, 0)] {
+    for (revalidation, max_cached) in [
+        (Revalidation::Coherent, 1000),
+        (Revalidation::Shared, 1000),
+        (Revalidation::Exclusive, 0),
+    ] {
         race_with(
             &format!("2 threads, {revalidation:?}, max cached {max_cached}"),
             |fx| {
