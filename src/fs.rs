@@ -3,10 +3,11 @@
 //! Contexts ([`crate::DirectfsCtx`]) are views of one filesystem.
 //!
 //! # Lock order
-//! directfs takes one lock: a filesystem's tree lock ([`Filesystem`],
+//! directfs takes one main lock: a filesystem's tree lock ([`Filesystem`],
 //! "Locking"), a reader-writer lock held for one host call (or one step of
 //! it) and released before the call returns to wasmtime. Nothing else is
-//! locked while it is held, so there is no order to keep. A context's own
+//! locked while it is held but the notification queue (below), so the
+//! order is short. A context's own
 //! state (its preopens, its count of held resources and dentries, its
 //! counts) is reached through the store's `&mut` and needs no lock. Where a
 //! frontend takes the tree twice in one call (a read-locked fast path, then
@@ -43,6 +44,11 @@
 //! Those are the calls whose syscall and tree update must be one step (a
 //! rename must move the host name and the dentry together), or that are a
 //! single short query.
+//!
+//! One other lock is taken with the tree lock held: the queue of the
+//! kernel's change notifications (`crate::watch`, a mutex), after it,
+//! briefly, to take the changes read; a drain takes that queue alone,
+//! with no tree lock. So the order is: tree lock, then the queue.
 //!
 //! Other synchronization, none of it held with the tree lock: the
 //! [`Interrupter`] (an atomic flag and an eventfd), the syscall counters

@@ -102,17 +102,23 @@ fn host_change(step: usize, dir: &Path) {
 
 const STEPS: usize = 9;
 
-/// Runs `coherent_host_changes` with `args` before the guest, making the
-/// host's changes between its looks: its output (without the `ready`
-/// lines) and the host's tree afterwards.
-fn around_host_changes(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("s");
+/// The host-changes guests' fixture, made in `tmp`: `s/f`, `s/h`, `s/d/x`.
+fn host_changes_fixture(tmp: &Path) -> std::path::PathBuf {
+    let dir = tmp.join("s");
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("f"), b"old").unwrap();
     std::fs::write(dir.join("h"), b"doomed").unwrap();
     std::fs::create_dir(dir.join("d")).unwrap();
     std::fs::write(dir.join("d/x"), b"in d").unwrap();
+    dir
+}
+
+/// Runs `coherent_host_changes` with `args` before the guest, making the
+/// host's changes between its looks: its output (without the `ready`
+/// lines) and the host's tree afterwards.
+fn around_host_changes(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = host_changes_fixture(tmp.path());
     let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
         .args(args)
         .arg("--dir")
@@ -162,12 +168,7 @@ fn first_difference(want: &[String], got: &[String]) -> String {
 /// change by looking for a marker file `go-N` the host makes after it.
 fn around_host_changes_p3(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("s");
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join("f"), b"old").unwrap();
-    std::fs::write(dir.join("h"), b"doomed").unwrap();
-    std::fs::create_dir(dir.join("d")).unwrap();
-    std::fs::write(dir.join("d/x"), b"in d").unwrap();
+    let dir = host_changes_fixture(tmp.path());
     let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
         .args(args)
         .arg("--dir")

@@ -154,14 +154,7 @@ impl Tree {
         }
         for &id in &ids {
             self.watch_new(id);
-            let names: Vec<std::sync::Arc<str>> = self
-                .get(id)
-                .map(|d| d.children.names().cloned().collect())
-                .unwrap_or_default();
-            for name in names {
-                self.check_name(id, &name);
-            }
-            self.negatives.forget_dir(id);
+            self.check_dir(id);
         }
     }
 
@@ -215,18 +208,25 @@ impl Tree {
                 Change::Lost => {
                     let dirs: Vec<DentryId> = self.watches.values().flatten().copied().collect();
                     for dir in dirs {
-                        let names: Vec<std::sync::Arc<str>> = self
-                            .get(dir)
-                            .map(|d| d.children.names().cloned().collect())
-                            .unwrap_or_default();
-                        for name in names {
-                            self.check_name(dir, &name);
-                        }
-                        self.negatives.forget_dir(dir);
+                        self.check_dir(dir);
                     }
                 }
             }
         }
+    }
+
+    /// Anything in directory `dir` may have changed unseen: each cached
+    /// name is checked ([`Tree::check_name`]), every remembered `no-entry`
+    /// forgotten.
+    fn check_dir(&mut self, dir: DentryId) {
+        let names: Vec<std::sync::Arc<str>> = self
+            .get(dir)
+            .map(|d| d.children.names().cloned().collect())
+            .unwrap_or_default();
+        for name in names {
+            self.check_name(dir, &name);
+        }
+        self.negatives.forget_dir(dir);
     }
 
     /// `name` in watched directory `dir` may be another file now: forgets
