@@ -113,43 +113,89 @@ fn host_changes_fixture(tmp: &Path) -> std::path::PathBuf {
     dir
 }
 
-/// Runs `coherent_host_changes` with `args` before the guest, making the
+/// How a host-changes guest learns that the host's change is made.
+#[derive(Clone, Copy)]
+enum Told {
+    /// A line on stdin (`coherent_host_changes`, WASI 0.2: it asks for one
+    /// more after the last change, and gets end of file).
+    Stdin,
+    /// A marker file `go-N` the host makes after change `N`
+    /// (`coherent_p3_host_changes`, WASI 0.3, told the number of steps).
+    Marker,
+}
+
+/// Runs the host-changes guest of `told` with `args` before it, making the
 /// host's changes between its looks: its output (without the `ready`
-/// lines) and the host's tree afterwards.
-fn around_host_changes(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
+/// lines) and the host's tree afterwards (markers removed).
+fn around_host_changes_told(
+    told: Told,
+    args: &[&str],
+    options: &str,
+) -> (Vec<String>, Vec<String>) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = host_changes_fixture(tmp.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dfs-run"));
+    command
         .args(args)
         .arg("--dir")
         .arg(format!("{}::/s{options}", dir.display()))
-        .arg(guest("coherent_host_changes"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+        .stdout(Stdio::piped());
+    match told {
+        Told::Stdin => command
+            .arg(guest("coherent_host_changes"))
+            .stdin(Stdio::piped()),
+        Told::Marker => command
+            .arg(guest("coherent_p3_host_changes"))
+            .arg(STEPS.to_string()),
+    };
+    let mut child = command.spawn().unwrap();
+    let mut stdin = child.stdin.take();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut out = Vec::new();
-    let mut step = 0;
+    let mut readies = 0;
     for line in lines.by_ref() {
         let line = line.unwrap();
         if line != "ready" {
             out.push(line);
             continue;
         }
-        step += 1;
-        if step > STEPS {
+        readies += 1;
+        if readies > STEPS {
             break;
         }
-        host_change(step, &dir);
-        stdin.write_all(b"go\n").unwrap();
+        host_change(readies, &dir);
+        match (&mut stdin, told) {
+            (Some(stdin), Told::Stdin) => stdin.write_all(b"go\n").unwrap(),
+            _ => std::fs::write(dir.join(format!("go-{readies}")), b"").unwrap(),
+        }
     }
     drop(stdin);
     out.extend(lines.map(Result::unwrap));
-    assert!(child.wait().unwrap().success(), "{args:?} {options}");
-    assert_eq!(step, STEPS + 1, "the guest looked after every change");
+    assert!(
+        child.wait().unwrap().success(),
+        "{args:?} {options}: {out:#?}"
+    );
+    let asked = match told {
+        Told::Stdin => STEPS + 1,
+        Told::Marker => STEPS,
+    };
+    assert_eq!(readies, asked, "the guest looked after every change");
+    if let Told::Marker = told {
+        for step in 1..=STEPS {
+            std::fs::remove_file(dir.join(format!("go-{step}"))).unwrap();
+        }
+    }
     (out, host_tree(&dir))
+}
+
+/// The WASI 0.2 host-changes run ([`around_host_changes_told`]).
+fn around_host_changes(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
+    around_host_changes_told(Told::Stdin, args, options)
+}
+
+/// The WASI 0.3 host-changes run ([`around_host_changes_told`]).
+fn around_host_changes_p3(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
+    around_host_changes_told(Told::Marker, args, options)
 }
 
 /// The first line where `got` differs from `want`, for the failure message.
@@ -162,44 +208,6 @@ fn first_difference(want: &[String], got: &[String]) -> String {
         ),
         None => format!("lengths {} and {}", want.len(), got.len()),
     }
-}
-
-/// [`around_host_changes`] for the WASI 0.3 guest, which waits for each
-/// change by looking for a marker file `go-N` the host makes after it.
-fn around_host_changes_p3(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = host_changes_fixture(tmp.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-        .args(args)
-        .arg("--dir")
-        .arg(format!("{}::/s{options}", dir.display()))
-        .arg(guest("coherent_p3_host_changes"))
-        .arg(STEPS.to_string())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut out = Vec::new();
-    let mut step = 0;
-    for line in lines {
-        let line = line.unwrap();
-        if line != "ready" {
-            out.push(line);
-            continue;
-        }
-        step += 1;
-        host_change(step, &dir);
-        std::fs::write(dir.join(format!("go-{step}")), b"").unwrap();
-    }
-    assert!(
-        child.wait().unwrap().success(),
-        "{args:?} {options}: {out:#?}"
-    );
-    assert_eq!(step, STEPS, "the guest looked after every change");
-    for step in 1..=STEPS {
-        std::fs::remove_file(dir.join(format!("go-{step}"))).unwrap();
-    }
-    (out, host_tree(&dir))
 }
 
 /// The same changes seen through `wasi:filesystem@0.3.0`.
