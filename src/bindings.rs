@@ -140,3 +140,52 @@ pub(crate) mod wasi_p3 {
         require_store_data_send: true,
     });
 }
+
+/// `wasi_snapshot_preview1`, generated from its witx (`wit/p1`, wasmtime-wasi
+/// 48's copy) by wiggle, as wasmtime-wasi generates its own, for
+/// [`crate::wasi::p1`]. The calls that may wait on a `wasi:io` stream
+/// (stdio, `poll_oneoff`) are `async`; [`p1::sync`] runs them to completion
+/// on wasmtime-wasi's runtime for sync hosts.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the witx's functions (`path_open` has 9 parameters), as generated"
+)]
+pub(crate) mod p1 {
+    wiggle::from_witx!({
+        witx: ["wit/p1/wasi_snapshot_preview1.witx"],
+        async: {
+            wasi_snapshot_preview1::{
+                fd_close, fd_read, fd_write, fd_renumber, poll_oneoff
+            }
+        },
+        errors: { errno => trappable Error },
+    });
+
+    /// The linker for sync hosts.
+    pub(crate) mod sync {
+        use std::future::Future;
+
+        wiggle::wasmtime_integration!({
+            witx: ["wit/p1/wasi_snapshot_preview1.witx"],
+            target: super,
+            block_on[in_tokio]: {
+                wasi_snapshot_preview1::{
+                    fd_close, fd_read, fd_write, fd_renumber, poll_oneoff
+                }
+            },
+            errors: { errno => trappable Error },
+        });
+
+        /// Runs `future` on wasmtime-wasi's tokio runtime (a `Result`, as
+        /// wiggle's `block_on` wants: always `Ok`).
+        fn in_tokio<F: Future>(future: F) -> wasmtime::Result<F::Output> {
+            Ok(wasmtime_wasi::runtime::in_tokio(future))
+        }
+    }
+
+    impl wiggle::GuestErrorType for types::Errno {
+        fn success() -> Self {
+            Self::Success
+        }
+    }
+}

@@ -103,6 +103,9 @@ pub struct DirectfsCtx {
     /// The last stat of a dentry of an exclusive mount (`directfs:fs`
     /// `dentry.stat`), while it holds.
     pub(crate) last_dentry_stat: Option<LastDentryStat>,
+    /// The store's WASI preview 1 state (its fd table), made at its first
+    /// `wasi_snapshot_preview1` call ([`crate::wasi::p1`]).
+    pub(crate) p1: crate::wasi::p1::State,
     /// The last walk made under the read lock.
     last_walk: Option<LastWalk>,
     /// The running WASI 0.3 call's hand-out state, while one runs (see
@@ -178,6 +181,7 @@ impl DirectfsCtx {
             tables_differ: self.tables_differ,
             async_host: self.async_host,
             last_stat: None,
+            p1: Default::default(),
             last_dentry_stat: None,
             last_walk: None,
             hand_out: RefCell::new(None),

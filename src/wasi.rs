@@ -30,6 +30,7 @@
 mod calls;
 mod convert;
 mod open;
+pub mod p1;
 pub mod p2;
 pub mod p3;
 mod readiness;

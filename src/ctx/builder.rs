@@ -217,6 +217,7 @@ impl DirectfsCtxBuilder {
             tables_differ: false,
             async_host: false,
             last_stat: None,
+            p1: Default::default(),
             last_dentry_stat: None,
             last_walk: None,
             hand_out: RefCell::new(None),

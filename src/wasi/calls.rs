@@ -635,7 +635,7 @@ fn stat_at(tree: &mut Tree, dir: DentryId, path: &str, follow: bool) -> Result<S
 
 /// Whether a file of `file_type` is a FIFO, socket or character device: a
 /// file whose streams wait for readiness.
-fn is_pipe(file_type: FileType) -> bool {
+pub(crate) fn is_pipe(file_type: FileType) -> bool {
     matches!(
         file_type,
         FileType::Fifo | FileType::Socket | FileType::CharacterDevice

@@ -3,6 +3,7 @@
 //! for async hosts), its conversions at the edge and its `wasi:io` streams.
 
 mod convert;
+pub(crate) use self::convert::wasi_code;
 mod host;
 mod host_async;
 mod stream;

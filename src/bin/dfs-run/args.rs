@@ -67,8 +67,8 @@ pub(crate) struct Cli {
 
     /// Limits, as `wasmtime run -W`: `timeout=DURATION` (a wall-clock limit:
     /// `500ms`, `2s`, `1m`, or seconds), `max-memory-size=BYTES` (each linear
-    /// memory; `K`, `M`, `G` suffixes, powers of 1024). Comma-separated or
-    /// repeated. The component model's features as wasmtime spells them
+    /// memory; `K`, `M`, `G` suffixes, powers of 1024),
+    /// `max-wasm-stack=BYTES`. Comma-separated or repeated. The component model's features as wasmtime spells them
     /// (`component-model`, `component-model-async` and its `-builtins`,
     /// `-stackful`, `component-model-error-context`) are accepted: dfs-run
     /// turns them on for every component that needs them.
@@ -137,7 +137,7 @@ impl Cli {
     pub(crate) fn timeout(&self) -> Option<Duration> {
         self.wasm.iter().flatten().rev().find_map(|o| match o {
             WasmOpt::Timeout(t) => Some(*t),
-            WasmOpt::MaxMemorySize(_) | WasmOpt::ComponentModel => None,
+            WasmOpt::MaxMemorySize(_) | WasmOpt::MaxWasmStack(_) | WasmOpt::ComponentModel => None,
         })
     }
 
@@ -145,7 +145,16 @@ impl Cli {
     pub(crate) fn max_memory_size(&self) -> Option<usize> {
         self.wasm.iter().flatten().rev().find_map(|o| match o {
             WasmOpt::MaxMemorySize(n) => Some(*n),
-            WasmOpt::Timeout(_) | WasmOpt::ComponentModel => None,
+            WasmOpt::Timeout(_) | WasmOpt::MaxWasmStack(_) | WasmOpt::ComponentModel => None,
+        })
+    }
+
+    /// `-W max-wasm-stack=`, the last one given (Go's `wasip1` runner
+    /// passes it).
+    pub(crate) fn max_wasm_stack(&self) -> Option<usize> {
+        self.wasm.iter().flatten().rev().find_map(|o| match o {
+            WasmOpt::MaxWasmStack(n) => Some(*n),
+            WasmOpt::Timeout(_) | WasmOpt::MaxMemorySize(_) | WasmOpt::ComponentModel => None,
         })
     }
 
@@ -185,6 +194,8 @@ impl Cli {
 pub(crate) enum WasmOpt {
     Timeout(Duration),
     MaxMemorySize(usize),
+    /// The most stack wasm code may use, in bytes.
+    MaxWasmStack(usize),
     /// A component-model feature asked for: on wherever a component needs
     /// it already.
     ComponentModel,
@@ -262,6 +273,7 @@ pub(crate) fn parse_wasm_opts(arg: &str) -> Result<Vec<WasmOpt>, String> {
     parse_pairs(arg, |key, value| match key {
         "timeout" => parse_duration(value).map(WasmOpt::Timeout),
         "max-memory-size" => parse_size(value).map(WasmOpt::MaxMemorySize),
+        "max-wasm-stack" => parse_size(value).map(WasmOpt::MaxWasmStack),
         "component-model"
         | "component-model-async"
         | "component-model-async-builtins"
@@ -274,8 +286,8 @@ pub(crate) fn parse_wasm_opts(arg: &str) -> Result<Vec<WasmOpt>, String> {
             )),
         },
         other => Err(format!(
-            "unknown -W option {other:?} (known: timeout, max-memory-size, component-model, \
-             component-model-async)"
+            "unknown -W option {other:?} (known: timeout, max-memory-size, max-wasm-stack, \
+             component-model, component-model-async)"
         )),
     })
 }

@@ -1,13 +1,13 @@
-//! From a file to a compiled component: what kind of wasm it is, the
-//! engine it needs, the compilation cache, and a wasip1 module's adaptation.
+//! From a file to compiled code: what kind of wasm it is (a component or a
+//! `wasm32-wasip1` core module), the engine it needs, the compilation
+//! cache.
 
 use std::path::Path;
 
 use crate::args::Cli;
-use crate::wasip1;
 use anyhow::{Context as _, bail};
 use wasmtime::component::Component;
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, Module};
 
 /// What a wasm binary's header says it is.
 #[derive(Debug, PartialEq, Eq)]
@@ -72,6 +72,9 @@ pub(crate) fn engine(
     config.epoch_interruption(cli.timeout().is_some());
     config.wasm_component_model_async(async_model);
     config.concurrency_support(async_model);
+    if let Some(bytes) = cli.max_wasm_stack() {
+        config.max_wasm_stack(bytes);
+    }
     Engine::new(&config).map_err(anyhow::Error::from)
 }
 
@@ -119,36 +122,36 @@ pub(crate) fn compile(
     Err(anyhow::Error::from(first)).with_context(|| format!("cannot compile {}", path.display()))
 }
 
-/// The component in `bytes`: as it is, or, for a `wasm32-wasip1` core
-/// module, adapted with the official preview1 command adapter (see
-/// [`wasip1`]), so that its `wasi_snapshot_preview1` calls land on the same
-/// WASI 0.2 imports, `wasi:filesystem` included.
-///
-/// With the compilation cache on, adapted modules are kept beside the
-/// compiled code: in `directfs-wasip1` next to the cache's directory
-/// (`~/.cache/directfs-wasip1` by default; not inside it, where wasmtime's
-/// cache cleanup removes files it does not know).
-pub(crate) fn component_bytes(
-    path: &Path,
-    bytes: Vec<u8>,
-    cache: Option<&wasmtime::Cache>,
-) -> anyhow::Result<Vec<u8>> {
+/// What a wasm file holds, ready to compile.
+pub(crate) enum Program {
+    /// A component (WASI 0.2 or 0.3).
+    Component(Vec<u8>),
+    /// A `wasm32-wasip1` core module, run with `wasi_snapshot_preview1`
+    /// served natively (no adapter).
+    Module(Vec<u8>),
+}
+
+/// Tells a component from a core module (anything else is an error).
+pub(crate) fn program(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Program> {
     match wasm_kind(&bytes) {
-        WasmKind::Component => Ok(bytes),
-        WasmKind::CoreModule => {
-            let dir = cache
-                .and_then(|cache| cache.directory().parent())
-                .map(|parent| parent.join("directfs-wasip1"));
-            wasip1::adapt_cached(&bytes, dir.as_deref()).with_context(|| {
-                format!(
-                    "{} is a core wasm module that the wasip1 adapter cannot turn into a \
-                     component (only wasm32-wasip1 commands can be run)",
-                    path.display()
-                )
-            })
-        }
+        WasmKind::Component => Ok(Program::Component(bytes)),
+        WasmKind::CoreModule => Ok(Program::Module(bytes)),
         WasmKind::NotWasm => bail!("{} is not a wasm component or module", path.display()),
     }
+}
+
+/// Compiles a core module (through the compilation cache, as a component).
+pub(crate) fn compile_module(
+    cli: &Cli,
+    cache: Option<&wasmtime::Cache>,
+    path: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<(Engine, Module)> {
+    let engine = engine(cli, cache, false)?;
+    let module = Module::from_binary(&engine, bytes)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("cannot compile {}", path.display()))?;
+    Ok((engine, module))
 }
 
 #[cfg(test)]

@@ -2,18 +2,18 @@
 //! directfs, the way `wasmtime run` runs it: a WASI 0.2 command component
 //! (`wasi:cli/run`), a WASI 0.3 one (`wasi:cli/run@0.3.0`, run on an async
 //! host, its `wasi:filesystem@0.3.0` from the dentry tree too), or a
-//! `wasm32-wasip1` core module, which is adapted into a 0.2 component with
-//! the official preview1 adapter first.
+//! `wasm32-wasip1` core module, whose `wasi_snapshot_preview1` is served
+//! natively ([`directfs::wasi::p1`]: the filesystem from the dentry tree,
+//! the rest from wasmtime-wasi), as `wasmtime run` serves it.
 //!
 //! wasmtime-wasi serves the guest's cli, clocks, random, stdio and `wasi:io`;
 //! directfs serves every `--dir` through both `directfs:fs` and the standard
 //! `wasi:filesystem` (what `std::fs` uses). `--wasi-fs wasmtime` leaves
-//! `wasi:filesystem` to wasmtime-wasi instead (the same directories, for
-//! comparison).
+//! `wasi:filesystem` (and a core module's whole preview 1) to wasmtime-wasi
+//! instead (the same directories, for comparison).
 //!
 //! Compiled code is cached on disk by wasmtime's own cache (as the wasmtime
-//! CLI does; `-C cache=n` turns it off), and adapted wasip1 modules next
-//! to it, so a cached start skips the adaptation too.
+//! CLI does; `-C cache=n` turns it off).
 //!
 //! Exit status: the guest's (`wasi:cli/exit`'s `exit-with-code` and wasip1's
 //! `proc_exit(N)` give N; a plain failure gives 1); 134 when the guest traps
@@ -22,7 +22,6 @@
 
 mod args;
 mod load;
-mod wasip1;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -32,13 +31,14 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 
 use crate::args::{Cli, WasiFs};
-use crate::load::{cache, compile, component_bytes, is_wasip3};
+use crate::load::{Program, cache, compile, compile_module, is_wasip3, program};
 use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, Perms};
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::bindings::{Command as AsyncCommand, sync::Command};
 use wasmtime_wasi::p3::bindings::Command as P3Command;
-use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 /// The exit status of a guest trap, as the wasmtime CLI (128 + SIGABRT).
 const EXIT_TRAP: u8 = 134;
@@ -53,6 +53,9 @@ struct Host {
     wasi: WasiCtx,
     directfs: DirectfsCtx,
     table: ResourceTable,
+    /// wasmtime-wasi's own preview 1 (with its own WASI context and table),
+    /// for a core module run with `--wasi-fs wasmtime`.
+    wasmtime_p1: Option<WasiP1Ctx>,
     /// `-W max-memory-size`.
     limits: StoreLimits,
 }
@@ -93,6 +96,22 @@ enum Guest {
     /// A WASI 0.3 command (`wasi:cli/run@0.3.0`): run on wasmtime-wasi's
     /// tokio runtime, concurrently with the host calls it has in flight.
     P3(P3Command),
+    /// A `wasm32-wasip1` core module's `_start`.
+    Core(wasmtime::TypedFunc<(), ()>),
+}
+
+/// The guest's linker and compiled code: a component's or a core module's.
+enum Linked {
+    Component {
+        linker: Linker<Host>,
+        component: wasmtime::component::Component,
+        wasip3: bool,
+        on_async_host: bool,
+    },
+    Module {
+        linker: wasmtime::Linker<Host>,
+        module: wasmtime::Module,
+    },
 }
 
 /// Everything before the guest runs; every error names what is wrong.
@@ -117,51 +136,23 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
     let bytes =
         std::fs::read(path).with_context(|| format!("component file {}", path.display()))?;
     let cache = cache(cli)?;
-    let bytes = component_bytes(path, bytes, cache.as_ref())?;
-    let (engine, component, async_model) = compile(cli, cache.as_ref(), path, &bytes)?;
-    let mut linker = Linker::<Host>::new(&engine);
-    // A `pool` dir: the guest runs on an async host (wasmtime-wasi's tokio
-    // runtime), where such a mount's calls leave the executor.
-    // A WASI 0.3 command (and any component that needs the component
-    // model's async features: WASI 0.3 is linked for it) is run on an async
-    // host.
-    let wasip3 = is_wasip3(&engine, &component);
-    let on_async_host = async_model
-        || cli
-            .dirs
-            .iter()
-            .any(|dir| dir.options.blocking == directfs::Blocking::Pool);
-    // Includes `wasi:cli/exit`'s `exit-with-code` (stable since WASI
-    // 0.2.12): the guest's status, as wasip1's `proc_exit` gives it.
-    if on_async_host {
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
-    } else {
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
-    }
-    if on_async_host {
-        directfs::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
-    } else {
-        directfs::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
-    }
-    match (cli.wasi_fs, on_async_host) {
-        (WasiFs::Directfs, false) => directfs::wasi::add_to_linker(&mut linker),
-        (WasiFs::Directfs, true) => directfs::wasi::add_to_linker_async(&mut linker),
-        (WasiFs::Wasmtime, _) => Ok(()),
-    }
-    .map_err(anyhow::Error::from)?;
-    if async_model {
-        // The rest of WASI 0.3 is wasmtime-wasi's; so is its filesystem
-        // with `--wasi-fs wasmtime`.
-        wasmtime_wasi::p3::cli::add_to_linker(&mut linker)
-            .and_then(|()| wasmtime_wasi::p3::clocks::add_to_linker(&mut linker))
-            .and_then(|()| wasmtime_wasi::p3::random::add_to_linker(&mut linker))
-            .and_then(|()| wasmtime_wasi::p3::sockets::add_to_linker(&mut linker))
-            .and_then(|()| match cli.wasi_fs {
-                WasiFs::Directfs => directfs::wasi::p3::add_to_linker(&mut linker),
-                WasiFs::Wasmtime => wasmtime_wasi::p3::filesystem::add_to_linker(&mut linker),
-            })
+    let (engine, linked) = match program(path, bytes)? {
+        Program::Component(bytes) => component_linker(cli, cache.as_ref(), path, &bytes)?,
+        Program::Module(bytes) => {
+            let (engine, module) = compile_module(cli, cache.as_ref(), path, &bytes)?;
+            let mut linker = wasmtime::Linker::<Host>::new(&engine);
+            match cli.wasi_fs {
+                WasiFs::Directfs => directfs::wasi::p1::add_to_linker(&mut linker),
+                WasiFs::Wasmtime => wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host| {
+                    host.wasmtime_p1
+                        .as_mut()
+                        .expect("a core module run with --wasi-fs wasmtime has wasmtime_p1")
+                }),
+            }
             .map_err(anyhow::Error::from)?;
-    }
+            (engine, Linked::Module { linker, module })
+        }
+    };
 
     let mut wasi = WasiCtx::builder();
     // As the wasmtime CLI: this host is synchronous, so wasmtime-wasi may
@@ -215,10 +206,16 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
         // not an allocation failure deep inside the guest.
         limits = limits.memory_size(bytes).trap_on_grow_failure(true);
     }
+    let wasmtime_p1 = matches!(linked, Linked::Module { .. }) && cli.wasi_fs == WasiFs::Wasmtime;
+    let (wasi, wasmtime_p1) = match wasmtime_p1 {
+        true => (WasiCtxBuilder::new().build(), Some(wasi.build_p1())),
+        false => (wasi.build(), None),
+    };
     let host = Host {
-        wasi: wasi.build(),
+        wasi,
         directfs: directfs.build(),
         table: ResourceTable::new(),
+        wasmtime_p1,
         limits: limits.build(),
     };
     let mut store = Store::new(&engine, host);
@@ -228,31 +225,116 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
         store.set_epoch_deadline(1);
         store.epoch_deadline_trap();
     }
-    let command = if wasip3 {
-        wasmtime_wasi::runtime::in_tokio(P3Command::instantiate_async(
-            &mut store, &component, &linker,
-        ))
-        .map(Guest::P3)
-    } else if on_async_host {
-        wasmtime_wasi::runtime::in_tokio(AsyncCommand::instantiate_async(
-            &mut store, &component, &linker,
-        ))
-        .map(Guest::Async)
-    } else {
-        Command::instantiate(&mut store, &component, &linker).map(Guest::Sync)
+    let command = match linked {
+        Linked::Component {
+            linker,
+            component,
+            wasip3,
+            on_async_host,
+        } => if wasip3 {
+            wasmtime_wasi::runtime::in_tokio(P3Command::instantiate_async(
+                &mut store, &component, &linker,
+            ))
+            .map(Guest::P3)
+        } else if on_async_host {
+            wasmtime_wasi::runtime::in_tokio(AsyncCommand::instantiate_async(
+                &mut store, &component, &linker,
+            ))
+            .map(Guest::Async)
+        } else {
+            Command::instantiate(&mut store, &component, &linker).map(Guest::Sync)
+        }
+        .map_err(anyhow::Error::from)
+        .with_context(|| {
+            format!(
+                "cannot instantiate {} as a wasi:cli command",
+                path.display()
+            )
+        })?,
+        Linked::Module { linker, module } => linker
+            .instantiate(&mut store, &module)
+            .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
+            .map(Guest::Core)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "cannot instantiate {} as a wasm32-wasip1 command (a core module \
+                     importing wasi_snapshot_preview1 and exporting _start)",
+                    path.display()
+                )
+            })?,
     };
-    let command = command.map_err(anyhow::Error::from).with_context(|| {
-        format!(
-            "cannot instantiate {} as a wasi:cli command",
-            path.display()
-        )
-    })?;
     Ok(Prepared {
         store,
         command,
         engine,
         cache,
     })
+}
+
+/// A component's engine, compiled code and linker: wasmtime-wasi's WASI
+/// 0.2 (and 0.3 where the component needs it), `directfs:fs`, and the
+/// standard `wasi:filesystem` from the dentry tree (or wasmtime-wasi's, with
+/// `--wasi-fs wasmtime`).
+fn component_linker(
+    cli: &Cli,
+    cache: Option<&wasmtime::Cache>,
+    path: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<(Engine, Linked)> {
+    let (engine, component, async_model) = compile(cli, cache, path, bytes)?;
+    let mut linker = Linker::<Host>::new(&engine);
+    // A `pool` dir: the guest runs on an async host (wasmtime-wasi's tokio
+    // runtime), where such a mount's calls leave the executor.
+    // A WASI 0.3 command (and any component that needs the component
+    // model's async features: WASI 0.3 is linked for it) is run on an async
+    // host.
+    let wasip3 = is_wasip3(&engine, &component);
+    let on_async_host = async_model
+        || cli
+            .dirs
+            .iter()
+            .any(|dir| dir.options.blocking == directfs::Blocking::Pool);
+    // Includes `wasi:cli/exit`'s `exit-with-code` (stable since WASI
+    // 0.2.12): the guest's status, as wasip1's `proc_exit` gives it.
+    if on_async_host {
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    } else {
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
+    }
+    if on_async_host {
+        directfs::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    } else {
+        directfs::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+    }
+    match (cli.wasi_fs, on_async_host) {
+        (WasiFs::Directfs, false) => directfs::wasi::add_to_linker(&mut linker),
+        (WasiFs::Directfs, true) => directfs::wasi::add_to_linker_async(&mut linker),
+        (WasiFs::Wasmtime, _) => Ok(()),
+    }
+    .map_err(anyhow::Error::from)?;
+    if async_model {
+        // The rest of WASI 0.3 is wasmtime-wasi's; so is its filesystem
+        // with `--wasi-fs wasmtime`.
+        wasmtime_wasi::p3::cli::add_to_linker(&mut linker)
+            .and_then(|()| wasmtime_wasi::p3::clocks::add_to_linker(&mut linker))
+            .and_then(|()| wasmtime_wasi::p3::random::add_to_linker(&mut linker))
+            .and_then(|()| wasmtime_wasi::p3::sockets::add_to_linker(&mut linker))
+            .and_then(|()| match cli.wasi_fs {
+                WasiFs::Directfs => directfs::wasi::p3::add_to_linker(&mut linker),
+                WasiFs::Wasmtime => wasmtime_wasi::p3::filesystem::add_to_linker(&mut linker),
+            })
+            .map_err(anyhow::Error::from)?;
+    }
+    Ok((
+        engine,
+        Linked::Component {
+            linker,
+            component,
+            wasip3,
+            on_async_host,
+        },
+    ))
 }
 
 /// What stopped the guest, if it was one of the `-W` limits.
@@ -328,6 +410,7 @@ fn main() -> ExitCode {
             store.run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await),
         )
         .and_then(|result| result),
+        Guest::Core(start) => start.call(&mut store, ()).map(Ok),
     };
     if cli.stats {
         let stats = store.data().directfs.stats();

@@ -1,0 +1,3 @@
+module directfs.test/guests
+
+go 1.27

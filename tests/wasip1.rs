@@ -1,0 +1,373 @@
+//! WASI preview 1 served natively (`directfs::wasi::p1`), differentially:
+//! each `wasm32-wasip1` core module — the std-only Rust guests built for
+//! wasip1, C programs built with Debian's clang-14 and wasi-libc, Go
+//! programs built with Go 1.27 — runs on identical fixtures under directfs
+//! (`dfs-run`'s default) and under wasmtime-wasi's own preview 1
+//! (`--wasi-fs wasmtime`, what `wasmtime run` serves). Exit status, every
+//! line printed (each step with its exact errno) and the host trees left
+//! behind (every file's bytes) must be identical, and nothing outside the
+//! sandbox or in the read-only preopen may change. Then each test checks the
+//! host filesystem for what its guest asked for. One test per program.
+//!
+//! The programs are built by `scripts/build-wasip1-guests.sh`, which
+//! installs the C and Go toolchains where they are missing.
+
+mod common;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::{Fixture, Run, dfs_run};
+
+/// The directory holding the built core modules.
+fn modules_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-wasip1-guests.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .expect("run build-wasip1-guests.sh");
+        assert!(
+            out.status.success(),
+            "building the wasip1 guests failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).expect("utf-8 path");
+        PathBuf::from(stdout.lines().last().expect("the output dir"))
+    })
+}
+
+/// The core module `name`.
+fn module(name: &str) -> PathBuf {
+    let path = modules_dir().join(format!("{name}.wasm"));
+    assert!(path.exists(), "no module {name} at {}", path.display());
+    path
+}
+
+/// One run: its fixture, its read-only preopen, what it printed.
+struct Side {
+    fx: Fixture,
+    _ro_tmp: tempfile::TempDir,
+    ro: PathBuf,
+    run: Run,
+}
+
+/// Runs module `name` with `/sandbox` (read-write, holding the escape
+/// symlinks `out` → the outside, `up` → `../outside`) and `/ro`
+/// (read-only, holding `f`), under `wasi_fs`, with `args` after the module.
+fn run_side(name: &str, wasi_fs: &str, args: &[&str], setup: fn(&Fixture)) -> Side {
+    let fx = Fixture::new();
+    setup(&fx);
+    std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
+    std::os::unix::fs::symlink("../outside", fx.path("up")).unwrap();
+    let ro_tmp = tempfile::tempdir().unwrap();
+    let ro = ro_tmp.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::write(ro.join("f"), b"ro\n").unwrap();
+    let mut argv: Vec<std::ffi::OsString> = vec![
+        "--wasi-fs".into(),
+        wasi_fs.into(),
+        "--env".into(),
+        "GREETING=hello".into(),
+        "--dir".into(),
+        format!("{}::/sandbox", fx.sandbox.display()).into(),
+        "--dir".into(),
+        format!("{}::/ro,readonly", ro.display()).into(),
+        module(name).into_os_string(),
+    ];
+    argv.extend(args.iter().map(Into::into));
+    let run = dfs_run(argv);
+    Side {
+        fx,
+        _ro_tmp: ro_tmp,
+        ro,
+        run,
+    }
+}
+
+/// Every file under `dir` (not following symlinks), sorted: relative path,
+/// type, permission bits, link count, size, and its bytes (as a hash of
+/// them) or symlink target.
+fn host_tree(dir: &Path) -> Vec<String> {
+    use std::hash::{Hash, Hasher};
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let m = std::fs::symlink_metadata(&path).unwrap();
+            let rel = path.strip_prefix(dir).unwrap().display().to_string();
+            let what = if m.is_dir() {
+                stack.push(path.clone());
+                "dir".to_string()
+            } else if m.is_symlink() {
+                let target = std::fs::read_link(&path).unwrap().display().to_string();
+                // The fixture's own temporary path differs between runs.
+                let tmp = dir.parent().unwrap().display().to_string();
+                format!("-> {}", target.replace(&tmp, "<tmp>"))
+            } else {
+                let data = std::fs::read(&path).unwrap();
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                data.hash(&mut hasher);
+                format!("{} bytes {:016x}", data.len(), hasher.finish())
+            };
+            out.push(format!(
+                "{rel} {:o} nlink={} {what}",
+                m.mode() & 0o7777,
+                m.nlink()
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs module `name` under directfs and under wasmtime-wasi's preview 1
+/// and checks that they agree: exit status, every line printed but the
+/// ones `differ` names (intended differences, checked by the caller), and
+/// the host trees. Returns both sides (directfs's first).
+fn differential(name: &str, args: &[&str], setup: fn(&Fixture), differ: &[&str]) -> [Side; 2] {
+    let ours = run_side(name, "directfs", args, setup);
+    let theirs = run_side(name, "wasmtime", args, setup);
+    for side in [&ours, &theirs] {
+        side.fx.assert_outside_untouched();
+        assert_eq!(std::fs::read(side.ro.join("f")).unwrap(), b"ro\n");
+        assert_eq!(common::host_names(&side.ro), ["f"]);
+    }
+    assert_eq!(
+        ours.run.code, theirs.run.code,
+        "{name}: exit statuses differ:\n{:?}\n{:?}",
+        ours.run, theirs.run
+    );
+    let kept = |run: &Run| -> Vec<String> {
+        run.stdout
+            .lines()
+            .filter(|line| !differ.iter().any(|d| line.starts_with(d)))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (a, b) = (kept(&ours.run), kept(&theirs.run));
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(
+            x,
+            y,
+            "{name}: line {} differs (directfs, then wasmtime)",
+            i + 1
+        );
+    }
+    assert_eq!(a.len(), b.len(), "{name}: output lengths differ");
+    assert!(!a.is_empty(), "{name} printed nothing: {:?}", ours.run);
+    if differ.is_empty() {
+        assert_eq!(
+            host_tree(&ours.fx.sandbox),
+            host_tree(&theirs.fx.sandbox),
+            "{name}: the host trees differ (directfs, then wasmtime)"
+        );
+    }
+    [ours, theirs]
+}
+
+/// A std-only Rust guest built for wasm32-wasip1, differentially; it
+/// prints its steps and exits 0.
+fn rust_guest(name: &str) -> Side {
+    let [ours, _] = differential(name, &[], |_| {}, &[]);
+    ours.run.assert_success();
+    assert!(ours.run.stdout.lines().count() > 10, "{}", ours.run.stdout);
+    ours
+}
+
+#[test]
+fn rust_std_files() {
+    let side = rust_guest("rust_std_files");
+    let (fx, out) = (&side.fx, &side.run.stdout);
+    assert!(
+        out.contains("read after append: ok \"hello, world\""),
+        "{out}"
+    );
+    assert!(out.contains("seek write: ok \"2abc6789\""), "{out}");
+    assert_eq!(std::fs::read(fx.path("a.txt")).unwrap(), b"");
+    assert_eq!(std::fs::read(fx.path("b.txt")).unwrap(), b"xy");
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    assert_eq!(std::fs::read(fx.path("big")).unwrap(), big);
+    let m = std::fs::metadata(fx.path("big")).unwrap();
+    assert_eq!((m.mtime(), m.mtime_nsec()), (1_000_000_000, 500));
+}
+
+#[test]
+fn rust_std_dirs() {
+    rust_guest("rust_std_dirs");
+}
+
+#[test]
+fn rust_std_links() {
+    rust_guest("rust_std_links");
+}
+
+#[test]
+fn rust_std_trailing_slash() {
+    rust_guest("rust_std_trailing_slash");
+}
+
+#[test]
+fn rust_std_create_existing() {
+    rust_guest("rust_std_create_existing");
+}
+
+#[test]
+fn rust_std_create_via_symlink() {
+    rust_guest("rust_std_create_via_symlink");
+}
+
+#[test]
+fn rust_std_removed_dir() {
+    rust_guest("rust_std_removed_dir");
+}
+
+#[test]
+fn rust_std_symlink_absolute() {
+    rust_guest("rust_std_symlink_absolute");
+}
+
+#[test]
+fn rust_std_stat_fresh() {
+    rust_guest("rust_std_stat_fresh");
+}
+
+/// wasi-libc's file work, every corner with its errno, equal to
+/// wasmtime-wasi's but for one intended difference: `rmdir("d/e/")` of a
+/// directory succeeds, as on Linux (wasmtime-wasi: `EINVAL`).
+#[test]
+fn c_files() {
+    let rmdir = "rmdir d/e/:";
+    let [ours, theirs] = differential("c_files", &[], |_| {}, &[rmdir, "after renames"]);
+    ours.run.assert_success();
+    let line = |side: &Side, prefix: &str| -> String {
+        side.run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {}", side.run.stdout))
+            .to_owned()
+    };
+    assert_eq!(line(&ours, rmdir), "rmdir d/e/: ok 0");
+    assert_eq!(line(&theirs, rmdir), "rmdir d/e/: err 28");
+    // What Linux says to the same `rmdir`.
+    let native = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(native.path().join("d/e")).unwrap();
+    std::fs::remove_dir(native.path().join("d/e/")).expect("rmdir(\"d/e/\") on Linux");
+    // Hence the one listing that differs.
+    assert_eq!(
+        line(&ours, "after renames"),
+        "after renames, list /sandbox/d: . .. inner.txt moved.txt"
+    );
+    let fx = &ours.fx;
+    assert_eq!(std::fs::read(fx.path("a.txt")).unwrap(), b"hello, world\n");
+    assert_eq!(std::fs::read(fx.path("b.bin")).unwrap(), b"01abcXY");
+    assert!(
+        ours.run
+            .stdout
+            .contains("mtime after futimens: 1000000000 500"),
+        "{}",
+        ours.run.stdout
+    );
+    let moved = std::fs::metadata(fx.path("d/moved.txt")).unwrap();
+    assert_eq!(
+        moved.ino(),
+        std::fs::metadata(fx.path("a.txt")).unwrap().ino()
+    );
+    assert_eq!(std::fs::read(fx.path("d/inner.txt")).unwrap(), b"inner\n");
+    assert!(!fx.path("d/e").exists());
+    assert!(!fx.path("s").exists() && !fx.path("abs").exists());
+    let out = &ours.run.stdout;
+    for escape in [
+        "open ../x:",
+        "open out/x:",
+        "open up/x:",
+        "mkdir out/d:",
+        "rename out:",
+    ] {
+        assert!(
+            out.contains(&format!("{escape} err 63")),
+            "{escape} is EPERM: {out}"
+        );
+    }
+}
+
+/// Go's runtime starts (clocks, random, args, environment) and exits with
+/// its status, as under wasmtime-wasi.
+#[test]
+fn go_start() {
+    let [ours, _] = differential("go_start", &["a", "b c"], |_| {}, &[]);
+    assert_eq!(ours.run.code, Some(7), "{:?}", ours.run);
+    assert_eq!(
+        ours.run.stdout,
+        "args: [a b c]\nGREETING: hello\nslept: true\n"
+    );
+}
+
+/// File work from 8 goroutines at once, as under wasmtime-wasi; every file
+/// is on the host with its bytes.
+#[test]
+fn go_files() {
+    let [ours, _] = differential("go_files", &["/sandbox/work"], |_| {}, &[]);
+    ours.run.assert_success();
+    // The walk: the root, 8 directories, 160 files.
+    assert_eq!(ours.run.stdout, "169\ntrue\n");
+    let work = ours.fx.path("work");
+    for g in 0..8 {
+        for i in 0..20 {
+            let name = match i % 2 {
+                0 => format!("g{g}/f{i}.txt.even"),
+                _ => format!("g{g}/f{i}.txt"),
+            };
+            assert_eq!(
+                std::fs::read_to_string(work.join(&name)).unwrap(),
+                format!("g{g} f{i}\n"),
+                "{name}"
+            );
+        }
+    }
+}
+
+/// The guest's descriptors are bounded by `--max-open` (past it: `ENOMEM`,
+/// 48 in wasi-libc), and so are the host FDs behind them (`--stats`); once
+/// closed, they open again. wasmtime-wasi has no such bound.
+#[test]
+fn c_fd_budget() {
+    let fx = Fixture::new();
+    std::fs::write(fx.path("f"), b"x").unwrap();
+    let run = |wasi_fs: &str, max_open: &str| {
+        dfs_run([
+            "--stats".as_ref(),
+            "--max-open".as_ref(),
+            max_open.as_ref(),
+            "--wasi-fs".as_ref(),
+            wasi_fs.as_ref(),
+            "--dir".as_ref(),
+            format!("{}::/sandbox", fx.sandbox.display()).as_ref(),
+            module("c_fd_budget").as_os_str(),
+        ])
+    };
+    let ours = run("directfs", "50");
+    ours.assert_success();
+    // The preopen is one of the 50.
+    assert_eq!(
+        ours.stdout,
+        "opened 49, then errno 48\nafter closing: opens again\n"
+    );
+    assert!(
+        ours.stat("peak_host_fds") <= 51,
+        "peak_host_fds {}",
+        ours.stat("peak_host_fds")
+    );
+    let theirs = run("wasmtime", "50");
+    theirs.assert_success();
+    assert!(
+        theirs.stdout.starts_with("opened 4096, then errno 0"),
+        "{theirs:?}"
+    );
+    fx.assert_outside_untouched();
+}
