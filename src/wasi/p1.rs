@@ -6,7 +6,7 @@
 //! The fd table (one per store) maps preview 1's numbers to the same
 //! `wasi:filesystem` [`Descriptor`]s the 0.2 and 0.3 frontends hand out, and
 //! every filesystem function runs the same shared calls
-//! ([`crate::wasi::calls`]): one walk of a confined path, the same `*at`
+//! (`crate::wasi::calls`): one walk of a confined path, the same `*at`
 //! syscalls, the same permissions and limits. Reads and writes go straight
 //! between the guest's memory and the handle's host FD (one copy).
 //! wasmtime-wasi serves the rest (arguments, environment, clocks, random,
