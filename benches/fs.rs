@@ -20,6 +20,13 @@
 //! each revalidation mode (coherent, the default; exclusive; shared), with
 //! what coherent and shared cost over exclusive, beside native and
 //! wasmtime-wasi.
+//!
+//! `DFS_BENCH_P1=1` prints the preview 1 table instead: `bench_std` built
+//! for `wasm32-wasip1` (a core module) on directfs's native preview 1, on
+//! wasmtime-wasi's preview 1 (`--wasi-fs wasmtime`, what `wasmtime run`
+//! serves), and made a component by the official preview1 adapter (the
+//! route dfs-run took before it served preview 1 natively) on directfs's
+//! `wasi:filesystem`; with startup rows.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -57,12 +64,18 @@ fn guest_run(guest: &str, flags: &[&str], base: &Path, args: &[String]) -> Run {
 
 /// [`guest_run`] with `options` (`,exclusive`) after the `--dir`.
 fn guest_run_in(guest: &str, flags: &[&str], base: &Path, options: &str, args: &[String]) -> Run {
+    wasm_run(&common::guest(guest), flags, base, options, args)
+}
+
+/// [`guest_run_in`] of the wasm file at `wasm`.
+fn wasm_run(wasm: &Path, flags: &[&str], base: &Path, options: &str, args: &[String]) -> Run {
+    let guest = wasm.display();
     let out = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
         .arg("--stats")
         .args(flags)
         .arg("--dir")
         .arg(format!("{}::/b{options}", base.display()))
-        .arg(common::guest(guest))
+        .arg(wasm)
         .args(args)
         .output()
         .expect("run dfs-run");
@@ -256,6 +269,10 @@ fn main() {
         modes_table(base, rounds, chosen());
         return;
     }
+    if std::env::var_os("DFS_BENCH_P1").is_some() {
+        p1_table(base, rounds, chosen());
+        return;
+    }
 
     // The table is Markdown: BENCHMARKS.md's is this output, pasted.
     println!("{}", machine());
@@ -412,4 +429,101 @@ fn modes_table<'a>(
         }
         println!("{row}");
     }
+}
+
+/// The preview 1 table (`DFS_BENCH_P1=1`): `bench_std` as a `wasm32-wasip1`
+/// core module on directfs's native preview 1 and on wasmtime-wasi's, and
+/// adapted into a component (the official preview1 adapter) on directfs's
+/// `wasi:filesystem`; one run, every figure the median of `rounds`.
+fn p1_table<'a>(
+    base: &Path,
+    rounds: usize,
+    workloads: impl Iterator<Item = &'a (&'a str, &'a str, Vec<u64>)>,
+) {
+    let built = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-wasip1-guests.sh"))
+        .output()
+        .expect("run build-wasip1-guests.sh");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let dir = String::from_utf8(built.stdout).unwrap();
+    let module = Path::new(dir.trim()).join("rust_bench_std.wasm");
+    let adapted = base.parent().unwrap().join("bench_std_adapted.wasm");
+    let component = wit_component::ComponentEncoder::default()
+        .module(&fs::read(&module).unwrap())
+        .unwrap()
+        .adapter(
+            "wasi_snapshot_preview1",
+            wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+        )
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap();
+    fs::write(&adapted, component).unwrap();
+    println!("{}", machine());
+    println!();
+    println!("Median of {rounds} rounds; ns per operation (the guest times the workload alone).");
+    println!();
+    println!(
+        "| workload | native | p1 on directfs | p1 on wasmtime-wasi | adapted on directfs | directfs / native | directfs / wasmtime-wasi | directfs / adapted | syscalls/op |"
+    );
+    println!("| :-- |{}", " --: |".repeat(8));
+    for (label, w, args) in workloads {
+        let sargs: Vec<String> = std::iter::once(w.to_string())
+            .chain(args.iter().map(u64::to_string))
+            .collect();
+        let (mut nat, mut ours, mut theirs, mut adapter) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut sys = 0.0;
+        for _ in 0..rounds {
+            reset_work_dir(base);
+            if *w == "tree2" {
+                native(base, w, args);
+            }
+            let start = Instant::now();
+            let ops = native(base, w, args);
+            nat.push(start.elapsed().as_nanos() as f64 / ops as f64);
+            reset_work_dir(base);
+            let r = wasm_run(&module, &[], base, "", &sargs);
+            ours.push(r.ns_per_op);
+            sys = r.syscalls_per_op.unwrap_or(0.0);
+            reset_work_dir(base);
+            theirs.push(wasm_run(&module, WASMTIME_FS, base, "", &sargs).ns_per_op);
+            reset_work_dir(base);
+            adapter.push(wasm_run(&adapted, &[], base, "", &sargs).ns_per_op);
+        }
+        let (nat, ours, theirs, adapter) =
+            (median(nat), median(ours), median(theirs), median(adapter));
+        println!(
+            "| {label} | {nat:.0} | {ours:.0} | {theirs:.0} | {adapter:.0} | {:.2}× | {:.2}× | {:.2}× | {sys:.1} |",
+            ours / nat,
+            ours / theirs,
+            ours / adapter
+        );
+    }
+    let wall = |wasm: &Path, flags: &[&str]| {
+        median(
+            (0..rounds)
+                .map(|_| {
+                    let start = Instant::now();
+                    wasm_run(wasm, flags, base, "", &["noop".to_string()]);
+                    start.elapsed().as_nanos() as f64
+                })
+                .collect(),
+        )
+    };
+    let (ours, theirs, adapter) = (
+        wall(&module, &[]),
+        wall(&module, WASMTIME_FS),
+        wall(&adapted, &[]),
+    );
+    println!(
+        "| startup, compile cache (wall ns) | – | {ours:.0} | {theirs:.0} | {adapter:.0} | – | {:.2}× | {:.2}× | |",
+        ours / theirs,
+        ours / adapter
+    );
 }

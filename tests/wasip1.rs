@@ -371,3 +371,175 @@ fn c_fd_budget() {
     );
     fx.assert_outside_untouched();
 }
+
+/// A FIFO through preview 1 (wasmtime-wasi's preview 1 fails its reads with
+/// `ESPIPE`): `poll` waits for the host's late write, the data is read, an
+/// empty non-blocking read is `EAGAIN`, and a blocking one waits for the
+/// writer to close (0, end of file).
+#[test]
+fn c_fifo_poll() {
+    let fx = Fixture::new();
+    let fifo = fx.path("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let writer = std::thread::spawn(move || {
+        // Opening for writing waits for the guest's open for reading.
+        let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::io::Write::write_all(&mut w, b"late data\n").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(600));
+    });
+    let start = std::time::Instant::now();
+    let run = dfs_run([
+        "-W".as_ref(),
+        "timeout=20s".as_ref(),
+        "--dir".as_ref(),
+        format!("{}::/sandbox", fx.sandbox.display()).as_ref(),
+        module("c_fifo_poll").as_os_str(),
+    ]);
+    writer.join().unwrap();
+    run.assert_success();
+    assert_eq!(
+        run.stdout,
+        "poll: 1 revents POLLIN\nread: late data\nread again: -1 errno EAGAIN\nread after close: 0\n"
+    );
+    // It waited for the writer's close (0.9 s after the open).
+    assert!(start.elapsed() >= std::time::Duration::from_millis(850));
+}
+
+/// The store data an embedder gives a core module: wasmtime-wasi's context
+/// and directfs's, sharing one table.
+struct Embedder {
+    wasi: wasmtime_wasi::WasiCtx,
+    directfs: directfs::DirectfsCtx,
+    table: wasmtime::component::ResourceTable,
+}
+
+impl wasmtime_wasi::WasiView for Embedder {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl directfs::DirectfsView for Embedder {
+    fn directfs(&mut self) -> directfs::DirectfsCtxView<'_> {
+        directfs::DirectfsCtxView {
+            ctx: &mut self.directfs,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Runs `rust_std_files` through the library API on a sync or an async
+/// host: `directfs::wasi::p1::add_to_linker` (or `_async`) on a core-module
+/// linker; returns the fixture and what the guest printed.
+fn embed(async_host: bool) -> (Fixture, String) {
+    let fx = Fixture::new();
+    // The fixture `dfs-run`'s runs get.
+    std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
+    std::os::unix::fs::symlink("../outside", fx.path("up")).unwrap();
+    let mut config = wasmtime::Config::new();
+    config.async_support(async_host);
+    let engine = wasmtime::Engine::new(&config).unwrap();
+    let mut linker = wasmtime::Linker::<Embedder>::new(&engine);
+    match async_host {
+        true => directfs::wasi::p1::add_to_linker_async(&mut linker).unwrap(),
+        false => directfs::wasi::p1::add_to_linker(&mut linker).unwrap(),
+    }
+    let ro = tempfile::tempdir().unwrap();
+    std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
+    let stdout = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 20);
+    let data = Embedder {
+        wasi: wasmtime_wasi::WasiCtx::builder()
+            .stdout(stdout.clone())
+            .build(),
+        directfs: directfs::DirectfsCtx::builder()
+            .preopen(&fx.sandbox, "/sandbox", directfs::Perms::ReadWrite)
+            .unwrap()
+            .preopen(ro.path(), "/ro", directfs::Perms::ReadOnly)
+            .unwrap()
+            .build(),
+        table: wasmtime::component::ResourceTable::new(),
+    };
+    let mut store = wasmtime::Store::new(&engine, data);
+    let module = wasmtime::Module::from_file(&engine, module("rust_std_files")).unwrap();
+    if async_host {
+        wasmtime_wasi::runtime::in_tokio(async {
+            let instance = linker.instantiate_async(&mut store, &module).await.unwrap();
+            let start = instance
+                .get_typed_func::<(), ()>(&mut store, "_start")
+                .unwrap();
+            start.call_async(&mut store, ()).await.unwrap();
+        });
+    } else {
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .unwrap();
+        start.call(&mut store, ()).unwrap();
+    }
+    drop(store);
+    let out = String::from_utf8(stdout.contents().to_vec()).unwrap();
+    (fx, out)
+}
+
+/// An embedder's core module on a sync and on an async host prints what it
+/// prints under `dfs-run`, and leaves its files on the host.
+#[test]
+fn embed_p1_sync_and_async() {
+    let cli = rust_guest("rust_std_files").run.stdout;
+    for async_host in [false, true] {
+        let (fx, out) = embed(async_host);
+        assert_eq!(out, cli, "async host: {async_host}");
+        assert_eq!(std::fs::read(fx.path("b.txt")).unwrap(), b"xy");
+        fx.assert_outside_untouched();
+    }
+}
+
+/// Go's own tests of package `os` (`go test -c os`, `-test.short`), run as
+/// Go's `go_wasip1_wasm_exec` runs them (the host's root preopened, `-W
+/// max-wasm-stack`, `PWD` the package's source directory): they pass under
+/// directfs as under wasmtime-wasi. Skipped: the three tests that look for
+/// `LICENSE` in `GOROOT`, which PyPI's Go leaves out (they fail under
+/// both).
+#[test]
+fn go_std_os() {
+    let goroot = Command::new("go").args(["env", "GOROOT"]).output().unwrap();
+    let goroot = PathBuf::from(String::from_utf8(goroot.stdout).unwrap().trim());
+    let src = goroot.join("src/os");
+    let tmp = tempfile::tempdir().unwrap();
+    for wasi_fs in ["directfs", "wasmtime"] {
+        let run = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+            .current_dir(&src)
+            .args([
+                "--wasi-fs",
+                wasi_fs,
+                "-W",
+                "max-wasm-stack=8388608,timeout=240s",
+            ])
+            .args(["--dir", "/::/"])
+            .arg("--env")
+            .arg(format!("PWD={}", src.display()))
+            .arg("--env")
+            .arg(format!("TMPDIR={}", tmp.path().display()))
+            .arg("--env")
+            .arg(format!("HOME={}", tmp.path().display()))
+            .arg(module("go_std_os"))
+            .args([
+                "-test.short",
+                "-test.skip",
+                "^(TestFileReadDir|TestFileReaddir|TestFileReaddirnames)$",
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success() && stdout.ends_with("PASS\n"),
+            "--wasi-fs {wasi_fs}: {:?}\n{stdout}\n{}",
+            run.status,
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+}

@@ -73,7 +73,10 @@ pub(crate) fn engine(
     config.wasm_component_model_async(async_model);
     config.concurrency_support(async_model);
     if let Some(bytes) = cli.max_wasm_stack() {
+        // As the wasmtime CLI: the stacks async calls run on must hold it,
+        // with room for the host's frames (1 MiB above it).
         config.max_wasm_stack(bytes);
+        config.async_stack_size(bytes.saturating_add(1 << 20).max(2 << 20));
     }
     Engine::new(&config).map_err(anyhow::Error::from)
 }
