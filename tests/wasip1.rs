@@ -440,9 +440,7 @@ fn embed(async_host: bool) -> (Fixture, String) {
     // The fixture `dfs-run`'s runs get.
     std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
     std::os::unix::fs::symlink("../outside", fx.path("up")).unwrap();
-    let mut config = wasmtime::Config::new();
-    config.async_support(async_host);
-    let engine = wasmtime::Engine::new(&config).unwrap();
+    let engine = wasmtime::Engine::default();
     let mut linker = wasmtime::Linker::<Embedder>::new(&engine);
     match async_host {
         true => directfs::wasi::p1::add_to_linker_async(&mut linker).unwrap(),

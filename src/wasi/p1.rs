@@ -65,8 +65,9 @@ pub fn add_to_linker<T: DirectfsView + WasiView + 'static>(
     crate::bindings::p1::sync::add_wasi_snapshot_preview1_to_linker(linker, begin_call::<T>)
 }
 
-/// [`add_to_linker`] for async hosts (an engine with `async_support`): the
-/// calls that wait on stdio or in `poll_oneoff` yield to the executor.
+/// [`add_to_linker`] for async hosts (guests instantiated with
+/// `instantiate_async` and called with `call_async`): the calls that wait
+/// on stdio or in `poll_oneoff` yield to the executor.
 ///
 /// # Errors
 /// As [`add_to_linker`].
