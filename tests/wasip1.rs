@@ -296,6 +296,60 @@ fn c_files() {
     }
 }
 
+/// The raw preview 1 calls and their corners (the fd table, fdstat and its
+/// flags, seeks and sizes past 2^63, vectored and zero-length I/O,
+/// `fd_readdir` with small buffers and cookies, `path_open`'s flags,
+/// `poll_oneoff`, the functions that are not filesystem ones), errno for
+/// errno as wasmtime-wasi's preview 1, but for one intended difference:
+/// `path_filestat_get("f.txt/")` without `symlink_follow` is `ENOTDIR`
+/// (54), as Linux's `lstat` (wasmtime-wasi: the file).
+#[test]
+fn c_calls() {
+    let stat_slash = "stat_get f.txt/:";
+    let [ours, theirs] = differential("c_calls", &[], |_| {}, &[stat_slash]);
+    ours.run.assert_success();
+    let line = |side: &Side| -> String {
+        side.run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(stat_slash))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(line(&ours), "stat_get f.txt/: 54");
+    assert_eq!(line(&theirs), "stat_get f.txt/: 0");
+    let native = tempfile::tempdir().unwrap();
+    std::fs::write(native.path().join("f.txt"), b"").unwrap();
+    let err = std::fs::symlink_metadata(native.path().join("f.txt/")).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(nix::libc::ENOTDIR));
+    let out = &ours.run.stdout;
+    for expected in [
+        // fd_renumber moved g onto f; g's number is free again and reused.
+        "renumber g onto f: 0",
+        "fdstat g (moved): 8",
+        "reused fd: yes",
+        // Past 2^63: `EINVAL`.
+        "fd_pread at 2^63: 28",
+        "set_size 2^63: 28",
+        // Buffers that hold an entry list all 15 (cookies followed); one
+        // too small for a long name gets its head cut (`.`, `..` only).
+        "fd_readdir buf 4096: 15 entries",
+        "fd_readdir buf 64: 15 entries",
+        "fd_readdir buf 30: 2 entries",
+    ] {
+        assert!(out.contains(expected), "{expected:?} in:\n{out}");
+    }
+    // What the calls left on the host.
+    let fx = &ours.fx;
+    assert_eq!(std::fs::read(fx.path("d/f2.txt")).unwrap().len(), 23);
+    assert_eq!(std::fs::metadata(fx.path("f.txt")).unwrap().mtime(), 3000);
+    assert_eq!(
+        std::fs::read_link(fx.path("l")).unwrap(),
+        Path::new("f.txt")
+    );
+    assert_eq!(common::host_names(&fx.path("d")).len(), 14);
+}
+
 /// Go's runtime starts (clocks, random, args, environment) and exits with
 /// its status, as under wasmtime-wasi.
 #[test]

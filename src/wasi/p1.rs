@@ -74,7 +74,15 @@ pub fn add_to_linker<T: DirectfsView + WasiView + 'static>(
 pub fn add_to_linker_async<T: DirectfsView + WasiView + 'static>(
     linker: &mut wasmtime::Linker<T>,
 ) -> wasmtime::Result<()> {
-    crate::bindings::p1::wasi_snapshot_preview1::add_to_linker(linker, begin_call::<T>)
+    crate::bindings::p1::wasi_snapshot_preview1::add_to_linker(linker, begin_call_async::<T>)
+}
+
+/// [`begin_call`] on an async host: also notes that this thread must not
+/// be put to sleep (`poll_oneoff` waits on the executor).
+fn begin_call_async<T: DirectfsView + WasiView>(data: &mut T) -> &mut T {
+    let data = begin_call(data);
+    data.directfs().ctx.async_host = true;
+    data
 }
 
 /// The store's data, for one preview 1 call: the call is counted as one

@@ -1290,6 +1290,31 @@ async fn poll_oneoff<T: DirectfsView + WasiView>(
         // Sleeping forever is not a thing in preview 1.
         return Err(Errno::Inval.into());
     }
+    // One relative clock (of any clock id): a sleep of this thread on a
+    // sync host, as wasmtime-wasi sleeps there (for steadier sleeps).
+    if nsubscriptions == 1 && !data.directfs().ctx.async_host {
+        let sub = memory.read(subs)?;
+        if let types::SubscriptionU::Clock(clock) = sub.u
+            && !clock
+                .flags
+                .contains(types::Subclockflags::SUBSCRIPTION_CLOCK_ABSTIME)
+        {
+            std::thread::sleep(std::time::Duration::from_nanos(clock.timeout));
+            memory.write(
+                events,
+                types::Event {
+                    userdata: sub.userdata,
+                    error: Errno::Success,
+                    type_: types::Eventtype::Clock,
+                    fd_readwrite: types::EventFdReadwrite {
+                        flags: types::Eventrwflags::empty(),
+                        nbytes: 1,
+                    },
+                },
+            )?;
+            return Ok(1);
+        }
+    }
     let subs = subs.as_array(nsubscriptions);
     let events = events.as_array(nsubscriptions);
     consume_fuel_for_array(data, subs)?;
