@@ -432,7 +432,8 @@ fn modes_table<'a>(
 }
 
 /// The preview 1 table (`DFS_BENCH_P1=1`): `bench_std` as a `wasm32-wasip1`
-/// core module on directfs's native preview 1 and on wasmtime-wasi's, and
+/// core module on directfs's native preview 1 (coherent, the default, and
+/// exclusive) and on wasmtime-wasi's, and
 /// adapted into a component (the official preview1 adapter) on directfs's
 /// `wasi:filesystem`; one run, every figure the median of `rounds`.
 fn p1_table<'a>(
@@ -469,15 +470,16 @@ fn p1_table<'a>(
     println!("Median of {rounds} rounds; ns per operation (the guest times the workload alone).");
     println!();
     println!(
-        "| workload | native | p1 on directfs | p1 on wasmtime-wasi | adapted on directfs | directfs / native | directfs / wasmtime-wasi | directfs / adapted | syscalls/op |"
+        "| workload | native | p1 on directfs | p1 on directfs, exclusive | p1 on wasmtime-wasi | adapted on directfs | directfs / native | directfs / wasmtime-wasi | exclusive / wasmtime-wasi | directfs / adapted | syscalls/op |"
     );
-    println!("| :-- |{}", " --: |".repeat(8));
+    println!("| :-- |{}", " --: |".repeat(10));
     for (label, w, args) in workloads {
         let sargs: Vec<String> = std::iter::once(w.to_string())
             .chain(args.iter().map(u64::to_string))
             .collect();
         let (mut nat, mut ours, mut theirs, mut adapter) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut exclusive = Vec::new();
         let mut sys = 0.0;
         for _ in 0..rounds {
             reset_work_dir(base);
@@ -492,16 +494,20 @@ fn p1_table<'a>(
             ours.push(r.ns_per_op);
             sys = r.syscalls_per_op.unwrap_or(0.0);
             reset_work_dir(base);
+            exclusive.push(wasm_run(&module, &[], base, ",exclusive", &sargs).ns_per_op);
+            reset_work_dir(base);
             theirs.push(wasm_run(&module, WASMTIME_FS, base, "", &sargs).ns_per_op);
             reset_work_dir(base);
             adapter.push(wasm_run(&adapted, &[], base, "", &sargs).ns_per_op);
         }
         let (nat, ours, theirs, adapter) =
             (median(nat), median(ours), median(theirs), median(adapter));
+        let exclusive = median(exclusive);
         println!(
-            "| {label} | {nat:.0} | {ours:.0} | {theirs:.0} | {adapter:.0} | {:.2}× | {:.2}× | {:.2}× | {sys:.1} |",
+            "| {label} | {nat:.0} | {ours:.0} | {exclusive:.0} | {theirs:.0} | {adapter:.0} | {:.2}× | {:.2}× | {:.2}× | {:.2}× | {sys:.1} |",
             ours / nat,
             ours / theirs,
+            exclusive / theirs,
             ours / adapter
         );
     }
@@ -522,7 +528,7 @@ fn p1_table<'a>(
         wall(&adapted, &[]),
     );
     println!(
-        "| startup, compile cache (wall ns) | – | {ours:.0} | {theirs:.0} | {adapter:.0} | – | {:.2}× | {:.2}× | |",
+        "| startup, compile cache (wall ns) | – | {ours:.0} | – | {theirs:.0} | {adapter:.0} | – | {:.2}× | – | {:.2}× | |",
         ours / theirs,
         ours / adapter
     );

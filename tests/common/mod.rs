@@ -5,6 +5,8 @@
 
 #![allow(dead_code, reason = "each test binary uses part of the harness")]
 
+pub mod host_changes;
+
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,219 @@
+//! The host-changes runs (`tests/coherent.rs`, `tests/volume.rs`): the
+//! host changes a preopen between a guest's looks, the guest prints what it
+//! sees after each change, and the output and the tree afterwards are
+//! compared with wasmtime-wasi's.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime};
+
+use super::guest;
+
+/// Every file under `dir` (not following symlinks), sorted: path, type,
+/// permission bits, link count, the modification time where it is one the
+/// test set (whole thousands of seconds), and content or target.
+pub fn host_tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let m = std::fs::symlink_metadata(&path).unwrap();
+            let rel = path.strip_prefix(dir).unwrap().display().to_string();
+            let what = if m.is_dir() {
+                stack.push(path.clone());
+                "dir".to_owned()
+            } else if m.is_symlink() {
+                format!("-> {}", std::fs::read_link(&path).unwrap().display())
+            } else {
+                format!(
+                    "{:?}",
+                    String::from_utf8_lossy(&std::fs::read(&path).unwrap())
+                )
+            };
+            let mtime = Some(m.mtime()).filter(|t| t % 1000 == 0 && *t < 2_000_000_000);
+            out.push(format!(
+                "{rel} {:o} nlink={} mtime={mtime:?} {what}",
+                m.mode() & 0o7777,
+                m.nlink()
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The host's change before the guest's look number `step` (1-based).
+pub fn host_change(step: usize, dir: &Path) {
+    let p = |rel: &str| dir.join(rel);
+    match step {
+        1 => {
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(p("f"))
+                .unwrap();
+            f.write_all(b"++appended").unwrap();
+        }
+        2 => std::fs::OpenOptions::new()
+            .write(true)
+            .open(p("f"))
+            .unwrap()
+            .set_len(2)
+            .unwrap(),
+        3 => std::fs::File::options()
+            .write(true)
+            .open(p("f"))
+            .unwrap()
+            .set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000))
+            .unwrap(),
+        4 => {
+            std::fs::write(p("f.tmp"), b"replaced by rename").unwrap();
+            std::fs::rename(p("f.tmp"), p("f")).unwrap();
+        }
+        5 => std::fs::write(p("g"), b"created by the host").unwrap(),
+        6 => std::fs::remove_file(p("h")).unwrap(),
+        7 => {
+            std::fs::rename(p("d"), p("e")).unwrap();
+            std::fs::create_dir(p("d")).unwrap();
+            std::fs::write(p("d/x"), b"in the new d").unwrap();
+        }
+        8 => {
+            std::fs::remove_dir_all(p("d")).unwrap();
+            std::os::unix::fs::symlink("e", p("d")).unwrap();
+        }
+        9 => {
+            std::fs::remove_file(p("e/x")).unwrap();
+            std::fs::write(p("e/x"), b"re-created").unwrap();
+        }
+        _ => unreachable!(),
+    }
+}
+
+pub const STEPS: usize = 9;
+
+/// The host-changes guests' fixture, made in `tmp`: `s/f`, `s/h`, `s/d/x`.
+pub fn host_changes_fixture(tmp: &Path) -> std::path::PathBuf {
+    let dir = tmp.join("s");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("f"), b"old").unwrap();
+    std::fs::write(dir.join("h"), b"doomed").unwrap();
+    std::fs::create_dir(dir.join("d")).unwrap();
+    std::fs::write(dir.join("d/x"), b"in d").unwrap();
+    dir
+}
+
+/// How a host-changes guest learns that the host's change is made.
+#[derive(Clone, Copy)]
+pub enum Told {
+    /// A line on stdin (`coherent_host_changes`, WASI 0.2: it asks for one
+    /// more after the last change, and gets end of file).
+    Stdin,
+    /// A marker file `go-N` the host makes after change `N`
+    /// (`coherent_p3_host_changes`, WASI 0.3, told the number of steps).
+    Marker,
+}
+
+/// Runs the host-changes guest of `told` with `args` before it, making the
+/// host's changes between its looks: its output (without the `ready`
+/// lines) and the host's tree afterwards (markers removed).
+pub fn around_host_changes_told(
+    told: Told,
+    args: &[&str],
+    options: &str,
+) -> (Vec<String>, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    around_host_changes_in(told, args, options, &Views::one(tmp.path()))
+}
+
+/// Where a host-changes run makes its fixture: the guest's view of it
+/// and the host's, which differ on a distributed volume (two mounts of it:
+/// two hosts).
+pub struct Views {
+    /// The directory the guest preopens (on host A).
+    pub guest: PathBuf,
+    /// The same directory where the host's changes are made (on host B).
+    pub host: PathBuf,
+    /// How long a change takes to show on the guest's side (the volume's
+    /// cache timeouts); zero on one host.
+    pub settle: Duration,
+}
+
+impl Views {
+    /// One host: the guest's view and the host's are one directory.
+    pub fn one(dir: &Path) -> Self {
+        Views {
+            guest: dir.to_path_buf(),
+            host: dir.to_path_buf(),
+            settle: Duration::ZERO,
+        }
+    }
+}
+
+/// [`around_host_changes_told`] with the fixture made in `views.host`,
+/// the guest's `--dir` its `views.guest`, and `views.settle` waited after
+/// each change before the guest is told; the tree is read on the host's
+/// side.
+pub fn around_host_changes_in(
+    told: Told,
+    args: &[&str],
+    options: &str,
+    views: &Views,
+) -> (Vec<String>, Vec<String>) {
+    let dir = host_changes_fixture(&views.host);
+    let guest_dir = views.guest.join("s");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dfs-run"));
+    command
+        .args(args)
+        .arg("--dir")
+        .arg(format!("{}::/s{options}", guest_dir.display()))
+        .stdout(Stdio::piped());
+    match told {
+        Told::Stdin => command
+            .arg(guest("coherent_host_changes"))
+            .stdin(Stdio::piped()),
+        Told::Marker => command
+            .arg(guest("coherent_p3_host_changes"))
+            .arg(STEPS.to_string()),
+    };
+    let mut child = command.spawn().unwrap();
+    let mut stdin = child.stdin.take();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut out = Vec::new();
+    let mut readies = 0;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line != "ready" {
+            out.push(line);
+            continue;
+        }
+        readies += 1;
+        if readies > STEPS {
+            break;
+        }
+        host_change(readies, &dir);
+        std::thread::sleep(views.settle);
+        match (&mut stdin, told) {
+            (Some(stdin), Told::Stdin) => stdin.write_all(b"go\n").unwrap(),
+            _ => std::fs::write(dir.join(format!("go-{readies}")), b"").unwrap(),
+        }
+    }
+    drop(stdin);
+    out.extend(lines.map(Result::unwrap));
+    assert!(
+        child.wait().unwrap().success(),
+        "{args:?} {options}: {out:#?}"
+    );
+    let asked = match told {
+        Told::Stdin => STEPS + 1,
+        Told::Marker => STEPS,
+    };
+    assert_eq!(readies, asked, "the guest looked after every change");
+    if let Told::Marker = told {
+        for step in 1..=STEPS {
+            std::fs::remove_file(dir.join(format!("go-{step}"))).unwrap();
+        }
+    }
+    (out, host_tree(&dir))
+}
