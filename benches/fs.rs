@@ -14,7 +14,8 @@
 //! the wall time of a whole `dfs-run` (compile + instantiate + first walk).
 //! `DFS_BENCH_SCALE` (default 1.0) scales every size; `DFS_BENCH_ROUNDS`
 //! (default 3) the rounds per figure; `DFS_BENCH_ONLY=stat8,link` runs only
-//! those workloads.
+//! those workloads; `DFS_BENCH_DIR=PATH` puts the fixture under `PATH` (a
+//! GlusterFS mount from `scripts/volume.sh up`, say) instead of `TMPDIR`.
 //!
 //! `DFS_BENCH_MODES=1` prints another table instead: the directfs ways in
 //! each revalidation mode (coherent, the default; exclusive; shared), with
@@ -216,8 +217,12 @@ fn main() {
     let n = |x: f64| ((x * scale) as u64).max(1);
     let big = n(256.0) << 20;
 
-    // The fixture, shared by all three ways.
-    let dir = tempfile::tempdir().unwrap();
+    // The fixture, shared by all three ways: in a temp dir, or under
+    // `DFS_BENCH_DIR` (a distributed volume's mount, say).
+    let dir = match std::env::var_os("DFS_BENCH_DIR") {
+        Some(parent) => tempfile::tempdir_in(parent).unwrap(),
+        None => tempfile::tempdir().unwrap(),
+    };
     let base = dir.path();
     fs::create_dir_all(base.join("deep/a/b/c/d/e/f/g")).unwrap();
     fs::write(base.join("deep/a/b/c/d/e/f/g/file"), b"x").unwrap();
