@@ -26,7 +26,7 @@ use crate::types::Stat;
 pub use crate::types::{Blocking, MountOptions, Perms, PreopenOptions, Revalidation};
 
 pub use self::builder::DirectfsCtxBuilder;
-pub(crate) use self::memo::{LastDentryStat, LastStat, LastWalk};
+pub(crate) use self::memo::{LastDentryStat, LastIdentity, LastStat, LastWalk};
 pub use crate::fs::{Filesystem, Limits, Stats};
 use crate::fs::{
     HITS, HandOut, LookupRun, MISSES, SYSCALLS, Tally, TreeGuard, TreeReadGuard, add_delta,
@@ -100,6 +100,9 @@ pub struct DirectfsCtx {
     /// found, for the `metadata-hash-at` of the same path that wasi-libc
     /// makes right after it (see [`LastStat`]).
     pub(crate) last_stat: Option<LastStat>,
+    /// The identity the last `stat-at` found, for the `metadata-hash-at`
+    /// of the next call (see [`LastIdentity`]).
+    pub(crate) last_identity: Option<LastIdentity>,
     /// The last stat of a dentry of an exclusive mount (`directfs:fs`
     /// `dentry.stat`), while it holds.
     pub(crate) last_dentry_stat: Option<LastDentryStat>,
@@ -181,6 +184,7 @@ impl DirectfsCtx {
             tables_differ: self.tables_differ,
             async_host: self.async_host,
             last_stat: None,
+            last_identity: None,
             p1: Default::default(),
             last_dentry_stat: None,
             last_walk: None,

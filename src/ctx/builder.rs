@@ -217,6 +217,7 @@ impl DirectfsCtxBuilder {
             tables_differ: false,
             async_host: false,
             last_stat: None,
+            last_identity: None,
             p1: Default::default(),
             last_dentry_stat: None,
             last_walk: None,

@@ -171,3 +171,67 @@ impl LastStat {
         (same && follows_alike && unchanged && self.generation == generation).then_some(self.stat)
     }
 }
+
+/// The identity the last `stat-at` found, in any mode, for the
+/// `metadata-hash-at` of the same path that wasi-libc makes in the very
+/// next host call: the two are one libc `stat`, and one POSIX `stat` is one
+/// moment, so the second half is answered as of the first's (no second
+/// walk: on a `shared` mount, or one on a distributed filesystem, that walk
+/// is a revalidating `fstatat` per path component). No later call uses it.
+#[derive(Debug)]
+pub(crate) struct LastIdentity {
+    dir: DentryId,
+    /// Reused from call to call: no allocation per `stat-at`.
+    path: String,
+    follow: bool,
+    identity: (u64, u64),
+    /// The host call of the `stat-at` ([`crate::DirectfsCtx::call_number`]).
+    call: u64,
+}
+
+impl LastIdentity {
+    /// Remembers in `memo` that `stat-at(dir, path, follow)` in host call
+    /// `call` found `identity`.
+    pub(crate) fn set(
+        memo: &mut Option<Self>,
+        dir: DentryId,
+        path: &str,
+        follow: bool,
+        identity: (u64, u64),
+        call: u64,
+    ) {
+        let this = memo.get_or_insert_with(|| LastIdentity {
+            dir,
+            path: String::new(),
+            follow,
+            identity,
+            call,
+        });
+        this.set_to(dir, path, follow, identity, call);
+    }
+
+    fn set_to(&mut self, dir: DentryId, path: &str, follow: bool, identity: (u64, u64), call: u64) {
+        self.dir = dir;
+        self.path.clear();
+        self.path.push_str(path);
+        self.follow = follow;
+        self.identity = identity;
+        self.call = call;
+    }
+
+    /// The identity, if host call `call` is the one right after the
+    /// `stat-at`'s and asks of the same path alike.
+    pub(crate) fn answers(
+        &self,
+        dir: DentryId,
+        path: &str,
+        follow: bool,
+        call: u64,
+    ) -> Option<(u64, u64)> {
+        (self.call == call.wrapping_sub(1)
+            && self.dir == dir
+            && self.follow == follow
+            && self.path == path)
+            .then_some(self.identity)
+    }
+}

@@ -11,7 +11,7 @@ use nix::unistd::UnlinkatFlags;
 use wasmtime::component::Resource;
 
 use super::{Descriptor, DescriptorKind, OpenIntent, OpenRequest, open_at};
-use crate::ctx::{DirectfsCtxView, LastStat};
+use crate::ctx::{DirectfsCtxView, LastIdentity, LastStat};
 use crate::dentry::{DentryId, ReadLocked, StatMemo, Tree};
 use crate::dentry::{Last, resolve_slashed, slashed_made, with_parent, with_walked};
 use crate::error::Error;
@@ -365,7 +365,17 @@ impl DirectfsCtxView<'_> {
         path: &str,
     ) -> Result<Stat, Error> {
         let dir = self.dir(fd)?;
-        Ok(self.stat_path(dir, path, follow)?)
+        let stat = self.stat_path(dir, path, follow)?;
+        let call = self.ctx.call_number();
+        LastIdentity::set(
+            &mut self.ctx.last_identity,
+            dir,
+            path,
+            follow,
+            (stat.dev, stat.ino),
+            call,
+        );
+        Ok(stat)
     }
 
     pub(crate) fn fs_set_times_at(
@@ -597,6 +607,15 @@ impl DirectfsCtxView<'_> {
     ) -> Result<Identity, Error> {
         let dir = self.dir(fd)?;
         if let Some(identity) = self.remembered_identity(dir, path, follow) {
+            return Ok(identity);
+        }
+        // The second half of a libc `stat` whose walk was not remembered
+        // (a shared mount's, one that revalidated): as of the first's
+        // moment.
+        let call = self.ctx.call_number();
+        if let Some(last) = &self.ctx.last_identity
+            && let Some(identity) = last.answers(dir, path, follow, call)
+        {
             return Ok(identity);
         }
         let stat = self.stat_path(dir, path, follow)?;
