@@ -48,6 +48,9 @@ struct State {
     /// could not be made; waits then poll in slices). Signalled while
     /// `interrupted` is set.
     wake: OnceLock<Option<OwnedFd>>,
+    /// Wakes the async waits ([`Interrupter::interrupted`]) of streams on
+    /// a reactor.
+    notify: tokio::sync::Notify,
 }
 
 impl Interrupter {
@@ -59,6 +62,24 @@ impl Interrupter {
         if let Some(Some(wake)) = self.0.wake.get() {
             // Cannot fail on an eventfd we made (a full count is readable).
             let _ = sys::eventfd_signal(wake.as_fd());
+        }
+        self.0.notify.notify_waiters();
+    }
+
+    /// Resolves once the context is interrupted: what the async readiness
+    /// waits of FIFO and socket streams race against.
+    ///
+    /// No wake-up is lost: the notification is enabled before the flag is
+    /// read, and [`Interrupter::interrupt`] sets the flag before it
+    /// notifies.
+    pub(crate) async fn interrupted(&self) {
+        loop {
+            let mut notified = std::pin::pin!(self.0.notify.notified());
+            notified.as_mut().enable();
+            if self.is_interrupted() {
+                return;
+            }
+            notified.await;
         }
     }
 
@@ -144,6 +165,32 @@ mod tests {
             std::thread::sleep(after);
             interrupter.interrupt();
         })
+    }
+
+    /// A stream's async wait for an empty pipe (on a reactor) ends when
+    /// another thread interrupts, and the stream then says `interrupted`;
+    /// an interrupt before the wait ends it at once.
+    #[test]
+    fn an_interrupt_ends_an_async_readiness_wait() {
+        let (handle, _writer) = pipe(true);
+        let interrupter = Interrupter::default();
+        let mut readiness =
+            crate::wasi::readiness::Readiness::new(handle, interrupter.clone()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let later = interrupt_later(&interrupter, Duration::from_millis(100));
+        rt.block_on(readiness.wait(tokio::io::Interest::READABLE, PollFlags::POLLIN));
+        later.join().unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(90));
+        assert_eq!(readiness.interrupted(), Err(ErrorCode::Interrupted));
+        let start = Instant::now();
+        rt.block_on(readiness.wait(tokio::io::Interest::READABLE, PollFlags::POLLIN));
+        assert!(start.elapsed() < Duration::from_secs(1));
+        interrupter.reset();
+        assert_eq!(readiness.interrupted(), Ok(()));
     }
 
     /// A read of an empty pipe waits until data comes, and returns it.

@@ -33,7 +33,7 @@ mod open;
 pub mod p1;
 pub mod p2;
 pub mod p3;
-mod readiness;
+pub(crate) mod readiness;
 pub(crate) mod resources;
 
 pub(crate) use self::open::{OpenIntent, OpenRequest, open_at};

@@ -11,6 +11,7 @@ use tokio::io::unix::AsyncFd;
 
 use crate::error::ErrorCode;
 use crate::handle::{Handle, OpenFd};
+use crate::interrupt::Interrupter;
 use crate::sys::{self, PollFlags};
 
 /// A handle's FD as tokio's reactor takes it. (`AsRawFd` is what
@@ -58,20 +59,58 @@ pub(crate) enum Waiter {
 pub(crate) struct Readiness {
     pub(crate) handle: Handle,
     pub(crate) waiter: Waiter,
+    /// The context's: a wait ends when it fires, and the stream's I/O then
+    /// fails with `interrupted` (see [`Readiness::interrupted`]).
+    interrupter: Interrupter,
 }
 
 impl Readiness {
-    /// Makes `handle` non-blocking for its streams (see [`Handle::set_nonblocking`]).
-    pub(crate) fn new(handle: Handle) -> Result<Self, ErrorCode> {
+    /// Makes `handle` non-blocking for its streams (see
+    /// [`Handle::set_nonblocking`]); its waits end when `interrupter` fires.
+    pub(crate) fn new(handle: Handle, interrupter: Interrupter) -> Result<Self, ErrorCode> {
         handle.set_nonblocking()?;
         Ok(Self {
             handle,
             waiter: Waiter::Unregistered,
+            interrupter,
         })
     }
 
-    /// Waits until the file is ready for `events` (or hung up, or failed).
+    /// The context's interrupter.
+    pub(crate) fn interrupter(&self) -> &Interrupter {
+        &self.interrupter
+    }
+
+    /// `interrupted` if the context's interrupter has fired: the stream's
+    /// I/O fails so (a guest whose wait was ended must not take the empty
+    /// answer for the end of the file).
+    pub(crate) fn interrupted(&self) -> Result<(), ErrorCode> {
+        match self.interrupter.is_interrupted() {
+            true => Err(ErrorCode::Interrupted),
+            false => Ok(()),
+        }
+    }
+
+    /// Waits until the file is ready for `events` (or hung up, or failed),
+    /// or the context's interrupter fires.
     pub(crate) async fn wait(&mut self, interest: Interest, events: PollFlags) {
+        let interrupter = self.interrupter.clone();
+        if interrupter.is_interrupted() {
+            return;
+        }
+        let mut ready = std::pin::pin!(self.wait_ready(interest, events));
+        let mut interrupted = std::pin::pin!(interrupter.interrupted());
+        std::future::poll_fn(
+            |cx| match (ready.as_mut().poll(cx), interrupted.as_mut().poll(cx)) {
+                (std::task::Poll::Pending, std::task::Poll::Pending) => std::task::Poll::Pending,
+                _ => std::task::Poll::Ready(()),
+            },
+        )
+        .await;
+    }
+
+    /// [`Readiness::wait`] without the interrupter.
+    async fn wait_ready(&mut self, interest: Interest, events: PollFlags) {
         if self.handle.ready_now(events) {
             return;
         }

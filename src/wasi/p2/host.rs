@@ -74,7 +74,10 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         self.one_table().map_err(Error::trap)?;
         let (id, handle, pipe) = self.stream_handle(&fd, false)?;
         let stream: DynInputStream = if pipe {
-            Box::new(Fused::new(PipeInputStream::new(handle)?))
+            Box::new(Fused::new(PipeInputStream::new(
+                handle,
+                self.ctx.interrupter.clone(),
+            )?))
         } else {
             Box::new(Fused::new(FileInputStream::new(
                 handle,
@@ -93,7 +96,10 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         self.one_table().map_err(Error::trap)?;
         let (id, handle, pipe) = self.stream_handle(&fd, true)?;
         let stream: DynOutputStream = if pipe {
-            Box::new(Fused::new(PipeOutputStream::new(handle)?))
+            Box::new(Fused::new(PipeOutputStream::new(
+                handle,
+                self.ctx.interrupter.clone(),
+            )?))
         } else {
             Box::new(Fused::new(FileOutputStream::at(
                 handle,
@@ -111,7 +117,10 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         self.one_table().map_err(Error::trap)?;
         let (id, handle, pipe) = self.stream_handle(&fd, true)?;
         let stream: DynOutputStream = if pipe {
-            Box::new(Fused::new(PipeOutputStream::new(handle)?))
+            Box::new(Fused::new(PipeOutputStream::new(
+                handle,
+                self.ctx.interrupter.clone(),
+            )?))
         } else {
             Box::new(Fused::new(FileOutputStream::append(
                 handle,

@@ -21,6 +21,7 @@ use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, Stream
 
 use crate::error::ErrorCode;
 use crate::handle::Handle;
+use crate::interrupt::Interrupter;
 use crate::sys::{self, PollFlags};
 use crate::wasi::readiness::Readiness;
 use nix::errno::Errno;
@@ -383,10 +384,11 @@ pub(crate) struct PipeInputStream {
 }
 
 impl PipeInputStream {
-    /// Makes `handle`'s file non-blocking (for the descriptor too).
-    pub(crate) fn new(handle: Handle) -> Result<Self, ErrorCode> {
+    /// Makes `handle`'s file non-blocking (for the descriptor too); its
+    /// waits end when `interrupter` fires.
+    pub(crate) fn new(handle: Handle, interrupter: Interrupter) -> Result<Self, ErrorCode> {
         Ok(Self {
-            readiness: Readiness::new(handle)?,
+            readiness: Readiness::new(handle, interrupter)?,
         })
     }
 }
@@ -407,6 +409,7 @@ impl InputStream for PipeInputStream {
         if size == 0 {
             return Ok(Bytes::new());
         }
+        self.readiness.interrupted().map_err(failed)?;
         let mut buf = Vec::with_capacity(size.min(STREAM_CHUNK));
         match sys::read(self.readiness.handle.fd(), &mut buf) {
             Ok(0) => Err(StreamError::Closed),
@@ -427,10 +430,11 @@ pub(crate) struct PipeOutputStream {
 }
 
 impl PipeOutputStream {
-    /// Makes `handle`'s file non-blocking (for the descriptor too).
-    pub(crate) fn new(handle: Handle) -> Result<Self, ErrorCode> {
+    /// Makes `handle`'s file non-blocking (for the descriptor too); its
+    /// waits end when `interrupter` fires.
+    pub(crate) fn new(handle: Handle, interrupter: Interrupter) -> Result<Self, ErrorCode> {
         Ok(Self {
-            readiness: Readiness::new(handle)?,
+            readiness: Readiness::new(handle, interrupter)?,
             pending: Vec::new(),
         })
     }
@@ -481,6 +485,7 @@ impl OutputStream for PipeOutputStream {
     /// What the file takes now without waiting: nothing while earlier
     /// writes are pending.
     fn check_write(&mut self) -> StreamResult<usize> {
+        self.readiness.interrupted().map_err(failed)?;
         self.push_pending()?;
         let ready = self.pending.is_empty() && self.readiness.handle.ready_now(PollFlags::POLLOUT);
         Ok(if ready { PIPE_CHUNK } else { 0 })
@@ -623,8 +628,8 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let first = PipeInputStream::new(handle.share()).unwrap();
-        let second = PipeInputStream::new(handle.share()).unwrap();
+        let first = PipeInputStream::new(handle.share(), Interrupter::default()).unwrap();
+        let second = PipeInputStream::new(handle.share(), Interrupter::default()).unwrap();
         rt.block_on(async {
             // 20 ticks of 5 ms: done long before the data comes, unless a
             // wait holds the executor's only thread.

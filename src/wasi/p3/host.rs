@@ -87,7 +87,10 @@ impl DirectfsCtxView<'_> {
     ) -> Result<(Handle, Option<Readiness>), Error> {
         let (_, handle, pipe) = self.stream_handle(fd, write)?;
         let readiness = match pipe {
-            true => Some(Readiness::new(handle.share())?),
+            true => Some(Readiness::new(
+                handle.share(),
+                self.ctx.interrupter.clone(),
+            )?),
             false => None,
         };
         Ok((handle, readiness))

@@ -72,14 +72,23 @@ type Wait = Pin<Box<dyn Future<Output = Readiness> + Send>>;
 struct Pipe {
     idle: Option<Readiness>,
     wait: Option<Wait>,
+    /// The context's: once it fires, a file that is not ready fails the
+    /// stream with `interrupted` instead of being waited for.
+    interrupter: crate::Interrupter,
 }
 
 impl Pipe {
     fn new(readiness: Readiness) -> Self {
         Self {
+            interrupter: readiness.interrupter().clone(),
             idle: Some(readiness),
             wait: None,
         }
+    }
+
+    /// Whether the context's interrupter has fired.
+    fn interrupted(&self) -> bool {
+        self.interrupter.is_interrupted()
     }
 
     /// Polls the wait in flight, if any: `Ready` once there is none.
@@ -189,6 +198,10 @@ impl<D> StreamProducer<D> for FileProducer {
                 me.offset = me.offset.saturating_add(n as u64);
                 Poll::Ready(Ok(StreamResult::Completed))
             }
+            Err(ErrorCode::WouldBlock) if me.pipe.as_ref().is_some_and(Pipe::interrupted) => {
+                me.outcome.send(Err(ErrorCode::Interrupted));
+                Poll::Ready(Ok(StreamResult::Dropped))
+            }
             Err(ErrorCode::WouldBlock) if me.pipe.is_some() => {
                 let waited = match &mut me.pipe {
                     Some(pipe) => pipe.start_wait(cx, Interest::READABLE, PollFlags::POLLIN),
@@ -278,6 +291,10 @@ impl<D> StreamConsumer<D> for FileConsumer {
                     *offset = offset.saturating_add(n as u64);
                 }
                 Poll::Ready(Ok(StreamResult::Completed))
+            }
+            Err(ErrorCode::WouldBlock) if me.pipe.as_ref().is_some_and(Pipe::interrupted) => {
+                me.outcome.send(Err(ErrorCode::Interrupted));
+                Poll::Ready(Ok(StreamResult::Dropped))
             }
             Err(ErrorCode::WouldBlock) if me.pipe.is_some() => {
                 let waited = match &mut me.pipe {
