@@ -9,11 +9,6 @@ use std::process::{Command, Stdio};
 
 use common::{Fixture, dfs_run, guest, host_names, run_in};
 
-/// How many FDs a process has open now (None once it is gone).
-fn fd_count(pid: u32) -> Option<usize> {
-    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
-}
-
 /// The tree the `cache_budget` guest walks: `dNNN/fNN`, `dirs` × `files`,
 /// each file `(NNN + NN) % 10` bytes long.
 fn walk_fixture(dirs: u32, files: u32) -> Fixture {
@@ -39,44 +34,30 @@ fn cache_budget() {
     const LIMIT: usize = 256;
     let fx = walk_fixture(DIRS, FILES);
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-        .args(["--max-cached-dentries", &LIMIT.to_string(), "--dir"])
-        .arg(format!("{}::/sandbox", fx.sandbox.display()))
-        .arg(guest("cache_budget"))
-        .args([DIRS.to_string(), FILES.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Sample the FD count of the host process for the whole run.
-    let (mut peak, mut samples) = (0, 0u64);
-    while child.try_wait().unwrap().is_none() {
-        if let Some(n) = fd_count(child.id()) {
-            peak = peak.max(n);
-            samples += 1;
-        }
-        std::thread::sleep(std::time::Duration::from_micros(200));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let run = dfs_run([
+        "--stats".as_ref(),
+        "--max-cached-dentries".as_ref(),
+        LIMIT.to_string().as_ref(),
+        "--dir".as_ref(),
+        format!("{}::/sandbox", fx.sandbox.display()).as_ref(),
+        guest("cache_budget").as_os_str(),
+        DIRS.to_string().as_ref(),
+        FILES.to_string().as_ref(),
+    ]);
+    run.assert_success();
     assert_eq!(
-        stdout.trim(),
+        run.stdout.trim(),
         (DIRS * FILES).to_string(),
         "every file walked and stat-ed"
     );
-    // The budget: the cache limit, plus the root, the guest's few held
-    // dentries, stdio and the runtime's own (a small constant).
-    eprintln!("peak host FDs {peak} over {samples} samples (cache limit {LIMIT})");
-    assert!(samples > 10, "the run was sampled");
-    assert!(
-        peak <= LIMIT + 32,
-        "peak {peak} FDs with a cache of {LIMIT}"
-    );
+    // The tree's own count of the host FDs it held (every open and close
+    // counted, no sampling): the cache limit, plus the root and the guest's
+    // few held dentries; and at least the limit, so the walk of 1,000
+    // directories filled the cache and it evicted.
+    let peak = run.stat("peak_host_fds") as usize;
+    eprintln!("peak host FDs {peak} (cache limit {LIMIT})");
+    assert!(peak <= LIMIT + 8, "peak {peak} FDs with a cache of {LIMIT}");
+    assert!(peak >= LIMIT, "the cache never filled: peak {peak}");
 }
 
 /// The process runs out of FDs (`ulimit -n 256`) long before the default

@@ -296,18 +296,26 @@ fn an_embedder_interrupts_a_directfs_fifo_read() {
     let later = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));
         interrupter.interrupt();
+        Instant::now()
     });
     let start = Instant::now();
     let ran = command.wasi_cli_run().call_run(&mut store);
-    let took = start.elapsed();
-    later.join().unwrap();
+    let ended = Instant::now();
+    let took = ended - start;
+    let fired = later.join().unwrap();
     drop(host_end);
     let exit = ran.expect_err("the guest fails");
     let code = exit.downcast_ref::<wasmtime_wasi::I32Exit>().map(|e| e.0);
     assert_eq!(code, Some(1), "{exit:?}");
     let out = String::from_utf8(stdout.contents().to_vec()).unwrap();
     assert_eq!(out, "error interrupted after \"\"\n");
+    // It waited for the interrupt, and ended at once when it came.
     assert!(took >= Duration::from_millis(300), "it waited: {took:?}");
+    let after = ended.saturating_duration_since(fired);
+    assert!(
+        after < Duration::from_millis(500),
+        "ended {after:?} after the interrupt"
+    );
     assert!(store.data().directfs.interrupter().is_interrupted());
 }
 

@@ -56,8 +56,9 @@ fn run_side(name: &str, wasi_fs: &str, options: &str, setup: fn(&Fixture)) -> Si
 }
 
 /// Every file under `dir` (not following symlinks), sorted: relative path,
-/// type, permission bits, link count, and content or symlink target (with
-/// the fixture's own temp path replaced by `<tmp>`).
+/// type, permission bits, link count, owner, a modification time a guest
+/// set, and content (its length and a hash of every byte) or symlink target
+/// (with the fixture's own temp path replaced by `<tmp>`).
 fn host_tree(dir: &Path, tmp: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -74,17 +75,21 @@ fn host_tree(dir: &Path, tmp: &Path) -> Vec<String> {
                 let target = target.display().to_string();
                 format!("-> {}", target.replace(&tmp.display().to_string(), "<tmp>"))
             } else {
+                use std::hash::{Hash, Hasher};
                 let data = std::fs::read(&path).unwrap();
-                format!(
-                    "{} bytes, sum {}",
-                    data.len(),
-                    data.iter().map(|&b| u64::from(b)).sum::<u64>()
-                )
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                data.hash(&mut hasher);
+                format!("{} bytes {:016x}", data.len(), hasher.finish())
             };
+            // A modification time a guest set (one before 2017: no run
+            // happens then), to the nanosecond; others are the run's own.
+            let mtime = (m.mtime() < 1_500_000_000).then(|| (m.mtime(), m.mtime_nsec()));
             out.push(format!(
-                "{rel} {:o} nlink={} {what}",
+                "{rel} {:o} nlink={} owner={}:{} mtime={mtime:?} {what}",
                 m.mode() & 0o7777,
-                m.nlink()
+                m.nlink(),
+                m.uid(),
+                m.gid()
             ));
         }
     }
