@@ -300,28 +300,58 @@ fn c_files() {
 /// flags, seeks and sizes past 2^63, vectored and zero-length I/O,
 /// `fd_readdir` with small buffers and cookies, `path_open`'s flags,
 /// `poll_oneoff`, the functions that are not filesystem ones), errno for
-/// errno as wasmtime-wasi's preview 1, but for one intended difference:
+/// errno as wasmtime-wasi's preview 1, but for the intended differences,
+/// where directfs answers as Linux does (each checked against Linux here):
 /// `path_filestat_get("f.txt/")` without `symlink_follow` is `ENOTDIR`
-/// (54), as Linux's `lstat` (wasmtime-wasi: the file).
+/// (54; wasmtime-wasi: the file); `path_open` of a symlink to a directory
+/// with `directory` and without `symlink_follow` is `ENOTDIR` (wasmtime-wasi:
+/// `ELOOP`, 32); `path_remove_directory("sub/")` removes `sub` (wasmtime-wasi:
+/// `EINVAL`, 28), and of `"sl/"`, a symlink to it, is `ENOTDIR`.
 #[test]
 fn c_calls() {
-    let stat_slash = "stat_get f.txt/:";
-    let [ours, theirs] = differential("c_calls", &[], |_| {}, &[stat_slash]);
+    let differ = [
+        ("stat_get f.txt/:", "54", "0"),
+        ("open dir symlink as dir, no-follow:", "54", "32"),
+        ("rmdir sl/:", "54", "28"),
+        ("rmdir sub/:", "0", "28"),
+    ];
+    let prefixes: Vec<&str> = differ.iter().map(|(p, _, _)| *p).collect();
+    let [ours, theirs] = differential("c_calls", &[], |_| {}, &prefixes);
     ours.run.assert_success();
-    let line = |side: &Side| -> String {
+    let line = |side: &Side, prefix: &str| -> String {
         side.run
             .stdout
             .lines()
-            .find(|l| l.starts_with(stat_slash))
-            .unwrap()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {}", side.run.stdout))
             .to_owned()
     };
-    assert_eq!(line(&ours), "stat_get f.txt/: 54");
-    assert_eq!(line(&theirs), "stat_get f.txt/: 0");
+    for (prefix, directfs, wasmtime) in differ {
+        assert_eq!(line(&ours, prefix), format!("{prefix} {directfs}"));
+        assert_eq!(line(&theirs, prefix), format!("{prefix} {wasmtime}"));
+    }
+    // What Linux answers to the same calls.
     let native = tempfile::tempdir().unwrap();
-    std::fs::write(native.path().join("f.txt"), b"").unwrap();
-    let err = std::fs::symlink_metadata(native.path().join("f.txt/")).unwrap_err();
-    assert_eq!(err.raw_os_error(), Some(nix::libc::ENOTDIR));
+    let n = |rel: &str| native.path().join(rel);
+    std::fs::write(n("f.txt"), b"").unwrap();
+    std::fs::create_dir(n("sub")).unwrap();
+    std::os::unix::fs::symlink("sub", n("sl")).unwrap();
+    let errno = |err: std::io::Error| err.raw_os_error();
+    assert_eq!(
+        std::fs::symlink_metadata(n("f.txt/")).map_err(errno).err(),
+        Some(Some(nix::libc::ENOTDIR))
+    );
+    let opened = nix::fcntl::open(
+        &n("sl"),
+        nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_NOFOLLOW,
+        nix::sys::stat::Mode::empty(),
+    );
+    assert_eq!(opened.err(), Some(nix::errno::Errno::ENOTDIR));
+    assert_eq!(
+        std::fs::remove_dir(n("sl/")).map_err(errno).err(),
+        Some(Some(nix::libc::ENOTDIR))
+    );
+    std::fs::remove_dir(n("sub/")).expect("rmdir(\"sub/\") on Linux");
     let out = &ours.run.stdout;
     for expected in [
         // fd_renumber moved g onto f; g's number is free again and reused.

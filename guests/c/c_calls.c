@@ -198,6 +198,12 @@ int main(void) {
     if (x != (__wasi_fd_t)-1)
         (void)__wasi_fd_close(x);
     open_at(SANDBOX, "f.txt", __WASI_OFLAGS_DIRECTORY, RIGHTS_ALL, 0, 0, "open file as dir");
+    show("mkdir sub", __wasi_path_create_directory(SANDBOX, "sub"));
+    show("symlink sl -> sub", __wasi_path_symlink("sub", SANDBOX, "sl"));
+    open_at(SANDBOX, "sl", __WASI_OFLAGS_DIRECTORY, RIGHTS_ALL & ~__WASI_RIGHTS_FD_WRITE, 0, 0,
+            "open dir symlink as dir, no-follow");
+    show("rmdir sl/", __wasi_path_remove_directory(SANDBOX, "sl/"));
+    show("rmdir sub/", __wasi_path_remove_directory(SANDBOX, "sub/"));
     open_at(SANDBOX, "f.txt", __WASI_OFLAGS_CREAT | __WASI_OFLAGS_EXCL, RIGHTS_ALL, 0, 0, "open excl");
     open_at(SANDBOX, "new/", __WASI_OFLAGS_CREAT, RIGHTS_ALL, 0, 0, "create with slash");
     open_at(SANDBOX, "", 0, RIGHTS_ALL, 0, 0, "open empty path");

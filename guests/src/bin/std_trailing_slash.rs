@@ -115,7 +115,8 @@ fn main() {
         // `remove_dir("dir/")` (and through a symlink to one): Linux
         // removes `dir` (and refuses the symlink with `not-directory`), as
         // directfs; wasmtime-wasi answers `invalid`. The WASI test suite
-        // leaves it open; `tests/wasi_fs.rs` checks directfs's answers.
+        // leaves it open; `tests/wasip1.rs` (`c_calls`, `c_files`) checks
+        // directfs's answers against Linux's.
         if !matches!(dst, "dir/" | "dirlink/") {
             let c = case(&mut n);
             show(&format!("remove_dir({dst})"), fs::remove_dir(at(&c, dst)));
