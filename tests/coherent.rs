@@ -21,12 +21,12 @@ use common::{dfs_run, guest};
 
 /// The WASI 0.2 host-changes run ([`around_host_changes_told`]).
 fn around_host_changes(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
-    around_host_changes_told(Told::Stdin, args, options)
+    around_host_changes_told(Told::Stdin, "coherent_host_changes", args, options)
 }
 
 /// The WASI 0.3 host-changes run ([`around_host_changes_told`]).
 fn around_host_changes_p3(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
-    around_host_changes_told(Told::Marker, args, options)
+    around_host_changes_told(Told::Marker, "coherent_p3_host_changes", args, options)
 }
 
 /// The first line where `got` differs from `want`, for the failure message.

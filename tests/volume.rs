@@ -81,7 +81,12 @@ fn fresh_dir((a, b): &(PathBuf, PathBuf)) -> (tempfile::TempDir, Views) {
 fn across_hosts(told: Told, args: &[&str], options: &str) -> Option<(Vec<String>, Vec<String>)> {
     let volume = volume()?;
     let (_dir, views) = fresh_dir(volume);
-    Some(around_host_changes_in(told, args, options, &views))
+    // `tests/coherent.rs`'s guests, run here across two hosts.
+    let name = match told {
+        Told::Stdin => "coherent_host_changes",
+        Told::Marker => "coherent_p3_host_changes",
+    };
+    Some(around_host_changes_in(told, name, args, options, &views))
 }
 
 /// Host B's changes (append, truncate, mtime, rename over, create, unlink,

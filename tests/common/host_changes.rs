@@ -115,16 +115,19 @@ pub enum Told {
     Marker,
 }
 
-/// Runs the host-changes guest of `told` with `args` before it, making the
+/// Runs the host-changes guest `name` (told as `told` says: the WASI 0.2
+/// `coherent_host_changes` by stdin, the WASI 0.3 `coherent_p3_host_changes`
+/// by markers) with `args` before it, making the
 /// host's changes between its looks: its output (without the `ready`
 /// lines) and the host's tree afterwards (markers removed).
 pub fn around_host_changes_told(
     told: Told,
+    name: &str,
     args: &[&str],
     options: &str,
 ) -> (Vec<String>, Vec<String>) {
     let tmp = tempfile::tempdir().unwrap();
-    around_host_changes_in(told, args, options, &Views::one(tmp.path()))
+    around_host_changes_in(told, name, args, options, &Views::one(tmp.path()))
 }
 
 /// Where a host-changes run makes its fixture: the guest's view of it
@@ -157,6 +160,7 @@ impl Views {
 /// side.
 pub fn around_host_changes_in(
     told: Told,
+    name: &str,
     args: &[&str],
     options: &str,
     views: &Views,
@@ -170,12 +174,8 @@ pub fn around_host_changes_in(
         .arg(format!("{}::/s{options}", guest_dir.display()))
         .stdout(Stdio::piped());
     match told {
-        Told::Stdin => command
-            .arg(guest("coherent_host_changes"))
-            .stdin(Stdio::piped()),
-        Told::Marker => command
-            .arg(guest("coherent_p3_host_changes"))
-            .arg(STEPS.to_string()),
+        Told::Stdin => command.arg(guest(name)).stdin(Stdio::piped()),
+        Told::Marker => command.arg(guest(name)).arg(STEPS.to_string()),
     };
     let mut child = command.spawn().unwrap();
     let mut stdin = child.stdin.take();
