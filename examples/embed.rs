@@ -47,7 +47,17 @@ fn main() -> Result<()> {
         eprintln!("usage: embed COMPONENT.wasm HOST_DIR");
         std::process::exit(2);
     };
+    match run(&component, &dir)? {
+        Ok(()) => eprintln!("[embed] guest finished"),
+        Err(()) => eprintln!("[embed] guest reported failure"),
+    }
+    Ok(())
+}
 
+/// Runs the command component at `component` with `dir` preopened as
+/// `/data`: how the guest ended (its `wasi:cli/run` result), or why it
+/// could not run.
+pub fn run(component: &str, dir: &str) -> Result<Result<(), ()>> {
     let engine = Engine::new(&Config::new())?;
     let mut linker = Linker::<MyHost>::new(&engine);
     // wasmtime-wasi for cli, clocks, random and stdio; directfs for files.
@@ -57,21 +67,17 @@ fn main() -> Result<()> {
     directfs::wasi::add_to_linker(&mut linker)?;
 
     let host = MyHost {
-        wasi: WasiCtx::builder().inherit_stdio().arg(&component).build(),
+        wasi: WasiCtx::builder().inherit_stdio().arg(component).build(),
         directfs: DirectfsCtx::builder()
-            .preopen(&dir, "/data", Perms::ReadWrite)?
+            .preopen(dir, "/data", Perms::ReadWrite)?
             .max_io_bytes(1 << 20)
             .max_dir_entries(256)
             .build(),
         table: ResourceTable::new(),
     };
     let mut store = Store::new(&engine, host);
-    let component = Component::from_file(&engine, &component)
-        .with_context(|| format!("loading {component}"))?;
+    let component =
+        Component::from_file(&engine, component).with_context(|| format!("loading {component}"))?;
     let command = Command::instantiate(&mut store, &component, &linker)?;
-    match command.wasi_cli_run().call_run(&mut store)? {
-        Ok(()) => eprintln!("[embed] guest finished"),
-        Err(()) => eprintln!("[embed] guest reported failure"),
-    }
-    Ok(())
+    command.wasi_cli_run().call_run(&mut store)
 }

@@ -55,7 +55,34 @@ fn main() -> Result<()> {
     };
     let threads: usize = rest.first().map_or(Ok(2), |s| s.parse())?;
     let requests: usize = rest.get(1).map_or(Ok(100), |s| s.parse())?;
+    let served = run(component, dir, threads, requests)?;
+    println!(
+        "[server] {} requests ({} failed) in {:?}; host FDs now {} (peak {}, budget {}), {} dentries cached",
+        threads * requests,
+        served.failed,
+        served.took,
+        served.stats.host_fds,
+        served.stats.peak_host_fds,
+        served.stats.max_host_fds,
+        served.stats.unreferenced
+    );
+    Ok(())
+}
 
+/// What [`run`] served.
+pub struct Served {
+    /// Requests whose guest failed.
+    pub failed: usize,
+    /// The whole run's wall time.
+    pub took: Duration,
+    /// The shared filesystem's counters after the run.
+    pub stats: directfs::Stats,
+}
+
+/// Serves `requests` requests on each of `threads` threads: each a fresh
+/// store and instance of `component`, with `/data` a view of the one mount
+/// of `dir` and its request number as the argument.
+pub fn run(component: &str, dir: &str, threads: usize, requests: usize) -> Result<Served> {
     // Built once: the engine, the linker, the component (pre-instantiated),
     // and the filesystem with its mount.
     let engine = Engine::new(&Config::new())?;
@@ -71,10 +98,11 @@ fn main() -> Result<()> {
     wasmtime_wasi::runtime::in_tokio(async {});
 
     let started = Instant::now();
+    let failed = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| -> Result<()> {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
-                let (engine, pre, data) = (&engine, &pre, &data);
+                let (engine, pre, data, failed) = (&engine, &pre, &data, &failed);
                 scope.spawn(move || -> Result<Vec<Duration>> {
                     let mut latencies = Vec::with_capacity(requests);
                     for r in 0..requests {
@@ -94,6 +122,7 @@ fn main() -> Result<()> {
                         let command = pre.instantiate(&mut store)?;
                         if command.wasi_cli_run().call_run(&mut store)?.is_err() {
                             eprintln!("[server] request {t}/{r}: the guest failed");
+                            failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         }
                         // Dropping the store releases what the guest held.
                         drop(store);
@@ -120,15 +149,9 @@ fn main() -> Result<()> {
         }
         Ok(())
     })?;
-    let stats = fs.stats();
-    println!(
-        "[server] {} requests in {:?}; host FDs now {} (peak {}, budget {}), {} dentries cached",
-        threads * requests,
-        started.elapsed(),
-        stats.host_fds,
-        stats.peak_host_fds,
-        stats.max_host_fds,
-        stats.unreferenced
-    );
-    Ok(())
+    Ok(Served {
+        failed: failed.into_inner(),
+        took: started.elapsed(),
+        stats: fs.stats(),
+    })
 }

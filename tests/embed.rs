@@ -131,6 +131,57 @@ fn embed_separate_tables() {
     assert!(!wrote, "no file may be written before the trap");
 }
 
+#[path = "../examples/embed.rs"]
+#[expect(dead_code, reason = "the example's `main`; the test calls its `run`")]
+mod embed_example;
+
+#[path = "../examples/server.rs"]
+#[expect(dead_code, reason = "the example's `main`; the test calls its `run`")]
+mod server_example;
+
+/// `examples/embed.rs` runs the demo guest with a directory preopened as
+/// `/data`: the guest's files are on the host.
+#[test]
+fn embed_example() {
+    let fx = Fixture::new();
+    let result = embed_example::run(
+        guest("demo").to_str().unwrap(),
+        fx.sandbox.to_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(result, Ok(()));
+    assert_eq!(
+        std::fs::read_to_string(fx.path("notes/hello.txt")).unwrap(),
+        "Hello from a wasm guest!\n"
+    );
+    fx.assert_outside_untouched();
+}
+
+/// `examples/server.rs` serves 2 threads × 5 requests of `shared_worker`
+/// on one mount: none fails, each request's directory is on the host, and
+/// the filesystem's host FDs stayed within its budget, all released.
+#[test]
+fn server_example() {
+    let fx = Fixture::new();
+    std::fs::write(fx.path("common.txt"), b"shared\n").unwrap();
+    let served = server_example::run(
+        guest("shared_worker").to_str().unwrap(),
+        fx.sandbox.to_str().unwrap(),
+        2,
+        5,
+    )
+    .unwrap();
+    assert_eq!(served.failed, 0);
+    for t in 0..2 {
+        for r in 0..5 {
+            let dir = fx.path(&format!("w{}", t * 1_000_000 + r));
+            assert!(dir.join("g0").exists(), "{}", dir.display());
+        }
+    }
+    assert!(served.stats.peak_host_fds <= served.stats.max_host_fds);
+    fx.assert_outside_untouched();
+}
+
 #[path = "../examples/embed_p3.rs"]
 #[expect(dead_code, reason = "the example's `main`; the test calls its `run`")]
 mod embed_p3;
