@@ -33,8 +33,10 @@
 //! Calls run on the calling thread, on async hosts too (a mount's
 //! [`crate::Blocking::Pool`] applies to the component frontends only).
 
+mod access;
 mod convert;
 mod host;
+mod poll;
 
 use std::collections::{BTreeMap, BTreeSet};
 

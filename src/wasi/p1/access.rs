@@ -1,0 +1,430 @@
+//! What the preview 1 calls share: the store's fd table and copy budget,
+//! the guest's memory (paths, iovecs), the descriptors behind fds, a file
+//! fd's reads and writes, and `fd_readdir`'s listing.
+
+use wasmtime::component::Resource;
+use wasmtime_wasi::WasiView;
+use wasmtime_wasi::cli::WasiCliView as _;
+use wasmtime_wasi::clocks::WasiClocksView as _;
+use wasmtime_wasi::p2::bindings::cli::{
+    stderr, stdin, stdout, terminal_input, terminal_output, terminal_stderr, terminal_stdin,
+    terminal_stdout,
+};
+use wasmtime_wasi::p2::bindings::clocks::wall_clock;
+use wasmtime_wasi::p2::bindings::io::streams::{self, OutputStream};
+use wiggle::{GuestMemory, GuestPtr};
+
+use super::convert::{errno, filetype};
+use super::{Dir, Fd, Fds, File, State, borrowed};
+use crate::bindings::p1::types::{self, Errno};
+use crate::ctx::DirectfsView;
+use crate::wasi::Descriptor;
+
+type Result<T, E = types::Error> = std::result::Result<T, E>;
+
+/// The store's preview 1 state.
+pub(super) fn state<T: DirectfsView>(data: &mut T) -> &mut State {
+    let ctx = data.directfs().ctx;
+    &mut ctx.p1
+}
+
+/// The store's fd table, made at the first call that needs it: stdio as fds
+/// 0–2 (wasmtime-wasi's streams), then the preopens from fd 3.
+pub(super) fn fds<T: DirectfsView + WasiView>(data: &mut T) -> Result<&mut Fds> {
+    if state(data).fds.is_none() {
+        let fds = new_fds(data)?;
+        state(data).fds = Some(fds);
+    }
+    Ok(state(data).fds.get_or_insert_with(Fds::default))
+}
+
+pub(super) fn new_fds<T: DirectfsView + WasiView>(data: &mut T) -> Result<Fds> {
+    let trap = |what: &str| {
+        let what = what.to_owned();
+        move |err: wasmtime::Error| {
+            types::Error::trap(err.context(format!("failed to call `{what}`")))
+        }
+    };
+    let mut fds = Fds::default();
+    let mut cli = data.cli();
+    let stream = stdin::Host::get_stdin(&mut cli).map_err(trap("get-stdin"))?;
+    let tty = match terminal_stdin::Host::get_terminal_stdin(&mut cli)
+        .map_err(trap("get-terminal-stdin"))?
+    {
+        Some(term) => {
+            terminal_input::HostTerminalInput::drop(&mut cli, term).map_err(trap("drop"))?;
+            true
+        }
+        None => false,
+    };
+    fds.push(Fd::Stdin { stream, tty })?;
+    let stream = stdout::Host::get_stdout(&mut cli).map_err(trap("get-stdout"))?;
+    let tty = match terminal_stdout::Host::get_terminal_stdout(&mut cli)
+        .map_err(trap("get-terminal-stdout"))?
+    {
+        Some(term) => {
+            terminal_output::HostTerminalOutput::drop(&mut cli, term).map_err(trap("drop"))?;
+            true
+        }
+        None => false,
+    };
+    fds.push(Fd::Stdout { stream, tty })?;
+    let stream = stderr::Host::get_stderr(&mut cli).map_err(trap("get-stderr"))?;
+    let tty = match terminal_stderr::Host::get_terminal_stderr(&mut cli)
+        .map_err(trap("get-terminal-stderr"))?
+    {
+        Some(term) => {
+            terminal_output::HostTerminalOutput::drop(&mut cli, term).map_err(trap("drop"))?;
+            true
+        }
+        None => false,
+    };
+    fds.push(Fd::Stdout { stream, tty })?;
+    let mut view = data.directfs();
+    if view.ctx.tables_differ {
+        return Err(types::Error::trap(wasmtime::Error::msg(
+            "directfs: the store's DirectfsView::directfs and WasiView::ctx return different \
+             ResourceTables; wasi_snapshot_preview1 polls stdio and files together, so both \
+             must return the same table",
+        )));
+    }
+    for (desc, path) in view.fs_get_directories().map_err(types::Error::trap)? {
+        fds.push(Fd::Dir(Dir {
+            desc,
+            preopen: Some(path),
+            listing: None,
+        }))?;
+    }
+    Ok(fds)
+}
+
+/// Takes `n` bytes of the running call's copy budget (`nomem` past it).
+pub(super) fn consume_fuel<T: DirectfsView>(data: &mut T, n: usize) -> Result<()> {
+    let state = state(data);
+    if n > state.fuel {
+        return Err(Errno::Nomem.into());
+    }
+    state.fuel -= n;
+    Ok(())
+}
+
+pub(super) fn consume_fuel_for_array<T: DirectfsView, E>(
+    data: &mut T,
+    array: GuestPtr<[E]>,
+) -> Result<()> {
+    let bytes = usize::try_from(array.len())?
+        .checked_mul(size_of::<E>())
+        .ok_or(Errno::Overflow)?;
+    consume_fuel(data, bytes)
+}
+
+/// A guest string (a path): borrowed from the guest's memory where it can
+/// be, after taking its length from the copy budget.
+pub(super) fn string<'m, T: DirectfsView>(
+    data: &mut T,
+    memory: &'m GuestMemory<'_>,
+    ptr: GuestPtr<str>,
+) -> Result<std::borrow::Cow<'m, str>> {
+    consume_fuel(data, usize::try_from(ptr.len())?)?;
+    Ok(memory.as_cow_str(ptr)?)
+}
+
+/// The first non-empty buffer of an iovec array (or an empty one): what one
+/// read or write moves, as wasmtime-wasi.
+pub(super) fn first_non_empty<T: DirectfsView, V>(
+    data: &mut T,
+    memory: &GuestMemory<'_>,
+    iovs: GuestPtr<[V]>,
+    parts: impl Fn(&V) -> (GuestPtr<u8>, u32),
+) -> Result<GuestPtr<[u8]>>
+where
+    V: wiggle::GuestType,
+{
+    consume_fuel_for_array(data, iovs)?;
+    for iov in iovs.iter() {
+        let (buf, len) = parts(&memory.read(iov?)?);
+        if len == 0 {
+            continue;
+        }
+        let buf = buf.as_array(len);
+        consume_fuel_for_array(data, buf)?;
+        return Ok(buf);
+    }
+    Ok(GuestPtr::new((0, 0)))
+}
+
+pub(super) fn first_iovec<T: DirectfsView>(
+    data: &mut T,
+    memory: &GuestMemory<'_>,
+    iovs: types::IovecArray,
+) -> Result<GuestPtr<[u8]>> {
+    first_non_empty(data, memory, iovs, |iov: &types::Iovec| {
+        (iov.buf, iov.buf_len)
+    })
+}
+
+pub(super) fn first_ciovec<T: DirectfsView>(
+    data: &mut T,
+    memory: &GuestMemory<'_>,
+    ciovs: types::CiovecArray,
+) -> Result<GuestPtr<[u8]>> {
+    first_non_empty(data, memory, ciovs, |iov: &types::Ciovec| {
+        (iov.buf, iov.buf_len)
+    })
+}
+
+/// Fd `n`'s descriptor if it is a directory (`badf` otherwise).
+pub(super) fn dir_desc<T: DirectfsView + WasiView>(
+    data: &mut T,
+    n: types::Fd,
+) -> Result<Resource<Descriptor>> {
+    match fds(data)?.get(n.into())? {
+        Fd::Dir(dir) => Ok(borrowed(&dir.desc)),
+        _ => Err(Errno::Badf.into()),
+    }
+}
+
+/// Fd `n`'s descriptor if it is a file (`badf` otherwise).
+pub(super) fn file_desc<T: DirectfsView + WasiView>(
+    data: &mut T,
+    n: types::Fd,
+) -> Result<Resource<Descriptor>> {
+    match fds(data)?.get(n.into())? {
+        Fd::File(file) => Ok(borrowed(&file.desc)),
+        _ => Err(Errno::Badf.into()),
+    }
+}
+
+/// Fd `n`'s descriptor, a directory or a file (`badf` for stdio).
+pub(super) fn any_desc<T: DirectfsView + WasiView>(
+    data: &mut T,
+    n: types::Fd,
+) -> Result<Resource<Descriptor>> {
+    match fds(data)?.get(n.into())? {
+        Fd::Dir(Dir { desc, .. }) | Fd::File(File { desc, .. }) => Ok(borrowed(desc)),
+        Fd::Stdin { .. } | Fd::Stdout { .. } => Err(Errno::Badf.into()),
+    }
+}
+
+/// Fd `n`'s file, for `fd_seek` and `fd_tell`: stdio → `spipe`, a
+/// directory → `badf` (as wasmtime-wasi).
+pub(super) fn seekable<T: DirectfsView + WasiView>(
+    data: &mut T,
+    n: types::Fd,
+) -> Result<&mut File> {
+    match fds(data)?.get_mut(n.into())? {
+        Fd::File(file) => Ok(file),
+        Fd::Stdin { .. } | Fd::Stdout { .. } => Err(Errno::Spipe.into()),
+        Fd::Dir(_) => Err(Errno::Badf.into()),
+    }
+}
+
+/// What a read or write of a file fd needs: its descriptor, position and
+/// flags.
+#[derive(Clone, Copy)]
+pub(super) struct Io {
+    desc: u32,
+    pub(super) position: u64,
+    append: bool,
+    nonblock: bool,
+    pub(super) pipe: bool,
+}
+
+impl Io {
+    pub(super) fn of(file: &File) -> Self {
+        Io {
+            desc: file.desc.rep(),
+            position: file.position,
+            append: file.append,
+            nonblock: file.nonblock,
+            pipe: file.pipe,
+        }
+    }
+
+    fn desc(&self) -> Resource<Descriptor> {
+        Resource::new_borrow(self.desc)
+    }
+}
+
+/// Where a write goes.
+#[derive(Clone, Copy)]
+pub(super) enum At {
+    /// The fd's position (`fd_write`), which moves.
+    Position,
+    /// This offset (`fd_pwrite`, `fd_pread`).
+    Offset(u64),
+}
+
+/// Reads a file fd into `buf` at `at`: into the guest's memory directly
+/// where it is not shared. A FIFO, socket or device is read without an
+/// offset, and waited for unless the fd is `nonblock`.
+pub(super) fn read_file<T: DirectfsView>(
+    data: &mut T,
+    memory: &mut GuestMemory<'_>,
+    io: Io,
+    at: u64,
+    buf: GuestPtr<[u8]>,
+) -> Result<usize> {
+    let view = data.directfs();
+    let max = view.ctx.limits.max_io_bytes;
+    let (_, handle) = view.file(&io.desc())?;
+    if !io.pipe
+        && let Some(slice) = memory.as_slice_mut(buf)?
+    {
+        return Ok(handle.read_into(at, slice)?);
+    }
+    let interrupter = (!io.nonblock).then_some(&view.ctx.interrupter);
+    let len = buf.len();
+    let read = handle.read(at, u64::from(len), max, interrupter)?;
+    let n = u32::try_from(read.len())?;
+    let dest = buf.get_range(0..n).ok_or(Errno::Range)?;
+    memory.copy_from_slice(&read, dest)?;
+    Ok(read.len())
+}
+
+/// Writes `buf` to a file fd at `at` (at the end for an `append` fd; a
+/// FIFO, socket or device without an offset, waited for unless the fd is
+/// `nonblock`). Returns how many bytes were written, and the fd's new
+/// position if it moves.
+pub(super) fn write_file<T: DirectfsView>(
+    data: &mut T,
+    memory: &GuestMemory<'_>,
+    io: Io,
+    at: At,
+    buf: GuestPtr<[u8]>,
+) -> Result<(usize, Option<u64>)> {
+    let bytes = memory.as_cow(buf)?;
+    let mut view = data.directfs();
+    let (_, handle) = view.file(&io.desc())?;
+    let n = if io.pipe {
+        let interrupter = (!io.nonblock).then_some(&view.ctx.interrupter);
+        handle.write(0, &bytes, usize::MAX, interrupter)?
+    } else if io.append {
+        // Linux's `pwrite` on an `O_APPEND` file: the offset is ignored.
+        handle.append(&bytes, usize::MAX)?
+    } else {
+        let offset = match at {
+            At::Position => io.position,
+            At::Offset(offset) => offset,
+        };
+        handle.write(offset, &bytes, usize::MAX, None)?
+    };
+    let position = match (at, io.pipe, io.append) {
+        (At::Offset(_), _, _) | (At::Position, true, _) => None,
+        (At::Position, false, true) => Some(view.fs_stat(&io.desc())?.size),
+        (At::Position, false, false) => Some(io.position.checked_add(n).ok_or(Errno::Overflow)?),
+    };
+    Ok((usize::try_from(n)?, position))
+}
+
+/// Sets file fd `n`'s position, if it is still that file.
+pub(super) fn set_position<T: DirectfsView + WasiView>(
+    data: &mut T,
+    n: types::Fd,
+    io: Io,
+    position: u64,
+) -> Result<()> {
+    if let Ok(Fd::File(file)) = fds(data)?.get_mut(n.into())
+        && file.desc.rep() == io.desc
+    {
+        file.position = position;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` at `ptr`; returns the pointer past them.
+pub(super) fn write_bytes(
+    memory: &mut GuestMemory<'_>,
+    ptr: GuestPtr<u8>,
+    bytes: &[u8],
+) -> Result<GuestPtr<u8>> {
+    let len = u32::try_from(bytes.len())?;
+    memory.copy_from_slice(bytes, ptr.as_array(len))?;
+    Ok(ptr.add(len)?)
+}
+
+/// Writes `bytes` to an output stream of wasmtime-wasi (stdout, stderr),
+/// in the 4 KiB pieces its `blocking-write-and-flush` takes.
+pub(super) async fn write_stream<T: WasiView>(
+    data: &mut T,
+    memory: &GuestMemory<'_>,
+    stream: Resource<OutputStream>,
+    buf: GuestPtr<[u8]>,
+) -> Result<usize> {
+    let bytes = memory.as_cow(buf)?;
+    let table = WasiView::ctx(data).table;
+    for chunk in bytes.chunks(4096) {
+        streams::HostOutputStream::blocking_write_and_flush(
+            table,
+            borrowed(&stream),
+            chunk.to_vec(),
+        )
+        .await?;
+    }
+    Ok(bytes.len())
+}
+
+/// `wall-clock::now` in nanoseconds.
+pub(super) fn wall_now<T: WasiView>(data: &mut T) -> Result<u64> {
+    let now = wall_clock::Host::now(&mut data.clocks()).map_err(types::Error::trap)?;
+    now.seconds
+        .checked_mul(1_000_000_000)
+        .and_then(|ns| ns.checked_add(u64::from(now.nanoseconds)))
+        .ok_or_else(|| Errno::Overflow.into())
+}
+/// A directory's listing for `fd_readdir`: `.` and `..` (both with the
+/// directory's own inode number, as wasmtime-wasi), then its entries in host
+/// order, each with the cookie of the next. A removed directory lists as
+/// `.` and `..` only.
+pub(super) fn list<T: DirectfsView>(
+    data: &mut T,
+    desc: &Resource<Descriptor>,
+) -> Result<Vec<(types::Dirent, String)>> {
+    let mut view = data.directfs();
+    let dir_ino = view.fs_stat(desc)?.ino;
+    let dentry = view.dir(desc)?;
+    let page = view.ctx.limits.max_dir_entries;
+    let dirent = |d_next, d_ino, d_type, name: &str| -> Result<(types::Dirent, String)> {
+        Ok((
+            types::Dirent {
+                d_next,
+                d_ino,
+                d_type,
+                d_namlen: name.len().try_into()?,
+            },
+            name.to_owned(),
+        ))
+    };
+    let mut listing = vec![
+        dirent(1, dir_ino, types::Filetype::Directory, ".")?,
+        dirent(2, dir_ino, types::Filetype::Directory, "..")?,
+    ];
+    let mut cursor = Some(0);
+    while let Some(at) = cursor {
+        let listed = match view.ctx.tree().read_dir(dentry, at, page) {
+            Ok(listed) => listed,
+            // `getdents64` of a removed directory (see `wasi::p2`'s).
+            Err(crate::ErrorCode::NoEntry) => break,
+            Err(err) => return Err(err.into()),
+        };
+        for entry in listed.entries {
+            let next = listing.len() as u64 + 1;
+            listing.push(dirent(
+                next,
+                entry.ino,
+                filetype(entry.file_type),
+                &entry.name,
+            )?);
+        }
+        cursor = listed.next;
+    }
+    Ok(listing)
+}
+
+/// Errors of wasmtime-wasi's streams that are the guest's business, as
+/// errnos.
+impl From<crate::ErrorCode> for Errno {
+    fn from(code: crate::ErrorCode) -> Self {
+        errno(code)
+    }
+}
