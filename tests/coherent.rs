@@ -16,7 +16,7 @@ use std::path::Path;
 
 use std::process::Command;
 
-use common::host_changes::{Told, around_host_changes_told, host_tree};
+use common::host_changes::{Told, around_host_changes_told, first_difference, host_tree};
 use common::{dfs_run, guest};
 
 /// The WASI 0.2 host-changes run ([`around_host_changes_told`]).
@@ -27,18 +27,6 @@ fn around_host_changes(args: &[&str], options: &str) -> (Vec<String>, Vec<String
 /// The WASI 0.3 host-changes run ([`around_host_changes_told`]).
 fn around_host_changes_p3(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
     around_host_changes_told(Told::Marker, "coherent_p3_host_changes", args, options)
-}
-
-/// The first line where `got` differs from `want`, for the failure message.
-fn first_difference(want: &[String], got: &[String]) -> String {
-    let at = want.iter().zip(got).position(|(w, g)| w != g);
-    match at {
-        Some(i) => format!(
-            "line {i}: wasmtime-wasi {:?}, directfs {:?}",
-            want[i], got[i]
-        ),
-        None => format!("lengths {} and {}", want.len(), got.len()),
-    }
 }
 
 /// The same changes seen through `wasi:filesystem@0.3.0`.

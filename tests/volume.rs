@@ -17,7 +17,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::host_changes::{Told, Views, around_host_changes_in};
+use common::host_changes::{Told, Views, around_host_changes_in, first_difference};
 
 /// How long a change made on B takes to show on A: GlusterFS's FUSE
 /// client keeps attributes and entries for 1 s by default.
@@ -130,18 +130,6 @@ fn volume_p3_host_changes() {
     let (got, tree) = across_hosts(Told::Marker, &[], "").unwrap();
     assert!(got == want, "{}\n{got:#?}", first_difference(&want, &got));
     assert_eq!(tree, want_tree, "host B's tree afterwards");
-}
-
-/// The first line where `got` differs from `want`, for the failure message.
-fn first_difference(want: &[String], got: &[String]) -> String {
-    let at = want.iter().zip(got).position(|(w, g)| w != g);
-    match at {
-        Some(i) => format!(
-            "line {i}: wasmtime-wasi {:?}, directfs {:?}",
-            want[i], got[i]
-        ),
-        None => format!("lengths {} and {}", want.len(), got.len()),
-    }
 }
 
 /// A brick killed while a guest writes, and started again: the guest's

@@ -217,3 +217,15 @@ pub fn around_host_changes_in(
     }
     (out, host_tree(&dir))
 }
+
+/// The first line where `got` differs from `want`, for the failure message.
+pub fn first_difference(want: &[String], got: &[String]) -> String {
+    let at = want.iter().zip(got).position(|(w, g)| w != g);
+    match at {
+        Some(i) => format!(
+            "line {i}: wasmtime-wasi {:?}, directfs {:?}",
+            want[i], got[i]
+        ),
+        None => format!("lengths {} and {}", want.len(), got.len()),
+    }
+}
