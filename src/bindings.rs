@@ -99,6 +99,9 @@ pub(crate) mod wasi_async {
             "wasi:filesystem/types.[method]descriptor.unlink-file-at": async | trappable,
             "wasi:filesystem/types.[method]descriptor.write": async | trappable,
             "wasi:filesystem/types.[method]directory-entry-stream.read-directory-entry": async | trappable,
+            "directfs:wasi-filesystem/locks.lock": async | trappable,
+            "directfs:wasi-filesystem/locks.unlock": async | trappable,
+            "directfs:wasi-filesystem/locks.test-lock": async | trappable,
             default: trappable,
         },
         trappable_error_type: {

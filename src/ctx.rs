@@ -123,6 +123,10 @@ pub struct DirectfsCtx {
     /// stream's [`StreamSlot`], which gives its count back when the stream
     /// is dropped (where the context is out of reach).
     pub(crate) streams: Arc<AtomicUsize>,
+    /// How many lock records this context's handles hold (bounded by
+    /// [`Limits::max_locks`]). Shared with each handle's open file, which
+    /// gives its records back when it closes ([`crate::lock`]).
+    pub(crate) locks: Arc<AtomicUsize>,
 }
 
 /// One stream's share of [`DirectfsCtx::streams`], given back on drop.
@@ -191,6 +195,7 @@ impl DirectfsCtx {
             hand_out: RefCell::new(None),
             interrupter: self.interrupter.clone(),
             streams: self.streams.clone(),
+            locks: self.locks.clone(),
         }
     }
 
@@ -429,6 +434,14 @@ impl DirectfsCtx {
         let result = f();
         add_since(start, &self.fs.counts, &self.counts);
         result
+    }
+
+    /// The context's allowance of lock records ([`Limits::max_locks`]).
+    pub(crate) fn lock_budget(&self) -> crate::lock::LockBudget<'_> {
+        crate::lock::LockBudget {
+            held: &self.locks,
+            max: self.limits.max_locks,
+        }
     }
 
     /// Fails with `read-only` unless this context may change dentry `id`:

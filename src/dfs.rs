@@ -23,8 +23,8 @@ use crate::error::Error;
 use crate::handle::Handle;
 use crate::name::{Name, XattrName};
 use crate::types::{
-    DirPage, DirPlusPage, ErrorCode, OpenFlags, Owner, RenameFlags, SetStat, SetStatError, Stat,
-    StatFields, Statfs, XattrFlags,
+    DirPage, DirPlusPage, ErrorCode, LockConflict, LockKind, LockRange, OpenFlags, Owner,
+    RenameFlags, SetStat, SetStatError, Stat, StatFields, Statfs, XattrFlags,
 };
 
 impl DirectfsCtxView<'_> {
@@ -403,6 +403,38 @@ impl DirectfsCtxView<'_> {
         Ok(self.ctx.counting(|| handle.allocate(offset, len))?)
     }
 
+    /// `lock`; async hosts call it without `wait` and pause between tries
+    /// themselves ([`DirectfsCtxView::wait_for_lock`]).
+    pub(crate) fn handle_lock(
+        &mut self,
+        handle: Resource<Handle>,
+        range: LockRange,
+        kind: LockKind,
+        wait: bool,
+    ) -> Result<(), Error> {
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.lock(handle, range, kind, wait)?)
+    }
+
+    pub(crate) fn handle_unlock(
+        &mut self,
+        handle: Resource<Handle>,
+        range: LockRange,
+    ) -> Result<(), Error> {
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.unlock(handle, range)?)
+    }
+
+    pub(crate) fn handle_test_lock(
+        &mut self,
+        handle: Resource<Handle>,
+        range: LockRange,
+        kind: LockKind,
+    ) -> Result<Option<LockConflict>, Error> {
+        let handle = self.table.get(&handle)?;
+        Ok(self.ctx.test_lock(handle, range, kind)?)
+    }
+
     pub(crate) fn handle_drop(&mut self, handle: Resource<Handle>) -> wasmtime::Result<()> {
         self.table.delete(handle)?;
         self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
@@ -622,6 +654,31 @@ impl types::HostHandle for DirectfsCtxView<'_> {
 
     fn allocate(&mut self, handle: Resource<Handle>, offset: u64, len: u64) -> Result<(), Error> {
         self.handle_allocate(handle, offset, len)
+    }
+
+    fn lock(
+        &mut self,
+        handle: Resource<Handle>,
+        range: wit::LockRange,
+        kind: wit::LockKind,
+        wait: bool,
+    ) -> Result<(), Error> {
+        self.handle_lock(handle, range.into(), kind.into(), wait)
+    }
+
+    fn unlock(&mut self, handle: Resource<Handle>, range: wit::LockRange) -> Result<(), Error> {
+        self.handle_unlock(handle, range.into())
+    }
+
+    fn test_lock(
+        &mut self,
+        handle: Resource<Handle>,
+        range: wit::LockRange,
+        kind: wit::LockKind,
+    ) -> Result<Option<wit::LockConflict>, Error> {
+        Ok(self
+            .handle_test_lock(handle, range.into(), kind.into())?
+            .map(Into::into))
     }
 
     fn drop(&mut self, handle: Resource<Handle>) -> wasmtime::Result<()> {

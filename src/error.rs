@@ -117,6 +117,7 @@ impl From<Errno> for ErrorCode {
             Errno::EAGAIN => ErrorCode::WouldBlock,
             Errno::EPIPE => ErrorCode::Pipe,
             Errno::EDEADLK => ErrorCode::Deadlock,
+            Errno::ENOLCK => ErrorCode::NoLock,
             _ => ErrorCode::Other,
         }
     }

@@ -95,6 +95,11 @@ pub struct Limits {
     /// The most recent `no-entry` walk results remembered (exclusive
     /// preopens only). Default 1024.
     pub max_negative_entries: usize,
+    /// The most advisory lock records the guest's handles may hold at once
+    /// (one per range of one kind a handle holds, as the kernel counts
+    /// them; see `handle.lock`); past it, a lock or unlock that would add
+    /// one fails with `no-lock`. Default 1024.
+    pub max_locks: usize,
 }
 
 impl Default for Limits {
@@ -105,6 +110,7 @@ impl Default for Limits {
             max_cached_dentries: 1000,
             max_open: 4096,
             max_negative_entries: 1024,
+            max_locks: 1024,
         }
     }
 }

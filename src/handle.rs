@@ -1,13 +1,14 @@
 //! Open files: the Rust type of the WIT `handle` resource.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use nix::errno::Errno;
 
 use crate::budget::FdCharge;
 use crate::error::ErrorCode;
 use crate::interrupt::Interrupter;
+use crate::lock::HeldLocks;
 use crate::sys::{self, PollFlags, file_type_of_dirent, file_type_of_mode};
 use crate::types::{Blocking, FileType};
 
@@ -40,6 +41,9 @@ pub(crate) struct OpenFd {
     fd: OwnedFd,
     /// `fd`'s charge, refunded when it closes.
     _charge: FdCharge,
+    /// The lock records the open file holds ([`crate::lock`]). Protected
+    /// by its mutex, a leaf lock held across one `fcntl`.
+    locks: Mutex<HeldLocks>,
 }
 
 impl AsFd for OpenFd {
@@ -61,6 +65,7 @@ impl Handle {
             fd: Arc::new(OpenFd {
                 fd,
                 _charge: charge,
+                locks: Mutex::default(),
             }),
             waits: false,
             blocking: Blocking::Inline,
@@ -95,6 +100,11 @@ impl Handle {
 
     pub(crate) fn shared_fd(&self) -> &Arc<OpenFd> {
         &self.fd
+    }
+
+    /// The lock records of the handle's open file ([`crate::lock`]).
+    pub(crate) fn held_locks(&self) -> &Mutex<HeldLocks> {
+        &self.fd.locks
     }
 
     /// Makes the file's I/O non-blocking (`O_NONBLOCK` on the open file,

@@ -1,5 +1,5 @@
 //! Interrupting a guest that waits for another process: a read of an empty
-//! FIFO, a write to a full one.
+//! FIFO, a write to a full one, a file lock another owner holds.
 //!
 //! directfs opens FIFOs and character devices `O_NONBLOCK` at the host
 //! whatever the guest asked for. Where the guest asked for blocking I/O
@@ -98,6 +98,30 @@ impl Interrupter {
         self.0.interrupted.store(false, Ordering::SeqCst);
         if let Some(Some(wake)) = self.0.wake.get() {
             let _ = sys::eventfd_drain(wake.as_fd());
+        }
+    }
+
+    /// Sleeps `pause` (to the millisecond, at least one), or until the
+    /// context is interrupted (`interrupted`, also if it already was): the
+    /// pauses of a waiting file lock on sync hosts ([`crate::lock`]).
+    pub(crate) fn sleep(&self, pause: std::time::Duration) -> Result<(), ErrorCode> {
+        let wake = self.0.wake.get_or_init(|| sys::eventfd().ok());
+        if self.is_interrupted() {
+            return Err(ErrorCode::Interrupted);
+        }
+        match wake {
+            Some(wake) => {
+                let ms = u16::try_from(pause.as_millis().max(1)).unwrap_or(u16::MAX);
+                // A failed poll is a short pause: the caller tries again.
+                let _ = sys::poll(wake.as_fd(), PollFlags::POLLIN, PollTimeout::from(ms));
+            }
+            None => std::thread::sleep(
+                pause.min(std::time::Duration::from_millis(POLL_SLICE_MS.into())),
+            ),
+        }
+        match self.is_interrupted() {
+            true => Err(ErrorCode::Interrupted),
+            false => Ok(()),
         }
     }
 

@@ -120,8 +120,9 @@
 //!   in its docs), its mounts, limits and counters.
 //! - `dentry`: the tree of dentries and their host FDs, one room per
 //!   operation family.
-//! - `handle`, `interrupt`, `budget`: open files, ending waits on FIFOs
-//!   ([`Interrupter`]), the host-FD budget.
+//! - `handle`, `lock`, `interrupt`, `budget`: open files, their advisory
+//!   record locks, ending waits on FIFOs and locks ([`Interrupter`]), the
+//!   host-FD budget.
 //! - `types`, `error`, `name`: the core's own types ([`Stat`],
 //!   [`FileType`], [`OpenFlags`], [`ErrorCode`], …, re-exported here);
 //!   errno → [`ErrorCode`], trap or error; path components.
@@ -148,6 +149,7 @@ mod error;
 mod fs;
 mod handle;
 mod interrupt;
+mod lock;
 mod name;
 mod pool;
 mod sys;
@@ -172,8 +174,9 @@ pub use crate::interrupt::Interrupter;
 pub use crate::name::NAME_MAX;
 pub use crate::sys::syscalls as host_syscalls;
 pub use crate::types::{
-    DirEntry, DirEntryPlus, DirPage, DirPlusPage, FileType, OpenFlags, Owner, RenameFlags, SetStat,
-    SetStatError, SetTime, Stat, StatFields, Statfs, Timestamp, XattrFlags,
+    DirEntry, DirEntryPlus, DirPage, DirPlusPage, FileType, LockConflict, LockKind, LockRange,
+    OpenFlags, Owner, RenameFlags, SetStat, SetStatError, SetTime, Stat, StatFields, Statfs,
+    Timestamp, XattrFlags,
 };
 
 /// Adds the `directfs:fs/types` and `directfs:fs/preopens` imports to

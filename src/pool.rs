@@ -15,8 +15,9 @@
 //! [`Blocking::Pool`]: crate::Blocking::Pool
 
 use crate::ctx::{DirectfsCtx, DirectfsCtxView};
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::interrupt::Interrupter;
+use crate::lock::Pauses;
 
 /// What a call returns when it could not come back from the pool (the
 /// runtime shut down under it): a trap.
@@ -86,6 +87,29 @@ impl DirectfsCtxView<'_> {
             Err(err) => R::from_trap(
                 wasmtime::Error::from(err).context("directfs: the blocking pool shut down"),
             ),
+        }
+    }
+}
+
+impl DirectfsCtxView<'_> {
+    /// A waiting lock on an async host: `try_lock` (one non-waiting try of a
+    /// sync frontend) run where `on_pool` says, again after each pause on a
+    /// tokio timer ([`crate::lock::pause`]) while it fails with
+    /// `would-block`. No thread waits between tries; the context's
+    /// interrupter (or dropping this future) ends the wait.
+    pub(crate) async fn wait_for_lock(
+        &mut self,
+        on_pool: bool,
+        try_lock: impl Fn(&mut DirectfsCtxView<'_>) -> Result<(), Error> + Clone + Send + 'static,
+    ) -> Result<(), Error> {
+        let mut pauses = Pauses::default();
+        loop {
+            match self.run(on_pool, try_lock.clone()).await {
+                Err(err) if err.code() == Some(ErrorCode::WouldBlock) => {}
+                done => return done,
+            }
+            let interrupter = self.ctx.interrupter.clone();
+            crate::lock::pause(&interrupter, pauses.next_pause()).await?;
         }
     }
 }

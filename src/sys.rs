@@ -24,7 +24,9 @@ use nix::sys::stat::{FchmodatFlags, FileStat, Mode, SFlag, UtimensatFlags};
 use nix::sys::statfs::Statfs;
 use nix::unistd::UnlinkatFlags;
 
-use crate::types::{FileType, SetTime};
+use nix::libc;
+
+use crate::types::{FileType, LockKind, SetTime};
 
 pub use nix::fcntl::RenameFlags;
 pub use nix::sys::time::TimeSpec;
@@ -178,6 +180,82 @@ pub fn fcntl_setfl(fd: BorrowedFd<'_>, flags: OFlag) -> Result<(), Errno> {
 /// See [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html).
 pub fn fcntl_getfl(fd: BorrowedFd<'_>) -> Result<OFlag, Errno> {
     queried(nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_GETFL)).map(OFlag::from_bits_truncate)
+}
+
+/// The `struct flock` of an open-file-description lock request on bytes
+/// `start ..= start + len - 1` (`len` 0: to the end of the file, however
+/// far it grows) of type `l_type`.
+///
+/// # Preconditions
+/// `start` and `len` fit in `off_t` (checked by [`crate::lock`]).
+fn flock(l_type: libc::c_int, start: i64, len: i64) -> libc::flock {
+    libc::flock {
+        l_type: l_type as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: start,
+        l_len: len,
+        // OFD locks require 0 (the kernel fills in -1 for them).
+        l_pid: 0,
+    }
+}
+
+/// The `l_type` of a lock of `kind` (`None`: an unlock).
+fn lock_type(kind: Option<LockKind>) -> libc::c_int {
+    match kind {
+        Some(LockKind::Shared) => libc::F_RDLCK,
+        Some(LockKind::Exclusive) => libc::F_WRLCK,
+        None => libc::F_UNLCK,
+    }
+}
+
+/// `fcntl(fd, F_OFD_SETLK, &(struct flock){l_type, SEEK_SET, start, len})`—
+/// Takes (`kind`), changes or releases (`None`) an open-file-description
+/// record lock on bytes `start ..` (`len` 0: to the end, however far), at
+/// once: a conflicting lock of another owner fails with `EAGAIN`. The lock
+/// is owned by the open file, not the process, and goes when it closes.
+///
+/// # Preconditions
+/// `start` and `len` are not negative and their sum fits in `off_t`.
+///
+/// See [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html),
+/// "Open file description locks".
+pub fn fcntl_ofd_setlk(
+    fd: BorrowedFd<'_>,
+    kind: Option<LockKind>,
+    start: i64,
+    len: i64,
+) -> Result<(), Errno> {
+    let request = flock(lock_type(kind), start, len);
+    queried(nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_OFD_SETLK(&request)).map(drop))
+}
+
+/// `fcntl(fd, F_OFD_GETLK, &(struct flock){l_type, SEEK_SET, start, len})`—
+/// Returns a lock of another owner (an open file, or a process's `fcntl`
+/// lock) that would keep a lock of `kind` on bytes `start ..` from being
+/// taken: its kind, start and length (0: to the end); `None` if it could be
+/// taken now.
+///
+/// # Preconditions
+/// `start` and `len` are not negative and their sum fits in `off_t`.
+///
+/// See [fcntl(2)](https://man7.org/linux/man-pages/man2/fcntl.2.html),
+/// "Open file description locks".
+pub fn fcntl_ofd_getlk(
+    fd: BorrowedFd<'_>,
+    kind: LockKind,
+    start: i64,
+    len: i64,
+) -> Result<Option<(LockKind, i64, i64)>, Errno> {
+    let mut request = flock(lock_type(Some(kind)), start, len);
+    queried(nix::fcntl::fcntl(
+        fd,
+        nix::fcntl::FcntlArg::F_OFD_GETLK(&mut request),
+    ))?;
+    Ok(match libc::c_int::from(request.l_type) {
+        libc::F_RDLCK => Some((LockKind::Shared, request.l_start, request.l_len)),
+        libc::F_WRLCK => Some((LockKind::Exclusive, request.l_start, request.l_len)),
+        _ => None,
+    })
 }
 
 /// `poll(&(struct pollfd){fd, events}, 1, timeout_ms)`—Waits until `fd` is

@@ -213,6 +213,9 @@ pub enum ErrorCode {
     Pipe,
     /// EDEADLK: waiting for a lock would deadlock.
     Deadlock,
+    /// ENOLCK: no more locks: the context's [`crate::Limits::max_locks`]
+    /// is spent, or the host has no room for another lock record.
+    NoLock,
     /// Any other host errno.
     Other,
 }
@@ -224,6 +227,35 @@ impl std::fmt::Display for ErrorCode {
 }
 
 impl std::error::Error for ErrorCode {}
+
+/// The kind of an advisory record lock ([`crate::lock`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LockKind {
+    /// A read lock (`F_RDLCK`): many owners may hold one on the same bytes.
+    Shared,
+    /// A write lock (`F_WRLCK`): no other owner holds any lock on its bytes.
+    Exclusive,
+}
+
+/// The bytes a lock covers: `len` bytes from `start`, or with `len` 0 every
+/// byte from `start` on, however far the file grows (`fcntl`'s `l_len` 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LockRange {
+    /// The first byte.
+    pub start: u64,
+    /// How many bytes; 0: to the end of the file, however far it grows.
+    pub len: u64,
+}
+
+/// A lock that keeps one from being taken ([`crate::lock`]'s test): held
+/// by another handle, another store or a host process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LockConflict {
+    /// Whether the lock in the way is shared or exclusive.
+    pub kind: LockKind,
+    /// The bytes it covers.
+    pub range: LockRange,
+}
 
 /// The type of a file, from `st_mode`'s `S_IFMT` bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

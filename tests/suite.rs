@@ -20,6 +20,7 @@ const RUNNER_OF_PREFIX: &[(&str, &str)] = &[
     ("demo", "tests/cli.rs"),
     ("fifo", "tests/fifo.rs"),
     ("limits", "tests/limits.rs"),
+    ("lock", "tests/locks.rs"),
     ("ops", "tests/ops.rs"),
     ("p3", "tests/wasi_fs.rs"),
     ("race", "tests/race.rs"),

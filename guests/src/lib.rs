@@ -6,10 +6,36 @@ wit_bindgen::generate!({ path: "../wit", world: "imports" });
 
 pub use directfs::fs::preopens::get_directories;
 pub use directfs::fs::types::{
-    Dentry, DirEntry, DirEntryPlus, DirPage, DirPlusPage, ErrorCode, FileType, Handle, OpenFlags,
-    Owner, RenameFlags, SetStat, SetStatError, SetTime, Stat, StatFields, Statfs, Timestamp,
-    XattrFlags,
+    Dentry, DirEntry, DirEntryPlus, DirPage, DirPlusPage, ErrorCode, FileType, Handle,
+    LockConflict, LockKind, LockRange, OpenFlags, Owner, RenameFlags, SetStat, SetStatError,
+    SetTime, Stat, StatFields, Statfs, Timestamp, XattrFlags,
 };
+
+/// Bytes `start .. start + len` (`len` 0: to the end of the file) for the
+/// lock functions.
+pub fn range(start: u64, len: u64) -> LockRange {
+    LockRange { start, len }
+}
+
+/// What `test-lock` found, comparable: `(kind, start, len)`.
+pub fn seen(conflict: Option<LockConflict>) -> Option<(LockKind, u64, u64)> {
+    conflict.map(|c| (c.kind, c.range.start, c.range.len))
+}
+
+/// Waits (sleeping 5 ms at a time) until the host makes `name` in `dir`:
+/// how a lock test's host tells its guest to go on.
+pub fn wait_for(dir: &Dentry, name: &str) {
+    while dir.walk(name).is_err() {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Makes an empty file `name` in `dir`: how a lock test's guest tells its
+/// host where it is.
+pub fn signal(dir: &Dentry, name: &str) {
+    dir.create(name, OpenFlags::WRITE, 0o644, None)
+        .unwrap_or_else(|e| panic!("create {name}: {e:?}"));
+}
 
 /// A `set-stat` that changes nothing; fill in the fields to change.
 pub fn no_change() -> SetStat {

@@ -178,6 +178,12 @@ impl DirectfsCtxBuilder {
         self
     }
 
+    /// Sets [`Limits::max_locks`] (0: the guest may take no lock).
+    pub fn max_locks(&mut self, records: usize) -> &mut Self {
+        self.limits.max_locks = records;
+        self
+    }
+
     /// Sets [`Limits::max_negative_entries`] (0 remembers none).
     pub fn max_negative_entries(&mut self, entries: usize) -> &mut Self {
         self.limits.max_negative_entries = entries;
@@ -224,6 +230,7 @@ impl DirectfsCtxBuilder {
             hand_out: RefCell::new(None),
             interrupter: Interrupter::default(),
             streams: Arc::default(),
+            locks: Arc::default(),
         }
     }
 }

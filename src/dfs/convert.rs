@@ -67,13 +67,14 @@ macro_rules! conversions {
                 Interrupted, Invalid, InvalidSeek, IllegalByteSequence, Io, IsDirectory, Loop,
                 NameTooLong, NoData, NoDevice, NoEntry, NoMemory, NoSpace, NotDirectory, NotEmpty,
                 NotPermitted, NotSupported, Overflow, TooBig, Quota, ReadOnly, Stale, TextFileBusy,
-                TooManyLinks, TooManyOpen, WouldBlock, Pipe, Deadlock, Other;
+                TooManyLinks, TooManyOpen, WouldBlock, Pipe, Deadlock, NoLock, Other;
                 HostTooManyOpen => TooManyOpen,
             }
             FileType {
                 Unknown, BlockDevice, CharacterDevice, Directory, Fifo, SymbolicLink, RegularFile,
                 Socket,
             }
+            LockKind { Shared, Exclusive }
         }
 
         records! { $wit;
@@ -90,6 +91,8 @@ macro_rules! conversions {
             SetStatError { failed, error }
             DirEntry { name, ino, file_type }
             DirEntryPlus { name, stat }
+            LockRange { start, len }
+            LockConflict { kind, range }
         }
 
         flags! { $wit;
@@ -124,6 +127,24 @@ macro_rules! conversions {
                 Self {
                     uid: v.uid,
                     gid: v.gid,
+                }
+            }
+        }
+
+        impl From<$wit::LockKind> for types::LockKind {
+            fn from(v: $wit::LockKind) -> Self {
+                match v {
+                    $wit::LockKind::Shared => Self::Shared,
+                    $wit::LockKind::Exclusive => Self::Exclusive,
+                }
+            }
+        }
+
+        impl From<$wit::LockRange> for types::LockRange {
+            fn from(v: $wit::LockRange) -> Self {
+                Self {
+                    start: v.start,
+                    len: v.len,
                 }
             }
         }

@@ -381,6 +381,56 @@ impl types::HostHandle for DirectfsCtxView<'_> {
         )
     }
 
+    /// A waiting lock tries again after pauses on a tokio timer
+    /// ([`DirectfsCtxView::wait_for_lock`]): no thread waits, and each try
+    /// runs where the mount says.
+    async fn lock(
+        &mut self,
+        handle: Resource<Handle>,
+        range: wit::LockRange,
+        kind: wit::LockKind,
+        wait: bool,
+    ) -> Result<(), Error> {
+        let (range, kind) = (range.into(), kind.into());
+        let on_pool = self.handle_on_pool(&handle, false);
+        let rep = handle.rep();
+        let try_lock = move |view: &mut DirectfsCtxView<'_>| {
+            view.handle_lock(Resource::new_borrow(rep), range, kind, false)
+        };
+        match wait {
+            true => self.wait_for_lock(on_pool, try_lock).await,
+            false => self.run(on_pool, try_lock).await,
+        }
+    }
+
+    async fn unlock(
+        &mut self,
+        handle: Resource<Handle>,
+        range: wit::LockRange,
+    ) -> Result<(), Error> {
+        let range = range.into();
+        run!(
+            self,
+            self.handle_on_pool(&handle, false),
+            handle_unlock(handle, range)
+        )
+    }
+
+    async fn test_lock(
+        &mut self,
+        handle: Resource<Handle>,
+        range: wit::LockRange,
+        kind: wit::LockKind,
+    ) -> Result<Option<wit::LockConflict>, Error> {
+        let (range, kind) = (range.into(), kind.into());
+        Ok(run!(
+            self,
+            self.handle_on_pool(&handle, false),
+            handle_test_lock(handle, range, kind)
+        )?
+        .map(Into::into))
+    }
+
     /// Inline: closing an FD does not wait.
     async fn drop(&mut self, handle: Resource<Handle>) -> wasmtime::Result<()> {
         self.handle_drop(handle)

@@ -6,16 +6,20 @@ mod convert;
 pub(crate) use self::convert::wasi_code;
 mod host;
 mod host_async;
+mod locks;
 mod stream;
 
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::WasiView;
 
+use crate::bindings::wasi::directfs::wasi_filesystem::locks as wit_locks;
 use crate::bindings::wasi::wasi::filesystem::{preopens, types};
 use crate::ctx::{Directfs, DirectfsCtxView, DirectfsView};
 
 /// Adds `wasi:filesystem/types` and `wasi:filesystem/preopens`, served from
-/// each store's [`DirectfsView`], to `linker`, replacing wasmtime-wasi's own.
+/// each store's [`DirectfsView`], to `linker`, replacing wasmtime-wasi's own,
+/// and directfs's advisory locks on their descriptors
+/// (`directfs:wasi-filesystem/locks`, `wit/wasi/world.wit`).
 ///
 /// Call it after `wasmtime_wasi::p2::add_to_linker_sync` (which adds the
 /// rest of WASI: `wasi:io` streams, clocks, random, cli): the filesystem
@@ -48,7 +52,8 @@ pub fn add_to_linker<T: DirectfsView + WasiView + 'static>(
             types::add_to_linker::<T, Directfs>(linker, view::<T>)
                 .and_then(|()| preopens::add_to_linker::<T, Directfs>(linker, view::<T>))
         },
-    )
+    )?;
+    wit_locks::add_to_linker::<T, Directfs>(linker, view::<T>)
 }
 
 /// [`add_to_linker`] for async hosts, after
@@ -67,6 +72,7 @@ pub fn add_to_linker<T: DirectfsView + WasiView + 'static>(
 pub fn add_to_linker_async<T: DirectfsView + WasiView + 'static>(
     linker: &mut Linker<T>,
 ) -> wasmtime::Result<()> {
+    use crate::bindings::wasi_async::directfs::wasi_filesystem::locks as wit_locks;
     use crate::bindings::wasi_async::wasi::filesystem::{preopens, types};
     replace_filesystem(
         linker,
@@ -76,7 +82,8 @@ pub fn add_to_linker_async<T: DirectfsView + WasiView + 'static>(
             types::add_to_linker::<T, Directfs>(linker, view_async::<T>)
                 .and_then(|()| preopens::add_to_linker::<T, Directfs>(linker, view_async::<T>))
         },
-    )
+    )?;
+    wit_locks::add_to_linker::<T, Directfs>(linker, view_async::<T>)
 }
 
 /// Adds directfs's `wasi:filesystem` to `linker` with `add`, in place of

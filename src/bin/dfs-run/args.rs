@@ -43,6 +43,12 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_open)]
     pub(crate) max_open: usize,
 
+    /// The most advisory lock records (one per range of one kind a handle
+    /// holds) the guest may hold at once; past it, `handle.lock` fails with
+    /// `no-lock`.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_locks)]
+    pub(crate) max_locks: usize,
+
     /// Who serves the standard `wasi:filesystem` for the `--dir`s:
     /// `directfs` (the same dentry tree as `directfs:fs`), or `wasmtime`
     /// (wasmtime-wasi's own, what the wasmtime CLI's `--dir` does), for

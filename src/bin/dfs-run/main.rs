@@ -124,7 +124,8 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
     let mut directfs = DirectfsCtx::builder();
     directfs
         .max_cached_dentries(cli.max_cached_dentries)
-        .max_open(cli.max_open);
+        .max_open(cli.max_open)
+        .max_locks(cli.max_locks);
     for dir in &cli.dirs {
         check_dir(&dir.host)?;
         directfs

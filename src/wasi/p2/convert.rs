@@ -45,6 +45,7 @@ pub(crate) fn wasi_code(code: ErrorCode) -> WasiErrorCode {
         ErrorCode::WouldBlock => WasiErrorCode::WouldBlock,
         ErrorCode::Pipe => WasiErrorCode::Pipe,
         ErrorCode::Deadlock => WasiErrorCode::Deadlock,
+        ErrorCode::NoLock => WasiErrorCode::NoLock,
         // ENODATA, E2BIG/ERANGE, ESTALE, the process out of FDs (wasmtime-wasi
         // too maps EMFILE to `io`) and the rest have no WASI code.
         ErrorCode::NoData

@@ -42,6 +42,7 @@ pub(super) fn error_code(code: ErrorCode) -> P3ErrorCode {
         ErrorCode::WouldBlock => P3ErrorCode::Other(Some("would-block".into())),
         ErrorCode::Pipe => P3ErrorCode::Pipe,
         ErrorCode::Deadlock => P3ErrorCode::Deadlock,
+        ErrorCode::NoLock => P3ErrorCode::NoLock,
         // ENODATA, E2BIG/ERANGE, ESTALE, the process out of FDs (wasmtime-wasi
         // too maps EMFILE to `io`) and the rest have no WASI code.
         ErrorCode::NoData

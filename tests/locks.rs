@@ -1,0 +1,375 @@
+//! Advisory file locks for guests (`handle.lock`, `unlock`, `test-lock`),
+//! checked against the kernel's truth: what the test process's own `fcntl`
+//! sees and is refused while a guest holds locks, a guest refused and
+//! made to wait by the test's `fcntl` lock, locks released by a trap only
+//! when the store goes, the per-store limit of lock records, and N stores
+//! on one `Filesystem` appending to one file under the lock.
+
+mod common;
+
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Fixture, Host, each_host, guest, run_in};
+use directfs::{DirectfsCtx, Filesystem, Mount, Perms};
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, fcntl};
+use nix::libc;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi::p2::bindings::sync::Command as WasiCommand;
+
+/// A lock as `F_GETLK` reports it: (type, start, len).
+type Seen = (libc::c_int, i64, i64);
+
+/// `fcntl(F_GETLK)` from this process on bytes `start .. start + len` of
+/// `file` for a lock of `l_type`: the lock in the way, if any.
+fn getlk(file: &File, l_type: libc::c_int, start: i64, len: i64) -> Option<Seen> {
+    let mut request = flock(l_type, start, len);
+    fcntl(file.as_fd(), FcntlArg::F_GETLK(&mut request)).expect("F_GETLK");
+    match libc::c_int::from(request.l_type) {
+        libc::F_UNLCK => None,
+        t => Some((t, request.l_start, request.l_len)),
+    }
+}
+
+/// `fcntl(F_SETLK)` from this process: a process-owned record lock.
+fn setlk(file: &File, l_type: libc::c_int, start: i64, len: i64) -> Result<(), Errno> {
+    fcntl(file.as_fd(), FcntlArg::F_SETLK(&flock(l_type, start, len))).map(drop)
+}
+
+fn flock(l_type: libc::c_int, start: i64, len: i64) -> libc::flock {
+    libc::flock {
+        l_type: l_type as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: start,
+        l_len: len,
+        l_pid: 0,
+    }
+}
+
+/// Waits (at most 30 s) until the guest makes `name` in the sandbox.
+#[track_caller]
+fn wait_for(sandbox: &Path, name: &str, child: &mut Child) {
+    let start = Instant::now();
+    while !sandbox.join(name).exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the guest ended ({status}) before making {name}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no {name} after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Starts `dfs-run` on guest `name` with the sandbox as `/sandbox`.
+fn spawn(name: &str, sandbox: &Path, options: &str, extra: &[&str]) -> Child {
+    let mut dir = format!("{}::/sandbox", sandbox.display());
+    if !options.is_empty() {
+        dir = format!("{dir},{options}");
+    }
+    Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .args(extra)
+        .arg("--dir")
+        .arg(dir)
+        .arg(guest(name))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dfs-run")
+}
+
+/// Waits for `child` and returns its exit code and stdout, showing stderr
+/// on failure.
+fn finish(child: Child) -> (Option<i32>, String, String) {
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn lock_ranges() {
+    each_host(|host| {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("f"), [0u8; 64]).unwrap();
+        std::fs::create_dir(fx.path("d")).unwrap();
+        let mut child = spawn("lock_ranges", &fx.sandbox, host, &[]);
+        wait_for(&fx.sandbox, "held", &mut child);
+
+        // The kernel shows the guest's locks to this process, range by range,
+        // and refuses this process's own lock on them.
+        let f = File::options()
+            .read(true)
+            .write(true)
+            .open(fx.path("f"))
+            .unwrap();
+        let w = libc::F_WRLCK;
+        assert_eq!(getlk(&f, w, 0, 1), Some((w, 0, 4)), "a's left part");
+        assert_eq!(getlk(&f, w, 4, 1), Some((w, 4, 2)), "b's middle");
+        assert_eq!(getlk(&f, w, 7, 1), Some((w, 6, 4)), "a's right part");
+        assert_eq!(getlk(&f, w, 19, 1), Some((w, 10, 10)), "b's 10..20");
+        assert_eq!(getlk(&f, w, 20, 0), None, "nothing from 20 on");
+        assert_eq!(
+            setlk(&f, libc::F_RDLCK, 5, 1),
+            Err(Errno::EAGAIN),
+            "host refused"
+        );
+        setlk(&f, w, 20, 10).expect("host takes bytes the guest does not hold");
+        let d = File::open(fx.path("d")).unwrap();
+        assert_eq!(
+            getlk(&d, w, 0, 0),
+            Some((libc::F_RDLCK, 0, 0)),
+            "the directory's S"
+        );
+
+        std::fs::write(fx.path("go"), "").unwrap();
+        wait_for(&fx.sandbox, "dropped", &mut child);
+        assert_eq!(getlk(&f, w, 0, 1), None, "a's locks went with a");
+        assert_eq!(getlk(&f, w, 7, 1), None, "a's locks went with a");
+        assert_eq!(getlk(&f, w, 4, 1), Some((w, 4, 2)), "b's stay");
+        std::fs::write(fx.path("done"), "").unwrap();
+        let (code, stdout, stderr) = finish(child);
+        assert_eq!(code, Some(0), "guest failed:\n{stdout}\n{stderr}");
+        fx.assert_outside_untouched();
+    });
+}
+
+#[test]
+fn lock_wait() {
+    each_host(|host| {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("f"), "x").unwrap();
+        let f = File::options()
+            .read(true)
+            .write(true)
+            .open(fx.path("f"))
+            .unwrap();
+        setlk(&f, libc::F_WRLCK, 0, 0).unwrap();
+        let mut child = spawn("lock_wait", &fx.sandbox, host, &[]);
+        wait_for(&fx.sandbox, "tried", &mut child);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(child.try_wait().unwrap().is_none(), "the guest waits");
+        assert!(!fx.path("acquired").exists());
+        let released = Instant::now();
+        setlk(&f, libc::F_UNLCK, 0, 0).unwrap();
+        wait_for(&fx.sandbox, "acquired", &mut child);
+        let late = released.elapsed();
+        let (code, stdout, stderr) = finish(child);
+        assert_eq!(code, Some(0), "guest failed:\n{stdout}\n{stderr}");
+        assert_eq!(stdout.trim(), "acquired");
+        // The longest pause between tries is 16 ms; a second is far more.
+        assert!(
+            late < Duration::from_secs(1),
+            "took the lock {late:?} after"
+        );
+    });
+}
+
+#[test]
+fn lock_wait_interrupted_by_timeout() {
+    each_host(|host| {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("f"), "x").unwrap();
+        let f = File::options()
+            .read(true)
+            .write(true)
+            .open(fx.path("f"))
+            .unwrap();
+        setlk(&f, libc::F_WRLCK, 0, 0).unwrap();
+        let started = Instant::now();
+        let child = spawn("lock_wait", &fx.sandbox, host, &["-W", "timeout=1s"]);
+        let (code, stdout, stderr) = finish(child);
+        let took = started.elapsed();
+        assert_eq!(
+            code,
+            Some(134),
+            "a trap, as -W timeout makes:\n{stdout}\n{stderr}"
+        );
+        assert!(!fx.path("acquired").exists(), "nor taken the lock");
+        assert!(fx.path("tried").exists(), "it waited:\n{stderr}");
+        // dfs-run's watchdog (1 s past the timeout) ends the process
+        // anyway; the interrupted wait ends well before.
+        assert!(
+            took < Duration::from_millis(1800),
+            "the wait ended after {took:?}"
+        );
+        assert!(
+            stderr.contains("longer than -W timeout=1s and was stopped\n"),
+            "the interrupted wait ended the run:\n{stdout}\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("waiting in a host call"),
+            "dfs-run's grace period ended it, not the interrupted wait:\n{stderr}"
+        );
+        // The lock is still this process's.
+        assert_eq!(getlk(&f, libc::F_WRLCK, 0, 0), None, "own lock");
+    });
+}
+
+#[test]
+fn lock_limits() {
+    each_host(|host| {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("f"), "x").unwrap();
+        let mut dir = format!("{}::/sandbox", fx.sandbox.display());
+        if !host.is_empty() {
+            dir = format!("{dir},{host}");
+        }
+        let run = common::dfs_run([
+            "--max-locks".into(),
+            "4".into(),
+            "--dir".into(),
+            dir,
+            guest("lock_limits").display().to_string(),
+        ]);
+        run.assert_success();
+        assert_eq!(run.stdout.trim(), "records=4");
+    });
+    // dfs-run's default is the library's.
+    let fx = Fixture::new();
+    std::fs::write(fx.path("f"), "x").unwrap();
+    let run = run_in("lock_limits", &fx.sandbox, "");
+    assert_ne!(
+        run.code,
+        Some(0),
+        "1024 records: the guest's 5th lock succeeds"
+    );
+    assert!(run.stderr.contains("record 5"), "{}", run.stderr);
+}
+
+/// A store running guest `name` with `args` on `mount` (as `/sandbox`),
+/// with `max_locks`; returns the store (alive) and whether the guest
+/// returned (`Ok`) or trapped.
+fn run_store(
+    engine: &Engine,
+    linker: &Linker<Host>,
+    component: &Component,
+    mount: &Mount,
+    args: &[&str],
+) -> (Store<Host>, Result<(), String>) {
+    let directfs = DirectfsCtx::builder()
+        .mount(mount, "/sandbox", Perms::ReadWrite)
+        .unwrap()
+        .build();
+    let mut wasi = WasiCtx::builder();
+    wasi.args(args).inherit_stderr();
+    let host = Host {
+        wasi: wasi.build(),
+        directfs,
+        table: ResourceTable::new(),
+    };
+    let mut store = Store::new(engine, host);
+    let command = WasiCommand::instantiate(&mut store, component, linker).unwrap();
+    let result = match command.wasi_cli_run().call_run(&mut store) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(())) => Err("exit 1".to_string()),
+        Err(trap) => Err(format!("{trap:?}")),
+    };
+    (store, result)
+}
+
+fn linker(engine: &Engine) -> Linker<Host> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    directfs::add_to_linker(&mut linker).unwrap();
+    directfs::wasi::add_to_linker(&mut linker).unwrap();
+    linker
+}
+
+#[test]
+fn lock_hold() {
+    let fx = Fixture::new();
+    std::fs::write(fx.path("f"), "x").unwrap();
+    let engine = Engine::new(&Config::new()).unwrap();
+    let linker = linker(&engine);
+    let component = Component::from_file(&engine, guest("lock_hold")).unwrap();
+    let fs = Filesystem::new();
+    let mount = fs.mount(&fx.sandbox, Default::default()).unwrap();
+    let f = File::options()
+        .read(true)
+        .write(true)
+        .open(fx.path("f"))
+        .unwrap();
+    for mode in ["trap", "keep"] {
+        let (store, result) = run_store(&engine, &linker, &component, &mount, &["lock_hold", mode]);
+        assert!(
+            fx.path("locked").exists(),
+            "{mode}: the guest took the lock"
+        );
+        match mode {
+            "trap" => assert!(result.is_err(), "the guest trapped"),
+            _ => assert_eq!(result, Ok(()), "the guest returned"),
+        }
+        assert_eq!(
+            setlk(&f, libc::F_WRLCK, 0, 0),
+            Err(Errno::EAGAIN),
+            "{mode}: the guest's lock outlives its run while the store lives"
+        );
+        drop(store);
+        setlk(&f, libc::F_WRLCK, 0, 0).expect("dropping the store released it");
+        setlk(&f, libc::F_UNLCK, 0, 0).unwrap();
+        std::fs::remove_file(fx.path("locked")).unwrap();
+    }
+}
+
+/// `lock_append` in `stores` stores on one `Filesystem`, one thread each,
+/// `records` records each; returns the log's records that are whole and
+/// distinct, and the log's length in records.
+fn append(mode: &str, stores: usize, records: usize) -> (usize, usize) {
+    let fx = Fixture::new();
+    std::fs::write(fx.path("log"), "").unwrap();
+    let engine = Engine::new(&Config::new()).unwrap();
+    let linker = Arc::new(linker(&engine));
+    let component = Component::from_file(&engine, guest("lock_append")).unwrap();
+    let fs = Filesystem::new();
+    let mount = fs.mount(&fx.sandbox, Default::default()).unwrap();
+    std::thread::scope(|s| {
+        for id in 0..stores {
+            let (engine, linker, component, mount) = (&engine, &linker, &component, &mount);
+            s.spawn(move || {
+                let (id, records) = (id.to_string(), records.to_string());
+                let args = ["lock_append", &id, &records, mode];
+                let (_store, result) = run_store(engine, linker, component, mount, &args);
+                assert_eq!(result, Ok(()), "store {id}");
+            });
+        }
+    });
+    let log = std::fs::read(fx.path("log")).unwrap();
+    let mut whole = std::collections::HashSet::new();
+    for record in log.chunks(32) {
+        let text = String::from_utf8_lossy(record);
+        if record.len() == 32 && record.ends_with(b"#\n") && text.starts_with("id=") {
+            whole.insert(text[..13].to_string());
+        }
+    }
+    (whole.len(), log.len().div_ceil(32))
+}
+
+#[test]
+fn lock_append() {
+    const STORES: usize = 4;
+    const RECORDS: usize = 150;
+    let (whole, length) = append("lock", STORES, RECORDS);
+    assert_eq!(
+        (whole, length),
+        (STORES * RECORDS, STORES * RECORDS),
+        "under the lock every record is whole, none lost"
+    );
+    // The same without the lock: what it is for (not asserted: a run may
+    // by chance lose nothing).
+    let (whole, length) = append("nolock", STORES, RECORDS);
+    eprintln!(
+        "without the lock: {whole} of {} records whole, the log {length} records long",
+        STORES * RECORDS
+    );
+}
