@@ -22,9 +22,10 @@ if ./scripts/volume.sh up >/dev/null; then
 else
   echo "no GlusterFS volume here: tests/volume.rs will say so and skip"
 fi
-step "cargo fmt --check (host, guests)"
+step "cargo fmt --check (host, guests, the guests' lock crate)"
 cargo fmt --all -- --check
 (cd guests && cargo fmt -- --check)
+(cd crates/directfs-locks && cargo fmt -- --check)
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
 step "cargo doc (warnings denied)"

@@ -1,6 +1,6 @@
 //! One of N instances appending records to `log`: each record is
 //! read-modify-write (the size, then the record at that offset, in two
-//! writes). With the argument `lock`, each record is written under an
+//! writes 1 ms apart). With the argument `lock`, each record is written under an
 //! exclusive lock of the whole file, waited for; with `nolock`, without.
 //! Arguments: ID RECORDS lock|nolock.
 
@@ -33,7 +33,7 @@ fn main() {
         }
         let end = log.stat().expect("stat").size;
         write_all(&log, end, &record.as_bytes()[..16]);
-        std::thread::yield_now();
+        std::thread::sleep(std::time::Duration::from_millis(1));
         write_all(&log, end + 16, &record.as_bytes()[16..]);
         if locking {
             log.unlock(range(0, 0)).expect("unlock");
