@@ -12,10 +12,11 @@ use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Fixture, Host, each_host, guest, run_in};
-use directfs::{DirectfsCtx, Filesystem, Mount, Perms};
+use directfs::{Blocking, DirectfsCtx, Filesystem, Mount, MountOptions, Perms};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, fcntl};
 use nix::libc;
@@ -412,4 +413,121 @@ fn lock_std_append_needs_directfs() {
         "{}",
         run.stderr
     );
+}
+
+/// On an async host, waiting guests hold no thread: 8 `lock_wait` guests
+/// on a current-thread runtime (one thread for all of them and a 1 ms
+/// ticker task) wait 300 ms for a lock this process holds, then take it one
+/// after another. The ticker must keep ticking throughout: a wait that
+/// blocked the thread would stall it for the whole 300 ms.
+#[test]
+fn lock_wait_on_an_async_host_holds_no_thread() {
+    const GUESTS: usize = 8;
+    let engine = Engine::new(&Config::new()).unwrap();
+    let mut linker: Linker<Host> = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+    directfs::add_to_linker_async(&mut linker).unwrap();
+    directfs::wasi::add_to_linker_async(&mut linker).unwrap();
+    let component = Component::from_file(&engine, guest("lock_wait")).unwrap();
+    for blocking in [Blocking::Inline, Blocking::Pool] {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("f"), "x").unwrap();
+        let f = File::options()
+            .read(true)
+            .write(true)
+            .open(fx.path("f"))
+            .unwrap();
+        setlk(&f, libc::F_WRLCK, 0, 0).unwrap();
+        let fs = Filesystem::new();
+        let options = MountOptions {
+            blocking,
+            ..Default::default()
+        };
+        let mount = fs.mount_with(&fx.sandbox, options).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let (longest_gap, ticks_while_held) = rt.block_on(async {
+            let done = Arc::new(AtomicBool::new(false));
+            let ticks = Arc::new(AtomicU32::new(0));
+            let ticker = tokio::spawn({
+                let (done, ticks) = (done.clone(), ticks.clone());
+                async move {
+                    let mut interval = tokio::time::interval(Duration::from_millis(1));
+                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    let (mut longest, mut last) = (Duration::ZERO, Instant::now());
+                    while !done.load(Ordering::Relaxed) {
+                        interval.tick().await;
+                        longest = longest.max(last.elapsed());
+                        last = Instant::now();
+                        ticks.fetch_add(1, Ordering::Relaxed);
+                    }
+                    longest
+                }
+            });
+            let guests: Vec<_> = (0..GUESTS)
+                .map(|id| {
+                    let (engine, linker) = (engine.clone(), linker.clone());
+                    let (component, mount) = (component.clone(), mount.clone());
+                    tokio::spawn(async move {
+                        let directfs = DirectfsCtx::builder()
+                            .mount(&mount, "/sandbox", Perms::ReadWrite)
+                            .unwrap()
+                            .build();
+                        let mut wasi = WasiCtx::builder();
+                        wasi.args(&["lock_wait", &id.to_string()]).inherit_stderr();
+                        let host = Host {
+                            wasi: wasi.build(),
+                            directfs,
+                            table: ResourceTable::new(),
+                        };
+                        let mut store = Store::new(&engine, host);
+                        let command = wasmtime_wasi::p2::bindings::Command::instantiate_async(
+                            &mut store, &component, &linker,
+                        )
+                        .await
+                        .unwrap();
+                        let ran = command.wasi_cli_run().call_run(&mut store).await;
+                        assert!(matches!(ran, Ok(Ok(()))), "guest {id}: {ran:?}");
+                    })
+                })
+                .collect();
+            // Every guest tried and is waiting; hold the lock 300 ms more.
+            while (0..GUESTS).any(|id| !fx.path(&format!("tried{id}")).exists()) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let before = ticks.load(Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let ticks_while_held = ticks.load(Ordering::Relaxed) - before;
+            assert!(
+                (0..GUESTS).all(|id| !fx.path(&format!("acquired{id}")).exists()),
+                "nobody has the lock yet"
+            );
+            setlk(&f, libc::F_UNLCK, 0, 0).unwrap();
+            for guest in guests {
+                guest.await.unwrap();
+            }
+            done.store(true, Ordering::Relaxed);
+            (ticker.await.unwrap(), ticks_while_held)
+        });
+        eprintln!(
+            "{blocking:?}: {GUESTS} guests waited; the 1 ms ticker ticked {ticks_while_held} \
+             times in the 300 ms the lock was held, longest gap {longest_gap:?}"
+        );
+        for id in 0..GUESTS {
+            assert!(
+                fx.path(&format!("acquired{id}")).exists(),
+                "guest {id} got it"
+            );
+        }
+        assert!(
+            ticks_while_held >= 100,
+            "{ticks_while_held} ticks in 300 ms"
+        );
+        assert!(
+            longest_gap < Duration::from_millis(150),
+            "a stall of {longest_gap:?}"
+        );
+    }
 }
