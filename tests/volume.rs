@@ -7,6 +7,9 @@
 //! which caches nothing: plain syscalls on A), after the volume's own cache
 //! timeouts, and that B sees what the guest wrote.
 //!
+//! The guests' file locks are the volume's too: they exclude processes on
+//! the other host (`volume_locks_across_hosts`).
+//!
 //! Skipped, with a one-line reason, only where the volume cannot be made:
 //! no root, no `/dev/fuse`, no GlusterFS packages to install.
 
@@ -18,6 +21,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::host_changes::{Told, Views, around_host_changes_in, first_difference};
+use common::locks::{finish, getlk, setlk, spawn, wait_for};
+use nix::errno::Errno;
+use nix::libc;
 
 /// How long a change made on B takes to show on A: GlusterFS's FUSE
 /// client keeps attributes and entries for 1 s by default.
@@ -198,4 +204,62 @@ fn volume_brick_killed_mid_run() {
             .collect();
         assert!(data == want, "file {i} on host B");
     }
+}
+
+/// Locks across hosts: the guests' locks are the volume's, so they exclude
+/// processes on other hosts, and the reverse. A process on host B holds an
+/// `fcntl` lock on `f`: a guest on host A is refused (`would-block`), waits,
+/// and gets the lock once B releases it. Then a guest on A holds a known
+/// set of locks (`lock_ranges`) and B sees exactly them, range by range,
+/// and is refused them.
+#[test]
+fn volume_locks_across_hosts() {
+    let Some(volume) = volume() else {
+        return;
+    };
+    let (_dir, views) = fresh_dir(volume);
+    std::fs::create_dir_all(&views.host).unwrap();
+    std::fs::write(views.host.join("f"), [0u8; 64]).unwrap();
+    std::fs::create_dir(views.host.join("d")).unwrap();
+    let f = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(views.host.join("f"))
+        .unwrap();
+    let w = libc::F_WRLCK;
+    setlk(&f, w, 0, 0).unwrap();
+    std::thread::sleep(SETTLE);
+
+    let mut guest = spawn("lock_wait", &views.guest, "", &[]);
+    wait_for(&views.guest, "tried", &mut guest);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(guest.try_wait().unwrap().is_none(), "the guest on A waits");
+    setlk(&f, libc::F_UNLCK, 0, 0).unwrap();
+    wait_for(&views.guest, "acquired", &mut guest);
+    let (code, stdout, stderr) = finish(guest);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+
+    let mut guest = spawn("lock_ranges", &views.guest, "", &[]);
+    wait_for(&views.guest, "held", &mut guest);
+    assert_eq!(
+        getlk(&f, w, 0, 1),
+        Some((w, 0, 4)),
+        "a's left part, seen on B"
+    );
+    assert_eq!(getlk(&f, w, 4, 1), Some((w, 4, 2)), "b's middle");
+    assert_eq!(getlk(&f, w, 7, 1), Some((w, 6, 4)), "a's right part");
+    assert_eq!(getlk(&f, w, 19, 1), Some((w, 10, 10)), "b's 10..20");
+    assert_eq!(getlk(&f, w, 20, 0), None, "nothing from 20 on");
+    assert_eq!(
+        setlk(&f, libc::F_RDLCK, 5, 1),
+        Err(Errno::EAGAIN),
+        "B refused"
+    );
+    std::fs::write(views.host.join("go"), "").unwrap();
+    wait_for(&views.guest, "dropped", &mut guest);
+    assert_eq!(getlk(&f, w, 0, 1), None, "a's locks went with a, on B too");
+    assert_eq!(getlk(&f, w, 4, 1), Some((w, 4, 2)), "b's stay");
+    std::fs::write(views.host.join("done"), "").unwrap();
+    let (code, stdout, stderr) = finish(guest);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
 }

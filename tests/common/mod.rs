@@ -6,6 +6,7 @@
 #![allow(dead_code, reason = "each test binary uses part of the harness")]
 
 pub mod host_changes;
+pub mod locks;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

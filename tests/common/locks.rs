@@ -1,0 +1,89 @@
+//! Advisory record locks as the kernel sees them from this process
+//! (`F_GETLK`, `F_SETLK`), and `dfs-run` guests that take them
+//! (`tests/locks.rs`, `tests/volume.rs`).
+
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, fcntl};
+use nix::libc;
+
+use super::guest;
+
+/// A lock as `F_GETLK` reports it: (type, start, len).
+pub type Seen = (libc::c_int, i64, i64);
+
+/// `fcntl(F_GETLK)` from this process on bytes `start .. start + len` of
+/// `file` for a lock of `l_type`: the lock in the way, if any.
+pub fn getlk(file: &File, l_type: libc::c_int, start: i64, len: i64) -> Option<Seen> {
+    let mut request = flock(l_type, start, len);
+    fcntl(file.as_fd(), FcntlArg::F_GETLK(&mut request)).expect("F_GETLK");
+    match libc::c_int::from(request.l_type) {
+        libc::F_UNLCK => None,
+        t => Some((t, request.l_start, request.l_len)),
+    }
+}
+
+/// `fcntl(F_SETLK)` from this process: a process-owned record lock.
+pub fn setlk(file: &File, l_type: libc::c_int, start: i64, len: i64) -> Result<(), Errno> {
+    fcntl(file.as_fd(), FcntlArg::F_SETLK(&flock(l_type, start, len))).map(drop)
+}
+
+fn flock(l_type: libc::c_int, start: i64, len: i64) -> libc::flock {
+    libc::flock {
+        l_type: l_type as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: start,
+        l_len: len,
+        l_pid: 0,
+    }
+}
+
+/// Waits (at most 30 s) until the guest makes `name` in `dir`.
+#[track_caller]
+pub fn wait_for(dir: &Path, name: &str, child: &mut Child) {
+    let start = Instant::now();
+    while !dir.join(name).exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the guest ended ({status}) before making {name}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no {name} after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Starts `dfs-run` (with `extra` options) on guest `name` with `sandbox`
+/// as `/sandbox` (with `,options` if any).
+pub fn spawn(name: &str, sandbox: &Path, options: &str, extra: &[&str]) -> Child {
+    let mut dir = format!("{}::/sandbox", sandbox.display());
+    if !options.is_empty() {
+        dir = format!("{dir},{options}");
+    }
+    Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .args(extra)
+        .arg("--dir")
+        .arg(dir)
+        .arg(guest(name))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dfs-run")
+}
+
+/// Waits for `child` and returns its exit code and stdout, showing stderr
+/// on failure.
+pub fn finish(child: Child) -> (Option<i32>, String, String) {
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
