@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use common::locks::{finish, getlk, setlk, spawn, wait_for};
+use common::locks::{finish, getlk, ofd_setlk, setlk, spawn, wait_for};
 use common::{Fixture, Host, each_host, guest, run_in};
 use directfs::{Blocking, DirectfsCtx, Filesystem, Mount, MountOptions, Perms};
 use nix::errno::Errno;
@@ -236,13 +236,13 @@ fn lock_hold() {
             _ => assert_eq!(result, Ok(()), "the guest returned"),
         }
         assert_eq!(
-            setlk(&f, libc::F_WRLCK, 0, 0),
+            ofd_setlk(&f, libc::F_WRLCK, 0, 0),
             Err(Errno::EAGAIN),
             "{mode}: the guest's lock outlives its run while the store lives"
         );
         drop(store);
-        setlk(&f, libc::F_WRLCK, 0, 0).expect("dropping the store released it");
-        setlk(&f, libc::F_UNLCK, 0, 0).unwrap();
+        ofd_setlk(&f, libc::F_WRLCK, 0, 0).expect("dropping the store released it");
+        ofd_setlk(&f, libc::F_UNLCK, 0, 0).unwrap();
         std::fs::remove_file(fx.path("locked")).unwrap();
     }
 }
@@ -361,7 +361,8 @@ fn lock_wait_on_an_async_host_holds_no_thread() {
             .write(true)
             .open(fx.path("f"))
             .unwrap();
-        setlk(&f, libc::F_WRLCK, 0, 0).unwrap();
+        // An OFD lock: the guests run in this process (see `ofd_setlk`).
+        ofd_setlk(&f, libc::F_WRLCK, 0, 0).unwrap();
         let fs = Filesystem::new();
         let options = MountOptions {
             blocking,
@@ -418,7 +419,15 @@ fn lock_wait_on_an_async_host_holds_no_thread() {
                 })
                 .collect();
             // Every guest tried and is waiting; hold the lock 300 ms more.
+            let start = Instant::now();
             while (0..GUESTS).any(|id| !fx.path(&format!("tried{id}")).exists()) {
+                if let Some(ended) = guests.iter().position(|g| g.is_finished()) {
+                    panic!("guest {ended} ended before the lock was free");
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "guests not waiting"
+                );
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             let before = ticks.load(Ordering::Relaxed);
@@ -428,7 +437,7 @@ fn lock_wait_on_an_async_host_holds_no_thread() {
                 (0..GUESTS).all(|id| !fx.path(&format!("acquired{id}")).exists()),
                 "nobody has the lock yet"
             );
-            setlk(&f, libc::F_UNLCK, 0, 0).unwrap();
+            ofd_setlk(&f, libc::F_UNLCK, 0, 0).unwrap();
             for guest in guests {
                 guest.await.unwrap();
             }

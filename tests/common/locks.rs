@@ -28,7 +28,21 @@ pub fn getlk(file: &File, l_type: libc::c_int, start: i64, len: i64) -> Option<S
     }
 }
 
-/// `fcntl(F_SETLK)` from this process: a process-owned record lock.
+/// `fcntl(F_OFD_SETLK)` on `file`: a lock owned by this open file, as a
+/// guest's are. What in-process tests (guests in this process's stores)
+/// must use: the kernel drops *every* process-owned lock ([`setlk`]) a
+/// process holds on a file when the process closes *any* FD of it, and
+/// directfs, in the same process, opens and closes FDs of the file.
+pub fn ofd_setlk(file: &File, l_type: libc::c_int, start: i64, len: i64) -> Result<(), Errno> {
+    fcntl(
+        file.as_fd(),
+        FcntlArg::F_OFD_SETLK(&flock(l_type, start, len)),
+    )
+    .map(drop)
+}
+
+/// `fcntl(F_SETLK)` from this process: a process-owned record lock. Only
+/// where the guests run in another process (`dfs-run`): see [`ofd_setlk`].
 pub fn setlk(file: &File, l_type: libc::c_int, start: i64, len: i64) -> Result<(), Errno> {
     fcntl(file.as_fd(), FcntlArg::F_SETLK(&flock(l_type, start, len))).map(drop)
 }
