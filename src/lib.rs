@@ -92,6 +92,15 @@
 //! `wasi:io` streams of such files wait for readiness on the reactor of the
 //! runtime that polls them instead (see [`wasi`]).
 //!
+//! # File locks
+//! Guests can take advisory record locks on their open files (`handle.lock`
+//! in `directfs:fs`; `directfs:wasi-filesystem/locks` on `wasi:filesystem`
+//! descriptors): the kernel's open-file-description locks, owned by the
+//! guest's open file, released with it or with the store, bounded per
+//! store by [`Limits::max_locks`]. A waiting lock is a try repeated after
+//! short pauses, which the [`Interrupter`] ends (on async hosts the pauses
+//! are tokio timers: no thread waits). See `docs/locks.md`.
+//!
 //! # WASI 0.3
 //! [`wasi::p3::add_to_linker`] serves `wasi:filesystem@0.3.0` from the same
 //! tree, beside wasmtime-wasi's other WASI 0.3 interfaces (engine with
