@@ -228,7 +228,7 @@ impl std::fmt::Display for ErrorCode {
 
 impl std::error::Error for ErrorCode {}
 
-/// The kind of an advisory record lock ([`crate::lock`]).
+/// The kind of an advisory record lock (`handle.lock`; see `docs/locks.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LockKind {
     /// A read lock (`F_RDLCK`): many owners may hold one on the same bytes.
@@ -247,7 +247,7 @@ pub struct LockRange {
     pub len: u64,
 }
 
-/// A lock that keeps one from being taken ([`crate::lock`]'s test): held
+/// A lock that keeps one from being taken (`handle.test-lock`): held
 /// by another handle, another store or a host process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LockConflict {
