@@ -343,7 +343,9 @@ fn lock_std_append_needs_directfs() {
 /// on a current-thread runtime (one thread for all of them and a 1 ms
 /// ticker task) wait 300 ms for a lock this process holds, then take it one
 /// after another. The ticker must keep ticking throughout: a wait that
-/// blocked the thread would stall it for the whole 300 ms.
+/// blocked the thread would stall it for the whole 300 ms. A ninth guest's
+/// wait is cancelled (its future dropped after 100 ms): it ends, and the
+/// others still get the lock.
 #[test]
 fn lock_wait_on_an_async_host_holds_no_thread() {
     const GUESTS: usize = 8;
@@ -391,7 +393,9 @@ fn lock_wait_on_an_async_host_holds_no_thread() {
                     longest
                 }
             });
-            let guests: Vec<_> = (0..GUESTS)
+            // GUESTS guests that wait until they get the lock, and one more
+            // whose wait is cancelled (its future dropped) after 100 ms.
+            let guests: Vec<_> = (0..=GUESTS)
                 .map(|id| {
                     let (engine, linker) = (engine.clone(), linker.clone());
                     let (component, mount) = (component.clone(), mount.clone());
@@ -413,7 +417,13 @@ fn lock_wait_on_an_async_host_holds_no_thread() {
                         )
                         .await
                         .unwrap();
-                        let ran = command.wasi_cli_run().call_run(&mut store).await;
+                        let run = command.wasi_cli_run().call_run(&mut store);
+                        if id == GUESTS {
+                            let cancelled = tokio::time::timeout(Duration::from_millis(100), run);
+                            assert!(cancelled.await.is_err(), "the cancelled guest waits");
+                            return;
+                        }
+                        let ran = run.await;
                         assert!(matches!(ran, Ok(Ok(()))), "guest {id}: {ran:?}");
                     })
                 })
@@ -421,7 +431,7 @@ fn lock_wait_on_an_async_host_holds_no_thread() {
             // Every guest tried and is waiting; hold the lock 300 ms more.
             let start = Instant::now();
             while (0..GUESTS).any(|id| !fx.path(&format!("tried{id}")).exists()) {
-                if let Some(ended) = guests.iter().position(|g| g.is_finished()) {
+                if let Some(ended) = guests[..GUESTS].iter().position(|g| g.is_finished()) {
                     panic!("guest {ended} ended before the lock was free");
                 }
                 assert!(
@@ -433,6 +443,7 @@ fn lock_wait_on_an_async_host_holds_no_thread() {
             let before = ticks.load(Ordering::Relaxed);
             tokio::time::sleep(Duration::from_millis(300)).await;
             let ticks_while_held = ticks.load(Ordering::Relaxed) - before;
+            assert!(guests[GUESTS].is_finished(), "the cancelled wait ended");
             assert!(
                 (0..GUESTS).all(|id| !fx.path(&format!("acquired{id}")).exists()),
                 "nobody has the lock yet"
