@@ -16,8 +16,8 @@ use std::path::Path;
 
 use std::process::Command;
 
-use common::host_changes::{Told, around_host_changes_told, first_difference, host_tree};
-use common::{dfs_run, guest};
+use common::host_changes::{Told, around_host_changes_told, first_difference};
+use common::{dfs_run, guest, host_tree};
 
 /// The WASI 0.2 host-changes run ([`around_host_changes_told`]).
 fn around_host_changes(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {

@@ -14,7 +14,7 @@ mod common;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use common::{Fixture, Run, dfs_run, guest};
+use common::{Fixture, Run, dfs_run, guest, host_tree};
 
 /// One run of a guest: its fixture (sandbox + watched outside), its
 /// read-only preopen, what it printed.
@@ -55,48 +55,6 @@ fn run_side(name: &str, wasi_fs: &str, options: &str, setup: fn(&Fixture)) -> Si
     }
 }
 
-/// Every file under `dir` (not following symlinks), sorted: relative path,
-/// type, permission bits, link count, owner, a modification time a guest
-/// set, and content (its length and a hash of every byte) or symlink target
-/// (with the fixture's own temp path replaced by `<tmp>`).
-fn host_tree(dir: &Path, tmp: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            let m = std::fs::symlink_metadata(&path).unwrap();
-            let rel = path.strip_prefix(dir).unwrap().display().to_string();
-            let what = if m.is_dir() {
-                stack.push(path.clone());
-                "dir".to_string()
-            } else if m.is_symlink() {
-                let target = std::fs::read_link(&path).unwrap();
-                let target = target.display().to_string();
-                format!("-> {}", target.replace(&tmp.display().to_string(), "<tmp>"))
-            } else {
-                use std::hash::{Hash, Hasher};
-                let data = std::fs::read(&path).unwrap();
-                let mut hasher = std::collections::hash_map::DefaultHasher::new();
-                data.hash(&mut hasher);
-                format!("{} bytes {:016x}", data.len(), hasher.finish())
-            };
-            // A modification time a guest set (one before 2017: no run
-            // happens then), to the nanosecond; others are the run's own.
-            let mtime = (m.mtime() < 1_500_000_000).then(|| (m.mtime(), m.mtime_nsec()));
-            out.push(format!(
-                "{rel} {:o} nlink={} owner={}:{} mtime={mtime:?} {what}",
-                m.mode() & 0o7777,
-                m.nlink(),
-                m.uid(),
-                m.gid()
-            ));
-        }
-    }
-    out.sort();
-    out
-}
-
 /// Runs `name` under both implementations, and under directfs on an async
 /// host with its calls on the blocking pool (`,pool`), and checks that all
 /// three agree; returns directfs's side for the test's own host checks.
@@ -129,9 +87,8 @@ fn compare(name: &str, sides: &[(&str, &str)], setup: fn(&Fixture)) -> Side {
         assert_eq!(common::host_names(&side.ro), ["f"]);
     }
     let lines = |run: &Run| run.stdout.lines().map(str::to_owned).collect::<Vec<_>>();
-    let tmp = |side: &Side| side.fx.sandbox.parent().unwrap().to_path_buf();
     let ours = lines(&runs[0].run);
-    let our_tree = host_tree(&runs[0].fx.sandbox, &tmp(&runs[0]));
+    let our_tree = host_tree(&runs[0].fx.sandbox);
     for (side, (wasi_fs, options)) in runs.iter().zip(sides).skip(1) {
         let who = format!("--wasi-fs {wasi_fs} (options {options:?})");
         let theirs = lines(&side.run);
@@ -150,7 +107,7 @@ fn compare(name: &str, sides: &[(&str, &str)], setup: fn(&Fixture)) -> Side {
         );
         assert_eq!(
             our_tree,
-            host_tree(&side.fx.sandbox, &tmp(side)),
+            host_tree(&side.fx.sandbox),
             "{name}: the host trees differ (directfs, then {who})"
         );
     }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use common::{Fixture, Run, dfs_run};
+use common::{Fixture, Run, dfs_run, host_tree};
 
 /// The directory holding the built core modules.
 fn modules_dir() -> &'static Path {
@@ -86,43 +86,6 @@ fn run_side(name: &str, wasi_fs: &str, args: &[&str], setup: fn(&Fixture)) -> Si
         ro,
         run,
     }
-}
-
-/// Every file under `dir` (not following symlinks), sorted: relative path,
-/// type, permission bits, link count, size, and its bytes (as a hash of
-/// them) or symlink target.
-fn host_tree(dir: &Path) -> Vec<String> {
-    use std::hash::{Hash, Hasher};
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            let m = std::fs::symlink_metadata(&path).unwrap();
-            let rel = path.strip_prefix(dir).unwrap().display().to_string();
-            let what = if m.is_dir() {
-                stack.push(path.clone());
-                "dir".to_string()
-            } else if m.is_symlink() {
-                let target = std::fs::read_link(&path).unwrap().display().to_string();
-                // The fixture's own temporary path differs between runs.
-                let tmp = dir.parent().unwrap().display().to_string();
-                format!("-> {}", target.replace(&tmp, "<tmp>"))
-            } else {
-                let data = std::fs::read(&path).unwrap();
-                let mut hasher = std::collections::hash_map::DefaultHasher::new();
-                data.hash(&mut hasher);
-                format!("{} bytes {:016x}", data.len(), hasher.finish())
-            };
-            out.push(format!(
-                "{rel} {:o} nlink={} {what}",
-                m.mode() & 0o7777,
-                m.nlink()
-            ));
-        }
-    }
-    out.sort();
-    out
 }
 
 /// Runs module `name` under directfs and under wasmtime-wasi's preview 1

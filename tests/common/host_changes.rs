@@ -4,46 +4,11 @@
 //! compared with wasmtime-wasi's.
 
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use super::guest;
-
-/// Every file under `dir` (not following symlinks), sorted: path, type,
-/// permission bits, link count, the modification time where it is one the
-/// test set (whole thousands of seconds), and content or target.
-pub fn host_tree(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            let m = std::fs::symlink_metadata(&path).unwrap();
-            let rel = path.strip_prefix(dir).unwrap().display().to_string();
-            let what = if m.is_dir() {
-                stack.push(path.clone());
-                "dir".to_owned()
-            } else if m.is_symlink() {
-                format!("-> {}", std::fs::read_link(&path).unwrap().display())
-            } else {
-                format!(
-                    "{:?}",
-                    String::from_utf8_lossy(&std::fs::read(&path).unwrap())
-                )
-            };
-            let mtime = Some(m.mtime()).filter(|t| t % 1000 == 0 && *t < 2_000_000_000);
-            out.push(format!(
-                "{rel} {:o} nlink={} mtime={mtime:?} {what}",
-                m.mode() & 0o7777,
-                m.nlink()
-            ));
-        }
-    }
-    out.sort();
-    out
-}
+use super::{guest, host_tree};
 
 /// The host's change before the guest's look number `step` (1-based).
 pub fn host_change(step: usize, dir: &Path) {

@@ -213,6 +213,48 @@ impl Fixture {
     }
 }
 
+/// Every file under `dir` (not following symlinks), sorted: relative path,
+/// type, permission bits, link count, owner, a modification time a guest
+/// or test set (one before 2017: no run happens then, to the nanosecond),
+/// and content (its length and a hash of every byte) or symlink target
+/// (with `dir`'s parent, the fixture's own temp path, as `<tmp>`). What
+/// every differential test compares.
+pub fn host_tree(dir: &Path) -> Vec<String> {
+    use std::hash::{Hash, Hasher};
+    let tmp = dir.parent().unwrap().display().to_string();
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let m = std::fs::symlink_metadata(&path).unwrap();
+            let rel = path.strip_prefix(dir).unwrap().display().to_string();
+            let what = if m.is_dir() {
+                stack.push(path.clone());
+                "dir".to_string()
+            } else if m.is_symlink() {
+                let target = std::fs::read_link(&path).unwrap().display().to_string();
+                format!("-> {}", target.replace(&tmp, "<tmp>"))
+            } else {
+                let data = std::fs::read(&path).unwrap();
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                data.hash(&mut hasher);
+                format!("{} bytes {:016x}", data.len(), hasher.finish())
+            };
+            let mtime = (m.mtime() < 1_500_000_000).then(|| (m.mtime(), m.mtime_nsec()));
+            out.push(format!(
+                "{rel} {:o} nlink={} owner={}:{} mtime={mtime:?} {what}",
+                m.mode() & 0o7777,
+                m.nlink(),
+                m.uid(),
+                m.gid()
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Sorted names in a host directory.
 pub fn host_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<_> = std::fs::read_dir(dir)
