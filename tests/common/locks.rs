@@ -101,3 +101,44 @@ pub fn finish(child: Child) -> (Option<i32>, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Runs guest `lock_ranges` through its handshake with `guest_dir` as its
+/// sandbox (the test makes files in `host_dir`, the same directory, maybe
+/// seen from another host): checks, from this process, the locks it holds
+/// on `f` range by range and that this process is refused them (plus
+/// `held`, more checks of the caller's, while it holds them), then that
+/// dropping one handle released that handle's locks only.
+pub fn check_lock_ranges(
+    guest_dir: &Path,
+    host_dir: &Path,
+    options: &str,
+    held: impl FnOnce(&File),
+) {
+    let f = File::options()
+        .read(true)
+        .write(true)
+        .open(host_dir.join("f"))
+        .unwrap();
+    let mut child = spawn("lock_ranges", guest_dir, options, &[]);
+    wait_for(guest_dir, "held", &mut child);
+    let w = libc::F_WRLCK;
+    assert_eq!(getlk(&f, w, 0, 1), Some((w, 0, 4)), "a's left part");
+    assert_eq!(getlk(&f, w, 4, 1), Some((w, 4, 2)), "b's middle");
+    assert_eq!(getlk(&f, w, 7, 1), Some((w, 6, 4)), "a's right part");
+    assert_eq!(getlk(&f, w, 19, 1), Some((w, 10, 10)), "b's 10..20");
+    assert_eq!(getlk(&f, w, 20, 0), None, "nothing from 20 on");
+    assert_eq!(
+        setlk(&f, libc::F_RDLCK, 5, 1),
+        Err(Errno::EAGAIN),
+        "refused"
+    );
+    held(&f);
+    std::fs::write(host_dir.join("go"), "").unwrap();
+    wait_for(guest_dir, "dropped", &mut child);
+    assert_eq!(getlk(&f, w, 0, 1), None, "a's locks went with a");
+    assert_eq!(getlk(&f, w, 7, 1), None, "a's locks went with a");
+    assert_eq!(getlk(&f, w, 4, 1), Some((w, 4, 2)), "b's stay");
+    std::fs::write(host_dir.join("done"), "").unwrap();
+    let (code, stdout, stderr) = finish(child);
+    assert_eq!(code, Some(0), "guest failed:\n{stdout}\n{stderr}");
+}
