@@ -319,3 +319,132 @@ pub(super) enum Created {
 pub(super) fn permission_bits(mode: u32) -> Result<Mode, ErrorCode> {
     Mode::from_bits(mode).ok_or(ErrorCode::Invalid)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::os::unix::fs::MetadataExt;
+    use std::rc::Rc;
+
+    use rustix::thread::{CapabilitySet, capabilities, set_capabilities};
+
+    use super::super::tests::name;
+    use crate::error::ErrorCode;
+    use crate::sys::test_hook;
+    use crate::types::{Perms, Revalidation};
+    use crate::{DirectfsCtx, Filesystem};
+
+    /// Runs `f` on this thread without `CAP_DAC_READ_SEARCH` in its
+    /// effective set (capabilities are per thread), as directfs runs when
+    /// unprivileged: `linkat(AT_EMPTY_PATH)` then fails, and `link` takes
+    /// the name-based path (which CI, running as root, would never take).
+    fn without_dac_read_search<R>(f: impl FnOnce() -> R) -> R {
+        let all = capabilities(None).unwrap();
+        let mut less = all;
+        less.effective.remove(CapabilitySet::DAC_READ_SEARCH);
+        set_capabilities(None, less).unwrap();
+        let result = f();
+        set_capabilities(None, all).unwrap();
+        result
+    }
+
+    /// A tree over a temp dir holding `f` ("original"), `other` ("other")
+    /// and `sub/`; the ids of `f` and `sub`, walked.
+    fn fixture() -> (
+        tempfile::TempDir,
+        DirectfsCtx,
+        super::DentryId,
+        super::DentryId,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), b"original").unwrap();
+        std::fs::write(dir.path().join("other"), b"other").unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let mount = Filesystem::new()
+            .mount(dir.path(), Revalidation::Exclusive)
+            .unwrap();
+        let ctx = DirectfsCtx::builder()
+            .mount(&mount, "/", Perms::ReadWrite)
+            .unwrap()
+            .build();
+        let root = mount.root();
+        let f = ctx
+            .deferring(|tree| tree.walk_path(root, "f", false))
+            .unwrap();
+        let sub = ctx
+            .deferring(|tree| tree.walk_path(root, "sub", false))
+            .unwrap();
+        (dir, ctx, f, sub)
+    }
+
+    /// The names this thread's lookups (`openat`, `fstatat`) see from now on.
+    fn record_lookups() -> Rc<RefCell<Vec<String>>> {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let to = Rc::clone(&log);
+        test_hook::set(move |name| to.borrow_mut().push(name.to_owned()));
+        log
+    }
+
+    #[test]
+    fn link_without_cap_dac_read_search_links_the_checked_name() {
+        let (dir, ctx, f, sub) = fixture();
+        let lookups = record_lookups();
+        without_dac_read_search(|| ctx.deferring(|tree| tree.link(sub, f, name("g")))).unwrap();
+        test_hook::clear();
+        // The name-based path: the old name checked before, the new after.
+        assert_eq!(*lookups.borrow(), ["f", "g"]);
+        let (a, b) = (
+            std::fs::metadata(dir.path().join("f")).unwrap(),
+            std::fs::metadata(dir.path().join("sub/g")).unwrap(),
+        );
+        assert_eq!((a.ino(), a.nlink()), (b.ino(), 2), "one file, two names");
+    }
+
+    /// Guarantee 6 of SECURITY.md on the name-based path: a host process
+    /// swaps another file in under the target's name between the check of
+    /// the old name and `linkat`; the new name, which then is the other
+    /// file's, is removed again and the call fails with `stale`.
+    #[test]
+    fn link_of_a_name_swapped_after_its_check_is_undone() {
+        let (dir, ctx, f, sub) = fixture();
+        let (other, target) = (dir.path().join("other"), dir.path().join("f"));
+        let swapped = Rc::new(RefCell::new(false));
+        let flag = Rc::clone(&swapped);
+        test_hook::set(move |name| {
+            if name == "f" && !flag.replace(true) {
+                std::fs::rename(&other, &target).unwrap();
+            }
+        });
+        let linked = without_dac_read_search(|| ctx.deferring(|tree| tree.link(sub, f, name("g"))));
+        test_hook::clear();
+        assert!(*swapped.borrow(), "the hook ran after the check");
+        assert_eq!(linked, Err(ErrorCode::Stale));
+        assert!(!dir.path().join("sub/g").exists(), "the wrong link is gone");
+        let now = std::fs::metadata(dir.path().join("f")).unwrap();
+        assert_eq!(now.nlink(), 1, "the swapped-in file keeps one link");
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"other");
+    }
+
+    /// As root, `linkat(AT_EMPTY_PATH)` links the dentry's file itself: no
+    /// name is looked up at all.
+    #[test]
+    fn link_with_cap_dac_read_search_looks_up_no_name() {
+        if !capabilities(None)
+            .unwrap()
+            .effective
+            .contains(CapabilitySet::DAC_READ_SEARCH)
+        {
+            eprintln!("skipped: not privileged (the other path is tested above)");
+            return;
+        }
+        let (dir, ctx, f, sub) = fixture();
+        let lookups = record_lookups();
+        ctx.deferring(|tree| tree.link(sub, f, name("g"))).unwrap();
+        test_hook::clear();
+        assert!(lookups.borrow().is_empty(), "{lookups:?}");
+        assert_eq!(
+            std::fs::read(dir.path().join("sub/g")).unwrap(),
+            b"original"
+        );
+    }
+}
