@@ -256,6 +256,54 @@ fn ops_set_stat() {
     });
 }
 
+/// `ops_set_stat`'s unprivileged branch, which a root CI would never take:
+/// as root, dfs-run is started as user `nobody` (`setpriv`) on a sandbox
+/// that user owns; giving a file away then fails with `not-permitted`
+/// (the guest checks the exact failure mask) and the owner stays.
+#[test]
+fn ops_set_stat_unprivileged() {
+    if !is_root() {
+        eprintln!("skipped: ops_set_stat itself runs unprivileged here");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let fx = Fixture::new();
+    std::fs::write(fx.path("f"), b"0123456789").unwrap();
+    std::fs::create_dir(fx.path("d")).unwrap();
+    symlink("f", fx.path("l")).unwrap();
+    drop(std::os::unix::net::UnixListener::bind(fx.path("sock")).unwrap());
+    for rel in ["", "f", "d", "l", "sock"] {
+        std::os::unix::fs::lchown(fx.path(rel), Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    // The fixture's temp dir must let nobody through (changing it changes
+    // what the outside check compares: then it is left out).
+    let tmp = fx.sandbox.parent().unwrap();
+    let traversable = mode_of(tmp) & 0o001 != 0;
+    if !traversable {
+        std::fs::set_permissions(tmp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_dfs-run"))
+        .args(["-C", "cache=n", "--dir"])
+        .arg(format!("{}::/sandbox", fx.sandbox.display()))
+        .arg(guest("ops_set_stat"))
+        .output()
+        .expect("setpriv (util-linux)");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout, "user\n");
+    let f = lstat(&fx.path("f"));
+    assert_eq!((f.uid(), f.gid()), (NOBODY, NOBODY), "not given away");
+    assert_eq!((f.mode() & 0o7777, f.len()), (0o640, 1), "the rest done");
+    if traversable {
+        fx.assert_outside_untouched();
+    }
+}
+
 #[test]
 fn ops_statfs() {
     each_host(|host| {
