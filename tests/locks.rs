@@ -28,7 +28,7 @@ fn lock_ranges() {
         let fx = Fixture::new();
         std::fs::write(fx.path("f"), [0u8; 64]).unwrap();
         std::fs::create_dir(fx.path("d")).unwrap();
-        check_lock_ranges(&fx.sandbox, &fx.sandbox, host, |f| {
+        check_lock_ranges("lock_ranges", &fx.sandbox, &fx.sandbox, host, |f| {
             let w = libc::F_WRLCK;
             setlk(f, w, 20, 10).expect("this process takes bytes the guest does not hold");
             setlk(f, libc::F_UNLCK, 20, 10).unwrap();

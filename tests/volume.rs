@@ -239,5 +239,5 @@ fn volume_locks_across_hosts() {
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
 
     // Host B sees a guest's ranges on A exactly, and is refused them.
-    check_lock_ranges(&views.guest, &views.host, "", |_| {});
+    check_lock_ranges("lock_ranges", &views.guest, &views.host, "", |_| {});
 }

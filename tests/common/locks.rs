@@ -102,13 +102,14 @@ pub fn finish(child: Child) -> (Option<i32>, String, String) {
     )
 }
 
-/// Runs guest `lock_ranges` through its handshake with `guest_dir` as its
+/// Runs guest `guest` (`lock_ranges`) through its handshake with `guest_dir` as its
 /// sandbox (the test makes files in `host_dir`, the same directory, maybe
 /// seen from another host): checks, from this process, the locks it holds
 /// on `f` range by range and that this process is refused them (plus
 /// `held`, more checks of the caller's, while it holds them), then that
 /// dropping one handle released that handle's locks only.
 pub fn check_lock_ranges(
+    guest: &str,
     guest_dir: &Path,
     host_dir: &Path,
     options: &str,
@@ -119,7 +120,7 @@ pub fn check_lock_ranges(
         .write(true)
         .open(host_dir.join("f"))
         .unwrap();
-    let mut child = spawn("lock_ranges", guest_dir, options, &[]);
+    let mut child = spawn(guest, guest_dir, options, &[]);
     wait_for(guest_dir, "held", &mut child);
     let w = libc::F_WRLCK;
     assert_eq!(getlk(&f, w, 0, 1), Some((w, 0, 4)), "a's left part");
