@@ -206,3 +206,53 @@ fn cache_host_changes() {
         ]
     );
 }
+
+/// `host_syscalls` (`dfs-run --stats`) of one `bench_std` run with `args`
+/// on `sandbox` as `/b`, mounted with `options`.
+fn syscalls_of(sandbox: &std::path::Path, options: &str, args: &[&str]) -> u64 {
+    let mut argv = vec![
+        "--stats".to_string(),
+        "--dir".to_string(),
+        format!("{}::/b{}", sandbox.display(), common::comma(options)),
+        guest("bench_std").display().to_string(),
+    ];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let run = dfs_run(argv);
+    run.assert_success();
+    run.stat("host_syscalls")
+}
+
+/// The cache's claims in docs/cache.md, counted (`--stats host_syscalls`,
+/// the difference between a short and a long run of one workload, so that
+/// start-up costs cancel): a repeated `stat` of an unchanged path makes no
+/// syscall in an exclusive mount and one (the `read` of the kernel's
+/// notifications) in a coherent one; a `read_dir` + `metadata` loop makes
+/// one `fstatat` per entry (wasi-libc asks three questions of each).
+#[test]
+fn cache_claims_counted() {
+    let fx = Fixture::new();
+    std::fs::create_dir_all(fx.path("deep/a/b/c/d/e/f/g")).unwrap();
+    std::fs::write(fx.path("deep/a/b/c/d/e/f/g/file"), b"x").unwrap();
+    for (mode, most) in [("exclusive", 5), ("", 1000 + 5)] {
+        let once = syscalls_of(&fx.sandbox, mode, &["stat8", "1"]);
+        let again = syscalls_of(&fx.sandbox, mode, &["stat8", "1001"]);
+        eprintln!("{mode:?}: 1 stat {once} syscalls, 1001 stats {again}");
+        assert!(
+            again - once <= most,
+            "{mode:?}: 1,000 more stats of one path made {} syscalls",
+            again - once
+        );
+    }
+    let listing = |entries: usize| {
+        let fx = Fixture::new();
+        std::fs::create_dir(fx.path("flat")).unwrap();
+        for i in 0..entries {
+            std::fs::write(fx.path(&format!("flat/file-{i:05}")), b"x").unwrap();
+        }
+        syscalls_of(&fx.sandbox, "exclusive", &["readdir"])
+    };
+    let (few, many) = (listing(10), listing(410));
+    let per_entry = (many - few) as f64 / 400.0;
+    eprintln!("read_dir + metadata: {per_entry:.2} syscalls per entry");
+    assert!(per_entry <= 1.05, "{per_entry:.2} syscalls per entry");
+}
