@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use common::{Fixture, Host, comma, dfs_run, each_host, guest};
 use directfs::{Blocking, DirectfsCtx, MountOptions, Perms, Revalidation};
 use nix::poll::{PollFd, PollFlags, PollTimeout};
-use nix::sys::stat::Mode;
+use nix::sys::stat::{Mode, SFlag};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::WasiCtx;
@@ -101,6 +101,29 @@ fn fifo_read_waits_for_late_data() {
         "{}",
         out.stdout
     );
+}
+
+/// A character device opens (non-blocking at the host) and reads to its
+/// end as with wasmtime-wasi: `/dev/null`'s device, made in the sandbox as
+/// `fifo` with `mknod` (root only), read by `fifo_std_read`. (A device that makes a
+/// reader wait cannot be made in a sandbox: a pty's slave opens only
+/// inside devpts, `EIO` elsewhere; readiness waits are the FIFOs'.)
+#[test]
+fn char_device_reads_to_its_end_as_with_wasmtime_wasi() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: making a character device node needs root");
+        return;
+    }
+    let fx = Fixture::new();
+    let null = nix::sys::stat::stat("/dev/null").unwrap().st_rdev;
+    let mode = Mode::from_bits_truncate(0o666);
+    nix::sys::stat::mknod(&fx.path("fifo"), SFlag::S_IFCHR, mode, null).unwrap();
+    for extra in [&[][..], &["--wasi-fs", "wasmtime"][..]] {
+        let out = run(&fx, extra);
+        out.assert_success();
+        assert_eq!(out.stdout, "read 0 bytes: \"\"\n", "{extra:?}");
+    }
+    fx.assert_outside_untouched();
 }
 
 /// Nothing ever comes: `-W timeout` stops the waiting guest (which the
