@@ -18,6 +18,11 @@
 //! What each lock mode allows is in [`crate::dentry`], "Locking": under the
 //! read lock only `&self` methods of the tree that take no reference.
 //!
+//! An open file's lock records (`crate::lock`, `HeldLocks`) are behind a
+//! mutex of their own, a leaf: taken without the tree lock, held across one
+//! non-blocking `fcntl`, nothing locked inside it. A waiting file lock
+//! waits with no lock held (between tries).
+//!
 //! The host-FD budget ([`crate::budget`]) is atomics, no lock: an open file
 //! (a `Handle`) refunds its FD when it is dropped, on whatever thread, with
 //! or without the tree.
