@@ -89,9 +89,7 @@ impl DirectfsCtxView<'_> {
             ),
         }
     }
-}
 
-impl DirectfsCtxView<'_> {
     /// A waiting lock on an async host: `try_lock` (one non-waiting try of a
     /// sync frontend) run where `on_pool` says, again after each pause on a
     /// tokio timer ([`crate::lock::pause`]) while it fails with

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use common::locks::{check_lock_ranges, finish, getlk, ofd_setlk, setlk, spawn, wait_for};
+use common::locks::{
+    check_lock_ranges, finish, getlk, locked_file, ofd_setlk, setlk, spawn, wait_for,
+};
 use common::{Fixture, Host, each_host, guest, run_in};
 use directfs::{Blocking, DirectfsCtx, Filesystem, Mount, MountOptions, Perms};
 use nix::errno::Errno;
@@ -44,13 +46,7 @@ fn lock_ranges() {
 fn lock_wait() {
     each_host(|host| {
         let fx = Fixture::new();
-        std::fs::write(fx.path("f"), "x").unwrap();
-        let f = File::options()
-            .read(true)
-            .write(true)
-            .open(fx.path("f"))
-            .unwrap();
-        setlk(&f, libc::F_WRLCK, 0, 0).unwrap();
+        let f = locked_file(&fx.sandbox, setlk);
         let mut child = spawn("lock_wait", &fx.sandbox, host, &[]);
         wait_for(&fx.sandbox, "tried", &mut child);
         std::thread::sleep(Duration::from_millis(300));
@@ -75,13 +71,7 @@ fn lock_wait() {
 fn lock_wait_interrupted_by_timeout() {
     each_host(|host| {
         let fx = Fixture::new();
-        std::fs::write(fx.path("f"), "x").unwrap();
-        let f = File::options()
-            .read(true)
-            .write(true)
-            .open(fx.path("f"))
-            .unwrap();
-        setlk(&f, libc::F_WRLCK, 0, 0).unwrap();
+        let f = locked_file(&fx.sandbox, setlk);
         let started = Instant::now();
         let child = spawn("lock_wait", &fx.sandbox, host, &["-W", "timeout=1s"]);
         let (code, stdout, stderr) = finish(child);
@@ -174,20 +164,12 @@ fn run_store(
     (store, result)
 }
 
-fn linker(engine: &Engine) -> Linker<Host> {
-    let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
-    directfs::add_to_linker(&mut linker).unwrap();
-    directfs::wasi::add_to_linker(&mut linker).unwrap();
-    linker
-}
-
 #[test]
 fn lock_hold() {
     let fx = Fixture::new();
     std::fs::write(fx.path("f"), "x").unwrap();
     let engine = Engine::new(&Config::new()).unwrap();
-    let linker = linker(&engine);
+    let linker = common::sync_linker(&engine);
     let component = Component::from_file(&engine, guest("lock_hold")).unwrap();
     let fs = Filesystem::new();
     let mount = fs.mount(&fx.sandbox, Default::default()).unwrap();
@@ -226,7 +208,7 @@ fn append(name: &str, mode: Option<&str>, stores: usize, records: usize) -> (usi
     let fx = Fixture::new();
     std::fs::write(fx.path("log"), "").unwrap();
     let engine = Engine::new(&Config::new()).unwrap();
-    let linker = Arc::new(linker(&engine));
+    let linker = Arc::new(common::sync_linker(&engine));
     let component = Component::from_file(&engine, guest(name)).unwrap();
     let fs = Filesystem::new();
     let mount = fs.mount(&fx.sandbox, Default::default()).unwrap();

@@ -41,6 +41,22 @@ pub fn ofd_setlk(file: &File, l_type: libc::c_int, start: i64, len: i64) -> Resu
     .map(drop)
 }
 
+/// Makes `f` (one byte) in `dir`, opened read-write, with all of it locked
+/// exclusively by `lock` (`setlk` or `ofd_setlk`) from this process.
+pub fn locked_file(
+    dir: &Path,
+    lock: fn(&File, libc::c_int, i64, i64) -> Result<(), Errno>,
+) -> File {
+    std::fs::write(dir.join("f"), "x").unwrap();
+    let f = File::options()
+        .read(true)
+        .write(true)
+        .open(dir.join("f"))
+        .unwrap();
+    lock(&f, libc::F_WRLCK, 0, 0).unwrap();
+    f
+}
+
 /// `fcntl(F_SETLK)` from this process: a process-owned record lock. Only
 /// where the guests run in another process (`dfs-run`): see [`ofd_setlk`].
 pub fn setlk(file: &File, l_type: libc::c_int, start: i64, len: i64) -> Result<(), Errno> {

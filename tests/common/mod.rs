@@ -289,6 +289,16 @@ pub struct Host {
     pub table: wasmtime::component::ResourceTable,
 }
 
+/// A linker for [`Host`] stores on a sync host, in the documented order:
+/// wasmtime-wasi, then directfs's `directfs:fs` and `wasi:filesystem`.
+pub fn sync_linker(engine: &wasmtime::Engine) -> wasmtime::component::Linker<Host> {
+    let mut linker = wasmtime::component::Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    directfs::add_to_linker(&mut linker).unwrap();
+    directfs::wasi::add_to_linker(&mut linker).unwrap();
+    linker
+}
+
 impl wasmtime_wasi::WasiView for Host {
     fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
         wasmtime_wasi::WasiCtxView {
