@@ -13,6 +13,14 @@
 #   scripts/volume.sh brick-kill N | brick-start
 #                              kill brick N's process (1-3) / start every
 #                              brick again (fault tests)
+#   scripts/volume.sh client-stop A|B | client-cont A|B | client-pid A|B
+#                              stop (SIGSTOP) / continue host A's or B's FUSE
+#                              client: its mount's calls wait meanwhile, as
+#                              on a slow network; or print its pid (fault
+#                              tests). While a client is stopped, a process
+#                              holding files of its mount waits in exec (the
+#                              kernel flushes each FUSE file it closes), so
+#                              continue it from a process that holds none.
 #
 # Idempotent: `up` on a volume that is up prints its mount points again.
 # Needs root and /dev/fuse. DIRECTFS_VOLUME_DIR (default /srv/directfs-volume)
@@ -50,8 +58,27 @@ start_glusterd() {
     die "glusterd does not answer"
 }
 
+# The pid of host $1's (A or B) FUSE client.
+client_pid() {
+    local mp pid
+    case "$1" in A) mp=$A ;; B) mp=$B ;; *) die "no host $1 (A or B)" ;; esac
+    pid=$(pgrep -f -- "--process-name fuse .* $mp\$" || true)
+    [ -n "$pid" ] || die "no FUSE client for $mp"
+    echo "$pid"
+}
+
+# Continues a client that client-stop left stopped (a test that died).
+continue_clients() {
+    for stopped in "$BASE"/.client-*.stopped; do
+        [ -f "$stopped" ] || continue
+        kill -CONT "$(cat "$stopped")" 2>/dev/null || true
+        rm -f "$stopped"
+    done
+}
+
 up() {
     [ "$(id -u)" = 0 ] || die "not root"
+    continue_clients
     [ -e /dev/fuse ] || die "no /dev/fuse"
     install
     start_glusterd
@@ -75,6 +102,7 @@ up() {
 }
 
 down() {
+    continue_clients
     for m in "$A" "$B"; do
         if mounted "$m"; then umount -l "$m" || true; fi
     done
@@ -112,5 +140,24 @@ brick-kill)
 brick-start)
     gluster --mode=script volume start "$VOL" force >&2
     ;;
-*) die "usage: scripts/volume.sh up|down|status|brick-kill N|brick-start" ;;
+client-pid)
+    client_pid "${2:?A or B}"
+    ;;
+client-stop)
+    pid=$(client_pid "${2:?A or B}")
+    # Kept for client-cont: while the client is stopped, reading other
+    # processes' command lines (pgrep) can wait on the mount too.
+    echo "$pid" > "$BASE/.client-$2.stopped"
+    kill -STOP "$pid"
+    log "host $2's FUSE client (pid $pid) stopped"
+    ;;
+client-cont)
+    stopped="$BASE/.client-${2:?A or B}.stopped"
+    [ -f "$stopped" ] || die "host $2's client was not stopped by client-stop"
+    pid=$(cat "$stopped")
+    kill -CONT "$pid"
+    rm -f "$stopped"
+    log "host $2's FUSE client (pid $pid) continued"
+    ;;
+*) die "usage: scripts/volume.sh up|down|status|brick-kill N|brick-start|client-stop|client-cont|client-pid A|B" ;;
 esac

@@ -99,6 +99,8 @@ pub(crate) mod wasi_async {
             "wasi:filesystem/types.[method]descriptor.unlink-file-at": async | trappable,
             "wasi:filesystem/types.[method]descriptor.write": async | trappable,
             "wasi:filesystem/types.[method]directory-entry-stream.read-directory-entry": async | trappable,
+            "wasi:filesystem/types.[drop]descriptor": async | trappable,
+            "wasi:filesystem/types.[drop]directory-entry-stream": async | trappable,
             "directfs:wasi-filesystem/locks.lock": async | trappable,
             "directfs:wasi-filesystem/locks.unlock": async | trappable,
             "directfs:wasi-filesystem/locks.test-lock": async | trappable,

@@ -78,7 +78,10 @@ pub enum Blocking {
     /// the executor runs other tasks while a call's syscalls run, so a slow
     /// filesystem (NFS, FUSE) never stalls it, at the cost of a thread
     /// hand-off (some microseconds) per call. File streams read and write on
-    /// the pool too. Falls back to inline outside a tokio runtime.
+    /// the pool too, and dropping a descriptor, directory stream, dentry or
+    /// handle closes its FDs there (closing a FUSE or NFS file asks the
+    /// server). Falls back to inline outside a tokio runtime. Not for
+    /// WASI 0.3 descriptors' drops, nor preview 1 (whose calls run inline).
     ///
     /// Every cache miss's lookup (a walk's `openat` and `fstat`, a
     /// `stat-at`'s `fstatat`, a file's re-open) runs with the tree lock

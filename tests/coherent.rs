@@ -16,7 +16,9 @@ use std::path::Path;
 
 use std::process::Command;
 
-use common::host_changes::{Told, around_host_changes_told, first_difference};
+use common::host_changes::{
+    Told, Views, around_host_changes_embedded, around_host_changes_told, first_difference,
+};
 use common::{dfs_run, guest, host_tree};
 
 /// The WASI 0.2 host-changes run ([`around_host_changes_told`]).
@@ -66,6 +68,37 @@ fn coherent_host_changes() {
     }
     // Exclusive trusts what it cached: it must miss some change here.
     let (stale, _) = around_host_changes(&[], ",exclusive");
+    assert_ne!(
+        stale, want,
+        "exclusive mode saw every change: the fixture tests nothing"
+    );
+}
+
+/// The same changes seen by a guest of an embedder: a store on a mount of
+/// a `Filesystem` another store has already walked, made through the
+/// library (`Filesystem::mount`) in the default mode and in `shared`.
+#[test]
+fn coherent_host_changes_embedded() {
+    let (want, want_tree) = around_host_changes(&["--wasi-fs", "wasmtime"], "");
+    for revalidation in [
+        directfs::Revalidation::Coherent,
+        directfs::Revalidation::Shared,
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (got, tree) = around_host_changes_embedded(revalidation, &Views::one(tmp.path()));
+        assert!(
+            got == want,
+            "{revalidation:?}: {}\n{got:#?}",
+            first_difference(&want, &got)
+        );
+        assert_eq!(
+            tree, want_tree,
+            "{revalidation:?}: the host's tree afterwards"
+        );
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (stale, _) =
+        around_host_changes_embedded(directfs::Revalidation::Exclusive, &Views::one(tmp.path()));
     assert_ne!(
         stale, want,
         "exclusive mode saw every change: the fixture tests nothing"

@@ -5,7 +5,8 @@
 //! makes its changes through B and checks that a guest on A sees each of
 //! them exactly as a native program on A does (wasmtime-wasi's filesystem,
 //! which caches nothing: plain syscalls on A), after the volume's own cache
-//! timeouts, and that B sees what the guest wrote.
+//! timeouts, and that B sees what the guest wrote: guests of `dfs-run` and
+//! of an embedder (a store on a shared `Filesystem`).
 //!
 //! The guests' file locks are the volume's too: they exclude processes on
 //! the other host (`volume_locks_across_hosts`).
@@ -17,16 +18,74 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
-use common::host_changes::{Told, Views, around_host_changes_in, first_difference};
+use common::host_changes::{
+    Told, Views, around_host_changes_embedded, around_host_changes_in, first_difference,
+};
 use common::locks::{check_lock_ranges, finish, setlk, spawn, wait_for};
 use nix::libc;
 
 /// How long a change made on B takes to show on A: GlusterFS's FUSE
 /// client keeps attributes and entries for 1 s by default.
 const SETTLE: Duration = Duration::from_millis(1100);
+
+/// Tests that stop part of the volume (a brick, a client) take this for
+/// writing, the others for reading: a stopped client would slow a
+/// neighbour's timed steps.
+static FAULTS: RwLock<()> = RwLock::new(());
+
+/// A test that leaves the volume alone (others like it run beside it).
+fn calm() -> RwLockReadGuard<'static, ()> {
+    FAULTS
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A test that stops part of the volume (nothing runs beside it).
+fn faulty() -> RwLockWriteGuard<'static, ()> {
+    FAULTS
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `scripts/volume.sh ARGS`, which must succeed; returns its output.
+fn volume_sh(args: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/volume.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "scripts/volume.sh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Host A's FUSE client, stopped (`SIGSTOP`) while this lives: its mount's
+/// calls wait, as on a slow network. Sent from this process: while the
+/// client is stopped, starting a process would wait too (its `exec` closes
+/// the FDs it inherited, and closing a FUSE file asks the client).
+/// (`scripts/volume.sh client-pid A` gives the pid, before.)
+struct ClientStopped(nix::unistd::Pid);
+
+impl ClientStopped {
+    fn new(pid: nix::unistd::Pid) -> Self {
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+        ClientStopped(pid)
+    }
+}
+
+impl Drop for ClientStopped {
+    fn drop(&mut self) {
+        nix::sys::signal::kill(self.0, nix::sys::signal::Signal::SIGCONT).unwrap();
+    }
+}
 
 /// The two mounts of the volume (A, B), brought up once per test binary;
 /// `None` (with the reason printed) where it cannot be.
@@ -85,6 +144,7 @@ fn fresh_dir((a, b): &(PathBuf, PathBuf)) -> (tempfile::TempDir, Views) {
 /// guest on A, the changes on B.
 fn across_hosts(told: Told, args: &[&str], options: &str) -> Option<(Vec<String>, Vec<String>)> {
     let volume = volume()?;
+    let _calm = calm();
     let (_dir, views) = fresh_dir(volume);
     // `tests/coherent.rs`'s guests, run here across two hosts.
     let name = match told {
@@ -126,6 +186,33 @@ fn volume_host_changes() {
     );
 }
 
+/// The same changes seen on A by a guest of an embedder: a store on a
+/// mount of a `Filesystem` another store has already walked, made through
+/// the library, in the default mode and in `shared`.
+#[test]
+fn volume_host_changes_embedded() {
+    let Some((want, want_tree)) = across_hosts(Told::Stdin, &["--wasi-fs", "wasmtime"], "") else {
+        return;
+    };
+    for revalidation in [
+        directfs::Revalidation::Coherent,
+        directfs::Revalidation::Shared,
+    ] {
+        let _calm = calm();
+        let (_dir, views) = fresh_dir(volume().unwrap());
+        let (got, tree) = around_host_changes_embedded(revalidation, &views);
+        assert!(
+            got == want,
+            "{revalidation:?}: {}\n{got:#?}",
+            first_difference(&want, &got)
+        );
+        assert_eq!(
+            tree, want_tree,
+            "{revalidation:?}: host B's tree afterwards"
+        );
+    }
+}
+
 /// The same changes seen through WASI 0.3's `wasi:filesystem`.
 #[test]
 fn volume_p3_host_changes() {
@@ -146,9 +233,9 @@ fn volume_brick_killed_mid_run() {
     let Some(volume) = volume() else {
         return;
     };
+    let _faulty = faulty();
     let (_dir, views) = fresh_dir(volume);
     std::fs::create_dir_all(&views.host).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/volume.sh");
     const N: usize = 300;
     let guest = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
         .args(["-W", "timeout=120s", "--dir"])
@@ -160,27 +247,9 @@ fn volume_brick_killed_mid_run() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(400));
-    let killed = Command::new("bash")
-        .arg(&script)
-        .args(["brick-kill", "2"])
-        .output()
-        .unwrap();
-    assert!(
-        killed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&killed.stderr)
-    );
+    volume_sh(&["brick-kill", "2"]);
     std::thread::sleep(Duration::from_millis(1500));
-    let started = Command::new("bash")
-        .arg(&script)
-        .arg("brick-start")
-        .output()
-        .unwrap();
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
-    );
+    volume_sh(&["brick-start"]);
     let out = guest.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -216,6 +285,7 @@ fn volume_locks_across_hosts() {
     let Some(volume) = volume() else {
         return;
     };
+    let _calm = calm();
     let (_dir, views) = fresh_dir(volume);
     std::fs::create_dir_all(&views.host).unwrap();
     std::fs::write(views.host.join("f"), [0u8; 64]).unwrap();
@@ -240,4 +310,161 @@ fn volume_locks_across_hosts() {
 
     // Host B sees a guest's ranges on A exactly, and is refused them.
     check_lock_ranges("lock_ranges", &views.guest, &views.host, "", |_| {});
+}
+
+/// The guest's calls in `volume_slow_ops`, each made while host A's
+/// client is stopped, with what each returns.
+const SLOW_OPS: [&str; 12] = [
+    "stat: Ok(4)",
+    "open: Ok(File",
+    "read: Ok(\"data\")",
+    "create: Ok(File",
+    "write: Ok(())",
+    "close a written file: ()",
+    "close a read file: ()",
+    "read-dir: Ok([\"f\", \"g\"])",
+    "mkdir: Ok(())",
+    "rename: Ok(())",
+    "unlink: Ok(())",
+    "read back: Ok(\"written\")",
+];
+
+/// A slow server on an async host: before each of a guest's calls on
+/// host A (`volume_slow_ops`: stat, open, read, create, write, close,
+/// read-dir, mkdir, rename, unlink), A's FUSE client is stopped for
+/// `STOPPED`, as on a slow network. On a `Blocking::Pool` mount the
+/// executor's other tasks keep running through every one (a 1 ms ticker
+/// never waits 50 ms; the longest wait is printed); on an `Inline` mount
+/// the executor waits out the stops (so the calls were caught by them).
+/// Every call succeeds, and host B sees the result.
+#[test]
+fn volume_slow_client_leaves_the_executor_running_on_the_pool() {
+    let Some(volume) = volume() else {
+        return;
+    };
+    let _faulty = faulty();
+    const STOPPED: Duration = Duration::from_millis(300);
+    const STALL: Duration = Duration::from_millis(50);
+    let client =
+        nix::unistd::Pid::from_raw(volume_sh(&["client-pid", "A"]).trim().parse().unwrap());
+    let engine = wasmtime::Engine::new(&wasmtime::Config::new()).unwrap();
+    let mut linker = wasmtime::component::Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+    directfs::wasi::add_to_linker_async(&mut linker).unwrap();
+    let component =
+        wasmtime::component::Component::from_file(&engine, common::guest("volume_slow_ops"))
+            .unwrap();
+    let mut stalls = Vec::new();
+    for blocking in [directfs::Blocking::Pool, directfs::Blocking::Inline] {
+        let (_dir, views) = fresh_dir(volume);
+        std::fs::create_dir_all(&views.host).unwrap();
+        std::fs::write(views.host.join("f"), b"data").unwrap();
+        std::thread::sleep(SETTLE);
+        let markers = tempfile::tempdir().unwrap();
+        let options = |blocking| directfs::PreopenOptions {
+            perms: directfs::Perms::ReadWrite,
+            revalidation: directfs::Revalidation::Coherent,
+            blocking,
+        };
+        let directfs = directfs::DirectfsCtx::builder()
+            .preopen(&views.guest, "/v", options(blocking))
+            .unwrap()
+            .preopen(markers.path(), "/m", options(directfs::Blocking::Inline))
+            .unwrap()
+            .build();
+        let stdout = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 16);
+        let host = common::Host {
+            wasi: wasmtime_wasi::WasiCtx::builder()
+                .stdout(stdout.clone())
+                .build(),
+            directfs,
+            table: wasmtime::component::ResourceTable::new(),
+        };
+        // The host's side: for each call, stop the client, let the guest
+        // make it, continue the client after `STOPPED`, wait for its end.
+        let faults = std::thread::spawn({
+            let markers = markers.path().to_path_buf();
+            move || {
+                for n in 1..=SLOW_OPS.len() {
+                    let stopped = ClientStopped::new(client);
+                    std::fs::write(markers.join(format!("go-{n}")), b"").unwrap();
+                    std::thread::sleep(STOPPED);
+                    drop(stopped);
+                    while !markers.join(format!("done-{n}")).exists() {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            }
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let gaps = rt.block_on(async {
+            let mut store = wasmtime::Store::new(&engine, host);
+            let command = wasmtime_wasi::p2::bindings::Command::instantiate_async(
+                &mut store, &component, &linker,
+            )
+            .await
+            .unwrap();
+            let done = Arc::new(AtomicBool::new(false));
+            let ticker = tokio::spawn({
+                let done = done.clone();
+                async move {
+                    let mut interval = tokio::time::interval(Duration::from_millis(1));
+                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    let (mut gaps, mut last) = (Vec::new(), Instant::now());
+                    while !done.load(Ordering::Relaxed) {
+                        interval.tick().await;
+                        gaps.push(last.elapsed());
+                        last = Instant::now();
+                    }
+                    gaps
+                }
+            });
+            tokio::task::yield_now().await;
+            let ran = command.wasi_cli_run().call_run(&mut store).await;
+            done.store(true, Ordering::Relaxed);
+            assert!(matches!(ran, Ok(Ok(()))), "{blocking:?}: {ran:?}");
+            ticker.await.unwrap()
+        });
+        faults.join().unwrap();
+        let out = String::from_utf8(stdout.contents().to_vec()).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), SLOW_OPS.len(), "{out}");
+        for (line, want) in lines.iter().zip(SLOW_OPS) {
+            assert!(
+                line.starts_with(want),
+                "{blocking:?}: {line:?}, not {want:?}"
+            );
+        }
+        assert_eq!(
+            std::fs::read(views.host.join("d/g")).unwrap(),
+            b"written",
+            "host B reads the guest's file"
+        );
+        let longest = gaps.iter().max().copied().unwrap_or_default();
+        let stalled: Duration = gaps.iter().filter(|gap| **gap >= STALL).sum();
+        eprintln!(
+            "{blocking:?} mount, host A's client stopped {STOPPED:?} before each of {} \
+             calls: the executor stalled {stalled:?} in all, longest {longest:?}",
+            SLOW_OPS.len()
+        );
+        stalls.push((stalled, longest));
+    }
+    let [(pool_stalled, pool_longest), (inline_stalled, _)] = stalls[..] else {
+        unreachable!()
+    };
+    assert!(
+        pool_stalled.is_zero(),
+        "pool: the executor stalled {pool_stalled:?} (longest {pool_longest:?}) while host A's \
+         client was stopped"
+    );
+    // Inline, each stop (some back to back) stalled the executor: so every
+    // call was made while the client was stopped.
+    let stops = STOPPED * SLOW_OPS.len() as u32;
+    assert!(
+        inline_stalled >= stops * 9 / 10,
+        "inline: the executor stalled {inline_stalled:?} of the {stops:?} stopped"
+    );
 }

@@ -301,10 +301,10 @@ impl types::HostDentry for DirectfsCtxView<'_> {
         )
     }
 
-    /// Inline: releasing a reference makes no syscall that can wait (an
-    /// eviction closes FDs).
+    /// Where the mount says: releasing the last reference can close FDs
+    /// (an eviction), and closing a file on FUSE or NFS asks the server.
     async fn drop(&mut self, dentry: Resource<DentryRef>) -> wasmtime::Result<()> {
-        self.dentry_drop(dentry)
+        run!(self, self.dentry_on_pool(&dentry), dentry_drop(dentry))
     }
 }
 
@@ -431,9 +431,14 @@ impl types::HostHandle for DirectfsCtxView<'_> {
         .map(Into::into))
     }
 
-    /// Inline: closing an FD does not wait.
+    /// Where the mount says: closing a file on FUSE or NFS asks the
+    /// server (`FLUSH`), which can be slow.
     async fn drop(&mut self, handle: Resource<Handle>) -> wasmtime::Result<()> {
-        self.handle_drop(handle)
+        run!(
+            self,
+            self.handle_on_pool(&handle, false),
+            handle_drop(handle)
+        )
     }
 }
 

@@ -143,8 +143,110 @@ pub fn around_host_changes_in(
         Told::Marker => command.arg(guest(name)).arg(STEPS.to_string()),
     };
     let mut child = command.spawn().unwrap();
-    let mut stdin = child.stdin.take();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let stdin = child.stdin.take();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let out = drive(told, lines, stdin, &dir, views.settle);
+    assert!(
+        child.wait().unwrap().success(),
+        "{args:?} {options}: {out:#?}"
+    );
+    (out, host_tree(&dir))
+}
+
+/// Runs `coherent_host_changes` as an embedder does: in a store made in
+/// this process (on a thread of its own), its `/s` a mount of a
+/// [`directfs::Filesystem`] with `revalidation`, its stdin and stdout OS
+/// pipes; and makes the host's changes in `views.host` between its looks.
+/// Returns what [`around_host_changes_in`] does.
+///
+/// The `Filesystem` is shared: a first store on it walks to `d/x` and
+/// stats it (so the tree has cached them) before the host-changes guest
+/// starts in a second one.
+pub fn around_host_changes_embedded(
+    revalidation: directfs::Revalidation,
+    views: &Views,
+) -> (Vec<String>, Vec<String>) {
+    use std::os::fd::OwnedFd;
+    use wasmtime::component::{Component, ResourceTable};
+    use wasmtime::{Config, Engine, Store};
+    use wasmtime_wasi::cli::{InputFile, OutputFile};
+    use wasmtime_wasi::p2::bindings::sync::Command;
+
+    let dir = host_changes_fixture(&views.host);
+    let fs = directfs::Filesystem::new();
+    let mount = fs.mount(views.guest.join("s"), revalidation).unwrap();
+    let engine = Engine::new(&Config::new()).unwrap();
+    let linker = super::sync_linker(&engine);
+    // Runs `name` with stdio `stdin`/`stdout` in a new store on the mount.
+    let run = move |name: &str, args: &[&str], stdin: InputFile, stdout: OutputFile| {
+        let component = Component::from_file(&engine, guest(name)).unwrap();
+        let host = super::Host {
+            wasi: wasmtime_wasi::WasiCtx::builder()
+                .arg(name)
+                .args(args)
+                .stdin(stdin)
+                .stdout(stdout)
+                .build(),
+            directfs: directfs::DirectfsCtx::builder()
+                .mount(&mount, "/s", directfs::Perms::ReadWrite)
+                .unwrap()
+                .build(),
+            table: ResourceTable::new(),
+        };
+        let mut store = Store::new(&engine, host);
+        let command = Command::instantiate(&mut store, &component, &linker).unwrap();
+        let result = command.wasi_cli_run().call_run(&mut store);
+        // Dropping the store closes its end of the pipes.
+        drop(store);
+        result
+    };
+    let pipes = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        (
+            std::fs::File::from(OwnedFd::from(reader)),
+            std::fs::File::from(OwnedFd::from(writer)),
+        )
+    };
+    let (stdout_r, stdout_w) = pipes();
+    let (stdin_r, stdin_w) = pipes();
+    let guest = std::thread::spawn(move || {
+        // The first store walks to `d/x` and stats it: the tree has cached
+        // `d` and `x` before the host-changes guest starts.
+        let null = || std::fs::File::options().write(true).open("/dev/null");
+        let warmed = run(
+            "bench_walk",
+            &["d/x", "1", "10"],
+            InputFile::new(null().unwrap()),
+            OutputFile::new(null().unwrap()),
+        );
+        assert!(matches!(warmed, Ok(Ok(()))), "{warmed:?}");
+        run(
+            "coherent_host_changes",
+            &[],
+            InputFile::new(stdin_r),
+            OutputFile::new(stdout_w),
+        )
+    });
+    let lines = BufReader::new(stdout_r).lines();
+    let out = drive(Told::Stdin, lines, Some(stdin_w), &dir, views.settle);
+    let result = guest.join().unwrap();
+    assert!(
+        matches!(result, Ok(Ok(()))),
+        "{revalidation:?}: {result:?} {out:#?}"
+    );
+    (out, host_tree(&dir))
+}
+
+/// Tells a host-changes guest, whose output is `lines`, each change made
+/// in `dir` (after `settle`): returns its output without the `ready`
+/// lines, and checks that it looked after every change.
+fn drive(
+    told: Told,
+    mut lines: impl Iterator<Item = std::io::Result<String>>,
+    mut stdin: Option<impl Write>,
+    dir: &Path,
+    settle: Duration,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut readies = 0;
     for line in lines.by_ref() {
@@ -157,8 +259,8 @@ pub fn around_host_changes_in(
         if readies > STEPS {
             break;
         }
-        host_change(readies, &dir);
-        std::thread::sleep(views.settle);
+        host_change(readies, dir);
+        std::thread::sleep(settle);
         match (&mut stdin, told) {
             (Some(stdin), Told::Stdin) => stdin.write_all(b"go\n").unwrap(),
             _ => std::fs::write(dir.join(format!("go-{readies}")), b"").unwrap(),
@@ -166,10 +268,6 @@ pub fn around_host_changes_in(
     }
     drop(stdin);
     out.extend(lines.map(Result::unwrap));
-    assert!(
-        child.wait().unwrap().success(),
-        "{args:?} {options}: {out:#?}"
-    );
     let asked = match told {
         Told::Stdin => STEPS + 1,
         Told::Marker => STEPS,
@@ -180,7 +278,7 @@ pub fn around_host_changes_in(
             std::fs::remove_file(dir.join(format!("go-{step}"))).unwrap();
         }
     }
-    (out, host_tree(&dir))
+    out
 }
 
 /// The first line where `got` differs from `want`, for the failure message.

@@ -320,8 +320,10 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         run!(self, fd, HostDescriptor::metadata_hash_at(path_flags, path)).map(metadata_hash)
     }
 
-    fn drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
-        sync::HostDescriptor::drop(self, fd)
+    /// Where the mount says: closing a file on FUSE or NFS asks the
+    /// server (`FLUSH`), which can be slow.
+    async fn drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
+        run!(self, fd, HostDescriptor::drop())
     }
 }
 
@@ -342,8 +344,13 @@ impl types::HostDirectoryEntryStream for DirectfsCtxView<'_> {
         }))
     }
 
-    fn drop(&mut self, stream: Resource<DirectoryEntryStream>) -> wasmtime::Result<()> {
-        sync::HostDirectoryEntryStream::drop(self, stream)
+    /// Where the mount says, as a descriptor's drop.
+    async fn drop(&mut self, stream: Resource<DirectoryEntryStream>) -> wasmtime::Result<()> {
+        let on_pool = self.pool_for(self.table.get(&stream).ok().map(|s| s.dir));
+        self.run(on_pool, move |view| {
+            sync::HostDirectoryEntryStream::drop(view, stream)
+        })
+        .await
     }
 }
 
