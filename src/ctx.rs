@@ -155,6 +155,7 @@ impl DirectfsCtx {
             syscalls: self.counts[SYSCALLS].load(Ordering::Relaxed),
             lookup_hits: self.counts[HITS].load(Ordering::Relaxed),
             lookup_misses: self.counts[MISSES].load(Ordering::Relaxed),
+            lock_records: self.locks.load(Ordering::Relaxed),
             ..self.fs.stats()
         }
     }

@@ -175,6 +175,10 @@ pub struct Stats {
     pub host_fds: usize,
     /// The most host FDs the tree held at once so far.
     pub peak_host_fds: usize,
+    /// Advisory lock records the context's open files hold in the kernel
+    /// now (what [`Limits::max_locks`] bounds; a context's own, 0 in
+    /// [`Filesystem::stats`]).
+    pub lock_records: usize,
     /// The bound on [`Stats::host_fds`]: [`Limits::max_open`] +
     /// [`Limits::max_cached_dentries`] + the preopens. Past it, calls that
     /// would need another FD fail with `too-many-open` (after evicting what
@@ -361,6 +365,7 @@ impl Filesystem {
             syscalls: counts[SYSCALLS],
             lookup_hits: counts[HITS],
             lookup_misses: counts[MISSES],
+            lock_records: 0,
         }
     }
 

@@ -164,6 +164,10 @@ fn run_store(
     (store, result)
 }
 
+/// A guest that traps holding a lock, or returns without dropping its
+/// handle: the lock lives while the store does (the store's
+/// `Stats::lock_records` counts it), and dropping the store releases it;
+/// `dfs-run --stats` prints the record a guest exits holding.
 #[test]
 fn lock_hold() {
     let fx = Fixture::new();
@@ -193,11 +197,24 @@ fn lock_hold() {
             Err(Errno::EAGAIN),
             "{mode}: the guest's lock outlives its run while the store lives"
         );
+        let stats = store.data().directfs.stats();
+        assert_eq!(stats.lock_records, 1, "{mode}: the store's count");
+        assert_eq!(fs.stats().lock_records, 0, "a filesystem counts none");
         drop(store);
         ofd_setlk(&f, libc::F_WRLCK, 0, 0).expect("dropping the store released it");
         ofd_setlk(&f, libc::F_UNLCK, 0, 0).unwrap();
         std::fs::remove_file(fx.path("locked")).unwrap();
     }
+    // `dfs-run --stats` counts the record a guest exits holding.
+    let run = common::dfs_run([
+        "--stats".into(),
+        "--dir".into(),
+        format!("{}::/sandbox", fx.sandbox.display()),
+        guest("lock_hold").display().to_string(),
+        "keep".into(),
+    ]);
+    run.assert_success();
+    assert_eq!(run.stat("lock_records"), 1, "{}", run.stderr);
 }
 
 /// Appender guest `name` (each record in two writes 1 ms apart) in `stores` stores on one `Filesystem`, one thread

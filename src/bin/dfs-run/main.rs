@@ -416,7 +416,7 @@ fn main() -> ExitCode {
     if cli.stats {
         let stats = store.data().directfs.stats();
         eprintln!(
-            "dfs-run: stats: host_syscalls={} dentries={} unreferenced={} open_resources={} host_fds={} peak_host_fds={} max_host_fds={} lookup_hits={} lookup_misses={} cache_hits={} cache_misses={} peak_rss_kib={}",
+            "dfs-run: stats: host_syscalls={} dentries={} unreferenced={} open_resources={} host_fds={} peak_host_fds={} max_host_fds={} lookup_hits={} lookup_misses={} lock_records={} cache_hits={} cache_misses={} peak_rss_kib={}",
             directfs::host_syscalls(),
             stats.dentries,
             stats.unreferenced,
@@ -426,6 +426,7 @@ fn main() -> ExitCode {
             stats.max_host_fds,
             stats.lookup_hits,
             stats.lookup_misses,
+            stats.lock_records,
             cache.as_ref().map_or(0, wasmtime::Cache::cache_hits),
             cache.as_ref().map_or(0, wasmtime::Cache::cache_misses),
             peak_rss_kib().unwrap_or(0)
