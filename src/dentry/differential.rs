@@ -6,9 +6,16 @@
 //! symlink targets.
 //!
 //! Names come from a tiny set so that operations collide, paths go through
-//! symlinks, and the cache (kept small here) evicts, revalidates nothing
-//! (exclusive mode: every change goes through the tree) and must still agree
-//! with the host. `PROPTEST_CASES` runs more cases on demand.
+//! symlinks (of one name or a path), and the cache (kept small here) evicts
+//! and must still agree with the host. Besides changes, operations look:
+//! `stat`, a read, a listing, each compared with the kernel's answer.
+//!
+//! Each case runs in one revalidation mode. In `exclusive` every change goes
+//! through the tree; in `shared` and `coherent` some are made on the host
+//! directly (as by another process) between the tree's operations, and the
+//! tree's later answers must still be the kernel's: `coherent` takes in the
+//! kernel's change notifications at the start of each operation, as a call
+//! does. `PROPTEST_CASES` runs more cases on demand.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -41,7 +48,19 @@ enum Op {
     Rename(String, String, bool),
     Exchange(String, String),
     Link(String, String),
-    Symlink(String, &'static str),
+    /// A symlink at the path, to a relative target of one or more names.
+    Symlink(String, String),
+    /// `stat` of the path (not following a final symlink): type, mode,
+    /// links, and a file's size.
+    Stat(String),
+    /// The first bytes of the file at the path (not following a final
+    /// symlink).
+    Read(String),
+    /// The names in the directory at the path (following symlinks).
+    List(String),
+    /// The operation made on the host directly, by plain syscalls, as
+    /// another process would (`shared` and `coherent` cases only).
+    Host(Box<Op>),
     /// Walks to the path (not following a final symlink) and keeps the
     /// reference, as a guest holding a `dentry` does.
     Hold(String),
@@ -69,10 +88,54 @@ fn op() -> impl Strategy<Value = Op> {
         (path(), path(), any::<bool>()).prop_map(|(a, b, noreplace)| Op::Rename(a, b, noreplace)),
         (path(), path()).prop_map(|(a, b)| Op::Exchange(a, b)),
         (path(), path()).prop_map(|(a, b)| Op::Link(a, b)),
-        (path(), proptest::sample::select(&NAMES[..])).prop_map(|(p, t)| Op::Symlink(p, t)),
+        (path(), path()).prop_map(|(p, t)| Op::Symlink(p, t)),
         path().prop_map(Op::Hold),
         Just(Op::Drop),
+        path().prop_map(Op::Stat),
+        path().prop_map(Op::Read),
+        prop_oneof![Just(String::new()), path()].prop_map(Op::List),
     ]
+}
+
+/// The operations of a case in `mode`: with changes made on the host
+/// directly where the mode promises to see them.
+fn op_in(mode: Revalidation) -> BoxedStrategy<Op> {
+    match mode {
+        Revalidation::Exclusive => op().boxed(),
+        Revalidation::Shared | Revalidation::Coherent => prop_oneof![
+            3 => op(),
+            1 => op().prop_map(|op| Op::Host(Box::new(op))),
+        ]
+        .boxed(),
+    }
+}
+
+/// A case: a mode and its operations.
+fn case(len: std::ops::Range<usize>) -> impl Strategy<Value = (Revalidation, Vec<Op>)> {
+    proptest::sample::select(vec![
+        Revalidation::Exclusive,
+        Revalidation::Shared,
+        Revalidation::Coherent,
+    ])
+    .prop_flat_map(move |mode| {
+        (
+            Just(mode),
+            proptest::collection::vec(op_in(mode), len.clone()),
+        )
+    })
+}
+
+/// How a look at a file is reported, by the tree and by the model alike.
+fn described(file_type: crate::types::FileType, mode: u32, nlink: u64, size: u64) -> String {
+    use crate::types::FileType;
+    match file_type {
+        // A directory's size is the filesystem's business.
+        FileType::Directory => format!("{file_type:?} {:o} nlink {nlink}", mode & 0o7777),
+        _ => format!(
+            "{file_type:?} {:o} nlink {nlink} size {size}",
+            mode & 0o7777
+        ),
+    }
 }
 
 /// `dir/name` → (`dir`, `name`).
@@ -149,7 +212,53 @@ impl<'a> Subject<'a> {
         result
     }
 
-    fn apply(&mut self, op: &Op) -> Result<(), ErrorCode> {
+    /// Applies `op` to the tree: what it saw (looks), or `""`.
+    fn apply(&mut self, op: &Op) -> Result<String, ErrorCode> {
+        match op {
+            Op::Stat(p) => {
+                let id = self.walk(p)?;
+                let result = self
+                    .tree
+                    .stat(id)
+                    .map(|st| described(st.file_type, st.mode, st.nlink, st.size));
+                self.release(id);
+                result
+            }
+            Op::Read(p) => {
+                let id = self.walk(p)?;
+                let result = self
+                    .tree
+                    .open(id, OpenFlags::READ)
+                    .and_then(|h| h.read(0, 64, 1 << 20, None))
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+                self.release(id);
+                result
+            }
+            Op::List(p) => {
+                let id = match p.as_str() {
+                    "" => self.tree.acquire(self.root).map(|()| self.root),
+                    p => self.tree.walk_path(self.root, p, true),
+                }?;
+                let result = self.tree.read_dir(id, 0, 64).map(|page| {
+                    let mut names: Vec<_> = page
+                        .entries
+                        .into_iter()
+                        .map(|e| e.name)
+                        .filter(|n| n != "." && n != "..")
+                        .collect();
+                    names.sort();
+                    names.join(" ")
+                });
+                self.release(id);
+                result
+            }
+            Op::Host(_) => unreachable!("made on the host by the test"),
+            change => self.change(change).map(|()| String::new()),
+        }
+    }
+
+    /// Applies change `op` to the tree.
+    fn change(&mut self, op: &Op) -> Result<(), ErrorCode> {
         match op {
             Op::Mkdir(p, true) => self.with_parent(p, |t, d, n| {
                 t.mkdir(d, n, 0o755, None).map(|id| t.release(id))
@@ -207,6 +316,7 @@ impl<'a> Subject<'a> {
             Op::Symlink(p, target) => self.with_parent(p, |t, d, n| {
                 t.symlink(d, n, target, None).map(|id| t.release(id))
             }),
+            Op::Stat(_) | Op::Read(_) | Op::List(_) | Op::Host(_) => unreachable!("not a change"),
             Op::Hold(p) => {
                 let id = self.walk(p)?;
                 self.held.push_back(id);
@@ -236,12 +346,55 @@ impl<'a> Subject<'a> {
 }
 
 /// The model: the same operations as plain path syscalls under `root`, with
-/// the kernel resolving the (relative, in-tree) symlinks.
-fn model(root: &Path, op: &Op) -> Result<(), ErrorCode> {
+/// the kernel resolving the (relative, in-tree) symlinks; what a look saw,
+/// or `""`.
+fn model(root: &Path, op: &Op) -> Result<String, ErrorCode> {
     let at = |p: &str| CString::new(root.join(p).into_os_string().into_encoded_bytes()).unwrap();
     let cwd = nix::fcntl::AT_FDCWD;
-    let errno = |e: Errno| ErrorCode::from(e);
-    let result: Result<(), Errno> = match op {
+    let result: Result<String, Errno> = match op {
+        Op::Stat(p) => nix::sys::stat::fstatat(cwd, at(p).as_c_str(), AtFlags::AT_SYMLINK_NOFOLLOW)
+            .map(|st| {
+                described(
+                    crate::sys::file_type_of_mode(st.st_mode),
+                    st.st_mode,
+                    st.st_nlink,
+                    st.st_size as u64,
+                )
+            }),
+        Op::Read(p) => nix::fcntl::open(
+            at(p).as_c_str(),
+            OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK,
+            Mode::empty(),
+        )
+        .and_then(|fd| {
+            let mut buf = [0u8; 64];
+            nix::sys::uio::pread(&fd, &mut buf, 0)
+                .map(|n| String::from_utf8_lossy(&buf[..n]).into_owned())
+        }),
+        Op::List(p) => std::fs::read_dir(root.join(p))
+            .map(|entries| {
+                let mut names: Vec<_> = entries
+                    .map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .collect();
+                names.sort();
+                names.join(" ")
+            })
+            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap())),
+        Op::Host(op) => return model(root, op),
+        change => model_change(root, change, at, cwd).map(|()| String::new()),
+    };
+    result.map_err(ErrorCode::from)
+}
+
+/// [`model`] of a change.
+fn model_change(
+    root: &Path,
+    op: &Op,
+    at: impl Fn(&str) -> CString,
+    cwd: std::os::fd::BorrowedFd<'static>,
+) -> Result<(), Errno> {
+    let _ = root;
+    match op {
         Op::Mkdir(p, _) => {
             nix::sys::stat::mkdirat(cwd, at(p).as_c_str(), Mode::from_bits_truncate(0o755))
         }
@@ -295,13 +448,13 @@ fn model(root: &Path, op: &Op) -> Result<(), ErrorCode> {
             at(b).as_c_str(),
             AtFlags::empty(),
         ),
-        Op::Symlink(p, target) => nix::unistd::symlinkat(*target, cwd, at(p).as_c_str()),
+        Op::Symlink(p, target) => nix::unistd::symlinkat(target.as_str(), cwd, at(p).as_c_str()),
         Op::Hold(p) => {
             nix::sys::stat::fstatat(cwd, at(p).as_c_str(), AtFlags::AT_SYMLINK_NOFOLLOW).map(drop)
         }
         Op::Drop => Ok(()),
-    };
-    result.map_err(errno)
+        Op::Stat(_) | Op::Read(_) | Op::List(_) | Op::Host(_) => unreachable!("not a change"),
+    }
 }
 
 /// Everything observable under `dir`: per relative path, type, size,
@@ -348,7 +501,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, String> {
     out
 }
 
-fn check(ops: &[Op], cache_limit: usize) -> Result<(), TestCaseError> {
+fn check(ops: &[Op], cache_limit: usize, mode: Revalidation) -> Result<(), TestCaseError> {
     let subject_dir = tempfile::tempdir().unwrap();
     let model_dir = tempfile::tempdir().unwrap();
     let fd = cap_std::fs::Dir::open_ambient_dir(subject_dir.path(), cap_std::ambient_authority())
@@ -357,13 +510,23 @@ fn check(ops: &[Op], cache_limit: usize) -> Result<(), TestCaseError> {
     tree.set_cache_limits(cache_limit, 8);
     let policy = PreopenOptions {
         perms: Perms::ReadWrite,
-        revalidation: Revalidation::Exclusive,
+        revalidation: mode,
         blocking: crate::types::Blocking::Inline,
     };
     let root = tree.add_root(fd.into_std_file().into(), policy).unwrap();
     let mut subject = Subject::new(&mut tree, root);
     for (i, op) in ops.iter().enumerate() {
-        let got = subject.apply(op);
+        // A call's start, as `Filesystem::lock` makes it: the kernel's
+        // notifications read and taken in, a new generation.
+        let changed = subject.tree.watcher.drain();
+        subject.tree.next_generation();
+        if changed {
+            subject.tree.apply_changes();
+        }
+        let got = match op {
+            Op::Host(change) => model(subject_dir.path(), change),
+            op => subject.apply(op),
+        };
         let want = model(model_dir.path(), op);
         prop_assert_eq!(got, want, "op {} {:?}", i, op);
         // The LRU keeps its rules whatever the op did.
@@ -398,8 +561,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
-    fn tree_agrees_with_the_kernel(ops in proptest::collection::vec(op(), 1..48), small_cache in any::<bool>()) {
-        check(&ops, if small_cache { 2 } else { 1000 })?;
+    fn tree_agrees_with_the_kernel((mode, ops) in case(1..48), small_cache in any::<bool>()) {
+        check(&ops, if small_cache { 2 } else { 1000 }, mode)?;
     }
 
     #[test]
@@ -469,12 +632,15 @@ fn check_threads(per_thread: &[Vec<Op>], cache_limit: usize) -> Result<(), TestC
                         let got = match &op {
                             // References kept and dropped under the read
                             // lock, while other threads change the tree.
-                            Op::Hold(p) => hold(fs, root, p).map(|id| held.push_back(id)),
+                            Op::Hold(p) => hold(fs, root, p).map(|id| {
+                                held.push_back(id);
+                                String::new()
+                            }),
                             Op::Drop => {
                                 if let Some(id) = held.pop_front() {
                                     let_go(fs, id);
                                 }
-                                Ok(())
+                                Ok(String::new())
                             }
                             _ => {
                                 fs.deferring(None, None, |tree| Subject::new(tree, root).apply(&op))
@@ -570,9 +736,13 @@ impl Op {
             Op::Rename(a, b, noreplace) => Op::Rename(p(a), p(b), *noreplace),
             Op::Exchange(a, b) => Op::Exchange(p(a), p(b)),
             Op::Link(a, b) => Op::Link(p(a), p(b)),
-            Op::Symlink(a, target) => Op::Symlink(p(a), target),
+            Op::Symlink(a, target) => Op::Symlink(p(a), target.clone()),
             Op::Hold(a) => Op::Hold(p(a)),
             Op::Drop => Op::Drop,
+            Op::Stat(a) => Op::Stat(p(a)),
+            Op::Read(a) => Op::Read(p(a)),
+            Op::List(a) => Op::List(p(a)),
+            Op::Host(op) => Op::Host(Box::new(op.under(dir))),
         }
     }
 }
@@ -632,7 +802,9 @@ fn threads_and_contexts_on_one_mount_leave_a_tree_that_agrees_with_the_kernel() 
                                     }
                                     Ok(())
                                 }
-                                _ => ctx.deferring(|tree| Subject::new(tree, root).apply(&op)),
+                                _ => ctx
+                                    .deferring(|tree| Subject::new(tree, root).apply(&op))
+                                    .map(drop),
                             };
                             if result.is_ok() {
                                 ok += 1
@@ -703,7 +875,11 @@ fn path_of_op(op: &Op) -> String {
         | Op::Exchange(p, _)
         | Op::Link(p, _)
         | Op::Symlink(p, _)
-        | Op::Hold(p) => p.clone(),
+        | Op::Hold(p)
+        | Op::Stat(p)
+        | Op::Read(p)
+        | Op::List(p) => p.clone(),
+        Op::Host(op) => path_of_op(op),
         Op::Drop => String::new(),
     }
 }
