@@ -160,25 +160,7 @@ fn run_workload(
         } else {
             store.set_epoch_deadline(1 << 40);
         }
-        let done = Arc::new(AtomicBool::new(false));
-        let ticker = tokio::spawn({
-            let done = done.clone();
-            async move {
-                // `Delay`: a late tick is not made up by a burst of ticks,
-                // so the count is of real chances the executor gave it.
-                let mut interval = tokio::time::interval(Duration::from_millis(1));
-                interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                let (mut ticks, mut longest_gap, mut last) = (0u32, Duration::ZERO, Instant::now());
-                while !done.load(Ordering::Relaxed) {
-                    interval.tick().await;
-                    let now = Instant::now();
-                    longest_gap = longest_gap.max(now - last);
-                    last = now;
-                    ticks += 1;
-                }
-                (ticks, longest_gap)
-            }
-        });
+        let ticker = common::Ticker::start();
         // Let the ticker start first.
         tokio::task::yield_now().await;
         let ran = if guest == "bench_p3" {
@@ -196,16 +178,15 @@ fn run_workload(
                 .unwrap();
             command.wasi_cli_run().call_run(&mut store).await
         };
-        done.store(true, Ordering::Relaxed);
+        let gaps = ticker.stop().await;
         assert!(matches!(ran, Ok(Ok(()))), "{ran:?}");
         if let (Fs::Directfs(_), "create") = (fs, args[0]) {
             // The 5,000 files were made and removed on the host.
             assert_eq!(common::host_names(&fx.path("w")), Vec::<String>::new());
         }
-        let (ticks, longest_gap) = ticker.await.unwrap();
         Run {
-            ticks,
-            longest_gap,
+            ticks: gaps.len() as u32,
+            longest_gap: gaps.iter().max().copied().unwrap_or_default(),
             syscalls: store.data().directfs.stats().syscalls,
             pool_threads: pool_threads.load(Ordering::Relaxed),
         }

@@ -9,7 +9,6 @@ mod common;
 
 use std::fs::File;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::locks::{
@@ -346,23 +345,7 @@ fn lock_wait_on_an_async_host_holds_no_thread() {
             .build()
             .unwrap();
         let (longest_gap, ticks_while_held) = rt.block_on(async {
-            let done = Arc::new(AtomicBool::new(false));
-            let ticks = Arc::new(AtomicU32::new(0));
-            let ticker = tokio::spawn({
-                let (done, ticks) = (done.clone(), ticks.clone());
-                async move {
-                    let mut interval = tokio::time::interval(Duration::from_millis(1));
-                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                    let (mut longest, mut last) = (Duration::ZERO, Instant::now());
-                    while !done.load(Ordering::Relaxed) {
-                        interval.tick().await;
-                        longest = longest.max(last.elapsed());
-                        last = Instant::now();
-                        ticks.fetch_add(1, Ordering::Relaxed);
-                    }
-                    longest
-                }
-            });
+            let ticker = common::Ticker::start();
             // GUESTS guests that wait until they get the lock, and one more
             // whose wait is cancelled (its future dropped) after 100 ms.
             let guests: Vec<_> = (0..=GUESTS)
@@ -410,9 +393,9 @@ fn lock_wait_on_an_async_host_holds_no_thread() {
                 );
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            let before = ticks.load(Ordering::Relaxed);
+            let before = ticker.ticks();
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let ticks_while_held = ticks.load(Ordering::Relaxed) - before;
+            let ticks_while_held = ticker.ticks() - before;
             assert!(guests[GUESTS].is_finished(), "the cancelled wait ended");
             assert!(
                 (0..GUESTS).all(|id| !fx.path(&format!("acquired{id}")).exists()),
@@ -422,8 +405,11 @@ fn lock_wait_on_an_async_host_holds_no_thread() {
             for guest in guests {
                 guest.await.unwrap();
             }
-            done.store(true, Ordering::Relaxed);
-            (ticker.await.unwrap(), ticks_while_held)
+            let gaps = ticker.stop().await;
+            (
+                gaps.iter().max().copied().unwrap_or_default(),
+                ticks_while_held,
+            )
         });
         eprintln!(
             "{blocking:?}: {GUESTS} guests waited; the 1 ms ticker ticked {ticks_while_held} \

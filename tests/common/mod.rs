@@ -316,3 +316,49 @@ impl directfs::DirectfsView for Host {
         }
     }
 }
+
+/// A task ticking every millisecond on the current tokio runtime, which
+/// notes how long it waited for each tick: how often, and how late, the
+/// executor gave it a turn. Missed ticks are `Delay`ed, not made up by a
+/// burst, so each tick is a real turn.
+pub struct Ticker {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ticks: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    task: tokio::task::JoinHandle<Vec<std::time::Duration>>,
+}
+
+impl Ticker {
+    /// Starts the task (it runs at the executor's next turn).
+    pub fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let task = tokio::spawn({
+            let (done, ticks) = (done.clone(), ticks.clone());
+            async move {
+                let mut interval = tokio::time::interval(std::time::Duration::from_millis(1));
+                interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let (mut gaps, mut last) = (Vec::new(), std::time::Instant::now());
+                while !done.load(Ordering::Relaxed) {
+                    interval.tick().await;
+                    gaps.push(last.elapsed());
+                    last = std::time::Instant::now();
+                    ticks.fetch_add(1, Ordering::Relaxed);
+                }
+                gaps
+            }
+        });
+        Ticker { done, ticks, task }
+    }
+
+    /// Ticks so far.
+    pub fn ticks(&self) -> u32 {
+        self.ticks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Stops the task: each wait between two ticks, in order.
+    pub async fn stop(self) -> Vec<std::time::Duration> {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.task.await.unwrap()
+    }
+}
