@@ -135,10 +135,28 @@ brick-kill)
     pid=$(brick_pid "${2:?brick number}")
     [ -n "$pid" ] && [ "$pid" != N/A ] || die "brick $2 is not running"
     kill -9 "$pid"
+    # Gone before this returns: a brick still dying (in I/O) when
+    # brick-start runs is taken by glusterd for a running one, and stays down.
+    for _ in $(seq 100); do [ -e "/proc/$pid" ] || break; sleep 0.1; done
+    [ -e "/proc/$pid" ] && die "brick $2 (pid $pid) did not die"
     log "brick $2 (pid $pid) killed"
     ;;
 brick-start)
-    gluster --mode=script volume start "$VOL" force >&2
+    # Every brick online before this returns (started again if need be).
+    for try in 1 2 3; do
+        gluster --mode=script volume start "$VOL" force >&2
+        for _ in $(seq 50); do
+            down=0
+            for n in 1 2 3; do
+                pid=$(brick_pid "$n")
+                { [ -n "$pid" ] && [ "$pid" != N/A ]; } || down=$n
+            done
+            [ "$down" = 0 ] && break 2
+            sleep 0.2
+        done
+        log "brick $down still down after start (try $try)"
+    done
+    [ "$down" = 0 ] || die "brick $down did not start"
     ;;
 client-pid)
     client_pid "${2:?A or B}"

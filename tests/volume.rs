@@ -18,9 +18,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
 
 use common::host_changes::{
     Told, Views, around_host_changes_embedded, around_host_changes_in, first_difference,
@@ -407,26 +406,12 @@ fn volume_slow_client_leaves_the_executor_running_on_the_pool() {
             )
             .await
             .unwrap();
-            let done = Arc::new(AtomicBool::new(false));
-            let ticker = tokio::spawn({
-                let done = done.clone();
-                async move {
-                    let mut interval = tokio::time::interval(Duration::from_millis(1));
-                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                    let (mut gaps, mut last) = (Vec::new(), Instant::now());
-                    while !done.load(Ordering::Relaxed) {
-                        interval.tick().await;
-                        gaps.push(last.elapsed());
-                        last = Instant::now();
-                    }
-                    gaps
-                }
-            });
+            let ticker = common::Ticker::start();
             tokio::task::yield_now().await;
             let ran = command.wasi_cli_run().call_run(&mut store).await;
-            done.store(true, Ordering::Relaxed);
+            let gaps = ticker.stop().await;
             assert!(matches!(ran, Ok(Ok(()))), "{blocking:?}: {ran:?}");
-            ticker.await.unwrap()
+            gaps
         });
         faults.join().unwrap();
         let out = String::from_utf8(stdout.contents().to_vec()).unwrap();
