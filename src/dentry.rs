@@ -410,7 +410,7 @@ fn try_open(dirfd: BorrowedFd<'_>, name: &str, extra: OFlag) -> Result<(OwnedFd,
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::atomic::Ordering;
 
     use nix::unistd::UnlinkatFlags;
@@ -464,6 +464,47 @@ mod tests {
         }
         assert!(children.is_empty() && children.0.is_none());
         assert_eq!(children.remove("f0"), None);
+    }
+
+    /// "Removing a name frees its cached dentry, if nothing holds it, before
+    /// the `unlinkat`", seen by the kernel: an inotify watch on the file
+    /// hears the dentry's FD closed (`IN_CLOSE_NOWRITE`) before the unlink
+    /// (`IN_ATTRIB`, the link count), and the inode freed in the unlink
+    /// (`IN_DELETE_SELF`), not at a later close.
+    #[test]
+    fn removing_a_name_closes_its_cached_dentry_before_the_unlinkat() {
+        use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+        let (dir, mut tree, root) = tree_with_root();
+        tree.set_cache_limits(16, 8);
+        std::fs::write(dir.path().join("f"), b"x").unwrap();
+        let f = tree.walk_path(root, "f", false).unwrap();
+        tree.release(f);
+        assert!(tree.get(f).is_ok(), "cached, held by no one");
+        let inotify = Inotify::init(InitFlags::IN_NONBLOCK).unwrap();
+        let heard = AddWatchFlags::IN_CLOSE_NOWRITE
+            | AddWatchFlags::IN_CLOSE_WRITE
+            | AddWatchFlags::IN_ATTRIB
+            | AddWatchFlags::IN_DELETE_SELF;
+        inotify.add_watch(&dir.path().join("f"), heard).unwrap();
+        tree.unlink(root, name("f"), UnlinkatFlags::NoRemoveDir)
+            .unwrap();
+        let events: Vec<AddWatchFlags> = inotify
+            .read_events()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.mask - AddWatchFlags::IN_IGNORED)
+            .filter(|mask| !mask.is_empty())
+            .collect();
+        assert_eq!(
+            events,
+            [
+                AddWatchFlags::IN_CLOSE_NOWRITE,
+                AddWatchFlags::IN_ATTRIB,
+                AddWatchFlags::IN_DELETE_SELF
+            ],
+            "the dentry's FD closed, then the name removed and the inode freed"
+        );
+        assert!(tree.get(f).is_err(), "the dentry is freed");
     }
 
     #[test]

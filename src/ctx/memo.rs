@@ -235,3 +235,46 @@ impl LastIdentity {
             .then_some(self.identity)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dentry::tests::tree_with_root;
+
+    /// "A context's repeat of its last walk while the tree is unchanged is
+    /// not walked again": the memo's answer is given back as it is (here a
+    /// planted one, which a walk would not find), until the path, the start,
+    /// `follow` or the tree's generation differ.
+    #[test]
+    fn the_last_walk_is_not_walked_again_while_the_tree_is_unchanged() {
+        let (dir, mut tree, root) = tree_with_root();
+        tree.set_cache_limits(16, 8);
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        let b = tree.walk_path(root, "a/b", false).unwrap();
+        tree.release(b);
+        let a = tree.walk_path(root, "a", false).unwrap();
+        tree.release(a);
+        let mut last = None;
+        let walked = LastWalk::walk(&mut last, &tree, root, "a/b", false).unwrap();
+        assert_eq!(walked.found, b);
+        // Plant another answer: only a memo that is not walked again gives it.
+        let planted = tree.cached_walk(root, "a", false).unwrap();
+        last.as_mut().unwrap().walk = planted;
+        let again = LastWalk::walk(&mut last, &tree, root, "a/b", false).unwrap();
+        assert_eq!(again.found, a, "answered from the memo");
+        // Another `follow`, path or start: walked.
+        let other = LastWalk::walk(&mut last, &tree, root, "a/b", true).unwrap();
+        assert_eq!(other.found, b);
+        last.as_mut().unwrap().walk = planted;
+        let other = LastWalk::walk(&mut last, &tree, root, "a/./b", true).unwrap();
+        assert_eq!(other.found, b);
+        last.as_mut().unwrap().walk = planted;
+        let other = LastWalk::walk(&mut last, &tree, a, "b", true).unwrap();
+        assert_eq!(other.found, b);
+        // A write lock taken since (a new generation): walked.
+        last.as_mut().unwrap().walk = planted;
+        tree.next_generation();
+        let after = LastWalk::walk(&mut last, &tree, a, "b", true).unwrap();
+        assert_eq!(after.found, b, "walked again after a change");
+    }
+}
