@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::host_changes::{
-    Told, Views, around_host_changes_embedded, around_host_changes_told, first_difference,
+    Told, Views, around_host_changes_embedded, around_host_changes_told, assert_same_run,
 };
 use common::{dfs_run, guest, host_tree};
 
@@ -41,12 +41,7 @@ fn coherent_p3_host_changes() {
     );
     for options in ["", ",pool", ",shared"] {
         let (got, tree) = around_host_changes_p3(&[], options);
-        assert!(
-            got == want,
-            "{options:?}: {}\n{got:#?}",
-            first_difference(&want, &got)
-        );
-        assert_eq!(tree, want_tree, "{options:?}: the host's tree afterwards");
+        assert_same_run(&format!("{options:?}"), (&want, &want_tree), (&got, &tree));
     }
 }
 
@@ -59,12 +54,7 @@ fn coherent_host_changes() {
     assert!(want.contains(&"write h: ok ()".to_owned()));
     for options in ["", ",pool", ",shared"] {
         let (got, tree) = around_host_changes(&[], options);
-        assert!(
-            got == want,
-            "{options:?}: {}\n{got:#?}",
-            first_difference(&want, &got)
-        );
-        assert_eq!(tree, want_tree, "{options:?}: the host's tree afterwards");
+        assert_same_run(&format!("{options:?}"), (&want, &want_tree), (&got, &tree));
     }
     // Exclusive trusts what it cached: it must miss some change here.
     let (stale, _) = around_host_changes(&[], ",exclusive");
@@ -86,14 +76,10 @@ fn coherent_host_changes_embedded() {
     ] {
         let tmp = tempfile::tempdir().unwrap();
         let (got, tree) = around_host_changes_embedded(revalidation, &Views::one(tmp.path()));
-        assert!(
-            got == want,
-            "{revalidation:?}: {}\n{got:#?}",
-            first_difference(&want, &got)
-        );
-        assert_eq!(
-            tree, want_tree,
-            "{revalidation:?}: the host's tree afterwards"
+        assert_same_run(
+            &format!("{revalidation:?}"),
+            (&want, &want_tree),
+            (&got, &tree),
         );
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -22,7 +22,7 @@ use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use common::host_changes::{
-    Told, Views, around_host_changes_embedded, around_host_changes_in, first_difference,
+    Told, Views, around_host_changes_embedded, around_host_changes_in, assert_same_run,
 };
 use common::locks::{check_lock_ranges, finish, setlk, spawn, wait_for};
 use nix::libc;
@@ -171,12 +171,7 @@ fn volume_host_changes() {
     assert!(want.contains(&"[8] d is a symlink: ok true".to_owned()));
     for options in ["", ",shared"] {
         let (got, tree) = across_hosts(Told::Stdin, &[], options).unwrap();
-        assert!(
-            got == want,
-            "{options:?}: {}\n{got:#?}",
-            first_difference(&want, &got)
-        );
-        assert_eq!(tree, want_tree, "{options:?}: host B's tree afterwards");
+        assert_same_run(&format!("{options:?}"), (&want, &want_tree), (&got, &tree));
     }
     let (stale, _) = across_hosts(Told::Stdin, &[], ",exclusive").unwrap();
     assert_ne!(
@@ -200,14 +195,10 @@ fn volume_host_changes_embedded() {
         let _calm = calm();
         let (_dir, views) = fresh_dir(volume().unwrap());
         let (got, tree) = around_host_changes_embedded(revalidation, &views);
-        assert!(
-            got == want,
-            "{revalidation:?}: {}\n{got:#?}",
-            first_difference(&want, &got)
-        );
-        assert_eq!(
-            tree, want_tree,
-            "{revalidation:?}: host B's tree afterwards"
+        assert_same_run(
+            &format!("{revalidation:?}"),
+            (&want, &want_tree),
+            (&got, &tree),
         );
     }
 }
@@ -219,8 +210,7 @@ fn volume_p3_host_changes() {
         return;
     };
     let (got, tree) = across_hosts(Told::Marker, &[], "").unwrap();
-    assert!(got == want, "{}\n{got:#?}", first_difference(&want, &got));
-    assert_eq!(tree, want_tree, "host B's tree afterwards");
+    assert_same_run("WASI 0.3", (&want, &want_tree), (&got, &tree));
 }
 
 /// A brick killed while a guest writes, and started again: the guest's

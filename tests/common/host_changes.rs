@@ -281,8 +281,24 @@ fn drive(
     out
 }
 
+/// Checks a host-changes run (`got`, `tree`: its output and the host's
+/// tree afterwards) against wasmtime-wasi's (`want`, `want_tree`): equal,
+/// or a failure naming `label` and the first line that differs.
+pub fn assert_same_run(
+    label: &str,
+    (want, want_tree): (&[String], &[String]),
+    (got, tree): (&[String], &[String]),
+) {
+    assert!(
+        got == want,
+        "{label}: {}\n{got:#?}",
+        first_difference(want, got)
+    );
+    assert_eq!(tree, want_tree, "{label}: the host's tree afterwards");
+}
+
 /// The first line where `got` differs from `want`, for the failure message.
-pub fn first_difference(want: &[String], got: &[String]) -> String {
+fn first_difference(want: &[String], got: &[String]) -> String {
     let at = want.iter().zip(got).position(|(w, g)| w != g);
     match at {
         Some(i) => format!(
