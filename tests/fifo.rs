@@ -2,7 +2,8 @@
 //! the tokio reactor of whatever runs the guest's pollables) instead of
 //! blocking a thread in `read`, so a guest waiting on an empty FIFO can be
 //! stopped: by dropping its future (async embedders), or by `-W timeout`
-//! (dfs-run).
+//! (dfs-run). Character devices take the same path (a node of the kernel
+//! log's device makes its reader wait); a socket's file cannot be opened.
 //!
 //! FIFOs through `directfs:fs` handles opened without `nonblock`: a read
 //! waits for data in `poll`, never in the kernel's `read`, so the embedder's
@@ -124,6 +125,152 @@ fn char_device_reads_to_its_end_as_with_wasmtime_wasi() {
         assert_eq!(out.stdout, "read 0 bytes: \"\"\n", "{extra:?}");
     }
     fx.assert_outside_untouched();
+}
+
+/// A fresh sandbox holding `kmsg`, a node of the kernel log's character
+/// device (`/dev/kmsg`), which gives the records logged so far and then
+/// makes a reader wait for the next; `None` where this machine cannot make
+/// or read it (the reason printed): not root, or the log is closed to
+/// this process (`dmesg_restrict` without `CAP_SYSLOG`).
+fn kmsg_fixture() -> Option<Fixture> {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: making a character device node needs root");
+        return None;
+    }
+    if let Err(err) = std::fs::File::open("/dev/kmsg") {
+        eprintln!("skipped: the kernel log cannot be read here: {err}");
+        return None;
+    }
+    let fx = Fixture::new();
+    let kmsg = nix::sys::stat::stat("/dev/kmsg").unwrap().st_rdev;
+    let mode = Mode::from_bits_truncate(0o600);
+    nix::sys::stat::mknod(&fx.path("kmsg"), SFlag::S_IFCHR, mode, kmsg).unwrap();
+    Some(fx)
+}
+
+/// Adds a record holding `text` to the kernel log, and returns `text`.
+fn log_to_kmsg(text: String) -> String {
+    std::fs::write("/dev/kmsg", format!("{text}\n")).expect("write /dev/kmsg");
+    text
+}
+
+/// A text no earlier run logged.
+fn unique(what: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("directfs-test-{what}-{}-{nanos}", std::process::id())
+}
+
+/// A character device that makes its reader wait: `fifo_char_wait` reads
+/// the kernel log's device to a sentinel the test logged first, says so,
+/// and the test logs the marker only 300 ms later, so the guest's blocking
+/// read of the device waits for it (at the host the device is open
+/// `O_NONBLOCK`: the wait is directfs's, in `poll` or on the reactor). A
+/// read that failed with `would-block`, or returned the end, would end the
+/// guest with another line. As with wasmtime-wasi.
+#[test]
+fn char_device_read_waits_for_the_device() {
+    use std::io::{BufRead, BufReader, Read};
+    let Some(fx) = kmsg_fixture() else { return };
+    for extra in [&[][..], &["--wasi-fs", "wasmtime"][..]] {
+        let sentinel = log_to_kmsg(unique("sentinel"));
+        let marker = unique("marker");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+            .args(extra)
+            // Bounds the test should the wait never end.
+            .args(["-W", "timeout=60s", "--dir"])
+            .arg(format!("{}::/sandbox", fx.sandbox.display()))
+            .arg(guest("fifo_char_wait"))
+            .args([&sentinel, &marker])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn dfs-run");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        assert_eq!(first, "reached the sentinel\n", "{extra:?}");
+        std::thread::sleep(Duration::from_millis(300));
+        log_to_kmsg(marker);
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{extra:?}: {rest}{stderr}");
+        assert_eq!(rest, "read the marker\n", "{extra:?}: {stderr}");
+    }
+    fx.assert_outside_untouched();
+}
+
+/// The same wait, for a marker that never comes: `-W timeout` ends it as
+/// it ends a FIFO's (the wait itself is ended, not left to dfs-run's last
+/// resort).
+#[test]
+fn char_device_wait_stopped_by_timeout() {
+    let Some(fx) = kmsg_fixture() else { return };
+    let sentinel = log_to_kmsg(unique("sentinel"));
+    let out = dfs_run([
+        "-W".into(),
+        "timeout=300ms".into(),
+        "--dir".into(),
+        format!("{}::/sandbox", fx.sandbox.display()).into(),
+        guest("fifo_char_wait").into_os_string(),
+        sentinel.into(),
+        unique("never").into(),
+    ]);
+    assert_eq!(out.code, Some(134), "{}", out.stderr);
+    assert_eq!(out.stdout, "reached the sentinel\n");
+    assert!(
+        out.stderr
+            .contains("the guest ran longer than -W timeout=300ms and was stopped\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("waiting in a host call"),
+        "the wait was not ended; the watchdog stopped the process: {}",
+        out.stderr
+    );
+}
+
+/// A Unix socket's file gives no stream: `fifo_socket` lists and stats
+/// the socket the test bound in the sandbox, fails to open it for reading,
+/// writing or both with `no-device` (Linux's `ENXIO` for `open(2)` of a
+/// socket) and as a directory with `not-directory`, and removes it. The
+/// socket's own FD never reaches a guest, so no socket stream exists to
+/// wait on. wasmtime-wasi answers the same steps with its documented
+/// differences: the type `unknown`, each failed open `io`.
+#[test]
+fn socket_file_opens_to_no_stream() {
+    let directfs = "\
+listed: sock DescriptorType::Socket
+stat-at: ok DescriptorType::Socket
+open to read: err no-device
+open to write: err no-device
+open to read and write: err no-device
+open as a directory: err not-directory
+unlink-file-at: ok ()
+stat-at after: err no-entry
+";
+    let wasmtime = directfs
+        .replace("DescriptorType::Socket", "DescriptorType::Unknown")
+        .replace("err no-device", "err io")
+        .replace("err not-directory", "err io");
+    for (extra, want) in [(&[][..], directfs), (&["--wasi-fs", "wasmtime"][..], &wasmtime)] {
+        let fx = Fixture::new();
+        drop(std::os::unix::net::UnixListener::bind(fx.path("sock")).unwrap());
+        let mut args: Vec<std::ffi::OsString> = extra.iter().map(Into::into).collect();
+        args.push("--dir".into());
+        args.push(format!("{}::/sandbox", fx.sandbox.display()).into());
+        args.push(guest("fifo_socket").into_os_string());
+        let out = dfs_run(args);
+        out.assert_success();
+        assert_eq!(out.stdout, want, "{extra:?}");
+        assert!(!fx.path("sock").exists(), "{extra:?}: removed at the host");
+        fx.assert_outside_untouched();
+    }
 }
 
 /// Nothing ever comes: `-W timeout` stops the waiting guest (which the
