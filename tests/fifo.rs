@@ -258,7 +258,10 @@ stat-at after: err no-entry
         .replace("DescriptorType::Socket", "DescriptorType::Unknown")
         .replace("err no-device", "err io")
         .replace("err not-directory", "err io");
-    for (extra, want) in [(&[][..], directfs), (&["--wasi-fs", "wasmtime"][..], &wasmtime)] {
+    for (extra, want) in [
+        (&[][..], directfs),
+        (&["--wasi-fs", "wasmtime"][..], &wasmtime),
+    ] {
         let fx = Fixture::new();
         drop(std::os::unix::net::UnixListener::bind(fx.path("sock")).unwrap());
         let mut args: Vec<std::ffi::OsString> = extra.iter().map(Into::into).collect();

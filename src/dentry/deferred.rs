@@ -233,6 +233,13 @@ impl Tree {
         Some((deferred, misses))
     }
 
+    /// Whether the running attempt put a lookup off (then it is not the
+    /// call's last: its result is dropped, and the call run again).
+    #[cfg(test)]
+    pub(crate) fn puts_off(&self) -> bool {
+        self.deferring.deferred.is_some()
+    }
+
     /// Notes that this attempt made a lookup miss itself (under the lock)
     /// and kept its dentry (see [`Deferring::kept_misses`]).
     pub(super) fn keep_miss(&mut self) {

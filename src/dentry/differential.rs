@@ -16,6 +16,10 @@
 //! tree's later answers must still be the kernel's: `coherent` takes in the
 //! kernel's change notifications at the start of each operation, as a call
 //! does. `PROPTEST_CASES` runs more cases on demand.
+//!
+//! With threads: each on a directory of its own (every result compared), or
+//! racing on the same names, whose results must serialize in the order the
+//! calls took the tree lock; and a stress test of threads × contexts.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -572,6 +576,126 @@ proptest! {
     ) {
         check_threads(&per_thread, if small_cache { 2 } else { 1000 })?;
     }
+
+    #[test]
+    fn threads_racing_on_the_same_names_serialize_as_the_kernel(
+        mode in proptest::sample::select(vec![
+            Revalidation::Exclusive,
+            Revalidation::Shared,
+            Revalidation::Coherent,
+        ]),
+        per_thread in proptest::collection::vec(proptest::collection::vec(op(), 1..32), 2..=3),
+        small_cache in any::<bool>(),
+    ) {
+        check_racing_threads(mode, &per_thread, if small_cache { 2 } else { 1000 })?;
+    }
+}
+
+/// Threads racing on the same names of one tree serialize as the tree lock
+/// orders them: each call's last attempt runs whole under the lock, so
+/// applying every call to the kernel alone, one at a time, in the order
+/// their last attempts took the lock, must give each call the result its
+/// thread got and leave the same tree. (In a `Pool` mount every miss is
+/// made with the tree unlocked and its answer used in a later attempt:
+/// those answers must never let a call see a state that was not the tree's
+/// at its turn.) `Hold`s answered under the read lock are ordered there.
+fn check_racing_threads(
+    mode: Revalidation,
+    per_thread: &[Vec<Op>],
+    cache_limit: usize,
+) -> Result<(), TestCaseError> {
+    /// Per call, in the order it took effect: thread, index, what it got.
+    type Order = std::sync::Mutex<Vec<(usize, usize, Result<String, ErrorCode>)>>;
+    let subject_dir = tempfile::tempdir().unwrap();
+    let model_dir = tempfile::tempdir().unwrap();
+    let fs = crate::Filesystem::with_limits(cache_limit, 64);
+    let options = crate::MountOptions {
+        revalidation: mode,
+        blocking: crate::Blocking::Pool,
+    };
+    let mount = fs.mount_with(subject_dir.path(), options).unwrap();
+    let root = mount.root();
+    let order = Order::default();
+    let start = std::sync::Barrier::new(per_thread.len());
+    std::thread::scope(|s| {
+        for (t, ops) in per_thread.iter().enumerate() {
+            let (fs, order, start) = (&fs, &order, &start);
+            s.spawn(move || {
+                start.wait();
+                let note = |i: usize, got: Result<String, ErrorCode>| {
+                    order.lock().unwrap().push((t, i, got));
+                };
+                let mut held = std::collections::VecDeque::new();
+                for (i, op) in ops.iter().enumerate() {
+                    match op {
+                        Op::Hold(p) => {
+                            let cached = {
+                                let tree = fs.read_counted(None);
+                                let walk = tree
+                                    .cached_walk(root, p, false)
+                                    .filter(|walk| tree.acquire_walked(*walk));
+                                if walk.is_some() {
+                                    note(i, Ok(String::new()));
+                                }
+                                walk.map(|walk| walk.found)
+                            };
+                            let id = cached.map(Ok).unwrap_or_else(|| {
+                                fs.deferring(None, None, |tree| {
+                                    let walked = tree.walk_path(root, p, false);
+                                    if !tree.puts_off() {
+                                        note(i, walked.map(|_| String::new()));
+                                    }
+                                    walked
+                                })
+                            });
+                            held.extend(id);
+                        }
+                        // No effect the kernel could see: not ordered.
+                        Op::Drop => {
+                            if let Some(id) = held.pop_front() {
+                                let_go(fs, id);
+                            }
+                        }
+                        op => fs.deferring(None, None, |tree| {
+                            let got = Subject::new(tree, root).apply(op);
+                            if !tree.puts_off() {
+                                note(i, got);
+                            }
+                        }),
+                    }
+                    // Lets the others in: calls this short would otherwise
+                    // run in long batches per thread.
+                    std::thread::yield_now();
+                }
+                held.into_iter().for_each(|id| let_go(fs, id));
+            });
+        }
+    });
+    let order = order.into_inner().unwrap();
+    if std::env::var_os("DIRECTFS_SHOW_INTERLEAVING").is_some() {
+        let switches = order.windows(2).filter(|w| w[0].0 != w[1].0).count();
+        eprintln!("{} calls, {switches} switches between threads", order.len());
+    }
+    let calls = per_thread
+        .iter()
+        .flatten()
+        .filter(|op| !matches!(op, Op::Drop))
+        .count();
+    prop_assert_eq!(order.len(), calls, "every call took effect once");
+    for (turn, (t, i, got)) in order.into_iter().enumerate() {
+        let op = &per_thread[t][i];
+        let want = model(model_dir.path(), op);
+        prop_assert_eq!(got, want, "turn {}: thread {} op {} {:?}", turn, t, i, op);
+    }
+    prop_assert_eq!(snapshot(subject_dir.path()), snapshot(model_dir.path()));
+    let tree = fs.lock();
+    let (live, unreferenced) = tree.counts();
+    prop_assert!(
+        unreferenced <= cache_limit && live == unreferenced + 1,
+        "{live} {unreferenced}"
+    );
+    tree.check_lru().map_err(TestCaseError::fail)?;
+    agrees_with_the_kernel(&tree, root, subject_dir.path())
 }
 
 /// A walk to `path` as a frontend makes it on a shared filesystem: under
