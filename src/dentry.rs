@@ -133,6 +133,12 @@ pub struct DentryRef {
 /// The bit of [`Dentry::checked_in`] saying that call made the dentry.
 const MADE: u32 = 1 << 31;
 
+/// The bit of a call number (see [`deferred`]) saying the call walks
+/// afresh: it trusts no live child it did not make or check itself, and no
+/// remembered `no-entry` (a call run again after a stale host file handle,
+/// `ESTALE`: [`Tree::new_fresh_call`]).
+const FRESH: u32 = 1 << 30;
+
 /// What a call made under the tree's read lock came to.
 #[derive(Debug)]
 pub(crate) enum ReadLocked<T> {

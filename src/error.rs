@@ -78,8 +78,26 @@ impl From<ResourceTableError> for Error {
     }
 }
 
+std::thread_local! {
+    /// How many `ESTALE`s this thread has turned into errors: see
+    /// [`stale_handles`].
+    static STALE_HANDLES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many `ESTALE`s (a host file handle the server no longer knows: NFS)
+/// this thread has turned into [`ErrorCode::Stale`] so far. A call run by
+/// [`crate::fs::Filesystem::deferring`] that met one is run once more,
+/// walking every name afresh, as the kernel retries a path walk with
+/// `LOOKUP_REVAL` after `ESTALE`.
+pub(crate) fn stale_handles() -> u64 {
+    STALE_HANDLES.with(std::cell::Cell::get)
+}
+
 impl From<Errno> for ErrorCode {
     fn from(errno: Errno) -> Self {
+        if errno == Errno::ESTALE {
+            STALE_HANDLES.with(|n| n.set(n.get() + 1));
+        }
         match errno {
             Errno::EACCES => ErrorCode::Access,
             Errno::EEXIST => ErrorCode::AlreadyExists,

@@ -448,10 +448,21 @@ impl Filesystem {
                 call = tree.new_call();
             }
             let lookups = crate::dentry::thread_lookups();
+            let stale = crate::error::stale_handles();
             tree.begin_attempt(answer.take(), attempt, call);
             let result = op(&mut tree);
             let Some((deferred, misses)) = tree.end_attempt() else {
-                return result;
+                if crate::error::stale_handles() == stale || tree.is_fresh_call(call) {
+                    return result;
+                }
+                // A host file handle the server no longer knows (`ESTALE`,
+                // NFS): run the call once more, walking every name afresh,
+                // as the kernel retries a walk with `LOOKUP_REVAL`. What
+                // failed with `ESTALE` changed nothing.
+                drop(result);
+                call = tree.new_fresh_call();
+                attempt = 0;
+                continue;
             };
             // A run made again counts only the misses that stay counted.
             crate::dentry::rewind_lookups(lookups, misses);

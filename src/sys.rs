@@ -147,6 +147,8 @@ pub fn openat(
     flags: OFlag,
     mode: Mode,
 ) -> Result<OwnedFd, Errno> {
+    #[cfg(test)]
+    test_hook::check_stale(dirfd)?;
     let result = nix::fcntl::openat(dirfd, name, flags | OPEN_FLAGS, mode);
     // An open that can neither make, truncate nor write a file changes no
     // stat (opening reads nothing: no access time).
@@ -351,6 +353,8 @@ pub fn eventfd_drain(fd: BorrowedFd<'_>) -> Result<(), Errno> {
 ///
 /// See [fstatat(2)](https://man7.org/linux/man-pages/man2/fstatat.2.html).
 pub fn fstatat_nofollow(dirfd: BorrowedFd<'_>, name: &[u8]) -> Result<FileStat, Errno> {
+    #[cfg(test)]
+    test_hook::check_stale(dirfd)?;
     let st = queried(nix::sys::stat::fstatat(
         dirfd,
         name,
@@ -686,6 +690,8 @@ pub fn fremovexattr(fd: BorrowedFd<'_>, name: &str) -> Result<(), Errno> {
 ///
 /// See [unlinkat(2)](https://man7.org/linux/man-pages/man2/unlinkat.2.html).
 pub fn unlinkat(dirfd: BorrowedFd<'_>, name: &str, flags: UnlinkatFlags) -> Result<(), Errno> {
+    #[cfg(test)]
+    test_hook::check_stale(dirfd)?;
     counted(nix::unistd::unlinkat(dirfd, name, flags))
 }
 
@@ -850,10 +856,16 @@ fn from_rustix(err: rustix::io::Errno) -> Errno {
 }
 
 /// Test builds: a hook called on this thread after each `openat` and
-/// `fstatat` (with the name), to check what holds while a lookup runs.
+/// `fstatat` (with the name), to check what holds while a lookup runs; and
+/// stale host file handles, as NFS gives after another host removed a
+/// directory and its inode number was reused.
 #[cfg(test)]
 pub(crate) mod test_hook {
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
+    use std::os::fd::BorrowedFd;
+
+    use nix::errno::Errno;
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
 
     /// What a hook is given: the name looked up.
     type Hook = Box<dyn FnMut(&str)>;
@@ -870,6 +882,39 @@ pub(crate) mod test_hook {
     /// Removes this thread's hook.
     pub(crate) fn clear() {
         HOOK.with(|h| *h.borrow_mut() = None);
+    }
+
+    thread_local! {
+        static STALE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Makes the open directory `fd` stale, as the NFS client's handle of a
+    /// directory the server no longer has: on this thread, `openat`,
+    /// `fstatat` and `unlinkat` in it fail with `ESTALE` (a new open of the
+    /// same directory does not). The mark is `O_APPEND` on its open file
+    /// description, which nothing else sets on a directory.
+    pub(crate) fn make_stale(fd: BorrowedFd<'_>) {
+        let flags = OFlag::from_bits_retain(fcntl(fd, FcntlArg::F_GETFL).unwrap());
+        fcntl(fd, FcntlArg::F_SETFL(flags | OFlag::O_APPEND)).unwrap();
+        STALE.with(|s| s.set(true));
+    }
+
+    /// Ends [`make_stale`]'s effect on this thread.
+    pub(crate) fn clear_stale() {
+        STALE.with(|s| s.set(false));
+    }
+
+    /// `ESTALE` for a directory [`make_stale`] marked.
+    pub(super) fn check_stale(dirfd: BorrowedFd<'_>) -> Result<(), Errno> {
+        if !STALE.with(Cell::get) {
+            return Ok(());
+        }
+        match fcntl(dirfd, FcntlArg::F_GETFL) {
+            Ok(flags) if OFlag::from_bits_retain(flags).contains(OFlag::O_APPEND) => {
+                Err(Errno::ESTALE)
+            }
+            _ => Ok(()),
+        }
     }
 
     pub(super) fn after_lookup(name: &str) {

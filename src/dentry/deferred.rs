@@ -47,6 +47,18 @@
 //!
 //! In shared mounts, a dentry revalidated in an earlier attempt of the same
 //! call is not revalidated again ([`Dentry::checked_in`]).
+//!
+//! A call that met `ESTALE` (a host file handle its server no longer knows:
+//! NFS, after another host replaced a directory and its inode number was
+//! reused, so the identity check still passed) is run once more as a new
+//! call that *walks afresh* ([`Tree::new_fresh_call`]): it trusts no live
+//! child it did not make or check itself, so every directory on its way is
+//! opened again by name, as the kernel retries a walk with `LOOKUP_REVAL`.
+//! The syscall that failed with `ESTALE` changed nothing. (A call whose
+//! change succeeded before a later syscall of it met `ESTALE` would be run
+//! again too, and fail as the change is made, `already-exists` or
+//! `no-entry`; the syscalls after a change use the directory FD the change
+//! used, so the server would have to forget the handle in between.)
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
@@ -216,9 +228,28 @@ impl Tree {
 
     /// A number for a call run in attempts, unique in this tree.
     pub(crate) fn new_call(&mut self) -> u32 {
-        // 0 means no call; the top bit is `MADE`'s.
-        self.deferring.last_call = (self.deferring.last_call.wrapping_add(1) & !super::MADE).max(1);
+        // 0 means no call; the top bits are `MADE`'s and `FRESH`'s.
+        self.deferring.last_call =
+            (self.deferring.last_call.wrapping_add(1) & !(super::MADE | super::FRESH)).max(1);
         self.deferring.last_call
+    }
+
+    /// A number for a call that walks afresh ([`super::FRESH`]): the run
+    /// again of a call that met a stale host file handle (`ESTALE`). Every
+    /// name it walks through is looked up again (in a new dentry; holders
+    /// keep the old one), as after a rename by another host.
+    pub(crate) fn new_fresh_call(&mut self) -> u32 {
+        self.new_call() | super::FRESH
+    }
+
+    /// Whether `call` is a number [`Tree::new_fresh_call`] gave.
+    pub(crate) fn is_fresh_call(&self, call: u32) -> bool {
+        call & super::FRESH != 0
+    }
+
+    /// Whether the running attempt is of a call that walks afresh.
+    pub(crate) fn walks_afresh(&self) -> bool {
+        self.deferring.call & super::FRESH != 0
     }
 
     /// Ends an attempt: the lookup it put off, if any (then the call must be
@@ -602,5 +633,99 @@ mod tests {
         // re-checked by the attempts after it.
         assert_eq!(ctx.stats().syscalls - before, 8);
         ctx.tree().release(f);
+    }
+
+    /// The parent dentry of `id`, or `None` once it lost its name.
+    fn parent_of(
+        tree: &crate::dentry::Tree,
+        id: crate::dentry::DentryId,
+    ) -> Option<crate::dentry::DentryId> {
+        match &tree.get(id).ok()?.link {
+            super::super::Link::Child { parent, .. } => Some(*parent),
+            _ => None,
+        }
+    }
+
+    /// Whether `id` still has a path from its root.
+    fn named(tree: &crate::dentry::Tree, mut id: crate::dentry::DentryId) -> bool {
+        loop {
+            match tree.get(id).map(|d| &d.link) {
+                Ok(super::super::Link::Root) => return true,
+                Ok(super::super::Link::Child { parent, .. }) => id = *parent,
+                _ => return false,
+            }
+        }
+    }
+
+    /// A directory whose host file handle the server no longer knows
+    /// (`ESTALE`, as NFS gives after another host replaced it and its
+    /// inode number was reused, so the identity check still passes): a
+    /// walk through it, and an unlink in it, are run once more walking
+    /// every name afresh, and succeed as a native program's would; the
+    /// stale dentry loses its name (its holder keeps it). In every mode,
+    /// inline and on the pool.
+    #[test]
+    fn a_stale_host_handle_is_walked_afresh() {
+        use nix::unistd::UnlinkatFlags;
+        use std::os::fd::AsFd;
+
+        for revalidation in [
+            Revalidation::Exclusive,
+            Revalidation::Shared,
+            Revalidation::Coherent,
+        ] {
+            for blocking in [Blocking::Inline, Blocking::Pool] {
+                let case = format!("{revalidation:?} {blocking:?}");
+                let (dir, mount, ctx) = context_with(revalidation, blocking);
+                let root = mount.root();
+                let walk = |path: &str| ctx.deferring(|tree| tree.walk_path(root, path, false));
+                let f = walk("a/b/c/f").unwrap();
+                ctx.tree().release(f);
+                // The guest holds `c`; then its host handle goes stale.
+                let c = walk("a/b/c").unwrap();
+                test_hook::make_stale(ctx.tree().get(c).unwrap().fd.as_fd());
+                std::fs::write(dir.path().join("a/b/c/g"), b"y").unwrap();
+                let stale_before = crate::error::stale_handles();
+
+                let g = walk("a/b/c/g").unwrap_or_else(|e| panic!("{case}: {e:?}"));
+                assert_eq!(
+                    crate::error::stale_handles() - stale_before,
+                    1,
+                    "{case}: met once, then walked afresh"
+                );
+                let tree = ctx.tree();
+                let fresh_c = parent_of(&tree, g).unwrap();
+                assert_ne!(fresh_c, c, "{case}: through a new dentry for c");
+                assert_eq!(tree.get(fresh_c).unwrap().key, tree.get(c).unwrap().key);
+                assert!(!named(&tree, c), "{case}: the stale one lost its path");
+                drop(tree);
+                ctx.tree().release(g);
+                // Later walks go through the new dentry: no stale handle met.
+                let stale_before = crate::error::stale_handles();
+                let f = walk("a/b/c/f").unwrap();
+                ctx.tree().release(f);
+                assert_eq!(crate::error::stale_handles(), stale_before, "{case}");
+
+                // An unlink whose parent's handle went stale is made again.
+                test_hook::make_stale(ctx.tree().get(fresh_c).unwrap().fd.as_fd());
+                ctx.deferring(|tree| {
+                    let parent = tree.walk_path(root, "a/b/c/", true)?;
+                    let unlinked = tree.unlink(parent, name("g"), UnlinkatFlags::NoRemoveDir);
+                    tree.release(parent);
+                    unlinked
+                })
+                .unwrap_or_else(|e| panic!("{case}: {e:?}"));
+                assert!(!dir.path().join("a/b/c/g").exists(), "{case}");
+
+                // A stale start cannot be walked afresh: `stale` after one
+                // more try, as a native program's stale directory FD.
+                let stale_before = crate::error::stale_handles();
+                let held = ctx.deferring(|tree| tree.walk_path(c, "new", false));
+                assert_eq!(held.err(), Some(ErrorCode::Stale), "{case}");
+                assert_eq!(crate::error::stale_handles() - stale_before, 2, "{case}");
+                test_hook::clear_stale();
+                ctx.tree().release(c);
+            }
+        }
     }
 }

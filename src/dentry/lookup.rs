@@ -37,11 +37,20 @@ impl Tree {
     ///   name is walked afresh.
     /// - A recent `no-entry` for the name is returned as is (exclusive only).
     /// - Else `openat(parent_fd, name, …)` as [`try_open`].
+    ///
+    /// A call that walks afresh ([`Tree::walks_afresh`]) trusts only the
+    /// children it made or checked itself, and no `no-entry`.
     pub(crate) fn walk(&mut self, parent: DentryId, name: Name<'_>) -> Result<DentryId, ErrorCode> {
         let dir = self.get(parent)?;
-        let shared = !trusts(dir);
+        let fresh = self.walks_afresh();
+        let shared = !trusts(dir) || fresh;
         if let Some(&child) = dir.children.get(name.as_str()) {
-            if !shared || self.still_there_in_call(parent, name, child) {
+            let current = if fresh {
+                self.checked_in_call(child)
+            } else {
+                !shared || self.still_there_in_call(parent, name, child)
+            };
+            if current {
                 self.acquire(child)?;
                 self.count_hit(child);
                 return Ok(child);
@@ -101,15 +110,22 @@ impl Tree {
         name: Name<'_>,
         child: DentryId,
     ) -> bool {
-        let call = self.call();
-        if call != 0 && self.get(child).is_ok_and(|c| c.checked_in & !MADE == call) {
+        if self.checked_in_call(child) {
             return true;
         }
+        let call = self.call();
         let there = self.still_there(parent, name, child);
         if there && let Ok(c) = self.get_mut(child) {
             c.checked_in = call;
         }
         there
+    }
+
+    /// Whether the running call (an attempt of it) made `child` or found it
+    /// current.
+    fn checked_in_call(&self, child: DentryId) -> bool {
+        let call = self.call();
+        call != 0 && self.get(child).is_ok_and(|c| c.checked_in & !MADE == call)
     }
 
     /// Counts a lookup answered by live dentry `child`, unless an earlier
@@ -163,7 +179,7 @@ impl Tree {
         name: Name<'_>,
     ) -> Result<Stat, ErrorCode> {
         let dir = self.get(parent)?;
-        let shared = !trusts(dir);
+        let shared = !trusts(dir) || self.walks_afresh();
         if !shared {
             if let Some(&child) = dir.children.get(name.as_str()) {
                 count_lookups(1, 0);

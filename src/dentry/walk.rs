@@ -195,7 +195,7 @@ impl Tree {
     /// as a lookup hit.
     fn cached_child(&self, dir: DentryId, name: Name<'_>) -> Option<DentryId> {
         let d = self.get(dir).ok()?;
-        if !super::trusts(d) {
+        if !super::trusts(d) || self.walks_afresh() {
             return None;
         }
         let child = *d.children.get(name.as_str())?;
