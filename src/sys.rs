@@ -163,6 +163,25 @@ pub fn openat(
     opened
 }
 
+/// `openat2(dirfd, path, &{O_PATH | O_NOFOLLOW | O_CLOEXEC,
+/// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS}, sizeof(struct open_how))`—Opens
+/// (as a handle that reads and writes nothing) the file a relative path of
+/// plain names leads to from a directory FD, resolved by the kernel in one
+/// walk that follows no symlink (a symlink on the way, the last name
+/// included: `ELOOP`) and never leaves `dirfd` (`EXDEV`).
+///
+/// See [openat2(2)](https://man7.org/linux/man-pages/man2/openat2.2.html).
+pub fn openat2_beneath_path(dirfd: BorrowedFd<'_>, path: &str) -> Result<OwnedFd, Errno> {
+    use nix::fcntl::{OpenHow, ResolveFlag};
+    let how = OpenHow::new()
+        .flags(OFlag::O_PATH | OPEN_FLAGS)
+        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+    let opened = queried(nix::fcntl::openat2(dirfd, path, how));
+    #[cfg(test)]
+    test_hook::after_lookup(path);
+    opened
+}
+
 /// `fstat(fd)`—Returns the metadata of an open file.
 ///
 /// See [fstat(2)](https://man7.org/linux/man-pages/man2/fstat.2.html).

@@ -108,6 +108,9 @@ enum Lookup {
     Walk,
     /// [`Tree::stat_name`]'s: `fstatat(dir_fd, name, AT_SYMLINK_NOFOLLOW)`.
     Stat,
+    /// [`Tree::stat_beneath`]'s: `openat2` of a path of names beneath
+    /// `dir_fd` as [`sys::openat2_beneath_path`], then `fstat`.
+    StatPath,
     /// [`Tree::open`]'s re-open of dentry `id` with `oflags`.
     Open { id: DentryId, oflags: OFlag },
 }
@@ -165,6 +168,7 @@ impl Deferred {
         let found = match self.what {
             Lookup::Walk => Found::Walk(open_child(fd, &self.name)),
             Lookup::Stat => Found::Stat(sys::fstatat_nofollow(fd, self.name.as_bytes())),
+            Lookup::StatPath => Found::Stat(stat_path_beneath(fd, &self.name)),
             Lookup::Open { oflags, .. } => Found::Open(reopen(fd, &self.name, oflags)),
         };
         Answer { asked: self, found }
@@ -177,6 +181,17 @@ pub(super) fn open_child(dir_fd: std::os::fd::BorrowedFd<'_>, name: &str) -> Wal
     let opened = try_open(dir_fd, name, OFlag::empty())?;
     let st = sys::fstat(opened.0.as_fd())?;
     Ok((opened, st))
+}
+
+/// The syscalls of a `stat` of a path of names beneath `dir_fd`: `openat2`
+/// as [`sys::openat2_beneath_path`], then `fstat` of what it opened
+/// (closed again).
+pub(super) fn stat_path_beneath(
+    dir_fd: std::os::fd::BorrowedFd<'_>,
+    path: &str,
+) -> Result<FileStat, Errno> {
+    let opened = sys::openat2_beneath_path(dir_fd, path)?;
+    sys::fstat(opened.as_fd())
 }
 
 /// The syscalls of a re-open of a file: `openat(dir_fd, name, oflags)`, and
@@ -375,6 +390,20 @@ impl Tree {
         name: &str,
     ) -> Result<Option<Result<FileStat, Errno>>, ErrorCode> {
         self.answer_or_defer(Lookup::Stat, dir, name, 0, |found| match found {
+            Found::Stat(stat) => Some(stat),
+            _ => None,
+        })
+    }
+
+    /// The answer to [`Tree::stat_beneath`]'s lookup of `path` (whose
+    /// answer's FD is closed at once, but is charged while open), as
+    /// [`Tree::walk_answer`].
+    pub(super) fn stat_path_answer(
+        &mut self,
+        dir: DentryId,
+        path: &str,
+    ) -> Result<Option<Result<FileStat, Errno>>, ErrorCode> {
+        self.answer_or_defer(Lookup::StatPath, dir, path, 1, |found| match found {
             Found::Stat(stat) => Some(stat),
             _ => None,
         })

@@ -207,6 +207,54 @@ impl Tree {
         }
     }
 
+    /// The stat of `path` from directory `dir` in one walk by the kernel,
+    /// where `dir` revalidates what it caches (a shared mount; a coherent
+    /// one the kernel's notifications do not cover) and `path` is two or
+    /// more plain names (no `.`, `..`, empty name, leading or trailing `/`):
+    /// `openat2` beneath `dir`, following no symlink
+    /// ([`sys::openat2_beneath_path`]), `fstat`, `close` — three syscalls
+    /// for any depth, where the walk name by name makes an `fstatat` per
+    /// name. No dentry is made or used.
+    ///
+    /// `Ok(None)` where it does not apply, and where the kernel's walk met
+    /// what the walk name by name answers itself: a symlink (`ELOOP`; the
+    /// last name a symlink to `follow`), a directory it may not search, any
+    /// other error. `no-entry` and `not-directory` are answers, as a walk
+    /// name by name would give them.
+    pub(crate) fn stat_beneath(
+        &mut self,
+        dir: DentryId,
+        path: &str,
+        follow: bool,
+    ) -> Result<Option<Stat>, ErrorCode> {
+        let d = self.get(dir)?;
+        let plain = path.contains('/')
+            && path
+                .split('/')
+                .all(|name| !matches!(name, "" | "." | "..") && Name::parse(name).is_ok());
+        if trusts(d) || self.walks_afresh() || d.file_type != FileType::Directory || !plain {
+            return Ok(None);
+        }
+        let found = match self.stat_path_answer(dir, path)? {
+            Some(found) => found,
+            None => {
+                count_lookups(0, 1);
+                self.make_room(1)?;
+                self.retrying_out_of_fds(|tree| {
+                    let fd = tree.get(dir).map_err(|_| Errno::EBADF)?.fd.as_fd();
+                    deferred::stat_path_beneath(fd, path)
+                })
+            }
+        };
+        match found {
+            Ok(st) if follow && file_type_of_mode(st.st_mode) == FileType::SymbolicLink => Ok(None),
+            Ok(st) => Ok(Some(self.inodes.stat(&st))),
+            Err(Errno::ENOENT) => Err(ErrorCode::NoEntry),
+            Err(Errno::ENOTDIR) => Err(ErrorCode::NotDirectory),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// `fstat` on a handle's FD, in the guest's numbering.
     pub(crate) fn stat_fd(&mut self, fd: BorrowedFd<'_>) -> Result<Stat, ErrorCode> {
         let st = sys::fstat(fd)?;
@@ -239,5 +287,80 @@ impl Tree {
         sys::readlinkat_empty(d.fd.as_fd())?
             .into_string()
             .map_err(|_| ErrorCode::IllegalByteSequence)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::ErrorCode;
+    use crate::sys::test_hook;
+    use crate::types::{Blocking, FileType, MountOptions, Perms, Revalidation};
+    use crate::{DirectfsCtx, Filesystem};
+
+    /// A `stat-at` of a path of names in a mount that revalidates is one
+    /// walk by the kernel: `openat2` and `fstat` (the two counted syscalls;
+    /// the `close` is not counted), where the walk name by name makes an
+    /// `fstatat` per name; no dentry is made. It answers as that walk: a
+    /// symlink on the way, or last with `follow`, and a path that is not
+    /// plain names take that walk; a missing name is `no-entry`, a file on
+    /// the way `not-directory`. On a pool mount it is made with the tree
+    /// unlocked; in an exclusive mount the cache answers instead.
+    #[test]
+    fn a_deep_stat_in_a_revalidating_mount_is_one_walk_by_the_kernel() {
+        for blocking in [Blocking::Inline, Blocking::Pool] {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(dir.path().join("a/b/c")).unwrap();
+            std::fs::write(dir.path().join("a/b/c/f"), b"x").unwrap();
+            std::os::unix::fs::symlink("b", dir.path().join("a/l")).unwrap();
+            std::os::unix::fs::symlink("f", dir.path().join("a/b/c/s")).unwrap();
+            let options = MountOptions {
+                revalidation: Revalidation::Shared,
+                blocking,
+            };
+            let mount = Filesystem::new().mount_with(dir.path(), options).unwrap();
+            let ctx = DirectfsCtx::builder()
+                .mount(&mount, "/", Perms::ReadWrite)
+                .unwrap()
+                .build();
+            let root = mount.root();
+            let stat = |path: &str, follow: bool| {
+                ctx.deferring(|tree| tree.stat_beneath(root, path, follow))
+            };
+            let (fs, log) = (mount.filesystem().clone(), std::rc::Rc::default());
+            let to = std::rc::Rc::clone(&log);
+            test_hook::set(move |name: &str| {
+                let to: &std::cell::RefCell<Vec<(String, bool)>> = &to;
+                to.borrow_mut().push((name.to_owned(), fs.is_locked()));
+            });
+            let dentries = ctx.tree().counts().0;
+            let before = ctx.stats().syscalls;
+            let f = stat("a/b/c/f", false).unwrap().expect("one walk");
+            assert_eq!((f.file_type, f.size), (FileType::RegularFile, 1));
+            assert_eq!(ctx.stats().syscalls - before, 2, "{blocking:?}");
+            assert_eq!(ctx.tree().counts().0, dentries, "no dentry made");
+            let locked = blocking == Blocking::Inline;
+            assert_eq!(log.borrow().as_slice(), [("a/b/c/f".to_owned(), locked)]);
+            test_hook::clear();
+
+            let s = stat("a/b/c/s", false).unwrap().expect("the symlink itself");
+            assert_eq!(s.file_type, FileType::SymbolicLink);
+            assert_eq!(stat("a/b/c/s", true), Ok(None), "a symlink to follow");
+            assert_eq!(stat("a/l/c/f", false), Ok(None), "a symlink on the way");
+            assert_eq!(stat("a/b/c/none", false), Err(ErrorCode::NoEntry));
+            assert_eq!(stat("a/b/c/f/x", false), Err(ErrorCode::NotDirectory));
+            for not_plain in ["a", "a/./b", "a/../a/b", "a//b", "a/b/", "/a/b"] {
+                assert_eq!(stat(not_plain, false), Ok(None), "{not_plain}");
+            }
+            assert_eq!(ctx.tree().counts().0, dentries, "no dentry made");
+        }
+        // An exclusive mount's cache answers without a syscall instead.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        let mount = Filesystem::new()
+            .mount(dir.path(), Revalidation::Exclusive)
+            .unwrap();
+        let root = mount.root();
+        let mut tree = mount.filesystem().lock();
+        assert_eq!(tree.stat_beneath(root, "a/b", false), Ok(None));
     }
 }

@@ -638,10 +638,15 @@ impl DirectfsCtxView<'_> {
     }
 }
 
-/// `stat-at`: the parent walked, then the last name stat-ed in place
-/// ([`Tree::stat_name`], no dentry made for it); a symlink to follow, a
-/// trailing `/` or a `.`/`..` take the whole walk instead.
+/// `stat-at`: in a mount that revalidates, a path of plain names in one
+/// walk by the kernel ([`Tree::stat_beneath`]); else the parent walked,
+/// then the last name stat-ed in place ([`Tree::stat_name`], no dentry
+/// made for it); a symlink to follow, a trailing `/` or a `.`/`..` take the
+/// whole walk instead.
 fn stat_at(tree: &mut Tree, dir: DentryId, path: &str, follow: bool) -> Result<Stat, Code> {
+    if let Some(stat) = tree.stat_beneath(dir, path, follow)? {
+        return Ok(stat);
+    }
     let fast = with_parent(tree, dir, path, |tree, parent, last| match last {
         Last::Name(name, false) => tree.stat_name(parent, name).map(Some),
         Last::Name(_, true) | Last::Dots => Ok(None),
