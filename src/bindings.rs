@@ -149,8 +149,9 @@ pub(crate) mod wasi_p3 {
 /// `wasi_snapshot_preview1`, generated from its witx (`wit/p1`, wasmtime-wasi
 /// 48's copy) by wiggle, as wasmtime-wasi generates its own, for
 /// [`crate::wasi::p1`]. The calls that may wait on a `wasi:io` stream
-/// (stdio, `poll_oneoff`) are `async`; [`p1::sync`] runs them to completion
-/// on wasmtime-wasi's runtime for sync hosts.
+/// (stdio, `poll_oneoff`), and those an async host may run on tokio's
+/// blocking pool (every filesystem call with a descriptor), are `async`;
+/// [`p1::sync`] runs them to completion for sync hosts.
 #[expect(
     clippy::too_many_arguments,
     reason = "the witx's functions (`path_open` has 9 parameters), as generated"
@@ -160,7 +161,12 @@ pub(crate) mod p1 {
         witx: ["wit/p1/wasi_snapshot_preview1.witx"],
         async: {
             wasi_snapshot_preview1::{
-                fd_close, fd_read, fd_write, fd_renumber, poll_oneoff
+                fd_advise, fd_close, fd_datasync, fd_filestat_get, fd_filestat_set_size,
+                fd_filestat_set_times, fd_pread, fd_pwrite, fd_read, fd_readdir,
+                fd_renumber, fd_sync, fd_write, path_create_directory,
+                path_filestat_get, path_filestat_set_times, path_link, path_open,
+                path_readlink, path_remove_directory, path_rename, path_symlink,
+                path_unlink_file, poll_oneoff
             }
         },
         errors: { errno => trappable Error },
@@ -175,16 +181,32 @@ pub(crate) mod p1 {
             target: super,
             block_on[in_tokio]: {
                 wasi_snapshot_preview1::{
-                    fd_close, fd_read, fd_write, fd_renumber, poll_oneoff
+                    fd_advise, fd_close, fd_datasync, fd_filestat_get, fd_filestat_set_size,
+                    fd_filestat_set_times, fd_pread, fd_pwrite, fd_read, fd_readdir,
+                    fd_renumber, fd_sync, fd_write, path_create_directory,
+                    path_filestat_get, path_filestat_set_times, path_link, path_open,
+                    path_readlink, path_remove_directory, path_rename, path_symlink,
+                    path_unlink_file, poll_oneoff
                 }
             },
             errors: { errno => trappable Error },
         });
 
-        /// Runs `future` on wasmtime-wasi's tokio runtime (a `Result`, as
-        /// wiggle's `block_on` wants: always `Ok`).
+        /// Runs `future` to its end (a `Result`, as wiggle's `block_on`
+        /// wants: always `Ok`): polled once where it is (with wasmtime-wasi's
+        /// tokio runtime at hand, for the streams that need one), which ends
+        /// every filesystem call of a sync host (they run inline); else on
+        /// that runtime, as wasmtime-wasi's own preview 1 runs every call
+        /// (stdio that waits, `poll_oneoff`).
         fn in_tokio<F: Future>(future: F) -> wasmtime::Result<F::Output> {
-            Ok(wasmtime_wasi::runtime::in_tokio(future))
+            use wasmtime_wasi::runtime::{in_tokio, poll_noop, with_ambient_tokio_runtime};
+            let mut future = std::pin::pin!(future);
+            Ok(
+                match with_ambient_tokio_runtime(|| poll_noop(future.as_mut())) {
+                    Some(done) => done,
+                    None => in_tokio(future),
+                },
+            )
         }
     }
 

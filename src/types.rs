@@ -80,8 +80,10 @@ pub enum Blocking {
     /// hand-off (some microseconds) per call. File streams read and write on
     /// the pool too, and dropping a descriptor, directory stream, dentry or
     /// handle closes its FDs there (closing a FUSE or NFS file asks the
-    /// server). Falls back to inline outside a tokio runtime. Not for
-    /// WASI 0.3 descriptors' drops, nor preview 1 (whose calls run inline).
+    /// server). Preview 1 calls with a descriptor run there too on an
+    /// async host ([`crate::wasi::p1::add_to_linker_async`]), their bytes
+    /// copied through a buffer. Falls back to inline outside a tokio
+    /// runtime. Not for WASI 0.3 descriptors' drops.
     ///
     /// Every cache miss's lookup (a walk's `openat` and `fstat`, a
     /// `stat-at`'s `fstatat`, a file's re-open) runs with the tree lock

@@ -57,9 +57,10 @@ struct Side {
 }
 
 /// Runs module `name` with `/sandbox` (read-write, holding the escape
-/// symlinks `out` → the outside, `up` → `../outside`) and `/ro`
-/// (read-only, holding `f`), under `wasi_fs`, with `args` after the module.
-fn run_side(name: &str, wasi_fs: &str, args: &[&str], setup: fn(&Fixture)) -> Side {
+/// symlinks `out` → the outside, `up` → `../outside`; with `options`, e.g.
+/// `,pool`) and `/ro` (read-only, holding `f`), under `wasi_fs`, with
+/// `args` after the module.
+fn run_side(name: &str, wasi_fs: &str, options: &str, args: &[&str], setup: fn(&Fixture)) -> Side {
     let fx = Fixture::new();
     setup(&fx);
     std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
@@ -74,7 +75,7 @@ fn run_side(name: &str, wasi_fs: &str, args: &[&str], setup: fn(&Fixture)) -> Si
         "--env".into(),
         "GREETING=hello".into(),
         "--dir".into(),
-        format!("{}::/sandbox", fx.sandbox.display()).into(),
+        format!("{}::/sandbox{options}", fx.sandbox.display()).into(),
         "--dir".into(),
         format!("{}::/ro,readonly", ro.display()).into(),
         module(name).into_os_string(),
@@ -93,9 +94,36 @@ fn run_side(name: &str, wasi_fs: &str, args: &[&str], setup: fn(&Fixture)) -> Si
 /// and checks that they agree: exit status, every line printed but the
 /// ones `differ` names (intended differences, checked by the caller), and
 /// the host trees. Returns both sides (directfs's first).
+///
+/// directfs runs it twice: on a sync host, and on an async host with the
+/// sandbox a `pool` mount (every filesystem call with a descriptor on
+/// tokio's blocking pool), which must print and leave exactly the same.
 fn differential(name: &str, args: &[&str], setup: fn(&Fixture), differ: &[&str]) -> [Side; 2] {
-    let ours = run_side(name, "directfs", args, setup);
-    let theirs = run_side(name, "wasmtime", args, setup);
+    let ours = run_side(name, "directfs", "", args, setup);
+    let pooled = run_side(name, "directfs", ",pool", args, setup);
+    // On an async host a `poll_oneoff` of one relative clock waits on the
+    // executor instead of sleeping the thread, where a CPU-time clock is
+    // `inval` (wasmtime-wasi's answer where it may not block the thread).
+    let but_async = |stdout: &str| -> String {
+        stdout
+            .lines()
+            .filter(|line| !line.starts_with("poll cputime clock"))
+            .map(|line| format!("{line}\n"))
+            .collect()
+    };
+    assert_eq!(
+        (pooled.run.code, but_async(&pooled.run.stdout)),
+        (ours.run.code, but_async(&ours.run.stdout)),
+        "{name}: on an async host with a pool mount (then inline): {}",
+        pooled.run.stderr
+    );
+    assert_eq!(
+        host_tree(&pooled.fx.sandbox),
+        host_tree(&ours.fx.sandbox),
+        "{name}: the host trees differ (pool, then inline)"
+    );
+    pooled.fx.assert_outside_untouched();
+    let theirs = run_side(name, "wasmtime", "", args, setup);
     for side in [&ours, &theirs] {
         side.fx.assert_outside_untouched();
         assert_eq!(std::fs::read(side.ro.join("f")).unwrap(), b"ro\n");
@@ -621,4 +649,69 @@ fn go_std_os() {
             String::from_utf8_lossy(&run.stderr)
         );
     }
+}
+
+/// A preview 1 guest on an async host waiting on an empty FIFO holds a
+/// thread of tokio's blocking pool, not the executor: on a current-thread
+/// runtime, a 1 ms ticker task keeps ticking (no gap of 50 ms) while
+/// `rust_fifo_std_read` waits 300 ms in `fd_read` for the host's data, and
+/// the guest then reads it to the end. (Run inline, the read's wait would
+/// stop the executor for the whole 300 ms.)
+#[test]
+fn p1_fifo_wait_keeps_an_async_executor_free() {
+    use std::io::Write;
+    let fx = Fixture::new();
+    nix::unistd::mkfifo(
+        &fx.path("fifo"),
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+    )
+    .unwrap();
+    // Read-write, so the guest never sees "no writer" before it is closed.
+    let mut host_end = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(fx.path("fifo"))
+        .unwrap();
+    let engine = wasmtime::Engine::default();
+    let mut linker = wasmtime::Linker::<Embedder>::new(&engine);
+    directfs::wasi::p1::add_to_linker_async(&mut linker).unwrap();
+    let stdout = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 20);
+    let data = Embedder {
+        wasi: wasmtime_wasi::WasiCtx::builder()
+            .stdout(stdout.clone())
+            .build(),
+        directfs: directfs::DirectfsCtx::builder()
+            .preopen(&fx.sandbox, "/sandbox", directfs::Perms::ReadWrite)
+            .unwrap()
+            .build(),
+        table: wasmtime::component::ResourceTable::new(),
+    };
+    let mut store = wasmtime::Store::new(&engine, data);
+    let module = wasmtime::Module::from_file(&engine, module("rust_fifo_std_read")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let gaps = runtime.block_on(async {
+        let ticker = common::Ticker::start();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            host_end.write_all(b"late data").unwrap();
+        });
+        let instance = linker.instantiate_async(&mut store, &module).await.unwrap();
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .unwrap();
+        start.call_async(&mut store, ()).await.unwrap();
+        writer.join().unwrap();
+        ticker.stop().await
+    });
+    let out = String::from_utf8(stdout.contents().to_vec()).unwrap();
+    assert_eq!(out, "read 9 bytes: \"late data\"\n");
+    let longest = gaps.iter().max().copied().unwrap_or_default();
+    assert!(
+        gaps.len() > 100 && longest < std::time::Duration::from_millis(50),
+        "{} ticks, longest gap {longest:?}",
+        gaps.len()
+    );
 }

@@ -195,6 +195,18 @@ impl DirectfsCtxView<'_> {
             .map_err(|_| Code::NotPermitted.into())
     }
 
+    /// Whether calls on dentry `id` run on the blocking pool (on an async
+    /// host): its mount is [`crate::Blocking::Pool`] (inline where there is
+    /// none: a bad handle then fails inline).
+    pub(crate) fn pool_for(&self, id: Option<DentryId>) -> bool {
+        id.is_some_and(|id| self.ctx.tree_read().blocking(id) == crate::Blocking::Pool)
+    }
+
+    /// The dentry of descriptor `fd`, to choose where its call runs.
+    pub(crate) fn dentry_of(&self, fd: &Resource<Descriptor>) -> Option<DentryId> {
+        self.table.get(fd).ok().map(|d| d.dentry)
+    }
+
     /// A file descriptor's handle; a directory → `bad-descriptor`.
     pub(crate) fn file(&self, fd: &Resource<Descriptor>) -> Result<(DentryId, &Handle), Error> {
         let d = self.descriptor(fd)?;

@@ -30,8 +30,12 @@
 //!   directory changing under a long listing neither repeats nor skips
 //!   entries (wasmtime-wasi lists it again on every call).
 //!
-//! Calls run on the calling thread, on async hosts too (a mount's
-//! [`crate::Blocking::Pool`] applies to the component frontends only).
+//! On a sync host every call runs on the calling thread. On an async host
+//! ([`add_to_linker_async`]) every call with a descriptor on a
+//! [`crate::Blocking::Pool`] mount runs on tokio's blocking pool (its path
+//! copied out of the guest's memory first, a read's bytes through a buffer
+//! there), as do the reads and writes of a FIFO or device that may wait on
+//! any mount; the executor runs other tasks meanwhile.
 
 mod access;
 mod convert;

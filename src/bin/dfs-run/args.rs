@@ -26,10 +26,10 @@ pub(crate) struct Cli {
     /// cached entries are re-checked), `exclusive` (a promise that nothing
     /// but this guest changes the directory: the cache is trusted as it is,
     /// the fastest), `shared` (cached entries are always re-checked before
-    /// use: a syscall per path component); `pool` (`directfs:fs` and
-    /// `wasi:filesystem` calls make their syscalls on a blocking thread
-    /// pool: the guest then runs on an async host, as a server embedding
-    /// directfs under tokio would). Repeatable.
+    /// use: a syscall per path component); `pool` (`directfs:fs`,
+    /// `wasi:filesystem` and preview 1 calls make their syscalls on a
+    /// blocking thread pool: the guest then runs on an async host, as a
+    /// server embedding directfs under tokio would). Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST[,readonly][,exclusive|,shared][,pool]]", value_parser = parse_dir)]
     pub(crate) dirs: Vec<DirArg>,
 

@@ -98,6 +98,8 @@ enum Guest {
     P3(P3Command),
     /// A `wasm32-wasip1` core module's `_start`.
     Core(wasmtime::TypedFunc<(), ()>),
+    /// A core module's `_start` on an async host (a `pool` dir).
+    CoreAsync(wasmtime::TypedFunc<(), ()>),
 }
 
 /// The guest's linker and compiled code: a component's or a core module's.
@@ -111,6 +113,7 @@ enum Linked {
     Module {
         linker: wasmtime::Linker<Host>,
         module: wasmtime::Module,
+        on_async_host: bool,
     },
 }
 
@@ -142,16 +145,24 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
         Program::Module(bytes) => {
             let (engine, module) = compile_module(cli, cache.as_ref(), path, &bytes)?;
             let mut linker = wasmtime::Linker::<Host>::new(&engine);
-            match cli.wasi_fs {
-                WasiFs::Directfs => directfs::wasi::p1::add_to_linker(&mut linker),
-                WasiFs::Wasmtime => wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |host| {
-                    host.wasmtime_p1
-                        .as_mut()
-                        .expect("a core module run with --wasi-fs wasmtime has wasmtime_p1")
-                }),
+            let on_async_host = on_async_host(cli);
+            match (cli.wasi_fs, on_async_host) {
+                (WasiFs::Directfs, false) => directfs::wasi::p1::add_to_linker(&mut linker),
+                (WasiFs::Directfs, true) => directfs::wasi::p1::add_to_linker_async(&mut linker),
+                (WasiFs::Wasmtime, false) => {
+                    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, wasmtime_p1)
+                }
+                (WasiFs::Wasmtime, true) => {
+                    wasmtime_wasi::p1::add_to_linker_async(&mut linker, wasmtime_p1)
+                }
             }
             .map_err(anyhow::Error::from)?;
-            (engine, Linked::Module { linker, module })
+            let linked = Linked::Module {
+                linker,
+                module,
+                on_async_host,
+            };
+            (engine, linked)
         }
     };
 
@@ -252,18 +263,27 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
                 path.display()
             )
         })?,
-        Linked::Module { linker, module } => linker
-            .instantiate(&mut store, &module)
-            .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
-            .map(Guest::Core)
-            .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!(
-                    "cannot instantiate {} as a wasm32-wasip1 command (a core module \
+        Linked::Module {
+            linker,
+            module,
+            on_async_host,
+        } => match on_async_host {
+            true => wasmtime_wasi::runtime::in_tokio(linker.instantiate_async(&mut store, &module)),
+            false => linker.instantiate(&mut store, &module),
+        }
+        .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
+        .map(|start| match on_async_host {
+            true => Guest::CoreAsync(start),
+            false => Guest::Core(start),
+        })
+        .map_err(anyhow::Error::from)
+        .with_context(|| {
+            format!(
+                "cannot instantiate {} as a wasm32-wasip1 command (a core module \
                      importing wasi_snapshot_preview1 and exporting _start)",
-                    path.display()
-                )
-            })?,
+                path.display()
+            )
+        })?,
     };
     Ok(Prepared {
         store,
@@ -276,6 +296,22 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
 /// A component's engine, compiled code and linker: wasmtime-wasi's WASI
 /// 0.2 (and 0.3 where the component needs it), `directfs:fs`, and the
 /// standard `wasi:filesystem` from the dentry tree (or wasmtime-wasi's, with
+/// wasmtime-wasi's preview 1 context of a core module run with `--wasi-fs
+/// wasmtime`.
+fn wasmtime_p1(host: &mut Host) -> &mut wasmtime_wasi::p1::WasiP1Ctx {
+    host.wasmtime_p1
+        .as_mut()
+        .expect("a core module run with --wasi-fs wasmtime has wasmtime_p1")
+}
+
+/// Whether the guest runs on an async host: a `pool` dir asks for one (its
+/// calls then run on tokio's blocking pool).
+fn on_async_host(cli: &Cli) -> bool {
+    cli.dirs
+        .iter()
+        .any(|dir| dir.options.blocking == directfs::Blocking::Pool)
+}
+
 /// `--wasi-fs wasmtime`).
 fn component_linker(
     cli: &Cli,
@@ -291,11 +327,7 @@ fn component_linker(
     // model's async features: WASI 0.3 is linked for it) is run on an async
     // host.
     let wasip3 = is_wasip3(&engine, &component);
-    let on_async_host = async_model
-        || cli
-            .dirs
-            .iter()
-            .any(|dir| dir.options.blocking == directfs::Blocking::Pool);
+    let on_async_host = async_model || on_async_host(cli);
     // Includes `wasi:cli/exit`'s `exit-with-code` (stable since WASI
     // 0.2.12): the guest's status, as wasip1's `proc_exit` gives it.
     if on_async_host {
@@ -412,6 +444,9 @@ fn main() -> ExitCode {
         )
         .and_then(|result| result),
         Guest::Core(start) => start.call(&mut store, ()).map(Ok),
+        Guest::CoreAsync(start) => {
+            wasmtime_wasi::runtime::in_tokio(start.call_async(&mut store, ())).map(Ok)
+        }
     };
     if cli.stats {
         let stats = store.data().directfs.stats();

@@ -17,10 +17,43 @@ use wiggle::{GuestMemory, GuestPtr};
 use super::convert::{errno, filetype};
 use super::{Dir, Fd, Fds, File, State, borrowed};
 use crate::bindings::p1::types::{self, Errno};
-use crate::ctx::DirectfsView;
+use crate::ctx::{DirectfsCtxView, DirectfsView};
+use crate::pool::FromTrap;
 use crate::wasi::Descriptor;
 
 type Result<T, E = types::Error> = std::result::Result<T, E>;
+
+impl<T> FromTrap for Result<T> {
+    fn from_trap(err: wasmtime::Error) -> Self {
+        Err(types::Error::trap(err))
+    }
+}
+
+/// Runs `op` (the directfs part of a call on `desc`) where the call runs:
+/// on tokio's blocking pool on an async host where `desc`'s mount is
+/// [`crate::Blocking::Pool`], or where `waits` (I/O of a FIFO or device
+/// that may wait for another process); inline otherwise. What `op` needs
+/// of the guest's memory is copied in before and out after.
+pub(super) async fn run_for<T, R>(
+    data: &mut T,
+    desc: &Resource<Descriptor>,
+    waits: bool,
+    op: impl FnOnce(&mut DirectfsCtxView<'_>) -> R + Send + 'static,
+) -> R
+where
+    T: DirectfsView,
+    R: FromTrap + Send + 'static,
+{
+    let mut view = data.directfs();
+    let on_pool = view.ctx.async_host && (waits || view.pool_for(view.dentry_of(desc)));
+    view.run(on_pool, op).await
+}
+
+/// Whether I/O on `io` runs on the pool of an async host even where its
+/// mount is inline: a FIFO or device read or written without `nonblock`.
+fn io_waits(io: &Io) -> bool {
+    io.pipe && !io.nonblock
+}
 
 /// The store's preview 1 state.
 pub(super) fn state<T: DirectfsView>(data: &mut T) -> &mut State {
@@ -258,14 +291,31 @@ pub(super) enum At {
 /// Reads a file fd into `buf` at `at`: into the guest's memory directly
 /// where it is not shared. A FIFO, socket or device is read without an
 /// offset, and waited for unless the fd is `nonblock`.
-pub(super) fn read_file<T: DirectfsView>(
+pub(super) async fn read_file<T: DirectfsView>(
     data: &mut T,
     memory: &mut GuestMemory<'_>,
     io: Io,
     at: u64,
     buf: GuestPtr<[u8]>,
 ) -> Result<usize> {
+    let desc = io.desc();
     let view = data.directfs();
+    if view.ctx.async_host && (io_waits(&io) || view.pool_for(view.dentry_of(&desc))) {
+        // On the pool: read into a buffer there, copied in here.
+        let len = u64::from(buf.len());
+        let read = run_for(data, &desc, true, move |view| -> Result<Vec<u8>> {
+            let max = view.ctx.limits.max_io_bytes;
+            let interrupter = view.ctx.interrupter.clone();
+            let interrupter = (!io.nonblock).then_some(&interrupter);
+            let (_, handle) = view.file(&io.desc())?;
+            Ok(handle.read(at, len, max, interrupter)?)
+        })
+        .await?;
+        let n = u32::try_from(read.len())?;
+        let dest = buf.get_range(0..n).ok_or(Errno::Range)?;
+        memory.copy_from_slice(&read, dest)?;
+        return Ok(read.len());
+    }
     let max = view.ctx.limits.max_io_bytes;
     let (_, handle) = view.file(&io.desc())?;
     if !io.pipe
@@ -286,28 +336,47 @@ pub(super) fn read_file<T: DirectfsView>(
 /// FIFO, socket or device without an offset, waited for unless the fd is
 /// `nonblock`). Returns how many bytes were written, and the fd's new
 /// position if it moves.
-pub(super) fn write_file<T: DirectfsView>(
+pub(super) async fn write_file<T: DirectfsView>(
     data: &mut T,
     memory: &GuestMemory<'_>,
     io: Io,
     at: At,
     buf: GuestPtr<[u8]>,
 ) -> Result<(usize, Option<u64>)> {
+    let desc = io.desc();
+    let view = data.directfs();
+    if view.ctx.async_host && (io_waits(&io) || view.pool_for(view.dentry_of(&desc))) {
+        // On the pool: the bytes copied out here, written there.
+        let bytes = memory.as_cow(buf)?.into_owned();
+        return run_for(data, &desc, true, move |view| {
+            write_bytes_to(view, io, at, &bytes)
+        })
+        .await;
+    }
     let bytes = memory.as_cow(buf)?;
-    let mut view = data.directfs();
+    write_bytes_to(&mut data.directfs(), io, at, &bytes)
+}
+
+/// [`write_file`]'s write of `bytes`, wherever it runs.
+fn write_bytes_to(
+    view: &mut DirectfsCtxView<'_>,
+    io: Io,
+    at: At,
+    bytes: &[u8],
+) -> Result<(usize, Option<u64>)> {
     let (_, handle) = view.file(&io.desc())?;
     let n = if io.pipe {
         let interrupter = (!io.nonblock).then_some(&view.ctx.interrupter);
-        handle.write(0, &bytes, usize::MAX, interrupter)?
+        handle.write(0, bytes, usize::MAX, interrupter)?
     } else if io.append {
         // Linux's `pwrite` on an `O_APPEND` file: the offset is ignored.
-        handle.append(&bytes, usize::MAX)?
+        handle.append(bytes, usize::MAX)?
     } else {
         let offset = match at {
             At::Position => io.position,
             At::Offset(offset) => offset,
         };
-        handle.write(offset, &bytes, usize::MAX, None)?
+        handle.write(offset, bytes, usize::MAX, None)?
     };
     let position = match (at, io.pipe, io.append) {
         (At::Offset(_), _, _) | (At::Position, true, _) => None,
@@ -372,15 +441,15 @@ pub(super) fn wall_now<T: WasiView>(data: &mut T) -> Result<u64> {
         .and_then(|ns| ns.checked_add(u64::from(now.nanoseconds)))
         .ok_or_else(|| Errno::Overflow.into())
 }
+
 /// A directory's listing for `fd_readdir`: `.` and `..` (both with the
 /// directory's own inode number, as wasmtime-wasi), then its entries in host
 /// order, each with the cookie of the next. A removed directory lists as
 /// `.` and `..` only.
-pub(super) fn list<T: DirectfsView>(
-    data: &mut T,
+pub(super) fn list(
+    view: &mut DirectfsCtxView<'_>,
     desc: &Resource<Descriptor>,
 ) -> Result<Vec<(types::Dirent, String)>> {
-    let mut view = data.directfs();
     let dir_ino = view.fs_stat(desc)?.ino;
     let dentry = view.dir(desc)?;
     let page = view.ctx.limits.max_dir_entries;

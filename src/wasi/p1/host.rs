@@ -20,7 +20,8 @@ use wiggle::{GuestMemory, GuestPtr, GuestType as _};
 
 use super::access::{
     At, Io, any_desc, dir_desc, fds, file_desc, first_ciovec, first_iovec, list, read_file,
-    seekable, set_position, state, string, wall_now, write_bytes, write_file, write_stream,
+    run_for, seekable, set_position, state, string, wall_now, write_bytes, write_file,
+    write_stream,
 };
 use super::convert::{self, filestat, filetype};
 use super::{Dir, Fd, File, borrowed};
@@ -133,7 +134,7 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         }
     }
 
-    fn fd_advise(
+    async fn fd_advise(
         &mut self,
         _memory: &mut GuestMemory<'_>,
         fd: types::Fd,
@@ -142,9 +143,12 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         advice: types::Advice,
     ) -> Result<()> {
         let desc = file_desc(self, fd)?;
-        Ok(self
-            .directfs()
-            .fs_advise(&desc, offset, len, convert::advice(advice))?)
+        let advice = convert::advice(advice);
+        let on = borrowed(&desc);
+        run_for(self, &on, false, move |view| {
+            Ok(view.fs_advise(&desc, offset, len, advice)?)
+        })
+        .await
     }
 
     fn fd_allocate(
@@ -171,15 +175,22 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
                     .await
                     .map_err(types::Error::trap)
             }
+            // Closing a file of a network filesystem asks its server (FUSE's
+            // `FLUSH`): on the pool for a pool mount.
             Fd::Dir(Dir { desc, .. }) | Fd::File(File { desc, .. }) => {
-                self.directfs().fs_drop(desc).map_err(types::Error::trap)
+                let on = borrowed(&desc);
+                run_for(self, &on, false, move |view| {
+                    view.fs_drop(desc).map_err(types::Error::trap)
+                })
+                .await
             }
         }
     }
 
-    fn fd_datasync(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<()> {
+    async fn fd_datasync(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<()> {
         let desc = file_desc(self, fd)?;
-        Ok(self.directfs().fs_sync_data(&desc)?)
+        let on = borrowed(&desc);
+        run_for(self, &on, false, move |view| Ok(view.fs_sync_data(&desc)?)).await
     }
 
     fn fd_fdstat_get(
@@ -312,7 +323,7 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         Err(Errno::Notsup.into())
     }
 
-    fn fd_filestat_get(
+    async fn fd_filestat_get(
         &mut self,
         _memory: &mut GuestMemory<'_>,
         fd: types::Fd,
@@ -335,21 +346,26 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
             }
             Fd::Dir(Dir { desc, .. }) | Fd::File(File { desc, .. }) => borrowed(desc),
         };
-        let stat = self.directfs().fs_stat(&desc)?;
+        let on = borrowed(&desc);
+        let stat = run_for(self, &on, false, move |view| view.fs_stat(&desc)).await?;
         Ok(filestat(&stat)?)
     }
 
-    fn fd_filestat_set_size(
+    async fn fd_filestat_set_size(
         &mut self,
         _memory: &mut GuestMemory<'_>,
         fd: types::Fd,
         size: types::Filesize,
     ) -> Result<()> {
         let desc = file_desc(self, fd)?;
-        Ok(self.directfs().fs_set_size(&desc, size)?)
+        let on = borrowed(&desc);
+        run_for(self, &on, false, move |view| {
+            Ok(view.fs_set_size(&desc, size)?)
+        })
+        .await
     }
 
-    fn fd_filestat_set_times(
+    async fn fd_filestat_set_times(
         &mut self,
         _memory: &mut GuestMemory<'_>,
         fd: types::Fd,
@@ -359,7 +375,11 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
     ) -> Result<()> {
         let (atime, mtime) = convert::set_times(atim, mtim, fst_flags)?;
         let desc = any_desc(self, fd)?;
-        Ok(self.directfs().fs_set_times(&desc, atime, mtime)?)
+        let on = borrowed(&desc);
+        run_for(self, &on, false, move |view| {
+            Ok(view.fs_set_times(&desc, atime, mtime)?)
+        })
+        .await
     }
 
     async fn fd_read(
@@ -393,7 +413,7 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
             }
             Fd::Stdout { .. } | Fd::Dir(_) => return Err(Errno::Badf.into()),
         };
-        let n = read_file(self, memory, io, io.position, buf)?;
+        let n = read_file(self, memory, io, io.position, buf).await?;
         if !io.pipe {
             let position = io.position.checked_add(n as u64).ok_or(Errno::Overflow)?;
             set_position(self, fd, io, position)?;
@@ -401,7 +421,7 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         Ok(n.try_into()?)
     }
 
-    fn fd_pread(
+    async fn fd_pread(
         &mut self,
         memory: &mut GuestMemory<'_>,
         fd: types::Fd,
@@ -414,7 +434,7 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
             Fd::Stdin { .. } => return Err(Errno::Spipe.into()),
             Fd::Stdout { .. } | Fd::Dir(_) => return Err(Errno::Badf.into()),
         };
-        Ok(read_file(self, memory, io, offset, buf)?.try_into()?)
+        Ok(read_file(self, memory, io, offset, buf).await?.try_into()?)
     }
 
     async fn fd_write(
@@ -432,14 +452,14 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
             }
             Fd::Stdin { .. } | Fd::Dir(_) => return Err(Errno::Badf.into()),
         };
-        let (n, position) = write_file(self, memory, io, At::Position, buf)?;
+        let (n, position) = write_file(self, memory, io, At::Position, buf).await?;
         if let Some(position) = position {
             set_position(self, fd, io, position)?;
         }
         Ok(n.try_into()?)
     }
 
-    fn fd_pwrite(
+    async fn fd_pwrite(
         &mut self,
         memory: &mut GuestMemory<'_>,
         fd: types::Fd,
@@ -452,7 +472,8 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
             Fd::Stdout { .. } => return Err(Errno::Spipe.into()),
             Fd::Stdin { .. } | Fd::Dir(_) => return Err(Errno::Badf.into()),
         };
-        Ok(write_file(self, memory, io, At::Offset(offset), buf)?
+        Ok(write_file(self, memory, io, At::Offset(offset), buf)
+            .await?
             .0
             .try_into()?)
     }
@@ -539,16 +560,17 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         Ok(position)
     }
 
-    fn fd_sync(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<()> {
+    async fn fd_sync(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<()> {
         let desc = file_desc(self, fd)?;
-        Ok(self.directfs().fs_sync(&desc)?)
+        let on = borrowed(&desc);
+        run_for(self, &on, false, move |view| Ok(view.fs_sync(&desc)?)).await
     }
 
     fn fd_tell(&mut self, _memory: &mut GuestMemory<'_>, fd: types::Fd) -> Result<types::Filesize> {
         Ok(seekable(self, fd)?.position)
     }
 
-    fn fd_readdir(
+    async fn fd_readdir(
         &mut self,
         memory: &mut GuestMemory<'_>,
         fd: types::Fd,
@@ -563,7 +585,10 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         let (desc, kept) = (borrowed(&dir.desc), dir.listing.take());
         let listing = match (skip, kept) {
             (1.., Some(listing)) => listing,
-            _ => list(self, &desc)?,
+            _ => {
+                let on = borrowed(&desc);
+                run_for(self, &on, false, move |view| list(view, &desc)).await?
+            }
         };
         let mut out = buf;
         let mut cap = buf_len;
@@ -603,18 +628,22 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         Ok(buf_len - cap)
     }
 
-    fn path_create_directory(
+    async fn path_create_directory(
         &mut self,
         memory: &mut GuestMemory<'_>,
         dirfd: types::Fd,
         path: GuestPtr<str>,
     ) -> Result<()> {
         let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?;
-        Ok(self.directfs().fs_create_directory_at(&dir, &path)?)
+        let path = string(self, memory, path)?.into_owned();
+        let on = borrowed(&dir);
+        run_for(self, &on, false, move |view| {
+            Ok(view.fs_create_directory_at(&dir, &path)?)
+        })
+        .await
     }
 
-    fn path_filestat_get(
+    async fn path_filestat_get(
         &mut self,
         memory: &mut GuestMemory<'_>,
         dirfd: types::Fd,
@@ -622,13 +651,17 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         path: GuestPtr<str>,
     ) -> Result<types::Filestat> {
         let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?;
+        let path = string(self, memory, path)?.into_owned();
         let follow = flags.contains(types::Lookupflags::SYMLINK_FOLLOW);
-        let stat = self.directfs().fs_stat_at(&dir, follow, &path)?;
+        let on = borrowed(&dir);
+        let stat = run_for(self, &on, false, move |view| {
+            view.fs_stat_at(&dir, follow, &path)
+        })
+        .await?;
         Ok(filestat(&stat)?)
     }
 
-    fn path_filestat_set_times(
+    async fn path_filestat_set_times(
         &mut self,
         memory: &mut GuestMemory<'_>,
         dirfd: types::Fd,
@@ -640,14 +673,16 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
     ) -> Result<()> {
         let (atime, mtime) = convert::set_times(atim, mtim, fst_flags)?;
         let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?;
+        let path = string(self, memory, path)?.into_owned();
         let follow = flags.contains(types::Lookupflags::SYMLINK_FOLLOW);
-        Ok(self
-            .directfs()
-            .fs_set_times_at(&dir, follow, &path, atime, mtime)?)
+        let on = borrowed(&dir);
+        run_for(self, &on, false, move |view| {
+            Ok(view.fs_set_times_at(&dir, follow, &path, atime, mtime)?)
+        })
+        .await
     }
 
-    fn path_link(
+    async fn path_link(
         &mut self,
         memory: &mut GuestMemory<'_>,
         src_fd: types::Fd,
@@ -658,15 +693,17 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
     ) -> Result<()> {
         let src = dir_desc(self, src_fd)?;
         let target = dir_desc(self, target_fd)?;
-        let src_path = string(self, memory, src_path)?;
-        let target_path = string(self, memory, target_path)?;
+        let src_path = string(self, memory, src_path)?.into_owned();
+        let target_path = string(self, memory, target_path)?.into_owned();
         let follow = src_flags.contains(types::Lookupflags::SYMLINK_FOLLOW);
-        Ok(self
-            .directfs()
-            .fs_link_at(&src, follow, &src_path, &target, &target_path)?)
+        let on = borrowed(&src);
+        run_for(self, &on, false, move |view| {
+            Ok(view.fs_link_at(&src, follow, &src_path, &target, &target_path)?)
+        })
+        .await
     }
 
-    fn path_open(
+    async fn path_open(
         &mut self,
         memory: &mut GuestMemory<'_>,
         dirfd: types::Fd,
@@ -677,7 +714,7 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         _fs_rights_inheriting: types::Rights,
         fdflags: types::Fdflags,
     ) -> Result<types::Fd> {
-        let path = string(self, memory, path)?;
+        let path = string(self, memory, path)?.into_owned();
         let dir = match fds(self)?.get(dirfd.into())? {
             Fd::Dir(dir) => borrowed(&dir.desc),
             Fd::File(_) => return Err(Errno::Notdir.into()),
@@ -694,35 +731,42 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
                 .intersects(types::Fdflags::SYNC | types::Fdflags::DSYNC | types::Fdflags::RSYNC),
         };
         let follow = dirflags.contains(types::Lookupflags::SYMLINK_FOLLOW);
-        let mut view = self.directfs();
-        let desc = view.fs_open_at(&dir, follow, &path, intent)?;
-        let fd = match &view.descriptor(&desc)?.kind {
-            DescriptorKind::Directory { .. } => Fd::Dir(Dir {
-                desc,
-                preopen: None,
-                listing: None,
-            }),
-            DescriptorKind::File { .. } => {
-                let pipe = match view.fs_get_type(&desc) {
-                    Ok(file_type) => is_pipe(file_type),
+        let on = borrowed(&dir);
+        // The descriptor, and for a file whether it is a FIFO, socket or
+        // device (`None`: a directory).
+        let (desc, pipe) = run_for(self, &on, false, move |view| -> Result<_> {
+            let desc = view.fs_open_at(&dir, follow, &path, intent)?;
+            let pipe = match &view.descriptor(&desc)?.kind {
+                DescriptorKind::Directory { .. } => None,
+                DescriptorKind::File { .. } => match view.fs_get_type(&desc) {
+                    Ok(file_type) => Some(is_pipe(file_type)),
                     Err(err) => {
                         view.fs_drop(desc).map_err(types::Error::trap)?;
                         return Err(err.into());
                     }
-                };
-                Fd::File(File {
-                    desc,
-                    position: 0,
-                    append: fdflags.contains(types::Fdflags::APPEND),
-                    nonblock: fdflags.contains(types::Fdflags::NONBLOCK),
-                    pipe,
-                })
-            }
+                },
+            };
+            Ok((desc, pipe))
+        })
+        .await?;
+        let fd = match pipe {
+            None => Fd::Dir(Dir {
+                desc,
+                preopen: None,
+                listing: None,
+            }),
+            Some(pipe) => Fd::File(File {
+                desc,
+                position: 0,
+                append: fdflags.contains(types::Fdflags::APPEND),
+                nonblock: fdflags.contains(types::Fdflags::NONBLOCK),
+                pipe,
+            }),
         };
         Ok(fds(self)?.push(fd)?.into())
     }
 
-    fn path_readlink(
+    async fn path_readlink(
         &mut self,
         memory: &mut GuestMemory<'_>,
         dirfd: types::Fd,
@@ -731,26 +775,34 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         buf_len: types::Size,
     ) -> Result<types::Size> {
         let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?;
-        let target = self.directfs().fs_readlink_at(&dir, &path)?;
+        let path = string(self, memory, path)?.into_owned();
+        let on = borrowed(&dir);
+        let target = run_for(self, &on, false, move |view| {
+            view.fs_readlink_at(&dir, &path)
+        })
+        .await?;
         let target = target.as_bytes();
         let target = target.get(..buf_len as usize).unwrap_or(target);
         write_bytes(memory, buf, target)?;
         Ok(target.len().try_into()?)
     }
 
-    fn path_remove_directory(
+    async fn path_remove_directory(
         &mut self,
         memory: &mut GuestMemory<'_>,
         dirfd: types::Fd,
         path: GuestPtr<str>,
     ) -> Result<()> {
         let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?;
-        Ok(self.directfs().fs_remove_directory_at(&dir, &path)?)
+        let path = string(self, memory, path)?.into_owned();
+        let on = borrowed(&dir);
+        run_for(self, &on, false, move |view| {
+            Ok(view.fs_remove_directory_at(&dir, &path)?)
+        })
+        .await
     }
 
-    fn path_rename(
+    async fn path_rename(
         &mut self,
         memory: &mut GuestMemory<'_>,
         src_fd: types::Fd,
@@ -760,14 +812,16 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
     ) -> Result<()> {
         let src = dir_desc(self, src_fd)?;
         let dest = dir_desc(self, dest_fd)?;
-        let src_path = string(self, memory, src_path)?;
-        let dest_path = string(self, memory, dest_path)?;
-        Ok(self
-            .directfs()
-            .fs_rename_at(&src, &src_path, &dest, &dest_path)?)
+        let src_path = string(self, memory, src_path)?.into_owned();
+        let dest_path = string(self, memory, dest_path)?.into_owned();
+        let on = borrowed(&src);
+        run_for(self, &on, false, move |view| {
+            Ok(view.fs_rename_at(&src, &src_path, &dest, &dest_path)?)
+        })
+        .await
     }
 
-    fn path_symlink(
+    async fn path_symlink(
         &mut self,
         memory: &mut GuestMemory<'_>,
         src_path: GuestPtr<str>,
@@ -775,20 +829,28 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         dest_path: GuestPtr<str>,
     ) -> Result<()> {
         let dir = dir_desc(self, dirfd)?;
-        let src_path = string(self, memory, src_path)?;
-        let dest_path = string(self, memory, dest_path)?;
-        Ok(self.directfs().fs_symlink_at(&dir, &src_path, &dest_path)?)
+        let src_path = string(self, memory, src_path)?.into_owned();
+        let dest_path = string(self, memory, dest_path)?.into_owned();
+        let on = borrowed(&dir);
+        run_for(self, &on, false, move |view| {
+            Ok(view.fs_symlink_at(&dir, &src_path, &dest_path)?)
+        })
+        .await
     }
 
-    fn path_unlink_file(
+    async fn path_unlink_file(
         &mut self,
         memory: &mut GuestMemory<'_>,
         dirfd: types::Fd,
         path: GuestPtr<str>,
     ) -> Result<()> {
         let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?;
-        Ok(self.directfs().fs_unlink_file_at(&dir, &path)?)
+        let path = string(self, memory, path)?.into_owned();
+        let on = borrowed(&dir);
+        run_for(self, &on, false, move |view| {
+            Ok(view.fs_unlink_file_at(&dir, &path)?)
+        })
+        .await
     }
 
     async fn poll_oneoff(

@@ -15,25 +15,11 @@ use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 use crate::bindings::wasi::wasi::filesystem::{preopens as sync_preopens, types as sync};
 use crate::bindings::wasi_async::wasi::filesystem::{preopens, types};
 use crate::ctx::DirectfsCtxView;
-use crate::dentry::DentryId;
 use crate::error::Error;
-use crate::types::Blocking;
 use crate::wasi::resources::DescriptorKind;
 use crate::wasi::{Descriptor, DirectoryEntryStream};
 
 impl DirectfsCtxView<'_> {
-    /// Whether calls on dentry `id` run on the blocking pool: its mount is
-    /// [`Blocking::Pool`] (inline where there is none: a bad handle then
-    /// fails inline).
-    fn pool_for(&self, id: Option<DentryId>) -> bool {
-        id.is_some_and(|id| self.ctx.tree_read().blocking(id) == Blocking::Pool)
-    }
-
-    /// The dentry of descriptor `fd`, to choose where its call runs.
-    fn dentry_of(&self, fd: &Resource<Descriptor>) -> Option<DentryId> {
-        self.table.get(fd).ok().map(|d| d.dentry)
-    }
-
     /// Whether a call on descriptor `fd` runs on the pool: on a
     /// [`Blocking::Pool`] mount, and for the I/O of a file that may wait
     /// for another process (a FIFO, a device) on any mount.
