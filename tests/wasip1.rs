@@ -715,3 +715,90 @@ fn p1_fifo_wait_keeps_an_async_executor_free() {
         gaps.len()
     );
 }
+
+/// Advisory file locks for a preview 1 C program (`directfs_locks`, which
+/// WASI lacks), against a host process's lock (an `fcntl` lock the test
+/// holds on bytes 0..10 of `f`): a lock that does not wait is `again`
+/// (errno 6) and `fd_test_lock` names the host's lock; the program's own
+/// locks never get in its way (shared, then upgraded); an unknown kind, a
+/// range past 2^63 − 1 (`inval`), a directory, a missing fd and stdout
+/// (`badf`), memory out of bounds (`fault`) get errnos; a waiting lock
+/// waits until the host lets go, 300 ms after the program says it waits.
+/// On a sync host and on an async one (a `pool` mount: its pauses on
+/// timers). The module does not link under wasmtime-wasi.
+#[test]
+fn c_locks() {
+    use std::io::{BufRead, BufReader, Read};
+    let want = "\
+exclusive 0+10, no wait: 6
+test exclusive 5+1: 0 conflict kind 1 start 0 len 10
+shared 20+10: 0
+test exclusive 20+10 (own lock not in the way): 0 conflict kind 2 start 0 len 0
+exclusive 20+10 (upgrade own): 0
+kind 7: 28
+start 2^63: 28
+directory fd 3: 8
+fd 99: 8
+stdout: 8
+test into bad memory: 21
+waiting
+exclusive 0+10, wait: 0
+test exclusive 0+0 (all own): 0 conflict kind 2 start 0 len 0
+unlock 0+0: 0
+unlock again: 0
+";
+    for options in ["", ",pool"] {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("f"), b"0123456789abcdefghijklmnopqrstuvwxyz").unwrap();
+        let host = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open(fx.path("f"))
+            .unwrap();
+        common::locks::setlk(&host, nix::libc::F_WRLCK, 0, 10).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+            .args(["-W", "timeout=60s", "--dir"])
+            .arg(format!("{}::/sandbox{options}", fx.sandbox.display()))
+            .arg(module("c_locks"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut seen = String::new();
+        while !seen.ends_with("waiting\n") {
+            if stdout.read_line(&mut seen).unwrap() == 0 {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        // The host still holds its lock: the program is still waiting.
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{options}: did not wait for the host's lock"
+        );
+        drop(host);
+        stdout.read_to_string(&mut seen).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{options}: {seen}{stderr}");
+        assert_eq!(seen, want, "{options}: {stderr}");
+        fx.assert_outside_untouched();
+    }
+    let fx = Fixture::new();
+    let theirs = dfs_run([
+        "--wasi-fs".as_ref(),
+        "wasmtime".as_ref(),
+        "--dir".as_ref(),
+        format!("{}::/sandbox", fx.sandbox.display()).as_ref(),
+        module("c_locks").as_os_str(),
+    ]);
+    assert_eq!(theirs.code, Some(2));
+    assert!(
+        theirs
+            .stderr
+            .contains("unknown import: `directfs_locks::fd_lock` has not been defined"),
+        "{}",
+        theirs.stderr
+    );
+}

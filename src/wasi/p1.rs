@@ -40,6 +40,7 @@
 mod access;
 mod convert;
 mod host;
+mod locks;
 mod poll;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,7 +58,9 @@ use crate::wasi::Descriptor;
 /// core-module `linker` of a sync host.
 ///
 /// Instead of `wasmtime_wasi::p1::add_to_linker_sync`, not after it: this
-/// adds every preview 1 function. The store's [`DirectfsView::directfs`]
+/// adds every preview 1 function, and directfs's advisory file locks for
+/// preview 1 programs (the `directfs_locks` import module, which WASI
+/// lacks: see `src/wasi/p1/locks.rs`). The store's [`DirectfsView::directfs`]
 /// and `WasiView::ctx` must return the same
 /// [`wasmtime::component::ResourceTable`] (stdio streams and descriptors
 /// are polled together); where they do not, the first call traps with a
@@ -68,7 +71,8 @@ use crate::wasi::Descriptor;
 pub fn add_to_linker<T: DirectfsView + WasiView + 'static>(
     linker: &mut wasmtime::Linker<T>,
 ) -> wasmtime::Result<()> {
-    crate::bindings::p1::sync::add_wasi_snapshot_preview1_to_linker(linker, begin_call::<T>)
+    crate::bindings::p1::sync::add_wasi_snapshot_preview1_to_linker(linker, begin_call::<T>)?;
+    locks::add_to_linker(linker)
 }
 
 /// [`add_to_linker`] for async hosts (guests instantiated with
@@ -80,7 +84,8 @@ pub fn add_to_linker<T: DirectfsView + WasiView + 'static>(
 pub fn add_to_linker_async<T: DirectfsView + WasiView + 'static>(
     linker: &mut wasmtime::Linker<T>,
 ) -> wasmtime::Result<()> {
-    crate::bindings::p1::wasi_snapshot_preview1::add_to_linker(linker, begin_call_async::<T>)
+    crate::bindings::p1::wasi_snapshot_preview1::add_to_linker(linker, begin_call_async::<T>)?;
+    locks::add_to_linker_async(linker)
 }
 
 /// [`begin_call`] on an async host: also notes that this thread must not
