@@ -251,7 +251,7 @@ struct Dentry {
     /// shared mount's revalidation is not repeated in a later attempt of
     /// that call. 0: none. Or'ed with [`MADE`] if that call made it: a
     /// later attempt of the call walking through it counts no lookup hit,
-    /// since the call counted its miss. (Call numbers wrap after 2³¹ calls:
+    /// since the call counted its miss. (Call numbers wrap after 2³⁰ calls:
     /// a dentry checked exactly that many calls ago and never since would
     /// skip one revalidation.)
     checked_in: u32,

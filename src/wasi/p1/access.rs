@@ -442,6 +442,47 @@ pub(super) fn wall_now<T: WasiView>(data: &mut T) -> Result<u64> {
         .ok_or_else(|| Errno::Overflow.into())
 }
 
+/// Writes the entries of `listing` from index `skip` on into the guest's
+/// `buf` of `buf_len` bytes, as `fd_readdir` gives them: each a `dirent`
+/// (little-endian, padded) and its name, the last cut short where the
+/// buffer ends (as wasmtime-wasi). Returns the bytes used, and whether the
+/// buffer is full (libc then asks again from a later cookie).
+pub(super) fn write_dirents(
+    memory: &mut GuestMemory<'_>,
+    buf: GuestPtr<u8>,
+    buf_len: types::Size,
+    listing: &[(types::Dirent, String)],
+    skip: usize,
+) -> Result<(types::Size, bool)> {
+    use wiggle::GuestType as _;
+    let mut out = buf;
+    let mut cap = buf_len;
+    let size = types::Dirent::guest_size();
+    let mut raw = Vec::with_capacity(size as usize);
+    for (dirent, name) in listing.iter().skip(skip) {
+        raw.clear();
+        raw.extend_from_slice(&dirent.d_next.to_le_bytes());
+        raw.extend_from_slice(&dirent.d_ino.to_le_bytes());
+        raw.extend_from_slice(&dirent.d_namlen.to_le_bytes());
+        raw.push(dirent.d_type as u8);
+        raw.resize(size as usize, 0);
+        let head = cap.min(size);
+        out = write_bytes(memory, out, raw.get(..head as usize).unwrap_or(&raw))?;
+        cap -= head;
+        if cap == 0 {
+            return Ok((buf_len, true));
+        }
+        let name = name.as_bytes();
+        let name = name.get(..cap as usize).unwrap_or(name);
+        out = write_bytes(memory, out, name)?;
+        cap -= name.len() as u32;
+        if cap == 0 {
+            return Ok((buf_len, true));
+        }
+    }
+    Ok((buf_len - cap, false))
+}
+
 /// A directory's listing for `fd_readdir`: `.` and `..` (both with the
 /// directory's own inode number, as wasmtime-wasi), then its entries in host
 /// order, each with the cookie of the next. A removed directory lists as

@@ -207,3 +207,40 @@ pub(super) fn advice(advice: types::Advice) -> crate::sys::Advice {
         types::Advice::Noreuse => Host::NoReuse,
     }
 }
+
+/// The rights wasmtime-wasi shows for a preopen (base, inheriting), which
+/// userlands expect.
+pub(super) fn preopen_rights() -> (types::Rights, types::Rights) {
+    use types::Rights;
+    let base = Rights::PATH_CREATE_DIRECTORY
+        | Rights::PATH_CREATE_FILE
+        | Rights::PATH_LINK_SOURCE
+        | Rights::PATH_LINK_TARGET
+        | Rights::PATH_OPEN
+        | Rights::FD_READDIR
+        | Rights::PATH_READLINK
+        | Rights::PATH_RENAME_SOURCE
+        | Rights::PATH_RENAME_TARGET
+        | Rights::PATH_SYMLINK
+        | Rights::PATH_REMOVE_DIRECTORY
+        | Rights::PATH_UNLINK_FILE
+        | Rights::PATH_FILESTAT_GET
+        | Rights::PATH_FILESTAT_SET_TIMES
+        | Rights::FD_FILESTAT_GET
+        | Rights::FD_FILESTAT_SET_TIMES;
+    let inheriting = base
+        | Rights::FD_DATASYNC
+        | Rights::FD_READ
+        | Rights::FD_SEEK
+        | Rights::FD_FDSTAT_SET_FLAGS
+        | Rights::FD_SYNC
+        | Rights::FD_TELL
+        | Rights::FD_WRITE
+        | Rights::FD_ADVISE
+        | Rights::FD_ALLOCATE
+        | Rights::FD_FILESTAT_GET
+        | Rights::FD_FILESTAT_SET_SIZE
+        | Rights::FD_FILESTAT_SET_TIMES
+        | Rights::POLL_FD_READWRITE;
+    (base, inheriting)
+}

@@ -16,12 +16,12 @@ use wasmtime_wasi::p2::bindings::cli::environment;
 use wasmtime_wasi::p2::bindings::clocks::{monotonic_clock, wall_clock};
 use wasmtime_wasi::p2::bindings::io::streams;
 use wasmtime_wasi::p2::bindings::random::random;
-use wiggle::{GuestMemory, GuestPtr, GuestType as _};
+use wiggle::{GuestMemory, GuestPtr};
 
 use super::access::{
     At, Io, any_desc, dir_desc, fds, file_desc, first_ciovec, first_iovec, list, read_file,
-    run_for, seekable, set_position, state, string, wall_now, write_bytes, write_file,
-    write_stream,
+    run_for, seekable, set_position, state, string, wall_now, write_bytes, write_dirents,
+    write_file, write_stream,
 };
 use super::convert::{self, filestat, filetype};
 use super::{Dir, Fd, File, borrowed};
@@ -223,38 +223,7 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
             Fd::Dir(Dir {
                 preopen: Some(_), ..
             }) => {
-                // The rights wasmtime-wasi shows for a preopen, which
-                // userlands expect.
-                let base = Rights::PATH_CREATE_DIRECTORY
-                    | Rights::PATH_CREATE_FILE
-                    | Rights::PATH_LINK_SOURCE
-                    | Rights::PATH_LINK_TARGET
-                    | Rights::PATH_OPEN
-                    | Rights::FD_READDIR
-                    | Rights::PATH_READLINK
-                    | Rights::PATH_RENAME_SOURCE
-                    | Rights::PATH_RENAME_TARGET
-                    | Rights::PATH_SYMLINK
-                    | Rights::PATH_REMOVE_DIRECTORY
-                    | Rights::PATH_UNLINK_FILE
-                    | Rights::PATH_FILESTAT_GET
-                    | Rights::PATH_FILESTAT_SET_TIMES
-                    | Rights::FD_FILESTAT_GET
-                    | Rights::FD_FILESTAT_SET_TIMES;
-                let inheriting = base
-                    | Rights::FD_DATASYNC
-                    | Rights::FD_READ
-                    | Rights::FD_SEEK
-                    | Rights::FD_FDSTAT_SET_FLAGS
-                    | Rights::FD_SYNC
-                    | Rights::FD_TELL
-                    | Rights::FD_WRITE
-                    | Rights::FD_ADVISE
-                    | Rights::FD_ALLOCATE
-                    | Rights::FD_FILESTAT_GET
-                    | Rights::FD_FILESTAT_SET_SIZE
-                    | Rights::FD_FILESTAT_SET_TIMES
-                    | Rights::POLL_FD_READWRITE;
+                let (base, inheriting) = convert::preopen_rights();
                 return Ok(types::Fdstat {
                     fs_filetype: types::Filetype::Directory,
                     fs_flags: types::Fdflags::empty(),
@@ -590,42 +559,13 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
                 run_for(self, &on, false, move |view| list(view, &desc)).await?
             }
         };
-        let mut out = buf;
-        let mut cap = buf_len;
-        let size = types::Dirent::guest_size();
-        let mut raw = Vec::with_capacity(size as usize);
-        let mut full = false;
-        for (dirent, name) in listing.iter().skip(skip) {
-            // The entry as the guest's `dirent` (little-endian, padded),
-            // cut short where the buffer ends (as wasmtime-wasi).
-            raw.clear();
-            raw.extend_from_slice(&dirent.d_next.to_le_bytes());
-            raw.extend_from_slice(&dirent.d_ino.to_le_bytes());
-            raw.extend_from_slice(&dirent.d_namlen.to_le_bytes());
-            raw.push(dirent.d_type as u8);
-            raw.resize(size as usize, 0);
-            let head = cap.min(size);
-            out = write_bytes(memory, out, raw.get(..head as usize).unwrap_or(&raw))?;
-            cap -= head;
-            if cap == 0 {
-                full = true;
-                break;
-            }
-            let name = name.as_bytes();
-            let name = name.get(..cap as usize).unwrap_or(name);
-            out = write_bytes(memory, out, name)?;
-            cap -= name.len() as u32;
-            if cap == 0 {
-                full = true;
-                break;
-            }
-        }
+        let (used, full) = write_dirents(memory, buf, buf_len, &listing, skip)?;
         // Kept for the pass's next call (a full buffer: libc asks again
         // from a later cookie).
         if full && let Ok(Fd::Dir(dir)) = fds(self)?.get_mut(fd.into()) {
             dir.listing = Some(listing);
         }
-        Ok(buf_len - cap)
+        Ok(used)
     }
 
     async fn path_create_directory(
