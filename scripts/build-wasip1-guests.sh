@@ -25,7 +25,7 @@ log() { printf '[build-wasip1-guests] %s\n' "$*" >&2; }
 # benches/fs.rs's preview 1 table.
 RUST_GUESTS="std_files std_dirs std_links std_trailing_slash std_create_existing
 std_create_via_symlink std_removed_dir std_symlink_absolute std_stat_fresh bench_std
-fifo_std_read"
+fifo_std_read lock_std_append"
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
     log "rustup target add wasm32-wasip1"

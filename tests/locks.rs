@@ -240,15 +240,7 @@ fn append(name: &str, mode: Option<&str>, stores: usize, records: usize) -> (usi
             });
         }
     });
-    let log = std::fs::read(fx.path("log")).unwrap();
-    let mut whole = std::collections::HashSet::new();
-    for record in log.chunks(32) {
-        let text = String::from_utf8_lossy(record);
-        if record.len() == 32 && record.ends_with(b"#\n") && text.starts_with("id=") {
-            whole.insert(text[..13].to_string());
-        }
-    }
-    (whole.len(), log.len().div_ceil(32))
+    common::locks::appended_records(&std::fs::read(fx.path("log")).unwrap())
 }
 
 #[test]

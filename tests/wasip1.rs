@@ -802,3 +802,43 @@ unlock again: 0
         theirs.stderr
     );
 }
+
+/// Advisory locks for Rust preview 1 programs: `rust_lock_std_append` (the
+/// `directfs-locks` crate built for wasip1, over `directfs_locks`) in 4
+/// `dfs-run` processes at once, 50 records each appended to one log, each
+/// record in two writes 1 ms apart under an exclusive lock (and a `try_`
+/// lock's `WouldBlock` checked first): every record whole, none lost.
+#[test]
+fn rust_lock_std_append() {
+    const RUNS: usize = 4;
+    const RECORDS: usize = 50;
+    let fx = Fixture::new();
+    std::fs::write(fx.path("log"), "").unwrap();
+    let children: Vec<_> = (0..RUNS)
+        .map(|id| {
+            Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+                .args(["-W", "timeout=120s", "--dir"])
+                .arg(format!("{}::/sandbox", fx.sandbox.display()))
+                .arg(module("rust_lock_std_append"))
+                .args([id.to_string(), RECORDS.to_string()])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let log = std::fs::read(fx.path("log")).unwrap();
+    assert_eq!(
+        common::locks::appended_records(&log),
+        (RUNS * RECORDS, RUNS * RECORDS)
+    );
+    fx.assert_outside_untouched();
+}

@@ -159,3 +159,17 @@ pub fn check_lock_ranges(
     let (code, stdout, stderr) = finish(child);
     assert_eq!(code, Some(0), "guest failed:\n{stdout}\n{stderr}");
 }
+
+/// What the appender guests (`lock_append`, `lock_std_append`: 32-byte
+/// records `id=II n=NNNNN ###…\n`) left in `log`: how many records are
+/// whole and distinct, and the log's length in records.
+pub fn appended_records(log: &[u8]) -> (usize, usize) {
+    let mut whole = std::collections::HashSet::new();
+    for record in log.chunks(32) {
+        let text = String::from_utf8_lossy(record);
+        if record.len() == 32 && record.ends_with(b"#\n") && text.starts_with("id=") {
+            whole.insert(text[..13].to_string());
+        }
+    }
+    (whole.len(), log.len().div_ceil(32))
+}

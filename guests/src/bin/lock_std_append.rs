@@ -2,7 +2,8 @@
 //! through `std::fs::File`, each record read-modify-write (the length, then
 //! the record at that offset, in two writes 1 ms apart), under an exclusive lock
 //! taken with the `directfs-locks` crate (`wasi:filesystem` descriptors,
-//! `directfs:wasi-filesystem/locks`). Also checks a `try_` lock's
+//! `directfs:wasi-filesystem/locks`; built for wasip1 too, where it locks
+//! preview 1 fds through `directfs_locks`). Also checks a `try_` lock's
 //! `WouldBlock` while another `LockFile` holds the lock.
 //! Arguments: ID RECORDS.
 
