@@ -76,6 +76,25 @@ impl Ticker {
     }
 }
 
+/// `out` is a run `-W timeout=300ms` stopped (exit 134, its message) by
+/// ending the wait itself, not by dfs-run's last resort, which ends the
+/// process 1 s later with another message.
+#[track_caller]
+fn assert_stopped_by_timeout(out: &common::Run) {
+    assert_eq!(out.code, Some(134), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the guest ran longer than -W timeout=300ms and was stopped\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("waiting in a host call"),
+        "the wait was not ended; the watchdog stopped the process: {}",
+        out.stderr
+    );
+}
+
 /// `dfs-run fifo_std_read`, with the `extra` options first.
 fn run(fx: &Fixture, extra: &[&str]) -> common::Run {
     let mut args: Vec<std::ffi::OsString> = extra.iter().map(Into::into).collect();
@@ -220,19 +239,8 @@ fn char_device_wait_stopped_by_timeout() {
         sentinel.into(),
         unique("never").into(),
     ]);
-    assert_eq!(out.code, Some(134), "{}", out.stderr);
+    assert_stopped_by_timeout(&out);
     assert_eq!(out.stdout, "reached the sentinel\n");
-    assert!(
-        out.stderr
-            .contains("the guest ran longer than -W timeout=300ms and was stopped\n"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        !out.stderr.contains("waiting in a host call"),
-        "the wait was not ended; the watchdog stopped the process: {}",
-        out.stderr
-    );
 }
 
 /// A Unix socket's file gives no stream: `fifo_socket` lists and stats
@@ -288,18 +296,7 @@ fn fifo_read_stopped_by_timeout() {
     let out = run(&fx, &["-W", "timeout=300ms"]);
     let took = start.elapsed();
     drop(host_end);
-    assert_eq!(out.code, Some(134), "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("the guest ran longer than -W timeout=300ms and was stopped\n"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        !out.stderr.contains("waiting in a host call"),
-        "the wait was not ended; the watchdog stopped the process: {}",
-        out.stderr
-    );
+    assert_stopped_by_timeout(&out);
     assert!(took < Duration::from_secs(30), "stopped, after {took:?}");
 }
 

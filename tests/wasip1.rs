@@ -523,6 +523,33 @@ struct Embedder {
     table: wasmtime::component::ResourceTable,
 }
 
+impl Embedder {
+    /// `sandbox` preopened read-write as `/sandbox` (and `ro`, if any,
+    /// read-only as `/ro`), the guest's stdout into `stdout`.
+    fn new(
+        sandbox: &Path,
+        ro: Option<&Path>,
+        stdout: &wasmtime_wasi::p2::pipe::MemoryOutputPipe,
+    ) -> Self {
+        let mut directfs = directfs::DirectfsCtx::builder();
+        directfs
+            .preopen(sandbox, "/sandbox", directfs::Perms::ReadWrite)
+            .unwrap();
+        if let Some(ro) = ro {
+            directfs
+                .preopen(ro, "/ro", directfs::Perms::ReadOnly)
+                .unwrap();
+        }
+        Embedder {
+            wasi: wasmtime_wasi::WasiCtx::builder()
+                .stdout(stdout.clone())
+                .build(),
+            directfs: directfs.build(),
+            table: wasmtime::component::ResourceTable::new(),
+        }
+    }
+}
+
 impl wasmtime_wasi::WasiView for Embedder {
     fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
         wasmtime_wasi::WasiCtxView {
@@ -558,18 +585,7 @@ fn embed(async_host: bool) -> (Fixture, String) {
     let ro = tempfile::tempdir().unwrap();
     std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
     let stdout = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 20);
-    let data = Embedder {
-        wasi: wasmtime_wasi::WasiCtx::builder()
-            .stdout(stdout.clone())
-            .build(),
-        directfs: directfs::DirectfsCtx::builder()
-            .preopen(&fx.sandbox, "/sandbox", directfs::Perms::ReadWrite)
-            .unwrap()
-            .preopen(ro.path(), "/ro", directfs::Perms::ReadOnly)
-            .unwrap()
-            .build(),
-        table: wasmtime::component::ResourceTable::new(),
-    };
+    let data = Embedder::new(&fx.sandbox, Some(ro.path()), &stdout);
     let mut store = wasmtime::Store::new(&engine, data);
     let module = wasmtime::Module::from_file(&engine, module("rust_std_files")).unwrap();
     if async_host {
@@ -676,16 +692,7 @@ fn p1_fifo_wait_keeps_an_async_executor_free() {
     let mut linker = wasmtime::Linker::<Embedder>::new(&engine);
     directfs::wasi::p1::add_to_linker_async(&mut linker).unwrap();
     let stdout = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 20);
-    let data = Embedder {
-        wasi: wasmtime_wasi::WasiCtx::builder()
-            .stdout(stdout.clone())
-            .build(),
-        directfs: directfs::DirectfsCtx::builder()
-            .preopen(&fx.sandbox, "/sandbox", directfs::Perms::ReadWrite)
-            .unwrap()
-            .build(),
-        table: wasmtime::component::ResourceTable::new(),
-    };
+    let data = Embedder::new(&fx.sandbox, None, &stdout);
     let mut store = wasmtime::Store::new(&engine, data);
     let module = wasmtime::Module::from_file(&engine, module("rust_fifo_std_read")).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -469,7 +469,7 @@ impl Deferring {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::cell::RefCell;
     use std::rc::Rc;
 
@@ -483,7 +483,9 @@ mod tests {
         context_with(revalidation, Blocking::Pool)
     }
 
-    fn context_with(
+    /// A fresh directory holding `a/b/c/f` (one byte), mounted with
+    /// `revalidation` and `blocking`, and a context with it as `/`.
+    pub(crate) fn context_with(
         revalidation: Revalidation,
         blocking: Blocking,
     ) -> (tempfile::TempDir, Mount, DirectfsCtx) {

@@ -292,10 +292,11 @@ impl Tree {
 
 #[cfg(test)]
 mod tests {
+    use crate::Filesystem;
+    use crate::dentry::deferred::tests::context_with;
     use crate::error::ErrorCode;
     use crate::sys::test_hook;
-    use crate::types::{Blocking, FileType, MountOptions, Perms, Revalidation};
-    use crate::{DirectfsCtx, Filesystem};
+    use crate::types::{Blocking, FileType, Revalidation};
 
     /// A `stat-at` of a path of names in a mount that revalidates is one
     /// walk by the kernel: `openat2` and `fstat` (the two counted syscalls;
@@ -308,20 +309,9 @@ mod tests {
     #[test]
     fn a_deep_stat_in_a_revalidating_mount_is_one_walk_by_the_kernel() {
         for blocking in [Blocking::Inline, Blocking::Pool] {
-            let dir = tempfile::tempdir().unwrap();
-            std::fs::create_dir_all(dir.path().join("a/b/c")).unwrap();
-            std::fs::write(dir.path().join("a/b/c/f"), b"x").unwrap();
+            let (dir, mount, ctx) = context_with(Revalidation::Shared, blocking);
             std::os::unix::fs::symlink("b", dir.path().join("a/l")).unwrap();
             std::os::unix::fs::symlink("f", dir.path().join("a/b/c/s")).unwrap();
-            let options = MountOptions {
-                revalidation: Revalidation::Shared,
-                blocking,
-            };
-            let mount = Filesystem::new().mount_with(dir.path(), options).unwrap();
-            let ctx = DirectfsCtx::builder()
-                .mount(&mount, "/", Perms::ReadWrite)
-                .unwrap()
-                .build();
             let root = mount.root();
             let stat = |path: &str, follow: bool| {
                 ctx.deferring(|tree| tree.stat_beneath(root, path, follow))
