@@ -103,7 +103,7 @@ pub(crate) use self::walk::{
 mod xattr;
 
 use std::cell::Cell;
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
 
@@ -413,6 +413,32 @@ fn try_open(dirfd: BorrowedFd<'_>, name: &str, extra: OFlag) -> Result<(OwnedFd,
             FdMode::Path,
         )),
     }
+}
+
+/// [`try_open`] of a child of a directory on a filesystem the kernel does
+/// not hear every change of (NFS, FUSE: [`Watch::Off`] `{ remote: true }`),
+/// and its `fstat`: `openat(dirfd, name, O_PATH)` first, which costs such
+/// a filesystem a lookup alone, where an `O_RDONLY` open of a file costs a
+/// FUSE client an `OPEN` and a `RELEASE` sent to its server (a round trip
+/// each, per file walked). A directory is then opened for reading from
+/// that FD (`openat(fd, ".", O_RDONLY | O_NONBLOCK | O_DIRECTORY)`: the
+/// same directory, no name resolved again), as its listing needs; anything
+/// else keeps its `O_PATH` FD ([`FdMode::Path`]: opened by name for I/O as
+/// every file is, and for its extended attributes).
+fn try_open_path_first(dirfd: BorrowedFd<'_>, name: &str) -> deferred::Walked {
+    let fd = sys::openat(dirfd, name, OFlag::O_PATH, Mode::empty())?;
+    let st = sys::fstat(fd.as_fd())?;
+    if sys::file_type_of_mode(st.st_mode) == FileType::Directory
+        && let Ok(dir) = sys::openat(
+            fd.as_fd(),
+            ".",
+            OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_DIRECTORY,
+            Mode::empty(),
+        )
+    {
+        return Ok(((dir, FdMode::Read), st));
+    }
+    Ok(((fd, FdMode::Path), st))
 }
 
 #[cfg(test)]

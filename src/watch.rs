@@ -23,6 +23,17 @@
 //!   children be checked, and its `no-entry`s forgotten; a watch the kernel
 //!   dropped (`IN_IGNORED`) leaves its directories unwatched.
 //!
+//! The tree's own changes of names (creates, removes, renames made through
+//! it, which it took in as it made them) queue events too: each is
+//! expected ([`Watcher::expect`]) and skipped by the drain that reads it,
+//! instead of costing an `fstatat`, a new tree generation and the stat
+//! memos. Only events the kernel surely queues are expected (a rename onto
+//! another hard link of the same file queues none: a rename is expected
+//! only where it surely moved a file), only where no drain read the queue
+//! while the change was made, and a drain forgets every expectation it did
+//! not meet (taking it as a change of that name): so an expectation never
+//! stands for someone else's later event.
+//!
 //! A directory that is not watched — on a filesystem whose changes made
 //! elsewhere the kernel is not told of ([`notifies_every_change`]: NFS,
 //! CIFS, 9p, every FUSE filesystem, overlayfs, …), or one inotify refused
@@ -42,6 +53,7 @@
 //! `queue`, never the other way (a drain holds no tree lock).
 
 use std::os::fd::BorrowedFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use nix::errno::Errno;
@@ -102,6 +114,52 @@ pub(crate) enum Change {
     Lost,
 }
 
+/// The kind of name event a change through the tree itself queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OwnEvent {
+    /// `IN_CREATE`: a name made (`O_CREAT | O_EXCL`, `mkdirat`, `mknodat`,
+    /// `symlinkat`, `linkat`).
+    Create,
+    /// `IN_DELETE`: a name removed (`unlinkat`).
+    Delete,
+    /// `IN_MOVED_FROM`: a name moved away (`renameat2`).
+    MovedFrom,
+    /// `IN_MOVED_TO`: a name moved here (`renameat2`).
+    MovedTo,
+}
+
+impl OwnEvent {
+    /// The event's flag in an `inotify_event`'s mask.
+    fn flag(self) -> AddWatchFlags {
+        match self {
+            Self::Create => AddWatchFlags::IN_CREATE,
+            Self::Delete => AddWatchFlags::IN_DELETE,
+            Self::MovedFrom => AddWatchFlags::IN_MOVED_FROM,
+            Self::MovedTo => AddWatchFlags::IN_MOVED_TO,
+        }
+    }
+}
+
+/// An event the tree's own change queued, which the tree took in as it
+/// made the change: the drain that reads it skips it (no `fstatat` of the
+/// name, no new tree generation, no end of the stat memos).
+#[derive(Debug)]
+struct Own {
+    wd: WatchDescriptor,
+    event: OwnEvent,
+    name: Box<str>,
+}
+
+/// What [`Watcher::queue`] protects.
+#[derive(Debug, Default)]
+struct Queue {
+    /// The changes read and not yet taken by the tree.
+    changes: Vec<Change>,
+    /// The events of the tree's own changes, not read yet, in the order
+    /// they were made (see [`Watcher::expect`]).
+    own: Vec<Own>,
+}
+
 /// A filesystem's inotify instance and the changes read from it that its
 /// tree has not taken in yet.
 #[derive(Debug, Default)]
@@ -109,9 +167,13 @@ pub(crate) struct Watcher {
     /// Made at the first watch; `None` if it could not be made (then no
     /// directory is watched).
     inotify: OnceLock<Option<Inotify>>,
-    /// The changes read and not yet taken by the tree. Protected by
-    /// itself; held while the inotify FD is read (see "Locking").
-    queue: Mutex<Vec<Change>>,
+    /// The changes read and not yet taken by the tree, and the tree's own
+    /// events not yet read. Protected by itself; held while the inotify FD
+    /// is read (see "Locking").
+    queue: Mutex<Queue>,
+    /// How many reads of the inotify FD began (see [`Watcher::reads`]).
+    /// Written under `queue`.
+    reads: AtomicU64,
 }
 
 impl Watcher {
@@ -150,9 +212,19 @@ impl Watcher {
         let Some(Some(inotify)) = self.inotify.get() else {
             return false;
         };
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let Queue {
+            changes: queue,
+            own,
+        } = &mut *guard;
+        // Every own event expected now was queued by the kernel before this
+        // read begins ([`Watcher::expect`]): this drain reads each of them.
         loop {
-            match sys::read_inotify(inotify) {
+            let read = sys::read_inotify(inotify);
+            // After the read: a change whose `reads` mark is older may have
+            // had its events read as anyone's ([`Watcher::expect`]).
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            match read {
                 Ok(events) => {
                     // Whether the read may have left events behind: it
                     // filled the buffer but for less than a largest event.
@@ -165,6 +237,9 @@ impl Watcher {
                                 .name
                                 .as_ref()
                                 .map_or(0, |n| (n.len() + 1).next_multiple_of(EVENT_HEADER));
+                        if take_own(own, event.wd, event.mask, event.name.as_deref()) {
+                            continue;
+                        }
                         sys::note_notified_change();
                         if let Some(change) = change_of(event.wd, event.mask, event.name) {
                             queue.push(change);
@@ -183,12 +258,64 @@ impl Watcher {
                 }
             }
         }
+        // An own event expected and not read: the kernel did not queue
+        // what the tree believed it would (never seen; or the read failed):
+        // the tree checks that name as after anyone's change. So no
+        // expectation outlives the drain after it, and none can stand for
+        // a later event of someone else's.
+        for Own { wd, name, .. } in own.drain(..) {
+            sys::note_notified_change();
+            queue.push(Change::Name { wd, name });
+        }
         // A long run of changes is as good as a loss: check everything once.
         if queue.len() > 4096 {
             queue.clear();
+            own.clear();
             queue.push(Change::Lost);
         }
         !queue.is_empty()
+    }
+
+    /// A mark for [`Watcher::expect`], taken before a change's syscall:
+    /// how many reads of the kernel's queue have ended.
+    pub(crate) fn reads(&self) -> u64 {
+        self.reads.load(Ordering::SeqCst)
+    }
+
+    /// Expects `events` (watch, kind, name), queued by the kernel for a
+    /// change the tree made and has taken in itself: the drain that reads
+    /// them skips them. Unless a read of the queue ended since `since`
+    /// (that read may have taken them already, as anyone's change: then
+    /// they are not expected, and a later event of someone else's is not
+    /// mistaken for them).
+    ///
+    /// An event of someone else's that looks the same (watch, kind, name)
+    /// may be skipped instead of the tree's own: then the tree's own is
+    /// taken as a change and the name checked. Two such events cannot be
+    /// one (the kernel merges an event only into an identical one just
+    /// before it, and a name cannot be made twice, or removed twice, with
+    /// no event between; moves carry a cookie each).
+    ///
+    /// # Preconditions
+    /// `since` is [`Watcher::reads`] taken before the change's first
+    /// syscall; each event is one the kernel queues for that change
+    /// whenever it succeeds, on a watch that was on before it began.
+    pub(crate) fn expect<'a>(
+        &self,
+        since: u64,
+        events: impl IntoIterator<Item = (WatchDescriptor, OwnEvent, &'a str)>,
+    ) {
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.reads.load(Ordering::SeqCst) != since {
+            return;
+        }
+        for (wd, event, name) in events {
+            queue.own.push(Own {
+                wd,
+                event,
+                name: name.into(),
+            });
+        }
     }
 
     /// The changes read so far, for the tree to take in.
@@ -196,8 +323,34 @@ impl Watcher {
     /// # Preconditions
     /// Called under the tree's write lock.
     pub(crate) fn take(&self) -> Vec<Change> {
-        std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner))
+        std::mem::take(
+            &mut self
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .changes,
+        )
     }
+}
+
+/// Whether an event with `wd`, `mask` and `name` is one of the tree's own
+/// (`own`, [`Watcher::expect`]); if so, it is expected no more.
+fn take_own(
+    own: &mut Vec<Own>,
+    wd: WatchDescriptor,
+    mask: AddWatchFlags,
+    name: Option<&std::ffi::OsStr>,
+) -> bool {
+    if own.is_empty() {
+        return false;
+    }
+    let Some(name) = name.and_then(std::ffi::OsStr::to_str) else {
+        return false;
+    };
+    let found = own
+        .iter()
+        .position(|o| o.wd == wd && mask.contains(o.event.flag()) && *o.name == *name);
+    found.map(|index| own.remove(index)).is_some()
 }
 
 /// What an event asks of the tree: `None` for one that changes no name
@@ -264,6 +417,74 @@ pub(crate) fn notifies_every_change(st: &Statfs) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn watched() -> (tempfile::TempDir, Watcher, WatchDescriptor) {
+        let dir = tempfile::tempdir().unwrap();
+        let watcher = Watcher::default();
+        let fd = std::fs::File::open(dir.path()).unwrap();
+        let wd = watcher.watch(std::os::fd::AsFd::as_fd(&fd)).unwrap();
+        (dir, watcher, wd)
+    }
+
+    fn name(wd: WatchDescriptor, name: &str) -> Change {
+        Change::Name {
+            wd,
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_trees_own_events_are_skipped_and_only_they() {
+        let (dir, watcher, wd) = watched();
+        let p = dir.path();
+        // The tree's own create of `x`, and someone else's of `y` after it.
+        let since = watcher.reads();
+        std::fs::write(p.join("x"), b"x").unwrap();
+        watcher.expect(since, [(wd, OwnEvent::Create, "x")]);
+        std::fs::write(p.join("y"), b"y").unwrap();
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [name(wd, "y")]);
+        // Only its own: nothing else drained.
+        assert!(!watcher.drain());
+        std::fs::write(p.join("z"), b"z").unwrap();
+        let since = watcher.reads();
+        std::fs::rename(p.join("x"), p.join("w")).unwrap();
+        watcher.expect(
+            since,
+            [(wd, OwnEvent::MovedFrom, "x"), (wd, OwnEvent::MovedTo, "w")],
+        );
+        assert!(watcher.drain(), "z is someone else's");
+        assert_eq!(watcher.take(), [name(wd, "z")]);
+        // An event of the same kind in the same directory is not taken for
+        // the tree's own unless it names the same name; and an expected
+        // event that never came is a change of its name (never kept to be
+        // mistaken for a later one).
+        watcher.expect(watcher.reads(), [(wd, OwnEvent::Delete, "gone")]);
+        std::fs::remove_file(p.join("y")).unwrap();
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [name(wd, "y"), name(wd, "gone")]);
+        std::fs::remove_file(p.join("z")).unwrap();
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [name(wd, "z")]);
+    }
+
+    #[test]
+    fn an_event_that_a_read_may_have_taken_is_not_expected() {
+        let (dir, watcher, wd) = watched();
+        let p = dir.path();
+        let since = watcher.reads();
+        std::fs::write(p.join("x"), b"x").unwrap();
+        // Another thread's drain reads the event before the tree says it
+        // is its own: taken as anyone's change.
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [name(wd, "x")]);
+        watcher.expect(since, [(wd, OwnEvent::Create, "x")]);
+        // So it is not expected: someone else's re-creation of `x` is seen.
+        std::fs::remove_file(p.join("x")).unwrap();
+        std::fs::write(p.join("x"), b"new").unwrap();
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [name(wd, "x"), name(wd, "x")]);
+    }
 
     #[test]
     fn events_that_change_names_are_queued_others_only_counted() {

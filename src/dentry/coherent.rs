@@ -11,7 +11,7 @@ use super::{DentryId, Link, StatMemo, Tree, Watch, trusts};
 use crate::name::Name;
 use crate::sys;
 use crate::types::{FileType, Revalidation};
-use crate::watch::{Change, notifies_every_change};
+use crate::watch::{Change, OwnEvent, notifies_every_change};
 
 /// The host identities of directory `dir` and of its ancestors, up to `/`
 /// (walked with `openat(.., O_PATH | O_DIRECTORY)`, at most 4096 levels):
@@ -49,11 +49,15 @@ impl Tree {
     /// subdirectory on its parent's filesystem is as its parent), with an
     /// inotify watch, else it stays [`Watch::Off`] (revalidated).
     ///
+    /// A shared mount's directory is asked too (never watched: it is
+    /// revalidated anyway), for [`Tree::opens_path_first`]: it is
+    /// [`Watch::Off`] with whether it is remote.
+    ///
     /// # Preconditions
     /// Nothing is cached in the directory yet.
     pub(super) fn watch_new(&mut self, id: DentryId) {
         let Ok(d) = self.get(id) else { return };
-        if d.policy.revalidation != Revalidation::Coherent || d.file_type != FileType::Directory {
+        if d.policy.revalidation == Revalidation::Exclusive || d.file_type != FileType::Directory {
             return;
         }
         let as_parent = match &d.link {
@@ -71,8 +75,8 @@ impl Tree {
         let remote = as_parent.unwrap_or_else(|| {
             !sys::fstatfs(d.fd.as_fd()).is_ok_and(|st| notifies_every_change(&st))
         });
-        let watch = if remote {
-            Watch::Off { remote: true }
+        let watch = if remote || d.policy.revalidation == Revalidation::Shared {
+            Watch::Off { remote }
         } else {
             match self.watcher.watch(d.fd.as_fd()) {
                 Some(wd) => {
@@ -169,6 +173,35 @@ impl Tree {
             self.watches.remove(&wd);
             self.watcher.unwatch(wd);
         }
+    }
+
+    /// A mark to take before a change of names whose events
+    /// [`Tree::expect_own`] will expect.
+    pub(super) fn own_mark(&self) -> u64 {
+        self.watcher.reads()
+    }
+
+    /// After a change of names through the tree succeeded (and the tree
+    /// took it in): the kernel's events for it, `(directory, kind, name)`,
+    /// are skipped by the drain that reads them ([`crate::watch::Watcher::expect`]),
+    /// where the directory is watched and has no other dentry (another
+    /// preopen of the same host directory learns of the change from the
+    /// event).
+    ///
+    /// # Preconditions
+    /// `since` is [`Tree::own_mark`] taken before the change's first
+    /// syscall; the kernel queues each event whenever the change succeeds.
+    pub(super) fn expect_own(&self, since: u64, events: &[(DentryId, OwnEvent, &str)]) {
+        let alone = |dir: DentryId| match self.get(dir).map(|d| &d.watch) {
+            Ok(&Watch::On(wd)) if self.watches.get(&wd).is_some_and(|dirs| dirs.len() == 1) => {
+                Some(wd)
+            }
+            _ => None,
+        };
+        let events = events
+            .iter()
+            .filter_map(|&(dir, event, name)| Some((alone(dir)?, event, name)));
+        self.watcher.expect(since, events);
     }
 
     /// Takes in the changes the kernel told of ([`crate::watch::Watcher::take`]):
@@ -300,7 +333,8 @@ mod tests {
     use super::super::tests::{name, tree_with_root};
     use super::super::{Link, Tree, Watch};
     use super::*;
-    use crate::types::{OpenFlags, Perms, PreopenOptions};
+    use crate::types::{OpenFlags, Perms, PreopenOptions, RenameFlags};
+    use nix::unistd::UnlinkatFlags;
 
     fn coherent(perms: Perms) -> PreopenOptions {
         PreopenOptions {
@@ -398,6 +432,110 @@ mod tests {
         // The kernel told of the create: the child is checked, and stays.
         take_notifications(&mut tree);
         assert_eq!(tree.walk(root, name("f")).unwrap(), f);
+    }
+
+    #[test]
+    fn a_remote_directory_keeps_its_files_o_path() {
+        let (dir, mut tree, root) = tree_with_root();
+        let p = dir.path();
+        std::fs::write(p.join("f"), b"f").unwrap();
+        std::fs::create_dir(p.join("d")).unwrap();
+        // As a directory on a FUSE mount is: not watched, remote.
+        tree.get_mut(root).unwrap().watch = Watch::Off { remote: true };
+        let before = sys::thread_syscalls();
+        let f = tree.walk(root, name("f")).unwrap();
+        assert_eq!(sys::thread_syscalls() - before, 2, "openat(O_PATH), fstat");
+        assert_eq!(tree.get(f).unwrap().fd_mode, super::super::FdMode::Path);
+        // A directory is opened for reading (its listing), from that FD.
+        let d = tree.walk(root, name("d")).unwrap();
+        assert_eq!(tree.get(d).unwrap().fd_mode, super::super::FdMode::Read);
+        assert_eq!(tree.get(d).unwrap().watch, Watch::Off { remote: true });
+        assert!(tree.read_dir(d, 0, 16).is_ok());
+        // A file made there is kept so too.
+        let (g, handle) = tree
+            .create(d, name("g"), OpenFlags::WRITE, 0o644, None)
+            .unwrap();
+        drop(handle);
+        assert_eq!(tree.get(g).unwrap().fd_mode, super::super::FdMode::Path);
+        // Its extended attributes work (through an open for the call).
+        let attr = crate::name::XattrName::parse("user.directfs").unwrap();
+        match tree.set_xattr(f, attr, b"v", crate::types::XattrFlags::empty()) {
+            Err(crate::error::ErrorCode::NotSupported) => {
+                eprintln!("skipped the xattr part: the temp dir has no user xattrs");
+            }
+            set => {
+                set.unwrap();
+                assert_eq!(tree.get_xattr(f, attr).unwrap(), b"v");
+                assert_eq!(tree.list_xattr(f).unwrap(), ["user.directfs"]);
+                tree.remove_xattr(f, attr).unwrap();
+                assert!(xattr_of(&p.join("f")).is_none());
+            }
+        }
+        // And its I/O: opened by name, as every file.
+        let handle = tree.open(f, OpenFlags::READ).unwrap();
+        let mut buf = [0; 4];
+        assert_eq!(nix::unistd::read(handle.fd(), &mut buf), Ok(1));
+    }
+
+    /// `user.directfs` of the file at `path`, read by the test itself.
+    fn xattr_of(path: &std::path::Path) -> Option<Vec<u8>> {
+        let path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        let mut buf = [0u8; 64];
+        nix::sys::stat::stat(path.as_c_str()).ok()?;
+        let n = rustix::fs::getxattr(path.as_c_str(), "user.directfs", &mut buf).ok()?;
+        Some(buf[..n].to_vec())
+    }
+
+    #[test]
+    fn the_trees_own_changes_cost_no_check_after_the_drain() {
+        let (dir, mut tree, root) = tree_with_root();
+        tree.set_cache_limits(100, 100);
+        let p = dir.path();
+        let (f, handle) = tree
+            .create(root, name("f"), OpenFlags::WRITE, 0o644, None)
+            .unwrap();
+        drop(handle);
+        // `g` unknown: tried without replacing, so surely a move; then `f`
+        // is a remembered `no-entry`: surely a move.
+        tree.rename(root, name("f"), root, name("g"), RenameFlags::empty())
+            .unwrap();
+        tree.rename(root, name("g"), root, name("f"), RenameFlags::empty())
+            .unwrap();
+        let l = tree.link(root, f, name("l")).unwrap();
+        tree.release(l);
+        tree.unlink(root, name("l"), UnlinkatFlags::NoRemoveDir)
+            .unwrap();
+        let d = tree.mkdir(root, name("d"), 0o755, None).unwrap();
+        let s = tree.symlink(d, name("s"), "../f", None).unwrap();
+        tree.release(s);
+        let before = sys::thread_syscalls();
+        assert!(!tree.watcher.drain(), "every event was the tree's own");
+        assert_eq!(sys::thread_syscalls() - before, 1, "the read alone");
+        assert_eq!(
+            tree.walk(root, name("g")),
+            Err(crate::error::ErrorCode::NoEntry),
+            "moved away: remembered"
+        );
+        assert_eq!(sys::thread_syscalls() - before, 1);
+        // Someone else's change among the tree's own is still seen.
+        tree.rename(root, name("f"), root, name("g"), RenameFlags::empty())
+            .unwrap();
+        std::fs::write(p.join("f"), b"theirs").unwrap();
+        take_notifications(&mut tree);
+        let theirs = tree.walk(root, name("f")).unwrap();
+        assert_ne!(tree.get(theirs).unwrap().key, tree.get(f).unwrap().key);
+        assert_eq!(tree.walk(root, name("g")).unwrap(), f);
+        // A rename onto another hard link of the same file moves nothing,
+        // and the kernel tells of nothing: nothing is expected, so
+        // someone else's move onto that name later is seen.
+        std::fs::hard_link(p.join("g"), p.join("h")).unwrap();
+        take_notifications(&mut tree);
+        tree.rename(root, name("g"), root, name("h"), RenameFlags::empty())
+            .unwrap();
+        std::fs::rename(p.join("f"), p.join("h")).unwrap();
+        take_notifications(&mut tree);
+        let h = tree.walk(root, name("h")).unwrap();
+        assert_eq!(tree.get(h).unwrap().key, tree.get(theirs).unwrap().key);
     }
 
     #[test]
@@ -546,6 +684,23 @@ mod tests {
             .unwrap();
         let proc = tree.walk(slash, name("proc")).unwrap();
         assert_eq!(tree.get(proc).unwrap().watch, Watch::Off { remote: true });
+        // A shared mount is asked too (for `opens_path_first`): its files
+        // there are kept `O_PATH`.
+        let shared = tree
+            .add_root(
+                open_dir("/proc/self".as_ref()),
+                PreopenOptions {
+                    revalidation: Revalidation::Shared,
+                    ..Perms::ReadOnly.into()
+                },
+            )
+            .unwrap();
+        assert_eq!(tree.get(shared).unwrap().watch, Watch::Off { remote: true });
+        let status = tree.walk(shared, name("status")).unwrap();
+        assert_eq!(
+            tree.get(status).unwrap().fd_mode,
+            super::super::FdMode::Path
+        );
         // A temp dir is.
         let (_dir, tree, root) = tree_with_root();
         assert!(matches!(tree.get(root).unwrap().watch, Watch::On(_)));

@@ -21,6 +21,7 @@ use crate::sys;
 use crate::sys::file_type_of_mode;
 use crate::types::{FileType, OpenFlags, Owner};
 use crate::types::{Perms, PreopenOptions};
+use crate::watch::OwnEvent;
 
 impl Tree {
     /// `mkdirat(parent_fd, name, mode)`, then opens the new directory. Returns
@@ -49,11 +50,13 @@ impl Tree {
     ) -> Result<(), ErrorCode> {
         let mode = permission_bits(mode)?;
         self.changing_names(parent)?;
+        let since = self.own_mark();
         sys::mkdirat(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
         // A stale dentry of an old file of that name (removed outside
         // directfs), or a remembered `no-entry`, must not shadow the new one.
         self.detach(parent, name.as_str());
         self.negatives.remove(parent, name.as_str());
+        self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
         Ok(())
     }
 
@@ -72,6 +75,7 @@ impl Tree {
         let oflags = open_flags(flags)? | OFlag::O_CREAT | OFlag::O_EXCL;
         self.make_room(2)?;
         self.changing_names(parent)?;
+        let since = self.own_mark();
         let fd = self.retrying_out_of_fds(|tree| {
             sys::openat(
                 tree.get(parent).map_err(|_| Errno::EBADF)?.fd.as_fd(),
@@ -81,6 +85,7 @@ impl Tree {
             )
         })?;
         let child = self.created_child(parent, name, Created::File, owner)?;
+        self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
         let handle = self.new_handle(child, fd, flags);
         Ok((child, handle))
     }
@@ -101,8 +106,11 @@ impl Tree {
         let mode = permission_bits(mode & !SFlag::S_IFMT.bits())?;
         self.make_room(1)?;
         self.changing_names(parent)?;
+        let since = self.own_mark();
         sys::mknodat_regular(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
-        self.created_child(parent, name, Created::File, owner)
+        let child = self.created_child(parent, name, Created::File, owner)?;
+        self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
+        Ok(child)
     }
 
     /// `symlinkat(target, parent_fd, name)`.
@@ -116,8 +124,11 @@ impl Tree {
         check_path(target)?;
         self.make_room(1)?;
         self.changing_names(parent)?;
+        let since = self.own_mark();
         sys::symlinkat(target, self.get(parent)?.fd.as_fd(), name.as_str())?;
-        self.created_child(parent, name, Created::File, owner)
+        let child = self.created_child(parent, name, Created::File, owner)?;
+        self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
+        Ok(child)
     }
 
     /// A new name for `target` in `dir`, sharing its inode, linking exactly
@@ -139,6 +150,7 @@ impl Tree {
     ) -> Result<DentryId, ErrorCode> {
         self.make_room(1)?;
         self.changing_names(dir)?;
+        let since = self.own_mark();
         let t = self.get(target)?;
         let dir_fd = self.get(dir)?.fd.as_fd();
         if t.root != self.get(dir)?.root {
@@ -171,7 +183,9 @@ impl Tree {
         };
         self.detach(dir, name.as_str());
         self.negatives.remove(dir, name.as_str());
-        Ok(self.insert_child_known(dir, name, (fd, fd_mode), key, file_type))
+        let child = self.insert_child_known(dir, name, (fd, fd_mode), key, file_type);
+        self.expect_own(since, &[(dir, OwnEvent::Create, name.as_str())]);
+        Ok(child)
     }
 
     /// The parent's FD and the name of dentry `id`, for the calls that can
@@ -214,10 +228,19 @@ impl Tree {
             Created::Directory => (OFlag::O_DIRECTORY, UnlinkatFlags::RemoveDir),
             Created::File => (OFlag::empty(), UnlinkatFlags::NoRemoveDir),
         };
+        // A file on a remote filesystem is kept `O_PATH`, as a walk keeps
+        // it (`try_open_path_first`): no `OPEN` sent to a FUSE server.
+        let path_only = matches!(kind, Created::File) && self.opens_path_first(parent);
         // Only the open can fail with EMFILE, before any effect.
         let made = self.retrying_out_of_fds(|tree| {
             let dir_fd = tree.get(parent).map_err(|_| Errno::EBADF)?.fd.as_fd();
-            try_open(dir_fd, name.as_str(), extra).and_then(|(fd, mode)| {
+            let opened = if path_only {
+                sys::openat(dir_fd, name.as_str(), OFlag::O_PATH, Mode::empty())
+                    .map(|fd| (fd, FdMode::Path))
+            } else {
+                try_open(dir_fd, name.as_str(), extra)
+            };
+            opened.and_then(|(fd, mode)| {
                 if let Some(Owner { uid, gid }) = owner {
                     sys::fchownat_empty(fd.as_fd(), Some(uid), Some(gid))?;
                 }

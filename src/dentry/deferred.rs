@@ -104,8 +104,9 @@ pub(crate) struct Deferred {
 /// Which lookup was put off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lookup {
-    /// [`Tree::walk`]'s: `openat` as [`try_open`], then `fstat`.
-    Walk,
+    /// [`Tree::walk`]'s: `openat` as [`try_open`] (or, with `path_first`,
+    /// as `try_open_path_first`), then `fstat`.
+    Walk { path_first: bool },
     /// [`Tree::stat_name`]'s: `fstatat(dir_fd, name, AT_SYMLINK_NOFOLLOW)`.
     Stat,
     /// [`Tree::stat_beneath`]'s: `openat2` of a path of names beneath
@@ -166,7 +167,7 @@ impl Deferred {
     pub(crate) fn run(self) -> Answer {
         let fd = self.dir_fd.as_fd();
         let found = match self.what {
-            Lookup::Walk => Found::Walk(open_child(fd, &self.name)),
+            Lookup::Walk { path_first } => Found::Walk(open_child(fd, &self.name, path_first)),
             Lookup::Stat => Found::Stat(sys::fstatat_nofollow(fd, self.name.as_bytes())),
             Lookup::StatPath => Found::Stat(stat_path_beneath(fd, &self.name)),
             Lookup::Open { oflags, .. } => Found::Open(reopen(fd, &self.name, oflags)),
@@ -176,8 +177,17 @@ impl Deferred {
 }
 
 /// The syscalls of a walk's lookup of `name` in `dir_fd`: `openat` as
-/// [`try_open`], then `fstat` of what it opened.
-pub(super) fn open_child(dir_fd: std::os::fd::BorrowedFd<'_>, name: &str) -> Walked {
+/// [`try_open`], then `fstat` of what it opened; with `path_first` (a
+/// directory on a remote filesystem: [`Tree::opens_path_first`]), as
+/// `try_open_path_first`.
+pub(super) fn open_child(
+    dir_fd: std::os::fd::BorrowedFd<'_>,
+    name: &str,
+    path_first: bool,
+) -> Walked {
+    if path_first {
+        return super::try_open_path_first(dir_fd, name);
+    }
     let opened = try_open(dir_fd, name, OFlag::empty())?;
     let st = sys::fstat(opened.0.as_fd())?;
     Ok((opened, st))
@@ -377,10 +387,17 @@ impl Tree {
         dir: DentryId,
         name: &str,
     ) -> Result<Option<Walked>, ErrorCode> {
-        self.answer_or_defer(Lookup::Walk, dir, name, 1, |found| match found {
-            Found::Walk(walked) => Some(walked),
-            _ => None,
-        })
+        let path_first = self.opens_path_first(dir);
+        self.answer_or_defer(
+            Lookup::Walk { path_first },
+            dir,
+            name,
+            1,
+            |found| match found {
+                Found::Walk(walked) => Some(walked),
+                _ => None,
+            },
+        )
     }
 
     /// The answer to [`Tree::stat_name`]'s lookup, as [`Tree::walk_answer`].

@@ -522,16 +522,22 @@ fn check(ops: &[Op], cache_limit: usize, mode: Revalidation) -> Result<(), TestC
     let root = tree.add_root(fd.into_std_file().into(), policy).unwrap();
     let mut subject = Subject::new(&mut tree, root);
     for (i, op) in ops.iter().enumerate() {
-        // A call's start, as `Filesystem::lock` makes it: the kernel's
-        // notifications read and taken in, a new generation.
-        let changed = subject.tree.watcher.drain();
-        subject.tree.next_generation();
-        if changed {
-            subject.tree.apply_changes();
-        }
         let got = match op {
+            // Made by another process between the tree's calls: its events
+            // wait in the kernel's queue with those of the tree's own
+            // changes before it (which the next drain skips).
             Op::Host(change) => model(subject_dir.path(), change),
-            op => subject.apply(op),
+            op => {
+                // A call's start, as `Filesystem::lock` makes it: the
+                // kernel's notifications read and taken in, a new
+                // generation.
+                let changed = subject.tree.watcher.drain();
+                subject.tree.next_generation();
+                if changed {
+                    subject.tree.apply_changes();
+                }
+                subject.apply(op)
+            }
         };
         let want = model(model_dir.path(), op);
         prop_assert_eq!(got, want, "op {} {:?}", i, op);

@@ -7,7 +7,7 @@ use nix::errno::Errno;
 use nix::sys::stat::FileStat;
 
 use super::inode::key_of;
-use super::{DentryId, MADE, Tree, count_lookups, deferred, trusts};
+use super::{DentryId, MADE, Tree, Watch, count_lookups, deferred, trusts};
 use crate::error::ErrorCode;
 use crate::name::Name;
 use crate::sys;
@@ -66,10 +66,12 @@ impl Tree {
             None => {
                 count_lookups(0, 1);
                 self.make_room(1)?;
+                let path_first = self.opens_path_first(parent);
                 let found = self.retrying_out_of_fds(|tree| {
                     deferred::open_child(
                         tree.get(parent).map_err(|_| Errno::EBADF)?.fd.as_fd(),
                         name.as_str(),
+                        path_first,
                     )
                 });
                 (found, false)
@@ -88,6 +90,15 @@ impl Tree {
             }
             Err(errno) => Err(errno.into()),
         }
+    }
+
+    /// Whether a walk opens the children of directory `parent` `O_PATH`
+    /// first (`try_open_path_first`): where it is on a filesystem the
+    /// kernel does not hear every change of (NFS, FUSE, …), found so in a
+    /// coherent or shared mount ([`Watch::Off`] `{ remote: true }`).
+    pub(super) fn opens_path_first(&self, parent: DentryId) -> bool {
+        self.get(parent)
+            .is_ok_and(|d| d.watch == Watch::Off { remote: true })
     }
 
     /// Whether the host still has `child`'s file (same identity and type) as

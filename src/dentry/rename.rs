@@ -4,14 +4,16 @@
 use std::os::fd::AsFd;
 use std::sync::Arc;
 
+use nix::errno::Errno;
 use nix::unistd::UnlinkatFlags;
 
 use super::inode::key_of;
-use super::{DentryId, Link, Tree};
+use super::{DentryId, Link, Tree, Watch, trusts};
 use crate::error::ErrorCode;
 use crate::name::Name;
 use crate::sys;
-use crate::types::RenameFlags;
+use crate::types::{FileType, RenameFlags};
+use crate::watch::OwnEvent;
 
 impl Tree {
     /// `unlinkat(parent_fd, name, 0 or AT_REMOVEDIR)`; a live dentry of that
@@ -30,8 +32,10 @@ impl Tree {
     ) -> Result<(), ErrorCode> {
         self.changing_names(parent)?;
         self.free_unused_child(parent, name.as_str());
+        let since = self.own_mark();
         sys::unlinkat(self.get(parent)?.fd.as_fd(), name.as_str(), flags)?;
         self.detach(parent, name.as_str());
+        self.expect_own(since, &[(parent, OwnEvent::Delete, name.as_str())]);
         Ok(())
     }
 
@@ -58,27 +62,48 @@ impl Tree {
         if flags.contains(RenameFlags::NO_REPLACE) {
             host_flags |= sys::RenameFlags::RENAME_NOREPLACE;
         }
-        if flags.contains(RenameFlags::EXCHANGE) {
+        let exchange = flags.contains(RenameFlags::EXCHANGE);
+        if exchange {
             host_flags |= sys::RenameFlags::RENAME_EXCHANGE;
         }
-        sys::renameat2(
-            from.fd.as_fd(),
-            old.as_str(),
-            to.fd.as_fd(),
-            new.as_str(),
-            host_flags,
-        )?;
+        let same_name = old_dir == new_dir && old == new;
+        let since = self.own_mark();
+        let real = if exchange || same_name {
+            sys::renameat2(
+                from.fd.as_fd(),
+                old.as_str(),
+                to.fd.as_fd(),
+                new.as_str(),
+                host_flags,
+            )?;
+            false
+        } else {
+            self.rename_names(old_dir, old, new_dir, new, host_flags)?
+        };
         self.negatives.remove(new_dir, new.as_str());
-        if flags.contains(RenameFlags::EXCHANGE) {
+        if exchange {
             self.negatives.remove(old_dir, old.as_str());
         }
-        if old_dir == new_dir && old == new {
+        if same_name {
             return Ok(());
         }
-        if !flags.contains(RenameFlags::EXCHANGE)
-            && self.renamed_onto_itself(old_dir, old, new_dir, new)
-        {
+        if !exchange && !real && self.renamed_onto_itself(old_dir, old, new_dir, new) {
             return Ok(());
+        }
+        if real {
+            // Gone from where it was: a walk of it now is `no-entry` without
+            // asking the host (where the cache is trusted: kept so by the
+            // kernel's events in a coherent mount).
+            if self.get(old_dir).is_ok_and(trusts) {
+                self.negatives.insert(old_dir, old.as_str());
+            }
+            self.expect_own(
+                since,
+                &[
+                    (old_dir, OwnEvent::MovedFrom, old.as_str()),
+                    (new_dir, OwnEvent::MovedTo, new.as_str()),
+                ],
+            );
         }
         let moved = self.get_mut(old_dir)?.children.remove(old.as_str());
         let other = self.get_mut(new_dir)?.children.remove(new.as_str());
@@ -98,6 +123,59 @@ impl Tree {
         self.settle(old_dir);
         self.settle(new_dir);
         Ok(())
+    }
+
+    /// `renameat2(old_dir_fd, old, new_dir_fd, new, flags)` (not an
+    /// exchange, and two names): returns whether it surely moved a file (a
+    /// rename onto another hard link of the same file moves nothing and the
+    /// kernel tells of nothing). Surely, where `new` is known absent (a
+    /// remembered `no-entry`, or `RENAME_NOREPLACE`) or the cache has a
+    /// dentry for both names of different files, or the file moved is a
+    /// directory (never hard-linked). Where `new` is unknown in a watched
+    /// directory, `RENAME_NOREPLACE` is tried first: a rename that replaces
+    /// nothing is sure, and its kernel events are skipped
+    /// ([`Tree::expect_own`]) instead of each costing an `fstatat`; one that
+    /// would replace fails with `EEXIST` before any check of the two
+    /// files' types, and is made again without it.
+    fn rename_names(
+        &mut self,
+        old_dir: DentryId,
+        old: Name<'_>,
+        new_dir: DentryId,
+        new: Name<'_>,
+        flags: sys::RenameFlags,
+    ) -> Result<bool, ErrorCode> {
+        let child = |dir: DentryId, name: Name<'_>| {
+            let id = *self.get(dir).ok()?.children.get(name.as_str())?;
+            self.get(id).ok()
+        };
+        let (moved, target) = (child(old_dir, old), child(new_dir, new));
+        let to = self.get(new_dir)?;
+        // What the cache says is the host's only where it is trusted.
+        let trusted = trusts(self.get(old_dir)?) && trusts(to);
+        let sure = flags.contains(sys::RenameFlags::RENAME_NOREPLACE)
+            || (trusted
+                && (moved.is_some_and(|m| m.file_type == FileType::Directory)
+                    || matches!((moved, target), (Some(m), Some(t)) if m.key != t.key)
+                    || (target.is_none() && self.negatives.contains(new_dir, new.as_str()))));
+        let rename = |flags| {
+            sys::renameat2(
+                self.get(old_dir).map_err(|_| Errno::EBADF)?.fd.as_fd(),
+                old.as_str(),
+                self.get(new_dir).map_err(|_| Errno::EBADF)?.fd.as_fd(),
+                new.as_str(),
+                flags,
+            )
+        };
+        if !sure && target.is_none() && matches!(to.watch, Watch::On(_)) {
+            match rename(flags | sys::RenameFlags::RENAME_NOREPLACE) {
+                Ok(()) => return Ok(true),
+                Err(Errno::EEXIST | Errno::EINVAL) => {}
+                Err(errno) => return Err(errno.into()),
+            }
+        }
+        rename(flags)?;
+        Ok(sure)
     }
 
     /// After a `renameat2` of `old` onto `new` that succeeded: whether both

@@ -2,24 +2,50 @@
 //! `user.` namespace (see [`XattrName`]) and to values of at most
 //! [`XATTR_SIZE_MAX`] bytes.
 
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
 
 use super::{DentryId, FdMode, Tree};
 use crate::error::ErrorCode;
 use crate::name::{XATTR_SIZE_MAX, XattrName};
 use crate::sys;
-use crate::types::XattrFlags;
+use crate::types::{FileType, XattrFlags};
+
+/// The FD of [`Tree::xattr_fd`]: the dentry's own, or one opened for the
+/// call.
+enum XattrFd<'a> {
+    Own(BorrowedFd<'a>),
+    Opened(OwnedFd),
+}
+
+impl AsFd for XattrFd<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Self::Own(fd) => fd.as_fd(),
+            Self::Opened(fd) => fd.as_fd(),
+        }
+    }
+}
 
 impl Tree {
     /// The FD the `f*xattr` calls work on: the dentry's, unless it was opened
-    /// `O_PATH` (those calls fail on such FDs) → `not-supported`.
-    fn xattr_fd(&self, id: DentryId) -> Result<BorrowedFd<'_>, ErrorCode> {
+    /// `O_PATH` (those calls fail on such FDs). Then a regular file is
+    /// opened for reading for the call ([`Tree::open_fd_now`]: by name,
+    /// identity checked), as a walk on a remote filesystem keeps files
+    /// `O_PATH`; one that cannot be read, and anything else, →
+    /// `not-supported`.
+    fn xattr_fd(&self, id: DentryId) -> Result<XattrFd<'_>, ErrorCode> {
         let d = self.get(id)?;
-        match d.fd_mode {
-            FdMode::Read => Ok(d.fd.as_fd()),
-            FdMode::Path => Err(ErrorCode::NotSupported),
+        match (d.fd_mode, d.file_type) {
+            (FdMode::Read, _) => Ok(XattrFd::Own(d.fd.as_fd())),
+            (FdMode::Path, FileType::RegularFile) => match self.open_fd_now(id, OFlag::O_RDONLY) {
+                Ok(fd) => Ok(XattrFd::Opened(fd)),
+                Err(ErrorCode::Access) => Err(ErrorCode::NotSupported),
+                Err(err) => Err(err),
+            },
+            (FdMode::Path, _) => Err(ErrorCode::NotSupported),
         }
     }
 
@@ -31,6 +57,7 @@ impl Tree {
         name: XattrName<'_>,
     ) -> Result<Vec<u8>, ErrorCode> {
         let fd = self.xattr_fd(id)?;
+        let fd = fd.as_fd();
         let size = sys::fgetxattr_size(fd, name.as_str())?;
         read_sized(size, |buf| sys::fgetxattr(fd, name.as_str(), buf))
     }
@@ -54,7 +81,7 @@ impl Tree {
             host_flags |= sys::XattrFlags::REPLACE;
         }
         Ok(sys::fsetxattr(
-            self.xattr_fd(id)?,
+            self.xattr_fd(id)?.as_fd(),
             name.as_str(),
             value,
             host_flags,
@@ -64,6 +91,7 @@ impl Tree {
     /// `flistxattr`: the `user.` names that are UTF-8.
     pub(crate) fn list_xattr(&self, id: DentryId) -> Result<Vec<String>, ErrorCode> {
         let fd = self.xattr_fd(id)?;
+        let fd = fd.as_fd();
         let size = sys::flistxattr_size(fd)?;
         let list = read_sized(size, |buf| sys::flistxattr(fd, buf))?;
         Ok(list
@@ -76,7 +104,10 @@ impl Tree {
 
     /// `fremovexattr`.
     pub(crate) fn remove_xattr(&self, id: DentryId, name: XattrName<'_>) -> Result<(), ErrorCode> {
-        Ok(sys::fremovexattr(self.xattr_fd(id)?, name.as_str())?)
+        Ok(sys::fremovexattr(
+            self.xattr_fd(id)?.as_fd(),
+            name.as_str(),
+        )?)
     }
 }
 
