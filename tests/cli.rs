@@ -371,6 +371,75 @@ fn cli_wasip1_module() {
     dfs_run(["-C".as_ref(), codegen.as_ref(), quiet.as_os_str()]).assert_success();
 }
 
+/// A reactor (a core module with `_initialize` and other exports, no
+/// `_start`), as `wasmtime run --invoke` runs it: `_initialize` first, then
+/// the export, its result printed; an import nothing provides is an error
+/// before the start, or with `-W unknown-imports-trap` a function that
+/// traps when called (exit 134), as wasmtime's.
+#[test]
+fn cli_invoke_a_reactor() {
+    const WAT: &str = r#"
+(module
+  (import "host" "call" (func $call (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $ready (mut i32) (i32.const 0))
+  (func (export "_initialize") (global.set $ready (i32.const 40)))
+  (func (export "run") (result i32) (i32.add (global.get $ready) (i32.const 2)))
+  (func (export "two") (result i32 i64) (i32.const 7) (i64.const -8))
+  (func (export "calls_host") (result i32) (call $call (i32.const 1)))
+  (func (export "takes") (param i32)))
+"#;
+    let fx = Fixture::new();
+    let module = fx.outside.parent().unwrap().join("reactor.wasm");
+    std::fs::write(&module, wat::parse_str(WAT).unwrap()).unwrap();
+    let run = |args: &[&str]| {
+        let mut argv: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        argv.push(module.clone().into_os_string());
+        dfs_run(argv)
+    };
+    for wasi_fs in ["directfs", "wasmtime"] {
+        let ok = run(&[
+            "--wasi-fs",
+            wasi_fs,
+            "--invoke",
+            "run",
+            "-W",
+            "unknown-imports-trap",
+        ]);
+        ok.assert_success();
+        assert_eq!(ok.stdout, "42\n", "{wasi_fs}: _initialize ran first");
+        let two = run(&[
+            "--wasi-fs",
+            wasi_fs,
+            "--invoke",
+            "two",
+            "-W",
+            "unknown-imports-trap=y",
+        ]);
+        assert_eq!(two.stdout, "7\n-8\n");
+    }
+    // Without the flag, the unknown import stops it before the start.
+    let refused = run(&["--invoke", "run"]);
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(refused.stderr.contains("host::call"), "{}", refused.stderr);
+    let off = run(&["--invoke", "run", "-W", "unknown-imports-trap=n"]);
+    assert_eq!(off.code, Some(2), "{off:?}");
+    // Calling it traps.
+    let trapped = run(&["--invoke", "calls_host", "-W", "unknown-imports-trap"]);
+    assert_eq!(trapped.code, Some(134), "{trapped:?}");
+    // No `_start` without --invoke; an export that takes arguments; one
+    // that does not exist: a one-line error, status 2.
+    for args in [
+        &["-W", "unknown-imports-trap"][..],
+        &["--invoke", "takes", "-W", "unknown-imports-trap"],
+        &["--invoke", "nope", "-W", "unknown-imports-trap"],
+    ] {
+        let bad = run(args);
+        assert_eq!(bad.code, Some(2), "{args:?}: {bad:?}");
+        assert!(bad.stderr.starts_with("dfs-run: error:"), "{}", bad.stderr);
+    }
+}
+
 /// Options after COMPONENT are the guest's: `--help` and `--version` reach
 /// it instead of printing dfs-run's.
 #[test]

@@ -66,6 +66,12 @@ pub(crate) struct Cli {
     #[arg(long = "env", value_name = "NAME[=VAL]", value_parser = parse_env)]
     pub(crate) envs: Vec<EnvArg>,
 
+    /// As `wasmtime run --invoke`: for a core module, call this export
+    /// (taking no arguments) instead of `_start`, after `_initialize` if it
+    /// exports one (a reactor), and print its results, one per line.
+    #[arg(long, value_name = "FUNCTION")]
+    pub(crate) invoke: Option<String>,
+
     /// The guest's first argument, argv0 (default: COMPONENT's file name,
     /// as wasmtime).
     #[arg(long, value_name = "ARG")]
@@ -74,7 +80,10 @@ pub(crate) struct Cli {
     /// Limits, as `wasmtime run -W`: `timeout=DURATION` (a wall-clock limit:
     /// `500ms`, `2s`, `1m`, or seconds), `max-memory-size=BYTES` (each linear
     /// memory; `K`, `M`, `G` suffixes, powers of 1024),
-    /// `max-wasm-stack=BYTES`. Comma-separated or repeated. The component model's features as wasmtime spells them
+    /// `max-wasm-stack=BYTES`, `unknown-imports-trap[=y|n]` (a core module's
+    /// or component's imports that nothing provides are functions that
+    /// trap when called, instead of an error before the start).
+    /// Comma-separated or repeated. The component model's features as wasmtime spells them
     /// (`component-model`, `component-model-async` and its `-builtins`,
     /// `-stackful`, `component-model-error-context`) are accepted: dfs-run
     /// turns them on for every component that needs them.
@@ -143,7 +152,10 @@ impl Cli {
     pub(crate) fn timeout(&self) -> Option<Duration> {
         self.wasm.iter().flatten().rev().find_map(|o| match o {
             WasmOpt::Timeout(t) => Some(*t),
-            WasmOpt::MaxMemorySize(_) | WasmOpt::MaxWasmStack(_) | WasmOpt::ComponentModel => None,
+            WasmOpt::MaxMemorySize(_)
+            | WasmOpt::MaxWasmStack(_)
+            | WasmOpt::ComponentModel
+            | WasmOpt::UnknownImportsTrap(_) => None,
         })
     }
 
@@ -151,7 +163,10 @@ impl Cli {
     pub(crate) fn max_memory_size(&self) -> Option<usize> {
         self.wasm.iter().flatten().rev().find_map(|o| match o {
             WasmOpt::MaxMemorySize(n) => Some(*n),
-            WasmOpt::Timeout(_) | WasmOpt::MaxWasmStack(_) | WasmOpt::ComponentModel => None,
+            WasmOpt::Timeout(_)
+            | WasmOpt::MaxWasmStack(_)
+            | WasmOpt::ComponentModel
+            | WasmOpt::UnknownImportsTrap(_) => None,
         })
     }
 
@@ -160,8 +175,27 @@ impl Cli {
     pub(crate) fn max_wasm_stack(&self) -> Option<usize> {
         self.wasm.iter().flatten().rev().find_map(|o| match o {
             WasmOpt::MaxWasmStack(n) => Some(*n),
-            WasmOpt::Timeout(_) | WasmOpt::MaxMemorySize(_) | WasmOpt::ComponentModel => None,
+            WasmOpt::Timeout(_)
+            | WasmOpt::MaxMemorySize(_)
+            | WasmOpt::ComponentModel
+            | WasmOpt::UnknownImportsTrap(_) => None,
         })
+    }
+
+    /// `-W unknown-imports-trap`, the last one given (off by default).
+    pub(crate) fn unknown_imports_trap(&self) -> bool {
+        self.wasm
+            .iter()
+            .flatten()
+            .rev()
+            .find_map(|o| match o {
+                WasmOpt::UnknownImportsTrap(on) => Some(*on),
+                WasmOpt::Timeout(_)
+                | WasmOpt::MaxMemorySize(_)
+                | WasmOpt::MaxWasmStack(_)
+                | WasmOpt::ComponentModel => None,
+            })
+            .unwrap_or(false)
     }
 
     /// `-S`: what the guest's WASI context inherits and allows, the last
@@ -205,6 +239,8 @@ pub(crate) enum WasmOpt {
     /// A component-model feature asked for: on wherever a component needs
     /// it already.
     ComponentModel,
+    /// `unknown-imports-trap`: imports nothing provides trap when called.
+    UnknownImportsTrap(bool),
 }
 
 /// One `-S` option.
@@ -280,6 +316,7 @@ pub(crate) fn parse_wasm_opts(arg: &str) -> Result<Vec<WasmOpt>, String> {
         "timeout" => parse_duration(value).map(WasmOpt::Timeout),
         "max-memory-size" => parse_size(value).map(WasmOpt::MaxMemorySize),
         "max-wasm-stack" => parse_size(value).map(WasmOpt::MaxWasmStack),
+        "unknown-imports-trap" => parse_yes_no('W', key, value).map(WasmOpt::UnknownImportsTrap),
         "component-model"
         | "component-model-async"
         | "component-model-async-builtins"
@@ -293,7 +330,7 @@ pub(crate) fn parse_wasm_opts(arg: &str) -> Result<Vec<WasmOpt>, String> {
         },
         other => Err(format!(
             "unknown -W option {other:?} (known: timeout, max-memory-size, max-wasm-stack, \
-             component-model, component-model-async)"
+             unknown-imports-trap, component-model, component-model-async)"
         )),
     })
 }

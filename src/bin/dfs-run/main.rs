@@ -21,6 +21,7 @@
 //! wasmtime CLI; 2 when dfs-run cannot start the guest (a one-line error).
 
 mod args;
+mod entry;
 mod load;
 
 use std::path::Path;
@@ -96,10 +97,10 @@ enum Guest {
     /// A WASI 0.3 command (`wasi:cli/run@0.3.0`): run on wasmtime-wasi's
     /// tokio runtime, concurrently with the host calls it has in flight.
     P3(P3Command),
-    /// A `wasm32-wasip1` core module's `_start`.
-    Core(wasmtime::TypedFunc<(), ()>),
-    /// A core module's `_start` on an async host (a `pool` dir).
-    CoreAsync(wasmtime::TypedFunc<(), ()>),
+    /// A `wasm32-wasip1` core module's `_start` (or `--invoke`'s export).
+    Core(entry::Entry),
+    /// A core module's entry on an async host (a `pool` dir).
+    CoreAsync(entry::Entry),
 }
 
 /// The guest's linker and compiled code: a component's or a core module's.
@@ -157,6 +158,11 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
                 }
             }
             .map_err(anyhow::Error::from)?;
+            if cli.unknown_imports_trap() {
+                linker
+                    .define_unknown_imports_as_traps(&module)
+                    .map_err(anyhow::Error::from)?;
+            }
             let linked = Linked::Module {
                 linker,
                 module,
@@ -271,16 +277,17 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
             true => wasmtime_wasi::runtime::in_tokio(linker.instantiate_async(&mut store, &module)),
             false => linker.instantiate(&mut store, &module),
         }
-        .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
+        .map_err(anyhow::Error::from)
+        .and_then(|instance| entry::Entry::find(&mut store, &instance, cli.invoke.as_deref()))
         .map(|start| match on_async_host {
             true => Guest::CoreAsync(start),
             false => Guest::Core(start),
         })
-        .map_err(anyhow::Error::from)
         .with_context(|| {
             format!(
                 "cannot instantiate {} as a wasm32-wasip1 command (a core module \
-                     importing wasi_snapshot_preview1 and exporting _start)",
+                     importing wasi_snapshot_preview1 and exporting _start, or the \
+                     export --invoke names)",
                 path.display()
             )
         })?,
@@ -357,6 +364,12 @@ fn component_linker(
                 WasiFs::Directfs => directfs::wasi::p3::add_to_linker(&mut linker),
                 WasiFs::Wasmtime => wasmtime_wasi::p3::filesystem::add_to_linker(&mut linker),
             })
+            .map_err(anyhow::Error::from)?;
+    }
+    // Last: only what nothing above provides.
+    if cli.unknown_imports_trap() {
+        linker
+            .define_unknown_imports_as_traps(&component)
             .map_err(anyhow::Error::from)?;
     }
     Ok((
@@ -443,9 +456,9 @@ fn main() -> ExitCode {
             store.run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await),
         )
         .and_then(|result| result),
-        Guest::Core(start) => start.call(&mut store, ()).map(Ok),
-        Guest::CoreAsync(start) => {
-            wasmtime_wasi::runtime::in_tokio(start.call_async(&mut store, ())).map(Ok)
+        Guest::Core(entry) => entry.call(&mut store).map(Ok),
+        Guest::CoreAsync(entry) => {
+            wasmtime_wasi::runtime::in_tokio(entry.call_async(&mut store)).map(Ok)
         }
     };
     if cli.stats {
