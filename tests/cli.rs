@@ -206,7 +206,8 @@ fn not_a_component() {
     assert_one_line_error(
         &dfs_run([fx.path("core.wasm")]),
         "as a wasm32-wasip1 command (a core module importing wasi_snapshot_preview1 and \
-         exporting _start)",
+         exporting _start, or the export --invoke names): failed to find function export \
+         `_start`",
     );
     assert_one_line_error(
         &dfs_run([fx.path("text.wasm")]),

@@ -12,7 +12,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use common::{Fixture, Run, dfs_run, host_tree};
@@ -20,20 +19,7 @@ use common::{Fixture, Run, dfs_run, host_tree};
 /// The directory holding `python.wasm` and `lib/python315.zip`.
 fn cpython_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/setup-cpython.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .expect("run setup-cpython.sh");
-        assert!(
-            out.status.success(),
-            "setting up CPython failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).expect("utf-8 path");
-        PathBuf::from(stdout.lines().last().expect("the output dir"))
-    })
+    DIR.get_or_init(|| common::script_dir("setup-cpython.sh"))
 }
 
 /// Runs `script` (a file of `guests/python`, copied into the sandbox) with

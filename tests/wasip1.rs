@@ -25,20 +25,7 @@ use common::{Fixture, Run, dfs_run, host_tree};
 /// The directory holding the built core modules.
 fn modules_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-wasip1-guests.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .expect("run build-wasip1-guests.sh");
-        assert!(
-            out.status.success(),
-            "building the wasip1 guests failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).expect("utf-8 path");
-        PathBuf::from(stdout.lines().last().expect("the output dir"))
-    })
+    DIR.get_or_init(|| common::script_dir("build-wasip1-guests.sh"))
 }
 
 /// The core module `name`.

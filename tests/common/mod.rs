@@ -13,28 +13,34 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+/// Runs `scripts/NAME` (a script that builds or fetches what tests run,
+/// installing what it needs) and returns the directory it prints last.
+pub fn script_dir(name: &str) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(name);
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .unwrap_or_else(|err| panic!("run {name}: {err}"));
+    assert!(
+        out.status.success(),
+        "{name} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8 path");
+    PathBuf::from(
+        stdout
+            .lines()
+            .last()
+            .unwrap_or_else(|| panic!("{name} prints the output dir")),
+    )
+}
+
 /// The directory holding the built guest components.
 pub fn guests_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-guests.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .expect("run build-guests.sh");
-        assert!(
-            out.status.success(),
-            "building the guests failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).expect("utf-8 path");
-        PathBuf::from(
-            stdout
-                .lines()
-                .last()
-                .expect("build-guests.sh prints the output dir"),
-        )
-    })
+    DIR.get_or_init(|| script_dir("build-guests.sh"))
 }
 
 /// The component of guest program `name`.
