@@ -16,6 +16,11 @@
 //! (default 3) the rounds per figure; `DFS_BENCH_ONLY=stat8,link` runs only
 //! those workloads; `DFS_BENCH_DIR=PATH` puts the fixture under `PATH` (a
 //! GlusterFS mount from `scripts/volume.sh up`, say) instead of `TMPDIR`.
+//! There every way starts from the same client cache: before each timed run
+//! the bench waits `DFS_BENCH_SETTLE_MS` (default 1,100 ms under
+//! `DFS_BENCH_DIR`, past the GlusterFS FUSE client's 1 s entry and
+//! attribute timeouts; 0 otherwise), so no way walks names the way before
+//! it just looked up.
 //!
 //! `DFS_BENCH_MODES=1` prints another table instead: the directfs ways in
 //! each revalidation mode (coherent, the default; exclusive; shared), with
@@ -36,7 +41,8 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// `dfs-run`'s flags for wasmtime-wasi's own `wasi:filesystem`.
 const WASMTIME_FS: &[&str] = &["--wasi-fs", "wasmtime"];
@@ -94,11 +100,36 @@ fn wasm_run(wasm: &Path, flags: &[&str], base: &Path, options: &str, args: &[Str
 }
 
 /// A fresh, empty work dir, with dirty pages written back (`sync`), so no
-/// way pays for the previous one's writes.
+/// way pays for the previous one's writes; then, on a volume, a wait for
+/// its client's caches to expire ([`settle_time`]), so no way's walk finds
+/// names the way before it looked up (a FUSE client trusts a looked-up name
+/// for its entry timeout: the way run next would walk warm names and the
+/// others cold ones).
 fn reset_work_dir(base: &Path) {
     let _ = fs::remove_dir_all(base.join("w"));
     fs::create_dir(base.join("w")).unwrap();
     nix::unistd::sync();
+    std::thread::sleep(settle_time());
+}
+
+/// `DFS_BENCH_SETTLE_MS`; by default 1,100 ms where the fixture is under
+/// `DFS_BENCH_DIR` (past the GlusterFS FUSE client's default 1 s entry and
+/// attribute timeouts), none in a temp dir (a local kernel cache does not
+/// expire).
+fn settle_time() -> Duration {
+    static SETTLE: OnceLock<Duration> = OnceLock::new();
+    *SETTLE.get_or_init(|| {
+        let default = if std::env::var_os("DFS_BENCH_DIR").is_some() {
+            1100
+        } else {
+            0
+        };
+        let ms = std::env::var("DFS_BENCH_SETTLE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default);
+        Duration::from_millis(ms)
+    })
 }
 
 /// Native versions of the workloads, on the same fixture.

@@ -177,6 +177,10 @@ pub(crate) struct CachedWalk {
     pub(crate) found: DentryId,
     /// The lookups made on the way.
     hits: u64,
+    /// Whether every directory on the way is trusted ([`trusts`]): the walk
+    /// leads there again while no write lock is taken. An untrusted one was
+    /// revalidated name by name, and holds for its call alone.
+    pub(crate) trusted: bool,
 }
 
 /// The index of a dentry in its [`Tree`], with a generation that tells a

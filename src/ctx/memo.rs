@@ -23,7 +23,9 @@ impl LastWalk {
     /// Where the walk of `path` from `start` leads through live dentries
     /// ([`Tree::cached_walk`]): `last`'s answer if it was the same walk and
     /// the tree is still at its generation, else walked (and remembered in
-    /// `last`, its path buffer reused).
+    /// `last`, its path buffer reused, where every directory on the way is
+    /// trusted: a walk through directories that revalidate is walked, and
+    /// revalidated, each time).
     pub(crate) fn walk(
         last: &mut Option<LastWalk>,
         tree: &Tree,
@@ -32,25 +34,26 @@ impl LastWalk {
         follow_final: bool,
     ) -> Option<CachedWalk> {
         let generation = tree.generation();
+        if let Some(last) = last
+            && last.generation == generation
+            && last.start == start
+            && last.follow_final == follow_final
+            && last.path == path
+        {
+            return Some(last.walk);
+        }
+        let walk = tree.cached_walk(start, path, follow_final)?;
+        if !walk.trusted {
+            return Some(walk);
+        }
         match last {
-            Some(last)
-                if last.generation == generation
-                    && last.start == start
-                    && last.follow_final == follow_final
-                    && last.path == path =>
-            {
-                Some(last.walk)
-            }
             Some(last) => {
-                let walk = tree.cached_walk(start, path, follow_final)?;
                 last.path.clear();
                 last.path.push_str(path);
                 (last.start, last.follow_final) = (start, follow_final);
                 (last.generation, last.walk) = (generation, walk);
-                Some(walk)
             }
             None => {
-                let walk = tree.cached_walk(start, path, follow_final)?;
                 *last = Some(LastWalk {
                     start,
                     path: path.to_owned(),
@@ -58,9 +61,9 @@ impl LastWalk {
                     generation,
                     walk,
                 });
-                Some(walk)
             }
         }
+        Some(walk)
     }
 }
 

@@ -364,4 +364,35 @@ mod tests {
         let mut tree = mount.filesystem().lock();
         assert_eq!(tree.stat_beneath(root, "a/b", false), Ok(None));
     }
+
+    /// In a mount that revalidates, a walk under the read lock through
+    /// cached dentries checks each name once (one `fstatat`) and leads
+    /// where the write-locked walk led, with no second walk; it is not
+    /// remembered: the next one checks again, and a directory the host
+    /// replaced sends it to the write-locked walk.
+    #[test]
+    fn a_walk_through_directories_that_revalidate_checks_each_name_once_each_time() {
+        let (dir, mount, mut ctx) = context_with(Revalidation::Shared, Blocking::Inline);
+        let root = mount.root();
+        let f = ctx
+            .deferring(|tree| tree.walk_path(root, "a/b/c/f", false))
+            .unwrap();
+        ctx.release(f);
+        for _ in 0..2 {
+            let before = ctx.stats().syscalls;
+            let found = ctx.walk_path_cached(root, "a/b/c/f", false);
+            assert_eq!(found, Some(f), "under the read lock");
+            assert_eq!(ctx.stats().syscalls - before, 4, "one fstatat a name");
+            ctx.release(f);
+        }
+        std::fs::rename(dir.path().join("a/b/c"), dir.path().join("old")).unwrap();
+        std::fs::create_dir(dir.path().join("a/b/c")).unwrap();
+        std::fs::write(dir.path().join("a/b/c/f"), b"new").unwrap();
+        assert_eq!(ctx.walk_path_cached(root, "a/b/c/f", false), None);
+        let new = ctx
+            .deferring(|tree| tree.walk_path(root, "a/b/c/f", false))
+            .unwrap();
+        assert_ne!(new, f);
+        assert_eq!(ctx.stat(new).unwrap().size, 3);
+    }
 }

@@ -190,10 +190,14 @@ impl Tree {
     }
 
     /// Where [`Tree::walk_path`] leads, found under the read lock, for a
-    /// path that leads through live dentries of an exclusive mount alone
-    /// (as [`Tree::cached_path`] says, and to a live last name that is not
-    /// a symlink to follow). `None` where the write-locked walk is needed.
-    /// Takes no reference and counts nothing: see [`Tree::acquire_walked`].
+    /// path that leads through live dentries (as [`Tree::cached_path`]
+    /// says, and to a live last name that is not a symlink to follow). In a
+    /// directory that revalidates (a shared mount's, a coherent mount's on a
+    /// remote filesystem), each name is checked still to be its dentry's
+    /// file, one `fstatat` as the write-locked walk makes: the answer is the
+    /// same, and the walk is not made twice. `None` where the write-locked
+    /// walk is needed (a name not cached, or failing its check). Takes no
+    /// reference and counts nothing: see [`Tree::acquire_walked`].
     pub(crate) fn cached_walk(
         &self,
         start: DentryId,
@@ -201,14 +205,15 @@ impl Tree {
         follow_final: bool,
     ) -> Option<CachedWalk> {
         let at = self.cached_path(start, path)?;
-        if !at.trusted {
-            return None;
-        }
         let found = match at.last {
             None => at.dir,
             Some(last) => {
-                let child = *self.get(at.dir).ok()?.children.get(last)?;
+                let dir = self.get(at.dir).ok()?;
+                let child = *dir.children.get(last)?;
                 if follow_final && self.get(child).ok()?.file_type == FileType::SymbolicLink {
+                    return None;
+                }
+                if !trusts(dir) && !self.still_there(at.dir, Name::parse(last).ok()?, child) {
                     return None;
                 }
                 child
@@ -217,6 +222,7 @@ impl Tree {
         Some(CachedWalk {
             found,
             hits: at.hits + u64::from(at.last.is_some()),
+            trusted: at.trusted,
         })
     }
 
