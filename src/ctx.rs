@@ -12,7 +12,7 @@ mod memo;
 use std::cell::RefCell;
 use std::os::fd::BorrowedFd;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use foldhash::HashMap;
 
@@ -85,6 +85,9 @@ pub struct DirectfsCtx {
     /// [`DirectfsCtx::read_notifications`]). Atomic: the context may go to
     /// the blocking pool with the call.
     unread: AtomicBool,
+    /// The host call that last read the kernel's change notifications
+    /// itself ([`DirectfsCtx::read_notifications`]; `u64::MAX`: none).
+    read_in: AtomicU64,
     /// How many host calls began ([`DirectfsCtx::begin_call`]).
     calls: u64,
     /// Set by [`crate::wasi::add_to_linker`]'s view on every call: whether
@@ -103,6 +106,10 @@ pub struct DirectfsCtx {
     /// The identity the last `stat-at` found, for the `metadata-hash-at`
     /// of the next call (see [`LastIdentity`]).
     pub(crate) last_identity: Option<LastIdentity>,
+    /// The last `metadata-hash-at` (its path and host call), for the
+    /// `stat-at` of the same path that wasi-libc makes right after it, the
+    /// second half of one libc `stat` (see `fs_stat_at`).
+    pub(crate) last_hash_at: Option<LastIdentity>,
     /// The last stat of a dentry of an exclusive mount (`directfs:fs`
     /// `dentry.stat`), while it holds.
     pub(crate) last_dentry_stat: Option<LastDentryStat>,
@@ -185,11 +192,13 @@ impl DirectfsCtx {
             held: HashMap::default(),
             counts: Tally::default(),
             unread: AtomicBool::new(true),
+            read_in: AtomicU64::new(u64::MAX),
             calls: 0,
             tables_differ: self.tables_differ,
             async_host: self.async_host,
             last_stat: None,
             last_identity: None,
+            last_hash_at: None,
             p1: Default::default(),
             last_dentry_stat: None,
             last_walk: None,
@@ -235,7 +244,8 @@ impl DirectfsCtx {
     /// only for the second of two host calls that are one libc call (the
     /// `metadata-hash-at` wasi-libc makes right after a `stat-at` of the
     /// same path, see `LastStat::call`), whose answer must be of the same
-    /// moment as the first's.
+    /// moment as the first's, and where the first read the notifications
+    /// ([`Self::last_call_read_notifications`]).
     pub(crate) fn tree_read_as_of_last_call(&self) -> TreeReadGuard<'_> {
         self.fs.read_counted(Some(&self.counts))
     }
@@ -246,8 +256,30 @@ impl DirectfsCtx {
     /// non-blocking `read` where a mount is coherent; nothing otherwise.
     pub(crate) fn read_notifications(&self) {
         if self.unread.swap(false, Ordering::Relaxed) {
+            self.read_in.store(self.calls, Ordering::Relaxed);
             self.fs.take_notifications();
         }
+    }
+
+    /// Whether the host call before the running one read the kernel's
+    /// change notifications itself: it looked at the tree, and was not
+    /// itself answered as of the call before it
+    /// ([`Self::answer_as_of_last_call`]).
+    pub(crate) fn last_call_read_notifications(&self) -> bool {
+        self.read_in.load(Ordering::Relaxed) == self.calls.wrapping_sub(1)
+    }
+
+    /// The running host call is the second half of the one before (wasi-libc
+    /// makes one `stat` of two host calls): it answers as of that call's
+    /// moment, reading no notifications. A chain of such calls cannot
+    /// form: the call after this one reads them again, since this one did
+    /// not ([`Self::last_call_read_notifications`]).
+    ///
+    /// # Preconditions
+    /// [`Self::last_call_read_notifications`], and this call is the second
+    /// half of that one's libc call.
+    pub(crate) fn answer_as_of_last_call(&self) {
+        self.unread.store(false, Ordering::Relaxed);
     }
 
     /// The tree, locked; the syscalls made while it is held count towards

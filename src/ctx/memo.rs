@@ -181,6 +181,12 @@ impl LastStat {
 /// moment, so the second half is answered as of the first's (no second
 /// walk: on a `shared` mount, or one on a distributed filesystem, that walk
 /// is a revalidating `fstatat` per path component). No later call uses it.
+///
+/// The same record of the last `metadata-hash-at` serves the other order,
+/// which the wasi-libc of Rust's `wasm32-wasip2` target makes (the hash,
+/// then the stat): a `stat-at` of the same path in the very next call, if
+/// the hash's call read the kernel's notifications, reads none itself
+/// (`DirectfsCtx::answer_as_of_last_call`).
 #[derive(Debug)]
 pub(crate) struct LastIdentity {
     dir: DentryId,

@@ -145,7 +145,9 @@ impl DirectfsCtxView<'_> {
     /// it and the tree is unchanged since (no syscall; see [`LastStat`]).
     fn remembered_identity(&self, dir: DentryId, path: &str, follow: bool) -> Option<Identity> {
         let last = self.ctx.last_stat.as_ref()?;
-        if last.call.get() == self.ctx.call_number().wrapping_sub(1) {
+        if last.call.get() == self.ctx.call_number().wrapping_sub(1)
+            && self.ctx.last_call_read_notifications()
+        {
             // The second half of one libc `stat`: as of the first's moment.
             let tree = self.ctx.tree_read_as_of_last_call();
             if let Some(stat) = last.answers_asked(dir, path, follow, tree.generation(), None) {
@@ -377,8 +379,20 @@ impl DirectfsCtxView<'_> {
         path: &str,
     ) -> Result<Stat, Error> {
         let dir = self.dir(fd)?;
-        let stat = self.stat_path(dir, path, follow)?;
         let call = self.ctx.call_number();
+        // wasi-libc's `stat` is a `metadata-hash-at` and then a `stat-at` of
+        // the same path: the second half is answered as of the first's
+        // moment (the notifications it read), as one libc call.
+        if self.ctx.last_call_read_notifications()
+            && self
+                .ctx
+                .last_hash_at
+                .as_ref()
+                .is_some_and(|last| last.answers(dir, path, follow, call).is_some())
+        {
+            self.ctx.answer_as_of_last_call();
+        }
+        let stat = self.stat_path(dir, path, follow)?;
         LastIdentity::set(
             &mut self.ctx.last_identity,
             dir,
@@ -618,6 +632,21 @@ impl DirectfsCtxView<'_> {
         path: &str,
     ) -> Result<Identity, Error> {
         let dir = self.dir(fd)?;
+        let identity = self.identity_at(dir, path, follow)?;
+        let call = self.ctx.call_number();
+        LastIdentity::set(
+            &mut self.ctx.last_hash_at,
+            dir,
+            path,
+            follow,
+            identity,
+            call,
+        );
+        Ok(identity)
+    }
+
+    /// `metadata-hash-at`'s identity of `path` from `dir`.
+    fn identity_at(&mut self, dir: DentryId, path: &str, follow: bool) -> Result<Identity, Error> {
         if let Some(identity) = self.remembered_identity(dir, path, follow) {
             return Ok(identity);
         }
@@ -701,5 +730,95 @@ fn require_dir(tree: &mut Tree, parent: DentryId, name: crate::name::Name<'_>) -
     match file_type? {
         FileType::Directory => Ok(()),
         _ => Err(Code::NotDirectory),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasmtime::component::{Resource, ResourceTable};
+
+    use super::Descriptor;
+    use crate::sys;
+    use crate::types::{Perms, Revalidation};
+    use crate::{DirectfsCtx, DirectfsCtxView, Filesystem};
+
+    /// A coherent mount's `/` with file `f` (`x`), its context and table.
+    fn coherent_root() -> (tempfile::TempDir, DirectfsCtx, ResourceTable) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), b"x").unwrap();
+        let mount = Filesystem::new()
+            .mount_with(dir.path(), Revalidation::Coherent.into())
+            .unwrap();
+        let ctx = DirectfsCtx::builder()
+            .mount(&mount, "/", Perms::ReadWrite)
+            .unwrap()
+            .build();
+        (dir, ctx, ResourceTable::new())
+    }
+
+    /// One host call, as a linker function makes it: the syscalls it made
+    /// on this thread, and its result.
+    fn call<R>(
+        view: &mut DirectfsCtxView<'_>,
+        f: impl FnOnce(&mut DirectfsCtxView<'_>) -> R,
+    ) -> (u64, R) {
+        view.ctx.begin_call();
+        let before = sys::thread_syscalls();
+        let result = f(view);
+        (sys::thread_syscalls() - before, result)
+    }
+
+    fn hash_at(view: &mut DirectfsCtxView<'_>, root: &Resource<Descriptor>) -> u64 {
+        call(view, |v| v.fs_metadata_hash_at(root, false, "f").unwrap()).0
+    }
+
+    fn stat_at(view: &mut DirectfsCtxView<'_>, root: &Resource<Descriptor>) -> (u64, u64) {
+        let (syscalls, stat) = call(view, |v| v.fs_stat_at(root, false, "f").unwrap());
+        (syscalls, stat.size)
+    }
+
+    /// wasi-libc's `stat` (Rust's `wasm32-wasip2`) is two host calls, a
+    /// `metadata-hash-at` and then a `stat-at` of the same path: the second
+    /// reads no notifications (the first's `read` of the inotify FD stands
+    /// for both, as one libc call), and a host change between two `stat`s
+    /// is seen by the next.
+    #[test]
+    fn a_libc_stat_reads_the_notifications_once() {
+        let (dir, mut ctx, mut table) = coherent_root();
+        let mut view = DirectfsCtxView {
+            ctx: &mut ctx,
+            table: &mut table,
+        };
+        let (root, _) = view.fs_get_directories().unwrap().remove(0);
+        hash_at(&mut view, &root);
+        stat_at(&mut view, &root);
+        assert_eq!(hash_at(&mut view, &root), 1, "the `read` alone");
+        assert_eq!(stat_at(&mut view, &root), (0, 1), "no `read`");
+        std::fs::write(dir.path().join("f"), b"xyz").unwrap();
+        assert_eq!(hash_at(&mut view, &root), 1);
+        let (_, size) = stat_at(&mut view, &root);
+        assert_eq!(size, 3, "the host's write, read by the hash's call");
+    }
+
+    /// A call answered as of the call before it cannot be the first half
+    /// of the next: after a `stat-at`, a `metadata-hash-at` (its second
+    /// half, no `read`), the host replacing the file, a `stat-at` of the
+    /// same path reads the notifications again and sees the new file.
+    #[test]
+    fn a_second_half_is_no_first_half() {
+        let (dir, mut ctx, mut table) = coherent_root();
+        let mut view = DirectfsCtxView {
+            ctx: &mut ctx,
+            table: &mut table,
+        };
+        let (root, _) = view.fs_get_directories().unwrap().remove(0);
+        stat_at(&mut view, &root);
+        stat_at(&mut view, &root);
+        assert_eq!(hash_at(&mut view, &root), 0, "the second half of the stat");
+        std::fs::write(dir.path().join("new"), b"new file").unwrap();
+        std::fs::rename(dir.path().join("new"), dir.path().join("f")).unwrap();
+        let (syscalls, size) = stat_at(&mut view, &root);
+        assert_eq!(size, 8, "the file the host put there");
+        assert!(syscalls >= 1, "the notifications read");
     }
 }
