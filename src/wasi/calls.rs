@@ -17,6 +17,7 @@ use crate::dentry::{Last, resolve_slashed, slashed_made, with_parent, with_walke
 use crate::error::Error;
 use crate::error::trap;
 use crate::handle::Handle;
+use crate::name::check_path;
 use crate::sys;
 use crate::types::{FileType, RenameFlags, SetStat, SetTime, Stat};
 
@@ -565,17 +566,31 @@ impl DirectfsCtxView<'_> {
             return Err(Code::NotPermitted.into());
         }
         let dir = self.mutable_dir(fd)?;
-        Ok(self.ctx.deferring(|tree| {
+        // As Linux's `symlinkat`, the target is checked before the link's
+        // last name is looked at: an empty one is `no-entry` whatever that
+        // name (`.`, `d/..`, `d/`, one that exists, one too long). The walk
+        // to it comes first, as in wasmtime-wasi: a path out of the preopen
+        // is `not-permitted`, one through a file `not-directory`.
+        let target = check_path(old_path);
+        let made = self.ctx.deferring(|tree| {
             with_parent(tree, dir, new_path, |tree, parent, last| match last {
-                Last::Name(_, true) => Err(slashed_made(tree, dir, new_path)),
+                Last::Name(_, true) => {
+                    resolve_slashed(tree, dir, new_path)?;
+                    target?;
+                    Err(Code::AlreadyExists)
+                }
                 Last::Name(name, false) => {
                     let made = tree.symlink(parent, name, old_path, None)?;
                     tree.release(made);
                     Ok(())
                 }
-                Last::Dots => Err(Code::AlreadyExists),
+                Last::Dots => target.and(Err(Code::AlreadyExists)),
             })
-        })?)
+        });
+        Ok(match made {
+            Err(Code::NameTooLong) => target.and(made),
+            made => made,
+        }?)
     }
 
     pub(crate) fn fs_unlink_file_at(

@@ -22,7 +22,7 @@ use bindings::wasi::filesystem::types::{
 };
 
 /// The calls, each on its own fixture copy (`m00`, `m01`, …).
-const OPS: [&str; 27] = [
+const OPS: [&str; 28] = [
     "stat",
     "stat-follow",
     "open",
@@ -50,6 +50,7 @@ const OPS: [&str; 27] = [
     "rename-to",
     "rename-directory-to",
     "open-mutate",
+    "symlink-empty",
 ];
 
 /// The paths every call is given, from its fixture copy.
@@ -180,6 +181,9 @@ fn call(base: &Descriptor, op: &str, path: &str) -> Option<String> {
         "rmdir" => shown(base.remove_directory_at(path)),
         "unlink" => shown(base.unlink_file_at(path)),
         "symlink" => shown(base.symlink_at("target", path)),
+        // An empty target: `no-entry` whatever the new path, as Linux checks
+        // the target first.
+        "symlink-empty" => shown(base.symlink_at("", path)),
         "symlink-to" => {
             let made = base.symlink_at(path, "new");
             let _ = base.unlink_file_at("new");
