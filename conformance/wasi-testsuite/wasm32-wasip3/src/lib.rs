@@ -1,0 +1,5 @@
+pub mod cli;
+pub mod clocks;
+pub mod http;
+pub mod random;
+pub mod sockets;
