@@ -696,3 +696,78 @@ fn p3_limits() {
     assert!(run.stat("peak_host_fds") <= 16, "{run:?}");
     assert_eq!(common::host_names(&fx.sandbox).len(), 7);
 }
+
+/// A hostile `wasi:filesystem` 0.2 guest (`wasi_hostile`): 20,000 random
+/// calls per run of every descriptor function and of the streams and
+/// directory-entry streams they hand out (dotted, slashed, escaping, NUL and
+/// long paths; any flags, sizes, offsets, times and advice; renames and
+/// links between any two held descriptors; held things dropped at random),
+/// in each revalidation mode, on an async host with a pool mount and with
+/// a cache of 8 dentries, and under wasmtime-wasi. Every call returns: the
+/// guest runs to its end; nothing outside the sandbox or in the read-only
+/// preopen changes; the host FDs stay within `--max-open`.
+#[test]
+fn wasi_hostile() {
+    for (seed, wasi_fs, options, cached) in [
+        ("1", "directfs", "", None),
+        ("2", "directfs", ",shared", None),
+        ("3", "directfs", ",exclusive", None),
+        ("4", "directfs", ",pool", None),
+        ("5", "directfs", "", Some("8")),
+        ("1", "wasmtime", "", None),
+    ] {
+        let fx = Fixture::new();
+        std::fs::create_dir_all(fx.path("d/e")).unwrap();
+        std::fs::write(fx.path("a"), b"a").unwrap();
+        std::fs::write(fx.path("b"), b"b").unwrap();
+        for (target, link) in [
+            ("a", "l"),
+            ("d", "ld"),
+            ("loop", "loop"),
+            ("../outside", "up"),
+        ] {
+            std::os::unix::fs::symlink(target, fx.path(link)).unwrap();
+        }
+        std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
+        let ro = tempfile::tempdir().unwrap();
+        std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--wasi-fs".into(),
+            wasi_fs.into(),
+            "--stats".into(),
+            "--max-open".into(),
+            "64".into(),
+            "-W".into(),
+            "timeout=60s".into(),
+        ];
+        if let Some(cached) = cached {
+            args.extend(["--max-cached-dentries".into(), cached.into()]);
+        }
+        args.extend([
+            "--dir".into(),
+            format!("{}::/sandbox{options}", fx.sandbox.display()).into(),
+            "--dir".into(),
+            format!("{}::/ro,readonly", ro.path().display()).into(),
+            guest("wasi_hostile").into_os_string(),
+            seed.into(),
+            "20000".into(),
+        ]);
+        let run = dfs_run(args);
+        let what = format!("seed {seed}, {wasi_fs}{options}");
+        assert_eq!(run.code, Some(0), "{what}: {run:?}");
+        assert!(
+            run.stdout.starts_with("calls 20000, succeeded "),
+            "{what}: {run:?}"
+        );
+        if wasi_fs == "directfs" {
+            assert!(
+                run.stat("peak_host_fds") <= 66,
+                "{what}: peak_host_fds {}",
+                run.stat("peak_host_fds")
+            );
+        }
+        fx.assert_outside_untouched();
+        assert_eq!(common::host_names(ro.path()), ["f"]);
+        assert_eq!(std::fs::read(ro.path().join("f")).unwrap(), b"ro\n");
+    }
+}

@@ -1,0 +1,298 @@
+//! A hostile `wasi:filesystem` 0.2 guest: random calls of every descriptor
+//! function — `*-at` calls with dotted, slashed, escaping, NUL and long
+//! paths, any path, open and descriptor flags, renames and links between
+//! any two held descriptors, reads and writes at offsets up to 2^64,
+//! `set-size`, `set-times` of any timestamp, `advise` — and of the streams
+//! and directory-entry streams they hand out (reads, writes, splices of any
+//! length, dropped at random), from a pool of held descriptors that grows,
+//! shrinks and is dropped at random. Every call must return a value or an
+//! error code (no trap: every handle it passes is one it holds): the guest
+//! runs to its end and prints how many calls succeeded; the host test checks
+//! that nothing outside the sandbox or in the read-only preopen changed and
+//! that the host FDs stayed within the budget.
+//!
+//! Usage: `wasi_hostile SEED CALLS`.
+
+mod bindings {
+    wit_bindgen::generate!({ path: "../wit/wasi", world: "host", generate_all });
+}
+
+use bindings::wasi::filesystem::preopens::get_directories;
+use bindings::wasi::filesystem::types::{
+    Advice, Descriptor, DescriptorFlags, DirectoryEntryStream, NewTimestamp, OpenFlags, PathFlags,
+};
+use bindings::wasi::io::streams::{InputStream, OutputStream};
+use guest::arg;
+
+/// xorshift64: the same calls for the same seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn chance(&mut self, one_in: u64) -> bool {
+        self.below(one_in) == 0
+    }
+
+    /// A size or offset: 0, small, a power of two, near 2^63, or any.
+    fn big(&mut self) -> u64 {
+        match self.below(6) {
+            0 => 0,
+            1 | 2 => self.below(70_000),
+            3 => 1u64 << self.below(64),
+            4 => (1u64 << 63) - self.below(3),
+            _ => self.next(),
+        }
+    }
+}
+
+/// Paths, harmless and hostile.
+const PATHS: &[&str] = &[
+    "a",
+    "b",
+    "d",
+    "d/e",
+    "l",
+    "ld",
+    "ld/e",
+    "loop",
+    "up",
+    "up/canary",
+    "out",
+    "out/canary",
+    ".",
+    "..",
+    "",
+    "/",
+    "/etc/passwd",
+    "a/",
+    "d/",
+    "d/.",
+    "d/..",
+    "d/../..",
+    "../sandbox/a",
+    "a\0b",
+    "...",
+    "//d//e",
+];
+
+fn path(rng: &mut Rng) -> String {
+    match rng.below(12) {
+        0 => "x".repeat(250 + rng.below(10) as usize),
+        1 => {
+            let n = rng.below(600) as usize;
+            (0..n)
+                .map(|_| ["d", "/", ".", "a", "..", "l"][rng.below(6) as usize])
+                .collect()
+        }
+        2 => format!("n{}", rng.below(8)),
+        _ => PATHS[rng.below(PATHS.len() as u64) as usize].to_owned(),
+    }
+}
+
+fn path_flags(rng: &mut Rng) -> PathFlags {
+    PathFlags::from_bits_truncate(rng.below(2) as u8)
+}
+
+fn time(rng: &mut Rng) -> NewTimestamp {
+    match rng.below(3) {
+        0 => NewTimestamp::NoChange,
+        1 => NewTimestamp::Now,
+        _ => NewTimestamp::Timestamp(bindings::wasi::clocks::wall_clock::Datetime {
+            seconds: rng.next() >> rng.below(64),
+            nanoseconds: rng.next() as u32 % 1_200_000_000,
+        }),
+    }
+}
+
+/// What the guest holds, each kind bounded.
+#[derive(Default)]
+struct Held {
+    descriptors: Vec<Descriptor>,
+    inputs: Vec<InputStream>,
+    outputs: Vec<OutputStream>,
+    listings: Vec<DirectoryEntryStream>,
+}
+
+/// Keeps `x` in `pool` (at most 24; past that it replaces one, the first
+/// `keep` of them never).
+fn hold<T>(rng: &mut Rng, pool: &mut Vec<T>, keep: usize, x: T) {
+    if pool.len() >= 24 {
+        let i = keep + rng.below((24 - keep) as u64) as usize;
+        pool[i] = x;
+    } else {
+        pool.push(x);
+    }
+}
+
+fn main() {
+    let mut rng = Rng(arg(1).max(1));
+    let calls = arg(2);
+    let mut held = Held::default();
+    held.descriptors = get_directories().into_iter().map(|(d, _)| d).collect();
+    let preopens = held.descriptors.len();
+    let mut ok = 0u64;
+    for _ in 0..calls {
+        let n = held.descriptors.len() as u64;
+        let d = &held.descriptors[rng.below(n) as usize];
+        let e = &held.descriptors[rng.below(n) as usize];
+        let succeeded = match rng.below(34) {
+            0 => {
+                let (f, p) = (path_flags(&mut rng), path(&mut rng));
+                let o = OpenFlags::from_bits_truncate(rng.below(16) as u8);
+                let fl = DescriptorFlags::from_bits_truncate(rng.below(64) as u8);
+                let opened = d.open_at(f, &p, o, fl);
+                if opened.is_ok() && held.descriptors.len() >= 24 {
+                    // One is about to go: its streams first (a child
+                    // resource may not outlive its parent).
+                    held.inputs.clear();
+                    held.outputs.clear();
+                    held.listings.clear();
+                }
+                opened.map(|x| hold(&mut rng, &mut held.descriptors, preopens, x))
+            }
+            1 => d.stat().map(drop),
+            2 => d.stat_at(path_flags(&mut rng), &path(&mut rng)).map(drop),
+            3 => d.create_directory_at(&path(&mut rng)),
+            4 => d.remove_directory_at(&path(&mut rng)),
+            5 => d.unlink_file_at(&path(&mut rng)),
+            6 => {
+                let (a, b) = (path(&mut rng), path(&mut rng));
+                d.rename_at(&a, e, &b)
+            }
+            7 => {
+                let (f, a, b) = (path_flags(&mut rng), path(&mut rng), path(&mut rng));
+                d.link_at(f, &a, e, &b)
+            }
+            8 => {
+                let (a, b) = (path(&mut rng), path(&mut rng));
+                d.symlink_at(&a, &b)
+            }
+            9 => d.readlink_at(&path(&mut rng)).map(drop),
+            10 => {
+                let (f, p, a, m) = (
+                    path_flags(&mut rng),
+                    path(&mut rng),
+                    time(&mut rng),
+                    time(&mut rng),
+                );
+                d.set_times_at(f, &p, a, m)
+            }
+            11 => d.set_times(time(&mut rng), time(&mut rng)),
+            12 => d.set_size(rng.big()),
+            13 => d.read(rng.below(100_000), rng.big()).map(drop),
+            14 => {
+                let data = vec![3u8; rng.below(70_000) as usize];
+                d.write(&data, rng.big()).map(drop)
+            }
+            15 => d.sync(),
+            16 => d.sync_data(),
+            17 => d.get_flags().map(drop),
+            18 => d.get_type().map(drop),
+            19 => {
+                let _ = d.is_same_object(e);
+                Ok(())
+            }
+            20 => d.metadata_hash().map(drop),
+            21 => d
+                .metadata_hash_at(path_flags(&mut rng), &path(&mut rng))
+                .map(drop),
+            22 => {
+                let advice = [
+                    Advice::Normal,
+                    Advice::Sequential,
+                    Advice::Random,
+                    Advice::WillNeed,
+                    Advice::DontNeed,
+                    Advice::NoReuse,
+                ][rng.below(6) as usize];
+                d.advise(rng.big(), rng.big(), advice)
+            }
+            23 => d
+                .read_via_stream(rng.big())
+                .map(|s| hold(&mut rng, &mut held.inputs, 0, s)),
+            24 => d
+                .write_via_stream(rng.big())
+                .map(|s| hold(&mut rng, &mut held.outputs, 0, s)),
+            25 => d
+                .append_via_stream()
+                .map(|s| hold(&mut rng, &mut held.outputs, 0, s)),
+            26 => d
+                .read_directory()
+                .map(|s| hold(&mut rng, &mut held.listings, 0, s)),
+            27 if !held.inputs.is_empty() => {
+                let s = &held.inputs[rng.below(held.inputs.len() as u64) as usize];
+                match rng.below(3) {
+                    0 => s.read(rng.big()).map(drop).map_err(drop),
+                    1 => s.blocking_read(rng.below(100_000)).map(drop).map_err(drop),
+                    _ => s.skip(rng.big()).map(drop).map_err(drop),
+                }
+                .map_err(|()| bindings::wasi::filesystem::types::ErrorCode::Io)
+            }
+            28 if !held.outputs.is_empty() => {
+                let s = &held.outputs[rng.below(held.outputs.len() as u64) as usize];
+                let data = vec![5u8; rng.below(10_000) as usize];
+                match rng.below(5) {
+                    0 => s.write(&data).map_err(drop),
+                    1 => s
+                        .blocking_write_and_flush(&data[..data.len().min(4096)])
+                        .map_err(drop),
+                    2 => s.check_write().map(drop).map_err(drop),
+                    3 => s.write_zeroes(rng.big()).map_err(drop),
+                    _ => s.flush().map_err(drop),
+                }
+                .map_err(|()| bindings::wasi::filesystem::types::ErrorCode::Io)
+            }
+            29 if !held.inputs.is_empty() && !held.outputs.is_empty() => {
+                let i = &held.inputs[rng.below(held.inputs.len() as u64) as usize];
+                let o = &held.outputs[rng.below(held.outputs.len() as u64) as usize];
+                o.splice(i, rng.big())
+                    .map(drop)
+                    .map_err(|_| bindings::wasi::filesystem::types::ErrorCode::Io)
+            }
+            30 if !held.listings.is_empty() => {
+                let s = &held.listings[rng.below(held.listings.len() as u64) as usize];
+                s.read_directory_entry().map(drop)
+            }
+            _ => {
+                // Let go of held things, of each kind.
+                if !held.inputs.is_empty() && rng.chance(2) {
+                    let i = rng.below(held.inputs.len() as u64) as usize;
+                    drop(held.inputs.swap_remove(i));
+                }
+                if !held.outputs.is_empty() && rng.chance(2) {
+                    let i = rng.below(held.outputs.len() as u64) as usize;
+                    drop(held.outputs.swap_remove(i));
+                }
+                if !held.listings.is_empty() && rng.chance(2) {
+                    let i = rng.below(held.listings.len() as u64) as usize;
+                    drop(held.listings.swap_remove(i));
+                }
+                if held.descriptors.len() > preopens {
+                    // A descriptor goes after its streams (a child resource
+                    // outliving its parent would trap).
+                    held.inputs.clear();
+                    held.outputs.clear();
+                    held.listings.clear();
+                    let i =
+                        preopens + rng.below((held.descriptors.len() - preopens) as u64) as usize;
+                    drop(held.descriptors.swap_remove(i));
+                }
+                Ok(())
+            }
+        };
+        if succeeded.is_ok() {
+            ok += 1;
+        }
+    }
+    println!("calls {calls}, succeeded {ok}");
+}
