@@ -357,12 +357,63 @@ pub(crate) fn with_walked<R>(
 /// Runs `op` on the directory that holds the last component of `path` and
 /// that component: every component but the last is walked (symlinks
 /// followed, confined beneath `dir`), the last is left to `op`.
+///
+/// As Linux's path walk, the walk to the last component comes first: its
+/// errors (a way out of `dir`, a missing or non-directory component) are
+/// answered before the last name's own (`name-too-long`), as
+/// wasmtime-wasi answers them too.
 pub(crate) fn with_parent<R>(
     tree: &mut Tree,
     dir: DentryId,
     path: &str,
     op: impl FnOnce(&mut Tree, DentryId, Last<'_>) -> Result<R, ErrorCode>,
 ) -> Result<R, ErrorCode> {
+    let (parent_path, last, trailing_slash) = split_last(path)?;
+    if last == "." || last == ".." {
+        // Walked whole, so a `..` above `dir` fails as any walk would; `op`
+        // gets the directory the dots name.
+        return with_walked(tree, dir, path, false, |tree, id| op(tree, id, Last::Dots));
+    }
+    let parent = walk_beneath(tree, dir, parent_path, true)?;
+    let result = match tree.file_type(parent) {
+        Ok(FileType::Directory) => match Name::parse(last) {
+            Ok(name) => op(tree, parent, Last::Name(name, trailing_slash)),
+            Err(err) => Err(err),
+        },
+        Ok(_) => Err(ErrorCode::NotDirectory),
+        Err(err) => Err(err),
+    };
+    tree.release(parent);
+    result
+}
+
+/// Walks to the directory that holds the last component of `path`, as
+/// [`with_parent`] does, without looking at that component: whether it is
+/// a name with no trailing `/` (of any length), which a call that changes
+/// nothing need not look up (`false` for `.`, `..` and a trailing `/`, which
+/// [`with_parent`] resolves whole).
+pub(crate) fn parent_of_name(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+) -> Result<bool, ErrorCode> {
+    let (parent_path, last, trailing_slash) = split_last(path)?;
+    if last == "." || last == ".." || trailing_slash {
+        return Ok(false);
+    }
+    let parent = walk_beneath(tree, dir, parent_path, true)?;
+    let result = match tree.file_type(parent) {
+        Ok(FileType::Directory) => Ok(true),
+        Ok(_) => Err(ErrorCode::NotDirectory),
+        Err(err) => Err(err),
+    };
+    tree.release(parent);
+    result
+}
+
+/// `path` (checked: not empty, no NUL, not too long) as the path to its last
+/// component's directory, that component, and whether it ends in `/`.
+fn split_last(path: &str) -> Result<(&str, &str, bool), ErrorCode> {
     check_path(path)?;
     let trimmed = path.trim_end_matches('/');
     let trailing_slash = trimmed.len() != path.len();
@@ -373,20 +424,7 @@ pub(crate) fn with_parent<R>(
         None if trimmed.is_empty() => return Err(ErrorCode::NotPermitted),
         None => (".", trimmed),
     };
-    if last == "." || last == ".." {
-        // Walked whole, so a `..` above `dir` fails as any walk would; `op`
-        // gets the directory the dots name.
-        return with_walked(tree, dir, path, false, |tree, id| op(tree, id, Last::Dots));
-    }
-    let name = Name::parse(last)?;
-    let parent = walk_beneath(tree, dir, parent_path, true)?;
-    let result = match tree.file_type(parent) {
-        Ok(FileType::Directory) => op(tree, parent, Last::Name(name, trailing_slash)),
-        Ok(_) => Err(ErrorCode::NotDirectory),
-        Err(err) => Err(err),
-    };
-    tree.release(parent);
-    result
+    Ok((parent_path, last, trailing_slash))
 }
 
 /// What `path`, whose last component ends in `/`, resolves to, walked from

@@ -11,7 +11,11 @@
 //! that nothing outside the sandbox or in the read-only preopen changed and
 //! that the host FDs stayed within the budget.
 //!
-//! Usage: `wasi_hostile SEED CALLS`.
+//! Usage: `wasi_hostile SEED CALLS`. With `TRACE` set in its environment,
+//! it prints each call (number, kind, paths and times given, error): two
+//! runs of one seed, under directfs and under wasmtime-wasi on identical
+//! fixtures, differ first where the two answer differently (how the
+//! ordering differences in `docs/wasi.md` were found).
 
 mod bindings {
     wit_bindgen::generate!({ path: "../wit/wasi", world: "host", generate_all });
@@ -85,7 +89,18 @@ const PATHS: &[&str] = &[
     "//d//e",
 ];
 
+thread_local! {
+    /// The paths of the running call, for `TRACE`.
+    static USED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn path(rng: &mut Rng) -> String {
+    let path = any_path(rng);
+    USED.with(|used| used.borrow_mut().push(path.chars().take(40).collect()));
+    path
+}
+
+fn any_path(rng: &mut Rng) -> String {
     match rng.below(12) {
         0 => "x".repeat(250 + rng.below(10) as usize),
         1 => {
@@ -104,6 +119,12 @@ fn path_flags(rng: &mut Rng) -> PathFlags {
 }
 
 fn time(rng: &mut Rng) -> NewTimestamp {
+    let t = any_time(rng);
+    USED.with(|used| used.borrow_mut().push(format!("{t:?}")));
+    t
+}
+
+fn any_time(rng: &mut Rng) -> NewTimestamp {
     match rng.below(3) {
         0 => NewTimestamp::NoChange,
         1 => NewTimestamp::Now,
@@ -141,11 +162,14 @@ fn main() {
     held.descriptors = get_directories().into_iter().map(|(d, _)| d).collect();
     let preopens = held.descriptors.len();
     let mut ok = 0u64;
-    for _ in 0..calls {
+    let trace = std::env::var_os("TRACE").is_some();
+    for call in 0..calls {
         let n = held.descriptors.len() as u64;
-        let d = &held.descriptors[rng.below(n) as usize];
+        let di = rng.below(n) as usize;
+        let d = &held.descriptors[di];
         let e = &held.descriptors[rng.below(n) as usize];
-        let succeeded = match rng.below(34) {
+        let op = rng.below(34);
+        let succeeded = match op {
             0 => {
                 let (f, p) = (path_flags(&mut rng), path(&mut rng));
                 let o = OpenFlags::from_bits_truncate(rng.below(16) as u8);
@@ -187,6 +211,9 @@ fn main() {
                 );
                 d.set_times_at(f, &p, a, m)
             }
+            // A preopen's own times: an intended difference (wasmtime-wasi:
+            // `bad-descriptor`), left out of a comparison.
+            11 if trace && di < preopens => Ok(()),
             11 => d.set_times(time(&mut rng), time(&mut rng)),
             12 => d.set_size(rng.big()),
             13 => d.read(rng.below(100_000), rng.big()).map(drop),
@@ -290,6 +317,13 @@ fn main() {
                 Ok(())
             }
         };
+        if trace {
+            let used = USED.with(|used| used.take());
+            println!(
+                "{call} {op} {used:?} {:?}",
+                succeeded.as_ref().err().map(|e| e.name())
+            );
+        }
         if succeeded.is_ok() {
             ok += 1;
         }

@@ -248,8 +248,9 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         data_access_timestamp: NewTimestamp,
         data_modification_timestamp: NewTimestamp,
     ) -> Result<(), Error> {
-        // As wasmtime-wasi: the preopen's permission before the timestamps.
-        self.mutable_dir(&fd)?;
+        // As wasmtime-wasi: a directory, then the timestamps, then the
+        // preopen's permission (in `fs_set_times_at`).
+        self.dir(&fd)?;
         let (atime, mtime) = (
             set_time(data_access_timestamp)?,
             set_time(data_modification_timestamp)?,

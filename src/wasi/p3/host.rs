@@ -274,8 +274,9 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         data_modification_timestamp: NewTimestamp,
     ) -> Result<(), Error> {
         call(store, |v| {
-            // As wasmtime-wasi: the preopen's permission before the times.
-            v.mutable_dir(&fd)?;
+            // As wasmtime-wasi: a directory, then the timestamps, then the
+            // preopen's permission (in `fs_set_times_at`).
+            v.dir(&fd)?;
             let (atime, mtime) = (
                 set_time(data_access_timestamp)?,
                 set_time(data_modification_timestamp)?,
