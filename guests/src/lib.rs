@@ -285,11 +285,11 @@ pub mod p3 {
             let me = self.get_mut();
             me.outputs.resize_with(me.futures.len(), || None);
             for (slot, out) in me.futures.iter_mut().zip(me.outputs.iter_mut()) {
-                if let Some(future) = slot {
-                    if let Poll::Ready(value) = future.as_mut().poll(cx) {
-                        *out = Some(value);
-                        *slot = None;
-                    }
+                if let Some(future) = slot
+                    && let Poll::Ready(value) = future.as_mut().poll(cx)
+                {
+                    *out = Some(value);
+                    *slot = None;
                 }
             }
             if me.futures.iter().all(Option::is_none) {

@@ -158,8 +158,10 @@ fn hold<T>(rng: &mut Rng, pool: &mut Vec<T>, keep: usize, x: T) {
 fn main() {
     let mut rng = Rng(arg(1).max(1));
     let calls = arg(2);
-    let mut held = Held::default();
-    held.descriptors = get_directories().into_iter().map(|(d, _)| d).collect();
+    let mut held = Held {
+        descriptors: get_directories().into_iter().map(|(d, _)| d).collect(),
+        ..Held::default()
+    };
     let preopens = held.descriptors.len();
     let mut ok = 0u64;
     let trace = std::env::var_os("TRACE").is_some();
