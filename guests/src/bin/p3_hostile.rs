@@ -1,0 +1,338 @@
+//! A hostile `wasi:filesystem` 0.3 guest: random calls of every descriptor
+//! function (hostile paths, any flags, sizes, offsets and times) and of the
+//! streams and futures they hand out — read streams read a little and
+//! dropped half-read or kept unread, write and append streams given part of
+//! their data and dropped, directory listings dropped mid-way, their
+//! result futures awaited or dropped — from a pool of held descriptors that
+//! grows, shrinks and is dropped at random. Every call must return (no
+//! trap: every handle it passes is one it holds): the guest runs to its
+//! end and prints how many calls succeeded; the host test checks that
+//! nothing outside the sandbox or in the read-only preopen changed and that
+//! the host FDs stayed within the budget.
+//!
+//! Usage: `p3_hostile SEED CALLS`.
+
+use guest::p3::exports::wasi::cli::run::Guest;
+use guest::p3::wasi::clocks::system_clock::Instant;
+use guest::p3::wasi::filesystem::types::{Advice, DirectoryEntry};
+use guest::p3::*;
+use wit_bindgen::{FutureReader, StreamReader, StreamResult};
+
+/// xorshift64: the same calls for the same seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn chance(&mut self, one_in: u64) -> bool {
+        self.below(one_in) == 0
+    }
+
+    /// A size or offset: 0, small, a power of two, near 2^63, or any.
+    fn big(&mut self) -> u64 {
+        match self.below(6) {
+            0 => 0,
+            1 | 2 => self.below(70_000),
+            3 => 1u64 << self.below(64),
+            4 => (1u64 << 63) - self.below(3),
+            _ => self.next(),
+        }
+    }
+}
+
+/// Paths, harmless and hostile.
+const PATHS: &[&str] = &[
+    "a",
+    "b",
+    "d",
+    "d/e",
+    "l",
+    "ld",
+    "loop",
+    "up",
+    "up/canary",
+    "out",
+    "out/canary",
+    ".",
+    "..",
+    "",
+    "/",
+    "/etc/passwd",
+    "a/",
+    "d/",
+    "d/..",
+    "d/../..",
+    "a\0b",
+    "//d//e",
+];
+
+fn path(rng: &mut Rng) -> String {
+    match rng.below(12) {
+        0 => "x".repeat(250 + rng.below(10) as usize),
+        1 => {
+            let n = rng.below(600) as usize;
+            (0..n)
+                .map(|_| ["d", "/", ".", "a", "..", "l"][rng.below(6) as usize])
+                .collect()
+        }
+        2 => format!("n{}", rng.below(8)),
+        _ => PATHS[rng.below(PATHS.len() as u64) as usize].to_owned(),
+    }
+}
+
+fn path_flags(rng: &mut Rng) -> PathFlags {
+    PathFlags::from_bits_truncate(rng.below(2) as u8)
+}
+
+fn time(rng: &mut Rng) -> NewTimestamp {
+    match rng.below(3) {
+        0 => NewTimestamp::NoChange,
+        1 => NewTimestamp::Now,
+        _ => NewTimestamp::Timestamp(Instant {
+            seconds: (rng.next() as i64) >> rng.below(64),
+            nanoseconds: rng.next() as u32 % 1_200_000_000,
+        }),
+    }
+}
+
+type Done = FutureReader<Result<(), ErrorCode>>;
+
+/// What the guest holds, each kind bounded.
+#[derive(Default)]
+struct Held {
+    descriptors: Vec<Descriptor>,
+    reads: Vec<(StreamReader<u8>, Done)>,
+    listings: Vec<(StreamReader<DirectoryEntry>, Done)>,
+    pending: Vec<Done>,
+}
+
+/// Keeps `x` in `pool` (at most 24; past that it replaces one, the first
+/// `keep` of them never).
+fn hold<T>(rng: &mut Rng, pool: &mut Vec<T>, keep: usize, x: T) {
+    if pool.len() >= 24 {
+        let i = keep + rng.below((24 - keep) as u64) as usize;
+        pool[i] = x;
+    } else {
+        pool.push(x);
+    }
+}
+
+struct Run;
+
+impl Guest for Run {
+    async fn run() -> Result<(), ()> {
+        let mut args = std::env::args().skip(1);
+        let mut arg = || -> u64 { args.next().and_then(|a| a.parse().ok()).unwrap_or(1) };
+        let mut rng = Rng(arg().max(1));
+        let calls = arg();
+        let mut held = Held {
+            descriptors: get_directories().into_iter().map(|(d, _)| d).collect(),
+            ..Held::default()
+        };
+        let preopens = held.descriptors.len();
+        let mut ok = 0u64;
+        for _ in 0..calls {
+            let n = held.descriptors.len() as u64;
+            let d = &held.descriptors[rng.below(n) as usize];
+            let e = &held.descriptors[rng.below(n) as usize];
+            let succeeded: Result<(), ErrorCode> = match rng.below(30) {
+                0 => {
+                    let (f, p) = (path_flags(&mut rng), path(&mut rng));
+                    let o = OpenFlags::from_bits_truncate(rng.below(16) as u8);
+                    let fl = DescriptorFlags::from_bits_truncate(rng.below(64) as u8);
+                    let opened = d.open_at(f, p, o, fl).await;
+                    opened.map(|x| hold(&mut rng, &mut held.descriptors, preopens, x))
+                }
+                1 => d.stat().await.map(drop),
+                2 => d
+                    .stat_at(path_flags(&mut rng), path(&mut rng))
+                    .await
+                    .map(drop),
+                3 => d.create_directory_at(path(&mut rng)).await,
+                4 => d.remove_directory_at(path(&mut rng)).await,
+                5 => d.unlink_file_at(path(&mut rng)).await,
+                6 => {
+                    let (a, b) = (path(&mut rng), path(&mut rng));
+                    d.rename_at(a, e, b).await
+                }
+                7 => {
+                    let (f, a, b) = (path_flags(&mut rng), path(&mut rng), path(&mut rng));
+                    d.link_at(f, a, e, b).await
+                }
+                8 => {
+                    let (a, b) = (path(&mut rng), path(&mut rng));
+                    d.symlink_at(a, b).await
+                }
+                9 => d.readlink_at(path(&mut rng)).await.map(drop),
+                10 => {
+                    let (f, p, a, m) = (
+                        path_flags(&mut rng),
+                        path(&mut rng),
+                        time(&mut rng),
+                        time(&mut rng),
+                    );
+                    d.set_times_at(f, p, a, m).await
+                }
+                11 => d.set_times(time(&mut rng), time(&mut rng)).await,
+                12 => d.set_size(rng.big()).await,
+                13 => d.sync().await,
+                14 => d.sync_data().await,
+                15 => d.get_flags().await.map(drop),
+                16 => d.get_type().await.map(drop),
+                17 => {
+                    let _ = d.is_same_object(e).await;
+                    Ok(())
+                }
+                18 => d.metadata_hash().await.map(drop),
+                19 => d
+                    .metadata_hash_at(path_flags(&mut rng), path(&mut rng))
+                    .await
+                    .map(drop),
+                20 => {
+                    let advice = [
+                        Advice::Normal,
+                        Advice::Sequential,
+                        Advice::Random,
+                        Advice::WillNeed,
+                        Advice::DontNeed,
+                        Advice::NoReuse,
+                    ][rng.below(6) as usize];
+                    d.advise(rng.big(), rng.big(), advice).await
+                }
+                21 => {
+                    // A read stream: kept unread, or read a little.
+                    let (mut rx, done) = d.read_via_stream(rng.big());
+                    let mut ended = false;
+                    if rng.chance(2) {
+                        let buffer = Vec::with_capacity(rng.below(70_000) as usize);
+                        let (result, _) = rx.read(buffer).await;
+                        ended = matches!(result, StreamResult::Dropped);
+                    }
+                    if ended {
+                        hold(&mut rng, &mut held.pending, 0, done);
+                    } else {
+                        hold(&mut rng, &mut held.reads, 0, (rx, done));
+                    }
+                    Ok(())
+                }
+                22 | 23 => {
+                    // A write or append stream given part of its data, then
+                    // dropped; its result awaited now, or later, or never.
+                    let (mut tx, rx) = wit_stream::new();
+                    let done = if rng.chance(2) {
+                        d.write_via_stream(rx, rng.big())
+                    } else {
+                        d.append_via_stream(rx)
+                    };
+                    let data = vec![9u8; rng.below(100_000) as usize];
+                    if rng.chance(2) {
+                        let (_, _) = tx.write(data).await;
+                    }
+                    drop(tx);
+                    if rng.chance(2) {
+                        done.await
+                    } else {
+                        hold(&mut rng, &mut held.pending, 0, done);
+                        Ok(())
+                    }
+                }
+                24 => {
+                    // A listing: kept, or read a few entries.
+                    let (mut rx, done) = d.read_directory();
+                    let mut ended = false;
+                    if rng.chance(2) {
+                        let buffer = Vec::with_capacity(rng.below(5) as usize);
+                        let (result, _) = rx.read(buffer).await;
+                        ended = matches!(result, StreamResult::Dropped);
+                    }
+                    if ended {
+                        hold(&mut rng, &mut held.pending, 0, done);
+                    } else {
+                        hold(&mut rng, &mut held.listings, 0, (rx, done));
+                    }
+                    Ok(())
+                }
+                25 if !held.reads.is_empty() => {
+                    // Read more of a held stream (at its end, no read may
+                    // follow: its result is kept), or drop it and await
+                    // its result.
+                    let i = rng.below(held.reads.len() as u64) as usize;
+                    if rng.chance(2) {
+                        let buffer = Vec::with_capacity(rng.below(70_000) as usize);
+                        let (result, _) = held.reads[i].0.read(buffer).await;
+                        if matches!(result, StreamResult::Dropped) {
+                            let (_, done) = held.reads.swap_remove(i);
+                            hold(&mut rng, &mut held.pending, 0, done);
+                        }
+                        Ok(())
+                    } else {
+                        let (rx, done) = held.reads.swap_remove(i);
+                        drop(rx);
+                        done.await
+                    }
+                }
+                26 if !held.listings.is_empty() => {
+                    let i = rng.below(held.listings.len() as u64) as usize;
+                    if rng.chance(2) {
+                        let buffer = Vec::with_capacity(rng.below(50) as usize);
+                        let (result, _) = held.listings[i].0.read(buffer).await;
+                        if matches!(result, StreamResult::Dropped) {
+                            let (_, done) = held.listings.swap_remove(i);
+                            hold(&mut rng, &mut held.pending, 0, done);
+                        }
+                        Ok(())
+                    } else {
+                        let (rx, done) = held.listings.swap_remove(i);
+                        drop(rx);
+                        done.await
+                    }
+                }
+                27 if !held.pending.is_empty() => {
+                    let i = rng.below(held.pending.len() as u64) as usize;
+                    held.pending.swap_remove(i).await
+                }
+                _ => {
+                    // Let go of held things, of each kind, unawaited.
+                    if !held.reads.is_empty() && rng.chance(2) {
+                        let i = rng.below(held.reads.len() as u64) as usize;
+                        drop(held.reads.swap_remove(i));
+                    }
+                    if !held.listings.is_empty() && rng.chance(2) {
+                        let i = rng.below(held.listings.len() as u64) as usize;
+                        drop(held.listings.swap_remove(i));
+                    }
+                    if !held.pending.is_empty() && rng.chance(2) {
+                        let i = rng.below(held.pending.len() as u64) as usize;
+                        drop(held.pending.swap_remove(i));
+                    }
+                    if held.descriptors.len() > preopens {
+                        let i = preopens
+                            + rng.below((held.descriptors.len() - preopens) as u64) as usize;
+                        drop(held.descriptors.swap_remove(i));
+                    }
+                    Ok(())
+                }
+            };
+            if succeeded.is_ok() {
+                ok += 1;
+            }
+        }
+        println!("calls {calls}, succeeded {ok}");
+        Ok(())
+    }
+}
+
+guest::p3::export_p3!(Run with_types_in guest::p3);
+
+fn main() {
+    unreachable!("a WASI 0.3 command: the host calls wasi:cli/run@0.3.0")
+}
