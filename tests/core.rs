@@ -299,8 +299,9 @@ fn core_hostile() {
             "--stats".into(),
             "--max-open".into(),
             "64".into(),
+            // A hang detector, with room for a loaded machine.
             "-W".into(),
-            "timeout=60s".into(),
+            "timeout=300s".into(),
         ];
         if let Some(cached) = extra {
             args.extend(["--max-cached-dentries".into(), cached.into()]);

@@ -754,8 +754,9 @@ fn hostile(name: &str) {
             "--stats".into(),
             "--max-open".into(),
             "64".into(),
+            // A hang detector, with room for a loaded machine.
             "-W".into(),
-            "timeout=60s".into(),
+            "timeout=300s".into(),
         ];
         if let Some(cached) = cached {
             args.extend(["--max-cached-dentries".into(), cached.into()]);

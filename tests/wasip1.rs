@@ -872,7 +872,7 @@ fn c_hostile() {
             "--max-open".as_ref(),
             "64".as_ref(),
             "-W".as_ref(),
-            "timeout=60s".as_ref(),
+            "timeout=300s".as_ref(),
             "--dir".as_ref(),
             format!("{}::/sandbox{options}", fx.sandbox.display()).as_ref(),
             "--dir".as_ref(),

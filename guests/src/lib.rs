@@ -118,6 +118,75 @@ pub fn arg(i: usize) -> u64 {
         .unwrap_or(0)
 }
 
+/// What the hostile guests (`*_hostile`) share: a seeded random source and
+/// hostile names.
+pub mod hostile {
+    /// xorshift64: the same calls for the same seed.
+    pub struct Rng(pub u64);
+
+    impl Rng {
+        /// The next 64 random bits.
+        #[expect(
+            clippy::should_implement_trait,
+            reason = "a random source, not an iterator"
+        )]
+        pub fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        /// A number below `n`.
+        pub fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        /// True once in `one_in` times.
+        pub fn chance(&mut self, one_in: u64) -> bool {
+            self.below(one_in) == 0
+        }
+
+        /// A size or offset: 0, small, a power of two, near 2^63, or any.
+        pub fn big(&mut self) -> u64 {
+            match self.below(6) {
+                0 => 0,
+                1 | 2 => self.below(70_000),
+                3 => 1u64 << self.below(64),
+                4 => (1u64 << 63) - self.below(3),
+                _ => self.next(),
+            }
+        }
+
+        /// One of `names`, mostly; else a name of 250 to 259 bytes, a run of
+        /// up to 600 bytes of names, dots and slashes, or one of 8 new names.
+        pub fn name(&mut self, names: &[&str]) -> String {
+            match self.below(12) {
+                0 => "x".repeat(250 + self.below(10) as usize),
+                1 => {
+                    let n = self.below(600) as usize;
+                    (0..n)
+                        .map(|_| ["d", "/", ".", "a", "..", "l"][self.below(6) as usize])
+                        .collect()
+                }
+                2 => format!("n{}", self.below(8)),
+                _ => names[self.below(names.len() as u64) as usize].to_owned(),
+            }
+        }
+    }
+
+    /// Keeps `x` in `pool`, at most `max`: past that it replaces one (never
+    /// one of the first `keep`).
+    pub fn hold<T>(rng: &mut Rng, pool: &mut Vec<T>, keep: usize, max: usize, x: T) {
+        if pool.len() >= max {
+            let i = keep + rng.below((max - keep) as u64) as usize;
+            pool[i] = x;
+        } else {
+            pool.push(x);
+        }
+    }
+}
+
 /// `read | write`.
 pub fn rw() -> OpenFlags {
     OpenFlags::READ | OpenFlags::WRITE

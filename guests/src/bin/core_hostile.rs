@@ -12,41 +12,11 @@
 //!
 //! Usage: `core_hostile SEED CALLS`.
 
+use guest::hostile::{Rng, hold};
 use guest::{
     Dentry, Handle, LockKind, OpenFlags, Owner, RenameFlags, SetStat, SetTime, Timestamp,
     XattrFlags, arg, get_directories, no_change, range,
 };
-
-/// xorshift64: the same calls for the same seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn chance(&mut self, one_in: u64) -> bool {
-        self.below(one_in) == 0
-    }
-
-    /// A size or offset: 0, small, near a power of two, or any 64 bits.
-    fn big(&mut self) -> u64 {
-        match self.below(6) {
-            0 => 0,
-            1 | 2 => self.below(70_000),
-            3 => 1u64 << self.below(64),
-            4 => (1u64 << 63) - self.below(3),
-            _ => self.next(),
-        }
-    }
-}
 
 /// Names and paths, harmless and hostile.
 const NAMES: &[&str] = &[
@@ -77,17 +47,7 @@ const NAMES: &[&str] = &[
 ];
 
 fn name(rng: &mut Rng) -> String {
-    match rng.below(12) {
-        0 => "x".repeat(250 + rng.below(10) as usize),
-        1 => {
-            let n = rng.below(600) as usize;
-            (0..n)
-                .map(|_| ["d", "/", ".", "a", "..", "l"][rng.below(6) as usize])
-                .collect()
-        }
-        2 => format!("n{}", rng.below(8)),
-        _ => NAMES[rng.below(NAMES.len() as u64) as usize].to_owned(),
-    }
+    rng.name(NAMES)
 }
 
 fn flags(rng: &mut Rng) -> OpenFlags {
@@ -145,7 +105,7 @@ fn main() {
                 );
                 d.create(&n, f, m, o).map(|(x, h)| {
                     keep(&mut rng, &mut dirs, &mut others, x);
-                    hold(&mut rng, &mut handles, h);
+                    hold(&mut rng, &mut handles, 0, 32, h);
                 })
             }
             6 => d
@@ -185,7 +145,7 @@ fn main() {
                 let f = flags(&mut rng);
                 pick(&mut rng, &dirs, &others)
                     .open(f)
-                    .map(|h| hold(&mut rng, &mut handles, h))
+                    .map(|h| hold(&mut rng, &mut handles, 0, 32, h))
             }
             13 => d.read_dir(rng.big(), rng.next() as u32 % 300).map(drop),
             14 => d
@@ -224,6 +184,8 @@ fn main() {
                         h.write(rng.big(), &data).map(drop)
                     }
                     2 => h.stat().map(drop),
+                    // `fsync` is slow on a busy disk: one call in 8.
+                    3 | 4 if !rng.chance(8) => Ok(()),
                     3 => h.sync(),
                     4 => h.sync_data(),
                     5 => h.set_size(rng.big()),
@@ -267,30 +229,15 @@ fn main() {
     println!("calls {calls}, succeeded {ok}");
 }
 
-/// Keeps `x` in the pool (directories can be walked from), within bounds.
+/// Keeps `x` in the pool (directories can be walked from), 24 of each at
+/// most (the 2 preopens always).
 fn keep(rng: &mut Rng, dirs: &mut Vec<Dentry>, others: &mut Vec<Dentry>, x: Dentry) {
-    let is_dir = x
-        .stat()
-        .is_ok_and(|s| s.file_type == guest::FileType::Directory);
-    let pool = if is_dir { dirs } else { others };
-    if pool.len() >= 24 {
-        let i = if is_dir {
-            2 + rng.below(22) as usize
-        } else {
-            rng.below(24) as usize
-        };
-        pool[i] = x;
+    if x.stat()
+        .is_ok_and(|s| s.file_type == guest::FileType::Directory)
+    {
+        hold(rng, dirs, 2, 24, x);
     } else {
-        pool.push(x);
-    }
-}
-
-/// Keeps handle `h`, at most 32.
-fn hold(rng: &mut Rng, handles: &mut Vec<Handle>, h: Handle) {
-    if handles.len() >= 32 {
-        handles[rng.below(32) as usize] = h;
-    } else {
-        handles.push(h);
+        hold(rng, others, 0, 24, x);
     }
 }
 
