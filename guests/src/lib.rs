@@ -121,6 +121,24 @@ pub fn arg(i: usize) -> u64 {
 /// What the hostile guests (`*_hostile`) share: a seeded random source and
 /// hostile names.
 pub mod hostile {
+    use std::cell::RefCell;
+
+    thread_local! {
+        /// The names and values the running call was given (their first
+        /// 40 characters), for a trace.
+        static USED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Notes `what` as given to the running call (see [`take_used`]).
+    pub fn note(what: &str) {
+        USED.with(|used| used.borrow_mut().push(what.chars().take(40).collect()));
+    }
+
+    /// What the running call was given ([`note`], [`Rng::name`]), taken.
+    pub fn take_used() -> Vec<String> {
+        USED.with(RefCell::take)
+    }
+
     /// xorshift64: the same calls for the same seed.
     pub struct Rng(pub u64);
 
@@ -161,6 +179,12 @@ pub mod hostile {
         /// One of `names`, mostly; else a name of 250 to 259 bytes, a run of
         /// up to 600 bytes of names, dots and slashes, or one of 8 new names.
         pub fn name(&mut self, names: &[&str]) -> String {
+            let name = self.any_name(names);
+            note(&name);
+            name
+        }
+
+        fn any_name(&mut self, names: &[&str]) -> String {
             match self.below(12) {
                 0 => "x".repeat(250 + self.below(10) as usize),
                 1 => {

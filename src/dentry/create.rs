@@ -153,12 +153,21 @@ impl Tree {
         let since = self.own_mark();
         let t = self.get(target)?;
         let dir_fd = self.get(dir)?.fd.as_fd();
-        if t.root != self.get(dir)?.root {
-            return Err(ErrorCode::CrossDevice);
-        }
-        if matches!(t.link, Link::Root) {
+        let refused = if t.root != self.get(dir)?.root {
+            Some(ErrorCode::CrossDevice)
+        } else if matches!(t.link, Link::Root) {
             // Roots are directories, which cannot be hard-linked.
-            return Err(ErrorCode::NotPermitted);
+            Some(ErrorCode::NotPermitted)
+        } else {
+            None
+        };
+        if let Some(refused) = refused {
+            // As Linux's `linkat`: a new name that exists is
+            // `already-exists` before the link itself is refused.
+            if sys::fstatat_nofollow(dir_fd, name.as_str().as_bytes()).is_ok() {
+                return Err(ErrorCode::AlreadyExists);
+            }
+            return Err(refused);
         }
         match sys::linkat_empty(t.fd.as_fd(), dir_fd, name.as_str()) {
             Ok(()) => {}

@@ -27,7 +27,7 @@ use bindings::wasi::filesystem::types::{
 };
 use bindings::wasi::io::streams::{InputStream, OutputStream};
 use guest::arg;
-use guest::hostile::{Rng, hold};
+use guest::hostile::{Rng, hold, note, take_used};
 
 /// Paths, harmless and hostile.
 const PATHS: &[&str] = &[
@@ -59,18 +59,7 @@ const PATHS: &[&str] = &[
     "//d//e",
 ];
 
-thread_local! {
-    /// The paths of the running call, for `TRACE`.
-    static USED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 fn path(rng: &mut Rng) -> String {
-    let path = any_path(rng);
-    USED.with(|used| used.borrow_mut().push(path.chars().take(40).collect()));
-    path
-}
-
-fn any_path(rng: &mut Rng) -> String {
     rng.name(PATHS)
 }
 
@@ -80,7 +69,7 @@ fn path_flags(rng: &mut Rng) -> PathFlags {
 
 fn time(rng: &mut Rng) -> NewTimestamp {
     let t = any_time(rng);
-    USED.with(|used| used.borrow_mut().push(format!("{t:?}")));
+    note(&format!("{t:?}"));
     t
 }
 
@@ -271,7 +260,7 @@ fn main() {
             }
         };
         if trace {
-            let used = USED.with(|used| used.take());
+            let used = take_used();
             println!(
                 "{call} {op} {used:?} {:?}",
                 succeeded.as_ref().err().map(|e| e.name())

@@ -6,6 +6,9 @@
 //! came to; runs under both implementations, whose output must be
 //! identical.
 //!
+//! Then the preopen itself as a hard link's source (refused, but `exist`
+//! first where the new name exists).
+//!
 //! Left out, as the README's intended differences say: a trailing `/` on
 //! the last name of a `stat-at` or `metadata-hash-at` that does not follow
 //! symlinks (directfs resolves it as Linux does, wasmtime-wasi answers for
@@ -237,5 +240,19 @@ fn main() {
                 println!("{op} {short:?}: {outcome}");
             }
         }
+    }
+    // The preopen itself as a hard link's source: a directory, refused,
+    // but a new name that exists is `exist` first (as Linux's `linkat`).
+    let n = PathFlags::empty();
+    for (old, new) in [
+        (".", "m00"),
+        (".", "new"),
+        ("m00/..", "m01"),
+        ("m00/..", "new"),
+    ] {
+        println!(
+            "link-root {old:?} to {new:?}: {}",
+            shown(dir.link_at(n, old, &dir, new))
+        );
     }
 }
