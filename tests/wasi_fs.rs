@@ -467,6 +467,9 @@ fn wasi_path_matrix() {
         // The preopen as a link's source: `exist` before it is refused.
         "link-root \".\" to \"m00\": err exist",
         "link-root \".\" to \"new\": err not-permitted",
+        // Two faults: the walks to both last names first, then a dot.
+        "two-faults link \"missing\" to \"..\": err not-permitted",
+        "two-faults rename \".\" to \"xxxxxxxxxxxx\": err busy",
     ] {
         assert!(out.contains(line), "{line}:\n{out}");
     }

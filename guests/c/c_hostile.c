@@ -9,7 +9,9 @@
 // guest asked for). The host must answer each call with an errno, never
 // panic, hang, or touch anything outside the sandbox or in /ro.
 //
-// Usage: c_hostile SEED ITERS
+// Usage: c_hostile SEED ITERS. With TRACE set in its environment, it prints
+// each call's number, kind and errno, to compare two runs of one seed
+// (directfs, wasmtime-wasi) call by call.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,9 +168,11 @@ int main(int argc, char **argv) {
     if (state == 0) state = 1;
     long iters = argc > 2 ? atol(argv[2]) : 10000;
     long ok = 0;
+    int trace = getenv("TRACE") != 0;
     for (long it = 0; it < iters; it++) {
         i32 l1, l2, p1, p2, n, f, r = -1;
-        switch (rnd() % 32) {
+        int which = (int)(rnd() % 32);
+        switch (which) {
         case 0: r = w_fd_advise(fd(), big(), big(), (i32)(rnd() % 6)); break;
         case 1: r = w_fd_allocate(fd(), big(), big()); break;
         case 2:
@@ -185,7 +189,13 @@ int main(int argc, char **argv) {
             break;
         case 7: r = w_fd_filestat_get(fd(), out()); break;
         case 8: r = w_fd_filestat_set_size(fd(), rnd() % 3 ? (i64)(rnd() % 100000) : big()); break;
-        case 9: r = w_fd_filestat_set_times(fd(), big(), big(), (i32)(rnd() % 16)); break;
+        case 9:
+            f = fd();
+            // A preopen's own times: an intended difference (wasmtime-wasi:
+            // EBADF), left out of a comparison.
+            if (!(trace && (f == 3 || f == 4)))
+                r = w_fd_filestat_set_times(f, big(), big(), (i32)(rnd() % 16));
+            break;
         case 10: p1 = iovs(&n); r = w_fd_pread(fd(), p1, n, big(), out()); break;
         case 11: r = w_fd_prestat_get(fd(), out()); break;
         case 12: r = w_fd_prestat_dir_name(fd(), out(), len()); break;
@@ -246,6 +256,7 @@ int main(int argc, char **argv) {
         case 31: r = poll(); break;
         }
         if (r == 0) ok++;
+        if (trace) printf("%ld %d %d\n", it, which, r);
     }
     printf("calls %ld, succeeded %ld\n", iters, ok);
     return 0;

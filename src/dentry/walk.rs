@@ -411,6 +411,26 @@ pub(crate) fn parent_of_name(
     result
 }
 
+/// The walk [`with_parent`] makes before it looks at `path`'s last name
+/// (the directory that holds it, walked and checked to be one; a path that
+/// ends in dots, walked whole), alone: its error, if any. For a call of two
+/// paths that failed, to answer as wasmtime-wasi does, which walks both
+/// paths to their last names before it looks at either name.
+pub(crate) fn walk_to_last(tree: &mut Tree, dir: DentryId, path: &str) -> Result<(), ErrorCode> {
+    let (parent_path, last, _) = split_last(path)?;
+    if last == "." || last == ".." {
+        return with_walked(tree, dir, path, false, |_, _| Ok(()));
+    }
+    let parent = walk_beneath(tree, dir, parent_path, true)?;
+    let result = match tree.file_type(parent) {
+        Ok(FileType::Directory) => Ok(()),
+        Ok(_) => Err(ErrorCode::NotDirectory),
+        Err(err) => Err(err),
+    };
+    tree.release(parent);
+    result
+}
+
 /// `path` (checked: not empty, no NUL, not too long) as the path to its last
 /// component's directory, that component, and whether it ends in `/`.
 fn split_last(path: &str) -> Result<(&str, &str, bool), ErrorCode> {

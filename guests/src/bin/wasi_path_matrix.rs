@@ -7,7 +7,8 @@
 //! identical.
 //!
 //! Then the preopen itself as a hard link's source (refused, but `exist`
-//! first where the new name exists).
+//! first where the new name exists), and links and renames with two faults
+//! (which one is told first).
 //!
 //! Left out, as the README's intended differences say: a trailing `/` on
 //! the last name of a `stat-at` or `metadata-hash-at` that does not follow
@@ -254,5 +255,26 @@ fn main() {
             "link-root {old:?} to {new:?}: {}",
             shown(dir.link_at(n, old, &dir, new))
         );
+    }
+    // Two faults in one call: which is told first (the walks to both last
+    // names, then a dot, then the names).
+    let long = "x".repeat(256);
+    for (old, new) in [
+        ("missing", ".."),
+        ("missing", "../x"),
+        ("m00/f/", ""),
+        (long.as_str(), "../x"),
+        (long.as_str(), "."),
+        (".", long.as_str()),
+        ("m00/d/..", long.as_str()),
+    ] {
+        let (old12, new12): (String, String) = (
+            old.chars().take(12).collect(),
+            new.chars().take(12).collect(),
+        );
+        let linked = shown(dir.link_at(n, old, &dir, new));
+        println!("two-faults link {old12:?} to {new12:?}: {linked}");
+        let renamed = shown(dir.rename_at(old, &dir, new));
+        println!("two-faults rename {old12:?} to {new12:?}: {renamed}");
     }
 }
