@@ -374,17 +374,27 @@ pub(crate) fn with_parent<R>(
         // gets the directory the dots name.
         return with_walked(tree, dir, path, false, |tree, id| op(tree, id, Last::Dots));
     }
-    let parent = walk_beneath(tree, dir, parent_path, true)?;
-    let result = match tree.file_type(parent) {
-        Ok(FileType::Directory) => match Name::parse(last) {
-            Ok(name) => op(tree, parent, Last::Name(name, trailing_slash)),
-            Err(err) => Err(err),
-        },
-        Ok(_) => Err(ErrorCode::NotDirectory),
+    let parent = walk_to_dir(tree, dir, parent_path)?;
+    let result = match Name::parse(last) {
+        Ok(name) => op(tree, parent, Last::Name(name, trailing_slash)),
         Err(err) => Err(err),
     };
     tree.release(parent);
     result
+}
+
+/// `path` walked from `dir` (symlinks followed, confined), with one new
+/// reference, if it is a directory; else `not-directory` (or the walk's
+/// error).
+fn walk_to_dir(tree: &mut Tree, dir: DentryId, path: &str) -> Result<DentryId, ErrorCode> {
+    let id = walk_beneath(tree, dir, path, true)?;
+    match tree.file_type(id) {
+        Ok(FileType::Directory) => Ok(id),
+        other => {
+            tree.release(id);
+            Err(other.err().unwrap_or(ErrorCode::NotDirectory))
+        }
+    }
 }
 
 /// Walks to the directory that holds the last component of `path`, as
@@ -397,18 +407,11 @@ pub(crate) fn parent_of_name(
     dir: DentryId,
     path: &str,
 ) -> Result<bool, ErrorCode> {
-    let (parent_path, last, trailing_slash) = split_last(path)?;
+    let (_, last, trailing_slash) = split_last(path)?;
     if last == "." || last == ".." || trailing_slash {
         return Ok(false);
     }
-    let parent = walk_beneath(tree, dir, parent_path, true)?;
-    let result = match tree.file_type(parent) {
-        Ok(FileType::Directory) => Ok(true),
-        Ok(_) => Err(ErrorCode::NotDirectory),
-        Err(err) => Err(err),
-    };
-    tree.release(parent);
-    result
+    walk_to_last(tree, dir, path).map(|()| true)
 }
 
 /// The walk [`with_parent`] makes before it looks at `path`'s last name
@@ -421,13 +424,42 @@ pub(crate) fn walk_to_last(tree: &mut Tree, dir: DentryId, path: &str) -> Result
     if last == "." || last == ".." {
         return with_walked(tree, dir, path, false, |_, _| Ok(()));
     }
-    let parent = walk_beneath(tree, dir, parent_path, true)?;
-    let result = match tree.file_type(parent) {
-        Ok(FileType::Directory) => Ok(()),
-        Ok(_) => Err(ErrorCode::NotDirectory),
-        Err(err) => Err(err),
-    };
+    let parent = walk_to_dir(tree, dir, parent_path)?;
     tree.release(parent);
+    Ok(())
+}
+
+/// The answer of a call of two paths (`link-at`, `rename-at`) that made
+/// `result`: where it failed and the walk to the first path's last name
+/// succeeds, the second path's walk to its last name fails first, if it
+/// does (wasmtime-wasi walks both before it looks at either last name:
+/// `link("missing", "..")` is `not-permitted`, not `no-entry`). Only on the
+/// way out of a failed call: a call that succeeds walks nothing more.
+///
+/// With `dots_busy` (`rename-at`), a path whose last name is a dot is then
+/// `busy` before either name is looked at, as Linux's `renameat` answers
+/// (`rename("x…x", ".")`: `busy`, not `name-too-long`).
+pub(crate) fn second_walk_first(
+    tree: &mut Tree,
+    result: Result<(), ErrorCode>,
+    (first_dir, first): (DentryId, &str),
+    (second_dir, second): (DentryId, &str),
+    dots_busy: bool,
+) -> Result<(), ErrorCode> {
+    // Not where the first path's own last name was the fault as wasmtime-wasi
+    // sees it too: a dot for a name (`busy`), or a trailing `/` (which it
+    // resolves with the walk: `name/` is `name/.`).
+    if result.is_err()
+        && result != Err(ErrorCode::Busy)
+        && !first.ends_with('/')
+        && walk_to_last(tree, first_dir, first).is_ok()
+    {
+        walk_to_last(tree, second_dir, second)?;
+        let dots = |path| split_last(path).is_ok_and(|(_, last, _)| last == "." || last == "..");
+        if dots_busy && (dots(first) || dots(second)) {
+            return Err(ErrorCode::Busy);
+        }
+    }
     result
 }
 

@@ -14,7 +14,8 @@ use super::{Descriptor, DescriptorKind, OpenIntent, OpenRequest, open_at};
 use crate::ctx::{DirectfsCtxView, LastIdentity, LastStat};
 use crate::dentry::{DentryId, ReadLocked, StatMemo, Tree};
 use crate::dentry::{
-    Last, parent_of_name, resolve_slashed, slashed_made, walk_to_last, with_parent, with_walked,
+    Last, parent_of_name, resolve_slashed, second_walk_first, slashed_made, with_parent,
+    with_walked,
 };
 use crate::error::Error;
 use crate::error::trap;
@@ -758,46 +759,6 @@ fn require_dir(tree: &mut Tree, parent: DentryId, name: crate::name::Name<'_>) -
         FileType::Directory => Ok(()),
         _ => Err(Code::NotDirectory),
     }
-}
-
-/// Whether `path`'s last component is `.` or `..` (trailing `/`s aside).
-fn last_is_dots(path: &str) -> bool {
-    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    last == "." || last == ".."
-}
-
-/// The answer of a call of two paths (`link-at`, `rename-at`) that made
-/// `result`: where it failed and the walk to the first path's last name
-/// succeeds, the second path's walk to its last name fails first, if it
-/// does (wasmtime-wasi walks both before it looks at either last name:
-/// `link(\"missing\", \"..\")` is `not-permitted`, not `no-entry`). Only
-/// on the way out of a failed call: a call that succeeds walks nothing
-/// more.
-///
-/// With `dots_busy` (`rename-at`), a path whose last name is a dot is then
-/// `busy` before either name is looked at, as Linux's `renameat` answers
-/// (`rename("x…x", ".")`: `busy`, not `name-too-long`).
-fn second_walk_first(
-    tree: &mut Tree,
-    result: Result<(), Code>,
-    (first_dir, first): (DentryId, &str),
-    (second_dir, second): (DentryId, &str),
-    dots_busy: bool,
-) -> Result<(), Code> {
-    // Not where the first path's own last name was the fault as wasmtime-wasi
-    // sees it too: a dot for a name (`busy`), or a trailing `/` (which it
-    // resolves with the walk: `name/` is `name/.`).
-    if result.is_err()
-        && result != Err(Code::Busy)
-        && !first.ends_with('/')
-        && walk_to_last(tree, first_dir, first).is_ok()
-    {
-        walk_to_last(tree, second_dir, second)?;
-        if dots_busy && (last_is_dots(first) || last_is_dots(second)) {
-            return Err(Code::Busy);
-        }
-    }
-    result
 }
 
 #[cfg(test)]
