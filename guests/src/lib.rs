@@ -199,6 +199,15 @@ pub mod hostile {
         }
     }
 
+    /// Lets go of one thing of `pool` at random (never one of the first
+    /// `keep`), where there is one and once in `one_in` times.
+    pub fn let_go<T>(rng: &mut Rng, pool: &mut Vec<T>, keep: usize, one_in: u64) {
+        if pool.len() > keep && rng.chance(one_in) {
+            let i = keep + rng.below((pool.len() - keep) as u64) as usize;
+            drop(pool.swap_remove(i));
+        }
+    }
+
     /// Keeps `x` in `pool`, at most `max`: past that it replaces one (never
     /// one of the first `keep`).
     pub fn hold<T>(rng: &mut Rng, pool: &mut Vec<T>, keep: usize, max: usize, x: T) {

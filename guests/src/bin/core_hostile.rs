@@ -12,7 +12,7 @@
 //!
 //! Usage: `core_hostile SEED CALLS`.
 
-use guest::hostile::{Rng, hold};
+use guest::hostile::{Rng, hold, let_go};
 use guest::{
     Dentry, Handle, LockKind, OpenFlags, Owner, RenameFlags, SetStat, SetTime, Timestamp,
     XattrFlags, arg, get_directories, no_change, range,
@@ -206,19 +206,11 @@ fn main() {
                 }
             }
             _ => {
-                // Let go of held things, handles and dentries both.
-                if !handles.is_empty() && rng.chance(2) {
-                    let i = rng.below(handles.len() as u64) as usize;
-                    drop(handles.swap_remove(i));
-                }
-                if !others.is_empty() {
-                    let i = rng.below(others.len() as u64) as usize;
-                    drop(others.swap_remove(i));
-                }
-                if dirs.len() > 2 {
-                    let i = 2 + rng.below(dirs.len() as u64 - 2) as usize;
-                    drop(dirs.swap_remove(i));
-                }
+                // Let go of held things, handles and dentries both (the 2
+                // preopens never).
+                let_go(&mut rng, &mut handles, 0, 2);
+                let_go(&mut rng, &mut others, 0, 1);
+                let_go(&mut rng, &mut dirs, 2, 1);
                 Ok(())
             }
         };

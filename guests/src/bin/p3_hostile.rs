@@ -14,7 +14,7 @@
 //! prints each call's number, kind and error, to compare two runs of one
 //! seed (directfs, wasmtime-wasi) call by call.
 
-use guest::hostile::{Rng, hold, take_used};
+use guest::hostile::{Rng, hold, let_go, take_used};
 use guest::p3::exports::wasi::cli::run::Guest;
 use guest::p3::wasi::clocks::system_clock::Instant;
 use guest::p3::wasi::filesystem::types::{Advice, DirectoryEntry};
@@ -262,23 +262,10 @@ impl Guest for Run {
                 }
                 _ => {
                     // Let go of held things, of each kind, unawaited.
-                    if !held.reads.is_empty() && rng.chance(2) {
-                        let i = rng.below(held.reads.len() as u64) as usize;
-                        drop(held.reads.swap_remove(i));
-                    }
-                    if !held.listings.is_empty() && rng.chance(2) {
-                        let i = rng.below(held.listings.len() as u64) as usize;
-                        drop(held.listings.swap_remove(i));
-                    }
-                    if !held.pending.is_empty() && rng.chance(2) {
-                        let i = rng.below(held.pending.len() as u64) as usize;
-                        drop(held.pending.swap_remove(i));
-                    }
-                    if held.descriptors.len() > preopens {
-                        let i = preopens
-                            + rng.below((held.descriptors.len() - preopens) as u64) as usize;
-                        drop(held.descriptors.swap_remove(i));
-                    }
+                    let_go(&mut rng, &mut held.reads, 0, 2);
+                    let_go(&mut rng, &mut held.listings, 0, 2);
+                    let_go(&mut rng, &mut held.pending, 0, 2);
+                    let_go(&mut rng, &mut held.descriptors, preopens, 1);
                     Ok(())
                 }
             };

@@ -27,7 +27,7 @@ use bindings::wasi::filesystem::types::{
 };
 use bindings::wasi::io::streams::{InputStream, OutputStream};
 use guest::arg;
-use guest::hostile::{Rng, hold, note, take_used};
+use guest::hostile::{Rng, hold, let_go, note, take_used};
 
 /// Paths, harmless and hostile.
 const PATHS: &[&str] = &[
@@ -234,27 +234,16 @@ fn main() {
             }
             _ => {
                 // Let go of held things, of each kind.
-                if !held.inputs.is_empty() && rng.chance(2) {
-                    let i = rng.below(held.inputs.len() as u64) as usize;
-                    drop(held.inputs.swap_remove(i));
-                }
-                if !held.outputs.is_empty() && rng.chance(2) {
-                    let i = rng.below(held.outputs.len() as u64) as usize;
-                    drop(held.outputs.swap_remove(i));
-                }
-                if !held.listings.is_empty() && rng.chance(2) {
-                    let i = rng.below(held.listings.len() as u64) as usize;
-                    drop(held.listings.swap_remove(i));
-                }
+                let_go(&mut rng, &mut held.inputs, 0, 2);
+                let_go(&mut rng, &mut held.outputs, 0, 2);
+                let_go(&mut rng, &mut held.listings, 0, 2);
                 if held.descriptors.len() > preopens {
                     // A descriptor goes after its streams (a child resource
                     // outliving its parent would trap).
                     held.inputs.clear();
                     held.outputs.clear();
                     held.listings.clear();
-                    let i =
-                        preopens + rng.below((held.descriptors.len() - preopens) as u64) as usize;
-                    drop(held.descriptors.swap_remove(i));
+                    let_go(&mut rng, &mut held.descriptors, preopens, 1);
                 }
                 Ok(())
             }
