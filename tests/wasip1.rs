@@ -608,52 +608,6 @@ fn embed_p1_sync_and_async() {
     }
 }
 
-/// Go's own tests of package `os` (`go test -c os`, `-test.short`), run as
-/// Go's `go_wasip1_wasm_exec` runs them (the host's root preopened, `-W
-/// max-wasm-stack`, `PWD` the package's source directory): they pass under
-/// directfs as under wasmtime-wasi. Skipped: the three tests that look for
-/// `LICENSE` in `GOROOT`, which PyPI's Go leaves out (they fail under
-/// both).
-#[test]
-fn go_std_os() {
-    let goroot = Command::new("go").args(["env", "GOROOT"]).output().unwrap();
-    let goroot = PathBuf::from(String::from_utf8(goroot.stdout).unwrap().trim());
-    let src = goroot.join("src/os");
-    let tmp = tempfile::tempdir().unwrap();
-    for wasi_fs in ["directfs", "wasmtime"] {
-        let run = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-            .current_dir(&src)
-            .args([
-                "--wasi-fs",
-                wasi_fs,
-                "-W",
-                "max-wasm-stack=8388608,timeout=240s",
-            ])
-            .args(["--dir", "/::/"])
-            .arg("--env")
-            .arg(format!("PWD={}", src.display()))
-            .arg("--env")
-            .arg(format!("TMPDIR={}", tmp.path().display()))
-            .arg("--env")
-            .arg(format!("HOME={}", tmp.path().display()))
-            .arg(module("go_std_os"))
-            .args([
-                "-test.short",
-                "-test.skip",
-                "^(TestFileReadDir|TestFileReaddir|TestFileReaddirnames)$",
-            ])
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&run.stdout);
-        assert!(
-            run.status.success() && stdout.ends_with("PASS\n"),
-            "--wasi-fs {wasi_fs}: {:?}\n{stdout}\n{}",
-            run.status,
-            String::from_utf8_lossy(&run.stderr)
-        );
-    }
-}
-
 /// A preview 1 guest on an async host waiting on an empty FIFO holds a
 /// thread of tokio's blocking pool, not the executor: on a current-thread
 /// runtime, a 1 ms ticker task keeps ticking (no gap of 50 ms) while
