@@ -59,6 +59,20 @@ pub(crate) struct Preopen {
     pub(crate) perms: Perms,
 }
 
+/// How soon after the call before it a host call may be answered as of
+/// that call's moment, as the second half of one libc `stat`
+/// ([`DirectfsCtx::last_call_read_notifications`]). A later one reads the
+/// kernel's notifications itself (a `read`, no wrong answer).
+pub(crate) const SECOND_HALF_WITHIN: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Nanoseconds since the first call of this function in the process (a
+/// monotonic clock: `clock_gettime`, from the vDSO).
+fn since_epoch() -> u64 {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let epoch = EPOCH.get_or_init(std::time::Instant::now);
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// The directfs state of one store: its view of a [`Filesystem`] (the
 /// preopens, their permissions, its limits) and what its guest holds. Made
 /// by [`DirectfsCtxBuilder`]; cheap to make from mounts (no syscall).
@@ -88,6 +102,8 @@ pub struct DirectfsCtx {
     /// The host call that last read the kernel's change notifications
     /// itself ([`DirectfsCtx::read_notifications`]; `u64::MAX`: none).
     read_in: AtomicU64,
+    /// When it read them ([`since_epoch`]).
+    read_at: AtomicU64,
     /// How many host calls began ([`DirectfsCtx::begin_call`]).
     calls: u64,
     /// Set by [`crate::wasi::add_to_linker`]'s view on every call: whether
@@ -193,6 +209,7 @@ impl DirectfsCtx {
             counts: Tally::default(),
             unread: AtomicBool::new(true),
             read_in: AtomicU64::new(u64::MAX),
+            read_at: AtomicU64::new(0),
             calls: 0,
             tables_differ: self.tables_differ,
             async_host: self.async_host,
@@ -257,16 +274,24 @@ impl DirectfsCtx {
     pub(crate) fn read_notifications(&self) {
         if self.unread.swap(false, Ordering::Relaxed) {
             self.read_in.store(self.calls, Ordering::Relaxed);
+            self.read_at.store(since_epoch(), Ordering::Relaxed);
             self.fs.take_notifications();
         }
     }
 
     /// Whether the host call before the running one read the kernel's
-    /// change notifications itself: it looked at the tree, and was not
-    /// itself answered as of the call before it
-    /// ([`Self::answer_as_of_last_call`]).
+    /// change notifications itself, and at most [`SECOND_HALF_WITHIN`]
+    /// ago: it looked at the tree, and was not itself answered as of the
+    /// call before it ([`Self::answer_as_of_last_call`]).
+    ///
+    /// The time bound is for guests that are not wasi-libc: its two halves
+    /// of one `stat` are back to back (microseconds apart), so a call made
+    /// later — a guest that waited, say spinning on shared memory for
+    /// another thread — is never answered as of a moment long gone.
     pub(crate) fn last_call_read_notifications(&self) -> bool {
         self.read_in.load(Ordering::Relaxed) == self.calls.wrapping_sub(1)
+            && since_epoch().saturating_sub(self.read_at.load(Ordering::Relaxed))
+                <= SECOND_HALF_WITHIN.as_nanos() as u64
     }
 
     /// The running host call is the second half of the one before (wasi-libc

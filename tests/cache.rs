@@ -233,7 +233,11 @@ fn cache_claims_counted() {
     let fx = Fixture::new();
     std::fs::create_dir_all(fx.path("deep/a/b/c/d/e/f/g")).unwrap();
     std::fs::write(fx.path("deep/a/b/c/d/e/f/g/file"), b"x").unwrap();
-    for (mode, most) in [("exclusive", 5), ("", 1000 + 5)] {
+    // Coherent: a `read` per libc `stat` (its two host calls read once,
+    // unless the second comes over a millisecond late: a preempted guest
+    // thread on a loaded machine, hence the slack; two per `stat` would be
+    // 2,000).
+    for (mode, most) in [("exclusive", 5), ("", 1000 + 50)] {
         let once = syscalls_of(&fx.sandbox, mode, &["stat8", "1"]);
         let again = syscalls_of(&fx.sandbox, mode, &["stat8", "1001"]);
         eprintln!("{mode:?}: 1 stat {once} syscalls, 1001 stats {again}");

@@ -220,6 +220,7 @@ impl DirectfsCtxBuilder {
             counts: Tally::default(),
             unread: std::sync::atomic::AtomicBool::new(true),
             read_in: std::sync::atomic::AtomicU64::new(u64::MAX),
+            read_at: std::sync::atomic::AtomicU64::new(0),
             calls: 0,
             tables_differ: false,
             async_host: false,
