@@ -36,6 +36,13 @@ cargo fmt --all -- --check
 (cd crates/directfs-locks && cargo fmt -- --check)
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
+step "cargo clippy, guest programs (wasm32-wasip2, warnings denied)"
+guest_cargo="${DIRECTFS_TOOLCHAIN:-$HOME/.cache/directfs-wasip2}/guest-cargo"
+if "$guest_cargo" clippy --version >/dev/null 2>&1; then
+  (cd guests && "$guest_cargo" clippy --quiet --locked --release --all-targets -- -D warnings)
+else
+  echo "the guest toolchain has no clippy (the registries-only route): skipped"
+fi
 step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps
 step "cargo clippy, library alone (no default features: what embedders build)"

@@ -25,6 +25,7 @@ fn create(path: &Path, data: &[u8]) -> std::io::Result<()> {
     fs::OpenOptions::new()
         .write(true)
         .create(true)
+        .truncate(false)
         .open(path)?
         .write_all(data)
 }

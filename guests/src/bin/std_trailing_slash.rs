@@ -89,6 +89,7 @@ fn main() {
             fs::OpenOptions::new()
                 .write(true)
                 .create(true)
+                .truncate(false)
                 .open(at(&c, dst))
                 .map(|_| ()),
         );
