@@ -275,6 +275,14 @@ enum Watch {
     /// Watched by the inotify watch `wd`: its children and remembered
     /// `no-entry`s are trusted, as in an exclusive mount.
     On(WatchDescriptor),
+    /// A coherent mount's directory made by the tree (`mkdir` through
+    /// `directfs:fs`) whose watch is put off until something is looked up,
+    /// made, removed or moved in it ([`Tree::watch_later`]): until then
+    /// nothing is cached in it, and it is trusted in nothing (its own stat
+    /// is not remembered). A directory made and removed without being
+    /// looked into never costs an `inotify_add_watch` and an
+    /// `inotify_rm_watch`.
+    Later,
     /// A coherent mount's directory that is not watched: revalidated as in
     /// a shared mount. `remote`: on a filesystem whose changes made
     /// elsewhere the kernel does not hear of (so are its subdirectories on

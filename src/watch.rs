@@ -43,9 +43,10 @@
 //! What it costs: one inotify instance (one host FD, not in the budget) per
 //! [`crate::Filesystem`] with a coherent mount; one watch (about 1 KiB of
 //! kernel memory, one of the user's `max_user_watches`) per cached or held
-//! directory; one `inotify_add_watch` per directory dentry made and one
-//! `inotify_rm_watch` per one freed; one `read` per call that takes the
-//! tree lock.
+//! directory; one `inotify_add_watch` per directory dentry made (one made
+//! by the tree's own `mkdir`: when first looked into, so a directory made
+//! and removed costs none) and one `inotify_rm_watch` per one freed; one
+//! `read` per call that takes the tree lock.
 //!
 //! # Locking
 //! `queue` is a mutex of its own, held while the inotify FD is read and

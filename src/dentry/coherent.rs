@@ -1,7 +1,9 @@
 //! What keeps a [`Revalidation::Coherent`] mount's cache right: each of its
-//! directories watched as its dentry is made (and unwatched as it is
-//! freed), and the changes the kernel told of taken in before the cache
-//! answers (see [`crate::watch`]).
+//! directories watched as its dentry is made (one the tree made itself
+//! with `mkdir`: before anything is looked up or changed in it,
+//! [`Tree::watch_later`]), and unwatched as it is freed, and the changes
+//! the kernel told of taken in before the cache answers (see
+//! [`crate::watch`]).
 
 use std::os::fd::AsFd;
 
@@ -53,11 +55,18 @@ impl Tree {
     /// revalidated anyway), for [`Tree::opens_path_first`]: it is
     /// [`Watch::Off`] with whether it is remote.
     ///
+    /// A dentry made with [`Watch::Later`] (by [`Tree::insert_child_as`])
+    /// keeps it where it would be watched: its watch is put off.
+    ///
     /// # Preconditions
     /// Nothing is cached in the directory yet.
     pub(super) fn watch_new(&mut self, id: DentryId) {
         let Ok(d) = self.get(id) else { return };
+        let put_off = d.watch == Watch::Later;
         if d.policy.revalidation == Revalidation::Exclusive || d.file_type != FileType::Directory {
+            if put_off && let Ok(d) = self.get_mut(id) {
+                d.watch = Watch::None;
+            }
             return;
         }
         let as_parent = match &d.link {
@@ -66,7 +75,7 @@ impl Tree {
                 .ok()
                 .filter(|p| p.key.0 == d.key.0)
                 .and_then(|p| match p.watch {
-                    Watch::On(_) => Some(false),
+                    Watch::On(_) | Watch::Later => Some(false),
                     Watch::Off { remote } => Some(remote),
                     Watch::None => None,
                 }),
@@ -77,6 +86,8 @@ impl Tree {
         });
         let watch = if remote || d.policy.revalidation == Revalidation::Shared {
             Watch::Off { remote }
+        } else if put_off {
+            Watch::Later
         } else {
             match self.watcher.watch(d.fd.as_fd()) {
                 Some(wd) => {
@@ -89,6 +100,33 @@ impl Tree {
         if let Ok(d) = self.get_mut(id) {
             d.watch = watch;
         }
+    }
+
+    /// Watches directory `dir` now if its watch was put off
+    /// ([`Watch::Later`]); else nothing. Called before a lookup in it or a
+    /// change of names in it ([`Tree::walk`], [`Tree::stat_name`],
+    /// [`Tree::changing_names`]), so that the kernel queues every change
+    /// made there after the call's syscalls start; a lookup answered before
+    /// (made with the tree unlocked) is not used (`names_gen`), and what
+    /// was cached in it before the watch (nothing, where every caching path
+    /// comes here first) is checked ([`Tree::check_dir`]).
+    pub(super) fn watch_later(&mut self, dir: DentryId) {
+        let Ok(d) = self.get(dir) else { return };
+        if d.watch != Watch::Later {
+            return;
+        }
+        let watch = match self.watcher.watch(d.fd.as_fd()) {
+            Some(wd) => {
+                self.watches.entry(wd).or_default().push(dir);
+                Watch::On(wd)
+            }
+            None => Watch::Off { remote: false },
+        };
+        if let Ok(d) = self.get_mut(dir) {
+            d.watch = watch;
+            d.names_gen = d.names_gen.wrapping_add(1);
+        }
+        self.check_dir(dir);
     }
 
     /// New root `root` and the tree's other mounts: where two overlap (one
@@ -251,7 +289,7 @@ impl Tree {
     /// Anything in directory `dir` may have changed unseen: each cached
     /// name is checked ([`Tree::check_name`]), every remembered `no-entry`
     /// forgotten.
-    fn check_dir(&mut self, dir: DentryId) {
+    pub(super) fn check_dir(&mut self, dir: DentryId) {
         let names: Vec<std::sync::Arc<str>> = self
             .get(dir)
             .map(|d| d.children.names().cloned().collect())
@@ -267,7 +305,7 @@ impl Tree {
     /// has that file there (one `fstatat`), and drops any answer to a
     /// lookup in `dir` made with the tree unlocked before (it may predate
     /// the change).
-    fn check_name(&mut self, dir: DentryId, name: &str) {
+    pub(super) fn check_name(&mut self, dir: DentryId, name: &str) {
         // A lookup of the name made unlocked before this is not used: it
         // may be of the file before the change (see `deferred`).
         if let Ok(d) = self.get_mut(dir) {
@@ -381,6 +419,88 @@ mod tests {
         tree.release(e);
         assert!(tree.get(d).is_err(), "evicted");
         assert_eq!(tree.watches.len(), 1, "only the root's watch is left");
+    }
+
+    /// A directory made through the tree is watched when first looked into,
+    /// not when made: made and removed, it costs no watch; until then it is
+    /// trusted in nothing (its stat not remembered); a change the host made
+    /// in it before the watch is seen by the first lookup, one made after
+    /// by the drain.
+    #[test]
+    fn a_directory_made_here_is_watched_when_first_looked_into() {
+        let (dir, mut tree, root) = tree_with_root();
+        tree.set_cache_limits(100, 100);
+        let d = tree.mkdir(root, name("d"), 0o755, None).unwrap();
+        assert_eq!(tree.get(d).unwrap().watch, Watch::Later);
+        assert!(!trusts(tree.get(d).unwrap()));
+        assert_eq!(tree.stat_memo(d), StatMemo::Never, "its own stat");
+        assert_eq!(tree.watches.len(), 1, "the root's alone");
+        // The host makes a file in it, unwatched: the first lookup sees it.
+        std::fs::write(dir.path().join("d/f"), b"host").unwrap();
+        take_notifications(&mut tree);
+        let f = tree.walk(d, name("f")).unwrap();
+        assert!(matches!(tree.get(d).unwrap().watch, Watch::On(_)));
+        assert_eq!(tree.watches.len(), 2);
+        assert_eq!(tree.stat_memo(d), StatMemo::SingleLink);
+        // Watched now: a missing name is remembered until the host makes it.
+        assert_eq!(
+            tree.walk(d, name("g")),
+            Err(crate::error::ErrorCode::NoEntry)
+        );
+        assert!(tree.negatives.contains(d, "g"));
+        std::fs::write(dir.path().join("d/g"), b"g").unwrap();
+        take_notifications(&mut tree);
+        assert!(tree.walk(d, name("g")).is_ok());
+        tree.release(f);
+        // A name made in a directory whose watch was put off watches it
+        // first: the host's later change of that name is seen.
+        let e = tree.mkdir(root, name("e"), 0o755, None).unwrap();
+        let (x, handle) = tree
+            .create(e, name("x"), OpenFlags::WRITE, 0o644, None)
+            .unwrap();
+        drop(handle);
+        assert!(matches!(tree.get(e).unwrap().watch, Watch::On(_)));
+        std::fs::remove_file(dir.path().join("e/x")).unwrap();
+        take_notifications(&mut tree);
+        assert!(matches!(tree.get(x).unwrap().link, Link::Unlinked));
+        tree.release(x);
+        // Made and removed without a look inside: never watched.
+        let before = tree.watches.len();
+        let m = tree.mkdir(root, name("m"), 0o755, None).unwrap();
+        tree.unlink(root, name("m"), UnlinkatFlags::RemoveDir)
+            .unwrap();
+        assert_eq!(tree.get(m).unwrap().watch, Watch::Later);
+        tree.release(m);
+        assert_eq!(tree.watches.len(), before);
+    }
+
+    /// The safety net: a child hung under a directory whose watch was put
+    /// off, by a path that did not watch it first, is checked against the
+    /// host after the watch is added.
+    #[test]
+    fn a_child_cached_in_an_unwatched_new_directory_is_checked_after_the_watch() {
+        let (dir, mut tree, root) = tree_with_root();
+        let d = tree.mkdir(root, name("d"), 0o755, None).unwrap();
+        std::fs::write(dir.path().join("d/f"), b"old").unwrap();
+        let fd = open_dir(&dir.path().join("d"));
+        let old = crate::sys::openat(
+            fd.as_fd(),
+            "f",
+            nix::fcntl::OFlag::O_RDONLY,
+            nix::sys::stat::Mode::empty(),
+        )
+        .unwrap();
+        let st = crate::sys::fstat(old.as_fd()).unwrap();
+        // Replaced on the host between the lookup and the caching.
+        std::fs::write(dir.path().join("d/f.tmp"), b"new").unwrap();
+        std::fs::rename(dir.path().join("d/f.tmp"), dir.path().join("d/f")).unwrap();
+        let f = tree.insert_child(d, name("f"), (old, super::super::FdMode::Read), &st);
+        assert!(matches!(tree.get(d).unwrap().watch, Watch::On(_)));
+        assert!(
+            matches!(tree.get(f).unwrap().link, Link::Unlinked),
+            "not the host's file there any more"
+        );
+        tree.release(f);
     }
 
     #[test]

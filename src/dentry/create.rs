@@ -13,7 +13,7 @@ use nix::unistd::UnlinkatFlags;
 use super::inode::{InoKey, key_of};
 use super::open::open_flags;
 use super::tree::Children;
-use super::{Dentry, DentryId, FdMode, Link, MADE, Tree, try_open};
+use super::{Dentry, DentryId, FdMode, Link, MADE, Tree, Watch, try_open};
 use crate::error::ErrorCode;
 use crate::handle::Handle;
 use crate::name::{Name, check_path};
@@ -269,7 +269,14 @@ impl Tree {
         // directfs), or a remembered `no-entry`, must not shadow the new one.
         self.detach(parent, name.as_str());
         self.negatives.remove(parent, name.as_str());
-        Ok(self.insert_child(parent, name, opened, &st))
+        // A new directory is watched when first looked into: one made and
+        // removed (or only held) costs no watch.
+        let watch = match kind {
+            Created::Directory => Watch::Later,
+            Created::File => Watch::None,
+        };
+        let known = (key_of(&st), file_type_of_mode(st.st_mode));
+        Ok(self.insert_child_as(parent, name, opened, known, watch))
     }
 
     /// Adds the dentry of `fd` as `name` under `parent`, with one guest
@@ -298,10 +305,32 @@ impl Tree {
         &mut self,
         parent: DentryId,
         name: Name<'_>,
-        (fd, fd_mode): (OwnedFd, FdMode),
+        opened: (OwnedFd, FdMode),
         key: InoKey,
         file_type: FileType,
     ) -> DentryId {
+        self.insert_child_as(parent, name, opened, (key, file_type), Watch::None)
+    }
+
+    /// [`Tree::insert_child_known`], the new dentry made with `watch`:
+    /// [`Watch::Later`] puts off its watch (see [`Tree::watch_new`]).
+    ///
+    /// A parent whose own watch was put off is watched first; a child
+    /// cached in it so is checked against the host once, after the watch
+    /// (a path that caches a name is meant to watch before its syscalls:
+    /// this is the safety net, an `fstatat`).
+    pub(super) fn insert_child_as(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        (fd, fd_mode): (OwnedFd, FdMode),
+        (key, file_type): (InoKey, FileType),
+        watch: Watch,
+    ) -> DentryId {
+        let late = self.get(parent).is_ok_and(|p| p.watch == Watch::Later);
+        if late {
+            self.watch_later(parent);
+        }
         let (root, policy) = self
             .get(parent)
             .map_or((parent, PreopenOptions::from(Perms::ReadOnly)), |p| {
@@ -327,14 +356,17 @@ impl Tree {
             touched: AtomicBool::new(false),
             names_gen: 0,
             checked_in: checked_in | MADE,
-            watch: super::Watch::None,
+            watch,
         });
         if let Ok(p) = self.get_mut(parent) {
-            p.children.insert(name, id);
+            p.children.insert(name.clone(), id);
         }
         // The parent is no leaf now: off the LRU. The new leaf is on it.
         self.settle(parent);
         self.settle(id);
+        if late {
+            self.check_name(parent, &name);
+        }
         id
     }
 }

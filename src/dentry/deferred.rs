@@ -321,9 +321,11 @@ impl Tree {
 
     /// [`Tree::changing`], for a method that changes names in directory
     /// `dir`: bumps its `names_gen`, so an answer looked up in it before is
-    /// not used.
+    /// not used, and watches it first if its watch was put off
+    /// ([`Tree::watch_later`]).
     pub(super) fn changing_names(&mut self, dir: DentryId) -> Result<(), ErrorCode> {
         self.changing()?;
+        self.watch_later(dir);
         let d = self.get_mut(dir)?;
         d.names_gen = d.names_gen.wrapping_add(1);
         Ok(())

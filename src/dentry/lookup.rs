@@ -41,6 +41,7 @@ impl Tree {
     /// A call that walks afresh ([`Tree::walks_afresh`]) trusts only the
     /// children it made or checked itself, and no `no-entry`.
     pub(crate) fn walk(&mut self, parent: DentryId, name: Name<'_>) -> Result<DentryId, ErrorCode> {
+        self.watch_later(parent);
         let dir = self.get(parent)?;
         let fresh = self.walks_afresh();
         let shared = !trusts(dir) || fresh;
@@ -189,6 +190,7 @@ impl Tree {
         parent: DentryId,
         name: Name<'_>,
     ) -> Result<Stat, ErrorCode> {
+        self.watch_later(parent);
         let dir = self.get(parent)?;
         let shared = !trusts(dir) || self.walks_afresh();
         if !shared {

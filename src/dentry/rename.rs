@@ -216,6 +216,13 @@ impl Tree {
     /// # Preconditions
     /// `child` is in no `children` map; `parent` has no live child `name`.
     pub(super) fn relink(&mut self, child: DentryId, parent: DentryId, name: &str) {
+        // A parent whose watch was put off (the rename watched it first:
+        // `changing_names`; this is the safety net) is watched, and the
+        // child checked after the watch.
+        let late = self.get(parent).is_ok_and(|p| p.watch == Watch::Later);
+        if late {
+            self.watch_later(parent);
+        }
         let name: Arc<str> = name.into();
         if let Ok(c) = self.get_mut(child) {
             c.link = Link::Child {
@@ -224,9 +231,12 @@ impl Tree {
             };
         }
         if let Ok(p) = self.get_mut(parent) {
-            p.children.insert(name, child);
+            p.children.insert(name.clone(), child);
         }
         self.settle(parent);
+        if late {
+            self.check_name(parent, &name);
+        }
     }
 
     /// Frees `parent`'s cached child `name` if nothing holds it and it has
