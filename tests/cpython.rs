@@ -11,16 +11,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 
 use common::{Fixture, Run, dfs_run, host_tree};
-
-/// The directory holding `python.wasm` and `lib/python315.zip`.
-fn cpython_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| common::script_dir("setup-cpython.sh"))
-}
 
 /// Runs `script` (a file of `guests/python`, copied into the sandbox) with
 /// CPython under `wasi_fs`: `/sandbox` read-write (beside the fixture's
@@ -34,26 +27,16 @@ fn run_python(script: &str, wasi_fs: &str) -> (Fixture, tempfile::TempDir, Run) 
     std::fs::copy(&source, fx.path(script)).unwrap();
     let ro = tempfile::tempdir().unwrap();
     std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
-    let dir = cpython_dir();
-    let run = dfs_run([
-        "--wasi-fs".into(),
-        wasi_fs.into(),
-        // A reactor: `_initialize`, then `run` (argv from WASI), whose
-        // result (the exit code) is printed; its runner's own host import
-        // is never called by a plain run.
-        "--invoke".into(),
-        "run".into(),
-        "-W".into(),
-        "max-wasm-stack=8388608,unknown-imports-trap".into(),
-        "--dir".into(),
-        format!("{}::/usr/local/lib,readonly", dir.join("lib").display()),
-        "--dir".into(),
-        format!("{}::/sandbox", fx.sandbox.display()),
-        "--dir".into(),
-        format!("{}::/ro,readonly", ro.path().display()),
-        dir.join("python.wasm").display().to_string(),
-        format!("/sandbox/{script}"),
-    ]);
+    let run = dfs_run(common::cpython::args(
+        wasi_fs,
+        &[
+            "--dir".into(),
+            format!("{}::/sandbox", fx.sandbox.display()),
+            "--dir".into(),
+            format!("{}::/ro,readonly", ro.path().display()),
+        ],
+        &[&format!("/sandbox/{script}")],
+    ));
     (fx, ro, run)
 }
 

@@ -18,12 +18,6 @@ use std::sync::OnceLock;
 
 use common::{Fixture, Run, dfs_run, host_tree};
 
-/// The directory holding `python.wasm` and `lib/python315.zip`.
-fn cpython_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| common::script_dir("setup-cpython.sh"))
-}
-
 /// The directory holding the `test` package.
 fn tests_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -40,32 +34,22 @@ fn run_module(module: &str, wasi_fs: &str) -> (Fixture, Run) {
         std::fs::create_dir(fx.path(dir)).unwrap();
     }
     let runner = Path::new(env!("CARGO_MANIFEST_DIR")).join("guests/python");
-    let dir = cpython_dir();
-    let run = dfs_run([
-        "--wasi-fs".into(),
-        wasi_fs.into(),
-        "--invoke".into(),
-        "run".into(),
-        "-W".into(),
-        "max-wasm-stack=8388608,unknown-imports-trap,timeout=300s".into(),
-        "--dir".into(),
-        format!("{}::/usr/local/lib,readonly", dir.join("lib").display()),
-        "--dir".into(),
-        format!("{}::/t,readonly", tests_dir().display()),
-        "--dir".into(),
-        format!("{}::/py,readonly", runner.display()),
-        "--dir".into(),
-        format!("{}::/s", fx.sandbox.display()),
-        "--env".into(),
-        "TMPDIR=/s/tmp".into(),
-        "--env".into(),
-        "HOME=/s/home".into(),
-        dir.join("python.wasm").display().to_string(),
-        "/py/stdlib_tests.py".into(),
-        "/t".into(),
-        "/s/work".into(),
-        module.into(),
-    ]);
+    let run = dfs_run(common::cpython::args(
+        wasi_fs,
+        &[
+            "--dir".into(),
+            format!("{}::/t,readonly", tests_dir().display()),
+            "--dir".into(),
+            format!("{}::/py,readonly", runner.display()),
+            "--dir".into(),
+            format!("{}::/s", fx.sandbox.display()),
+            "--env".into(),
+            "TMPDIR=/s/tmp".into(),
+            "--env".into(),
+            "HOME=/s/home".into(),
+        ],
+        &["/py/stdlib_tests.py", "/t", "/s/work", module],
+    ));
     (fx, run)
 }
 

@@ -89,16 +89,26 @@ impl Tree {
         } else if put_off {
             Watch::Later
         } else {
-            match self.watcher.watch(d.fd.as_fd()) {
-                Some(wd) => {
-                    self.watches.entry(wd).or_default().push(id);
-                    Watch::On(wd)
-                }
-                None => Watch::Off { remote: false },
-            }
+            self.add_watch(id)
         };
         if let Ok(d) = self.get_mut(id) {
             d.watch = watch;
+        }
+    }
+
+    /// Adds an inotify watch on directory `id` (one per host directory: the
+    /// kernel gives a second dentry of it the same one), and says what
+    /// `id`'s [`Watch`] is now: [`Watch::Off`] where inotify refused.
+    fn add_watch(&mut self, id: DentryId) -> Watch {
+        let Ok(d) = self.get(id) else {
+            return Watch::Off { remote: false };
+        };
+        match self.watcher.watch(d.fd.as_fd()) {
+            Some(wd) => {
+                self.watches.entry(wd).or_default().push(id);
+                Watch::On(wd)
+            }
+            None => Watch::Off { remote: false },
         }
     }
 
@@ -111,17 +121,10 @@ impl Tree {
     /// was cached in it before the watch (nothing, where every caching path
     /// comes here first) is checked ([`Tree::check_dir`]).
     pub(super) fn watch_later(&mut self, dir: DentryId) {
-        let Ok(d) = self.get(dir) else { return };
-        if d.watch != Watch::Later {
+        if self.get(dir).map_or(true, |d| d.watch != Watch::Later) {
             return;
         }
-        let watch = match self.watcher.watch(d.fd.as_fd()) {
-            Some(wd) => {
-                self.watches.entry(wd).or_default().push(dir);
-                Watch::On(wd)
-            }
-            None => Watch::Off { remote: false },
-        };
+        let watch = self.add_watch(dir);
         if let Ok(d) = self.get_mut(dir) {
             d.watch = watch;
             d.names_gen = d.names_gen.wrapping_add(1);

@@ -5,6 +5,7 @@
 
 #![allow(dead_code, reason = "each test binary uses part of the harness")]
 
+pub mod cpython;
 pub mod host_changes;
 pub mod locks;
 
