@@ -207,6 +207,74 @@ fn cache_host_changes() {
     );
 }
 
+/// A directory the guest made through `directfs:fs` (whose watch a
+/// coherent mount puts off until it is first looked into) and holds, while
+/// the host makes, replaces and removes files in it between the guest's
+/// looks: every change is seen on the next look, in coherent mode (the
+/// default, inline and on a pool mount) as in shared; its own stat too (the
+/// host's `mkdir` in it is one more link). Exclusive trusts what it
+/// remembered (the directory's stat, its own file): the fixture can tell.
+#[test]
+fn cache_made_dir_host_changes() {
+    let run = |options: &str| {
+        let fx = Fixture::new();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+            .arg("--dir")
+            .arg(format!("{}::/sandbox{options}", fx.sandbox.display()))
+            .arg(guest("cache_made_dir_host_changes"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut seen = Vec::new();
+        let mut until_ready = |seen: &mut Vec<String>| {
+            for line in lines.by_ref() {
+                let line = line.unwrap();
+                if line == "ready" {
+                    return;
+                }
+                seen.push(line);
+            }
+        };
+        until_ready(&mut seen);
+        std::fs::write(fx.path("m/f"), b"by the host").unwrap();
+        std::fs::create_dir(fx.path("m/sub")).unwrap();
+        stdin.write_all(b"go\n").unwrap();
+        until_ready(&mut seen);
+        assert_eq!(std::fs::read(fx.path("m/own")).unwrap(), b"mine");
+        std::fs::write(fx.path("m/own.tmp"), b"the host's own").unwrap();
+        std::fs::rename(fx.path("m/own.tmp"), fx.path("m/own")).unwrap();
+        std::fs::remove_file(fx.path("m/f")).unwrap();
+        stdin.write_all(b"go\n").unwrap();
+        drop(stdin);
+        seen.extend(lines.map(Result::unwrap));
+        assert!(child.wait().unwrap().success(), "{options}: {seen:#?}");
+        fx.assert_outside_untouched();
+        seen
+    };
+    let fresh = [
+        "m nlink 2",
+        "m nlink 3",
+        "f: size 11 nlink 1",
+        "sub: directory nlink 2",
+        "m lists f sub",
+        "own: size 4 nlink 1",
+        "own: size 14 nlink 1",
+        "f: no-entry",
+        "m lists own sub",
+    ];
+    for options in ["", ",pool", ",shared"] {
+        assert_eq!(run(options), fresh, "{options:?}");
+    }
+    assert_ne!(
+        run(",exclusive"),
+        fresh,
+        "exclusive mode saw every change: the fixture tests nothing"
+    );
+}
+
 /// `host_syscalls` (`dfs-run --stats`) of one `bench_std` run with `args`
 /// on `sandbox` as `/b`, mounted with `options`.
 fn syscalls_of(sandbox: &std::path::Path, options: &str, args: &[&str]) -> u64 {
