@@ -1,0 +1,132 @@
+//! Unit tests of the WASI calls' memos: the libc `stat` pairs and the
+//! kernel's notifications they read.
+
+use wasmtime::component::{Resource, ResourceTable};
+
+use super::Descriptor;
+use crate::sys;
+use crate::types::{Perms, Revalidation};
+use crate::{DirectfsCtx, DirectfsCtxView, Filesystem};
+
+/// A coherent mount's `/` with file `f` (`x`), its context and table.
+fn coherent_root() -> (tempfile::TempDir, DirectfsCtx, ResourceTable) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), b"x").unwrap();
+    let mount = Filesystem::new()
+        .mount_with(dir.path(), Revalidation::Coherent.into())
+        .unwrap();
+    let ctx = DirectfsCtx::builder()
+        .mount(&mount, "/", Perms::ReadWrite)
+        .unwrap()
+        .build();
+    (dir, ctx, ResourceTable::new())
+}
+
+/// One host call, as a linker function makes it: the syscalls it made
+/// on this thread, and its result.
+fn call<R>(
+    view: &mut DirectfsCtxView<'_>,
+    f: impl FnOnce(&mut DirectfsCtxView<'_>) -> R,
+) -> (u64, R) {
+    view.ctx.begin_call();
+    let before = sys::thread_syscalls();
+    let result = f(view);
+    (sys::thread_syscalls() - before, result)
+}
+
+fn hash_at(view: &mut DirectfsCtxView<'_>, root: &Resource<Descriptor>) -> u64 {
+    call(view, |v| v.fs_metadata_hash_at(root, false, "f").unwrap()).0
+}
+
+fn stat_at(view: &mut DirectfsCtxView<'_>, root: &Resource<Descriptor>) -> (u64, u64) {
+    let (syscalls, stat) = call(view, |v| v.fs_stat_at(root, false, "f").unwrap());
+    (syscalls, stat.size)
+}
+
+/// wasi-libc's `stat` (Rust's `wasm32-wasip2`) is two host calls, a
+/// `metadata-hash-at` and then a `stat-at` of the same path: the second
+/// reads no notifications (the first's `read` of the inotify FD stands
+/// for both, as one libc call), and a host change between two `stat`s
+/// is seen by the next.
+#[test]
+fn a_libc_stat_reads_the_notifications_once() {
+    let (dir, mut ctx, mut table) = coherent_root();
+    let mut view = DirectfsCtxView {
+        ctx: &mut ctx,
+        table: &mut table,
+    };
+    let (root, _) = view.fs_get_directories().unwrap().remove(0);
+    hash_at(&mut view, &root);
+    stat_at(&mut view, &root);
+    // A pair more than `SECOND_HALF_WITHIN` apart (this thread
+    // preempted) reads twice: one of a few tries is on time.
+    let pairs: Vec<_> = (0..5)
+        .map(|_| (hash_at(&mut view, &root), stat_at(&mut view, &root)))
+        .collect();
+    assert!(
+        pairs.contains(&(1, (0, 1))),
+        "the `read` alone, then no `read`: {pairs:?}"
+    );
+    std::fs::write(dir.path().join("f"), b"xyz").unwrap();
+    assert_eq!(hash_at(&mut view, &root), 1);
+    let (_, size) = stat_at(&mut view, &root);
+    assert_eq!(size, 3, "the host's write, read by the hash's call");
+}
+
+/// A second half that comes late is no second half: a `stat-at`, the
+/// host replacing the file, and a `metadata-hash-at` of the same path
+/// more than `SECOND_HALF_WITHIN` later (a guest that waited, making no
+/// host call) reads the notifications and gives the new file's
+/// identity.
+#[test]
+fn a_late_second_half_reads_the_notifications() {
+    let (dir, mut ctx, mut table) = coherent_root();
+    let mut view = DirectfsCtxView {
+        ctx: &mut ctx,
+        table: &mut table,
+    };
+    let (root, _) = view.fs_get_directories().unwrap().remove(0);
+    let identity = |view: &mut DirectfsCtxView<'_>| {
+        call(view, |v| v.fs_metadata_hash_at(&root, false, "f").unwrap())
+    };
+    stat_at(&mut view, &root);
+    let old = identity(&mut view).1;
+    stat_at(&mut view, &root);
+    std::fs::write(dir.path().join("new"), b"new file").unwrap();
+    std::fs::rename(dir.path().join("new"), dir.path().join("f")).unwrap();
+    std::thread::sleep(crate::ctx::SECOND_HALF_WITHIN * 5);
+    let (syscalls, new) = identity(&mut view);
+    assert!(syscalls >= 1, "the notifications read");
+    assert_ne!(new, old, "the file the host put there");
+    let (_, now) = call(&mut view, |v| v.fs_stat_at(&root, false, "f").unwrap());
+    assert_eq!((new, now.size), ((now.dev, now.ino), 8), "its identity");
+}
+
+/// A call answered as of the call before it cannot be the first half
+/// of the next: after a `stat-at`, a `metadata-hash-at` (its second
+/// half, no `read`), the host replacing the file, a `stat-at` of the
+/// same path reads the notifications again and sees the new file.
+#[test]
+fn a_second_half_is_no_first_half() {
+    let (dir, mut ctx, mut table) = coherent_root();
+    let mut view = DirectfsCtxView {
+        ctx: &mut ctx,
+        table: &mut table,
+    };
+    let (root, _) = view.fs_get_directories().unwrap().remove(0);
+    let mut on_time = false;
+    for _ in 0..5 {
+        stat_at(&mut view, &root);
+        stat_at(&mut view, &root);
+        if hash_at(&mut view, &root) == 0 {
+            on_time = true; // The second half of the stat.
+            break;
+        }
+    }
+    assert!(on_time, "a second half answered as of the first's moment");
+    std::fs::write(dir.path().join("new"), b"new file").unwrap();
+    std::fs::rename(dir.path().join("new"), dir.path().join("f")).unwrap();
+    let (syscalls, size) = stat_at(&mut view, &root);
+    assert_eq!(size, 8, "the file the host put there");
+    assert!(syscalls >= 1, "the notifications read");
+}
