@@ -46,6 +46,34 @@ fn demo() {
     fx.assert_outside_untouched();
 }
 
+/// The example `dfs-run --help` ends with runs as printed, with a real
+/// sandbox and guest put in for its `./sandbox` and `guest.wasm`: its
+/// `--dir` is dfs-run's (the guest sees the preopen), the words after the
+/// guest are the guest's.
+#[test]
+fn cli_help_example_runs() {
+    let help = dfs_run(["--help"]);
+    help.assert_success();
+    let example = help
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Example: dfs-run "))
+        .unwrap_or_else(|| panic!("no example in:\n{}", help.stdout));
+    let fx = Fixture::new();
+    let words: Vec<std::ffi::OsString> = example
+        .split_whitespace()
+        .map(|w| match w {
+            "guest.wasm" => guest("demo").into_os_string(),
+            _ => w
+                .replace("./sandbox", &fx.sandbox.display().to_string())
+                .into(),
+        })
+        .collect();
+    dfs_run(words).assert_success();
+    assert_eq!(host_names(&fx.path("notes")), ["hello.txt", "todo.txt"]);
+    fx.assert_outside_untouched();
+}
+
 #[test]
 fn cli_args_env() {
     let run = {

@@ -8,12 +8,13 @@ use std::time::Duration;
 use clap::Parser;
 use directfs::{Limits, Perms, PreopenOptions, Revalidation};
 
-/// Run a WASI 0.2 or 0.3 component with host directories preopened through directfs.
+/// Run a WASI 0.2 or 0.3 component, or a `wasm32-wasip1` core module, with
+/// host directories preopened through directfs.
 #[derive(Debug, Parser)]
 #[command(
     version,
     about,
-    after_help = "Example: dfs-run guest.wasm --dir ./sandbox::/data -- arg1 arg2"
+    after_help = "Example: dfs-run --dir ./sandbox::/data guest.wasm arg1 arg2"
 )]
 pub(crate) struct Cli {
     /// Preopen host directory HOST as GUEST (default: HOST as written), for
