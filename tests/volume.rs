@@ -1,18 +1,20 @@
-//! Many hosts, one volume: directfs on a real distributed filesystem. A
-//! GlusterFS volume replicated over 3 bricks, mounted twice with the FUSE
-//! client (`scripts/volume.sh up`, which these tests run): mount A stands
-//! for the host the guest runs on, mount B for another host. Each test
-//! makes its changes through B and checks that a guest on A sees each of
-//! them exactly as a native program on A does (wasmtime-wasi's filesystem,
-//! which caches nothing: plain syscalls on A), after the volume's own cache
-//! timeouts, and that B sees what the guest wrote: guests of `dfs-run` and
-//! of an embedder (a store on a shared `Filesystem`).
+//! Many hosts, one volume: directfs on real distributed filesystems, each
+//! mounted twice with its FUSE client — mount A stands for the host the
+//! guest runs on, mount B for another host: a GlusterFS volume replicated
+//! over 3 bricks (`scripts/volume.sh up`), and CephFS (one monitor, one
+//! in-memory OSD, one metadata server: `scripts/cephfs.sh up`); the tests
+//! bring them up. Each test makes its changes through B and checks that a
+//! guest on A sees each of them exactly as a native program on A does
+//! (wasmtime-wasi's filesystem, which caches nothing: plain syscalls on A),
+//! after the volume's own cache timeouts, and that B sees what the guest
+//! wrote: guests of `dfs-run` and of an embedder (a store on a shared
+//! `Filesystem`).
 //!
 //! The guests' file locks are the volume's too: they exclude processes on
 //! the other host (`volume_locks_across_hosts`).
 //!
-//! Skipped, with a one-line reason, only where the volume cannot be made:
-//! no root, no `/dev/fuse`, no GlusterFS packages to install.
+//! Skipped, with a one-line reason, only where a volume cannot be made:
+//! no root, no `/dev/fuse`, no packages to install.
 
 mod common;
 
@@ -27,8 +29,37 @@ use common::host_changes::{
 use common::locks::{check_lock_ranges, finish, setlk, spawn, wait_for};
 use nix::libc;
 
+/// The distributed filesystems the tests make.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// A GlusterFS volume (`scripts/volume.sh`).
+    Gluster,
+    /// CephFS (`scripts/cephfs.sh`).
+    Ceph,
+}
+
+impl Kind {
+    /// The script that makes it (relative to the crate).
+    fn script(self) -> &'static str {
+        match self {
+            Kind::Gluster => "scripts/volume.sh",
+            Kind::Ceph => "scripts/cephfs.sh",
+        }
+    }
+
+    /// What it is called in messages.
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Gluster => "GlusterFS volume",
+            Kind::Ceph => "CephFS",
+        }
+    }
+}
+
 /// How long a change made on B takes to show on A: GlusterFS's FUSE
-/// client keeps attributes and entries for 1 s by default.
+/// client keeps attributes and entries for 1 s by default (ceph-fuse's
+/// are invalidated by the metadata server at once; the same wait, for
+/// one fixture).
 const SETTLE: Duration = Duration::from_millis(1100);
 
 /// Tests that stop part of the volume (a brick, a client) take this for
@@ -50,9 +81,10 @@ fn faulty() -> RwLockWriteGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Runs `scripts/volume.sh ARGS`, which must succeed; returns its output.
-fn volume_sh(args: &[&str]) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/volume.sh");
+/// Runs `kind`'s script with `args`, which must succeed; returns its
+/// output.
+fn volume_sh(kind: Kind, args: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(kind.script());
     let out = Command::new("bash")
         .arg(&script)
         .args(args)
@@ -60,7 +92,8 @@ fn volume_sh(args: &[&str]) -> String {
         .unwrap();
     assert!(
         out.status.success(),
-        "scripts/volume.sh {args:?}: {}",
+        "{} {args:?}: {}",
+        kind.script(),
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
@@ -70,7 +103,7 @@ fn volume_sh(args: &[&str]) -> String {
 /// calls wait, as on a slow network. Sent from this process: while the
 /// client is stopped, starting a process would wait too (its `exec` closes
 /// the FDs it inherited, and closing a FUSE file asks the client).
-/// (`scripts/volume.sh client-pid A` gives the pid, before.)
+/// (`client-pid A` of the volume's script gives the pid, before.)
 struct ClientStopped(nix::unistd::Pid);
 
 impl ClientStopped {
@@ -86,12 +119,13 @@ impl Drop for ClientStopped {
     }
 }
 
-/// The two mounts of the volume (A, B), brought up once per test binary;
-/// `None` (with the reason printed) where it cannot be.
-fn volume() -> Option<&'static (PathBuf, PathBuf)> {
-    static VOLUME: OnceLock<Result<(PathBuf, PathBuf), String>> = OnceLock::new();
-    let volume = VOLUME.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/volume.sh");
+/// The two mounts (A, B) of a `kind` volume, brought up once per test
+/// binary; `None` (with the reason printed) where it cannot be.
+fn volume(kind: Kind) -> Option<&'static (PathBuf, PathBuf)> {
+    static VOLUMES: [OnceLock<Result<(PathBuf, PathBuf), String>>; 2] =
+        [OnceLock::new(), OnceLock::new()];
+    let volume = VOLUMES[kind as usize].get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(kind.script());
         let out = Command::new("bash")
             .arg(&script)
             .arg("up")
@@ -103,8 +137,7 @@ fn volume() -> Option<&'static (PathBuf, PathBuf)> {
                 .lines()
                 .rev()
                 .find(|l| l.contains("error"))
-                .unwrap_or("scripts/volume.sh up failed")
-                .to_owned());
+                .map_or_else(|| format!("{} up failed", kind.script()), str::to_owned));
         }
         let stdout = String::from_utf8(out.stdout).unwrap();
         let mut mounts = stdout.lines().map(PathBuf::from);
@@ -116,9 +149,10 @@ fn volume() -> Option<&'static (PathBuf, PathBuf)> {
             // Where CI must run them, a missing volume is a failure.
             assert!(
                 std::env::var_os("DIRECTFS_REQUIRE_VOLUME").is_none(),
-                "no GlusterFS volume: {why}"
+                "no {}: {why}",
+                kind.name()
             );
-            eprintln!("skipped: no GlusterFS volume ({why})");
+            eprintln!("skipped: no {} ({why})", kind.name());
             None
         }
     }
@@ -141,8 +175,13 @@ fn fresh_dir((a, b): &(PathBuf, PathBuf)) -> (tempfile::TempDir, Views) {
 
 /// One host-changes run on the volume ([`around_host_changes_in`]): the
 /// guest on A, the changes on B.
-fn across_hosts(told: Told, args: &[&str], options: &str) -> Option<(Vec<String>, Vec<String>)> {
-    let volume = volume()?;
+fn across_hosts(
+    kind: Kind,
+    told: Told,
+    args: &[&str],
+    options: &str,
+) -> Option<(Vec<String>, Vec<String>)> {
+    let volume = volume(kind)?;
     let _calm = calm();
     let (_dir, views) = fresh_dir(volume);
     // `tests/coherent.rs`'s guests, run here across two hosts.
@@ -161,7 +200,18 @@ fn across_hosts(told: Told, args: &[&str], options: &str) -> Option<(Vec<String>
 /// the directory, misses some (so the fixture catches a stale cache).
 #[test]
 fn volume_host_changes() {
-    let Some((want, want_tree)) = across_hosts(Told::Stdin, &["--wasi-fs", "wasmtime"], "") else {
+    host_changes(Kind::Gluster);
+}
+
+/// [`volume_host_changes`] on CephFS.
+#[test]
+fn cephfs_host_changes() {
+    host_changes(Kind::Ceph);
+}
+
+fn host_changes(kind: Kind) {
+    let Some((want, want_tree)) = across_hosts(kind, Told::Stdin, &["--wasi-fs", "wasmtime"], "")
+    else {
         return;
     };
     assert!(
@@ -170,10 +220,10 @@ fn volume_host_changes() {
     );
     assert!(want.contains(&"[8] d is a symlink: ok true".to_owned()));
     for options in ["", ",shared"] {
-        let (got, tree) = across_hosts(Told::Stdin, &[], options).unwrap();
+        let (got, tree) = across_hosts(kind, Told::Stdin, &[], options).unwrap();
         assert_same_run(&format!("{options:?}"), (&want, &want_tree), (&got, &tree));
     }
-    let (stale, _) = across_hosts(Told::Stdin, &[], ",exclusive").unwrap();
+    let (stale, _) = across_hosts(kind, Told::Stdin, &[], ",exclusive").unwrap();
     assert_ne!(
         stale, want,
         "exclusive mode saw every change: the fixture tests nothing"
@@ -185,7 +235,18 @@ fn volume_host_changes() {
 /// the library, in the default mode and in `shared`.
 #[test]
 fn volume_host_changes_embedded() {
-    let Some((want, want_tree)) = across_hosts(Told::Stdin, &["--wasi-fs", "wasmtime"], "") else {
+    host_changes_embedded(Kind::Gluster);
+}
+
+/// [`volume_host_changes_embedded`] on CephFS.
+#[test]
+fn cephfs_host_changes_embedded() {
+    host_changes_embedded(Kind::Ceph);
+}
+
+fn host_changes_embedded(kind: Kind) {
+    let Some((want, want_tree)) = across_hosts(kind, Told::Stdin, &["--wasi-fs", "wasmtime"], "")
+    else {
         return;
     };
     for revalidation in [
@@ -193,7 +254,7 @@ fn volume_host_changes_embedded() {
         directfs::Revalidation::Shared,
     ] {
         let _calm = calm();
-        let (_dir, views) = fresh_dir(volume().unwrap());
+        let (_dir, views) = fresh_dir(volume(kind).unwrap());
         let (got, tree) = around_host_changes_embedded(revalidation, &views);
         assert_same_run(
             &format!("{revalidation:?}"),
@@ -206,10 +267,21 @@ fn volume_host_changes_embedded() {
 /// The same changes seen through WASI 0.3's `wasi:filesystem`.
 #[test]
 fn volume_p3_host_changes() {
-    let Some((want, want_tree)) = across_hosts(Told::Marker, &["--wasi-fs", "wasmtime"], "") else {
+    p3_host_changes(Kind::Gluster);
+}
+
+/// [`volume_p3_host_changes`] on CephFS.
+#[test]
+fn cephfs_p3_host_changes() {
+    p3_host_changes(Kind::Ceph);
+}
+
+fn p3_host_changes(kind: Kind) {
+    let Some((want, want_tree)) = across_hosts(kind, Told::Marker, &["--wasi-fs", "wasmtime"], "")
+    else {
         return;
     };
-    let (got, tree) = across_hosts(Told::Marker, &[], "").unwrap();
+    let (got, tree) = across_hosts(kind, Told::Marker, &[], "").unwrap();
     assert_same_run("WASI 0.3", (&want, &want_tree), (&got, &tree));
 }
 
@@ -219,14 +291,31 @@ fn volume_p3_host_changes() {
 /// volume with its bytes, seen from host B, and the volume heals.
 #[test]
 fn volume_brick_killed_mid_run() {
-    let Some(volume) = volume() else {
+    writes_through_a_fault(Kind::Gluster, &["brick-kill", "2"], &["brick-start"]);
+}
+
+/// CephFS's one metadata server killed while a guest writes, and started
+/// again: every metadata call on both hosts waits meanwhile (no other
+/// server takes over); the guest's calls wait or fail, never hang past
+/// `-W timeout`, and every write it acknowledged is there, seen from host
+/// B, once the server is back.
+#[test]
+fn cephfs_metadata_server_killed_mid_run() {
+    writes_through_a_fault(Kind::Ceph, &["mds-kill"], &["mds-start"]);
+}
+
+/// A guest on host A writes and syncs files while `kill` (arguments of
+/// the volume's script) stops part of the volume, and `start` starts it
+/// again 1.5 s later.
+fn writes_through_a_fault(kind: Kind, kill: &[&str], start: &[&str]) {
+    let Some(volume) = volume(kind) else {
         return;
     };
     let _faulty = faulty();
     let (_dir, views) = fresh_dir(volume);
     std::fs::create_dir_all(&views.host).unwrap();
     const N: usize = 300;
-    let guest = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+    let mut guest = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
         .args(["-W", "timeout=120s", "--dir"])
         .arg(format!("{}::/v", views.guest.display()))
         .arg(common::guest("volume_writer"))
@@ -236,15 +325,20 @@ fn volume_brick_killed_mid_run() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(400));
-    volume_sh(&["brick-kill", "2"]);
+    volume_sh(kind, kill);
+    assert!(
+        guest.try_wait().unwrap().is_none(),
+        "the guest was done before the fault: it tests nothing"
+    );
     std::thread::sleep(Duration::from_millis(1500));
-    volume_sh(&["brick-start"]);
+    volume_sh(kind, start);
     let out = guest.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     eprintln!(
-        "brick 2 killed and started again mid-run: {}",
+        "{kill:?}, then {start:?}, mid-run on the {}: {}",
+        kind.name(),
         stdout.lines().last().unwrap_or_default()
     );
     let acked = stdout.lines().filter(|l| l.starts_with("acked ")).count();
@@ -271,7 +365,17 @@ fn volume_brick_killed_mid_run() {
 /// and is refused them.
 #[test]
 fn volume_locks_across_hosts() {
-    let Some(volume) = volume() else {
+    locks_across_hosts(Kind::Gluster);
+}
+
+/// [`volume_locks_across_hosts`] on CephFS.
+#[test]
+fn cephfs_locks_across_hosts() {
+    locks_across_hosts(Kind::Ceph);
+}
+
+fn locks_across_hosts(kind: Kind) {
+    let Some(volume) = volume(kind) else {
         return;
     };
     let _calm = calm();
@@ -328,14 +432,29 @@ const SLOW_OPS: [&str; 12] = [
 /// Every call succeeds, and host B sees the result.
 #[test]
 fn volume_slow_client_leaves_the_executor_running_on_the_pool() {
-    let Some(volume) = volume() else {
+    slow_client(Kind::Gluster);
+}
+
+/// [`volume_slow_client_leaves_the_executor_running_on_the_pool`] with
+/// host A's ceph-fuse stopped.
+#[test]
+fn cephfs_slow_client_leaves_the_executor_running_on_the_pool() {
+    slow_client(Kind::Ceph);
+}
+
+fn slow_client(kind: Kind) {
+    let Some(volume) = volume(kind) else {
         return;
     };
     let _faulty = faulty();
     const STOPPED: Duration = Duration::from_millis(300);
     const STALL: Duration = Duration::from_millis(50);
-    let client =
-        nix::unistd::Pid::from_raw(volume_sh(&["client-pid", "A"]).trim().parse().unwrap());
+    let client = nix::unistd::Pid::from_raw(
+        volume_sh(kind, &["client-pid", "A"])
+            .trim()
+            .parse()
+            .unwrap(),
+    );
     let engine = wasmtime::Engine::new(&wasmtime::Config::new()).unwrap();
     let mut linker = wasmtime::component::Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
