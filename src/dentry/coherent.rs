@@ -132,6 +132,20 @@ impl Tree {
         self.check_dir(dir);
     }
 
+    /// The safety net of a path that hangs a child under `parent`: every
+    /// path that caches a name watches first ([`Tree::watch_later`]), and
+    /// should one not, a parent whose watch was put off is watched here,
+    /// and `true` returned: the caller then checks the child against the
+    /// host once it hangs there ([`Tree::check_name`], an `fstatat`), as
+    /// it may have been looked up before the watch.
+    pub(super) fn watch_before_hanging(&mut self, parent: DentryId) -> bool {
+        let late = self.get(parent).is_ok_and(|p| p.watch == Watch::Later);
+        if late {
+            self.watch_later(parent);
+        }
+        late
+    }
+
     /// New root `root` and the tree's other mounts: where two overlap (one
     /// host directory mounted twice, or one inside the other: told by the
     /// `(st_dev, st_ino)` of each root's directory and its ancestors up to

@@ -327,10 +327,7 @@ impl Tree {
         (key, file_type): (InoKey, FileType),
         watch: Watch,
     ) -> DentryId {
-        let late = self.get(parent).is_ok_and(|p| p.watch == Watch::Later);
-        if late {
-            self.watch_later(parent);
-        }
+        let late = self.watch_before_hanging(parent);
         let (root, policy) = self
             .get(parent)
             .map_or((parent, PreopenOptions::from(Perms::ReadOnly)), |p| {

@@ -216,13 +216,9 @@ impl Tree {
     /// # Preconditions
     /// `child` is in no `children` map; `parent` has no live child `name`.
     pub(super) fn relink(&mut self, child: DentryId, parent: DentryId, name: &str) {
-        // A parent whose watch was put off (the rename watched it first:
-        // `changing_names`; this is the safety net) is watched, and the
-        // child checked after the watch.
-        let late = self.get(parent).is_ok_and(|p| p.watch == Watch::Later);
-        if late {
-            self.watch_later(parent);
-        }
+        // The rename watched the parent first (`changing_names`); this is
+        // the safety net.
+        let late = self.watch_before_hanging(parent);
         let name: Arc<str> = name.into();
         if let Ok(c) = self.get_mut(child) {
             c.link = Link::Child {
