@@ -397,4 +397,42 @@ mod tests {
         assert_ne!(new, f);
         assert_eq!(ctx.stat(new).unwrap().size, 3);
     }
+
+    /// In a mount that revalidates, a walk that leaves the cache (its last
+    /// name, or a directory on the way, not cached) is given up under the
+    /// read lock before any syscall: the write-locked walk then checks each
+    /// cached name once (one `fstatat` each) and opens the new ones, instead
+    /// of every name being checked twice.
+    #[test]
+    fn a_walk_leaving_the_cache_checks_the_names_on_the_way_once() {
+        let (dir, mount, mut ctx) = context_with(Revalidation::Shared, Blocking::Inline);
+        let root = mount.root();
+        let f = ctx
+            .deferring(|tree| tree.walk_path(root, "a/b/c/f", false))
+            .unwrap();
+        ctx.release(f);
+        std::fs::write(dir.path().join("a/b/c/g"), b"g").unwrap();
+        std::fs::create_dir(dir.path().join("a/b/x")).unwrap();
+        std::fs::write(dir.path().join("a/b/x/h"), b"h").unwrap();
+        for (path, on_the_way, opened) in [("a/b/c/g", 3, 1), ("a/b/x/h", 2, 2)] {
+            let before = ctx.stats().syscalls;
+            assert_eq!(ctx.walk_path_cached(root, path, false), None, "{path}");
+            assert_eq!(ctx.stat_path_cached(root, path, false), None, "{path}");
+            let tree = ctx.tree();
+            assert!(tree.cached_path_trusted(root, path).is_none(), "{path}");
+            drop(tree);
+            assert_eq!(ctx.stats().syscalls, before, "{path}: no syscall");
+            let found = ctx
+                .deferring(|tree| tree.walk_path(root, path, false))
+                .unwrap();
+            // Each cached name checked once (`fstatat`); each new one
+            // opened (`openat`, `fstat`).
+            assert_eq!(
+                ctx.stats().syscalls - before,
+                on_the_way + 2 * opened,
+                "{path}"
+            );
+            ctx.release(found);
+        }
+    }
 }

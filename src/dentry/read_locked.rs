@@ -134,7 +134,38 @@ impl Tree {
     /// directory on the way that is not live (or fails its revalidation),
     /// a symlink to cross, `..`, an absolute path, a trailing `/` or `/.`
     /// (which ask the last name to be a directory).
+    ///
+    /// The names are looked up by hash alone first: a path that leaves the
+    /// cache is `None` before any `fstatat`, so that the write-locked walk
+    /// that follows checks each name once, not twice.
     pub(crate) fn cached_path<'p>(&self, start: DentryId, path: &'p str) -> Option<CachedPath<'p>> {
+        let unchecked = self.cached_path_checking(start, path, false)?;
+        if unchecked.trusted {
+            // No directory on the way revalidates: nothing to check.
+            return Some(unchecked);
+        }
+        self.cached_path_checking(start, path, true)
+    }
+
+    /// [`Tree::cached_path`] where no directory on the way revalidates: hash
+    /// lookups alone, no syscall; `None` otherwise.
+    pub(crate) fn cached_path_trusted<'p>(
+        &self,
+        start: DentryId,
+        path: &'p str,
+    ) -> Option<CachedPath<'p>> {
+        self.cached_path_checking(start, path, false)
+            .filter(|at| at.trusted)
+    }
+
+    /// [`Tree::cached_path`], checking each name on the way in a directory
+    /// that revalidates (an `fstatat`) if `check`.
+    fn cached_path_checking<'p>(
+        &self,
+        start: DentryId,
+        path: &'p str,
+        check: bool,
+    ) -> Option<CachedPath<'p>> {
         let start_dentry = self.get(start).ok()?;
         if start_dentry.file_type != FileType::Directory {
             // A walk from a file: `not-directory`, from the full walk.
@@ -173,7 +204,7 @@ impl Tree {
             let child = dir.children.get(component).copied()?;
             let child_dentry = self.get(child).ok()?;
             if child_dentry.file_type == FileType::SymbolicLink
-                || (shared && !self.still_there(cur, name, child))
+                || (check && shared && !self.still_there(cur, name, child))
             {
                 return None;
             }
@@ -204,7 +235,17 @@ impl Tree {
         path: &str,
         follow_final: bool,
     ) -> Option<CachedWalk> {
-        let at = self.cached_path(start, path)?;
+        // A last name not cached is the write-locked walk's: before any
+        // `fstatat` of the names on the way (it checks them itself).
+        let unchecked = self.cached_path_checking(start, path, false)?;
+        if let Some(last) = unchecked.last {
+            self.get(unchecked.dir).ok()?.children.get(last)?;
+        }
+        let at = if unchecked.trusted {
+            unchecked
+        } else {
+            self.cached_path_checking(start, path, true)?
+        };
         let found = match at.last {
             None => at.dir,
             Some(last) => {

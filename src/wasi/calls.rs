@@ -163,11 +163,8 @@ impl DirectfsCtxView<'_> {
         if let Some(stat) = last.answers_asked(dir, path, follow, tree.generation(), None) {
             return Some((stat.dev, stat.ino));
         }
-        let at = tree.cached_path(dir, path)?;
         // A walk that revalidates (syscalls) is never remembered.
-        if !at.trusted {
-            return None;
-        }
+        let at = tree.cached_path_trusted(dir, path)?;
         let stat = last.answers(&at, follow, tree.generation(), None)?;
         Some((stat.dev, stat.ino))
     }
