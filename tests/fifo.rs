@@ -463,12 +463,14 @@ fn an_embedder_interrupts_a_directfs_fifo_read() {
     let command =
         wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker)
             .unwrap();
+    // Taken before the interrupter starts its 300 ms: the run cannot end
+    // sooner after it.
+    let start = Instant::now();
     let later = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));
         interrupter.interrupt();
         Instant::now()
     });
-    let start = Instant::now();
     let ran = command.wasi_cli_run().call_run(&mut store);
     let ended = Instant::now();
     let took = ended - start;
