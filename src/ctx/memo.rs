@@ -2,6 +2,7 @@
 //! hold while the tree (and, for stats, the file) is unchanged.
 
 use crate::dentry::{CachedWalk, DentryId, Tree};
+use crate::sys;
 use crate::types::Stat;
 
 /// Where this context's last walk under the read lock led
@@ -187,6 +188,13 @@ impl LastStat {
 /// then the stat): a `stat-at` of the same path in the very next call, if
 /// the hash's call read the kernel's notifications, reads none itself
 /// (`DirectfsCtx::answer_as_of_last_call`).
+///
+/// A `metadata-hash-at` that walked (none of the memos knew the path) keeps
+/// the whole stat it found, with [`sys::changes`] before it: the `stat-at`
+/// of the same path in the very next call, while no file changed in the
+/// process since, is answered with it (the hash's walk was the libc
+/// `stat`'s one walk), instead of walking again — on a mount that
+/// revalidates, an `fstatat` per path component.
 #[derive(Debug)]
 pub(crate) struct LastIdentity {
     dir: DentryId,
@@ -194,6 +202,9 @@ pub(crate) struct LastIdentity {
     path: String,
     follow: bool,
     identity: (u64, u64),
+    /// The whole stat, and [`sys::changes`] before it was taken, where the
+    /// call walked (see above).
+    stat: Option<(Stat, u64)>,
     /// The host call of the `stat-at` ([`crate::DirectfsCtx::call_number`]).
     call: u64,
 }
@@ -209,23 +220,48 @@ impl LastIdentity {
         identity: (u64, u64),
         call: u64,
     ) {
+        Self::set_with_stat(memo, (dir, path, follow), identity, None, call);
+    }
+
+    /// [`Self::set`], keeping the whole `stat` the call found by walking,
+    /// with [`sys::changes`] before it (`None`: it did not walk).
+    pub(crate) fn set_with_stat(
+        memo: &mut Option<Self>,
+        (dir, path, follow): (DentryId, &str, bool),
+        identity: (u64, u64),
+        stat: Option<(Stat, u64)>,
+        call: u64,
+    ) {
         let this = memo.get_or_insert_with(|| LastIdentity {
             dir,
             path: String::new(),
             follow,
             identity,
+            stat,
             call,
         });
-        this.set_to(dir, path, follow, identity, call);
+        this.dir = dir;
+        this.path.clear();
+        this.path.push_str(path);
+        this.follow = follow;
+        this.identity = identity;
+        this.stat = stat;
+        this.call = call;
     }
 
-    fn set_to(&mut self, dir: DentryId, path: &str, follow: bool, identity: (u64, u64), call: u64) {
-        self.dir = dir;
-        self.path.clear();
-        self.path.push_str(path);
-        self.follow = follow;
-        self.identity = identity;
-        self.call = call;
+    /// The whole stat, if host call `call` is the one right after the
+    /// walking `metadata-hash-at`'s, asks of the same path alike, and no
+    /// file changed in the process since the stat was taken.
+    pub(crate) fn answers_stat(
+        &self,
+        dir: DentryId,
+        path: &str,
+        follow: bool,
+        call: u64,
+    ) -> Option<Stat> {
+        self.answers(dir, path, follow, call)?;
+        let (stat, changes) = self.stat?;
+        (changes == sys::changes()).then_some(stat)
     }
 
     /// The identity, if host call `call` is the one right after the

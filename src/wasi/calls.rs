@@ -383,17 +383,20 @@ impl DirectfsCtxView<'_> {
         let call = self.ctx.call_number();
         // wasi-libc's `stat` is a `metadata-hash-at` and then a `stat-at` of
         // the same path: the second half is answered as of the first's
-        // moment (the notifications it read), as one libc call.
+        // moment (the notifications it read), as one libc call; with the
+        // stat the first found, if it walked and no file changed since.
+        let mut second_half = None;
         if self.ctx.last_call_read_notifications()
-            && self
-                .ctx
-                .last_hash_at
-                .as_ref()
-                .is_some_and(|last| last.answers(dir, path, follow, call).is_some())
+            && let Some(last) = &self.ctx.last_hash_at
+            && last.answers(dir, path, follow, call).is_some()
         {
+            second_half = Some(last.answers_stat(dir, path, follow, call));
             self.ctx.answer_as_of_last_call();
         }
-        let stat = self.stat_path(dir, path, follow)?;
+        let stat = match second_half {
+            Some(Some(stat)) => stat,
+            _ => self.stat_path(dir, path, follow)?,
+        };
         LastIdentity::set(
             &mut self.ctx.last_identity,
             dir,
@@ -657,23 +660,28 @@ impl DirectfsCtxView<'_> {
         path: &str,
     ) -> Result<Identity, Error> {
         let dir = self.dir(fd)?;
-        let identity = self.identity_at(dir, path, follow)?;
+        let (identity, stat) = self.identity_at(dir, path, follow)?;
         let call = self.ctx.call_number();
-        LastIdentity::set(
+        LastIdentity::set_with_stat(
             &mut self.ctx.last_hash_at,
-            dir,
-            path,
-            follow,
+            (dir, path, follow),
             identity,
+            stat,
             call,
         );
         Ok(identity)
     }
 
-    /// `metadata-hash-at`'s identity of `path` from `dir`.
-    fn identity_at(&mut self, dir: DentryId, path: &str, follow: bool) -> Result<Identity, Error> {
+    /// `metadata-hash-at`'s identity of `path` from `dir`; with the whole
+    /// stat, and [`sys::changes`] before it, where it walked.
+    fn identity_at(
+        &mut self,
+        dir: DentryId,
+        path: &str,
+        follow: bool,
+    ) -> Result<(Identity, Option<(Stat, u64)>), Error> {
         if let Some(identity) = self.remembered_identity(dir, path, follow) {
-            return Ok(identity);
+            return Ok((identity, None));
         }
         // The second half of a libc `stat` whose walk was not remembered
         // (a shared mount's, one that revalidated): as of the first's
@@ -683,10 +691,11 @@ impl DirectfsCtxView<'_> {
             && let Some(last) = &self.ctx.last_identity
             && let Some(identity) = last.answers(dir, path, follow, call)
         {
-            return Ok(identity);
+            return Ok((identity, None));
         }
+        let changes = sys::changes();
         let stat = self.stat_path(dir, path, follow)?;
-        Ok((stat.dev, stat.ino))
+        Ok(((stat.dev, stat.ino), Some((stat, changes))))
     }
 
     /// The guest dropped descriptor `fd`: its dentry reference goes.

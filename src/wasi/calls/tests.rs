@@ -130,3 +130,64 @@ fn a_second_half_is_no_first_half() {
     assert_eq!(size, 8, "the file the host put there");
     assert!(syscalls >= 1, "the notifications read");
 }
+
+/// In a mount that revalidates (here `shared`), the `stat-at` that
+/// follows a `metadata-hash-at` of the same path in the next call (Rust's
+/// wasi-libc `stat`) is answered with the stat the hash's walk found: no
+/// second walk (an `fstatat` per path component). Not where a file may
+/// have changed in the process since (another thread's write: walked,
+/// and the new size seen), nor two calls later.
+#[test]
+fn a_second_half_takes_the_walk_of_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    std::fs::write(dir.path().join("d/f"), b"x").unwrap();
+    let mount = Filesystem::new()
+        .mount_with(dir.path(), Revalidation::Shared.into())
+        .unwrap();
+    let mut ctx = DirectfsCtx::builder()
+        .mount(&mount, "/", Perms::ReadWrite)
+        .unwrap()
+        .build();
+    let mut table = ResourceTable::new();
+    let mut view = DirectfsCtxView {
+        ctx: &mut ctx,
+        table: &mut table,
+    };
+    let (root, _) = view.fs_get_directories().unwrap().remove(0);
+    let hash = |view: &mut DirectfsCtxView<'_>| {
+        call(view, |v| {
+            v.fs_metadata_hash_at(&root, false, "d/f").unwrap()
+        })
+    };
+    let stat = |view: &mut DirectfsCtxView<'_>| {
+        let (syscalls, stat) = call(view, |v| v.fs_stat_at(&root, false, "d/f").unwrap());
+        (syscalls, stat.size)
+    };
+    // A pair more than `SECOND_HALF_WITHIN` apart (this thread preempted)
+    // walks twice: one of a few tries is on time.
+    let pairs: Vec<_> = (0..5)
+        .map(|_| (hash(&mut view).0, stat(&mut view)))
+        .collect();
+    assert!(
+        pairs
+            .iter()
+            .any(|&(walk, second)| walk >= 1 && second == (0, 1)),
+        "a walk, then none: {pairs:?}"
+    );
+    // Another thread's change between the halves: the second walks (each
+    // of a few tries: those on time would answer the old size otherwise).
+    for _ in 0..5 {
+        hash(&mut view);
+        std::fs::write(dir.path().join("d/f"), b"xyz").unwrap();
+        sys::note_notified_change();
+        let (syscalls, size) = stat(&mut view);
+        assert!(syscalls >= 1, "walked");
+        assert_eq!(size, 3);
+        std::fs::write(dir.path().join("d/f"), b"x").unwrap();
+    }
+    // Two calls later: no second half.
+    hash(&mut view);
+    call(&mut view, |_| ());
+    assert!(stat(&mut view).0 >= 1, "walked");
+}
