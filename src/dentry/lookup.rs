@@ -434,5 +434,18 @@ mod tests {
             );
             ctx.release(found);
         }
+        // A cached symlink to follow at the end: given up alike.
+        std::os::unix::fs::symlink("f", dir.path().join("a/b/c/s")).unwrap();
+        let s = ctx
+            .deferring(|tree| tree.walk_path(root, "a/b/c/s", false))
+            .unwrap();
+        ctx.release(s);
+        let before = ctx.stats().syscalls;
+        assert_eq!(ctx.walk_path_cached(root, "a/b/c/s", true), None);
+        assert_eq!(
+            ctx.stats().syscalls,
+            before,
+            "a symlink to follow: no syscall"
+        );
     }
 }

@@ -235,11 +235,15 @@ impl Tree {
         path: &str,
         follow_final: bool,
     ) -> Option<CachedWalk> {
-        // A last name not cached is the write-locked walk's: before any
-        // `fstatat` of the names on the way (it checks them itself).
+        // A last name not cached, or a symlink to follow, is the
+        // write-locked walk's: before any `fstatat` of the names on the way
+        // (it checks them itself).
         let unchecked = self.cached_path_checking(start, path, false)?;
         if let Some(last) = unchecked.last {
-            self.get(unchecked.dir).ok()?.children.get(last)?;
+            let child = *self.get(unchecked.dir).ok()?.children.get(last)?;
+            if follow_final && self.get(child).ok()?.file_type == FileType::SymbolicLink {
+                return None;
+            }
         }
         let at = if unchecked.trusted {
             unchecked
