@@ -117,10 +117,10 @@ use self::inode::{InoKey, Inodes};
 use crate::budget::FdBudget;
 use crate::error::ErrorCode;
 use crate::sys;
+use crate::sys::WatchDescriptor;
 use crate::types::FileType;
 use crate::types::{PreopenOptions, Revalidation};
 use crate::watch::Watcher;
-use nix::sys::inotify::WatchDescriptor;
 
 /// A guest's reference to a dentry: the Rust type of the WIT `dentry`
 /// resource. Creating one takes a reference on the dentry; the host releases

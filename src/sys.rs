@@ -19,7 +19,6 @@ use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
 use nix::poll::PollFd;
 pub use nix::poll::{PollFlags, PollTimeout};
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, InotifyEvent, WatchDescriptor};
 use nix::sys::stat::{FchmodatFlags, FileStat, Mode, SFlag, UtimensatFlags};
 use nix::sys::statfs::Statfs;
 use nix::unistd::UnlinkatFlags;
@@ -33,6 +32,7 @@ pub use nix::sys::time::TimeSpec;
 pub use rustix::fs::Advice;
 pub use rustix::fs::FileType as DirentType;
 pub use rustix::fs::XattrFlags;
+pub use rustix::fs::inotify::{ReadFlags, WatchFlags};
 
 /// Host syscalls issued through this module, for benchmarks and `--stats`.
 static SYSCALLS: AtomicU64 = AtomicU64::new(0);
@@ -409,11 +409,18 @@ pub fn fstatfs(fd: BorrowedFd<'_>) -> Result<Statfs, Errno> {
 ///
 /// C: `int inotify_init1(int flags);`
 /// ([inotify_init1(2)](https://man7.org/linux/man-pages/man2/inotify_init1.2.html))
-pub fn inotify_init1() -> Result<Inotify, Errno> {
-    queried(Inotify::init(
-        InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC,
+pub fn inotify_init1() -> Result<OwnedFd, Errno> {
+    use rustix::fs::inotify::CreateFlags;
+    queried(rustix::fs::inotify::init(
+        CreateFlags::NONBLOCK | CreateFlags::CLOEXEC,
     ))
+    .map_err(from_rustix)
 }
+
+/// A watch on an inotify instance, as [`inotify_add_watch`] returns it and
+/// events name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WatchDescriptor(i32);
 
 /// `inotify_add_watch(inotify, "/proc/self/fd/N", mask)`, `N` being
 /// `fd`—Watches the file `fd` is open on (inotify takes no FD: the kernel
@@ -424,13 +431,15 @@ pub fn inotify_init1() -> Result<Inotify, Errno> {
 /// C: `int inotify_add_watch(int fd, const char *pathname, uint32_t mask);`
 /// ([inotify_add_watch(2)](https://man7.org/linux/man-pages/man2/inotify_add_watch.2.html))
 pub fn inotify_add_watch(
-    inotify: &Inotify,
+    inotify: BorrowedFd<'_>,
     fd: BorrowedFd<'_>,
-    mask: AddWatchFlags,
+    mask: WatchFlags,
 ) -> Result<WatchDescriptor, Errno> {
     use std::os::fd::AsRawFd;
     let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
-    queried(inotify.add_watch(path.as_str(), mask))
+    queried(rustix::fs::inotify::add_watch(inotify, path.as_str(), mask))
+        .map(WatchDescriptor)
+        .map_err(from_rustix)
 }
 
 /// `inotify_rm_watch(inotify, wd)`—Removes a watch (the kernel queues an
@@ -438,20 +447,73 @@ pub fn inotify_add_watch(
 ///
 /// C: `int inotify_rm_watch(int fd, int wd);`
 /// ([inotify_rm_watch(2)](https://man7.org/linux/man-pages/man2/inotify_rm_watch.2.html))
-pub fn inotify_rm_watch(inotify: &Inotify, wd: WatchDescriptor) -> Result<(), Errno> {
-    queried(inotify.rm_watch(wd))
+pub fn inotify_rm_watch(inotify: BorrowedFd<'_>, wd: WatchDescriptor) -> Result<(), Errno> {
+    queried(rustix::fs::inotify::remove_watch(inotify, wd.0)).map_err(from_rustix)
 }
 
-/// How many bytes [`read_inotify`] reads at most (nix's buffer).
-pub(crate) const INOTIFY_BUFFER: usize = 4096;
+/// The size of `struct inotify_event` without its name.
+pub(crate) const INOTIFY_EVENT_HEADER: usize = 16;
 
-/// `read(inotify, buf, 4096)`—The events queued on an inotify instance,
-/// `EAGAIN` when there are none (it never waits: see [`inotify_init1`]).
+/// `read(inotify, buf, buf.len())`—The events queued on an inotify
+/// instance, read into `buf` (no allocation; `buf` need not be
+/// initialized), `EAGAIN` when there are none (it never waits: see
+/// [`inotify_init1`]). The kernel copies whole events only, each a
+/// `struct inotify_event` and its name padded with NULs.
 ///
 /// C: `ssize_t read(int fd, void *buf, size_t count);`
 /// ([inotify(7)](https://man7.org/linux/man-pages/man7/inotify.7.html))
-pub fn read_inotify(inotify: &Inotify) -> Result<Vec<InotifyEvent>, Errno> {
-    queried(inotify.read_events())
+pub fn read_inotify<'b>(
+    inotify: BorrowedFd<'_>,
+    buf: &'b mut [std::mem::MaybeUninit<u8>],
+) -> Result<InotifyRead<'b>, Errno> {
+    let (bytes, _) = queried(rustix::io::read(inotify, buf)).map_err(from_rustix)?;
+    Ok(InotifyRead {
+        len: bytes.len(),
+        rest: bytes,
+    })
+}
+
+/// The events of one [`read_inotify`], parsed in place.
+#[derive(Debug)]
+pub struct InotifyRead<'b> {
+    /// How many bytes the read returned.
+    pub len: usize,
+    /// The events not parsed yet.
+    rest: &'b [u8],
+}
+
+/// One event of an [`InotifyRead`].
+#[derive(Debug, Clone, Copy)]
+pub struct InotifyEvent<'b> {
+    /// The watch it is for.
+    pub wd: WatchDescriptor,
+    /// What happened.
+    pub mask: ReadFlags,
+    /// The name in the watched directory it is about, if any (without
+    /// its NUL padding).
+    pub name: Option<&'b [u8]>,
+}
+
+impl<'b> Iterator for InotifyRead<'b> {
+    type Item = InotifyEvent<'b>;
+
+    fn next(&mut self) -> Option<InotifyEvent<'b>> {
+        let field = |at: usize| -> Option<[u8; 4]> { self.rest.get(at..at + 4)?.try_into().ok() };
+        let wd = i32::from_ne_bytes(field(0)?);
+        let mask = u32::from_ne_bytes(field(4)?);
+        let len = usize::try_from(u32::from_ne_bytes(field(12)?)).ok()?;
+        let (event, rest) = self
+            .rest
+            .split_at_checked(INOTIFY_EVENT_HEADER.checked_add(len)?)?;
+        let name = event.get(INOTIFY_EVENT_HEADER..)?;
+        self.rest = rest;
+        let name = name.split(|&b| b == 0).next().filter(|n| !n.is_empty());
+        Some(InotifyEvent {
+            wd: WatchDescriptor(wd),
+            mask: ReadFlags::from_bits_retain(mask),
+            name,
+        })
+    }
 }
 
 /// Counts a change some other process (or thread, or stream) made that a

@@ -53,25 +53,26 @@
 //! while the tree (under its write lock) takes the changes: tree lock, then
 //! `queue`, never the other way (a drain holds no tree lock).
 
-use std::os::fd::BorrowedFd;
+use std::mem::MaybeUninit;
+use std::ops::Range;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use nix::errno::Errno;
-use nix::sys::inotify::{AddWatchFlags, Inotify, WatchDescriptor};
 use nix::sys::statfs::Statfs;
 
-use crate::sys;
+use crate::sys::{self, ReadFlags, WatchDescriptor, WatchFlags};
 #[cfg(doc)]
 use crate::types::Revalidation;
 
-/// The size of `struct inotify_event` without its name.
-const EVENT_HEADER: usize = 16;
+/// How many bytes a drain reads at most at once.
+const READ_BUFFER: usize = 4096;
 
 /// The largest event: the header, and a name of `NAME_MAX` bytes with its
 /// NUL, padded (as the kernel pads every name) to a multiple of the
 /// header's size.
-const LARGEST_EVENT: usize = EVENT_HEADER + 256;
+const LARGEST_EVENT: usize = sys::INOTIFY_EVENT_HEADER + 256;
 
 /// The events a directory is watched for. Not `IN_ACCESS`: every read of
 /// a file in a watched directory would queue one (the kernel's cost on
@@ -79,21 +80,21 @@ const LARGEST_EVENT: usize = EVENT_HEADER + 256;
 /// that `relatime` moves at most once a day or once after a change; a
 /// remembered stat may show the access time before another process's
 /// read.
-const MASK: AddWatchFlags = AddWatchFlags::IN_CREATE
-    .union(AddWatchFlags::IN_DELETE)
-    .union(AddWatchFlags::IN_MOVED_FROM)
-    .union(AddWatchFlags::IN_MOVED_TO)
-    .union(AddWatchFlags::IN_MODIFY)
-    .union(AddWatchFlags::IN_ATTRIB)
-    .union(AddWatchFlags::IN_DELETE_SELF)
-    .union(AddWatchFlags::IN_MOVE_SELF)
-    .union(AddWatchFlags::IN_ONLYDIR);
+const MASK: WatchFlags = WatchFlags::CREATE
+    .union(WatchFlags::DELETE)
+    .union(WatchFlags::MOVED_FROM)
+    .union(WatchFlags::MOVED_TO)
+    .union(WatchFlags::MODIFY)
+    .union(WatchFlags::ATTRIB)
+    .union(WatchFlags::DELETE_SELF)
+    .union(WatchFlags::MOVE_SELF)
+    .union(WatchFlags::ONLYDIR);
 
 /// The events that change which file a name in the directory is.
-const NAME_EVENTS: AddWatchFlags = AddWatchFlags::IN_CREATE
-    .union(AddWatchFlags::IN_DELETE)
-    .union(AddWatchFlags::IN_MOVED_FROM)
-    .union(AddWatchFlags::IN_MOVED_TO);
+const NAME_EVENTS: ReadFlags = ReadFlags::CREATE
+    .union(ReadFlags::DELETE)
+    .union(ReadFlags::MOVED_FROM)
+    .union(ReadFlags::MOVED_TO);
 
 /// A change the tree must take in under its write lock.
 #[derive(Debug, PartialEq, Eq)]
@@ -131,12 +132,12 @@ pub(crate) enum OwnEvent {
 
 impl OwnEvent {
     /// The event's flag in an `inotify_event`'s mask.
-    fn flag(self) -> AddWatchFlags {
+    fn flag(self) -> ReadFlags {
         match self {
-            Self::Create => AddWatchFlags::IN_CREATE,
-            Self::Delete => AddWatchFlags::IN_DELETE,
-            Self::MovedFrom => AddWatchFlags::IN_MOVED_FROM,
-            Self::MovedTo => AddWatchFlags::IN_MOVED_TO,
+            Self::Create => ReadFlags::CREATE,
+            Self::Delete => ReadFlags::DELETE,
+            Self::MovedFrom => ReadFlags::MOVED_FROM,
+            Self::MovedTo => ReadFlags::MOVED_TO,
         }
     }
 }
@@ -148,10 +149,13 @@ impl OwnEvent {
 struct Own {
     wd: WatchDescriptor,
     event: OwnEvent,
-    name: Box<str>,
+    /// The name's bytes in [`Queue::names`].
+    name: Range<usize>,
 }
 
-/// What [`Watcher::queue`] protects.
+/// What [`Watcher::queue`] protects. Its buffers are kept from drain to
+/// drain: a call that reads the kernel's queue or expects its own events
+/// allocates nothing once they have grown.
 #[derive(Debug, Default)]
 struct Queue {
     /// The changes read and not yet taken by the tree.
@@ -159,6 +163,26 @@ struct Queue {
     /// The events of the tree's own changes, not read yet, in the order
     /// they were made (see [`Watcher::expect`]).
     own: Vec<Own>,
+    /// The names of `own`'s events, one after another; emptied with it.
+    names: String,
+    /// What the inotify FD is read into.
+    buf: ReadBuf,
+}
+
+/// [`Queue::buf`]: [`READ_BUFFER`] bytes, never initialized (the kernel
+/// writes what is read).
+struct ReadBuf(Box<[MaybeUninit<u8>]>);
+
+impl Default for ReadBuf {
+    fn default() -> Self {
+        Self(Box::new_uninit_slice(READ_BUFFER))
+    }
+}
+
+impl std::fmt::Debug for ReadBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReadBuf({} bytes)", self.0.len())
+    }
 }
 
 /// A filesystem's inotify instance and the changes read from it that its
@@ -167,7 +191,7 @@ struct Queue {
 pub(crate) struct Watcher {
     /// Made at the first watch; `None` if it could not be made (then no
     /// directory is watched).
-    inotify: OnceLock<Option<Inotify>>,
+    inotify: OnceLock<Option<OwnedFd>>,
     /// The changes read and not yet taken by the tree, and the tree's own
     /// events not yet read. Protected by itself; held while the inotify FD
     /// is read (see "Locking").
@@ -190,14 +214,14 @@ impl Watcher {
             .inotify
             .get_or_init(|| sys::inotify_init1().ok())
             .as_ref()?;
-        sys::inotify_add_watch(inotify, dir, MASK).ok()
+        sys::inotify_add_watch(inotify.as_fd(), dir, MASK).ok()
     }
 
     /// Removes watch `wd` (its last dentry was freed). A watch the kernel
     /// already dropped is no error.
     pub(crate) fn unwatch(&self, wd: WatchDescriptor) {
         if let Some(Some(inotify)) = self.inotify.get() {
-            let _ = sys::inotify_rm_watch(inotify, wd);
+            let _ = sys::inotify_rm_watch(inotify.as_fd(), wd);
         }
     }
 
@@ -217,11 +241,13 @@ impl Watcher {
         let Queue {
             changes: queue,
             own,
+            names,
+            buf,
         } = &mut *guard;
         // Every own event expected now was queued by the kernel before this
         // read begins ([`Watcher::expect`]): this drain reads each of them.
         loop {
-            let read = sys::read_inotify(inotify);
+            let read = sys::read_inotify(inotify.as_fd(), &mut buf.0);
             // After the read: a change whose `reads` mark is older may have
             // had its events read as anyone's ([`Watcher::expect`]).
             self.reads.fetch_add(1, Ordering::SeqCst);
@@ -231,14 +257,9 @@ impl Watcher {
                     // filled the buffer but for less than a largest event.
                     // Else it took all there were when it began (any later
                     // ones are of changes made during the call: no need).
-                    let mut bytes = 0;
+                    let more = events.len + LARGEST_EVENT > READ_BUFFER;
                     for event in events {
-                        bytes += EVENT_HEADER
-                            + event
-                                .name
-                                .as_ref()
-                                .map_or(0, |n| (n.len() + 1).next_multiple_of(EVENT_HEADER));
-                        if take_own(own, event.wd, event.mask, event.name.as_deref()) {
+                        if take_own(own, names, event.wd, event.mask, event.name) {
                             continue;
                         }
                         sys::note_notified_change();
@@ -246,7 +267,7 @@ impl Watcher {
                             queue.push(change);
                         }
                     }
-                    if bytes + LARGEST_EVENT <= sys::INOTIFY_BUFFER {
+                    if !more {
                         break;
                     }
                 }
@@ -266,8 +287,12 @@ impl Watcher {
         // a later event of someone else's.
         for Own { wd, name, .. } in own.drain(..) {
             sys::note_notified_change();
-            queue.push(Change::Name { wd, name });
+            queue.push(Change::Name {
+                wd,
+                name: names.get(name).unwrap_or_default().into(),
+            });
         }
+        names.clear();
         // A long run of changes is as good as a loss: check everything once.
         if queue.len() > 4096 {
             queue.clear();
@@ -312,11 +337,14 @@ impl Watcher {
         if self.reads.load(Ordering::SeqCst) != since || queue.own.len() >= 4096 {
             return;
         }
+        let Queue { own, names, .. } = &mut *queue;
         for (wd, event, name) in events {
-            queue.own.push(Own {
+            let start = names.len();
+            names.push_str(name);
+            own.push(Own {
                 wd,
                 event,
-                name: name.into(),
+                name: start..names.len(),
             });
         }
     }
@@ -337,45 +365,45 @@ impl Watcher {
 }
 
 /// Whether an event with `wd`, `mask` and `name` is one of the tree's own
-/// (`own`, [`Watcher::expect`]); if so, it is expected no more.
+/// (`own`, their names in `names`: [`Watcher::expect`]); if so, it is
+/// expected no more.
 fn take_own(
     own: &mut Vec<Own>,
+    names: &str,
     wd: WatchDescriptor,
-    mask: AddWatchFlags,
-    name: Option<&std::ffi::OsStr>,
+    mask: ReadFlags,
+    name: Option<&[u8]>,
 ) -> bool {
     if own.is_empty() {
         return false;
     }
-    let Some(name) = name.and_then(std::ffi::OsStr::to_str) else {
+    let Some(name) = name else {
         return false;
     };
-    let found = own
-        .iter()
-        .position(|o| o.wd == wd && mask.contains(o.event.flag()) && *o.name == *name);
+    let found = own.iter().position(|o| {
+        o.wd == wd
+            && mask.contains(o.event.flag())
+            && names.as_bytes().get(o.name.clone()) == Some(name)
+    });
     found.map(|index| own.remove(index)).is_some()
 }
 
 /// What an event asks of the tree: `None` for one that changes no name
 /// (data, attributes, access: counted as a change for the stat memos only).
-fn change_of(
-    wd: WatchDescriptor,
-    mask: AddWatchFlags,
-    name: Option<std::ffi::OsString>,
-) -> Option<Change> {
-    if mask.contains(AddWatchFlags::IN_Q_OVERFLOW) {
+fn change_of(wd: WatchDescriptor, mask: ReadFlags, name: Option<&[u8]>) -> Option<Change> {
+    if mask.contains(ReadFlags::QUEUE_OVERFLOW) {
         return Some(Change::Lost);
     }
-    if mask.contains(AddWatchFlags::IN_IGNORED) {
+    if mask.contains(ReadFlags::IGNORED) {
         return Some(Change::Gone(wd));
     }
     if !mask.intersects(NAME_EVENTS) {
         return None;
     }
-    let name = name?.into_string().ok()?;
+    let name = std::str::from_utf8(name?).ok()?;
     Some(Change::Name {
         wd,
-        name: name.into_boxed_str(),
+        name: name.into(),
     })
 }
 
@@ -471,6 +499,32 @@ mod tests {
         assert_eq!(watcher.take(), [name(wd, "z")]);
     }
 
+    /// Names of every padding (the kernel pads each to a multiple of 16
+    /// bytes with NULs), the longest, and more events than one read
+    /// takes: one drain reads them all, each name exactly.
+    #[test]
+    fn a_drain_reads_every_event_whole_past_one_buffer() {
+        let (dir, watcher, wd) = watched();
+        let mut names: Vec<String> = [1, 14, 15, 16, 17, 31, 32, 255]
+            .iter()
+            .map(|&n| "n".repeat(n))
+            .collect();
+        // 40 events of 224 bytes: more than a read's 4,096.
+        names.extend((0..40).map(|i| format!("{i:0200}")));
+        for n in &names {
+            std::fs::write(dir.path().join(n), b"").unwrap();
+        }
+        let reads = watcher.reads();
+        assert!(watcher.drain());
+        assert!(
+            watcher.reads() - reads >= 3,
+            "the events took more than two reads"
+        );
+        let expected: Vec<Change> = names.iter().map(|n| name(wd, n)).collect();
+        assert_eq!(watcher.take(), expected);
+        assert!(!watcher.drain(), "nothing left behind");
+    }
+
     #[test]
     fn an_event_that_a_read_may_have_taken_is_not_expected() {
         let (dir, watcher, wd) = watched();
@@ -495,13 +549,13 @@ mod tests {
         let dir = std::fs::File::open(dir.path()).unwrap();
         let watcher = Watcher::default();
         let wd = watcher.watch(std::os::fd::AsFd::as_fd(&dir)).unwrap();
-        let name = || Some(std::ffi::OsString::from("f"));
+        let name = || Some(&b"f"[..]);
         for mask in [
-            AddWatchFlags::IN_CREATE,
-            AddWatchFlags::IN_DELETE,
-            AddWatchFlags::IN_MOVED_FROM,
-            AddWatchFlags::IN_MOVED_TO,
-            AddWatchFlags::IN_CREATE | AddWatchFlags::IN_ISDIR,
+            ReadFlags::CREATE,
+            ReadFlags::DELETE,
+            ReadFlags::MOVED_FROM,
+            ReadFlags::MOVED_TO,
+            ReadFlags::CREATE | ReadFlags::ISDIR,
         ] {
             assert_eq!(
                 change_of(wd, mask, name()),
@@ -513,19 +567,19 @@ mod tests {
             );
         }
         for mask in [
-            AddWatchFlags::IN_MODIFY,
-            AddWatchFlags::IN_ATTRIB,
-            AddWatchFlags::IN_ACCESS,
-            AddWatchFlags::IN_DELETE_SELF,
+            ReadFlags::MODIFY,
+            ReadFlags::ATTRIB,
+            ReadFlags::ACCESS,
+            ReadFlags::DELETE_SELF,
         ] {
             assert_eq!(change_of(wd, mask, name()), None, "{mask:?}");
         }
         assert_eq!(
-            change_of(wd, AddWatchFlags::IN_Q_OVERFLOW, None),
+            change_of(wd, ReadFlags::QUEUE_OVERFLOW, None),
             Some(Change::Lost)
         );
         assert_eq!(
-            change_of(wd, AddWatchFlags::IN_IGNORED, None),
+            change_of(wd, ReadFlags::IGNORED, None),
             Some(Change::Gone(wd))
         );
     }

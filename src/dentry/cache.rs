@@ -8,6 +8,7 @@
 //! they outnumber the live ones, so every operation is O(1) amortized.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use foldhash::{HashMap, HashSet};
@@ -102,12 +103,16 @@ impl Cache {
 
 /// Recent `no-entry` results: `(parent, name)`, the oldest forgotten first.
 /// Keyed by parent, then name, so lookups take a borrowed name: no
-/// allocation on the walk and create paths.
+/// allocation on the walk and create paths; one name allocated per entry
+/// made (shared by its two places).
 #[derive(Debug, Default)]
 pub(super) struct Negatives {
-    by_parent: HashMap<DentryId, HashSet<Box<str>>>,
+    /// The names by parent. A parent's set is kept when emptied (a
+    /// directory where names come and go, as in a rename back and forth,
+    /// keeps its table) until `order` is next compacted.
+    by_parent: HashMap<DentryId, HashSet<Arc<str>>>,
     /// Insertion order, for forgetting the oldest; may hold removed keys.
-    order: VecDeque<(DentryId, Box<str>)>,
+    order: VecDeque<(DentryId, Arc<str>)>,
     len: usize,
     limit: usize,
 }
@@ -127,11 +132,12 @@ impl Negatives {
         if self.limit == 0 || self.contains(parent, name) {
             return;
         }
+        let name = Arc::<str>::from(name);
         self.by_parent
             .entry(parent)
             .or_default()
-            .insert(Box::from(name));
-        self.order.push_back((parent, Box::from(name)));
+            .insert(Arc::clone(&name));
+        self.order.push_back((parent, name));
         self.len += 1;
         while self.len > self.limit {
             match self.order.pop_front() {
@@ -144,6 +150,7 @@ impl Negatives {
             let by_parent = &self.by_parent;
             self.order
                 .retain(|(p, n)| by_parent.get(p).is_some_and(|names| names.contains(n)));
+            self.by_parent.retain(|_, names| !names.is_empty());
         }
     }
 
@@ -168,9 +175,6 @@ impl Negatives {
         };
         if names.remove(name) {
             self.len -= 1;
-            if names.is_empty() {
-                self.by_parent.remove(&parent);
-            }
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::os::fd::AsFd;
 
-use nix::sys::inotify::WatchDescriptor;
+use crate::sys::WatchDescriptor;
 
 use super::{DentryId, Link, StatMemo, Tree, Watch, trusts};
 use crate::name::Name;
