@@ -494,6 +494,15 @@ pub struct InotifyEvent<'b> {
     pub name: Option<&'b [u8]>,
 }
 
+impl InotifyRead<'_> {
+    /// Whether bytes were left that do not make a whole event (never from
+    /// Linux, which copies whole events only): the reader must take events
+    /// as lost.
+    pub fn torn(&self) -> bool {
+        !self.rest.is_empty()
+    }
+}
+
 impl<'b> Iterator for InotifyRead<'b> {
     type Item = InotifyEvent<'b>;
 
@@ -952,3 +961,64 @@ fn from_rustix(err: rustix::io::Errno) -> Errno {
 /// Test builds: hooks into the lookups (see the module).
 #[cfg(test)]
 pub(crate) mod test_hook;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `struct inotify_event` as the kernel lays it out, its name padded
+    /// with NULs to `len` bytes.
+    fn event(wd: i32, mask: u32, name: &[u8], len: u32) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for field in [
+            wd.to_ne_bytes(),
+            mask.to_ne_bytes(),
+            [0; 4],
+            len.to_ne_bytes(),
+        ] {
+            bytes.extend(field);
+        }
+        bytes.extend(name);
+        bytes.resize(INOTIFY_EVENT_HEADER + len as usize, 0);
+        bytes
+    }
+
+    #[test]
+    fn inotify_events_are_parsed_in_place_and_a_torn_one_is_told() {
+        let mut bytes = event(3, 0x100, b"f", 16);
+        bytes.extend(event(4, 0x400, b"", 0));
+        bytes.extend(event(5, 0x40, &[b'n'; 16], 32));
+        let whole = bytes.len();
+        // A header cut short, then one whose name runs past the end.
+        for torn in [
+            &event(6, 0x100, b"g", 16)[..10],
+            &event(6, 0x100, b"g", 16)[..20],
+        ] {
+            let mut bytes = bytes.clone();
+            bytes.extend(torn);
+            let mut read = InotifyRead {
+                len: bytes.len(),
+                rest: &bytes,
+            };
+            let parsed: Vec<(WatchDescriptor, u32, Option<&[u8]>)> = read
+                .by_ref()
+                .map(|e| (e.wd, e.mask.bits(), e.name))
+                .collect();
+            assert_eq!(
+                parsed,
+                [
+                    (WatchDescriptor(3), 0x100, Some(&b"f"[..])),
+                    (WatchDescriptor(4), 0x400, None),
+                    (WatchDescriptor(5), 0x40, Some(&[b'n'; 16][..])),
+                ]
+            );
+            assert!(read.torn());
+        }
+        let mut read = InotifyRead {
+            len: whole,
+            rest: &bytes,
+        };
+        assert_eq!(read.by_ref().count(), 3);
+        assert!(!read.torn());
+    }
+}

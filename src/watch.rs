@@ -252,13 +252,13 @@ impl Watcher {
             // had its events read as anyone's ([`Watcher::expect`]).
             self.reads.fetch_add(1, Ordering::SeqCst);
             match read {
-                Ok(events) => {
+                Ok(mut events) => {
                     // Whether the read may have left events behind: it
                     // filled the buffer but for less than a largest event.
                     // Else it took all there were when it began (any later
                     // ones are of changes made during the call: no need).
                     let more = events.len + LARGEST_EVENT > READ_BUFFER;
-                    for event in events {
+                    for event in events.by_ref() {
                         if take_own(own, names, event.wd, event.mask, event.name) {
                             continue;
                         }
@@ -266,6 +266,11 @@ impl Watcher {
                         if let Some(change) = change_of(event.wd, event.mask, event.name) {
                             queue.push(change);
                         }
+                    }
+                    if events.torn() {
+                        sys::note_notified_change();
+                        queue.push(Change::Lost);
+                        break;
                     }
                     if !more {
                         break;
