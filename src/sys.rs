@@ -451,6 +451,17 @@ pub fn inotify_rm_watch(inotify: BorrowedFd<'_>, wd: WatchDescriptor) -> Result<
     queried(rustix::fs::inotify::remove_watch(inotify, wd.0)).map_err(from_rustix)
 }
 
+/// `ioctl(inotify, FIONREAD, &n)`—How many bytes of events are queued on
+/// an inotify instance (cheaper than a [`read_inotify`] that finds none:
+/// no wait queue joined and left).
+///
+/// C: `int ioctl(int fd, FIONREAD, int *n);`
+/// ([inotify(7)](https://man7.org/linux/man-pages/man7/inotify.7.html),
+/// [ioctl(2)](https://man7.org/linux/man-pages/man2/ioctl.2.html))
+pub fn inotify_queued_bytes(inotify: BorrowedFd<'_>) -> Result<u64, Errno> {
+    queried(rustix::io::ioctl_fionread(inotify)).map_err(from_rustix)
+}
+
 /// The size of `struct inotify_event` without its name.
 pub(crate) const INOTIFY_EVENT_HEADER: usize = 16;
 

@@ -386,9 +386,9 @@ impl DirectfsCtxView<'_> {
         // moment (the notifications it read), as one libc call; with the
         // stat the first found, if it walked and no file changed since.
         let mut second_half = None;
-        if self.ctx.last_call_read_notifications()
-            && let Some(last) = &self.ctx.last_hash_at
+        if let Some(last) = &self.ctx.last_hash_at
             && last.answers(dir, path, follow, call).is_some()
+            && self.ctx.last_call_read_notifications()
         {
             second_half = Some(last.answers_stat(dir, path, follow, call));
             self.ctx.answer_as_of_last_call();
@@ -687,9 +687,9 @@ impl DirectfsCtxView<'_> {
         // (a shared mount's, one that revalidated): as of the first's
         // moment, if that was just now.
         let call = self.ctx.call_number();
-        if self.ctx.last_call_read_notifications()
-            && let Some(last) = &self.ctx.last_identity
+        if let Some(last) = &self.ctx.last_identity
             && let Some(identity) = last.answers(dir, path, follow, call)
+            && self.ctx.last_call_read_notifications()
         {
             return Ok((identity, None));
         }
