@@ -270,7 +270,8 @@ impl DirectfsCtx {
     /// Reads the kernel's change notifications, once per host call
     /// ([`Filesystem::take_notifications`]): a change finished before the
     /// call began is then seen by everything the call trusts. One
-    /// non-blocking `read` where a mount is coherent; nothing otherwise.
+    /// syscall that never waits where a mount is coherent (see
+    /// [`crate::watch::Watcher::drain`]); nothing otherwise.
     pub(crate) fn read_notifications(&self) {
         if self.unread.swap(false, Ordering::Relaxed) {
             self.read_in.store(self.calls, Ordering::Relaxed);

@@ -500,7 +500,7 @@ impl Filesystem {
     }
 
     /// Drains the kernel's change notifications for the coherent mounts
-    /// ([`Watcher::drain`]: one non-blocking `read`, none without a
+    /// ([`Watcher::drain`]: one syscall that never waits, none without a
     /// coherent mount) and, where names changed, takes them into the tree
     /// under the write lock ([`Tree::apply_changes`]). A context does this
     /// once per host call, before its first look at the tree or at its

@@ -25,7 +25,7 @@ pub enum Revalidation {
     /// nearly [`Revalidation::Exclusive`]'s speed. On local filesystems
     /// the kernel tells of every change (inotify, one watch per cached
     /// directory; see `src/watch.rs`): each call that would trust the
-    /// cache first reads what it said (one non-blocking `read`), and drops
+    /// cache first reads what it said (one syscall that never waits), and drops
     /// what changed. Directories on filesystems whose changes made
     /// elsewhere the kernel does not hear of (NFS, CIFS, 9p, FUSE —
     /// GlusterFS, CephFS's client, sshfs —, overlayfs, anything unknown;

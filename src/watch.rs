@@ -8,7 +8,9 @@
 //! the directory, or a file in it written, truncated or given new
 //! attributes, by any process, any thread, any stream (stdio), any other
 //! preopen or filesystem. Every call that would trust the cache first
-//! drains the queue ([`Watcher::drain`], one non-blocking `read`, done by
+//! drains the queue ([`Watcher::drain`]: one syscall that never waits, an
+//! `ioctl(FIONREAD)` where it finds the queue empty and no event of the
+//! tree's own is expected, else a `read`; done by
 //! [`crate::Filesystem`] as it takes the tree lock); so a change finished
 //! before the call began is seen by it:
 //!
@@ -46,7 +48,7 @@
 //! directory; one `inotify_add_watch` per directory dentry made (one made
 //! by the tree's own `mkdir`: when first looked into, so a directory made
 //! and removed costs none) and one `inotify_rm_watch` per one freed; one
-//! `read` per call that takes the tree lock.
+//! `ioctl` or `read` per call that takes the tree lock.
 //!
 //! # Locking
 //! `queue` is a mutex of its own, held while the inotify FD is read and
