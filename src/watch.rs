@@ -169,6 +169,9 @@ struct Queue {
     names: String,
     /// What the inotify FD is read into.
     buf: ReadBuf,
+    /// [`sys::changes`] at the last drain: while it stays, directfs
+    /// changed nothing that could have queued an event since.
+    seen: u64,
 }
 
 /// [`Queue::buf`]: [`READ_BUFFER`] bytes, never initialized (the kernel
@@ -247,14 +250,22 @@ impl Watcher {
             own,
             names,
             buf,
+            seen,
         } = &mut *guard;
         // Every own event expected now was queued by the kernel before this
         // read begins ([`Watcher::expect`]): this drain reads each of them.
-        // Where none is expected, most drains find nothing: asking how many
-        // bytes are queued costs less than a `read` that finds none (and a
-        // `read` more where something is).
-        // It takes no event: not counted in `reads`.
-        if own.is_empty() && queue.is_empty() && sys::inotify_queued_bytes(inotify.as_fd()) == Ok(0)
+        // Where directfs changed nothing since the last drain (no own event
+        // expected, no write that queued an `IN_MODIFY`), most drains find
+        // nothing: asking how many bytes are queued costs less than a `read`
+        // that finds none (and a syscall more where something is). It takes
+        // no event: not counted in `reads`.
+        let changes = sys::changes();
+        let quiet = changes == *seen;
+        *seen = changes;
+        if quiet
+            && own.is_empty()
+            && queue.is_empty()
+            && sys::inotify_queued_bytes(inotify.as_fd()) == Ok(0)
         {
             return false;
         }
@@ -316,6 +327,9 @@ impl Watcher {
             own.clear();
             queue.push(Change::Lost);
         }
+        // Events of others it read count as changes ([`sys::changes`]):
+        // not a reason for the next drain to expect more.
+        *seen = sys::changes();
         !queue.is_empty()
     }
 
