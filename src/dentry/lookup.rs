@@ -310,6 +310,24 @@ mod tests {
     use crate::error::ErrorCode;
     use crate::sys::test_hook;
     use crate::types::{Blocking, FileType, Revalidation};
+    use crate::{DirectfsCtx, Mount};
+
+    /// [`context_with`] a shared, inline mount, `a/b/c/f` walked once
+    /// (cached, held by no one): the mount, its context, and `f`'s dentry.
+    fn shared_with_f_cached() -> (
+        tempfile::TempDir,
+        Mount,
+        DirectfsCtx,
+        crate::dentry::DentryId,
+    ) {
+        let (dir, mount, ctx) = context_with(Revalidation::Shared, Blocking::Inline);
+        let root = mount.root();
+        let f = ctx
+            .deferring(|tree| tree.walk_path(root, "a/b/c/f", false))
+            .unwrap();
+        ctx.release(f);
+        (dir, mount, ctx, f)
+    }
 
     /// A `stat-at` of a path of names in a mount that revalidates is one
     /// walk by the kernel: `openat2` and `fstat` (the two counted syscalls;
@@ -374,12 +392,8 @@ mod tests {
     /// replaced sends it to the write-locked walk.
     #[test]
     fn a_walk_through_directories_that_revalidate_checks_each_name_once_each_time() {
-        let (dir, mount, mut ctx) = context_with(Revalidation::Shared, Blocking::Inline);
+        let (dir, mount, mut ctx, f) = shared_with_f_cached();
         let root = mount.root();
-        let f = ctx
-            .deferring(|tree| tree.walk_path(root, "a/b/c/f", false))
-            .unwrap();
-        ctx.release(f);
         for _ in 0..2 {
             let before = ctx.stats().syscalls;
             let found = ctx.walk_path_cached(root, "a/b/c/f", false);
@@ -405,12 +419,8 @@ mod tests {
     /// of every name being checked twice.
     #[test]
     fn a_walk_leaving_the_cache_checks_the_names_on_the_way_once() {
-        let (dir, mount, mut ctx) = context_with(Revalidation::Shared, Blocking::Inline);
+        let (dir, mount, mut ctx, _) = shared_with_f_cached();
         let root = mount.root();
-        let f = ctx
-            .deferring(|tree| tree.walk_path(root, "a/b/c/f", false))
-            .unwrap();
-        ctx.release(f);
         std::fs::write(dir.path().join("a/b/c/g"), b"g").unwrap();
         std::fs::create_dir(dir.path().join("a/b/x")).unwrap();
         std::fs::write(dir.path().join("a/b/x/h"), b"h").unwrap();
