@@ -9,8 +9,8 @@
 //! attributes, by any process, any thread, any stream (stdio), any other
 //! preopen or filesystem. Every call that would trust the cache first
 //! drains the queue ([`Watcher::drain`]: one syscall that never waits, an
-//! `ioctl(FIONREAD)` where it finds the queue empty and no event of the
-//! tree's own is expected, else a `read`; done by
+//! `ioctl(FIONREAD)` where it finds the queue empty and directfs changed
+//! nothing since the last drain, else a `read`; done by
 //! [`crate::Filesystem`] as it takes the tree lock); so a change finished
 //! before the call began is seen by it:
 //!
@@ -231,9 +231,9 @@ impl Watcher {
     }
 
     /// Reads every event the kernel queued when it began (none: one
-    /// `ioctl(FIONREAD)` that says 0, or a `read` that says `EAGAIN` where
-    /// the tree's own events are expected; a few: one `read`; no instance:
-    /// no syscall). Returns whether the tree has
+    /// `ioctl(FIONREAD)` that says 0, or, where directfs changed something
+    /// since the last drain, a `read` that says `EAGAIN`; a few: one
+    /// `read`; no instance: no syscall). Returns whether the tree has
     /// changes to take in ([`Watcher::take`]) before it answers from its
     /// cache. Any event counts as a change for the stat memos.
     ///
