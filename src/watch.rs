@@ -259,9 +259,9 @@ impl Watcher {
         // nothing: asking how many bytes are queued costs less than a `read`
         // that finds none (and a syscall more where something is). It takes
         // no event: not counted in `reads`.
-        let changes = sys::changes();
-        let quiet = changes == *seen;
-        *seen = changes;
+        // (Where quiet, `seen` already holds the count; else it is taken
+        // again at the end.)
+        let quiet = sys::changes() == *seen;
         if quiet
             && own.is_empty()
             && queue.is_empty()
