@@ -267,6 +267,24 @@ impl DirectfsCtx {
         self.fs.read_counted(Some(&self.counts))
     }
 
+    /// The tree, read-locked, without reading the kernel's notifications:
+    /// only to read what no change on the host alters, a dentry's mount
+    /// policy and root, fixed when the dentry was made ([`Tree::blocking`],
+    /// [`Self::check_writable_locked`]). So a call that trusts nothing
+    /// cached (a read, write or truncate through a file's own FD) makes no
+    /// syscall to choose where it runs or to check its preopen's
+    /// permissions.
+    pub(crate) fn tree_read_fixed(&self) -> TreeReadGuard<'_> {
+        self.fs.read_counted(Some(&self.counts))
+    }
+
+    /// Where calls on dentry `id` run ([`Tree::blocking`]; `Inline` for a
+    /// freed one), read without reading notifications
+    /// ([`Self::tree_read_fixed`]).
+    pub(crate) fn blocking(&self, id: DentryId) -> Blocking {
+        self.tree_read_fixed().blocking(id)
+    }
+
     /// Reads the kernel's change notifications, once per host call
     /// ([`Filesystem::take_notifications`]): a change finished before the
     /// call began is then seen by everything the call trusts. One

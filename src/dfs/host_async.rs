@@ -25,7 +25,7 @@ impl DirectfsCtxView<'_> {
     fn dentry_on_pool(&self, dentry: &Resource<DentryRef>) -> bool {
         self.table
             .get(dentry)
-            .is_ok_and(|d| self.ctx.tree_read().blocking(d.id) == Blocking::Pool)
+            .is_ok_and(|d| self.ctx.blocking(d.id) == Blocking::Pool)
     }
 
     /// Whether a call on `handle` runs on the blocking pool: its mount is

@@ -186,8 +186,11 @@ impl DirectfsCtxView<'_> {
         Ok(dir)
     }
 
+    /// Fails with `not-permitted` unless dentry `id` is in a read-write
+    /// preopen; reads no notifications (the permissions are fixed:
+    /// [`crate::ctx::DirectfsCtx::tree_read_fixed`]).
     fn check_mutable(&self, id: DentryId) -> Result<(), Error> {
-        self.check_mutable_locked(&self.ctx.tree_read(), id)
+        self.check_mutable_locked(&self.ctx.tree_read_fixed(), id)
     }
 
     /// [`Self::check_mutable`] on a tree the caller has locked: dentry `id`
@@ -202,7 +205,7 @@ impl DirectfsCtxView<'_> {
     /// host): its mount is [`crate::Blocking::Pool`] (inline where there is
     /// none: a bad handle then fails inline).
     pub(crate) fn pool_for(&self, id: Option<DentryId>) -> bool {
-        id.is_some_and(|id| self.ctx.tree_read().blocking(id) == crate::Blocking::Pool)
+        id.is_some_and(|id| self.ctx.blocking(id) == crate::Blocking::Pool)
     }
 
     /// The dentry of descriptor `fd`, to choose where its call runs.

@@ -195,3 +195,49 @@ fn a_second_half_takes_the_walk_of_the_first() {
     call(&mut view, |_| ());
     assert!(stat(&mut view).0 >= 1, "walked");
 }
+
+/// A read or write through a file's own FD trusts nothing cached: where it
+/// runs (its mount's `Blocking`, what the frontends ask first) and whether
+/// its preopen may write are asked without reading the notifications, so
+/// each is its one syscall. The
+/// next call that trusts the cache reads the events the writes queued,
+/// and sees the new size.
+#[test]
+fn a_read_or_write_through_a_files_fd_reads_no_notifications() {
+    let (_dir, mut ctx, mut table) = coherent_root();
+    let mut view = DirectfsCtxView {
+        ctx: &mut ctx,
+        table: &mut table,
+    };
+    let (root, _) = view.fs_get_directories().unwrap().remove(0);
+    assert_eq!(stat_at(&mut view, &root).1, 1);
+    let intent = crate::wasi::OpenIntent {
+        read: true,
+        write: true,
+        ..Default::default()
+    };
+    let fd = call(&mut view, |v| v.fs_open_at(&root, false, "f", intent)).1;
+    let fd = fd.unwrap();
+    for offset in 0..3 {
+        let (syscalls, n) = call(&mut view, |v| {
+            assert!(!v.pool_for(v.dentry_of(&fd)), "an inline mount");
+            // 0.2's `write` checks the preopen's permissions too.
+            let handle = v.mutable_file(&fd).unwrap();
+            handle.write(offset, b"abcd", usize::MAX, None).unwrap()
+        });
+        assert_eq!((syscalls, n), (1, 4), "the `pwrite` alone");
+        let (syscalls, read) = call(&mut view, |v| {
+            assert!(!v.pool_for(v.dentry_of(&fd)), "an inline mount");
+            let handle = v.file(&fd).unwrap().1;
+            handle.read(offset, 4, usize::MAX, None).unwrap()
+        });
+        assert_eq!(
+            (syscalls, &read[..]),
+            (1, &b"abcd"[..]),
+            "the `pread` alone"
+        );
+    }
+    let (syscalls, size) = stat_at(&mut view, &root);
+    assert_eq!(size, 6, "the writes, seen through the path");
+    assert!(syscalls >= 1, "the events the writes queued, read");
+}
