@@ -269,10 +269,11 @@ impl DirectfsCtx {
 
     /// The tree, read-locked, without reading the kernel's notifications:
     /// only to read what no change on the host alters, a dentry's mount
-    /// policy and root, fixed when the dentry was made ([`Tree::blocking`],
-    /// [`Self::check_writable_locked`]). So a call that trusts nothing
-    /// cached (a read, write or truncate through a file's own FD) makes no
-    /// syscall to choose where it runs or to check its preopen's
+    /// policy, root and file type, fixed when the dentry was made
+    /// ([`Tree::blocking`], [`Self::check_writable_locked`],
+    /// [`Tree::file_type`]). So a call that trusts nothing cached (a read,
+    /// write or truncate through a file's own FD, a descriptor's type)
+    /// makes no syscall to choose where it runs or to check its preopen's
     /// permissions.
     pub(crate) fn tree_read_fixed(&self) -> TreeReadGuard<'_> {
         self.fs.read_counted(Some(&self.counts))

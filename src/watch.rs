@@ -48,7 +48,9 @@
 //! directory; one `inotify_add_watch` per directory dentry made (one made
 //! by the tree's own `mkdir`: when first looked into, so a directory made
 //! and removed costs none) and one `inotify_rm_watch` per one freed; one
-//! `ioctl` or `read` per call that takes the tree lock.
+//! `ioctl` or `read` per call that takes the tree lock (not a read or
+//! write through a file's own FD: see
+//! [`crate::ctx::DirectfsCtx::tree_read_fixed`]).
 //!
 //! # Locking
 //! `queue` is a mutex of its own, held while the inotify FD is read and

@@ -332,7 +332,8 @@ impl DirectfsCtxView<'_> {
 
     pub(crate) fn fs_get_type(&mut self, fd: &Resource<Descriptor>) -> Result<FileType, Error> {
         let id = self.descriptor(fd)?.dentry;
-        Ok(self.ctx.tree().file_type(id)?)
+        // A dentry's file type never changes: no notifications read.
+        Ok(self.ctx.tree_read_fixed().file_type(id)?)
     }
 
     pub(crate) fn fs_set_size(

@@ -199,7 +199,8 @@ fn a_second_half_takes_the_walk_of_the_first() {
 /// A read or write through a file's own FD trusts nothing cached: where it
 /// runs (its mount's `Blocking`, what the frontends ask first) and whether
 /// its preopen may write are asked without reading the notifications, so
-/// each is its one syscall. The
+/// each is its one syscall; a descriptor's type (wasi-libc asks it after
+/// every open) makes none. The
 /// next call that trusts the cache reads the events the writes queued,
 /// and sees the new size.
 #[test]
@@ -218,6 +219,12 @@ fn a_read_or_write_through_a_files_fd_reads_no_notifications() {
     };
     let fd = call(&mut view, |v| v.fs_open_at(&root, false, "f", intent)).1;
     let fd = fd.unwrap();
+    let (syscalls, file_type) = call(&mut view, |v| v.fs_get_type(&fd).unwrap());
+    assert_eq!(
+        (syscalls, file_type),
+        (0, crate::types::FileType::RegularFile),
+        "a descriptor's type: none"
+    );
     for offset in 0..3 {
         let (syscalls, n) = call(&mut view, |v| {
             assert!(!v.pool_for(v.dentry_of(&fd)), "an inline mount");
