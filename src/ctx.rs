@@ -269,12 +269,12 @@ impl DirectfsCtx {
 
     /// The tree, read-locked, without reading the kernel's notifications:
     /// only to read what no change on the host alters, a dentry's mount
-    /// policy, root and file type, fixed when the dentry was made
-    /// ([`Tree::blocking`], [`Self::check_writable_locked`],
-    /// [`Tree::file_type`]). So a call that trusts nothing cached (a read,
-    /// write or truncate through a file's own FD, a descriptor's type)
-    /// makes no syscall to choose where it runs or to check its preopen's
-    /// permissions.
+    /// policy, root, file type and guest numbers, fixed when the dentry
+    /// was made ([`Tree::blocking`], [`Self::check_writable_locked`],
+    /// [`Tree::file_type`], [`Self::identity`]). So a call that trusts
+    /// nothing cached (a read, write or truncate through a file's own FD,
+    /// a descriptor's type or `metadata-hash`) makes no syscall to choose
+    /// where it runs or to check its preopen's permissions.
     pub(crate) fn tree_read_fixed(&self) -> TreeReadGuard<'_> {
         self.fs.read_counted(Some(&self.counts))
     }
@@ -478,10 +478,12 @@ impl DirectfsCtx {
     }
 
     /// The guest's `(dev, ino)` of dentry `id` ([`Tree::identity`]), under
-    /// the read lock where that is enough.
+    /// the read lock where that is enough. Reads no notifications: a
+    /// dentry's file never changes, nor its numbers while the tree lives
+    /// (wasi-libc asks them after every `fstat`).
     pub(crate) fn identity(&self, id: DentryId) -> Result<(u64, u64), ErrorCode> {
-        let known = self.tree_read().identity_known(id);
-        known.unwrap_or_else(|| self.tree().identity(id))
+        let known = self.tree_read_fixed().identity_known(id);
+        known.unwrap_or_else(|| self.fs.write_counted(&self.counts).identity(id))
     }
 
     /// The stat of a handle's `fd` ([`Tree::stat_fd`]), under the read lock

@@ -200,7 +200,7 @@ fn a_second_half_takes_the_walk_of_the_first() {
 /// runs (its mount's `Blocking`, what the frontends ask first) and whether
 /// its preopen may write are asked without reading the notifications, so
 /// each is its one syscall; a descriptor's type (wasi-libc asks it after
-/// every open) makes none. The
+/// every open) and its `metadata-hash` (after every `fstat`) make none. The
 /// next call that trusts the cache reads the events the writes queued,
 /// and sees the new size.
 #[test]
@@ -211,7 +211,8 @@ fn a_read_or_write_through_a_files_fd_reads_no_notifications() {
         table: &mut table,
     };
     let (root, _) = view.fs_get_directories().unwrap().remove(0);
-    assert_eq!(stat_at(&mut view, &root).1, 1);
+    let (_, first) = call(&mut view, |v| v.fs_stat_at(&root, false, "f").unwrap());
+    assert_eq!(first.size, 1);
     let intent = crate::wasi::OpenIntent {
         read: true,
         write: true,
@@ -225,6 +226,12 @@ fn a_read_or_write_through_a_files_fd_reads_no_notifications() {
         (0, crate::types::FileType::RegularFile),
         "a descriptor's type: none"
     );
+    let (syscalls, hash) = call(&mut view, |v| v.fs_metadata_hash(&fd).unwrap());
+    assert_eq!(
+        syscalls, 0,
+        "a descriptor's `metadata-hash` (numbered by the stat): none"
+    );
+    assert_eq!(hash, (first.dev, first.ino), "the stat's numbers");
     for offset in 0..3 {
         let (syscalls, n) = call(&mut view, |v| {
             assert!(!v.pool_for(v.dentry_of(&fd)), "an inline mount");
