@@ -20,7 +20,11 @@
 //!   under the write lock, which also starts a new tree generation: every
 //!   memo of a walk ends);
 //! - any event counts as a change for the stat memos
-//!   ([`sys::note_notified_change`]);
+//!   ([`sys::note_notified_change`]); a directory's watch tells of its
+//!   files' data and attributes only while a stat there may be remembered
+//!   ([`Watcher::widen`]): the kernel's event on every write into a
+//!   directory whose stats nobody remembers would cost that write a fifth
+//!   to a half more, for nothing;
 //! - a queue overflow (or a read error) makes every watched directory's
 //!   children be checked, and its `no-entry`s forgotten; a watch the kernel
 //!   dropped (`IN_IGNORED`) leaves its directories unwatched.
@@ -47,21 +51,25 @@
 //! kernel memory, one of the user's `max_user_watches`) per cached or held
 //! directory; one `inotify_add_watch` per directory dentry made (one made
 //! by the tree's own `mkdir`: when first looked into, so a directory made
-//! and removed costs none) and one `inotify_rm_watch` per one freed; one
+//! and removed costs none), one per widening and narrowing, and one
+//! `inotify_rm_watch` per one freed; one
 //! `ioctl` or `read` per call that takes the tree lock (not a read or
 //! write through a file's own FD: see
 //! [`crate::ctx::DirectfsCtx::tree_read_fixed`]).
 //!
 //! # Locking
-//! `queue` is a mutex of its own, held while the inotify FD is read and
-//! while the tree (under its write lock) takes the changes: tree lock, then
-//! `queue`, never the other way (a drain holds no tree lock).
+//! `queue` is a mutex of its own, held while the inotify FD is read, while
+//! a watch is widened or narrowed (so a watch's mask in the kernel and
+//! [`Queue::wide`] change together), and while the tree (under its write
+//! lock) takes the changes: tree lock, then `queue`, never the other way
+//! (a drain holds no tree lock).
 
+use std::collections::HashMap;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use nix::errno::Errno;
 use nix::sys::statfs::Statfs;
@@ -78,21 +86,33 @@ const READ_BUFFER: usize = 4096;
 /// header's size.
 const LARGEST_EVENT: usize = sys::INOTIFY_EVENT_HEADER + 256;
 
-/// The events a directory is watched for. Not `IN_ACCESS`: every read of
-/// a file in a watched directory would queue one (the kernel's cost on
-/// each read, measured at +50% on 4 KiB reads), to tell of an access time
-/// that `relatime` moves at most once a day or once after a change; a
-/// remembered stat may show the access time before another process's
-/// read.
-const MASK: WatchFlags = WatchFlags::CREATE
+/// The events a directory is always watched for: its names made, removed
+/// and moved, itself removed or moved (and, added with `IN_MASK_ADD`, never
+/// taking [`CHILD`] away from a watch another dentry of the directory
+/// widened). Not `IN_ACCESS`: every read of a file in a watched directory
+/// would queue one (the kernel's cost on each read, measured at +50% on
+/// 4 KiB reads), to tell of an access time that `relatime` moves at most
+/// once a day or once after a change; a remembered stat may show the
+/// access time before another process's read.
+const NARROW: WatchFlags = WatchFlags::CREATE
     .union(WatchFlags::DELETE)
     .union(WatchFlags::MOVED_FROM)
     .union(WatchFlags::MOVED_TO)
-    .union(WatchFlags::MODIFY)
-    .union(WatchFlags::ATTRIB)
     .union(WatchFlags::DELETE_SELF)
     .union(WatchFlags::MOVE_SELF)
     .union(WatchFlags::ONLYDIR);
+
+/// The events a directory is watched for only while a stat of it or of a
+/// file named in it may be remembered ([`Watcher::widen`]): a file in it
+/// written or truncated, it or a file in it given new attributes. Each
+/// costs the kernel an event made and queued on every `write` into the
+/// directory's files, by anyone (measured at +20–50% on 4 KiB writes, +15%
+/// on a create + write + unlink): a directory whose files are written
+/// while no stat there is remembered is spared that.
+const CHILD: WatchFlags = WatchFlags::MODIFY.union(WatchFlags::ATTRIB);
+
+/// [`CHILD`] as an event's mask tells of it.
+const CHILD_EVENTS: ReadFlags = ReadFlags::MODIFY.union(ReadFlags::ATTRIB);
 
 /// The events that change which file a name in the directory is.
 const NAME_EVENTS: ReadFlags = ReadFlags::CREATE
@@ -174,6 +194,12 @@ struct Queue {
     /// [`sys::changes`] at the last drain: while it stays, directfs
     /// changed nothing that could have queued an event since.
     seen: u64,
+    /// The watches widened to [`CHILD`] ([`Watcher::widen`]), each with the
+    /// FD of one of its directory's dentries (to narrow it by: inotify
+    /// changes a watch's mask only through a file's name). A watch is
+    /// widened in the kernel whenever it is here; one that is not here may
+    /// be too (its narrowing failed, or is under way under this lock).
+    wide: HashMap<WatchDescriptor, Arc<OwnedFd>>,
 }
 
 /// [`Queue::buf`]: [`READ_BUFFER`] bytes, never initialized (the kernel
@@ -221,15 +247,67 @@ impl Watcher {
             .inotify
             .get_or_init(|| sys::inotify_init1().ok())
             .as_ref()?;
-        sys::inotify_add_watch(inotify.as_fd(), dir, MASK).ok()
+        sys::inotify_add_watch(inotify.as_fd(), dir, NARROW | WatchFlags::MASK_ADD).ok()
     }
 
     /// Removes watch `wd` (its last dentry was freed). A watch the kernel
     /// already dropped is no error.
     pub(crate) fn unwatch(&self, wd: WatchDescriptor) {
         if let Some(Some(inotify)) = self.inotify.get() {
+            let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            queue.wide.remove(&wd);
             let _ = sys::inotify_rm_watch(inotify.as_fd(), wd);
         }
+    }
+
+    /// A dentry of watch `wd`'s directory, open on `fd`, is freed while the
+    /// watch stays (another dentry of the directory has it): if the watch
+    /// was widened by `fd`, it is narrowed now (so that no FD outlives its
+    /// dentry), to be widened again by the next stat that would be
+    /// remembered there.
+    pub(crate) fn release(&self, wd: WatchDescriptor, fd: &Arc<OwnedFd>) {
+        let Some(Some(inotify)) = self.inotify.get() else {
+            return;
+        };
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.wide.get(&wd).is_some_and(|by| Arc::ptr_eq(by, fd)) {
+            queue.wide.remove(&wd);
+            sys::note_notified_change();
+            narrow(inotify.as_fd(), fd);
+        }
+    }
+
+    /// Whether a stat of directory `dir` (watched by `wd`) or of a file
+    /// named in it may be remembered now: yes where the watch is widened
+    /// to [`CHILD`] already. Else it is widened now (one
+    /// `inotify_add_watch`), [`sys::changes`] counts a change (a stat
+    /// taken before the widening, and found fit to remember after it, is
+    /// not kept), and the answer is no: the next stat there may be.
+    ///
+    /// Every stat remembered in a coherent mount rests on this: while a
+    /// watch stays widened, a change to any file named in its directory,
+    /// or to the directory, queues an event, which the next drain reads and
+    /// counts ([`sys::note_notified_change`]); and that drain narrows the
+    /// watch again, counting a change *before* the kernel stops queueing
+    /// (see `narrow`), so no remembered stat outlives the widening.
+    ///
+    /// # Preconditions
+    /// `wd` is the watch `dir` was given ([`Watcher::watch`]).
+    pub(crate) fn widen(&self, wd: WatchDescriptor, dir: &Arc<OwnedFd>) -> bool {
+        let Some(Some(inotify)) = self.inotify.get() else {
+            return false;
+        };
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.wide.contains_key(&wd) {
+            return true;
+        }
+        if sys::inotify_add_watch(inotify.as_fd(), dir.as_fd(), NARROW | CHILD) == Ok(wd) {
+            queue.wide.insert(wd, Arc::clone(dir));
+        }
+        // After the kernel queues what `CHILD` tells of: a stat taken
+        // before now, and judged after, is not kept.
+        sys::note_notified_change();
+        false
     }
 
     /// Reads every event the kernel queued when it began (none: one
@@ -253,7 +331,9 @@ impl Watcher {
             names,
             buf,
             seen,
+            wide,
         } = &mut *guard;
+        let mut narrowing = Vec::new();
         // Every own event expected now was queued by the kernel before this
         // read begins ([`Watcher::expect`]): this drain reads each of them.
         // Where directfs changed nothing since the last drain (no own event
@@ -286,6 +366,18 @@ impl Watcher {
                     for event in events.by_ref() {
                         if take_own(own, names, event.wd, event.mask, event.name) {
                             continue;
+                        }
+                        // A widened watch told of a file's data or
+                        // attributes: every stat remembered there ends
+                        // (counted just below), and the kernel is told to
+                        // stop queueing such events until a stat there is
+                        // remembered again. Taken off `wide` before the
+                        // count, narrowed after it (below).
+                        if event.mask.intersects(CHILD_EVENTS | ReadFlags::IGNORED)
+                            && let Some(fd) = wide.remove(&event.wd)
+                            && !event.mask.contains(ReadFlags::IGNORED)
+                        {
+                            narrowing.push(fd);
                         }
                         sys::note_notified_change();
                         if let Some(change) = change_of(event.wd, event.mask, event.name) {
@@ -323,6 +415,12 @@ impl Watcher {
             });
         }
         names.clear();
+        // Each watch whose events ended its stats is narrowed after they
+        // were counted: a stat remembered before the count is not used
+        // after it, and one judged after it finds the watch narrowed.
+        for fd in narrowing {
+            narrow(inotify.as_fd(), &fd);
+        }
         // A long run of changes is as good as a loss: check everything once.
         if queue.len() > 4096 {
             queue.clear();
@@ -395,6 +493,18 @@ impl Watcher {
                 .changes,
         )
     }
+}
+
+/// Narrows the watch on the directory `dir` is open on to [`NARROW`]
+/// (replacing its mask).
+///
+/// # Preconditions
+/// Called under [`Watcher::queue`], with the watch taken off
+/// [`Queue::wide`] and a change counted ([`sys::note_notified_change`])
+/// since: no stat judged fit to remember before the count is used after
+/// it, and every one judged after it finds the watch not widened.
+fn narrow(inotify: BorrowedFd<'_>, dir: &OwnedFd) {
+    let _ = sys::inotify_add_watch(inotify, dir.as_fd(), NARROW);
 }
 
 /// Whether an event with `wd`, `mask` and `name` is one of the tree's own

@@ -5,7 +5,8 @@
 //! the kernel told of taken in before the cache answers (see
 //! [`crate::watch`]).
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
 
 use crate::sys::WatchDescriptor;
 
@@ -217,14 +218,18 @@ impl Tree {
         }
     }
 
-    /// Dentry `id`, watched by `wd`, was freed: the watch goes with the
-    /// last dentry of its directory.
-    pub(super) fn unwatch(&mut self, wd: WatchDescriptor, id: DentryId) {
+    /// Dentry `id`, watched by `wd` and open on `fd`, was freed: the watch
+    /// goes with the last dentry of its directory (and is narrowed if `fd`
+    /// widened it, while another dentry keeps it:
+    /// [`crate::watch::Watcher::release`]).
+    pub(super) fn unwatch(&mut self, wd: WatchDescriptor, id: DentryId, fd: &Arc<OwnedFd>) {
         let Some(dirs) = self.watches.get_mut(&wd) else {
             return;
         };
         dirs.retain(|&d| d != id);
-        if dirs.is_empty() {
+        if !dirs.is_empty() {
+            self.watcher.release(wd, fd);
+        } else {
             self.watches.remove(&wd);
             self.watcher.unwatch(wd);
         }
@@ -354,16 +359,12 @@ impl Tree {
             Revalidation::Exclusive => StatMemo::Always,
             Revalidation::Shared => StatMemo::Never,
             Revalidation::Coherent => {
-                let watched = match &d.link {
-                    _ if d.file_type == FileType::Directory => trusts(d),
-                    Link::Child { parent, .. } => self.get(*parent).is_ok_and(trusts),
-                    Link::Root | Link::Unlinked => false,
+                let dir = match &d.link {
+                    _ if d.file_type == FileType::Directory => Some(d),
+                    Link::Child { parent, .. } => self.get(*parent).ok(),
+                    Link::Root | Link::Unlinked => None,
                 };
-                if watched {
-                    StatMemo::SingleLink
-                } else {
-                    StatMemo::Never
-                }
+                dir.map_or(StatMemo::Never, |dir| self.widened(dir))
             }
         }
     }
@@ -372,10 +373,19 @@ impl Tree {
     /// `dir` itself), reached through trusted directories.
     pub(crate) fn stat_memo_in(&self, dir: DentryId) -> StatMemo {
         match self.get(dir) {
-            Ok(d) if trusts(d) => match d.policy.revalidation {
-                Revalidation::Exclusive => StatMemo::Always,
-                _ => StatMemo::SingleLink,
-            },
+            Ok(d) if d.policy.revalidation == Revalidation::Exclusive => StatMemo::Always,
+            Ok(d) => self.widened(d),
+            Err(_) => StatMemo::Never,
+        }
+    }
+
+    /// Whether a stat of coherent directory `dir`, or of a file named in
+    /// it, may be remembered: where its watch is widened to tell of data
+    /// and attributes ([`crate::watch::Watcher::widen`], which widens it
+    /// for the next stat where it is not).
+    fn widened(&self, dir: &super::Dentry) -> StatMemo {
+        match dir.watch {
+            Watch::On(wd) if trusts(dir) && self.watcher.widen(wd, &dir.fd) => StatMemo::SingleLink,
             _ => StatMemo::Never,
         }
     }
@@ -458,6 +468,11 @@ mod tests {
         let f = tree.walk(d, name("f")).unwrap();
         assert!(matches!(tree.get(d).unwrap().watch, Watch::On(_)));
         assert_eq!(tree.watches.len(), 2);
+        assert_eq!(
+            tree.stat_memo(d),
+            StatMemo::Never,
+            "its watch widened now: a stat taken before is not kept"
+        );
         assert_eq!(tree.stat_memo(d), StatMemo::SingleLink);
         // Watched now: a missing name is remembered until the host makes it.
         assert_eq!(
@@ -841,6 +856,7 @@ mod tests {
         // A temp dir is.
         let (_dir, tree, root) = tree_with_root();
         assert!(matches!(tree.get(root).unwrap().watch, Watch::On(_)));
+        assert_eq!(tree.stat_memo(root), StatMemo::Never, "widened now");
         assert_eq!(tree.stat_memo(root), StatMemo::SingleLink);
     }
 }

@@ -439,7 +439,7 @@ impl Tree {
         self.live -= 1;
         self.budget.refund();
         if let super::Watch::On(wd) = dentry.watch {
-            self.unwatch(wd, id);
+            self.unwatch(wd, id, &dentry.fd);
         }
         Some(dentry)
     }

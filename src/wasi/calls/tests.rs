@@ -70,11 +70,63 @@ fn a_libc_stat_reads_the_notifications_once() {
     std::fs::write(dir.path().join("f"), b"xyz").unwrap();
     assert_eq!(
         hash_at(&mut view, &root),
-        2,
-        "the `ioctl` finding events, and their `read`"
+        3,
+        "the `ioctl` finding events, their `read`, and the watch narrowed"
     );
     let (_, size) = stat_at(&mut view, &root);
     assert_eq!(size, 3, "the host's write, read by the hash's call");
+}
+
+/// A directory's watch tells of writes into its files only while a stat
+/// there may be remembered: the first host write after a remembered
+/// stat is read (and ends the memo), and the watch narrowed; the writes
+/// after it queue nothing (the next call finds the queue empty) until a
+/// stat there is remembered again, which widens the watch first: each
+/// stat gives the host's size of the moment.
+#[test]
+fn writes_into_a_directory_with_no_stat_remembered_queue_no_events() {
+    let (dir, mut ctx, mut table) = coherent_root();
+    let mut view = DirectfsCtxView {
+        ctx: &mut ctx,
+        table: &mut table,
+    };
+    let f = dir.path().join("f");
+    let (root, _) = view.fs_get_directories().unwrap().remove(0);
+    // Widened by the first stat (not kept), kept by the second, answered
+    // from the memo by the third: the look at the queue alone.
+    assert_eq!(stat_at(&mut view, &root).1, 1);
+    assert_eq!(stat_at(&mut view, &root).1, 1);
+    assert_eq!(stat_at(&mut view, &root), (1, 1), "the memo's answer");
+    // (The second half of a libc `stat`, answered as of the first.)
+    assert_eq!(hash_at(&mut view, &root), 0);
+    std::fs::write(&f, b"xy").unwrap();
+    assert_eq!(
+        hash_at(&mut view, &root),
+        3,
+        "the `ioctl` finding the write's event, its `read`, the watch narrowed"
+    );
+    for data in [&b"abc"[..], b"abcd", b"abcde"] {
+        std::fs::write(&f, data).unwrap();
+        assert_eq!(
+            hash_at(&mut view, &root),
+            1,
+            "no event queued: the `ioctl` finds none"
+        );
+    }
+    let (syscalls, size) = stat_at(&mut view, &root);
+    assert_eq!(size, 5, "the host's last write");
+    assert_eq!(
+        syscalls, 2,
+        "the widening, the stat (the second half of the hash's libc `stat`: no look)"
+    );
+    assert_eq!(
+        stat_at(&mut view, &root),
+        (2, 5),
+        "the look, the stat, kept"
+    );
+    assert_eq!(stat_at(&mut view, &root), (1, 5), "remembered again");
+    std::fs::write(&f, b"abcdef").unwrap();
+    assert_eq!(stat_at(&mut view, &root).1, 6, "told of, as it is widened");
 }
 
 /// A second half that comes late is no second half: a `stat-at`, the
