@@ -127,6 +127,32 @@ fn writes_into_a_directory_with_no_stat_remembered_queue_no_events() {
     assert_eq!(stat_at(&mut view, &root), (1, 5), "remembered again");
     std::fs::write(&f, b"abcdef").unwrap();
     assert_eq!(stat_at(&mut view, &root).1, 6, "told of, as it is widened");
+    // Attributes alike: a `chmod` in a widened directory is an event (read,
+    // and the watch narrowed); one in a narrowed directory is none, and the
+    // next stat (not remembered) gives the new mode.
+    let mode = |view: &mut DirectfsCtxView<'_>| {
+        call(view, |v| v.fs_stat_at(&root, false, "f").unwrap())
+            .1
+            .mode
+    };
+    let chmod = |m| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    hash_at(&mut view, &root);
+    chmod(0o600);
+    assert_eq!(
+        hash_at(&mut view, &root),
+        3,
+        "the event read, the watch narrowed"
+    );
+    chmod(0o640);
+    assert_eq!(hash_at(&mut view, &root), 1, "no event queued");
+    assert_eq!(mode(&mut view), 0o640, "widened again, not remembered");
+    assert_eq!(mode(&mut view), 0o640);
+    assert_eq!(stat_at(&mut view, &root).0, 1, "remembered");
+    chmod(0o604);
+    assert_eq!(mode(&mut view), 0o604, "told of");
 }
 
 /// A second half that comes late is no second half: a `stat-at`, the
