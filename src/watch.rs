@@ -206,19 +206,19 @@ struct Wide {
     /// The FD of one of its directory's dentries, to narrow it by (inotify
     /// changes a watch's mask only through a file's name).
     fd: Arc<OwnedFd>,
-    /// How many drains in a row read a [`CHILD`] event of it while no stat
-    /// there was judged fit to remember ([`Watcher::widen`] sets it to 0).
+    /// How many drains read a [`CHILD`] event of it since a stat there was
+    /// last judged fit to remember ([`Watcher::widen`] sets it to 0).
     /// At [`NARROW_AFTER`] it is narrowed.
     strikes: u8,
 }
 
-/// How many drains in a row must read a data or attribute event of a
-/// widened watch, with no stat there judged fit to remember between them,
+/// How many drains must read a data or attribute event of a widened
+/// watch, with no stat there judged fit to remember between them,
 /// before it is narrowed: not the first, so that a guest that writes a file
 /// and stats it, again and again, keeps its watch widened (narrowing and
 /// widening it on each turn would cost two syscalls a turn), while one that
-/// writes files it no longer stats has its watch narrowed at its second
-/// call that reads the queue.
+/// writes files it no longer stats has its watch narrowed by the second
+/// drain that reads such an event.
 const NARROW_AFTER: u8 = 2;
 
 /// [`Queue::buf`]: [`READ_BUFFER`] bytes, never initialized (the kernel

@@ -79,7 +79,7 @@ fn a_libc_stat_reads_the_notifications_once() {
 
 /// A directory's watch tells of writes into its files only while a stat
 /// there may be remembered: a host write after a remembered stat queues an
-/// event (read by the next call, ending the memo); once two calls in a row
+/// event (read by the next call, ending the memo); once two calls
 /// have read such events with no stat there between, the watch is
 /// narrowed, and the writes after it queue nothing until a stat there
 /// would be remembered again, which widens the watch first. A guest that
