@@ -30,9 +30,11 @@ use nix::libc;
 use crate::types::{FileType, LockKind, SetTime};
 
 pub(crate) use inotify::INOTIFY_EVENT_HEADER;
+#[cfg(test)]
+pub use inotify::inotify_queued_bytes;
 pub use inotify::{
-    ReadFlags, WatchDescriptor, WatchFlags, inotify_add_watch, inotify_init1, inotify_queued_bytes,
-    inotify_rm_watch, read_inotify,
+    ReadFlags, WatchDescriptor, WatchFlags, epoll_create1_readable, epoll_wait, inotify_add_watch,
+    inotify_init1, inotify_rm_watch, read_inotify,
 };
 pub use nix::fcntl::RenameFlags;
 pub use nix::sys::time::TimeSpec;

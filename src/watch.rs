@@ -9,8 +9,9 @@
 //! attributes, by any process, any thread, any stream (stdio), any other
 //! preopen or filesystem. Every call that would trust the cache first
 //! drains the queue ([`Watcher::drain`]: one syscall that never waits, an
-//! `ioctl(FIONREAD)` where it finds the queue empty and directfs changed
-//! nothing since the last drain, else a `read`; done by
+//! `epoll_wait` of an epoll instance holding the inotify FD where it finds
+//! the queue empty and directfs changed nothing since the last drain, else
+//! a `read`; done by
 //! [`crate::Filesystem`] as it takes the tree lock); so a change finished
 //! before the call began is seen by it:
 //!
@@ -46,14 +47,15 @@
 //! (`max_user_watches`, no read permission, no `/proc`) — is revalidated as
 //! [`Revalidation::Shared`] does: never a stale answer, at `shared`'s cost.
 //!
-//! What it costs: one inotify instance (one host FD, not in the budget) per
+//! What it costs: one inotify instance and one epoll instance (two host
+//! FDs, not in the budget) per
 //! [`crate::Filesystem`] with a coherent mount; one watch (about 1 KiB of
 //! kernel memory, one of the user's `max_user_watches`) per cached or held
 //! directory; one `inotify_add_watch` per directory dentry made (one made
 //! by the tree's own `mkdir`: when first looked into, so a directory made
 //! and removed costs none), one per widening and narrowing, and one
 //! `inotify_rm_watch` per one freed; one
-//! `ioctl` or `read` per call that takes the tree lock (not a read or
+//! `epoll_wait` or `read` per call that takes the tree lock (not a read or
 //! write through a file's own FD: see
 //! [`crate::ctx::DirectfsCtx::tree_read_fixed`]).
 //!
@@ -243,7 +245,7 @@ impl std::fmt::Debug for ReadBuf {
 pub(crate) struct Watcher {
     /// Made at the first watch; `None` if it could not be made (then no
     /// directory is watched).
-    inotify: OnceLock<Option<OwnedFd>>,
+    inotify: OnceLock<Option<Instance>>,
     /// The changes read and not yet taken by the tree, and the tree's own
     /// events not yet read. Protected by itself; held while the inotify FD
     /// is read (see "Locking").
@@ -251,6 +253,25 @@ pub(crate) struct Watcher {
     /// How many reads of the inotify FD began (see [`Watcher::reads`]).
     /// Written under `queue`.
     reads: AtomicU64,
+}
+
+/// An inotify instance, and an epoll instance ready while it has events
+/// (what a drain asks first: see [`sys::epoll_wait`]).
+#[derive(Debug)]
+struct Instance {
+    /// The inotify instance.
+    inotify: OwnedFd,
+    /// An epoll instance with `inotify` in it.
+    ready: OwnedFd,
+}
+
+impl Instance {
+    /// Makes both; `None` if either cannot be made.
+    fn new() -> Option<Self> {
+        let inotify = sys::inotify_init1().ok()?;
+        let ready = sys::epoll_create1_readable(inotify.as_fd()).ok()?;
+        Some(Self { inotify, ready })
+    }
 }
 
 impl Watcher {
@@ -262,17 +283,14 @@ impl Watcher {
     /// Called under the tree's write lock, before anything in the directory
     /// is cached: a change after this returns is queued.
     pub(crate) fn watch(&self, dir: BorrowedFd<'_>) -> Option<WatchDescriptor> {
-        let inotify = self
-            .inotify
-            .get_or_init(|| sys::inotify_init1().ok())
-            .as_ref()?;
-        sys::inotify_add_watch(inotify.as_fd(), dir, NARROW | WatchFlags::MASK_ADD).ok()
+        let instance = self.inotify.get_or_init(Instance::new).as_ref()?;
+        sys::inotify_add_watch(instance.inotify.as_fd(), dir, NARROW | WatchFlags::MASK_ADD).ok()
     }
 
     /// Removes watch `wd` (its last dentry was freed). A watch the kernel
     /// already dropped is no error.
     pub(crate) fn unwatch(&self, wd: WatchDescriptor) {
-        if let Some(Some(inotify)) = self.inotify.get() {
+        if let Some(Some(Instance { inotify, .. })) = self.inotify.get() {
             let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
             queue.wide.remove(&wd);
             let _ = sys::inotify_rm_watch(inotify.as_fd(), wd);
@@ -285,7 +303,7 @@ impl Watcher {
     /// dentry), to be widened again by the next stat that would be
     /// remembered there.
     pub(crate) fn release(&self, wd: WatchDescriptor, fd: &Arc<OwnedFd>) {
-        let Some(Some(inotify)) = self.inotify.get() else {
+        let Some(Some(Instance { inotify, .. })) = self.inotify.get() else {
             return;
         };
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -294,9 +312,7 @@ impl Watcher {
             .get(&wd)
             .is_some_and(|by| Arc::ptr_eq(&by.fd, fd))
         {
-            queue.wide.remove(&wd);
-            sys::note_notified_change();
-            narrow(inotify.as_fd(), fd);
+            narrow_locked(inotify.as_fd(), queue.wide.remove(&wd));
         }
     }
 
@@ -313,12 +329,12 @@ impl Watcher {
     /// or to the directory, queues an event, which the next drain reads and
     /// counts ([`sys::note_notified_change`]); and the drain that narrows
     /// the watch again counts a change *before* the kernel stops queueing
-    /// (see `narrow`), so no remembered stat outlives the widening.
+    /// (see [`narrow_locked`]), so no remembered stat outlives the widening.
     ///
     /// # Preconditions
     /// `wd` is the watch `dir` was given ([`Watcher::watch`]).
     pub(crate) fn widen(&self, wd: WatchDescriptor, dir: &Arc<OwnedFd>) -> bool {
-        let Some(Some(inotify)) = self.inotify.get() else {
+        let Some(Some(Instance { inotify, .. })) = self.inotify.get() else {
             return false;
         };
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -337,7 +353,7 @@ impl Watcher {
     }
 
     /// Reads every event the kernel queued when it began (none: one
-    /// `ioctl(FIONREAD)` that says 0, or, where directfs changed something
+    /// `epoll_wait` that finds nothing ready, or, where directfs changed something
     /// since the last drain, a `read` that says `EAGAIN`; a few: one
     /// `read`; no instance: no syscall). Returns whether the tree has
     /// changes to take in ([`Watcher::take`]) before it answers from its
@@ -347,7 +363,7 @@ impl Watcher {
     /// the kernel's queue empty because another thread just read it still
     /// finds what that thread read.
     pub(crate) fn drain(&self) -> bool {
-        let Some(Some(inotify)) = self.inotify.get() else {
+        let Some(Some(Instance { inotify, ready })) = self.inotify.get() else {
             return false;
         };
         let mut guard = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -366,8 +382,9 @@ impl Watcher {
         // read begins ([`Watcher::expect`]): this drain reads each of them.
         // Where directfs changed nothing since the last drain (no own event
         // expected, no write that queued an `IN_MODIFY`), most drains find
-        // nothing: asking how many bytes are queued costs less than a `read`
-        // that finds none (and a syscall more where something is). It takes
+        // nothing: asking the epoll instance whether the inotify FD is
+        // readable costs half what a `read` that finds none does (and a
+        // syscall more where something is: [`sys::epoll_wait`]). It takes
         // no event: not counted in `reads`.
         // (Where quiet, `seen` already holds the count; else it is taken
         // again at the end.)
@@ -375,7 +392,7 @@ impl Watcher {
         if quiet
             && own.is_empty()
             && queue.is_empty()
-            && sys::inotify_queued_bytes(inotify.as_fd()) == Ok(0)
+            && sys::epoll_wait(ready.as_fd()) == Ok(false)
         {
             return false;
         }
@@ -455,12 +472,7 @@ impl Watcher {
                 }
             }
         }
-        if !narrowing.is_empty() {
-            sys::note_notified_change();
-            for Wide { fd, .. } in narrowing {
-                narrow(inotify.as_fd(), &fd);
-            }
-        }
+        narrow_locked(inotify.as_fd(), narrowing);
         // A long run of changes is as good as a loss: check everything once.
         if queue.len() > 4096 {
             queue.clear();
@@ -525,7 +537,9 @@ impl Watcher {
     #[cfg(test)]
     pub(crate) fn queued_bytes(&self) -> u64 {
         match self.inotify.get() {
-            Some(Some(inotify)) => sys::inotify_queued_bytes(inotify.as_fd()).unwrap_or(0),
+            Some(Some(Instance { inotify, .. })) => {
+                sys::inotify_queued_bytes(inotify.as_fd()).unwrap_or(0)
+            }
             _ => 0,
         }
     }
@@ -545,17 +559,23 @@ impl Watcher {
     }
 }
 
-/// Narrows the watch on the directory `dir` is open on to [`NARROW`]
-/// (replacing its mask): struck out ([`NARROW_AFTER`]), or its FD's dentry
-/// freed.
+/// Narrows the watches `narrowing` to [`NARROW`] (replacing each one's
+/// mask): struck out ([`NARROW_AFTER`]), or the dentry whose FD widened it
+/// freed. Counts a change ([`sys::note_notified_change`]) first, where
+/// there is any: no stat judged fit to remember before the count is used
+/// after it, and every one judged after it finds the watch not widened.
 ///
 /// # Preconditions
-/// Called under [`Watcher::queue`], with the watch taken off
-/// [`Queue::wide`] and a change counted ([`sys::note_notified_change`])
-/// since: no stat judged fit to remember before the count is used after
-/// it, and every one judged after it finds the watch not widened.
-fn narrow(inotify: BorrowedFd<'_>, dir: &OwnedFd) {
-    let _ = sys::inotify_add_watch(inotify, dir.as_fd(), NARROW);
+/// Called under [`Watcher::queue`], with each watch taken off
+/// [`Queue::wide`] under it.
+fn narrow_locked(inotify: BorrowedFd<'_>, narrowing: impl IntoIterator<Item = Wide>) {
+    let mut narrowing = narrowing.into_iter().peekable();
+    if narrowing.peek().is_some() {
+        sys::note_notified_change();
+    }
+    for Wide { fd, .. } in narrowing {
+        let _ = sys::inotify_add_watch(inotify, fd.as_fd(), NARROW);
+    }
 }
 
 /// Whether an event with `wd`, `mask` and `name` is one of the tree's own

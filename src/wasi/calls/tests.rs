@@ -65,13 +65,16 @@ fn a_libc_stat_reads_the_notifications_once() {
         .collect();
     assert!(
         pairs.contains(&(1, (0, 1))),
-        "the look at the queue alone (an `ioctl` finding it empty), then none: {pairs:?}"
+        "the look at the queue alone (an `epoll_wait` finding it empty), then none: {pairs:?}"
     );
     std::fs::write(dir.path().join("f"), b"xyz").unwrap();
-    assert_eq!(
-        hash_at(&mut view, &root),
-        2,
-        "the `ioctl` finding events, and their `read`"
+    // The look finding events, and their `read`; or the `read` alone where
+    // another test's change (`sys::changes`, process-wide) made the drain
+    // skip the look.
+    let syscalls = hash_at(&mut view, &root);
+    assert!(
+        (1..=2).contains(&syscalls),
+        "the events read by the hash's call: {syscalls} syscalls"
     );
     let (_, size) = stat_at(&mut view, &root);
     assert_eq!(size, 3, "the host's write, read by the hash's call");
