@@ -21,12 +21,13 @@ pub enum Perms {
 pub enum Revalidation {
     /// Every answer is what a native program would get at that moment,
     /// whoever changed the directory (other processes, the embedder,
-    /// wasmtime-wasi's stdio streams, other preopens and filesystems), at
-    /// nearly [`Revalidation::Exclusive`]'s speed. On local filesystems
-    /// the kernel tells of every change (inotify, one watch per cached
-    /// directory; see `src/watch.rs`): each call that would trust the
-    /// cache first reads what it said (one syscall that never waits), and drops
-    /// what changed. Directories on filesystems whose changes made
+    /// wasmtime-wasi's stdio streams, other preopens and filesystems, a
+    /// filesystem mounted in it), at nearly [`Revalidation::Exclusive`]'s
+    /// speed. On local filesystems the kernel tells of every change
+    /// (inotify, one watch per cached directory, and the mount table; see
+    /// `src/watch.rs`): each call that would trust the cache first asks
+    /// what it said (an `epoll_wait` that never waits, and a `read` of what
+    /// is queued), and drops what changed. Directories on filesystems whose changes made
     /// elsewhere the kernel does not hear of (NFS, CIFS, 9p, FUSE —
     /// GlusterFS, CephFS's client, sshfs —, overlayfs, anything unknown;
     /// told by `fstatfs` at the mount and where a walk crosses into

@@ -8,10 +8,9 @@
 //! the directory, or a file in it written, truncated or given new
 //! attributes, by any process, any thread, any stream (stdio), any other
 //! preopen or filesystem. Every call that would trust the cache first
-//! drains the queue ([`Watcher::drain`]: one syscall that never waits, an
-//! `epoll_wait` of an epoll instance holding the inotify FD where it finds
-//! the queue empty and directfs changed nothing since the last drain, else
-//! a `read`; done by
+//! drains the queue ([`Watcher::drain`]: an `epoll_wait` that never waits,
+//! of an epoll instance holding the inotify FD, and a `read` only where it
+//! finds events queued or the tree's own are expected; done by
 //! [`crate::Filesystem`] as it takes the tree lock); so a change finished
 //! before the call began is seen by it:
 //!
@@ -28,7 +27,13 @@
 //!   to a half more, for nothing;
 //! - a queue overflow (or a read error) makes every watched directory's
 //!   children be checked, and its `no-entry`s forgotten; a watch the kernel
-//!   dropped (`IN_IGNORED`) leaves its directories unwatched.
+//!   dropped (`IN_IGNORED`) leaves its directories unwatched;
+//! - a change of the process's mount table, which no inotify event tells
+//!   of (a mount attached on a cached directory makes its name the mounted
+//!   directory; one detached, the one under it again), is taken as lost
+//!   events: the drain asks for it too, through the same epoll instance
+//!   (`/proc/self/mountinfo` is ready with `EPOLLPRI` once the table
+//!   changed; the kernel makes it so before `mount` returns).
 //!
 //! The tree's own changes of names (creates, removes, renames made through
 //! it, which it took in as it made them) queue events too: each is
@@ -47,15 +52,15 @@
 //! (`max_user_watches`, no read permission, no `/proc`) — is revalidated as
 //! [`Revalidation::Shared`] does: never a stale answer, at `shared`'s cost.
 //!
-//! What it costs: one inotify instance and one epoll instance (two host
-//! FDs, not in the budget) per
+//! What it costs: one inotify instance, one epoll instance and
+//! `/proc/self/mountinfo` open (three host FDs, not in the budget) per
 //! [`crate::Filesystem`] with a coherent mount; one watch (about 1 KiB of
 //! kernel memory, one of the user's `max_user_watches`) per cached or held
 //! directory; one `inotify_add_watch` per directory dentry made (one made
 //! by the tree's own `mkdir`: when first looked into, so a directory made
 //! and removed costs none), one per widening and narrowing, and one
-//! `inotify_rm_watch` per one freed; one
-//! `epoll_wait` or `read` per call that takes the tree lock (not a read or
+//! `inotify_rm_watch` per one freed; one `epoll_wait` per call that takes
+//! the tree lock, and a `read` where events are queued (not a read or
 //! write through a file's own FD: see
 //! [`crate::ctx::DirectfsCtx::tree_read_fixed`]).
 //!
@@ -137,8 +142,9 @@ pub(crate) enum Change {
     /// The kernel dropped the watch `wd` (its directory was removed, or
     /// the watch was): its directories are no longer watched.
     Gone(WatchDescriptor),
-    /// Events were lost (the kernel's queue overflowed, or a read failed):
-    /// anything may have changed in any watched directory.
+    /// Events were lost (the kernel's queue overflowed, or a read failed),
+    /// or the mount table changed: anything may have changed in any
+    /// watched directory.
     Lost,
 }
 
@@ -193,9 +199,6 @@ struct Queue {
     names: String,
     /// What the inotify FD is read into.
     buf: ReadBuf,
-    /// [`sys::changes`] at the last drain: while it stays, directfs
-    /// changed nothing that could have queued an event since.
-    seen: u64,
     /// The watches widened to [`CHILD`] ([`Watcher::widen`]). A watch is
     /// widened in the kernel whenever it is here; one that is not here may
     /// be too (its narrowing failed, or is under way under this lock).
@@ -255,22 +258,41 @@ pub(crate) struct Watcher {
     reads: AtomicU64,
 }
 
-/// An inotify instance, and an epoll instance ready while it has events
-/// (what a drain asks first: see [`sys::epoll_wait`]).
+/// An inotify instance, the process's mount table, and an epoll instance
+/// that tells whether either changed (what a drain asks first: see
+/// [`sys::epoll_wait`]).
 #[derive(Debug)]
 struct Instance {
     /// The inotify instance.
     inotify: OwnedFd,
-    /// An epoll instance with `inotify` in it.
+    /// An epoll instance with `inotify` in it (bit [`INOTIFY`]: events
+    /// queued) and `mounts` (bit [`MOUNTS`]: the mount table changed).
     ready: OwnedFd,
+    /// `/proc/self/mountinfo`, only for `ready` to watch: a mount attached
+    /// on a cached directory (or file), or detached from one, changes what
+    /// its name is with no inotify event.
+    _mounts: OwnedFd,
 }
 
+/// [`Instance::ready`]'s bit for the inotify instance.
+const INOTIFY: u64 = 1 << 0;
+
+/// [`Instance::ready`]'s bit for the mount table.
+const MOUNTS: u64 = 1 << 1;
+
 impl Instance {
-    /// Makes both; `None` if either cannot be made.
+    /// Makes them; `None` if any cannot be made (no `/proc`, limits).
     fn new() -> Option<Self> {
         let inotify = sys::inotify_init1().ok()?;
-        let ready = sys::epoll_create1_readable(inotify.as_fd()).ok()?;
-        Some(Self { inotify, ready })
+        let mounts = sys::open_mountinfo().ok()?;
+        let ready = sys::epoll_create1().ok()?;
+        sys::epoll_ctl_add(ready.as_fd(), inotify.as_fd(), sys::EpollFlags::IN, 0).ok()?;
+        sys::epoll_ctl_add(ready.as_fd(), mounts.as_fd(), sys::EpollFlags::PRI, 1).ok()?;
+        Some(Self {
+            inotify,
+            ready,
+            _mounts: mounts,
+        })
     }
 }
 
@@ -352,18 +374,18 @@ impl Watcher {
         false
     }
 
-    /// Reads every event the kernel queued when it began (none: one
-    /// `epoll_wait` that finds nothing ready, or, where directfs changed something
-    /// since the last drain, a `read` that says `EAGAIN`; a few: one
-    /// `read`; no instance: no syscall). Returns whether the tree has
-    /// changes to take in ([`Watcher::take`]) before it answers from its
-    /// cache. Any event counts as a change for the stat memos.
+    /// Reads every event the kernel queued when it began, and whether the
+    /// mount table changed (none: one `epoll_wait` that finds nothing
+    /// ready; events: that and one `read`, or a few; no instance: no
+    /// syscall). Returns whether the tree has changes to take in
+    /// ([`Watcher::take`]) before it answers from its cache. Any event, and
+    /// a change of the mount table, counts as a change for the stat memos.
     ///
     /// The queue's lock is held across the read, so that a drain that finds
     /// the kernel's queue empty because another thread just read it still
     /// finds what that thread read.
     pub(crate) fn drain(&self) -> bool {
-        let Some(Some(Instance { inotify, ready })) = self.inotify.get() else {
+        let Some(Some(Instance { inotify, ready, .. })) = self.inotify.get() else {
             return false;
         };
         let mut guard = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -372,29 +394,31 @@ impl Watcher {
             own,
             names,
             buf,
-            seen,
             wide,
         } = &mut *guard;
         // The widened watches this drain read a data or attribute event of
         // (few: a drain reads at most a buffer's worth at a time).
         let mut struck: Vec<WatchDescriptor> = Vec::new();
         // Every own event expected now was queued by the kernel before this
-        // read begins ([`Watcher::expect`]): this drain reads each of them.
-        // Where directfs changed nothing since the last drain (no own event
-        // expected, no write that queued an `IN_MODIFY`), most drains find
-        // nothing: asking the epoll instance whether the inotify FD is
-        // readable costs half what a `read` that finds none does (and a
-        // syscall more where something is: [`sys::epoll_wait`]). It takes
-        // no event: not counted in `reads`.
-        // (Where quiet, `seen` already holds the count; else it is taken
-        // again at the end.)
-        let quiet = sys::changes() == *seen;
-        if quiet
-            && own.is_empty()
-            && queue.is_empty()
-            && sys::epoll_wait(ready.as_fd()) == Ok(false)
-        {
-            return false;
+        // drain began ([`Watcher::expect`]): this drain reads each of them,
+        // and asks whether the mount table changed after (below). Else it
+        // asks first whether events are queued (most drains find none: the
+        // look costs half what a `read` that finds none does,
+        // [`sys::epoll_wait`]) and whether the mount table changed (which
+        // no inotify event tells of: a mount attached on a cached directory
+        // makes its name another directory). A look takes no event: not
+        // counted in `reads`. An error is taken as both.
+        let expecting = !own.is_empty();
+        let now = if expecting {
+            INOTIFY
+        } else {
+            sys::epoll_wait(ready.as_fd()).unwrap_or(INOTIFY | MOUNTS)
+        };
+        if now & MOUNTS != 0 {
+            mounts_changed_locked(queue);
+        }
+        if now & INOTIFY == 0 {
+            return !queue.is_empty();
         }
         loop {
             let read = sys::read_inotify(inotify.as_fd(), &mut buf.0);
@@ -473,15 +497,18 @@ impl Watcher {
             }
         }
         narrow_locked(inotify.as_fd(), narrowing);
+        // Asked after the read where it was not before it (the read left
+        // the look nothing to say of events that matter: any queued since
+        // are of changes made during the call).
+        if expecting && sys::epoll_wait(ready.as_fd()).map_or(true, |now| now & MOUNTS != 0) {
+            mounts_changed_locked(queue);
+        }
         // A long run of changes is as good as a loss: check everything once.
         if queue.len() > 4096 {
             queue.clear();
             own.clear();
             queue.push(Change::Lost);
         }
-        // Events of others it read count as changes ([`sys::changes`]):
-        // not a reason for the next drain to expect more.
-        *seen = sys::changes();
         !queue.is_empty()
     }
 
@@ -557,6 +584,17 @@ impl Watcher {
                 .changes,
         )
     }
+}
+
+/// The mount table changed: any cached name may be another file now (a
+/// mount attached on it, or detached from it), and each is checked, as
+/// after lost events.
+///
+/// # Preconditions
+/// Called under [`Watcher::queue`] (`queue` is its changes).
+fn mounts_changed_locked(queue: &mut Vec<Change>) {
+    sys::note_notified_change();
+    queue.push(Change::Lost);
 }
 
 /// Narrows the watches `narrowing` to [`NARROW`] (replacing each one's
@@ -711,6 +749,53 @@ mod tests {
         std::fs::remove_file(p.join("z")).unwrap();
         assert!(watcher.drain());
         assert_eq!(watcher.take(), [name(wd, "z")]);
+    }
+
+    /// `mount --bind source target`, then `umount target`: `false` where
+    /// this machine does not let the test mount (not root).
+    fn mount_and_unmount(source: &std::path::Path, target: &std::path::Path) -> bool {
+        use std::process::Command;
+        let mounted = Command::new("mount")
+            .arg("--bind")
+            .arg(source)
+            .arg(target)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        mounted
+            && Command::new("umount")
+                .arg(target)
+                .status()
+                .unwrap()
+                .success()
+    }
+
+    /// A change of the process's mount table (no inotify event tells of
+    /// it) is a loss of events: every cached name is checked. Seen by the
+    /// drain after it, whether that drain looked first (nothing expected)
+    /// or read the tree's own events first; and once.
+    #[test]
+    fn a_mount_or_unmount_is_a_loss() {
+        let (dir, watcher, wd) = watched();
+        let p = dir.path();
+        std::fs::create_dir(p.join("on")).unwrap();
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [name(wd, "on")]);
+        if !mount_and_unmount(p, &p.join("on")) {
+            eprintln!("skipped: this machine does not let the test bind-mount (needs root)");
+            return;
+        }
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [Change::Lost]);
+        assert!(!watcher.drain(), "told once");
+        // With the tree's own event expected: read first, then the look.
+        let since = watcher.reads();
+        std::fs::write(p.join("x"), b"x").unwrap();
+        watcher.expect(since, [(wd, OwnEvent::Create, "x")]);
+        assert!(mount_and_unmount(p, &p.join("on")));
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [Change::Lost]);
+        assert!(!watcher.drain(), "told once");
     }
 
     /// Names of every padding (the kernel pads each to a multiple of 16

@@ -264,3 +264,103 @@ fn coherent_one_mount_read_write_and_read_only() {
         }
     }
 }
+
+/// A bind mount of a directory on another, made by `mount --bind`;
+/// detached when dropped (lazily: directfs's dentries may still hold FDs
+/// on what it mounted, as any process may).
+struct BindMount(std::path::PathBuf);
+
+impl BindMount {
+    /// Mounts `source` on `target`; `None` where this machine does not let
+    /// the test mount (not root, no `mount`).
+    fn new(source: &Path, target: &Path) -> Option<Self> {
+        let status = Command::new("mount")
+            .arg("--bind")
+            .arg(source)
+            .arg(target)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| Self(target.to_path_buf()))
+    }
+}
+
+impl Drop for BindMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Runs `coherent_host_changes` with `args` before it and `options` on its
+/// `--dir`: after its first look the host mounts a directory holding `x`
+/// ("mounted x") on `d`, after its second it detaches it. Its output and
+/// the host's tree afterwards; `None` where the test cannot mount.
+fn around_a_mount(args: &[&str], options: &str) -> Option<(Vec<String>, Vec<String>)> {
+    use std::io::{BufRead, BufReader, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::host_changes::host_changes_fixture(tmp.path());
+    let source = tmp.path().join("m");
+    std::fs::create_dir(&source).unwrap();
+    std::fs::write(source.join("x"), b"mounted x").unwrap();
+    // Asked once before the guest runs.
+    drop(BindMount::new(&source, &dir.join("d"))?);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .args(args)
+        .arg("--dir")
+        .arg(format!("{}::/s{options}", dir.display()))
+        .arg(guest("coherent_host_changes"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut out = Vec::new();
+    let mut mount = None;
+    let mut readies = 0;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line != "ready" {
+            out.push(line);
+            continue;
+        }
+        readies += 1;
+        match readies {
+            1 => mount = Some(BindMount::new(&source, &dir.join("d")).expect("mounted before")),
+            2 => drop(mount.take()),
+            _ => break,
+        }
+        stdin.write_all(b"go\n").unwrap();
+    }
+    drop(stdin);
+    out.extend(lines.map(Result::unwrap));
+    assert_eq!(readies, 3, "the guest looked after each change");
+    assert!(
+        child.wait().unwrap().success(),
+        "{args:?} {options}: {out:#?}"
+    );
+    Some((out, host_tree(&dir)))
+}
+
+/// A mount attached on a directory the tree has cached, and detached
+/// again, while the guest runs (no inotify event tells of either: the
+/// mount table is watched too): the guest sees the mounted directory's
+/// files, then the ones under it again, as under wasmtime-wasi.
+#[test]
+fn coherent_mount_on_a_cached_directory() {
+    let Some((want, want_tree)) = around_a_mount(&["--wasi-fs", "wasmtime"], "") else {
+        eprintln!("skipped: this machine does not let the test bind-mount (needs root)");
+        return;
+    };
+    assert!(want.contains(&"[1] read d/x: ok \"mounted x\"".to_owned()));
+    assert!(want.contains(&"[2] read d/x: ok \"in d\"".to_owned()));
+    for options in ["", ",pool", ",shared"] {
+        let (got, tree) = around_a_mount(&[], options).unwrap();
+        assert_same_run(&format!("{options:?}"), (&want, &want_tree), (&got, &tree));
+    }
+    let (stale, _) = around_a_mount(&[], ",exclusive").unwrap();
+    assert_ne!(
+        stale, want,
+        "exclusive mode saw the mount: the fixture tests nothing"
+    );
+}
