@@ -776,6 +776,7 @@ mod tests {
     /// or read the tree's own events first; and once.
     #[test]
     fn a_mount_or_unmount_is_a_loss() {
+        let _changing = sys::test_hook::mount_table_changing();
         let (dir, watcher, wd) = watched();
         let p = dir.path();
         std::fs::create_dir(p.join("on")).unwrap();

@@ -18,6 +18,7 @@ use std::process::Command;
 
 use common::host_changes::{
     Told, Views, around_host_changes_embedded, around_host_changes_told, assert_same_run,
+    drive_steps,
 };
 use common::{dfs_run, guest, host_tree};
 
@@ -296,7 +297,7 @@ impl Drop for BindMount {
 /// ("mounted x") on `d`, after its second it detaches it. Its output and
 /// the host's tree afterwards; `None` where the test cannot mount.
 fn around_a_mount(args: &[&str], options: &str) -> Option<(Vec<String>, Vec<String>)> {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::{BufRead, BufReader};
     let tmp = tempfile::tempdir().unwrap();
     let dir = common::host_changes::host_changes_fixture(tmp.path());
     let source = tmp.path().join("m");
@@ -313,28 +314,13 @@ fn around_a_mount(args: &[&str], options: &str) -> Option<(Vec<String>, Vec<Stri
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut out = Vec::new();
+    let stdin = child.stdin.take();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut mount = None;
-    let mut readies = 0;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if line != "ready" {
-            out.push(line);
-            continue;
-        }
-        readies += 1;
-        match readies {
-            1 => mount = Some(BindMount::new(&source, &dir.join("d")).expect("mounted before")),
-            2 => drop(mount.take()),
-            _ => break,
-        }
-        stdin.write_all(b"go\n").unwrap();
-    }
-    drop(stdin);
-    out.extend(lines.map(Result::unwrap));
-    assert_eq!(readies, 3, "the guest looked after each change");
+    let out = drive_steps(Told::Stdin, lines, stdin, &dir, 2, |step| match step {
+        1 => mount = Some(BindMount::new(&source, &dir.join("d")).expect("mounted before")),
+        _ => drop(mount.take()),
+    });
     assert!(
         child.wait().unwrap().success(),
         "{args:?} {options}: {out:#?}"

@@ -640,6 +640,7 @@ mod tests {
 
     #[test]
     fn the_trees_own_changes_cost_no_check_after_the_drain() {
+        let _still = sys::test_hook::mount_table_still();
         let (dir, mut tree, root) = tree_with_root();
         tree.set_cache_limits(100, 100);
         let p = dir.path();

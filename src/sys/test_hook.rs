@@ -5,9 +5,28 @@
 
 use std::cell::{Cell, RefCell};
 use std::os::fd::BorrowedFd;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
+
+/// Held for writing by a test that changes the mount table (every
+/// coherent `Filesystem` in the process takes that as lost events, and
+/// checks each cached name), and for reading by a test that counts a
+/// coherent call's syscalls exactly.
+static MOUNT_TABLE: RwLock<()> = RwLock::new(());
+
+/// For a test that counts a coherent call's syscalls exactly: no test of
+/// this process changes the mount table while the guard is held.
+pub(crate) fn mount_table_still() -> RwLockReadGuard<'static, ()> {
+    MOUNT_TABLE.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// For a test that changes the mount table: no test that counts syscalls
+/// exactly runs while the guard is held.
+pub(crate) fn mount_table_changing() -> RwLockWriteGuard<'static, ()> {
+    MOUNT_TABLE.write().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// What a hook is given: the name looked up.
 type Hook = Box<dyn FnMut(&str)>;

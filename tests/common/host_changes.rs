@@ -242,10 +242,26 @@ pub fn around_host_changes_embedded(
 /// lines, and checks that it looked after every change.
 fn drive(
     told: Told,
+    lines: impl Iterator<Item = std::io::Result<String>>,
+    stdin: Option<impl Write>,
+    dir: &Path,
+    settle: Duration,
+) -> Vec<String> {
+    drive_steps(told, lines, stdin, dir, STEPS, |step| {
+        host_change(step, dir);
+        std::thread::sleep(settle);
+    })
+}
+
+/// [`drive`] with `steps` changes, each made by `change` (given its
+/// number, from 1) before the guest is told of it.
+pub fn drive_steps(
+    told: Told,
     mut lines: impl Iterator<Item = std::io::Result<String>>,
     mut stdin: Option<impl Write>,
     dir: &Path,
-    settle: Duration,
+    steps: usize,
+    mut change: impl FnMut(usize),
 ) -> Vec<String> {
     let mut out = Vec::new();
     let mut readies = 0;
@@ -256,11 +272,10 @@ fn drive(
             continue;
         }
         readies += 1;
-        if readies > STEPS {
+        if readies > steps {
             break;
         }
-        host_change(readies, dir);
-        std::thread::sleep(settle);
+        change(readies);
         match (&mut stdin, told) {
             (Some(stdin), Told::Stdin) => stdin.write_all(b"go\n").unwrap(),
             _ => std::fs::write(dir.join(format!("go-{readies}")), b"").unwrap(),
@@ -269,12 +284,12 @@ fn drive(
     drop(stdin);
     out.extend(lines.map(Result::unwrap));
     let asked = match told {
-        Told::Stdin => STEPS + 1,
-        Told::Marker => STEPS,
+        Told::Stdin => steps + 1,
+        Told::Marker => steps,
     };
     assert_eq!(readies, asked, "the guest looked after every change");
     if let Told::Marker = told {
-        for step in 1..=STEPS {
+        for step in 1..=steps {
             std::fs::remove_file(dir.join(format!("go-{step}"))).unwrap();
         }
     }
