@@ -401,12 +401,14 @@ fn walk_to_dir(tree: &mut Tree, dir: DentryId, path: &str) -> Result<DentryId, E
 /// [`with_parent`] does, without looking at that component: whether it is
 /// a name with no trailing `/` (of any length), which a call that changes
 /// nothing need not look up (`false` for `.`, `..` and a trailing `/`, which
-/// [`with_parent`] resolves whole).
+/// [`with_parent`] resolves whole). A NUL anywhere is `invalid` first here,
+/// as wasmtime-wasi answers a call that walks the whole path.
 pub(crate) fn parent_of_name(
     tree: &mut Tree,
     dir: DentryId,
     path: &str,
 ) -> Result<bool, ErrorCode> {
+    check_path(path)?;
     let (_, last, trailing_slash) = split_last(path)?;
     if last == "." || last == ".." || trailing_slash {
         return Ok(false);
@@ -455,6 +457,12 @@ pub(crate) fn second_walk_first(
         && walk_to_last(tree, first_dir, first).is_ok()
     {
         walk_to_last(tree, second_dir, second)?;
+        // Then both last names reach the call: a NUL in either is
+        // `invalid` before the call looks either up.
+        let nul = |path| split_last(path).is_ok_and(|(_, last, _)| last.contains('\0'));
+        if nul(first) || nul(second) {
+            return Err(ErrorCode::Invalid);
+        }
         let dots = |path| split_last(path).is_ok_and(|(_, last, _)| last == "." || last == "..");
         if dots_busy && (dots(first) || dots(second)) {
             return Err(ErrorCode::Busy);
@@ -463,10 +471,18 @@ pub(crate) fn second_walk_first(
     result
 }
 
-/// `path` (checked: not empty, no NUL, not too long) as the path to its last
-/// component's directory, that component, and whether it ends in `/`.
+/// `path` (checked: not empty, not too long, no NUL before its last
+/// component) as the path to its last component's directory, that
+/// component, and whether it ends in `/`.
+///
+/// A NUL in the last component is that name's own fault, answered by
+/// [`Name::parse`] once the walk to its directory succeeded, as
+/// wasmtime-wasi answers it (`mkdir("missing/a\0")`: `no-entry`;
+/// `rename("a\0", "..")`: `not-permitted`).
 fn split_last(path: &str) -> Result<(&str, &str, bool), ErrorCode> {
-    check_path(path)?;
+    if path.is_empty() {
+        return Err(ErrorCode::NoEntry);
+    }
     let trimmed = path.trim_end_matches('/');
     let trailing_slash = trimmed.len() != path.len();
     let (parent_path, last) = match trimmed.rsplit_once('/') {
@@ -476,6 +492,10 @@ fn split_last(path: &str) -> Result<(&str, &str, bool), ErrorCode> {
         None if trimmed.is_empty() => return Err(ErrorCode::NotPermitted),
         None => (".", trimmed),
     };
+    match check_path(path) {
+        Err(ErrorCode::Invalid) if !parent_path.contains('\0') => {}
+        checked => checked?,
+    }
     Ok((parent_path, last, trailing_slash))
 }
 

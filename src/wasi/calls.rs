@@ -14,8 +14,8 @@ use super::{Descriptor, DescriptorKind, OpenIntent, OpenRequest, open_at};
 use crate::ctx::{DirectfsCtxView, LastIdentity, LastStat};
 use crate::dentry::{DentryId, ReadLocked, StatMemo, Tree};
 use crate::dentry::{
-    Last, parent_of_name, resolve_slashed, second_walk_first, slashed_made, with_parent,
-    with_walked,
+    Last, parent_of_name, resolve_slashed, second_walk_first, slashed_made, walk_to_last,
+    with_parent, with_walked,
 };
 use crate::error::Error;
 use crate::error::trap;
@@ -499,9 +499,15 @@ impl DirectfsCtxView<'_> {
         path: &str,
     ) -> Result<String, Error> {
         let dir = self.dir(fd)?;
-        let target = self
-            .ctx
-            .deferring(|tree| with_walked(tree, dir, path, false, |tree, id| tree.readlink(id)))?;
+        let target = self.ctx.deferring(|tree| {
+            let target = with_walked(tree, dir, path, false, |tree, id| tree.readlink(id));
+            // A NUL in the last name is `invalid` after the walk to it, as
+            // wasmtime-wasi answers (`readlink("missing/a\0")`: `no-entry`).
+            if target == Err(Code::Invalid) {
+                walk_to_last(tree, dir, path)?;
+            }
+            target
+        })?;
         // The WIT: an absolute target is `not-permitted` (it names a path
         // outside any descriptor; cap-std refuses it the same way).
         match target.starts_with('/') {
@@ -724,6 +730,10 @@ impl DirectfsCtxView<'_> {
 /// made for it); a symlink to follow, a trailing `/` or a `.`/`..` take the
 /// whole walk instead.
 fn stat_at(tree: &mut Tree, dir: DentryId, path: &str, follow: bool) -> Result<Stat, Code> {
+    // A NUL anywhere is `invalid` before any walk, as wasmtime-wasi answers
+    // a call that resolves the whole path (`with_parent` answers one in the
+    // last name after the walk to it).
+    check_path(path)?;
     if let Some(stat) = tree.stat_beneath(dir, path, follow)? {
         return Ok(stat);
     }

@@ -5,6 +5,7 @@ use super::{Descriptor, DescriptorKind};
 use crate::dentry::{DentryId, Last, MAX_SYMLINK_FOLLOWS, Tree, walk_beneath, with_parent};
 use crate::error::ErrorCode;
 use crate::handle::Handle;
+use crate::name::check_path;
 use crate::types::{FileType, OpenFlags};
 
 /// What the guest's `open-at` flags ask for, in either WASI version.
@@ -130,6 +131,9 @@ fn create_or_open(
     path: &str,
     req: OpenRequest,
 ) -> Result<Created, ErrorCode> {
+    // A NUL anywhere is `invalid` before any walk, as wasmtime-wasi answers
+    // an open (`with_parent` answers one in the last name after the walk).
+    check_path(path)?;
     with_parent(tree, dir, path, |tree, parent, last| {
         let name = match last {
             // `O_CREAT` on `.`, `..` or `name/`: what Linux and wasmtime-wasi
