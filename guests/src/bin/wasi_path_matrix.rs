@@ -267,6 +267,13 @@ fn main() {
         (long.as_str(), "."),
         (".", long.as_str()),
         ("m00/d/..", long.as_str()),
+        // The old name is looked up before the new one (`no-entry`).
+        ("missing", long.as_str()),
+        // A NUL in a last name is found after both walks.
+        ("missing", "b\0"),
+        ("a\0", ".."),
+        ("a\0b", "missing/x"),
+        ("m00\0/x", "missing/x"),
     ] {
         let (old12, new12): (String, String) = (
             old.chars().take(12).collect(),
