@@ -317,6 +317,17 @@ fn std_create_via_symlink() {
         "{out}"
     );
     assert!(!fx.path("abs_new").exists() && !fx.path("sub/fresh").exists());
+    // A target ending in `/`: `is-directory` (as Linux's `O_CREAT`), the
+    // file and directory there untouched.
+    for link in ["file slash", "dir slash"] {
+        assert!(
+            out.contains(&format!("create via {link}: err IsADirectory")),
+            "{out}"
+        );
+    }
+    assert!(out.contains("create via deep slash: err NotFound"), "{out}");
+    assert_eq!(std::fs::read(fx.path("sub/plain")).unwrap(), b"plain");
+    assert_eq!(common::host_names(&fx.path("sub/deeper")), ["t2"]);
 }
 
 /// `create` on names the host made before the guest ran (unknown to the
@@ -725,6 +736,66 @@ fn p3_hostile() {
     hostile("p3_hostile");
 }
 
+/// The hostile `wasi:filesystem` 0.2 guest's calls, traced (`TRACE`):
+/// each call's answer equal to wasmtime-wasi's, call by call, and the host
+/// trees left equal, for three seeds of 20,000 calls (the guest leaves out
+/// the calls with an intended difference, `docs/wasi.md`; its stream reads
+/// and writes are blocking ones, which both answer alike).
+#[test]
+fn wasi_hostile_errno_for_errno() {
+    for seed in ["11", "16", "40"] {
+        let runs = ["directfs", "wasmtime"].map(|wasi_fs| {
+            let fx = hostile_fixture();
+            let ro = tempfile::tempdir().unwrap();
+            std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
+            let run = dfs_run([
+                "--wasi-fs".as_ref(),
+                wasi_fs.as_ref(),
+                "--env".as_ref(),
+                "TRACE=1".as_ref(),
+                "--dir".as_ref(),
+                format!("{}::/sandbox", fx.sandbox.display()).as_ref(),
+                "--dir".as_ref(),
+                format!("{}::/ro,readonly", ro.path().display()).as_ref(),
+                guest("wasi_hostile").as_os_str(),
+                seed.as_ref(),
+                "20000".as_ref(),
+            ]);
+            run.assert_success();
+            fx.assert_outside_untouched();
+            assert_eq!(common::host_names(ro.path()), ["f"]);
+            (host_tree(&fx.sandbox), run.stdout)
+        });
+        let [(our_tree, ours), (their_tree, theirs)] = runs;
+        assert_eq!(ours.lines().count(), 20001, "seed {seed}");
+        for (a, b) in ours.lines().zip(theirs.lines()) {
+            assert_eq!(a, b, "seed {seed}: directfs, then wasmtime-wasi");
+        }
+        assert_eq!(ours, theirs, "seed {seed}");
+        assert_eq!(our_tree, their_tree, "seed {seed}: the host trees");
+    }
+}
+
+/// The hostile guests' sandbox: files `a`, `b`, directories `d/e`,
+/// symlinks `l` → `a`, `ld` → `d`, `loop` → itself, `up` →
+/// `../outside`, `out` → the outside directory.
+fn hostile_fixture() -> Fixture {
+    let fx = Fixture::new();
+    std::fs::create_dir_all(fx.path("d/e")).unwrap();
+    std::fs::write(fx.path("a"), b"a").unwrap();
+    std::fs::write(fx.path("b"), b"b").unwrap();
+    for (target, link) in [
+        ("a", "l"),
+        ("d", "ld"),
+        ("loop", "loop"),
+        ("../outside", "up"),
+    ] {
+        std::os::unix::fs::symlink(target, fx.path(link)).unwrap();
+    }
+    std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
+    fx
+}
+
 /// Runs hostile guest `name` in each revalidation mode, on an async host
 /// with a pool mount, with a cache of 8 dentries, and under wasmtime-wasi.
 /// Every call returns: the guest runs to its end; nothing outside the
@@ -739,19 +810,7 @@ fn hostile(name: &str) {
         ("5", "directfs", "", Some("8")),
         ("1", "wasmtime", "", None),
     ] {
-        let fx = Fixture::new();
-        std::fs::create_dir_all(fx.path("d/e")).unwrap();
-        std::fs::write(fx.path("a"), b"a").unwrap();
-        std::fs::write(fx.path("b"), b"b").unwrap();
-        for (target, link) in [
-            ("a", "l"),
-            ("d", "ld"),
-            ("loop", "loop"),
-            ("../outside", "up"),
-        ] {
-            std::os::unix::fs::symlink(target, fx.path(link)).unwrap();
-        }
-        std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
+        let fx = hostile_fixture();
         let ro = tempfile::tempdir().unwrap();
         std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
         let mut args: Vec<std::ffi::OsString> = vec![

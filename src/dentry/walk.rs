@@ -431,6 +431,15 @@ pub(crate) fn walk_to_last(tree: &mut Tree, dir: DentryId, path: &str) -> Result
     Ok(())
 }
 
+/// The calls of two paths, for [`second_walk_first`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TwoPaths {
+    /// `link-at`.
+    Link,
+    /// `rename-at`.
+    Rename,
+}
+
 /// The answer of a call of two paths (`link-at`, `rename-at`) that made
 /// `result`: where it failed and the walk to the first path's last name
 /// succeeds, the second path's walk to its last name fails first, if it
@@ -438,15 +447,18 @@ pub(crate) fn walk_to_last(tree: &mut Tree, dir: DentryId, path: &str) -> Result
 /// `link("missing", "..")` is `not-permitted`, not `no-entry`). Only on the
 /// way out of a failed call: a call that succeeds walks nothing more.
 ///
-/// With `dots_busy` (`rename-at`), a path whose last name is a dot is then
-/// `busy` before either name is looked at, as Linux's `renameat` answers
-/// (`rename("x…x", ".")`: `busy`, not `name-too-long`).
+/// Then a NUL in either last name is `invalid` (both names reach the
+/// syscall together), for `link-at` once a second path ending in `/` is
+/// walked whole (wasmtime-wasi walks `name/` as `name/.` there; its
+/// `rename-at` drops the `/`). For `rename-at`, a path whose last name is a
+/// dot is then `busy` before either name is looked at, as Linux's
+/// `renameat` answers (`rename("x…x", ".")`: `busy`, not `name-too-long`).
 pub(crate) fn second_walk_first(
     tree: &mut Tree,
     result: Result<(), ErrorCode>,
     (first_dir, first): (DentryId, &str),
     (second_dir, second): (DentryId, &str),
-    dots_busy: bool,
+    call: TwoPaths,
 ) -> Result<(), ErrorCode> {
     // Not where the first path's own last name was the fault as wasmtime-wasi
     // sees it too: a dot for a name (`busy`), or a trailing `/` (which it
@@ -457,14 +469,15 @@ pub(crate) fn second_walk_first(
         && walk_to_last(tree, first_dir, first).is_ok()
     {
         walk_to_last(tree, second_dir, second)?;
-        // Then both last names reach the call: a NUL in either is
-        // `invalid` before the call looks either up.
         let nul = |path| split_last(path).is_ok_and(|(_, last, _)| last.contains('\0'));
         if nul(first) || nul(second) {
+            if call == TwoPaths::Link && second.ends_with('/') {
+                resolve_slashed(tree, second_dir, second)?;
+            }
             return Err(ErrorCode::Invalid);
         }
         let dots = |path| split_last(path).is_ok_and(|(_, last, _)| last == "." || last == "..");
-        if dots_busy && (dots(first) || dots(second)) {
+        if call == TwoPaths::Rename && (dots(first) || dots(second)) {
             return Err(ErrorCode::Busy);
         }
     }

@@ -14,7 +14,7 @@ use super::{Descriptor, DescriptorKind, OpenIntent, OpenRequest, open_at};
 use crate::ctx::{DirectfsCtxView, LastIdentity, LastStat};
 use crate::dentry::{DentryId, ReadLocked, StatMemo, Tree};
 use crate::dentry::{
-    Last, parent_of_name, resolve_slashed, second_walk_first, slashed_made, walk_to_last,
+    Last, TwoPaths, parent_of_name, resolve_slashed, second_walk_first, slashed_made, walk_to_last,
     with_parent, with_walked,
 };
 use crate::error::Error;
@@ -184,6 +184,21 @@ impl DirectfsCtxView<'_> {
         let dir = self.dir(fd)?;
         self.check_mutable(dir)?;
         Ok(dir)
+    }
+
+    /// The dentries of two directory descriptors (`link-at`, `rename-at`),
+    /// both in read-write preopens: both are checked to be directories
+    /// first (`not-directory`), then to be writable (`not-permitted`), as
+    /// wasmtime-wasi checks them.
+    pub(crate) fn mutable_dirs(
+        &self,
+        fd: &Resource<Descriptor>,
+        new_fd: &Resource<Descriptor>,
+    ) -> Result<(DentryId, DentryId), Error> {
+        let (old_dir, new_dir) = (self.dir(fd)?, self.dir(new_fd)?);
+        self.check_mutable(old_dir)?;
+        self.check_mutable(new_dir)?;
+        Ok((old_dir, new_dir))
     }
 
     /// Fails with `not-permitted` unless dentry `id` is in a read-write
@@ -444,8 +459,7 @@ impl DirectfsCtxView<'_> {
         new_fd: &Resource<Descriptor>,
         new_path: &str,
     ) -> Result<(), Error> {
-        let old_dir = self.mutable_dir(fd)?;
-        let new_dir = self.mutable_dir(new_fd)?;
+        let (old_dir, new_dir) = self.mutable_dirs(fd, new_fd)?;
         if follow {
             return Err(Code::Invalid.into());
         }
@@ -466,7 +480,7 @@ impl DirectfsCtxView<'_> {
                 linked,
                 (old_dir, old_path),
                 (new_dir, new_path),
-                false,
+                TwoPaths::Link,
             )
         })?)
     }
@@ -548,8 +562,7 @@ impl DirectfsCtxView<'_> {
         new_fd: &Resource<Descriptor>,
         new_path: &str,
     ) -> Result<(), Error> {
-        let old_dir = self.mutable_dir(fd)?;
-        let new_dir = self.mutable_dir(new_fd)?;
+        let (old_dir, new_dir) = self.mutable_dirs(fd, new_fd)?;
         Ok(self.ctx.deferring(|tree| {
             let renamed = with_parent(tree, old_dir, old_path, |tree, old_parent, old| {
                 with_parent(tree, new_dir, new_path, |tree, new_parent, new| {
@@ -587,7 +600,7 @@ impl DirectfsCtxView<'_> {
                 renamed,
                 (old_dir, old_path),
                 (new_dir, new_path),
-                true,
+                TwoPaths::Rename,
             )
         })?)
     }

@@ -121,7 +121,8 @@ pub(crate) fn open_at(
 /// What one step of a creating [`open_at`] came to.
 enum Created {
     Opened(Descriptor),
-    /// The last component is a dangling symlink to this (relative) target.
+    /// The last component is a symlink to this (relative) target, to be
+    /// walked (and created) in its place: dangling, or ending in `/`.
     Dangling(String),
 }
 
@@ -164,6 +165,17 @@ fn create_or_open(
         }
         match tree.walk(parent, name) {
             Ok(child) if req.follow && tree.file_type(child) == Ok(FileType::SymbolicLink) => {
+                // A relative target ending in `/` is walked as a path to
+                // create (the next round): `is-directory` once the walk to
+                // its last name succeeds, whatever that name is, as Linux's
+                // `O_CREAT` answers (`ln -s file/ l; open l O_CREAT`).
+                if let Ok(link) = tree.readlink(child)
+                    && link.ends_with('/')
+                    && !link.starts_with('/')
+                {
+                    tree.release(child);
+                    return Ok(Created::Dangling(link));
+                }
                 // Followed from `dir`, the walk's own start: a relative
                 // target resolves from the symlink's directory, and only one
                 // that leaves `dir` is refused.

@@ -72,6 +72,16 @@ fn main() {
     show("create via missing dir", create(&d.join("sub/md"), b"x"));
     show("link slash", symlink("slashy/", &d.join("sub/sl")));
     show("create via slash", create(&d.join("sub/sl"), b"x"));
+    // A target ending in `/` is a directory to make, whatever is there:
+    // `is-directory` for a file, a directory, a missing name in a missing
+    // directory is `no-entry` (Linux's `O_CREAT`).
+    show("file for slash", create(&d.join("sub/plain"), b"plain"));
+    show("link file slash", symlink("plain/", &d.join("sub/fsl")));
+    show("create via file slash", create(&d.join("sub/fsl"), b"x"));
+    show("link dir slash", symlink("deeper/", &d.join("sub/dsl")));
+    show("create via dir slash", create(&d.join("sub/dsl"), b"x"));
+    show("link deep slash", symlink("nodir/x/", &d.join("sub/nsl")));
+    show("create via deep slash", create(&d.join("sub/nsl"), b"x"));
     // Real escapes are refused and make nothing.
     show(
         "link escape",
