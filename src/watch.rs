@@ -248,7 +248,7 @@ impl std::fmt::Debug for ReadBuf {
 pub(crate) struct Watcher {
     /// Made at the first watch; `None` if it could not be made (then no
     /// directory is watched).
-    inotify: OnceLock<Option<Instance>>,
+    instance: OnceLock<Option<Instance>>,
     /// The changes read and not yet taken by the tree, and the tree's own
     /// events not yet read. Protected by itself; held while the inotify FD
     /// is read (see "Locking").
@@ -305,14 +305,14 @@ impl Watcher {
     /// Called under the tree's write lock, before anything in the directory
     /// is cached: a change after this returns is queued.
     pub(crate) fn watch(&self, dir: BorrowedFd<'_>) -> Option<WatchDescriptor> {
-        let instance = self.inotify.get_or_init(Instance::new).as_ref()?;
+        let instance = self.instance.get_or_init(Instance::new).as_ref()?;
         sys::inotify_add_watch(instance.inotify.as_fd(), dir, NARROW | WatchFlags::MASK_ADD).ok()
     }
 
     /// Removes watch `wd` (its last dentry was freed). A watch the kernel
     /// already dropped is no error.
     pub(crate) fn unwatch(&self, wd: WatchDescriptor) {
-        if let Some(Some(Instance { inotify, .. })) = self.inotify.get() {
+        if let Some(Some(Instance { inotify, .. })) = self.instance.get() {
             let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
             queue.wide.remove(&wd);
             let _ = sys::inotify_rm_watch(inotify.as_fd(), wd);
@@ -325,7 +325,7 @@ impl Watcher {
     /// dentry), to be widened again by the next stat that would be
     /// remembered there.
     pub(crate) fn release(&self, wd: WatchDescriptor, fd: &Arc<OwnedFd>) {
-        let Some(Some(Instance { inotify, .. })) = self.inotify.get() else {
+        let Some(Some(Instance { inotify, .. })) = self.instance.get() else {
             return;
         };
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -356,7 +356,7 @@ impl Watcher {
     /// # Preconditions
     /// `wd` is the watch `dir` was given ([`Watcher::watch`]).
     pub(crate) fn widen(&self, wd: WatchDescriptor, dir: &Arc<OwnedFd>) -> bool {
-        let Some(Some(Instance { inotify, .. })) = self.inotify.get() else {
+        let Some(Some(Instance { inotify, .. })) = self.instance.get() else {
             return false;
         };
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -385,7 +385,7 @@ impl Watcher {
     /// the kernel's queue empty because another thread just read it still
     /// finds what that thread read.
     pub(crate) fn drain(&self) -> bool {
-        let Some(Some(Instance { inotify, ready, .. })) = self.inotify.get() else {
+        let Some(Some(Instance { inotify, ready, .. })) = self.instance.get() else {
             return false;
         };
         let mut guard = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
@@ -563,7 +563,7 @@ impl Watcher {
     /// drained).
     #[cfg(test)]
     pub(crate) fn queued_bytes(&self) -> u64 {
-        match self.inotify.get() {
+        match self.instance.get() {
             Some(Some(Instance { inotify, .. })) => {
                 sys::inotify_queued_bytes(inotify.as_fd()).unwrap_or(0)
             }
