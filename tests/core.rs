@@ -281,18 +281,8 @@ fn core_hostile() {
         ("5", "", Some("8")),
     ] {
         let fx = Fixture::new();
-        std::fs::create_dir_all(fx.path("d/e")).unwrap();
-        std::fs::write(fx.path("a"), b"a").unwrap();
-        std::fs::write(fx.path("b"), b"b").unwrap();
-        for (target, link) in [
-            ("a", "l"),
-            ("d", "ld"),
-            ("loop", "loop"),
-            ("../outside", "up"),
-        ] {
-            symlink(target, fx.path(link)).unwrap();
-        }
-        symlink(&fx.outside, fx.path("out")).unwrap();
+        fx.hostile_tree();
+        fx.escapes();
         let ro = tempfile::tempdir().unwrap();
         std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
         let mut args: Vec<std::ffi::OsString> = vec![

@@ -745,7 +745,9 @@ fn p3_hostile() {
 fn wasi_hostile_errno_for_errno() {
     for seed in ["11", "16", "40"] {
         let runs = ["directfs", "wasmtime"].map(|wasi_fs| {
-            let fx = hostile_fixture();
+            let fx = Fixture::new();
+            fx.hostile_tree();
+            fx.escapes();
             let ro = tempfile::tempdir().unwrap();
             std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
             let run = dfs_run([
@@ -776,26 +778,6 @@ fn wasi_hostile_errno_for_errno() {
     }
 }
 
-/// The hostile guests' sandbox: files `a`, `b`, directories `d/e`,
-/// symlinks `l` → `a`, `ld` → `d`, `loop` → itself, `up` →
-/// `../outside`, `out` → the outside directory.
-fn hostile_fixture() -> Fixture {
-    let fx = Fixture::new();
-    std::fs::create_dir_all(fx.path("d/e")).unwrap();
-    std::fs::write(fx.path("a"), b"a").unwrap();
-    std::fs::write(fx.path("b"), b"b").unwrap();
-    for (target, link) in [
-        ("a", "l"),
-        ("d", "ld"),
-        ("loop", "loop"),
-        ("../outside", "up"),
-    ] {
-        std::os::unix::fs::symlink(target, fx.path(link)).unwrap();
-    }
-    std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
-    fx
-}
-
 /// Runs hostile guest `name` in each revalidation mode, on an async host
 /// with a pool mount, with a cache of 8 dentries, and under wasmtime-wasi.
 /// Every call returns: the guest runs to its end; nothing outside the
@@ -810,7 +792,9 @@ fn hostile(name: &str) {
         ("5", "directfs", "", Some("8")),
         ("1", "wasmtime", "", None),
     ] {
-        let fx = hostile_fixture();
+        let fx = Fixture::new();
+        fx.hostile_tree();
+        fx.escapes();
         let ro = tempfile::tempdir().unwrap();
         std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
         let mut args: Vec<std::ffi::OsString> = vec![

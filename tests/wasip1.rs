@@ -791,6 +791,25 @@ fn rust_lock_std_append() {
     fx.assert_outside_untouched();
 }
 
+/// The hostile program's calls, traced (`c_hostile SEED 20000 trace`):
+/// each call's errno equal to wasmtime-wasi's preview 1, call by call, and
+/// the host trees left equal (the program leaves out the calls with an
+/// intended difference, each checked against Linux in [`c_calls`]).
+#[test]
+fn c_hostile_errno_for_errno() {
+    for seed in ["12", "13", "14"] {
+        let [ours, _] = differential(
+            "c_hostile",
+            &[seed, "20000", "trace"],
+            Fixture::hostile_tree,
+            &[],
+        );
+        ours.run.assert_success();
+        let calls = ours.run.stdout.lines().count();
+        assert_eq!(calls, 20001, "seed {seed}: {}", ours.run.stderr);
+    }
+}
+
 /// A hostile program (`guests/c/c_hostile.c`): every preview 1 filesystem
 /// function and `poll_oneoff`, called with random fds, paths (dots,
 /// slashes, symlinks out of the sandbox, NUL, long runs), sizes and flags,
@@ -798,39 +817,11 @@ fn rust_lock_std_append() {
 /// with a pool mount. Each call gets an errno: the program runs to its end
 /// (no trap, no panic, no hang), nothing outside the sandbox or in the
 /// read-only preopen changes, and the host FDs stay within `--max-open`.
-/// The hostile program's calls, traced (`c_hostile SEED 20000 trace`):
-/// each call's errno equal to wasmtime-wasi's preview 1, call by call, and
-/// the host trees left equal (the program leaves out the calls with an
-/// intended difference, each checked against Linux in [`c_calls`]).
-#[test]
-fn c_hostile_errno_for_errno() {
-    let setup = |fx: &Fixture| {
-        std::fs::create_dir_all(fx.path("d/e")).unwrap();
-        std::fs::write(fx.path("a"), b"a").unwrap();
-        std::fs::write(fx.path("b"), b"b").unwrap();
-        for (target, link) in [("a", "l"), ("d", "ld"), ("loop", "loop")] {
-            std::os::unix::fs::symlink(target, fx.path(link)).unwrap();
-        }
-    };
-    for seed in ["12", "13", "14"] {
-        let [ours, _] = differential("c_hostile", &[seed, "20000", "trace"], setup, &[]);
-        ours.run.assert_success();
-        let calls = ours.run.stdout.lines().count();
-        assert_eq!(calls, 20001, "seed {seed}: {}", ours.run.stderr);
-    }
-}
-
 #[test]
 fn c_hostile() {
     let setup = |fx: &Fixture| {
-        std::fs::create_dir_all(fx.path("d/e")).unwrap();
-        std::fs::write(fx.path("a"), b"a").unwrap();
-        std::fs::write(fx.path("b"), b"b").unwrap();
-        for (target, link) in [("a", "l"), ("d", "ld"), ("loop", "loop")] {
-            std::os::unix::fs::symlink(target, fx.path(link)).unwrap();
-        }
-        std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
-        std::os::unix::fs::symlink("../outside", fx.path("up")).unwrap();
+        fx.hostile_tree();
+        fx.escapes();
     };
     for (seed, options) in [
         ("1", ""),

@@ -181,6 +181,24 @@ impl Fixture {
         self.sandbox.join(rel)
     }
 
+    /// The hostile guests' tree: files `a`, `b`, directories `d/e`,
+    /// symlinks `l` → `a`, `ld` → `d`, `loop` → itself.
+    pub fn hostile_tree(&self) {
+        std::fs::create_dir_all(self.path("d/e")).unwrap();
+        std::fs::write(self.path("a"), b"a").unwrap();
+        std::fs::write(self.path("b"), b"b").unwrap();
+        for (target, link) in [("a", "l"), ("d", "ld"), ("loop", "loop")] {
+            std::os::unix::fs::symlink(target, self.path(link)).unwrap();
+        }
+    }
+
+    /// The ways out a guest may try: symlinks `up` → `../outside` and
+    /// `out` → the outside directory.
+    pub fn escapes(&self) {
+        std::os::unix::fs::symlink("../outside", self.path("up")).unwrap();
+        std::os::unix::fs::symlink(&self.outside, self.path("out")).unwrap();
+    }
+
     fn snapshot(&self) -> Vec<Snapshot> {
         let parent = self.sandbox.parent().unwrap();
         let mut paths = vec![parent.to_path_buf(), self.outside.clone()];
