@@ -14,7 +14,8 @@
 // each call's number, kind and errno, to compare two runs of one seed
 // (directfs, wasmtime-wasi) call by call, and leaves out the calls where
 // directfs answers as Linux does and wasmtime-wasi does not (a path ending
-// in `/` or `/.` given to `path_filestat_get` or `path_remove_directory`;
+// in `/` or `/.` given to `path_filestat_get` or `path_remove_directory`,
+// or as `path_link`'s new path;
 // `path_open` of a directory without following a symlink; a preopen's own
 // times), whose different effects would make every later call differ.
 #include <stdint.h>
@@ -259,7 +260,9 @@ int main(int argc, char **argv) {
         case 24:
             p1 = path(&l1);
             p2 = path(&l2);
-            r = w_path_link(fd(), (i32)(rnd() % 2), p1, l1, fd(), p2, l2);
+            // A new path ending in `/`: the old name's faults first, as
+            // Linux (wasmtime-wasi walks `new/` first).
+            if (!(trace && slashy(p2, l2))) r = w_path_link(fd(), (i32)(rnd() % 2), p1, l1, fd(), p2, l2);
             break;
         case 25: {
             p1 = path(&l1);

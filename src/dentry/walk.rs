@@ -441,9 +441,9 @@ pub(crate) enum TwoPaths {
 }
 
 /// The answer of a call of two paths (`link-at`, `rename-at`) that made
-/// `result`: where it failed and the walk to the first path's last name
-/// succeeds, the second path's walk to its last name fails first, if it
-/// does (wasmtime-wasi walks both before it looks at either last name:
+/// `result`: where it failed, the walk to the first path's last name fails
+/// first, if it does, then the second path's walk to its last name
+/// (wasmtime-wasi walks both before it looks at either last name:
 /// `link("missing", "..")` is `not-permitted`, not `no-entry`). Only on the
 /// way out of a failed call: a call that succeeds walks nothing more.
 ///
@@ -463,11 +463,10 @@ pub(crate) fn second_walk_first(
     // Not where the first path's own last name was the fault as wasmtime-wasi
     // sees it too: a dot for a name (`busy`), or a trailing `/` (which it
     // resolves with the walk: `name/` is `name/.`).
-    if result.is_err()
-        && result != Err(ErrorCode::Busy)
-        && !first.ends_with('/')
-        && walk_to_last(tree, first_dir, first).is_ok()
-    {
+    if result.is_err() && result != Err(ErrorCode::Busy) && !first.ends_with('/') {
+        // The first path's own walk fails first (`link("/\0", …)`:
+        // `not-permitted`, not the NUL's `invalid`).
+        walk_to_last(tree, first_dir, first)?;
         walk_to_last(tree, second_dir, second)?;
         let nul = |path| split_last(path).is_ok_and(|(_, last, _)| last.contains('\0'));
         if nul(first) || nul(second) {

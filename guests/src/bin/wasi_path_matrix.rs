@@ -274,6 +274,9 @@ fn main() {
         ("a\0", ".."),
         ("a\0b", "missing/x"),
         ("m00\0/x", "missing/x"),
+        // The first path's walk before its NUL.
+        ("/\0b", "/"),
+        ("missing/a\0", "b"),
     ] {
         let (old12, new12): (String, String) = (
             old.chars().take(12).collect(),
