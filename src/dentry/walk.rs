@@ -453,6 +453,9 @@ pub(crate) enum TwoPaths {
 /// `rename-at` drops the `/`). For `rename-at`, a path whose last name is a
 /// dot is then `busy` before either name is looked at, as Linux's
 /// `renameat` answers (`rename("x…x", ".")`: `busy`, not `name-too-long`).
+/// Last, a `rename-at` whose new name is too long is `no-entry` where the
+/// old name is missing: Linux looks the old name up before the new one (as
+/// wasmtime-wasi answers).
 pub(crate) fn second_walk_first(
     tree: &mut Tree,
     result: Result<(), ErrorCode>,
@@ -478,6 +481,15 @@ pub(crate) fn second_walk_first(
         let dots = |path| split_last(path).is_ok_and(|(_, last, _)| last == "." || last == "..");
         if call == TwoPaths::Rename && (dots(first) || dots(second)) {
             return Err(ErrorCode::Busy);
+        }
+    }
+    if call == TwoPaths::Rename && result == Err(ErrorCode::NameTooLong) {
+        let old = with_parent(tree, first_dir, first, |tree, parent, last| match last {
+            Last::Name(name, _) => tree.stat_name(parent, name).map(drop),
+            Last::Dots => Ok(()),
+        });
+        if old == Err(ErrorCode::NoEntry) {
+            return old;
         }
     }
     result

@@ -578,23 +578,6 @@ impl DirectfsCtxView<'_> {
                     }
                 })
             });
-            // Linux looks the old name up before the new one: a missing old
-            // name is `no-entry` before a new name too long (as
-            // wasmtime-wasi answers).
-            let renamed = match renamed {
-                Err(Code::NameTooLong) => {
-                    let old =
-                        with_parent(tree, old_dir, old_path, |tree, parent, last| match last {
-                            Last::Name(name, _) => tree.stat_name(parent, name).map(drop),
-                            Last::Dots => Ok(()),
-                        });
-                    match old {
-                        Err(Code::NoEntry) => Err(Code::NoEntry),
-                        _ => renamed,
-                    }
-                }
-                other => other,
-            };
             second_walk_first(
                 tree,
                 renamed,
