@@ -155,8 +155,9 @@ impl Tree {
         let dir_fd = self.get(dir)?.fd.as_fd();
         let refused = if t.root != self.get(dir)?.root {
             Some(ErrorCode::CrossDevice)
-        } else if matches!(t.link, Link::Root) {
-            // Roots are directories, which cannot be hard-linked.
+        } else if matches!(t.link, Link::Root) || t.file_type == FileType::Directory {
+            // A directory cannot be hard-linked (a root is one): Linux's
+            // `EPERM`, a removed one's (`link(".")` in it) included.
             Some(ErrorCode::NotPermitted)
         } else {
             None

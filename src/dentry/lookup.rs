@@ -180,6 +180,14 @@ impl Tree {
         Ok(self.inodes.identity(key))
     }
 
+    /// Whether directory `dir` was removed (its host link count is 0: Linux
+    /// looks no name up in it, `no-entry`, not even one a later check
+    /// would refuse). One `fstat`; only on an error's way out.
+    pub(crate) fn removed_dir(&self, dir: DentryId) -> bool {
+        self.get(dir)
+            .is_ok_and(|d| sys::fstat(d.fd.as_fd()).is_ok_and(|st| st.st_nlink == 0))
+    }
+
     /// The stat of `name` in directory `parent`, without making a dentry for
     /// it (a symlink is not followed): in an exclusive preopen a live
     /// child's [`Tree::stat`] or a recent `no-entry`, else one

@@ -569,7 +569,15 @@ impl DirectfsCtxView<'_> {
                     match (old, new) {
                         (Last::Name(old, old_slash), Last::Name(new, new_slash)) => {
                             if old_slash || new_slash {
-                                require_dir(tree, old_parent, old)?;
+                                match require_dir(tree, old_parent, old) {
+                                    // Linux looks the new name up before it
+                                    // asks for a directory: no name in a
+                                    // removed directory.
+                                    Err(Code::NotDirectory) if tree.removed_dir(new_parent) => {
+                                        return Err(Code::NoEntry);
+                                    }
+                                    other => other?,
+                                }
                             }
                             tree.rename(old_parent, old, new_parent, new, RenameFlags::empty())
                         }

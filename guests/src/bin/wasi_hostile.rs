@@ -304,7 +304,15 @@ fn main() {
             29 if !held.inputs.is_empty() && !held.outputs.is_empty() => {
                 let i = &held.inputs[rng.below(held.inputs.len() as u64) as usize];
                 let o = &held.outputs[rng.below(held.outputs.len() as u64) as usize];
-                o.splice(i, rng.big())
+                // Traced, blocking, as reads are (wasmtime-wasi's
+                // non-blocking `splice` from a file only starts its read).
+                let n = rng.big();
+                let spliced = if trace {
+                    o.blocking_splice(i, n)
+                } else {
+                    o.splice(i, n)
+                };
+                spliced
                     .map(drop)
                     .map_err(|_| bindings::wasi::filesystem::types::ErrorCode::Io)
             }
