@@ -464,9 +464,11 @@ pub(crate) fn second_walk_first(
     call: TwoPaths,
 ) -> Result<(), ErrorCode> {
     // Not where the first path's own last name was the fault as wasmtime-wasi
-    // sees it too: a dot for a name (`busy`), or a trailing `/` (which it
-    // resolves with the walk: `name/` is `name/.`).
-    if result.is_err() && result != Err(ErrorCode::Busy) && !first.ends_with('/') {
+    // sees it too: a dot for a name (`busy`), or, for `link-at`, a trailing
+    // `/` (which it resolves with the walk, `name/` as `name/.`, as Linux's
+    // `linkat` does; `renameat` walks to both last names first).
+    let slashed_link = call == TwoPaths::Link && first.ends_with('/');
+    if result.is_err() && result != Err(ErrorCode::Busy) && !slashed_link {
         // The first path's own walk fails first (`link("/\0", …)`:
         // `not-permitted`, not the NUL's `invalid`).
         walk_to_last(tree, first_dir, first)?;

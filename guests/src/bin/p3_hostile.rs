@@ -12,7 +12,11 @@
 //!
 //! Usage: `p3_hostile SEED CALLS`. With `TRACE` set in its environment, it
 //! prints each call's number, kind and error, to compare two runs of one
-//! seed (directfs, wasmtime-wasi) call by call.
+//! seed (directfs, wasmtime-wasi) call by call: then each stream is read
+//! or written at once (a read stream at most four reads, a listing whole)
+//! and its result awaited at once, as wasmtime-wasi's streams run in tasks
+//! of their own (when they fail is timing), and the calls of an intended
+//! difference are left out.
 
 use guest::hostile::{Rng, hold, let_go, take_used};
 use guest::p3::exports::wasi::cli::run::Guest;
@@ -65,14 +69,21 @@ fn path_flags(rng: &mut Rng) -> PathFlags {
     PathFlags::from_bits_truncate(rng.below(2) as u8)
 }
 
-fn time(rng: &mut Rng) -> NewTimestamp {
+/// A time to set. Traced, an instant before the epoch has no nanoseconds:
+/// an intended difference (wasmtime-wasi counts them backwards from a
+/// negative second, where the WIT counts them forwards).
+fn time(rng: &mut Rng, trace: bool) -> NewTimestamp {
     match rng.below(3) {
         0 => NewTimestamp::NoChange,
         1 => NewTimestamp::Now,
-        _ => NewTimestamp::Timestamp(Instant {
-            seconds: (rng.next() as i64) >> rng.below(64),
-            nanoseconds: rng.next() as u32 % 1_200_000_000,
-        }),
+        _ => {
+            let seconds = (rng.next() as i64) >> rng.below(64);
+            let nanoseconds = rng.next() as u32 % 1_200_000_000;
+            NewTimestamp::Timestamp(Instant {
+                seconds,
+                nanoseconds: if trace && seconds < 0 { 0 } else { nanoseconds },
+            })
+        }
     }
 }
 
@@ -175,8 +186,8 @@ impl Guest for Run {
                     let (f, p, a, m) = (
                         path_flags(&mut rng),
                         path(&mut rng),
-                        time(&mut rng),
-                        time(&mut rng),
+                        time(&mut rng, trace),
+                        time(&mut rng, trace),
                     );
                     d.set_times_at(f, p, a, m).await
                 }
@@ -184,7 +195,10 @@ impl Guest for Run {
                 // (wasmtime-wasi: `bad-descriptor`), left out of a
                 // comparison.
                 11 if trace && di < preopens => Ok(()),
-                11 => d.set_times(time(&mut rng), time(&mut rng)).await,
+                11 => {
+                    d.set_times(time(&mut rng, trace), time(&mut rng, trace))
+                        .await
+                }
                 12 => d.set_size(rng.big()).await,
                 // `fsync` is slow on a busy disk: one call in 8.
                 13 | 14 if !rng.chance(8) => Ok(()),
@@ -216,6 +230,20 @@ impl Guest for Run {
                     ][rng.below(6) as usize];
                     d.advise(rng.big(), rng.big(), advice).await
                 }
+                21 if trace => {
+                    // Traced: read (at most four reads), dropped, its
+                    // result awaited at once (wasmtime-wasi reads in a
+                    // task of its own: when it fails is timing).
+                    let (mut rx, done) = d.read_via_stream(rng.big());
+                    for _ in 0..4 {
+                        let (result, _) = rx.read(Vec::with_capacity(65_536)).await;
+                        if matches!(result, StreamResult::Dropped) {
+                            break;
+                        }
+                    }
+                    drop(rx);
+                    done.await
+                }
                 21 => {
                     // A read stream: kept unread, or read a little.
                     let (mut rx, done) = d.read_via_stream(rng.big());
@@ -242,16 +270,35 @@ impl Guest for Run {
                         d.append_via_stream(rx)
                     };
                     let data = vec![9u8; rng.below(100_000) as usize];
-                    if rng.chance(2) {
-                        let (_, _) = tx.write(data).await;
-                    }
-                    drop(tx);
-                    if rng.chance(2) {
+                    if trace {
+                        // Traced: all of it, the result awaited at once.
+                        let _ = tx.write_all(data).await;
+                        drop(tx);
                         done.await
                     } else {
-                        hold(&mut rng, &mut held.pending, 0, 24, done);
-                        Ok(())
+                        if rng.chance(2) {
+                            let (_, _) = tx.write(data).await;
+                        }
+                        drop(tx);
+                        if rng.chance(2) {
+                            done.await
+                        } else {
+                            hold(&mut rng, &mut held.pending, 0, 24, done);
+                            Ok(())
+                        }
                     }
+                }
+                24 if trace => {
+                    // Traced: read whole, its result awaited at once.
+                    let (mut rx, done) = d.read_directory();
+                    loop {
+                        let (result, _) = rx.read(Vec::with_capacity(16)).await;
+                        if matches!(result, StreamResult::Dropped) {
+                            break;
+                        }
+                    }
+                    drop(rx);
+                    done.await
                 }
                 24 => {
                     // A listing: kept, or read a few entries.

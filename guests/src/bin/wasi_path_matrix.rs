@@ -277,6 +277,17 @@ fn main() {
         // The first path's walk before its NUL.
         ("/\0b", "/"),
         ("missing/a\0", "b"),
+        // A symlink to a name too long in the new path's walk (`m00/long`):
+        // `renameat` walks to both last names first; `linkat` walks the
+        // old path whole (`name/` as `name/.`) first.
+        ("missing/", "m00/long/x"),
+        ("m00/f/", "m00/long/x"),
+        ("missing", "m00/long/x"),
+        ("m00/f/", "missing/x"),
+        // The new name too long is looked up after the old name, before
+        // a trailing `/` on a file asks for a directory.
+        ("missing/", long.as_str()),
+        ("m00/f/", long.as_str()),
     ] {
         let (old12, new12): (String, String) = (
             old.chars().take(12).collect(),
