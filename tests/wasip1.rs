@@ -215,6 +215,45 @@ fn rust_std_stat_fresh() {
     rust_guest("rust_std_stat_fresh");
 }
 
+/// Every preview 1 call on the fd of a directory removed while open (then
+/// again with a new directory of its name): its own calls, and each
+/// path-taking call with `.`, `..`, names, `name/` and `../name`, both
+/// paths of links and renames — errno for errno as wasmtime-wasi's
+/// preview 1, nothing made in or moved out of the preopen.
+#[test]
+fn c_removed_dir() {
+    let [ours, _] = differential(
+        "c_removed_dir",
+        &[],
+        |fx| {
+            std::fs::create_dir(fx.path("gone")).unwrap();
+            std::fs::create_dir(fx.path("gone-twice")).unwrap();
+            std::fs::write(fx.path("f"), b"f").unwrap();
+        },
+        &[],
+    );
+    ours.run.assert_success();
+    let out = &ours.run.stdout;
+    for line in [
+        "rmdir gone: 0",
+        "fd_filestat_get: 0 type 3 nlink 0",
+        "path_filestat_get .: 0",
+        // A directory is never hard-linked: `EPERM` (63), not `ENOENT`.
+        "path_link from .: 63",
+        "path_create_directory x: 44",
+        "path_open creat x: 44",
+        // No name in a removed directory: `ENOENT` before `ENOTDIR`.
+        "path_rename into x/: 44",
+        "path_rename from .: 10",
+        "mkdir again gone-twice: 0",
+    ] {
+        assert!(out.lines().any(|l| l == line), "no {line:?} in:\n{out}");
+    }
+    assert_eq!(std::fs::read(ours.fx.path("f")).unwrap(), b"f");
+    assert!(common::host_names(&ours.fx.path("gone-twice")).is_empty());
+    assert!(!ours.fx.path("gone").exists());
+}
+
 /// wasi-libc's file work, every corner with its errno, equal to
 /// wasmtime-wasi's but for one intended difference: `rmdir("d/e/")` of a
 /// directory succeeds, as on Linux (wasmtime-wasi: `EINVAL`).

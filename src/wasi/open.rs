@@ -165,20 +165,20 @@ fn create_or_open(
         }
         match tree.walk(parent, name) {
             Ok(child) if req.follow && tree.file_type(child) == Ok(FileType::SymbolicLink) => {
-                // A relative target ending in `/` is walked as a path to
-                // create (the next round): `is-directory` once the walk to
-                // its last name succeeds, whatever that name is, as Linux's
-                // `O_CREAT` answers (`ln -s file/ l; open l O_CREAT`).
+                // A relative target is walked as a path to create (the next
+                // round), one symlink at a time, as Linux's `O_CREAT` follows
+                // them: a target ending in `/` is `is-directory` once the
+                // walk to its last name succeeds, whatever that name is
+                // (`ln -s file/ l; open l O_CREAT`), at any depth of the
+                // chain (`ln -s d/ d; ln -s d l`: not `loop`).
                 if let Ok(link) = tree.readlink(child)
-                    && link.ends_with('/')
                     && !link.starts_with('/')
                 {
                     tree.release(child);
                     return Ok(Created::Dangling(link));
                 }
-                // Followed from `dir`, the walk's own start: a relative
-                // target resolves from the symlink's directory, and only one
-                // that leaves `dir` is refused.
+                // An absolute target (or an unreadable link), followed from
+                // `dir`, the walk's own start: refused where it leaves `dir`.
                 let result = match walk_beneath(tree, dir, path, true) {
                     Ok(target) => open_existing(tree, target, req).map(Created::Opened),
                     Err(ErrorCode::NoEntry) => match tree.readlink(child) {

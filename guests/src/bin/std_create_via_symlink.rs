@@ -95,6 +95,28 @@ fn main() {
     show("create via escape deep", create(&d.join("sub/esc2"), b"x"));
     show("link abs", symlink("/abs_new", &d.join("sub/abs")));
     show("create via abs", create(&d.join("sub/abs"), b"x"));
+    // A chain whose later link's target ends in `/`: `is-directory` there,
+    // whatever that name is — a link to itself (`self -> self/`) included,
+    // not `loop` (each link followed as Linux's `O_CREAT` follows it).
+    show("self slash", symlink("self/", &d.join("sub/self")));
+    show("to self slash", symlink("self", &d.join("sub/toself")));
+    show("create via self slash", create(&d.join("sub/toself"), b"x"));
+    show("to dir slash", symlink("dsl", &d.join("sub/todsl")));
+    show(
+        "create via chain dir slash",
+        create(&d.join("sub/todsl"), b"x"),
+    );
+    show("to missing slash", symlink("nsl", &d.join("sub/tonsl")));
+    show(
+        "create via chain missing slash",
+        create(&d.join("sub/tonsl"), b"x"),
+    );
+    show("to file", symlink("plain", &d.join("sub/toplain")));
+    show(
+        "create via chain to file",
+        create(&d.join("sub/toplain"), b"P"),
+    );
+    show("read plain", fs::read_to_string(d.join("sub/plain")));
     // A loop.
     show("loop a", symlink("loop_b", &d.join("loop_a")));
     show("loop b", symlink("loop_a", &d.join("loop_b")));
