@@ -434,6 +434,8 @@ fn wasi_zero_length_io() {
         "write 0 to a read-only file: err bad-descriptor",
         "read 0 of a directory: err bad-descriptor",
         "read 0 at 2^63: err invalid",
+        "stream read 0 at 2^63: failed true",
+        "stream read after it: closed true",
         "size after: ok 3",
     ] {
         assert!(out.contains(step), "{step}:\n{out}");
@@ -833,8 +835,8 @@ fn p3_hostile() {
 fn wasi_hostile_errno_for_errno() {
     // 262: a `splice` from a file stream whose read fails (blocking when
     // traced, as reads are); 491: `rename-at` of `name/` whose new path's
-    // walk fails.
-    traced_as_wasmtime("wasi_hostile", &["11", "16", "40", "262", "491"]);
+    // walk fails; 1145: a stream's zero-byte blocking read past 2^63.
+    traced_as_wasmtime("wasi_hostile", &["11", "16", "40", "262", "491", "1145"]);
 }
 
 /// The hostile `wasi:filesystem` 0.3 guest's calls, traced (`TRACE`): as

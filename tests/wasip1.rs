@@ -837,7 +837,8 @@ fn rust_lock_std_append() {
 #[test]
 fn c_hostile_errno_for_errno() {
     // 413: `path_link` of `.` in a removed directory (`EPERM`, a directory).
-    for seed in ["12", "13", "14", "413"] {
+    // 1121: `path_open` with `O_CREAT` through `ld -> d -> d/` (`EISDIR`).
+    for seed in ["12", "13", "14", "413", "1121"] {
         let [ours, _] = differential(
             "c_hostile",
             &[seed, "20000", "trace"],

@@ -2,7 +2,9 @@
 //! descriptor calls answer as the kernel answers `pread`/`pwrite` of zero
 //! bytes: the descriptor's access is still checked (a write-only file
 //! cannot be read, even zero bytes of it), a readable file gives no data.
-//! Written against `wasi:filesystem` directly (std makes no such call);
+//! A stream's zero-byte read at an offset past 2^63 - 1 fails, as the
+//! kernel's `pread` of zero bytes there does. Written against
+//! `wasi:filesystem` directly (std makes no such call);
 //! runs under both implementations, whose output must be identical.
 
 mod bindings {
@@ -11,6 +13,7 @@ mod bindings {
 
 use bindings::wasi::filesystem::preopens::get_directories;
 use bindings::wasi::filesystem::types::{DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
+use bindings::wasi::io::streams::StreamError;
 
 /// Prints what a step came to, for the differential comparison.
 fn show<T: std::fmt::Debug>(what: &str, result: Result<T, ErrorCode>) {
@@ -47,5 +50,16 @@ fn main() {
     show("write 0 past the end", rw.write(b"", 100));
     show("read 0 at 2^63", read_only.read(0, 1 << 63));
     show("read 0 of a directory", dir.read(0, 0));
+    // A stream's zero-byte (blocking) read at an offset `pread` refuses
+    // fails too, and the stream is closed after it. (A non-blocking one
+    // fails at once here; wasmtime-wasi's only starts its read.)
+    let stream = read_only.read_via_stream(1 << 63).expect("read-via-stream");
+    let failed = matches!(
+        stream.blocking_read(0),
+        Err(StreamError::LastOperationFailed(_))
+    );
+    println!("stream read 0 at 2^63: failed {failed}");
+    let again = matches!(stream.read(1), Err(StreamError::Closed));
+    println!("stream read after it: closed {again}");
     show("size after", rw.stat().map(|s| s.size));
 }

@@ -211,6 +211,10 @@ impl InputStream for FileInputStream {
     /// started; the stream's pollable waits for it).
     fn read(&mut self, size: usize) -> StreamResult<Bytes> {
         if size == 0 {
+            // Nothing read, the stream left open; but an offset a `pread`
+            // refuses (past 2^63 - 1) is refused here too, as Linux's
+            // zero-byte `pread` and wasmtime-wasi's stream answer it.
+            crate::handle::file_offset(self.position).map_err(failed)?;
             return Ok(Bytes::new());
         }
         let data = match &mut self.pool {
