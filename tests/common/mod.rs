@@ -280,6 +280,14 @@ pub fn host_tree(dir: &Path) -> Vec<String> {
     out
 }
 
+/// Checks that each of `lines` is a whole line of `out` (a guest's output).
+#[track_caller]
+pub fn assert_lines(out: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(out.lines().any(|l| l == *line), "no {line:?} in:\n{out}");
+    }
+}
+
 /// Sorted names in a host directory.
 pub fn host_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<_> = std::fs::read_dir(dir)
