@@ -211,10 +211,6 @@ impl InputStream for FileInputStream {
     /// started; the stream's pollable waits for it).
     fn read(&mut self, size: usize) -> StreamResult<Bytes> {
         if size == 0 {
-            // Nothing read, the stream left open; but an offset a `pread`
-            // refuses (past 2^63 - 1) is refused here too, as Linux's
-            // zero-byte `pread` and wasmtime-wasi's stream answer it.
-            crate::handle::file_offset(self.position).map_err(failed)?;
             return Ok(Bytes::new());
         }
         let data = match &mut self.pool {
@@ -246,7 +242,15 @@ impl InputStream for FileInputStream {
     }
 
     /// Waits for data (on the pool: starts the read and waits for it).
+    /// Zero bytes are none, the stream left open; but at an offset a
+    /// `pread` refuses (past 2^63 - 1) the wait ends in its error, as
+    /// Linux's zero-byte `pread` there and wasmtime-wasi's blocking read
+    /// answer it (a non-blocking `read` of zero bytes is none, as theirs).
     async fn blocking_read(&mut self, size: usize) -> StreamResult<Bytes> {
+        if size == 0 {
+            crate::handle::file_offset(self.position).map_err(failed)?;
+            return Ok(Bytes::new());
+        }
         if let Some(InFlight::Idle) = self.pool {
             self.read(size)?;
         }
