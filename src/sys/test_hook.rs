@@ -17,9 +17,35 @@ use nix::fcntl::{FcntlArg, OFlag, fcntl};
 static MOUNT_TABLE: RwLock<()> = RwLock::new(());
 
 /// For a test that counts a coherent call's syscalls exactly: no test of
-/// this process changes the mount table while the guard is held.
-pub(crate) fn mount_table_still() -> RwLockReadGuard<'static, ()> {
-    MOUNT_TABLE.read().unwrap_or_else(PoisonError::into_inner)
+/// this process changes the mount table while the guard is held. Another
+/// process may (a CI machine's FUSE volumes): [`StillMounts::changed`]
+/// tells whether one did.
+pub(crate) fn mount_table_still() -> StillMounts {
+    StillMounts {
+        _guard: MOUNT_TABLE.read().unwrap_or_else(PoisonError::into_inner),
+        at_start: mount_table(),
+    }
+}
+
+/// What [`mount_table_still`] holds: the guard, and the mount table as it
+/// was when it was taken.
+pub(crate) struct StillMounts {
+    _guard: RwLockReadGuard<'static, ()>,
+    at_start: String,
+}
+
+impl StillMounts {
+    /// Whether the mount table changed since the guard was taken (then
+    /// every coherent memo was dropped, and a count of syscalls may be
+    /// larger than a test expects).
+    pub(crate) fn changed(&self) -> bool {
+        mount_table() != self.at_start
+    }
+}
+
+/// `/proc/self/mountinfo`, or nothing where it cannot be read.
+fn mount_table() -> String {
+    std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default()
 }
 
 /// For a test that changes the mount table: no test that counts syscalls

@@ -89,7 +89,7 @@ fn a_libc_stat_reads_the_notifications_once() {
 /// how many syscalls a drain makes depends on other tests' changes.)
 #[test]
 fn writes_into_a_directory_with_no_stat_remembered_queue_no_events() {
-    let _still = sys::test_hook::mount_table_still();
+    let still = sys::test_hook::mount_table_still();
     let (dir, mut ctx, mut table) = coherent_root();
     let watcher = std::sync::Arc::clone(&ctx.fs.watcher);
     let mut view = DirectfsCtxView {
@@ -123,8 +123,15 @@ fn writes_into_a_directory_with_no_stat_remembered_queue_no_events() {
     for size in 6..10 {
         assert!(write(size), "widened again: told of");
         assert_eq!(stat_at(&mut view, &root).1, size as u64);
+        let again = stat_at(&mut view, &root);
+        if again != (1, size as u64) && still.changed() {
+            // Another process mounted or unmounted meanwhile (every memo
+            // dropped, as it must be): the counts no longer say anything.
+            eprintln!("the mount table changed under the test: its counts not checked");
+            return;
+        }
         assert_eq!(
-            stat_at(&mut view, &root),
+            again,
             (1, size as u64),
             "remembered: the watch stayed widened"
         );
