@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use common::host_changes::{assert_same_run, hostile_around_host_changes};
 use common::{Fixture, Run, dfs_run, host_tree};
 
 /// The directory holding the built core modules.
@@ -850,6 +851,40 @@ fn c_hostile_errno_for_errno() {
         let calls = ours.run.stdout.lines().count();
         assert_eq!(calls, 20001, "seed {seed}: {}", ours.run.stderr);
     }
+}
+
+/// The hostile program's calls (traced) with the host changing the sandbox
+/// between them (`HOSTSYNC`: [`hostile_around_host_changes`]), before every
+/// call or every third: each call's errno and the host's tree afterwards
+/// equal to wasmtime-wasi's preview 1, in the default mode (inline and on
+/// the pool), in `shared`, and with a cache of 2 dentries; `exclusive`
+/// differs somewhere (the changes reach what the calls depend on).
+#[test]
+fn c_hostile_host_changes() {
+    let program = module("c_hostile");
+    let mut exclusive_missed = false;
+    for (seed, every) in [(1, 1), (2, 3), (3, 2)] {
+        let run = |args: &[&str], options: &str| {
+            hostile_around_host_changes(&program, (seed, 3000, every), args, options)
+        };
+        let (want, want_tree) = run(&["--wasi-fs", "wasmtime"], "");
+        assert_eq!(want.len(), 3001, "seed {seed}");
+        for (args, options) in [
+            (&[][..], ""),
+            (&[][..], ",pool"),
+            (&[][..], ",shared"),
+            (&["--max-cached-dentries", "2"][..], ""),
+        ] {
+            let (got, tree) = run(args, options);
+            let label = format!("seed {seed} {args:?}{options}");
+            assert_same_run(&label, (&want, &want_tree), (&got, &tree));
+        }
+        exclusive_missed |= run(&[], ",exclusive") != (want, want_tree);
+    }
+    assert!(
+        exclusive_missed,
+        "exclusive mode saw every change: the fixture tests nothing"
+    );
 }
 
 /// A hostile program (`guests/c/c_hostile.c`): every preview 1 filesystem

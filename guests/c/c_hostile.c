@@ -9,8 +9,11 @@
 // guest asked for). The host must answer each call with an errno, never
 // panic, hang, or touch anything outside the sandbox or in /ro.
 //
-// Usage: c_hostile SEED ITERS [trace]. With `trace` (or TRACE set in its
-// environment), it prints
+// Usage: c_hostile SEED ITERS [trace]. With HOSTSYNC=K in its environment,
+// every K calls it prints `sync N`, then waits for a byte on stdin (and
+// never gives stdin to a call): a driver changes the sandbox from the host
+// meanwhile, the same changes at the same points under each runtime. With
+// `trace` (or TRACE set in its environment), it prints
 // each call's number, kind and errno, to compare two runs of one seed
 // (directfs, wasmtime-wasi) call by call, and leaves out the calls where
 // directfs answers as Linux does and wasmtime-wasi does not (a path ending
@@ -86,12 +89,18 @@ static const char *const NAMES[] = {
 // The fds `path_open` gave (and the preopens, 3 and 4): closed or not.
 static i32 known[16] = {3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4};
 
+// Whether a driver waits on stdin (HOSTSYNC): no call is given fd 0.
+static int host_sync;
+
 // An fd: mostly one `path_open` gave or a preopen, some stdio, some far
 // out.
 static i32 fd(void) {
     switch (rnd() % 10) {
     case 6: case 7: case 8: case 9: return known[rnd() % 16];
-    case 0: return (i32)(rnd() % 4);
+    case 0: {
+        i32 f = (i32)(rnd() % 4);
+        return host_sync && f == 0 ? 1 : f;
+    }
     case 1: case 2: case 3: return (i32)(3 + rnd() % 12);
     case 4: return (i32)rnd();
     default: return -1;
@@ -190,8 +199,21 @@ int main(int argc, char **argv) {
     long ok = 0;
     for (size_t i = 0; i < sizeof written; i++) written[i] = (uint8_t)(i * 7 + i / 251);
     int trace = getenv("TRACE") != 0 || (argc > 3 && strcmp(argv[3], "trace") == 0);
+    long sync_every = getenv("HOSTSYNC") ? atol(getenv("HOSTSYNC")) : 0;
+    host_sync = sync_every > 0;
     for (long it = 0; it < iters; it++) {
         i32 l1, l2, p1, p2, n, f, r = -1;
+        if (host_sync && it % sync_every == 0) {
+            // The driver changes the sandbox, then sends a byte.
+            printf("sync %ld\n", it);
+            fflush(stdout);
+            uint32_t *v = (uint32_t *)(arena + IOVS);
+            i32 got = 0;
+            v[0] = (uint32_t)(uintptr_t)arena;
+            v[1] = 1;
+            if (w_fd_read(0, (i32)(uintptr_t)v, 1, (i32)(uintptr_t)&got) != 0 || got != 1)
+                return 2;
+        }
         int which = (int)(rnd() % 32);
         switch (which) {
         case 0: r = w_fd_advise(fd(), big(), big(), (i32)(rnd() % 6)); break;

@@ -139,6 +139,40 @@ pub mod hostile {
         USED.with(RefCell::take)
     }
 
+    /// `HOSTSYNC=K` in the environment: every `K` calls the guest prints
+    /// `sync N` and waits for a byte on stdin, while a driver changes the
+    /// sandbox from the host (the same changes at the same calls under each
+    /// runtime: a differential test of the cache's freshness).
+    pub struct HostSync(Option<u64>);
+
+    impl HostSync {
+        /// From `HOSTSYNC` (none: never waits).
+        pub fn from_env() -> Self {
+            Self(
+                std::env::var("HOSTSYNC")
+                    .ok()
+                    .and_then(|k| k.parse().ok())
+                    .filter(|&k| k > 0),
+            )
+        }
+
+        /// Before call `call`: at every `K`th, prints `sync N` and waits for
+        /// the driver's byte. Ends the guest (exit code 2) if stdin ended.
+        pub fn before(&self, call: u64) {
+            use std::io::{Read, Write};
+            let Some(every) = self.0 else { return };
+            if !call.is_multiple_of(every) {
+                return;
+            }
+            println!("sync {call}");
+            std::io::stdout().flush().unwrap();
+            let mut byte = [0u8];
+            if std::io::stdin().read_exact(&mut byte).is_err() {
+                std::process::exit(2);
+            }
+        }
+    }
+
     /// xorshift64: the same calls for the same seed.
     pub struct Rng(pub u64);
 

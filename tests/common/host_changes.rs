@@ -323,3 +323,176 @@ fn first_difference(want: &[String], got: &[String]) -> String {
         None => format!("lengths {} and {}", want.len(), got.len()),
     }
 }
+
+/// The names a host change makes: the hostile guests' own (`a`, `d`, `l`,
+/// `ld`, `loop`, `n0`…), so the guest's calls meet them.
+const CHANGED_NAMES: &[&str] = &[
+    "a", "b", "d", "e", "f", "l", "ld", "x", "loop", "n0", "n1", "canary",
+];
+
+/// xorshift64, for the host's changes: the same changes for the same seed
+/// (and the same tree).
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, of: &'a [T]) -> Option<&'a T> {
+        (!of.is_empty()).then(|| &of[self.below(of.len())])
+    }
+}
+
+/// Every path under `dir` (not following symlinks), sorted.
+fn paths_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if std::fs::symlink_metadata(&path).unwrap().is_dir() {
+                stack.push(path.clone());
+            }
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// One random change of the tree under `dir`, as another process makes
+/// it: a file appended to, truncated, or replaced by a rename over it; a
+/// name created, unlinked, renamed (over another), hard-linked; a
+/// directory made, removed with all it holds, renamed and replaced by a
+/// new one, or replaced by a symlink; a symlink made (out of the tree too,
+/// by a relative or an absolute target).
+/// Returns what it did (or tried: a change the tree does not allow, such
+/// as a rename over a non-empty directory, fails and changes nothing).
+fn random_host_change(rng: &mut Xorshift, dir: &Path) -> String {
+    let all = paths_under(dir);
+    let is_dir = |p: &&PathBuf| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+    let files: Vec<_> = all
+        .iter()
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+        .cloned()
+        .collect();
+    let dirs: Vec<_> = all.iter().filter(is_dir).cloned().collect();
+    let not_dirs: Vec<_> = all.iter().filter(|p| !is_dir(p)).cloned().collect();
+    let mut parents = vec![dir.to_path_buf()];
+    parents.extend(dirs.iter().cloned());
+    let kind = rng.below(12);
+    let new = rng
+        .pick(&parents)
+        .unwrap()
+        .join(rng.pick(CHANGED_NAMES).unwrap());
+    let pool = match kind {
+        0 | 1 | 9 => &files,
+        6 | 7 | 11 => &dirs,
+        3 | 10 => &not_dirs,
+        _ => &all,
+    };
+    let Some(target) = rng.pick(pool).cloned() else {
+        return format!("{kind}: nothing to change");
+    };
+    let result = match kind {
+        0 => std::fs::OpenOptions::new()
+            .append(true)
+            .open(&target)
+            .and_then(|mut f| f.write_all(&b"host".repeat(1 + rng.below(50)))),
+        1 => std::fs::OpenOptions::new()
+            .write(true)
+            .open(&target)
+            .and_then(|f| f.set_len(rng.below(10) as u64)),
+        2 => std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&new)
+            .and_then(|mut f| f.write_all(b"new")),
+        3 => std::fs::remove_file(&target),
+        4 => std::fs::rename(&target, &new),
+        5 => std::fs::create_dir(&new),
+        6 => std::fs::remove_dir_all(&target),
+        7 => {
+            let to = rng.pick(&["a", "d", "..", "../outside", "/", "loop", "d/"]);
+            std::fs::rename(&target, target.with_extension("old"))
+                .and_then(|()| std::os::unix::fs::symlink(to.unwrap(), &target))
+        }
+        8 => {
+            let mut to: Vec<PathBuf> = ["a", "d", "../outside", "../../outside", "loop", "d/"]
+                .map(PathBuf::from)
+                .into();
+            to.push(dir.parent().unwrap().join("outside"));
+            std::os::unix::fs::symlink(rng.pick(&to).unwrap(), &new)
+        }
+        9 => std::fs::hard_link(&target, &new),
+        10 => {
+            let tmp = target.with_file_name(".tmp");
+            std::fs::write(&tmp, b"replaced").and_then(|()| std::fs::rename(&tmp, &target))
+        }
+        _ => std::fs::rename(&target, target.with_extension("moved"))
+            .and_then(|()| std::fs::create_dir(&target))
+            .and_then(|()| std::fs::write(target.join("a"), b"fresh")),
+    };
+    let rel = |p: &Path| p.strip_prefix(dir).unwrap().display().to_string();
+    format!("{kind} {} {}: {result:?}", rel(&target), rel(&new))
+}
+
+/// Runs a hostile program (`program`: `c_hostile`, `wasi_hostile`,
+/// `p3_hostile`) traced, `calls` calls from `seed`, with `HOSTSYNC=every`:
+/// before every `every`th call the host makes 1 to 3 random changes of the
+/// sandbox ([`random_host_change`], from `seed`), the same at the same
+/// calls under every runtime. `args` go before the preopens (`--wasi-fs
+/// wasmtime`), `options` after the sandbox's. Returns the trace (each
+/// call's result) and the host's tree afterwards.
+pub fn hostile_around_host_changes(
+    program: &Path,
+    (seed, calls, every): (u64, u64, u64),
+    args: &[&str],
+    options: &str,
+) -> (Vec<String>, Vec<String>) {
+    let fx = super::Fixture::new();
+    fx.hostile_tree();
+    fx.escapes();
+    let ro = tempfile::tempdir().unwrap();
+    std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .args(args)
+        .args(["--env", "TRACE=1", "--env", &format!("HOSTSYNC={every}")])
+        .arg("--dir")
+        .arg(format!("{}::/sandbox{options}", fx.sandbox.display()))
+        .arg("--dir")
+        .arg(format!("{}::/ro,readonly", ro.path().display()))
+        .arg(program)
+        .args([seed.to_string(), calls.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut rng = Xorshift(seed.max(1));
+    let mut out = Vec::new();
+    let mut changes = 0;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.starts_with("sync ") {
+            for _ in 0..1 + rng.below(3) {
+                random_host_change(&mut rng, &fx.sandbox);
+                changes += 1;
+            }
+            stdin.write_all(b"x").unwrap();
+            stdin.flush().unwrap();
+        } else {
+            out.push(line);
+        }
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success(), "{args:?} {options}");
+    assert!(changes as u64 >= calls / every, "the host changed the tree");
+    fx.assert_outside_untouched();
+    assert_eq!(super::host_names(ro.path()), ["f"]);
+    (out, host_tree(&fx.sandbox))
+}

@@ -18,7 +18,7 @@
 //! of their own (when they fail is timing), and the calls of an intended
 //! difference are left out.
 
-use guest::hostile::{Rng, hold, let_go, take_used};
+use guest::hostile::{HostSync, Rng, hold, let_go, take_used};
 use guest::p3::exports::wasi::cli::run::Guest;
 use guest::p3::wasi::clocks::system_clock::Instant;
 use guest::p3::wasi::filesystem::types::{Advice, DirectoryEntry};
@@ -113,7 +113,9 @@ impl Guest for Run {
         let preopens = held.descriptors.len();
         let mut ok = 0u64;
         let trace = std::env::var_os("TRACE").is_some();
+        let sync = HostSync::from_env();
         for call in 0..calls {
+            sync.before(call);
             let n = held.descriptors.len() as u64;
             let di = rng.below(n) as usize;
             let d = &held.descriptors[di];

@@ -27,7 +27,7 @@ use bindings::wasi::filesystem::types::{
 };
 use bindings::wasi::io::streams::{InputStream, OutputStream};
 use guest::arg;
-use guest::hostile::{Rng, hold, let_go, note, take_used};
+use guest::hostile::{HostSync, Rng, hold, let_go, note, take_used};
 
 /// Paths, harmless and hostile.
 const PATHS: &[&str] = &[
@@ -113,7 +113,9 @@ fn main() {
     let preopens = held.descriptors.len();
     let mut ok = 0u64;
     let trace = std::env::var_os("TRACE").is_some();
+    let sync = HostSync::from_env();
     for call in 0..calls {
+        sync.before(call);
         let n = held.descriptors.len() as u64;
         let di = rng.below(n) as usize;
         let d = &held.descriptors[di];
