@@ -14,18 +14,15 @@ fn demo() {
         guest("demo").into_os_string(),
     ]);
     run.assert_success();
-    for line in [
-        "preopen \"/sandbox\"",
-        "mkdir   notes/",
-        "create  notes/hello.txt (25 bytes)",
-        "read    notes/hello.txt: Hello from a wasm guest!",
-    ] {
-        assert!(
-            run.stdout.contains(line),
-            "missing {line:?} in:\n{}",
-            run.stdout
-        );
-    }
+    common::assert_lines(
+        &run.stdout,
+        &[
+            "preopen \"/sandbox\"",
+            "mkdir   notes/",
+            "create  notes/hello.txt (25 bytes)",
+            "read    notes/hello.txt: Hello from a wasm guest!",
+        ],
+    );
     assert!(
         run.stdout.contains("list    file hello.txt   25 bytes"),
         "{}",
