@@ -256,7 +256,7 @@ fn std_trailing_slash() {
     // `file/.`: `not-directory` for every call, as Linux (it once walked
     // to the file, skipping the `.`); `dirlink/.` is the directory.
     common::assert_lines(
-        &out,
+        out,
         &[
             "metadata(file/.): err NotADirectory (errno 54)",
             "open read(file/.): err NotADirectory (errno 54)",
@@ -330,7 +330,7 @@ fn std_create_via_symlink() {
     // The same at the end of a chain, a link to itself with `/` too (Linux:
     // `EISDIR`, not `ELOOP`).
     common::assert_lines(
-        &out,
+        out,
         &[
             "create via self slash: err IsADirectory (errno 31)",
             "create via chain dir slash: err IsADirectory (errno 31)",
@@ -361,7 +361,7 @@ fn std_create_existing() {
     });
     let (fx, out) = (&side.fx, &side.run.stdout);
     common::assert_lines(
-        &out,
+        out,
         &[
             "read file: ok \"NEW\"",
             "file, create_new: err AlreadyExists (errno 20)",
@@ -524,7 +524,7 @@ fn wasi_path_matrix() {
     });
     let out = &side.run.stdout;
     common::assert_lines(
-        &out,
+        out,
         &[
             "stat-follow \"f/.\": err not-directory",
             "open \"f/.\": err not-directory",
