@@ -17,8 +17,8 @@ use std::path::Path;
 use std::process::Command;
 
 use common::host_changes::{
-    Told, Views, around_host_changes_embedded, around_host_changes_told, assert_same_run,
-    drive_steps, hostile_around_host_changes,
+    Told, Views, around_host_changes_embedded, around_host_changes_told,
+    assert_hostile_host_changes_as_wasmtime, assert_same_run, drive_steps,
 };
 use common::{dfs_run, guest, host_tree};
 
@@ -352,7 +352,7 @@ fn coherent_mount_on_a_cached_directory() {
 }
 
 /// The hostile programs' random calls (traced) with the host changing the
-/// sandbox between them ([`hostile_around_host_changes`]: appends,
+/// sandbox between them ([`assert_hostile_host_changes_as_wasmtime`]: appends,
 /// truncations, renames over, directories replaced by new ones and by
 /// symlinks, names created and removed, before every call or every third),
 /// through WASI 0.2 (`wasi_hostile`) and 0.3 (`p3_hostile`): every call's
@@ -363,29 +363,6 @@ fn coherent_mount_on_a_cached_directory() {
 #[test]
 fn coherent_hostile_host_changes() {
     for name in ["wasi_hostile", "p3_hostile"] {
-        let program = guest(name);
-        let mut exclusive_missed = false;
-        for (seed, every) in [(1, 1), (2, 3)] {
-            let run = |args: &[&str], options: &str| {
-                hostile_around_host_changes(&program, (seed, 3000, every), args, options)
-            };
-            let (want, want_tree) = run(&["--wasi-fs", "wasmtime"], "");
-            assert_eq!(want.len(), 3001, "{name} seed {seed}");
-            for (args, options) in [
-                (&[][..], ""),
-                (&[][..], ",pool"),
-                (&[][..], ",shared"),
-                (&["--max-cached-dentries", "2"][..], ""),
-            ] {
-                let (got, tree) = run(args, options);
-                let label = format!("{name} seed {seed} {args:?}{options}");
-                assert_same_run(&label, (&want, &want_tree), (&got, &tree));
-            }
-            exclusive_missed |= run(&[], ",exclusive") != (want, want_tree);
-        }
-        assert!(
-            exclusive_missed,
-            "{name}: exclusive mode saw every change: the fixture tests nothing"
-        );
+        assert_hostile_host_changes_as_wasmtime(&guest(name), &[(1, 1), (2, 3)]);
     }
 }

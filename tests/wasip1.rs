@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use common::host_changes::{assert_same_run, hostile_around_host_changes};
+use common::host_changes::assert_hostile_host_changes_as_wasmtime;
 use common::{Fixture, Run, dfs_run, host_tree};
 
 /// The directory holding the built core modules.
@@ -851,37 +851,14 @@ fn c_hostile_errno_for_errno() {
 }
 
 /// The hostile program's calls (traced) with the host changing the sandbox
-/// between them (`HOSTSYNC`: [`hostile_around_host_changes`]), before every
+/// between them (`HOSTSYNC`: [`assert_hostile_host_changes_as_wasmtime`]), before every
 /// call or every third: each call's errno and the host's tree afterwards
 /// equal to wasmtime-wasi's preview 1, in the default mode (inline and on
 /// the pool), in `shared`, and with a cache of 2 dentries; `exclusive`
 /// differs somewhere (the changes reach what the calls depend on).
 #[test]
 fn c_hostile_host_changes() {
-    let program = module("c_hostile");
-    let mut exclusive_missed = false;
-    for (seed, every) in [(1, 1), (2, 3), (3, 2)] {
-        let run = |args: &[&str], options: &str| {
-            hostile_around_host_changes(&program, (seed, 3000, every), args, options)
-        };
-        let (want, want_tree) = run(&["--wasi-fs", "wasmtime"], "");
-        assert_eq!(want.len(), 3001, "seed {seed}");
-        for (args, options) in [
-            (&[][..], ""),
-            (&[][..], ",pool"),
-            (&[][..], ",shared"),
-            (&["--max-cached-dentries", "2"][..], ""),
-        ] {
-            let (got, tree) = run(args, options);
-            let label = format!("seed {seed} {args:?}{options}");
-            assert_same_run(&label, (&want, &want_tree), (&got, &tree));
-        }
-        exclusive_missed |= run(&[], ",exclusive") != (want, want_tree);
-    }
-    assert!(
-        exclusive_missed,
-        "exclusive mode saw every change: the fixture tests nothing"
-    );
+    assert_hostile_host_changes_as_wasmtime(&module("c_hostile"), &[(1, 1), (2, 3), (3, 2)]);
 }
 
 /// A hostile program (`guests/c/c_hostile.c`): every preview 1 filesystem

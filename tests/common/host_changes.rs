@@ -441,6 +441,40 @@ fn random_host_change(rng: &mut Xorshift, dir: &Path) -> String {
     format!("{kind} {} {}: {result:?}", rel(&target), rel(&new))
 }
 
+/// Runs the hostile program `program` ([`hostile_around_host_changes`],
+/// 3,000 calls) for each `(seed, every)` of `runs`: under wasmtime-wasi,
+/// which caches nothing, then under directfs in the default mode, on a
+/// pool mount, in `shared` and with a cache of 2 dentries, each of which
+/// must answer every call as wasmtime-wasi did and leave the same tree; and
+/// in `exclusive`, which must differ in one run at least (it trusts what
+/// it cached: so the changes are shown to reach what the calls depend on).
+pub fn assert_hostile_host_changes_as_wasmtime(program: &Path, runs: &[(u64, u64)]) {
+    let name = program.file_stem().unwrap().to_string_lossy();
+    let mut exclusive_missed = false;
+    for &(seed, every) in runs {
+        let run = |args: &[&str], options: &str| {
+            hostile_around_host_changes(program, (seed, 3000, every), args, options)
+        };
+        let (want, want_tree) = run(&["--wasi-fs", "wasmtime"], "");
+        assert_eq!(want.len(), 3001, "{name} seed {seed}");
+        for (args, options) in [
+            (&[][..], ""),
+            (&[][..], ",pool"),
+            (&[][..], ",shared"),
+            (&["--max-cached-dentries", "2"][..], ""),
+        ] {
+            let (got, tree) = run(args, options);
+            let label = format!("{name} seed {seed} {args:?}{options}");
+            assert_same_run(&label, (&want, &want_tree), (&got, &tree));
+        }
+        exclusive_missed |= run(&[], ",exclusive") != (want, want_tree);
+    }
+    assert!(
+        exclusive_missed,
+        "{name}: exclusive mode saw every change: the fixture tests nothing"
+    );
+}
+
 /// Runs a hostile program (`program`: `c_hostile`, `wasi_hostile`,
 /// `p3_hostile`) traced, `calls` calls from `seed`, with `HOSTSYNC=every`:
 /// before every `every`th call the host makes 1 to 3 random changes of the
