@@ -81,7 +81,7 @@ stop_daemons() {
 make_cluster() {
     local fsid osd_uuid id
     stop_daemons
-    rm -rf "$BASE/mon" "$BASE/osd" "$BASE/mds" "$BASE/run" "$BASE/log"
+    rm -rf "$BASE/mon" "$BASE/osd" "$BASE/mds" "$BASE/run" "$BASE/log" "$BASE/monmap" "$BASE/mon.keyring"
     mkdir -p "$BASE"/{mon,osd/osd.0,mds/mds.a,run,log}
     fsid=$(cat /proc/sys/kernel/random/uuid)
     # One host, no authentication (loopback only), one copy of each object
