@@ -304,11 +304,7 @@ pub fn assert_same_run(
     (want, want_tree): (&[String], &[String]),
     (got, tree): (&[String], &[String]),
 ) {
-    assert!(
-        got == want,
-        "{label}: {}\n{got:#?}",
-        first_difference(want, got)
-    );
+    assert!(got == want, "{label}: {}", first_difference(want, got));
     assert_eq!(tree, want_tree, "{label}: the host's tree afterwards");
 }
 
@@ -317,8 +313,11 @@ fn first_difference(want: &[String], got: &[String]) -> String {
     let at = want.iter().zip(got).position(|(w, g)| w != g);
     match at {
         Some(i) => format!(
-            "line {i}: wasmtime-wasi {:?}, directfs {:?}",
-            want[i], got[i]
+            "line {i}: wasmtime-wasi {:?}, directfs {:?}; the lines before \
+             (the calls, and the host's changes between them):\n{}",
+            want[i],
+            got[i],
+            want[i.saturating_sub(12)..i].join("\n")
         ),
         None => format!("lengths {} and {}", want.len(), got.len()),
     }
@@ -456,7 +455,8 @@ pub fn assert_hostile_host_changes_as_wasmtime(program: &Path, runs: &[(u64, u64
             hostile_around_host_changes(program, (seed, 3000, every), args, options)
         };
         let (want, want_tree) = run(&["--wasi-fs", "wasmtime"], "");
-        assert_eq!(want.len(), 3001, "{name} seed {seed}");
+        let calls = want.iter().filter(|l| !l.starts_with("host: ")).count();
+        assert_eq!(calls, 3001, "{name} seed {seed}");
         for (args, options) in [
             (&[][..], ""),
             (&[][..], ",pool"),
@@ -481,7 +481,8 @@ pub fn assert_hostile_host_changes_as_wasmtime(program: &Path, runs: &[(u64, u64
 /// sandbox ([`random_host_change`], from `seed`), the same at the same
 /// calls under every runtime. `args` go before the preopens (`--wasi-fs
 /// wasmtime`), `options` after the sandbox's. Returns the trace (each
-/// call's result) and the host's tree afterwards.
+/// call's result, and a line `host: …` for each change, where it was made)
+/// and the host's tree afterwards.
 pub fn hostile_around_host_changes(
     program: &Path,
     (seed, calls, every): (u64, u64, u64),
@@ -513,8 +514,13 @@ pub fn hostile_around_host_changes(
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
         if line.starts_with("sync ") {
+            // What the host did, in the trace: a run that parts from
+            // wasmtime-wasi's shows the changes before the call.
             for _ in 0..1 + rng.below(3) {
-                random_host_change(&mut rng, &fx.sandbox);
+                out.push(format!(
+                    "host: {}",
+                    random_host_change(&mut rng, &fx.sandbox)
+                ));
                 changes += 1;
             }
             stdin.write_all(b"x").unwrap();
