@@ -69,7 +69,8 @@ sqlite_src=$(cargo metadata --locked --format-version 1 --manifest-path "$sqlite
 m = json.load(sys.stdin)
 p = next(p for p in m["packages"] if p["name"] == "libsqlite3-sys")
 print(os.path.join(os.path.dirname(p["manifest_path"]), "sqlite3"))')
-sqlite_obj="$target_dir/sqlite/sqlite3-3.46.0.o"
+# Named after the fetched crate (libsqlite3-sys-VERSION): a new pin compiles anew.
+sqlite_obj="$target_dir/sqlite/$(basename "$(dirname "$sqlite_src")").o"
 if [ ! -f "$sqlite_obj" ]; then
     log "clang-14: SQLite's amalgamation"
     mkdir -p "$(dirname "$sqlite_obj")"
