@@ -43,6 +43,7 @@ pub use nix::sys::time::TimeSpec;
 pub use rustix::fs::Advice;
 pub use rustix::fs::FileType as DirentType;
 pub use rustix::fs::XattrFlags;
+pub use uring::{POLL_IN, POLL_PRI, Ring};
 
 /// Host syscalls issued through this module, for benchmarks and `--stats`.
 static SYSCALLS: AtomicU64 = AtomicU64::new(0);
@@ -850,6 +851,7 @@ fn from_rustix(err: rustix::io::Errno) -> Errno {
 /// Test builds: hooks into the lookups (see the module).
 mod epoll;
 mod inotify;
+mod uring;
 
 #[cfg(test)]
 pub(crate) mod test_hook;

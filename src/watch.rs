@@ -8,11 +8,11 @@
 //! the directory, or a file in it written, truncated or given new
 //! attributes, by any process, any thread, any stream (stdio), any other
 //! preopen or filesystem. Every call that would trust the cache first
-//! drains the queue ([`Watcher::drain`]: an `epoll_wait` that never waits,
-//! of an epoll instance holding the inotify FD, and a `read` only where it
-//! finds events queued or the tree's own are expected; done by
-//! [`crate::Filesystem`] as it takes the tree lock); so a change finished
-//! before the call began is seen by it:
+//! drains the queue ([`Watcher::drain`]: first a look at whether anything
+//! changed — see "The look" — and a `read` only where it finds events
+//! queued or the tree's own are expected; done by [`crate::Filesystem`] as
+//! it takes the tree lock); so a change finished before the call began is
+//! seen by it:
 //!
 //! - a name event makes the tree check that name's cached child (one
 //!   `fstatat`: dropped if the host file there is another now) and forget a
@@ -52,15 +52,39 @@
 //! (`max_user_watches`, no read permission, no `/proc`) — is revalidated as
 //! [`Revalidation::Shared`] does: never a stale answer, at `shared`'s cost.
 //!
+//! # The look
+//! Most drains find nothing changed; what they cost is the look. The
+//! kernel is asked in one of two ways ([`Look`]):
+//!
+//! - **A ring** ([`sys::Ring`]): an io_uring with multishot polls of the
+//!   inotify instance and of the mount table, armed by the thread of the
+//!   first drain. The kernel sets a word of the ring's shared memory as it
+//!   wakes either poll, in the changing syscall, and clears it only while
+//!   that thread runs its task work, which first posts the completion
+//!   (read by the next drain). So on that thread a drain that finds the
+//!   word clear and no completion queued, after a drain that left the
+//!   kernel's queue read dry ([`Queue::settled`]), knows nothing changed
+//!   since: no syscall at all, as `exclusive` makes none. On any other
+//!   thread, and wherever the ring is not quiet, the drain asks as below.
+//!   A poll that ended (its thread exited, completions left untaken past
+//!   the ring's size) makes the next settled drain make a new ring.
+//! - **`epoll_wait`** with a timeout of 0, of an epoll instance holding the
+//!   inotify FD and `/proc/self/mountinfo` (one syscall): where io_uring is
+//!   missing or refused (`kernel.io_uring_disabled`, a seccomp filter,
+//!   Linux before 5.19), or kept out (`DIRECTFS_IO_URING=0` in the
+//!   environment), and on threads that did not arm the ring.
+//!
 //! What it costs: one inotify instance, one epoll instance and
-//! `/proc/self/mountinfo` open (three host FDs, not in the budget) per
-//! [`crate::Filesystem`] with a coherent mount; one watch (about 1 KiB of
+//! `/proc/self/mountinfo` open, and the ring with its own open of
+//! `/proc/self/mountinfo` (five host FDs, not in the budget, and the ring's
+//! few pages) per [`crate::Filesystem`] with a coherent mount; one watch (about 1 KiB of
 //! kernel memory, one of the user's `max_user_watches`) per cached or held
 //! directory; one `inotify_add_watch` per directory dentry made (one made
 //! by the tree's own `mkdir`: when first looked into, so a directory made
 //! and removed costs none), one per widening and narrowing, and one
-//! `inotify_rm_watch` per one freed; one `epoll_wait` per call that takes
-//! the tree lock, and a `read` where events are queued (not a read or
+//! `inotify_rm_watch` per one freed; per call that takes the tree lock,
+//! the look (none on the ring's thread where nothing changed, else one
+//! `epoll_wait`), and a `read` where events are queued (not a read or
 //! write through a file's own FD: see
 //! [`crate::ctx::DirectfsCtx::tree_read_fixed`]).
 //!
@@ -203,6 +227,115 @@ struct Queue {
     /// widened in the kernel whenever it is here; one that is not here may
     /// be too (its narrowing failed, or is under way under this lock).
     wide: HashMap<WatchDescriptor, Wide>,
+    /// How a drain that expects nothing first asks whether anything
+    /// changed.
+    look: Look,
+    /// Whether the last drain left the kernel's queue read dry and looked
+    /// at the mount table after any change it took: a [`Look::Ring`] quiet
+    /// since then means nothing changed since.
+    settled: bool,
+}
+
+/// How a drain that expects no event of the tree's own asks first whether
+/// anything changed (see "The look" in the module doc).
+#[derive(Debug, Default)]
+enum Look {
+    /// The first drain makes the ring.
+    #[default]
+    Untried,
+    /// `epoll_wait` on [`Instance::ready`] (no io_uring here, or it failed):
+    /// one syscall.
+    Epoll,
+    /// A ring of polls of the inotify instance and of the mount table,
+    /// armed by one thread: on that thread, a quiet ring answers with no
+    /// syscall; on another, or where it is not quiet, `epoll_wait` asks.
+    Ring {
+        /// Boxed: the ring's maps and queues are most of a [`Queue`].
+        ring: Box<sys::Ring>,
+        /// `/proc/self/mountinfo`, a second open for the ring's poll (the
+        /// kernel tells each open file of a mount change once: this one's
+        /// telling must not take it from [`Instance::ready`]'s).
+        _mounts: OwnedFd,
+    },
+}
+
+/// Whether the look may use io_uring: unless `DIRECTFS_IO_URING=0` is in
+/// the environment (where a deployment keeps io_uring out of its audit,
+/// or a test runs the `epoll_wait` look).
+fn io_uring_allowed() -> bool {
+    std::env::var_os("DIRECTFS_IO_URING").is_none_or(|value| value != "0")
+}
+
+/// [`Look::Ring`]'s key for the inotify instance.
+const RING_INOTIFY: u8 = 0;
+
+/// [`Look::Ring`]'s key for the mount table.
+const RING_MOUNTS: u8 = 1;
+
+impl Look {
+    /// Whether nothing was woken since this thread's last drain
+    /// ([`sys::Ring::quiet`]): no syscall.
+    fn quiet(&mut self) -> bool {
+        match self {
+            Self::Ring { ring, .. } => ring.quiet(),
+            Self::Untried | Self::Epoll => false,
+        }
+    }
+
+    /// Takes the ring's completions: whether the mount table's poll fired.
+    fn take(&mut self) -> bool {
+        match self {
+            Self::Ring { ring, .. } => ring.take() & (1 << RING_MOUNTS) != 0,
+            Self::Untried | Self::Epoll => false,
+        }
+    }
+
+    /// Right after a syscall of this thread's (the drain's `read`):
+    /// whether the mount table changed before it, told by the ring's
+    /// completions where this thread armed it (its task work ran on the
+    /// syscall's way back: a wake before the syscall has posted its
+    /// completion). `None` where the ring cannot tell (another thread's,
+    /// a poll ended, no ring): then `epoll_wait` asks.
+    fn mounts_after_syscall(&mut self) -> Option<bool> {
+        match self {
+            Self::Ring { ring, .. } if ring.owned_here() && !ring.ended() => {
+                let mounts = ring.take() & (1 << RING_MOUNTS) != 0;
+                (!ring.ended()).then_some(mounts)
+            }
+            Self::Ring { .. } | Self::Untried | Self::Epoll => None,
+        }
+    }
+
+    /// After a drain that settled: makes the ring (the first time), or
+    /// makes it again from this thread where a poll of it ended (its
+    /// thread exited, or too many completions were left untaken). A ring
+    /// that cannot be made leaves [`Look::Epoll`] for good.
+    fn ready(&mut self, inotify: BorrowedFd<'_>) {
+        let remake = match self {
+            Self::Untried if !io_uring_allowed() => {
+                *self = Self::Epoll;
+                false
+            }
+            Self::Untried => true,
+            Self::Ring { ring, .. } => ring.ended(),
+            Self::Epoll => false,
+        };
+        if remake {
+            *self = Self::armed(inotify).unwrap_or(Self::Epoll);
+        }
+    }
+
+    /// A new ring, its polls armed by this thread.
+    fn armed(inotify: BorrowedFd<'_>) -> Result<Self, Errno> {
+        let mut ring = sys::Ring::new()?;
+        let mounts = sys::open_mountinfo()?;
+        ring.arm(RING_INOTIFY, inotify, sys::POLL_IN)?;
+        ring.arm(RING_MOUNTS, mounts.as_fd(), sys::POLL_PRI)?;
+        Ok(Self::Ring {
+            ring: Box::new(ring),
+            _mounts: mounts,
+        })
+    }
 }
 
 /// A watch widened to [`CHILD`] ([`Queue::wide`]).
@@ -375,9 +508,9 @@ impl Watcher {
     }
 
     /// Reads every event the kernel queued when it began, and whether the
-    /// mount table changed (none: one `epoll_wait` that finds nothing
-    /// ready; events: that and one `read`, or a few; no instance: no
-    /// syscall). Returns whether the tree has changes to take in
+    /// mount table changed (none: no syscall on the ring's thread, one
+    /// `epoll_wait` that finds nothing ready on another — see "The look";
+    /// events: that and one `read`, or a few; no instance: no syscall). Returns whether the tree has changes to take in
     /// ([`Watcher::take`]) before it answers from its cache. Any event, and
     /// a change of the mount table, counts as a change for the stat memos.
     ///
@@ -395,7 +528,22 @@ impl Watcher {
             names,
             buf,
             wide,
+            look,
+            settled,
         } = &mut *guard;
+        let expecting = !own.is_empty();
+        // Nothing woken since the last drain, which left nothing unread: no
+        // syscall at all (see "The look").
+        if !expecting && *settled && look.quiet() {
+            return !queue.is_empty();
+        }
+        *settled = false;
+        // Taken before the kernel's queue is read: a wake after this is
+        // one of a change this drain may not read, and leaves a completion
+        // (or the flag) for the next drain.
+        if look.take() {
+            mounts_changed_locked(queue);
+        }
         // The widened watches this drain read a data or attribute event of
         // (few: a drain reads at most a buffer's worth at a time).
         let mut struck: Vec<WatchDescriptor> = Vec::new();
@@ -408,7 +556,6 @@ impl Watcher {
         // no inotify event tells of: a mount attached on a cached directory
         // makes its name another directory). A look takes no event: not
         // counted in `reads`. An error is taken as both.
-        let expecting = !own.is_empty();
         let now = if expecting {
             INOTIFY
         } else {
@@ -418,8 +565,12 @@ impl Watcher {
             mounts_changed_locked(queue);
         }
         if now & INOTIFY == 0 {
+            look.ready(inotify.as_fd());
+            *settled = true;
             return !queue.is_empty();
         }
+        // Whether the reads below leave the kernel's queue read dry.
+        let mut dry = false;
         loop {
             let read = sys::read_inotify(inotify.as_fd(), &mut buf.0);
             // After the read: a change whose `reads` mark is older may have
@@ -458,10 +609,14 @@ impl Watcher {
                         break;
                     }
                     if !more {
+                        dry = true;
                         break;
                     }
                 }
-                Err(Errno::EAGAIN) => break,
+                Err(Errno::EAGAIN) => {
+                    dry = true;
+                    break;
+                }
                 Err(Errno::EINTR) => {}
                 Err(_) => {
                     sys::note_notified_change();
@@ -500,8 +655,17 @@ impl Watcher {
         // Asked after the read where it was not before it (the read left
         // the look nothing to say of events that matter: any queued since
         // are of changes made during the call).
-        if expecting && sys::epoll_wait(ready.as_fd()).map_or(true, |now| now & MOUNTS != 0) {
-            mounts_changed_locked(queue);
+        if expecting {
+            let mounts = look.mounts_after_syscall().unwrap_or_else(|| {
+                sys::epoll_wait(ready.as_fd()).map_or(true, |now| now & MOUNTS != 0)
+            });
+            if mounts {
+                mounts_changed_locked(queue);
+            }
+        }
+        if dry {
+            look.ready(inotify.as_fd());
+            *settled = true;
         }
         // A long run of changes is as good as a loss: check everything once.
         if queue.len() > 4096 {
@@ -559,6 +723,22 @@ impl Watcher {
         }
     }
 
+    /// How many syscalls a drain that finds nothing changed makes on this
+    /// thread: none where the ring looks ([`Look::Ring`], armed by this
+    /// thread), one `epoll_wait` else.
+    #[cfg(test)]
+    pub(crate) fn look_syscalls(&self) -> u64 {
+        match &self
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .look
+        {
+            Look::Ring { ring, .. } if ring.owned_here() => 0,
+            Look::Ring { .. } | Look::Untried | Look::Epoll => 1,
+        }
+    }
+
     /// How many bytes of events the kernel has queued (not read: nothing
     /// drained).
     #[cfg(test)]
@@ -594,7 +774,10 @@ impl Watcher {
 /// Called under [`Watcher::queue`] (`queue` is its changes).
 fn mounts_changed_locked(queue: &mut Vec<Change>) {
     sys::note_notified_change();
-    queue.push(Change::Lost);
+    // Told by the ring's poll and by the epoll instance alike: one loss.
+    if queue.last() != Some(&Change::Lost) {
+        queue.push(Change::Lost);
+    }
 }
 
 /// Narrows the watches `narrowing` to [`NARROW`] (replacing each one's

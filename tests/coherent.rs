@@ -18,7 +18,8 @@ use std::process::Command;
 
 use common::host_changes::{
     Told, Views, around_host_changes_embedded, around_host_changes_told,
-    assert_hostile_host_changes_as_wasmtime, assert_same_run, drive_steps,
+    around_host_changes_with_env, assert_hostile_host_changes_as_wasmtime, assert_same_run,
+    drive_steps,
 };
 use common::{dfs_run, guest, host_tree};
 
@@ -63,6 +64,26 @@ fn coherent_host_changes() {
         stale, want,
         "exclusive mode saw every change: the fixture tests nothing"
     );
+}
+
+/// The same changes where the look at the kernel's notifications is an
+/// `epoll_wait` each call (`DIRECTFS_IO_URING=0`: what a host without
+/// io_uring gets), WASI 0.2 and 0.3.
+#[test]
+fn coherent_host_changes_without_io_uring() {
+    let no_ring = [("DIRECTFS_IO_URING", "0")];
+    for (told, name) in [
+        (Told::Stdin, "coherent_host_changes"),
+        (Told::Marker, "coherent_p3_host_changes"),
+    ] {
+        let run = |args: &[&str], env: &[(&str, &str)]| {
+            let tmp = tempfile::tempdir().unwrap();
+            around_host_changes_with_env(told, name, args, "", &Views::one(tmp.path()), env)
+        };
+        let (want, want_tree) = run(&["--wasi-fs", "wasmtime"], &[]);
+        let (got, tree) = run(&[], &no_ring);
+        assert_same_run(name, (&want, &want_tree), (&got, &tree));
+    }
 }
 
 /// The same changes seen by a guest of an embedder: a store on a mount of

@@ -130,10 +130,23 @@ pub fn around_host_changes_in(
     options: &str,
     views: &Views,
 ) -> (Vec<String>, Vec<String>) {
+    around_host_changes_with_env(told, name, args, options, views, &[])
+}
+
+/// [`around_host_changes_in`] with `env` set for `dfs-run`.
+pub fn around_host_changes_with_env(
+    told: Told,
+    name: &str,
+    args: &[&str],
+    options: &str,
+    views: &Views,
+    env: &[(&str, &str)],
+) -> (Vec<String>, Vec<String>) {
     let dir = host_changes_fixture(&views.host);
     let guest_dir = views.guest.join("s");
     let mut command = Command::new(env!("CARGO_BIN_EXE_dfs-run"));
     command
+        .envs(env.iter().copied())
         .args(args)
         .arg("--dir")
         .arg(format!("{}::/s{options}", guest_dir.display()))
