@@ -234,6 +234,9 @@ struct Queue {
     /// at the mount table after any change it took: a [`Look::Ring`] quiet
     /// since then means nothing changed since.
     settled: bool,
+    /// How many drains in a row ran on threads other than the ring's
+    /// ([`MOVE_AFTER`]).
+    strangers: u8,
 }
 
 /// How a drain that expects no event of the tree's own asks first whether
@@ -256,6 +259,8 @@ enum Look {
         /// kernel tells each open file of a mount change once: this one's
         /// telling must not take it from [`Instance::ready`]'s).
         _mounts: OwnedFd,
+        /// How many rings of this one's [`Watcher`] ended before it.
+        made: u8,
     },
 }
 
@@ -290,43 +295,70 @@ impl Look {
         }
     }
 
-    /// Right after a syscall of this thread's (the drain's `read`):
-    /// whether the mount table changed before it, told by the ring's
-    /// completions where this thread armed it (its task work ran on the
-    /// syscall's way back: a wake before the syscall has posted its
-    /// completion). `None` where the ring cannot tell (another thread's,
-    /// a poll ended, no ring): then `epoll_wait` asks.
-    fn mounts_after_syscall(&mut self) -> Option<bool> {
+    /// Right after a syscall of this thread's (the drain's `read`): what
+    /// the ring's completions tell, where this thread armed it (its task
+    /// work ran on the syscall's way back: a wake before the syscall has
+    /// posted its completion): whether the mount table changed, and
+    /// whether the inotify instance was woken (an event queued as the
+    /// `read` ran, which it may not have taken: the queue is not known
+    /// dry). `None` where the ring cannot tell (another thread's, a poll
+    /// ended, no ring): then `epoll_wait` asks.
+    fn after_syscall(&mut self) -> Option<(bool, bool)> {
         match self {
             Self::Ring { ring, .. } if ring.owned_here() && !ring.ended() => {
-                let mounts = ring.take() & (1 << RING_MOUNTS) != 0;
-                (!ring.ended()).then_some(mounts)
+                let fired = ring.take();
+                let told = (
+                    fired & (1 << RING_MOUNTS) != 0,
+                    fired & (1 << RING_INOTIFY) != 0,
+                );
+                (!ring.ended()).then_some(told)
             }
             Self::Ring { .. } | Self::Untried | Self::Epoll => None,
         }
     }
 
     /// After a drain that settled: makes the ring (the first time), or
-    /// makes it again from this thread where a poll of it ended (its
-    /// thread exited, or too many completions were left untaken). A ring
-    /// that cannot be made leaves [`Look::Epoll`] for good.
-    fn ready(&mut self, inotify: BorrowedFd<'_>) {
-        let remake = match self {
-            Self::Untried if !io_uring_allowed() => {
+    /// makes it again from this thread where a poll of it ended (a kernel
+    /// whose io_uring refuses the polls themselves would end each at once:
+    /// at most [`MAX_RINGS`] times), or where the drains ran on other
+    /// threads than the ring's [`MOVE_AFTER`] times in a row (its thread
+    /// exited, or only set the filesystem up: the ring moves to the thread
+    /// that drains; two threads that take turns keep it where it is). A
+    /// ring that cannot be made leaves [`Look::Epoll`] for good.
+    /// Returns whether the ring is the one the last drain looked by
+    /// (`false` where it made one: a mount change before the new ring's
+    /// open of the mount table is told to [`Instance::ready`] alone, so the
+    /// next drain asks it).
+    fn ready(&mut self, inotify: BorrowedFd<'_>, strangers: &mut u8) -> bool {
+        let made = match self {
+            Self::Untried if io_uring_allowed() => 0,
+            Self::Ring { ring, made, .. } if ring.ended() => made.saturating_add(1),
+            Self::Ring { made, .. } if *strangers >= MOVE_AFTER => *made,
+            Self::Untried => {
                 *self = Self::Epoll;
-                false
+                return true;
             }
-            Self::Untried => true,
-            Self::Ring { ring, .. } => ring.ended(),
-            Self::Epoll => false,
+            Self::Ring { .. } | Self::Epoll => return true,
         };
-        if remake {
-            *self = Self::armed(inotify).unwrap_or(Self::Epoll);
+        *strangers = 0;
+        *self = match made < MAX_RINGS {
+            true => Self::armed(inotify, made).unwrap_or(Self::Epoll),
+            false => Self::Epoll,
+        };
+        false
+    }
+
+    /// Whether this thread armed the ring.
+    fn owned_here(&self) -> bool {
+        match self {
+            Self::Ring { ring, .. } => ring.owned_here(),
+            Self::Untried | Self::Epoll => false,
         }
     }
 
-    /// A new ring, its polls armed by this thread.
-    fn armed(inotify: BorrowedFd<'_>) -> Result<Self, Errno> {
+    /// A new ring, its polls armed by this thread; `made` rings ended
+    /// before it.
+    fn armed(inotify: BorrowedFd<'_>, made: u8) -> Result<Self, Errno> {
         let mut ring = sys::Ring::new()?;
         let mounts = sys::open_mountinfo()?;
         ring.arm(RING_INOTIFY, inotify, sys::POLL_IN)?;
@@ -334,9 +366,18 @@ impl Look {
         Ok(Self::Ring {
             ring: Box::new(ring),
             _mounts: mounts,
+            made,
         })
     }
 }
+
+/// How many of its rings' polls may end before a [`Watcher`] makes no
+/// more ([`Look::ready`]).
+const MAX_RINGS: u8 = 16;
+
+/// How many drains in a row on threads other than the ring's make the
+/// ring move to the thread of the last ([`Look::ready`]).
+const MOVE_AFTER: u8 = 64;
 
 /// A watch widened to [`CHILD`] ([`Queue::wide`]).
 #[derive(Debug)]
@@ -530,8 +571,13 @@ impl Watcher {
             wide,
             look,
             settled,
+            strangers,
         } = &mut *guard;
         let expecting = !own.is_empty();
+        *strangers = match look.owned_here() {
+            true => 0,
+            false => strangers.saturating_add(1),
+        };
         // Nothing woken since the last drain, which left nothing unread: no
         // syscall at all (see "The look").
         if !expecting && *settled && look.quiet() {
@@ -565,8 +611,7 @@ impl Watcher {
             mounts_changed_locked(queue);
         }
         if now & INOTIFY == 0 {
-            look.ready(inotify.as_fd());
-            *settled = true;
+            *settled = look.ready(inotify.as_fd(), strangers);
             return !queue.is_empty();
         }
         // Whether the reads below leave the kernel's queue read dry.
@@ -656,16 +701,21 @@ impl Watcher {
         // the look nothing to say of events that matter: any queued since
         // are of changes made during the call).
         if expecting {
-            let mounts = look.mounts_after_syscall().unwrap_or_else(|| {
-                sys::epoll_wait(ready.as_fd()).map_or(true, |now| now & MOUNTS != 0)
+            let (mounts, woken) = look.after_syscall().unwrap_or_else(|| {
+                let mounts = sys::epoll_wait(ready.as_fd()).map_or(true, |now| now & MOUNTS != 0);
+                (mounts, false)
             });
             if mounts {
                 mounts_changed_locked(queue);
             }
+            // The completion that told of an event queued during the read
+            // is taken: only a drain that reads again may settle.
+            if woken {
+                dry = false;
+            }
         }
         if dry {
-            look.ready(inotify.as_fd());
-            *settled = true;
+            *settled = look.ready(inotify.as_fd(), strangers);
         }
         // A long run of changes is as good as a loss: check everything once.
         if queue.len() > 4096 {
@@ -890,6 +940,82 @@ mod tests {
         let fd = std::fs::File::open(dir.path()).unwrap();
         let wd = watcher.watch(std::os::fd::AsFd::as_fd(&fd)).unwrap();
         (dir, watcher, wd)
+    }
+
+    /// The ring answers with no syscall only on the thread that armed it;
+    /// once the drains run on another thread (that one exited), the ring
+    /// moves there after [`MOVE_AFTER`] of them, and sees the next change.
+    #[test]
+    fn the_ring_moves_to_the_thread_that_drains() {
+        let (dir, watcher, wd) = watched();
+        let on_its_thread = std::thread::scope(|s| {
+            s.spawn(|| {
+                watcher.drain();
+                watcher.look_syscalls()
+            })
+            .join()
+            .unwrap()
+        });
+        if on_its_thread != 0 {
+            eprintln!("skipped: no io_uring here");
+            return;
+        }
+        assert_eq!(watcher.look_syscalls(), 1, "another thread's ring");
+        let mut drains = 0;
+        while watcher.look_syscalls() != 0 {
+            assert!(!watcher.drain());
+            drains += 1;
+            assert!(drains <= MOVE_AFTER, "the ring never moved here");
+        }
+        std::fs::write(dir.path().join("x"), b"x").unwrap();
+        assert!(watcher.drain(), "seen by the new ring's look");
+        assert_eq!(watcher.take(), [name(wd, "x")]);
+        assert!(!watcher.drain());
+        assert_eq!(watcher.look_syscalls(), 0);
+    }
+
+    /// Someone else's change racing a drain that reads the tree's own
+    /// events (the ring's completion of it posted as that `read` returns)
+    /// is seen by that drain or the next, never left for a quiet ring to
+    /// hide.
+    #[test]
+    fn a_change_racing_the_read_of_the_trees_own_is_not_lost() {
+        use std::sync::atomic::AtomicU32;
+        let (dir, watcher, wd) = watched();
+        let p = dir.path().to_owned();
+        let (go, done) = (AtomicU32::new(0), AtomicU32::new(0));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for i in 1..=3000u32 {
+                    while go.load(Ordering::Acquire) != i {
+                        std::hint::spin_loop();
+                    }
+                    for k in 0..4 {
+                        std::fs::write(p.join(format!("theirs{i}-{k}")), b"").unwrap();
+                    }
+                    done.store(i, Ordering::Release);
+                }
+            });
+            for i in 1..=3000u32 {
+                let since = watcher.reads();
+                std::fs::write(p.join(format!("own{i}")), b"").unwrap();
+                watcher.expect(since, [(wd, OwnEvent::Create, format!("own{i}").as_str())]);
+                go.store(i, Ordering::Release);
+                watcher.drain();
+                let mut seen = watcher.take();
+                while done.load(Ordering::Acquire) != i {
+                    std::hint::spin_loop();
+                }
+                watcher.drain();
+                seen.extend(watcher.take());
+                for k in 0..4 {
+                    assert!(
+                        seen.contains(&name(wd, &format!("theirs{i}-{k}"))),
+                        "round {i}: their change {k} lost: {seen:?}"
+                    );
+                }
+            }
+        });
     }
 
     fn name(wd: WatchDescriptor, name: &str) -> Change {
