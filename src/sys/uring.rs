@@ -216,6 +216,22 @@ mod tests {
         while read_inotify(inotify, &mut buf).is_ok() {}
     }
 
+    /// Does what a drain does until the ring is quiet (in a few turns:
+    /// else round `round` failed): takes the completions, reads the events
+    /// dry, arms the poll again if it ended.
+    fn settle(ring: &mut Ring, inotify: BorrowedFd<'_>, round: u32) {
+        let mut tries = 0;
+        while !ring.quiet() {
+            ring.take();
+            read_all(inotify);
+            if ring.ended() {
+                ring.arm(0, inotify, POLLIN).unwrap();
+            }
+            tries += 1;
+            assert!(tries < 10, "round {round}: never quiet again");
+        }
+    }
+
     /// The property coherent mode rests on: a change another thread
     /// finished before this thread looks makes the ring not quiet, every
     /// time; and once this thread took the completions and read the
@@ -238,16 +254,7 @@ mod tests {
                 .join()
                 .unwrap();
             assert!(!ring.quiet(), "round {i}: a finished change unseen");
-            let mut tries = 0;
-            while !ring.quiet() {
-                ring.take();
-                read_all(inotify.as_fd());
-                if ring.ended() {
-                    ring.arm(0, inotify.as_fd(), POLLIN).unwrap();
-                }
-                tries += 1;
-                assert!(tries < 10, "round {i}: never quiet again");
-            }
+            settle(&mut ring, inotify.as_fd(), i);
         }
     }
 
@@ -279,16 +286,7 @@ mod tests {
             }
         });
         for i in 1..=500u32 {
-            let mut tries = 0;
-            while !ring.quiet() {
-                ring.take();
-                read_all(inotify.as_fd());
-                if ring.ended() {
-                    ring.arm(0, inotify.as_fd(), POLLIN).unwrap();
-                }
-                tries += 1;
-                assert!(tries < 10, "round {i}: never quiet again");
-            }
+            settle(&mut ring, inotify.as_fd(), i);
             asked.store(i, Ordering::Release);
             while done.load(Ordering::Acquire) != i {
                 std::hint::spin_loop();
