@@ -76,14 +76,27 @@ impl Tree {
         self.make_room(2)?;
         self.changing_names(parent)?;
         let since = self.own_mark();
-        let fd = self.retrying_out_of_fds(|tree| {
+        let made = self.retrying_out_of_fds(|tree| {
             sys::openat(
                 tree.get(parent).map_err(|_| Errno::EBADF)?.fd.as_fd(),
                 name.as_str(),
                 oflags,
                 mode,
             )
-        })?;
+        });
+        let fd = match made {
+            Ok(fd) => fd,
+            Err(errno) => {
+                // The name exists now, whatever the tree remembered: a
+                // `no-entry` of it (another process made it since the
+                // call's drain) must not answer the walk that follows
+                // (`open-at` with `create` and without `exclusive`).
+                if errno == Errno::EEXIST {
+                    self.negatives.remove(parent, name.as_str());
+                }
+                return Err(errno.into());
+            }
+        };
         let child = self.created_child(parent, name, Created::File, owner)?;
         self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
         let handle = self.new_handle(child, fd, flags);
@@ -485,6 +498,26 @@ mod tests {
         let now = std::fs::metadata(dir.path().join("f")).unwrap();
         assert_eq!(now.nlink(), 1, "the swapped-in file keeps one link");
         assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"other");
+    }
+
+    /// A failed `O_EXCL` create proves the name exists: a remembered
+    /// `no-entry` of it is dropped, so the walk that `open-at` with
+    /// `create` makes next finds the file another process made (SQLite's
+    /// writers opening one database at once).
+    #[test]
+    fn a_create_that_finds_the_name_taken_forgets_its_no_entry() {
+        let (dir, ctx, _f, sub) = fixture();
+        assert_eq!(
+            ctx.deferring(|tree| tree.walk(sub, name("x"))),
+            Err(ErrorCode::NoEntry)
+        );
+        std::fs::write(dir.path().join("sub/x"), b"theirs").unwrap();
+        let made = ctx.deferring(|tree| {
+            tree.create(sub, name("x"), crate::OpenFlags::WRITE, 0o644, None)
+                .map(|_| ())
+        });
+        assert_eq!(made, Err(ErrorCode::AlreadyExists));
+        assert!(ctx.deferring(|tree| tree.walk(sub, name("x"))).is_ok());
     }
 
     /// As root, `linkat(AT_EMPTY_PATH)` links the dentry's file itself: no
