@@ -232,21 +232,28 @@ mod tests {
         }
     }
 
+    /// A ring armed on an inotify instance that watches a new temporary
+    /// directory for names made; `None` where io_uring is refused.
+    fn watching_ring() -> Option<(Ring, tempfile::TempDir, std::os::fd::OwnedFd)> {
+        let mut ring = Ring::new().ok()?;
+        let dir = tempfile::tempdir().unwrap();
+        let d = std::fs::File::open(dir.path()).unwrap();
+        let inotify = inotify_init1().unwrap();
+        inotify_add_watch(inotify.as_fd(), d.as_fd(), WatchFlags::CREATE).unwrap();
+        ring.arm(0, inotify.as_fd(), POLLIN).unwrap();
+        Some((ring, dir, inotify))
+    }
+
     /// The property coherent mode rests on: a change another thread
     /// finished before this thread looks makes the ring not quiet, every
     /// time; and once this thread took the completions and read the
     /// events, it is quiet again.
     #[test]
     fn a_change_finished_before_the_look_is_never_missed() {
-        let Ok(mut ring) = Ring::new() else {
+        let Some((mut ring, dir, inotify)) = watching_ring() else {
             eprintln!("skipped: no io_uring here");
             return;
         };
-        let dir = tempfile::tempdir().unwrap();
-        let d = std::fs::File::open(dir.path()).unwrap();
-        let inotify = inotify_init1().unwrap();
-        inotify_add_watch(inotify.as_fd(), d.as_fd(), WatchFlags::CREATE).unwrap();
-        ring.arm(0, inotify.as_fd(), POLLIN).unwrap();
         assert!(ring.quiet(), "armed on an empty queue");
         for i in 0..2000 {
             let path = dir.path().join(format!("f{i}"));
@@ -265,15 +272,10 @@ mod tests {
     fn a_change_is_seen_with_no_syscall_on_the_looking_thread() {
         use std::sync::Arc;
         use std::sync::atomic::AtomicU32;
-        let Ok(mut ring) = Ring::new() else {
+        let Some((mut ring, dir, inotify)) = watching_ring() else {
             eprintln!("skipped: no io_uring here");
             return;
         };
-        let dir = tempfile::tempdir().unwrap();
-        let d = std::fs::File::open(dir.path()).unwrap();
-        let inotify = inotify_init1().unwrap();
-        inotify_add_watch(inotify.as_fd(), d.as_fd(), WatchFlags::CREATE).unwrap();
-        ring.arm(0, inotify.as_fd(), POLLIN).unwrap();
         let (asked, done) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
         let (a, dn, path) = (Arc::clone(&asked), Arc::clone(&done), dir.path().to_owned());
         let changer = std::thread::spawn(move || {
