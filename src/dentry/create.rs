@@ -51,7 +51,8 @@ impl Tree {
         let mode = permission_bits(mode)?;
         self.changing_names(parent)?;
         let since = self.own_mark();
-        sys::mkdirat(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
+        let made = sys::mkdirat(self.get(parent)?.fd.as_fd(), name.as_str(), mode);
+        made.map_err(|errno| self.name_taken(parent, name, errno))?;
         // A stale dentry of an old file of that name (removed outside
         // directfs), or a remembered `no-entry`, must not shadow the new one.
         self.detach(parent, name.as_str());
@@ -84,19 +85,7 @@ impl Tree {
                 mode,
             )
         });
-        let fd = match made {
-            Ok(fd) => fd,
-            Err(errno) => {
-                // The name exists now, whatever the tree remembered: a
-                // `no-entry` of it (another process made it since the
-                // call's drain) must not answer the walk that follows
-                // (`open-at` with `create` and without `exclusive`).
-                if errno == Errno::EEXIST {
-                    self.negatives.remove(parent, name.as_str());
-                }
-                return Err(errno.into());
-            }
-        };
+        let fd = made.map_err(|errno| self.name_taken(parent, name, errno))?;
         let child = self.created_child(parent, name, Created::File, owner)?;
         self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
         let handle = self.new_handle(child, fd, flags);
@@ -120,7 +109,8 @@ impl Tree {
         self.make_room(1)?;
         self.changing_names(parent)?;
         let since = self.own_mark();
-        sys::mknodat_regular(self.get(parent)?.fd.as_fd(), name.as_str(), mode)?;
+        let made = sys::mknodat_regular(self.get(parent)?.fd.as_fd(), name.as_str(), mode);
+        made.map_err(|errno| self.name_taken(parent, name, errno))?;
         let child = self.created_child(parent, name, Created::File, owner)?;
         self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
         Ok(child)
@@ -138,7 +128,8 @@ impl Tree {
         self.make_room(1)?;
         self.changing_names(parent)?;
         let since = self.own_mark();
-        sys::symlinkat(target, self.get(parent)?.fd.as_fd(), name.as_str())?;
+        let made = sys::symlinkat(target, self.get(parent)?.fd.as_fd(), name.as_str());
+        made.map_err(|errno| self.name_taken(parent, name, errno))?;
         let child = self.created_child(parent, name, Created::File, owner)?;
         self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
         Ok(child)
@@ -164,6 +155,24 @@ impl Tree {
         self.make_room(1)?;
         self.changing_names(dir)?;
         let since = self.own_mark();
+        let linked = self.link_names(dir, target, name);
+        let (fd, fd_mode, key, file_type) =
+            linked.map_err(|err| self.name_taken(dir, name, err))?;
+        self.detach(dir, name.as_str());
+        self.negatives.remove(dir, name.as_str());
+        let child = self.insert_child_known(dir, name, (fd, fd_mode), key, file_type);
+        self.expect_own(since, &[(dir, OwnEvent::Create, name.as_str())]);
+        Ok(child)
+    }
+
+    /// [`Tree::link`]'s host side: the new name linked, and the new
+    /// dentry's FD, mode, identity and type.
+    fn link_names(
+        &self,
+        dir: DentryId,
+        target: DentryId,
+        name: Name<'_>,
+    ) -> Result<(OwnedFd, FdMode, InoKey, FileType), ErrorCode> {
         let t = self.get(target)?;
         let dir_fd = self.get(dir)?.fd.as_fd();
         let refused = if t.root != self.get(dir)?.root {
@@ -204,11 +213,26 @@ impl Tree {
                 return Err(errno.into());
             }
         };
-        self.detach(dir, name.as_str());
-        self.negatives.remove(dir, name.as_str());
-        let child = self.insert_child_known(dir, name, (fd, fd_mode), key, file_type);
-        self.expect_own(since, &[(dir, OwnEvent::Create, name.as_str())]);
-        Ok(child)
+        Ok((fd, fd_mode, key, file_type))
+    }
+
+    /// The error of a call that was to make `name` in `parent`, after
+    /// forgetting a remembered `no-entry` of the name where the error
+    /// proves it taken (`already-exists`, `not-empty`): another process
+    /// made it since the call's drain (or despite an `exclusive` mount's
+    /// promise), and the walk a caller makes next (`open-at` with `create`
+    /// and without `exclusive`, a guest trying again) must find it.
+    pub(super) fn name_taken(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        err: impl Into<ErrorCode>,
+    ) -> ErrorCode {
+        let err = err.into();
+        if matches!(err, ErrorCode::AlreadyExists | ErrorCode::NotEmpty) {
+            self.negatives.remove(parent, name.as_str());
+        }
+        err
     }
 
     /// The parent's FD and the name of dentry `id`, for the calls that can
@@ -500,24 +524,115 @@ mod tests {
         assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"other");
     }
 
+    /// Remembers `sub/x` as `no-entry`, lets another process make it
+    /// (`make`), then calls `call` to make `x` in `sub` again: the call's
+    /// error, and whether a walk of `sub/x` after it finds the host's file.
+    fn making_a_name_taken_behind_a_no_entry(
+        make: impl FnOnce(&std::path::Path),
+        mut call: impl FnMut(
+            &mut super::Tree,
+            super::DentryId,
+            super::DentryId,
+        ) -> Result<(), ErrorCode>,
+    ) -> (Result<(), ErrorCode>, bool) {
+        let (dir, ctx, f, sub) = fixture();
+        assert_eq!(
+            ctx.deferring(|tree| tree.walk(sub, name("x"))),
+            Err(ErrorCode::NoEntry)
+        );
+        make(&dir.path().join("sub/x"));
+        let made = ctx.deferring(|tree| call(tree, sub, f));
+        let found = ctx.deferring(|tree| tree.walk(sub, name("x"))).is_ok();
+        (made, found)
+    }
+
+    /// Another process's file, made behind a remembered `no-entry`.
+    fn theirs(path: &std::path::Path) {
+        std::fs::write(path, b"theirs").unwrap();
+    }
+
     /// A failed `O_EXCL` create proves the name exists: a remembered
     /// `no-entry` of it is dropped, so the walk that `open-at` with
     /// `create` makes next finds the file another process made (SQLite's
     /// writers opening one database at once).
     #[test]
     fn a_create_that_finds_the_name_taken_forgets_its_no_entry() {
+        let outcome = making_a_name_taken_behind_a_no_entry(theirs, |tree, sub, _| {
+            tree.create(sub, name("x"), crate::OpenFlags::WRITE, 0o644, None)
+                .map(|_| ())
+        });
+        assert_eq!(outcome, (Err(ErrorCode::AlreadyExists), true));
+    }
+
+    /// As a create: `mkdirat`'s `EEXIST` drops the remembered `no-entry`.
+    #[test]
+    fn a_mkdir_that_finds_the_name_taken_forgets_its_no_entry() {
+        let outcome = making_a_name_taken_behind_a_no_entry(theirs, |tree, sub, _| {
+            tree.mkdir_unopened(sub, name("x"), 0o755)
+        });
+        assert_eq!(outcome, (Err(ErrorCode::AlreadyExists), true));
+    }
+
+    /// As a create: `symlinkat`'s `EEXIST` drops the remembered `no-entry`.
+    #[test]
+    fn a_symlink_that_finds_the_name_taken_forgets_its_no_entry() {
+        let outcome = making_a_name_taken_behind_a_no_entry(theirs, |tree, sub, _| {
+            tree.symlink(sub, name("x"), "f", None).map(|_| ())
+        });
+        assert_eq!(outcome, (Err(ErrorCode::AlreadyExists), true));
+    }
+
+    /// As a create: `linkat`'s `EEXIST` drops the remembered `no-entry`.
+    #[test]
+    fn a_link_that_finds_the_name_taken_forgets_its_no_entry() {
+        let outcome = making_a_name_taken_behind_a_no_entry(theirs, |tree, sub, f| {
+            tree.link(sub, f, name("x")).map(|_| ())
+        });
+        assert_eq!(outcome, (Err(ErrorCode::AlreadyExists), true));
+    }
+
+    /// A rename onto a name that exists now (`RENAME_NOREPLACE`'s
+    /// `EEXIST`, or a directory not empty) drops its remembered `no-entry`.
+    #[test]
+    fn a_rename_that_finds_the_name_taken_forgets_its_no_entry() {
+        let no_replace = making_a_name_taken_behind_a_no_entry(theirs, |tree, sub, _| {
+            tree.mkdir_unopened(sub, name("d"), 0o755)?;
+            let flags = crate::types::RenameFlags::NO_REPLACE;
+            tree.rename(sub, name("d"), sub, name("x"), flags)
+        });
+        assert_eq!(no_replace, (Err(ErrorCode::AlreadyExists), true));
+        let not_empty = making_a_name_taken_behind_a_no_entry(
+            |path| {
+                std::fs::create_dir(path).unwrap();
+                std::fs::write(path.join("in"), b"").unwrap();
+            },
+            |tree, sub, _| {
+                tree.mkdir_unopened(sub, name("d"), 0o755)?;
+                let flags = crate::types::RenameFlags::empty();
+                tree.rename(sub, name("d"), sub, name("x"), flags)
+            },
+        );
+        assert_eq!(not_empty, (Err(ErrorCode::NotEmpty), true));
+    }
+
+    /// An unlink that finds the name gone (another process removed it)
+    /// forgets the name's dentry: the next walk is `no-entry`, not the
+    /// removed file.
+    #[test]
+    fn an_unlink_that_finds_the_name_gone_forgets_its_dentry() {
         let (dir, ctx, _f, sub) = fixture();
+        std::fs::write(dir.path().join("sub/x"), b"").unwrap();
+        assert!(ctx.deferring(|tree| tree.walk(sub, name("x"))).is_ok());
+        std::fs::remove_file(dir.path().join("sub/x")).unwrap();
+        let flags = nix::unistd::UnlinkatFlags::NoRemoveDir;
+        assert_eq!(
+            ctx.deferring(|tree| tree.unlink(sub, name("x"), flags)),
+            Err(ErrorCode::NoEntry)
+        );
         assert_eq!(
             ctx.deferring(|tree| tree.walk(sub, name("x"))),
             Err(ErrorCode::NoEntry)
         );
-        std::fs::write(dir.path().join("sub/x"), b"theirs").unwrap();
-        let made = ctx.deferring(|tree| {
-            tree.create(sub, name("x"), crate::OpenFlags::WRITE, 0o644, None)
-                .map(|_| ())
-        });
-        assert_eq!(made, Err(ErrorCode::AlreadyExists));
-        assert!(ctx.deferring(|tree| tree.walk(sub, name("x"))).is_ok());
     }
 
     /// As root, `linkat(AT_EMPTY_PATH)` links the dentry's file itself: no

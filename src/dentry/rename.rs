@@ -33,8 +33,13 @@ impl Tree {
         self.changing_names(parent)?;
         self.free_unused_child(parent, name.as_str());
         let since = self.own_mark();
-        sys::unlinkat(self.get(parent)?.fd.as_fd(), name.as_str(), flags)?;
-        self.detach(parent, name.as_str());
+        let removed = sys::unlinkat(self.get(parent)?.fd.as_fd(), name.as_str(), flags);
+        // Gone, by this call or already (another process removed it since
+        // the call's drain): its dentry must not answer the next walk.
+        if matches!(removed, Ok(()) | Err(Errno::ENOENT)) {
+            self.detach(parent, name.as_str());
+        }
+        removed?;
         self.expect_own(since, &[(parent, OwnEvent::Delete, name.as_str())]);
         Ok(())
     }
@@ -68,18 +73,20 @@ impl Tree {
         }
         let same_name = old_dir == new_dir && old == new;
         let since = self.own_mark();
-        let real = if exchange || same_name {
+        let renamed = if exchange || same_name {
             sys::renameat2(
                 from.fd.as_fd(),
                 old.as_str(),
                 to.fd.as_fd(),
                 new.as_str(),
                 host_flags,
-            )?;
-            false
+            )
+            .map(|()| false)
+            .map_err(ErrorCode::from)
         } else {
-            self.rename_names(old_dir, old, new_dir, new, host_flags)?
+            self.rename_names(old_dir, old, new_dir, new, host_flags)
         };
+        let real = renamed.map_err(|err| self.name_taken(new_dir, new, err))?;
         self.negatives.remove(new_dir, new.as_str());
         if exchange {
             self.negatives.remove(old_dir, old.as_str());
