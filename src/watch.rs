@@ -95,7 +95,7 @@
 //! lock) takes the changes: tree lock, then `queue`, never the other way
 //! (a drain holds no tree lock).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -122,21 +122,31 @@ const READ_BUFFER: usize = 4096;
 /// header's size.
 const LARGEST_EVENT: usize = sys::INOTIFY_EVENT_HEADER + 256;
 
-/// The events a directory is always watched for: its names made, removed
-/// and moved, itself removed or moved (and, added with `IN_MASK_ADD`, never
-/// taking [`CHILD`] away from a watch another dentry of the directory
-/// widened). Not `IN_ACCESS`: every read of a file in a watched directory
+/// The events a directory is always watched for: its names removed and
+/// moved, itself removed or moved (and, added with `IN_MASK_ADD`, never
+/// taking [`CREATES`] or [`CHILD`] away from a watch another dentry of the
+/// directory widened). Not names made: see [`CREATES`]. Not `IN_ACCESS`: every read of a file in a watched directory
 /// would queue one (the kernel's cost on each read, measured at +50% on
 /// 4 KiB reads), to tell of an access time that `relatime` moves at most
 /// once a day or once after a change; a remembered stat may show the
 /// access time before another process's read.
-const NARROW: WatchFlags = WatchFlags::CREATE
-    .union(WatchFlags::DELETE)
+const NARROW: WatchFlags = WatchFlags::DELETE
     .union(WatchFlags::MOVED_FROM)
     .union(WatchFlags::MOVED_TO)
     .union(WatchFlags::DELETE_SELF)
     .union(WatchFlags::MOVE_SELF)
     .union(WatchFlags::ONLYDIR);
+
+/// Names made in a directory (`IN_CREATE`: `O_CREAT`, `mkdirat`,
+/// `mknodat`, `symlinkat`, `linkat`), which only a remembered `no-entry`
+/// rests on: a name that exists, cached or not, is made again only after an
+/// `IN_DELETE` or `IN_MOVED_FROM` of it, and replaced only with an
+/// `IN_MOVED_TO`. So a directory's watch tells of them from the first
+/// `no-entry` to be remembered there on ([`Watcher::watch_creates`]), for
+/// the watch's life; until then the tree's own creates there queue no event
+/// (each one made, queued, woken on and read costs the kernel about as much
+/// as the create's own `openat`).
+const CREATES: WatchFlags = WatchFlags::CREATE;
 
 /// The events a directory is watched for only while a stat of it or of a
 /// file named in it may be remembered ([`Watcher::widen`]): a file in it
@@ -232,6 +242,10 @@ struct Queue {
     /// widened in the kernel whenever it is here; one that is not here may
     /// be too (its narrowing failed, or is under way under this lock).
     wide: HashMap<WatchDescriptor, Wide>,
+    /// The watches told of names made ([`CREATES`]): in the kernel from
+    /// before a watch is put here ([`Watcher::watch_creates`]) until it
+    /// goes.
+    creates: HashSet<WatchDescriptor>,
     /// How a drain that expects nothing first asks whether anything
     /// changed.
     look: Look,
@@ -354,6 +368,7 @@ impl Watcher {
         if let Some(Some(Instance { inotify, .. })) = self.instance.get() {
             let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
             queue.wide.remove(&wd);
+            queue.creates.remove(&wd);
             let _ = sys::inotify_rm_watch(inotify.as_fd(), wd);
         }
     }
@@ -367,14 +382,49 @@ impl Watcher {
         let Some(Some(Instance { inotify, .. })) = self.instance.get() else {
             return;
         };
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let queue = &mut *guard;
         if queue
             .wide
             .get(&wd)
             .is_some_and(|by| Arc::ptr_eq(&by.fd, fd))
         {
-            narrow_locked(inotify.as_fd(), queue.wide.remove(&wd));
+            let narrowing = queue.wide.remove(&wd).map(|wide| (wd, wide));
+            narrow_locked(inotify.as_fd(), &queue.creates, narrowing);
         }
+    }
+
+    /// Whether a `no-entry` of a name in directory `dir` (watched by `wd`),
+    /// found before this call, may be remembered now: yes where the watch
+    /// tells of names made ([`CREATES`]) already. Else, if `widen`, it is
+    /// widened to now (one `inotify_add_watch`); the answer is no either
+    /// way: a name made before the widening is not told of.
+    ///
+    /// # Preconditions
+    /// Called under the tree's write lock (as every change of names whose
+    /// events [`Watcher::expect`] expects): whether a watch tells of names
+    /// made does not change during a change of names. `wd` is the watch
+    /// `dir` was given ([`Watcher::watch`]).
+    pub(crate) fn watch_creates(
+        &self,
+        wd: WatchDescriptor,
+        dir: BorrowedFd<'_>,
+        widen: bool,
+    ) -> bool {
+        let Some(Some(Instance { inotify, .. })) = self.instance.get() else {
+            return false;
+        };
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.creates.contains(&wd) {
+            return true;
+        }
+        if widen
+            && sys::inotify_add_watch(inotify.as_fd(), dir, CREATES | WatchFlags::MASK_ADD)
+                == Ok(wd)
+        {
+            queue.creates.insert(wd);
+        }
+        false
     }
 
     /// Whether a stat of directory `dir` (watched by `wd`) or of a file
@@ -403,7 +453,9 @@ impl Watcher {
             wide.strikes = 0;
             return true;
         }
-        if sys::inotify_add_watch(inotify.as_fd(), dir.as_fd(), NARROW | CHILD) == Ok(wd) {
+        if sys::inotify_add_watch(inotify.as_fd(), dir.as_fd(), CHILD | WatchFlags::MASK_ADD)
+            == Ok(wd)
+        {
             let fd = Arc::clone(dir);
             queue.wide.insert(wd, Wide { fd, strikes: 0 });
         }
@@ -434,6 +486,7 @@ impl Watcher {
             names,
             buf,
             wide,
+            creates,
             look,
             settled,
             strangers,
@@ -502,6 +555,7 @@ impl Watcher {
                         // (counted just below); a strike for it (below).
                         if event.mask.contains(ReadFlags::IGNORED) {
                             wide.remove(&event.wd);
+                            creates.remove(&event.wd);
                         } else if event.mask.intersects(CHILD_EVENTS)
                             && wide.contains_key(&event.wd)
                             && !struck.contains(&event.wd)
@@ -557,11 +611,11 @@ impl Watcher {
             if let Some(w) = wide.get_mut(&wd) {
                 w.strikes = w.strikes.saturating_add(1);
                 if w.strikes >= NARROW_AFTER {
-                    narrowing.extend(wide.remove(&wd));
+                    narrowing.extend(wide.remove(&wd).map(|wide| (wd, wide)));
                 }
             }
         }
-        narrow_locked(inotify.as_fd(), narrowing);
+        narrow_locked(inotify.as_fd(), creates, narrowing);
         // Asked after the read where it was not before it (the read left
         // the look nothing to say of events that matter: any queued since
         // are of changes made during the call).
@@ -626,8 +680,17 @@ impl Watcher {
         if self.reads.load(Ordering::SeqCst) != since || queue.own.len() >= 4096 {
             return;
         }
-        let Queue { own, names, .. } = &mut *queue;
+        let Queue {
+            own,
+            names,
+            creates,
+            ..
+        } = &mut *queue;
         for (wd, event, name) in events {
+            // A watch not told of names made queues nothing for a create.
+            if event == OwnEvent::Create && !creates.contains(&wd) {
+                continue;
+            }
             let start = names.len();
             names.push_str(name);
             own.push(Own {
@@ -695,8 +758,8 @@ fn mounts_changed_locked(queue: &mut Vec<Change>) {
     }
 }
 
-/// Narrows the watches `narrowing` to [`NARROW`] (replacing each one's
-/// mask): struck out ([`NARROW_AFTER`]), or the dentry whose FD widened it
+/// Narrows the watches `narrowing` to [`NARROW`], and [`CREATES`] where
+/// `creates` has the watch (replacing each one's mask): struck out ([`NARROW_AFTER`]), or the dentry whose FD widened it
 /// freed. Counts a change ([`sys::note_notified_change`]) first, where
 /// there is any: no stat judged fit to remember before the count is used
 /// after it, and every one judged after it finds the watch not widened.
@@ -704,13 +767,22 @@ fn mounts_changed_locked(queue: &mut Vec<Change>) {
 /// # Preconditions
 /// Called under [`Watcher::queue`], with each watch taken off
 /// [`Queue::wide`] under it.
-fn narrow_locked(inotify: BorrowedFd<'_>, narrowing: impl IntoIterator<Item = Wide>) {
+fn narrow_locked(
+    inotify: BorrowedFd<'_>,
+    creates: &HashSet<WatchDescriptor>,
+    narrowing: impl IntoIterator<Item = (WatchDescriptor, Wide)>,
+) {
     let mut narrowing = narrowing.into_iter().peekable();
     if narrowing.peek().is_some() {
         sys::note_notified_change();
     }
-    for Wide { fd, .. } in narrowing {
-        let _ = sys::inotify_add_watch(inotify, fd.as_fd(), NARROW);
+    for (wd, Wide { fd, .. }) in narrowing {
+        // Names made stay told of ([`CREATES`]).
+        let mask = match creates.contains(&wd) {
+            true => NARROW | CREATES,
+            false => NARROW,
+        };
+        let _ = sys::inotify_add_watch(inotify, fd.as_fd(), mask);
     }
 }
 
@@ -799,12 +871,45 @@ pub(crate) fn notifies_every_change(st: &Statfs) -> bool {
 mod tests {
     use super::*;
 
+    /// A watched temporary directory, its watch told of names made too
+    /// ([`Watcher::watch_creates`]).
     fn watched() -> (tempfile::TempDir, Watcher, WatchDescriptor) {
+        let (dir, watcher, wd, fd) = watched_narrow();
+        assert!(!watcher.watch_creates(wd, fd.as_fd(), true));
+        assert!(watcher.watch_creates(wd, fd.as_fd(), false));
+        (dir, watcher, wd)
+    }
+
+    /// A watched temporary directory, as [`Watcher::watch`] leaves it, and
+    /// an FD of it.
+    fn watched_narrow() -> (tempfile::TempDir, Watcher, WatchDescriptor, std::fs::File) {
         let dir = tempfile::tempdir().unwrap();
         let watcher = Watcher::default();
         let fd = std::fs::File::open(dir.path()).unwrap();
-        let wd = watcher.watch(std::os::fd::AsFd::as_fd(&fd)).unwrap();
-        (dir, watcher, wd)
+        let wd = watcher.watch(fd.as_fd()).unwrap();
+        (dir, watcher, wd, fd)
+    }
+
+    /// A watch tells of names made only once widened to them: before, a
+    /// create queues nothing (no read, and the tree's own create expects
+    /// nothing), a removal does; after, a create is told.
+    #[test]
+    fn a_watch_tells_of_names_made_once_widened_to_them() {
+        let (dir, watcher, wd, fd) = watched_narrow();
+        watcher.drain();
+        let since = watcher.reads();
+        std::fs::write(dir.path().join("x"), b"").unwrap();
+        watcher.expect(since, [(wd, OwnEvent::Create, "x")]);
+        assert!(!watcher.drain(), "a create told before the widening");
+        assert_eq!(watcher.reads(), since, "a read for nothing");
+        std::fs::remove_file(dir.path().join("x")).unwrap();
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [name(wd, "x")]);
+        assert!(!watcher.watch_creates(wd, fd.as_fd(), true));
+        std::fs::write(dir.path().join("y"), b"").unwrap();
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [name(wd, "y")]);
+        assert!(watcher.watch_creates(wd, fd.as_fd(), false));
     }
 
     /// The ring answers with no syscall only on the thread that armed it;

@@ -347,6 +347,37 @@ impl Tree {
         }
     }
 
+    /// Remembers that `name` is not in directory `parent` (trusted: see
+    /// [`trusts`]), which the host has just said (an `ENOENT` under this
+    /// hold of the write lock, or a lookup's answer from before it, kept
+    /// only while no name in `parent` changed since: `names_gen`): in an
+    /// exclusive mount; in a coherent one only where `parent`'s watch
+    /// tells of names made already ([`crate::watch::Watcher::watch_creates`]).
+    /// Where it does not and `widen`, the watch is widened to them now, and
+    /// `names_gen` moved on (an answer found before the widening is not
+    /// taken after it): the next `no-entry` there is remembered.
+    pub(super) fn remember_no_entry(&mut self, parent: DentryId, name: &str, widen: bool) {
+        let Ok(dir) = self.get(parent) else { return };
+        let told = match (dir.policy.revalidation, &dir.watch) {
+            (Revalidation::Exclusive, _) => true,
+            (Revalidation::Coherent, &Watch::On(wd)) => {
+                let told = self.watcher.watch_creates(wd, dir.fd.as_fd(), widen);
+                if !told && widen {
+                    for d in self.watches.get(&wd).cloned().unwrap_or_default() {
+                        if let Ok(d) = self.get_mut(d) {
+                            d.names_gen = d.names_gen.wrapping_add(1);
+                        }
+                    }
+                }
+                told
+            }
+            _ => false,
+        };
+        if told {
+            self.negatives.insert(parent, name);
+        }
+    }
+
     /// Whether a stat of dentry `id` may be remembered by a context
     /// ([`StatMemo`]): in an exclusive mount; in a coherent one where the
     /// kernel tells of its changes (a watched directory, or a file named in
@@ -412,6 +443,20 @@ mod tests {
         std::fs::File::open(path).unwrap().into()
     }
 
+    /// Walks to missing name `missing` in watched directory `dir` twice:
+    /// the first `no-entry` widens the watch to names made and is not
+    /// remembered (a name made before the widening is not told of), the
+    /// second is.
+    fn remember_missing(tree: &mut Tree, dir: DentryId, missing: &str) {
+        for remembered in [false, true] {
+            assert_eq!(
+                tree.walk(dir, name(missing)),
+                Err(crate::error::ErrorCode::NoEntry)
+            );
+            assert_eq!(tree.negatives.contains(dir, missing), remembered);
+        }
+    }
+
     /// What a call does first: drain the kernel's queue, take in what it
     /// said.
     fn take_notifications(tree: &mut Tree) {
@@ -475,11 +520,7 @@ mod tests {
         );
         assert_eq!(tree.stat_memo(d), StatMemo::SingleLink);
         // Watched now: a missing name is remembered until the host makes it.
-        assert_eq!(
-            tree.walk(d, name("g")),
-            Err(crate::error::ErrorCode::NoEntry)
-        );
-        assert!(tree.negatives.contains(d, "g"));
+        remember_missing(&mut tree, d, "g");
         std::fs::write(dir.path().join("d/g"), b"g").unwrap();
         take_notifications(&mut tree);
         assert!(tree.walk(d, name("g")).is_ok());
@@ -560,14 +601,7 @@ mod tests {
     fn a_name_the_host_made_is_no_longer_missing_after_the_drain() {
         let (dir, mut tree, root) = tree_with_root();
         tree.set_cache_limits(100, 100);
-        assert_eq!(
-            tree.walk(root, name("g")),
-            Err(crate::error::ErrorCode::NoEntry)
-        );
-        assert!(
-            tree.negatives.contains(root, "g"),
-            "remembered: the mount is watched"
-        );
+        remember_missing(&mut tree, root, "g");
         std::fs::write(dir.path().join("g"), b"g").unwrap();
         take_notifications(&mut tree);
         assert!(!tree.negatives.contains(root, "g"));
@@ -645,6 +679,9 @@ mod tests {
         tree.set_cache_limits(100, 100);
         // The first drain makes its look (see `watch`): not counted below.
         tree.watcher.drain();
+        // A missing name remembered: the watch tells of names made too, so
+        // the creates below queue events (to be skipped).
+        remember_missing(&mut tree, root, "x");
         let p = dir.path();
         let (f, handle) = tree
             .create(root, name("f"), OpenFlags::WRITE, 0o644, None)
@@ -721,6 +758,30 @@ mod tests {
         );
     }
 
+    /// In a watched directory where no `no-entry` was remembered, the
+    /// tree's own create queues no event: the next call's drain reads
+    /// nothing. Once one is, a name the host makes ends it, as above.
+    #[test]
+    fn a_create_where_no_missing_name_is_remembered_costs_no_read() {
+        let (dir, mut tree, root) = tree_with_root();
+        tree.set_cache_limits(100, 100);
+        take_notifications(&mut tree);
+        let before = tree.watcher.reads();
+        let (f, handle) = tree
+            .create(root, name("f"), OpenFlags::WRITE, 0o644, None)
+            .unwrap();
+        drop(handle);
+        take_notifications(&mut tree);
+        assert_eq!(tree.watcher.reads(), before, "read the own create");
+        assert!(dir.path().join("f").exists());
+        tree.release(f);
+        // A missing name remembered: the host making it is told.
+        remember_missing(&mut tree, root, "g");
+        std::fs::write(dir.path().join("g"), b"g").unwrap();
+        take_notifications(&mut tree);
+        assert!(tree.walk(root, name("g")).is_ok());
+    }
+
     #[test]
     fn lost_events_check_every_cached_name() {
         let (dir, mut tree, root) = tree_with_root();
@@ -730,10 +791,7 @@ mod tests {
         std::fs::write(p.join("same"), b"same").unwrap();
         let f = tree.walk(root, name("f")).unwrap();
         let same = tree.walk(root, name("same")).unwrap();
-        assert_eq!(
-            tree.walk(root, name("g")),
-            Err(crate::error::ErrorCode::NoEntry)
-        );
+        remember_missing(&mut tree, root, "g");
         std::fs::remove_file(p.join("f")).unwrap();
         std::fs::write(p.join("f"), b"new").unwrap();
         tree.apply(vec![Change::Lost]);

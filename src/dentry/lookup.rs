@@ -86,7 +86,7 @@ impl Tree {
                 Ok(self.insert_child(parent, name, opened, &st))
             }
             Err(Errno::ENOENT) if !shared => {
-                self.negatives.insert(parent, name.as_str());
+                self.remember_no_entry(parent, name.as_str(), true);
                 Err(ErrorCode::NoEntry)
             }
             Err(errno) => Err(errno.into()),
@@ -221,7 +221,7 @@ impl Tree {
         match found {
             Ok(st) => Ok(self.inodes.stat(&st)),
             Err(Errno::ENOENT) if !shared => {
-                self.negatives.insert(parent, name.as_str());
+                self.remember_no_entry(parent, name.as_str(), true);
                 Err(ErrorCode::NoEntry)
             }
             Err(errno) => Err(errno.into()),

@@ -102,7 +102,7 @@ impl Tree {
             // asking the host (where the cache is trusted: kept so by the
             // kernel's events in a coherent mount).
             if self.get(old_dir).is_ok_and(trusts) {
-                self.negatives.insert(old_dir, old.as_str());
+                self.remember_no_entry(old_dir, old.as_str(), false);
             }
             self.expect_own(
                 since,
