@@ -4,10 +4,12 @@
 //! Each directory dentry of a coherent mount on a local filesystem is
 //! watched with inotify (one watch per host directory, whatever number of
 //! dentries — overlapping preopens — it has). The kernel queues an event
-//! *before* the changing syscall returns: a name made, removed or moved in
-//! the directory, or a file in it written, truncated or given new
-//! attributes, by any process, any thread, any stream (stdio), any other
-//! preopen or filesystem. Every call that would trust the cache first
+//! *before* the changing syscall returns: a name removed or moved in the
+//! directory (made, too, once a `no-entry` is to be remembered there:
+//! [`Watcher::watch_creates`]), or a file in it written, truncated or given
+//! new attributes (while a stat there may be remembered: [`Watcher::widen`]),
+//! by any process, any thread, any stream (stdio), any other preopen or
+//! filesystem. Every call that would trust the cache first
 //! drains the queue ([`Watcher::drain`]: first a look at whether anything
 //! changed — see "The look" — and a `read` only where it finds events
 //! queued or the tree's own are expected; done by [`crate::Filesystem`] as
@@ -125,10 +127,11 @@ const LARGEST_EVENT: usize = sys::INOTIFY_EVENT_HEADER + 256;
 /// The events a directory is always watched for: its names removed and
 /// moved, itself removed or moved (and, added with `IN_MASK_ADD`, never
 /// taking [`CREATES`] or [`CHILD`] away from a watch another dentry of the
-/// directory widened). Not names made: see [`CREATES`]. Not `IN_ACCESS`: every read of a file in a watched directory
-/// would queue one (the kernel's cost on each read, measured at +50% on
-/// 4 KiB reads), to tell of an access time that `relatime` moves at most
-/// once a day or once after a change; a remembered stat may show the
+/// directory widened). Not names made: see [`CREATES`]. Not `IN_ACCESS`:
+/// every read of a file in a watched directory would queue one (the
+/// kernel's cost on each read, measured at +50% on 4 KiB reads), to tell
+/// of an access time that `relatime` moves at most once a day or once
+/// after a change; a remembered stat may show the
 /// access time before another process's read.
 const NARROW: WatchFlags = WatchFlags::DELETE
     .union(WatchFlags::MOVED_FROM)
