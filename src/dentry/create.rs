@@ -615,6 +615,26 @@ mod tests {
         assert_eq!(not_empty, (Err(ErrorCode::NotEmpty), true));
     }
 
+    /// An unlink or rmdir that finds the name there (another process made
+    /// it behind a remembered `no-entry`: a directory not empty, or of the
+    /// other type) forgets the `no-entry`.
+    #[test]
+    fn an_unlink_that_finds_the_name_there_forgets_its_no_entry() {
+        let nonempty_dir = |path: &std::path::Path| {
+            std::fs::create_dir(path).unwrap();
+            std::fs::write(path.join("in"), b"").unwrap();
+        };
+        let remove =
+            |flags| move |tree: &mut super::Tree, sub, _| tree.unlink(sub, name("x"), flags);
+        use nix::unistd::UnlinkatFlags::{NoRemoveDir, RemoveDir};
+        let rmdir = making_a_name_taken_behind_a_no_entry(nonempty_dir, remove(RemoveDir));
+        assert_eq!(rmdir, (Err(ErrorCode::NotEmpty), true));
+        let rmdir_file = making_a_name_taken_behind_a_no_entry(theirs, remove(RemoveDir));
+        assert_eq!(rmdir_file, (Err(ErrorCode::NotDirectory), true));
+        let unlink_dir = making_a_name_taken_behind_a_no_entry(nonempty_dir, remove(NoRemoveDir));
+        assert_eq!(unlink_dir, (Err(ErrorCode::IsDirectory), true));
+    }
+
     /// An unlink that finds the name gone (another process removed it)
     /// forgets the name's dentry: the next walk is `no-entry`, not the
     /// removed file.

@@ -34,10 +34,17 @@ impl Tree {
         self.free_unused_child(parent, name.as_str());
         let since = self.own_mark();
         let removed = sys::unlinkat(self.get(parent)?.fd.as_fd(), name.as_str(), flags);
-        // Gone, by this call or already (another process removed it since
-        // the call's drain): its dentry must not answer the next walk.
-        if matches!(removed, Ok(()) | Err(Errno::ENOENT)) {
-            self.detach(parent, name.as_str());
+        match removed {
+            // Gone, by this call or already (another process removed it
+            // since the call's drain): its dentry must not answer the next
+            // walk.
+            Ok(()) | Err(Errno::ENOENT) => self.detach(parent, name.as_str()),
+            // There, of another type or not empty (another process made it
+            // since): a remembered `no-entry` of it must not either.
+            Err(Errno::ENOTEMPTY | Errno::EEXIST | Errno::ENOTDIR | Errno::EISDIR) => {
+                self.negatives.remove(parent, name.as_str());
+            }
+            Err(_) => {}
         }
         removed?;
         self.expect_own(since, &[(parent, OwnEvent::Delete, name.as_str())]);
