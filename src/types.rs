@@ -293,14 +293,16 @@ pub struct Timestamp {
     pub nanoseconds: u32,
 }
 
-/// A file's attributes, as `fstat` gives them (with directfs's own small,
-/// stable `dev` and `ino` numbers).
+/// A file's attributes, as `fstat` gives them (with directfs's own stable
+/// `dev` and `ino` numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stat {
     /// A small number per host filesystem (1, 2, …), stable for the life of
     /// the tree.
     pub dev: u64,
-    /// A small number per host file, stable for the life of the tree.
+    /// A number per host file, stable for the life of the tree and unique
+    /// among the files of a device: a permutation of the host's inode
+    /// numbers, keyed at random per tree (the host's are not shown).
     pub ino: u64,
     /// The file's type.
     pub file_type: FileType,

@@ -35,10 +35,7 @@ fn main() {
             .and_then(|d| d.stat())
             .map(|s| s.size)
             .unwrap_or(0);
-        println!(
-            "list    {kind} {:<10} {size:>3} bytes  ino {}",
-            entry.name, entry.ino
-        );
+        println!("list    {kind} {:<10} {size:>3} bytes", entry.name);
     }
     let hello = notes
         .walk("hello.txt")

@@ -147,7 +147,7 @@ fn timestamp(t: crate::types::Timestamp) -> Result<Timestamp, Errno> {
 }
 
 /// A [`Stat`] as preview 1's `filestat`: `dev` 1 and `ino` the file's
-/// `metadata-hash` (its small stable number), as wasmtime-wasi.
+/// `metadata-hash` (its stable number), as wasmtime-wasi.
 pub(super) fn filestat(stat: &Stat) -> Result<Filestat, Errno> {
     Ok(Filestat {
         dev: 1,
