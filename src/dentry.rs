@@ -95,6 +95,7 @@ mod setstat;
 pub(crate) use self::setstat::requested;
 mod tree;
 pub(crate) use self::open::writes;
+pub(crate) use self::read_dir::Take;
 use self::tree::Children;
 mod walk;
 pub(crate) use self::walk::{

@@ -142,8 +142,12 @@ fn queried<T>(result: T) -> T {
 /// The flags every open of a guest-reachable file carries.
 const OPEN_FLAGS: OFlag = OFlag::O_NOFOLLOW.union(OFlag::O_CLOEXEC);
 
-/// How much `getdents64` reads per call.
-const DIRENT_BUF_BYTES: usize = 32 * 1024;
+/// How much [`getdents64`] reads per call, unless asked for less.
+pub const DIRENT_BUF_BYTES: usize = 32 * 1024;
+
+/// The least [`getdents64`] reads per call: room for an entry of the
+/// longest name (255 bytes: a record of 280).
+const DIRENT_BUF_MIN: usize = 1024;
 
 /// `openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode)`—Opens a file
 /// relative to a directory FD.
@@ -797,6 +801,8 @@ pub struct Dirent<'a> {
     pub ino: u64,
     /// `d_type`: the file type, `Unknown` on filesystems that do not fill it.
     pub kind: DirentType,
+    /// The cookie that reads the directory again from this entry on.
+    pub position: u64,
 }
 
 /// `lseek(fd, cookie, SEEK_SET)` then `getdents64(fd, …)` until `each` breaks
@@ -806,6 +812,9 @@ pub struct Dirent<'a> {
 /// Returns the cookie of the entry after the last one `each` accepted when
 /// `each` broke (`Some`), or `None` at the end of the directory. An entry
 /// `each` breaks on is not consumed: the returned cookie points at it.
+/// Each `getdents64` reads up to `buf_bytes` (between 1 KiB and
+/// [`DIRENT_BUF_BYTES`]): a caller that needs few entries reads little
+/// past them.
 ///
 /// # Preconditions
 /// `fd` is a directory opened for reading; nothing else uses its file offset
@@ -816,10 +825,11 @@ pub struct Dirent<'a> {
 pub fn getdents64(
     fd: BorrowedFd<'_>,
     cookie: u64,
+    buf_bytes: usize,
     mut each: impl FnMut(Dirent<'_>) -> ControlFlow<()>,
 ) -> Result<Option<u64>, Errno> {
     counted(rustix::fs::seek(fd, rustix::fs::SeekFrom::Start(cookie))).map_err(from_rustix)?;
-    let mut buf = Vec::with_capacity(DIRENT_BUF_BYTES);
+    let mut buf = Vec::with_capacity(buf_bytes.clamp(DIRENT_BUF_MIN, DIRENT_BUF_BYTES));
     let mut dir = rustix::fs::RawDir::new(fd, buf.spare_capacity_mut());
     let mut position = cookie;
     loop {
@@ -834,6 +844,7 @@ pub fn getdents64(
                 name,
                 ino: entry.ino(),
                 kind: entry.file_type(),
+                position,
             };
             if each(dirent).is_break() {
                 return Ok(Some(position));

@@ -25,10 +25,13 @@
 //!   and a blocking wait ends with `intr` when the context's
 //!   [`crate::Interrupter`] fires.
 //! - A socket's `filetype` is `socket_stream` (wasmtime-wasi traps).
-//! - `fd_readdir` lists the directory once per pass: the entries of calls
-//!   with later cookies come from the listing the cookie-0 call made, so a
-//!   directory changing under a long listing neither repeats nor skips
-//!   entries (wasmtime-wasi lists it again on every call).
+//! - `fd_readdir` reads the directory once per pass, as `readdir(3)` does:
+//!   a call at the cookie where the last one stopped (or later) reads on
+//!   from the host directory's own position there (a `Pass`: two numbers
+//!   per fd, no entries kept), so a directory changing under a long listing
+//!   neither repeats nor skips the entries that stay (wasmtime-wasi lists it
+//!   again on every call and skips to the cookie); any other cookie starts
+//!   a new pass that skips to it, as wasmtime-wasi does.
 //!
 //! On a sync host every call runs on the calling thread. On an async host
 //! ([`add_to_linker_async`]) every call with a descriptor on a
@@ -49,7 +52,7 @@ use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::WasiView;
 use wasmtime_wasi::p2::bindings::io::streams::{InputStream, OutputStream};
 
-use crate::bindings::p1::types::{Dirent, Errno};
+use crate::bindings::p1::types::Errno;
 use crate::ctx::DirectfsView;
 use crate::wasi::Descriptor;
 
@@ -154,8 +157,22 @@ struct Dir {
     desc: Resource<Descriptor>,
     /// The guest path of a preopen; `None` for one `path_open` opened.
     preopen: Option<String>,
-    /// The listing the last `fd_readdir` pass made (see the module doc).
-    listing: Option<Vec<(Dirent, String)>>,
+    /// Where the `fd_readdir` pass in progress stands (see the module doc).
+    pass: Option<Pass>,
+}
+
+/// Where an `fd_readdir` pass stands: the entry with cookie `next` is read
+/// from host cursor `at`, and those with later cookies by reading on from
+/// there. Two numbers: a pass holds no entries, whatever the directory's
+/// size or the fds mid-pass.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pass {
+    /// The cookie (index) of the entry at `at`: 0 `.`, 1 `..`, 2 the first
+    /// of the directory's own entries.
+    next: u64,
+    /// The host cursor ([`crate::sys::getdents64`]'s) of the entry with
+    /// cookie `next`, or of the first entry while `next` < 2.
+    at: u64,
 }
 
 /// A file fd.

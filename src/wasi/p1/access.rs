@@ -15,9 +15,10 @@ use wasmtime_wasi::p2::bindings::io::streams::{self, OutputStream};
 use wiggle::{GuestMemory, GuestPtr};
 
 use super::convert::{errno, filetype};
-use super::{Dir, Fd, Fds, File, State, borrowed};
+use super::{Dir, Fd, Fds, File, Pass, State, borrowed};
 use crate::bindings::p1::types::{self, Errno};
 use crate::ctx::{DirectfsCtxView, DirectfsView};
+use crate::dentry::Take;
 use crate::pool::FromTrap;
 use crate::wasi::Descriptor;
 
@@ -125,7 +126,7 @@ pub(super) fn new_fds<T: DirectfsView + WasiView>(data: &mut T) -> Result<Fds> {
         fds.push(Fd::Dir(Dir {
             desc,
             preopen: Some(path),
-            listing: None,
+            pass: None,
         }))?;
     }
     Ok(fds)
@@ -442,24 +443,40 @@ pub(super) fn wall_now<T: WasiView>(data: &mut T) -> Result<u64> {
         .ok_or_else(|| Errno::Overflow.into())
 }
 
-/// Writes the entries of `listing` from index `skip` on into the guest's
-/// `buf` of `buf_len` bytes, as `fd_readdir` gives them: each a `dirent`
-/// (little-endian, padded) and its name, the last cut short where the
-/// buffer ends (as wasmtime-wasi). Returns the bytes used, and whether the
-/// buffer is full (libc then asks again from a later cookie).
+/// One entry of an `fd_readdir` call: its `dirent`, its name, and the host
+/// cursor it is read from (the first entry's for `.` and `..`).
+pub(super) struct Listed {
+    dirent: types::Dirent,
+    name: String,
+    at: u64,
+}
+
+/// Writes `listed` into the guest's `buf` of `buf_len` bytes, as
+/// `fd_readdir` gives entries: each a `dirent` (little-endian, padded) and
+/// its name, the last cut short where the buffer ends (as wasmtime-wasi).
+/// Returns the bytes used and, where the buffer is full (libc then asks
+/// again from a later cookie), where the pass stands: at the last entry
+/// started.
 pub(super) fn write_dirents(
     memory: &mut GuestMemory<'_>,
     buf: GuestPtr<u8>,
     buf_len: types::Size,
-    listing: &[(types::Dirent, String)],
-    skip: usize,
-) -> Result<(types::Size, bool)> {
+    listed: &[Listed],
+) -> Result<(types::Size, Option<Pass>)> {
     use wiggle::GuestType as _;
     let mut out = buf;
     let mut cap = buf_len;
     let size = types::Dirent::guest_size();
     let mut raw = Vec::with_capacity(size as usize);
-    for (dirent, name) in listing.iter().skip(skip) {
+    for entry in listed {
+        let full = Some(Pass {
+            next: entry.dirent.d_next - 1,
+            at: entry.at,
+        });
+        if cap == 0 {
+            return Ok((buf_len, full));
+        }
+        let dirent = &entry.dirent;
         raw.clear();
         raw.extend_from_slice(&dirent.d_next.to_le_bytes());
         raw.extend_from_slice(&dirent.d_ino.to_le_bytes());
@@ -470,65 +487,113 @@ pub(super) fn write_dirents(
         out = write_bytes(memory, out, raw.get(..head as usize).unwrap_or(&raw))?;
         cap -= head;
         if cap == 0 {
-            return Ok((buf_len, true));
+            return Ok((buf_len, full));
         }
-        let name = name.as_bytes();
+        let name = entry.name.as_bytes();
         let name = name.get(..cap as usize).unwrap_or(name);
         out = write_bytes(memory, out, name)?;
         cap -= name.len() as u32;
         if cap == 0 {
-            return Ok((buf_len, true));
+            return Ok((buf_len, full));
         }
     }
-    Ok((buf_len - cap, false))
+    Ok((buf_len - cap, None))
 }
 
-/// A directory's listing for `fd_readdir`: `.` and `..` (both with the
-/// directory's own inode number, as wasmtime-wasi), then its entries in host
-/// order, each with the cookie of the next. A removed directory lists as
-/// `.` and `..` only.
-pub(super) fn list(
+/// The entries of one `fd_readdir` call on `desc`: from cookie `cookie` on
+/// (0 `.`, 1 `..`, both with the directory's own inode number, as
+/// wasmtime-wasi; then its entries in host order, each with the cookie of
+/// the next), enough to fill `bytes` bytes, or to the end.
+///
+/// Read from where `pass` stands if `cookie` is at or past its entry (the
+/// directory is read on from there, as `readdir(3)` reads on: entries that
+/// stay are neither repeated nor skipped whatever else changes), else from
+/// the start, skipping `cookie` entries (as wasmtime-wasi). Pages are as
+/// large as the bytes left need, at most the context's `max_dir_entries`:
+/// the memory a call takes follows the guest's buffer, and none is kept. A
+/// removed directory lists as `.` and `..` only.
+pub(super) fn listing(
     view: &mut DirectfsCtxView<'_>,
     desc: &Resource<Descriptor>,
-) -> Result<Vec<(types::Dirent, String)>> {
-    let dir_ino = view.fs_stat(desc)?.ino;
+    cookie: u64,
+    pass: Option<Pass>,
+    bytes: types::Size,
+) -> Result<Vec<Listed>> {
+    use wiggle::GuestType as _;
     let dentry = view.dir(desc)?;
     let page = view.ctx.limits.max_dir_entries;
-    let dirent = |d_next, d_ino, d_type, name: &str| -> Result<(types::Dirent, String)> {
-        Ok((
-            types::Dirent {
-                d_next,
-                d_ino,
-                d_type,
-                d_namlen: name.len().try_into()?,
-            },
-            name.to_owned(),
-        ))
+    let size = u64::from(types::Dirent::guest_size());
+    let (mut index, mut at) = match pass {
+        Some(pass) if pass.next <= cookie => (pass.next, Some(pass.at)),
+        _ => (0, Some(0)),
     };
-    let mut listing = vec![
-        dirent(1, dir_ino, types::Filetype::Directory, ".")?,
-        dirent(2, dir_ino, types::Filetype::Directory, "..")?,
-    ];
-    let mut cursor = Some(0);
-    while let Some(at) = cursor {
-        let listed = match view.ctx.tree().read_dir(dentry, at, page) {
-            Ok(listed) => listed,
+    let first = at.unwrap_or(0);
+    let mut left = u64::from(bytes);
+    let mut listed = Vec::new();
+    while index < 2 && left > 0 {
+        if index >= cookie {
+            let name = if index == 0 { "." } else { ".." };
+            let ino = view.fs_stat(desc)?.ino;
+            let dirent = dirent(index + 1, ino, types::Filetype::Directory, name)?;
+            left = left.saturating_sub(size + u64::from(dirent.d_namlen));
+            listed.push(Listed {
+                dirent,
+                name: name.to_owned(),
+                at: first,
+            });
+        }
+        index += 1;
+    }
+    while let Some(cursor) = at
+        && left > 0
+    {
+        // A page that only skips takes a page; else what fits, whatever
+        // is skipped first.
+        let take = if index < cookie {
+            Take::entries(page)
+        } else {
+            Take {
+                entries: page,
+                bytes: left,
+                record: size,
+            }
+        };
+        let read = view.ctx.tree().read_dir_positioned(dentry, cursor, take);
+        let (entries, next) = match read {
+            Ok(read) => read,
             // `getdents64` of a removed directory (see `wasi::p2`'s).
             Err(crate::ErrorCode::NoEntry) => break,
             Err(err) => return Err(err.into()),
         };
-        for entry in listed.entries {
-            let next = listing.len() as u64 + 1;
-            listing.push(dirent(
-                next,
-                entry.ino,
-                filetype(entry.file_type),
-                &entry.name,
-            )?);
+        at = next;
+        for (entry, position) in entries {
+            if left == 0 {
+                break;
+            }
+            if index >= cookie {
+                let kind = filetype(entry.file_type);
+                let dirent = dirent(index + 1, entry.ino, kind, &entry.name)?;
+                left = left.saturating_sub(size + u64::from(dirent.d_namlen));
+                listed.push(Listed {
+                    dirent,
+                    name: entry.name,
+                    at: position,
+                });
+            }
+            index += 1;
         }
-        cursor = listed.next;
     }
-    Ok(listing)
+    Ok(listed)
+}
+
+/// The `dirent` of an entry named `name`, with the cookie of the next.
+fn dirent(d_next: u64, d_ino: u64, d_type: types::Filetype, name: &str) -> Result<types::Dirent> {
+    Ok(types::Dirent {
+        d_next,
+        d_ino,
+        d_type,
+        d_namlen: name.len().try_into()?,
+    })
 }
 
 /// Errors of wasmtime-wasi's streams that are the guest's business, as

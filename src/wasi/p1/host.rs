@@ -19,7 +19,7 @@ use wasmtime_wasi::p2::bindings::random::random;
 use wiggle::{GuestMemory, GuestPtr};
 
 use super::access::{
-    At, Io, any_desc, dir_desc, fds, file_desc, first_ciovec, first_iovec, list, read_file,
+    At, Io, any_desc, dir_desc, fds, file_desc, first_ciovec, first_iovec, listing, read_file,
     run_for, seekable, set_position, state, string, wall_now, write_bytes, write_dirents,
     write_file, write_stream,
 };
@@ -547,23 +547,25 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         buf_len: types::Size,
         cookie: types::Dircookie,
     ) -> Result<types::Size> {
-        let skip = usize::try_from(cookie).map_err(|_| Errno::Overflow)?;
+        // As wasmtime-wasi (on a 32-bit host).
+        usize::try_from(cookie).map_err(|_| Errno::Overflow)?;
         let Fd::Dir(dir) = fds(self)?.get_mut(fd.into())? else {
             return Err(Errno::Badf.into());
         };
-        let (desc, kept) = (borrowed(&dir.desc), dir.listing.take());
-        let listing = match (skip, kept) {
-            (1.., Some(listing)) => listing,
-            _ => {
-                let on = borrowed(&desc);
-                run_for(self, &on, false, move |view| list(view, &desc)).await?
-            }
-        };
-        let (used, full) = write_dirents(memory, buf, buf_len, &listing, skip)?;
-        // Kept for the pass's next call (a full buffer: libc asks again
-        // from a later cookie).
-        if full && let Ok(Fd::Dir(dir)) = fds(self)?.get_mut(fd.into()) {
-            dir.listing = Some(listing);
+        let (desc, pass) = (borrowed(&dir.desc), dir.pass.take());
+        let on = borrowed(&desc);
+        let listed = run_for(self, &on, false, move |view| {
+            listing(view, &desc, cookie, pass, buf_len)
+        })
+        .await?;
+        let (used, last) = write_dirents(memory, buf, buf_len, &listed)?;
+        // A full buffer: libc asks again from the cookie of the last entry
+        // started (cut short) or of the one after it; the pass goes on from
+        // there.
+        if let Some(last) = last
+            && let Ok(Fd::Dir(dir)) = fds(self)?.get_mut(fd.into())
+        {
+            dir.pass = Some(last);
         }
         Ok(used)
     }
@@ -693,7 +695,7 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
             None => Fd::Dir(Dir {
                 desc,
                 preopen: None,
-                listing: None,
+                pass: None,
             }),
             Some(pipe) => Fd::File(File {
                 desc,
