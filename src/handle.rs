@@ -185,7 +185,7 @@ impl Handle {
             return Err(ErrorCode::Invalid);
         }
         let (mut entries, mut seen) = (Vec::new(), 0u32);
-        let next = sys::getdents64(self.fd(), cursor, sys::DIRENT_BUF_BYTES, |dirent| {
+        let next = sys::getdents64(self.fd(), cursor, sys::dirent_buf_for(max), |dirent| {
             if seen >= max {
                 return std::ops::ControlFlow::Break(());
             }

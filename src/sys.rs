@@ -149,6 +149,17 @@ pub const DIRENT_BUF_BYTES: usize = 32 * 1024;
 /// longest name (255 bytes: a record of 280).
 const DIRENT_BUF_MIN: usize = 1024;
 
+/// A [`getdents64`] buffer for about `entries` entries of everyday names
+/// (64 bytes a record), up to [`DIRENT_BUF_BYTES`]: a small page reads
+/// little past its end. Longer names take more reads, not fewer entries.
+pub fn dirent_buf_for(entries: u32) -> usize {
+    usize::try_from(entries)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(64)
+        .saturating_add(512)
+        .min(DIRENT_BUF_BYTES)
+}
+
 /// `openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode)`—Opens a file
 /// relative to a directory FD.
 ///

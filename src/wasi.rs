@@ -27,6 +27,18 @@
 //! - Host resources are bounded: descriptors and directory streams count
 //!   towards [`crate::Limits::max_open`] (past it: `insufficient-memory`).
 
+/// The most entries a directory stream (`read-directory`, WASI 0.2 and
+/// 0.3) reads ahead of the guest: what it holds while the guest keeps it,
+/// at most 128 names (about 40 KiB of the longest), whatever the
+/// directory's size, so thousands of streams cost what thousands of
+/// `opendir`s do (wasmtime-wasi's hold a 32 KiB `getdents64` buffer each).
+pub(crate) const STREAM_PAGE: u32 = 128;
+
+/// The entries a directory stream reads at a time under `limits`.
+pub(crate) fn stream_page(limits: &crate::Limits) -> u32 {
+    limits.max_dir_entries.min(STREAM_PAGE)
+}
+
 mod calls;
 mod convert;
 mod open;

@@ -782,6 +782,42 @@ fn p3_fifo() {
     fx.assert_outside_untouched();
 }
 
+/// Runs `name` (1,000 directory streams mid-listing on 2,000 entries with
+/// 200-byte names) with `--stats`: dfs-run's peak memory stays that of a
+/// small run, because a stream reads at most 128 entries ahead (a stream
+/// that read a page of `max_dir_entries` took 500 MB here, as
+/// wasmtime-wasi's streams take 490 MB).
+fn dir_streams_stay_small(name: &str) {
+    let fx = common::Fixture::new();
+    let run = dfs_run([
+        "--stats".into(),
+        "--dir".into(),
+        format!("{}::/sandbox", fx.sandbox.display()).into(),
+        guest(name).into_os_string(),
+    ]);
+    run.assert_success();
+    assert_eq!(
+        run.stdout,
+        "1000 streams mid-listing; listed 2000 entries\n"
+    );
+    let peak = run.stat("peak_rss_kib");
+    assert!(peak < 150_000, "{name}: peak_rss_kib {peak}");
+    assert_eq!(common::host_names(&fx.path("wide")).len(), 2000);
+    fx.assert_outside_untouched();
+}
+
+/// [`dir_streams_stay_small`] through WASI 0.2 (`std::fs::read_dir`).
+#[test]
+fn std_dir_streams() {
+    dir_streams_stay_small("std_dir_streams");
+}
+
+/// [`dir_streams_stay_small`] through WASI 0.3 (`read-directory`).
+#[test]
+fn p3_dir_streams() {
+    dir_streams_stay_small("p3_dir_streams");
+}
+
 /// WASI 0.3 descriptors and `read-directory` streams count towards
 /// `--max-open` (a stream holds a host FD of its own): past it both fail
 /// with `insufficient-memory`, dropping them makes room again, and the

@@ -142,9 +142,9 @@ impl Tree {
         };
         let (mut items, mut seen, mut skipped, mut bytes) = (Vec::new(), 0u32, 0u32, 0u64);
         // A host record is about the size of a guest one: read little more
-        // than a bound in bytes needs.
+        // than a bound in bytes needs; else about `entries` records.
         let buf_bytes = match take.bytes {
-            u64::MAX => sys::DIRENT_BUF_BYTES,
+            u64::MAX => sys::dirent_buf_for(take.entries),
             wanted => usize::try_from(wanted).map_or(usize::MAX, |b| b.saturating_add(512)),
         };
         let next = sys::getdents64(fd, cursor, buf_bytes, |dirent| {

@@ -10,7 +10,8 @@
 //!   `stream<u8>` is read or written through wasmtime's direct view of the
 //!   guest's memory): file data is copied once, by the kernel.
 //! - `read-directory` is a `stream<directory-entry>` fed by `getdents64`
-//!   pages of [`crate::Limits::max_dir_entries`] entries, read on a handle
+//!   pages of at most 128 entries ([`crate::Limits::max_dir_entries`] if
+//!   less: what a stream holds is bounded whatever the directory's size), read on a handle
 //!   of its own (one host FD, charged to the filesystem's budget), as the
 //!   guest reads the stream.
 //! - A FIFO, socket or device stream waits for readiness on tokio's reactor

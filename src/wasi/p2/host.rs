@@ -211,7 +211,11 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         // stream is made: wasi-libc makes it at `opendir`, so a listing
         // shows the directory as it was then.
         let mut tree = self.ctx.tree();
-        next_page(&mut tree, &mut stream, self.ctx.limits.max_dir_entries)?;
+        next_page(
+            &mut tree,
+            &mut stream,
+            super::super::stream_page(&self.ctx.limits),
+        )?;
         tree.acquire(dir)?;
         drop(tree);
         self.push_holding(dir, stream)
@@ -348,7 +352,7 @@ impl types::HostDirectoryEntryStream for DirectfsCtxView<'_> {
         &mut self,
         stream: Resource<DirectoryEntryStream>,
     ) -> Result<Option<DirectoryEntry>, Error> {
-        let page = self.ctx.limits.max_dir_entries;
+        let page = super::super::stream_page(&self.ctx.limits);
         let Self { ctx, table } = self;
         let stream = table.get_mut(&stream)?;
         loop {

@@ -199,7 +199,7 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
         let (tx, rx) = oneshot::channel();
         let opened = {
             let view = store.get();
-            let page = view.ctx.limits.max_dir_entries;
+            let page = crate::wasi::stream_page(&view.ctx.limits);
             // The stream holds an FD of its own: it counts towards the
             // context's `max-open` while it lives.
             view.dir(&fd)
