@@ -2,10 +2,11 @@
 # Builds the official WASI test suite's programs vendored in
 # conformance/wasi-testsuite (tests/conformance.rs runs them): the preview 1
 # ones for wasm32-wasip1, the WASI 0.3 filesystem ones as components (by
-# the guest toolchain, scripts/setup-guest-toolchain.sh). Prints the
+# the guest toolchain, scripts/setup-guest-toolchain.sh); and wasmtime's own
+# preview 1 test programs (conformance/wasmtime-test-programs). Prints the
 # directory holding wasip1/ and wasip3/, each with NAME.wasm, NAME.json (the
 # suite's spec of the run: a preopened root or none) and fs-tests.dir (the
-# root's contents). Idempotent; GUEST_TARGET_DIR overrides where they go
+# root's contents), and wasmtime-p1/ (NAME.wasm). Idempotent; GUEST_TARGET_DIR overrides where they go
 # (default guests/target).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,6 +48,16 @@ fi
 quiet cargo build --locked --release --target wasm32-wasip1 \
     --manifest-path "$suite/wasm32-wasip1/Cargo.toml" --target-dir "$build"
 collect wasm32-wasip1 "$build/wasm32-wasip1/release" wasip1
+
+# wasmtime's own preview 1 test programs (conformance/wasmtime-test-programs).
+programs="$root/conformance/wasmtime-test-programs"
+quiet cargo build --locked --release --target wasm32-wasip1 \
+    --manifest-path "$programs/Cargo.toml" --target-dir "$build"
+rm -rf "$out/wasmtime-p1"
+mkdir -p "$out/wasmtime-p1"
+for rs in "$programs"/src/bin/*.rs; do
+    cp "$build/wasm32-wasip1/release/$(basename "$rs" .rs).wasm" "$out/wasmtime-p1/"
+done
 
 "$root/scripts/setup-guest-toolchain.sh"
 wrapper="${DIRECTFS_TOOLCHAIN:-$HOME/.cache/directfs-wasip2}/guest-cargo"

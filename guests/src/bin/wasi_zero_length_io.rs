@@ -61,5 +61,28 @@ fn main() {
     println!("stream read 0 at 2^63: failed {failed}");
     let again = matches!(stream.read(1), Err(StreamError::Closed));
     println!("stream read after it: closed {again}");
+    // A stream's zero-byte write is a `pwrite` of zero bytes too: a file
+    // opened only for reading refuses it, as an offset past 2^63 - 1 does.
+    let flushed = |what: &str, stream: bindings::wasi::io::streams::OutputStream| {
+        let outcome = match stream.blocking_write_and_flush(b"") {
+            Ok(()) => "ok".to_owned(),
+            Err(StreamError::LastOperationFailed(err)) => {
+                match bindings::wasi::filesystem::types::filesystem_error_code(&err) {
+                    Some(code) => format!("err {}", code.name()),
+                    None => "failed".to_owned(),
+                }
+            }
+            Err(StreamError::Closed) => "closed".to_owned(),
+        };
+        println!("{what}: {outcome}");
+    };
+    let at = |d: &bindings::wasi::filesystem::types::Descriptor, offset| {
+        d.write_via_stream(offset).expect("write-via-stream")
+    };
+    flushed("stream write 0 to a read-only file", at(&read_only, 0));
+    let appending = read_only.append_via_stream().expect("append-via-stream");
+    flushed("stream append 0 to a read-only file", appending);
+    flushed("stream write 0 to a write-only file", at(&write_only, 0));
+    flushed("stream write 0 at 2^63", at(&rw, 1 << 63));
     show("size after", rw.stat().map(|s| s.size));
 }

@@ -269,24 +269,29 @@ enum Mode {
 }
 
 /// Writes all of `bytes` to `handle` where `mode` says (short writes are
-/// continued); returns how many were written.
+/// continued); returns how many were written. Zero bytes are written too,
+/// as wasmtime-wasi writes them: the kernel's `pwrite` of zero bytes still
+/// checks the file's access (a file opened only for reading: `bad-descriptor`)
+/// and the offset.
 fn write_all(handle: &Handle, mode: Mode, bytes: &[u8]) -> Result<u64, ErrorCode> {
     let mut rest = bytes;
     let mut total = 0;
-    while !rest.is_empty() {
+    loop {
         let written = match mode {
             Mode::Position(position) => {
                 handle.write(position.saturating_add(total), rest, STREAM_CHUNK, None)
             }
             Mode::Append => handle.append(rest, STREAM_CHUNK),
         }?;
-        if written == 0 {
+        if written == 0 && !rest.is_empty() {
             return Err(ErrorCode::NoSpace);
         }
         total += written;
         rest = rest.get(written as usize..).unwrap_or_default();
+        if rest.is_empty() {
+            return Ok(total);
+        }
     }
-    Ok(total)
 }
 
 /// `write-via-stream` and `append-via-stream`.
