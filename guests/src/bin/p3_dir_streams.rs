@@ -33,7 +33,10 @@ impl Guest for Run {
         let (rx, done) = wide.read_directory();
         let listed = rx.collect().await.len();
         done.await.unwrap();
-        println!("{} streams mid-listing; listed {listed} entries", streams.len());
+        println!(
+            "{} streams mid-listing; listed {listed} entries",
+            streams.len()
+        );
         Ok(())
     }
 }

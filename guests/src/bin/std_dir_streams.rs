@@ -17,5 +17,8 @@ fn main() {
         streams.push(stream);
     }
     let listed = std::fs::read_dir(wide).unwrap().count();
-    println!("{} streams mid-listing; listed {listed} entries", streams.len());
+    println!(
+        "{} streams mid-listing; listed {listed} entries",
+        streams.len()
+    );
 }
