@@ -530,10 +530,14 @@ pub(super) fn listing(
     let first = at.unwrap_or(0);
     let mut left = u64::from(bytes);
     let mut listed = Vec::new();
+    let mut dir_ino = None;
     while index < 2 && left > 0 {
         if index >= cookie {
             let name = if index == 0 { "." } else { ".." };
-            let ino = view.fs_stat(desc)?.ino;
+            let ino = match dir_ino {
+                Some(ino) => ino,
+                None => *dir_ino.insert(view.fs_stat(desc)?.ino),
+            };
             let dirent = dirent(index + 1, ino, types::Filetype::Directory, name)?;
             left = left.saturating_sub(size + u64::from(dirent.d_namlen));
             listed.push(Listed {
