@@ -200,8 +200,10 @@ enum Link {
     Root,
     /// The dentry named `name` in directory `parent`.
     Child { parent: DentryId, name: Arc<str> },
-    /// Its host file was unlinked (or replaced by a rename) through
-    /// directfs: it has no name any more.
+    /// It has no name in the tree: its host file was unlinked (or replaced
+    /// by a rename) through directfs, or it is the private dentry of a file
+    /// a WASI descriptor made ([`Tree::create_private`]), which no lookup
+    /// finds.
     Unlinked,
 }
 
@@ -212,6 +214,11 @@ enum FdMode {
     Read,
     /// `O_PATH`: usable for `fstat`, `*at` and `AT_EMPTY_PATH` calls only.
     Path,
+    /// The FD of the WASI handle the dentry was made for
+    /// ([`Tree::create_private`]), opened with the guest's flags (perhaps
+    /// write-only): used as [`FdMode::Path`] is. Shared with the handle and
+    /// charged to the budget by it, not by the dentry.
+    Lent,
 }
 
 #[derive(Debug)]
@@ -265,6 +272,11 @@ struct Dentry {
     /// coherent mount's; see [`crate::watch`]). Changed under the write
     /// lock.
     watch: Watch,
+    /// Whether `watch` is known to tell of names removed and moved (see
+    /// [`Tree::watch_names`]): the tree's fast path; the
+    /// [`crate::watch::Watcher`] knows for every dentry of the directory.
+    /// Changed under the write lock, cleared with every new `watch`.
+    names_told: bool,
 }
 
 /// Whether a directory dentry is watched for changes (see

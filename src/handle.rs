@@ -38,7 +38,10 @@ pub struct Handle {
 /// both go when the last share of the handle does.
 #[derive(Debug)]
 pub(crate) struct OpenFd {
-    fd: OwnedFd,
+    /// Shared only with the private dentry of a file the guest made
+    /// through WASI ([`crate::dentry::Tree::create_private`]), which goes
+    /// with the guest's descriptor, no later than the handle's shares.
+    fd: Arc<OwnedFd>,
     /// `fd`'s charge, refunded when it closes.
     _charge: FdCharge,
     /// The lock records the open file holds ([`crate::lock`]). Protected
@@ -63,7 +66,7 @@ impl Handle {
     pub(crate) fn new(fd: OwnedFd, charge: FdCharge) -> Self {
         Self {
             fd: Arc::new(OpenFd {
-                fd,
+                fd: Arc::new(fd),
                 _charge: charge,
                 locks: Mutex::default(),
             }),
@@ -100,6 +103,12 @@ impl Handle {
 
     pub(crate) fn shared_fd(&self) -> &Arc<OpenFd> {
         &self.fd
+    }
+
+    /// The host FD itself, shared: for the private dentry of a file made
+    /// for this handle ([`crate::dentry::Tree::create_private`]).
+    pub(crate) fn host_fd(&self) -> Arc<OwnedFd> {
+        Arc::clone(&self.fd.fd)
     }
 
     /// The lock records of the handle's open file ([`crate::lock`]).

@@ -4,9 +4,11 @@
 //! Each directory dentry of a coherent mount on a local filesystem is
 //! watched with inotify (one watch per host directory, whatever number of
 //! dentries — overlapping preopens — it has). The kernel queues an event
-//! *before* the changing syscall returns: a name removed or moved in the
-//! directory (made, too, once a `no-entry` is to be remembered there:
-//! [`Watcher::watch_creates`]), or a file in it written, truncated or given
+//! *before* the changing syscall returns: the directory itself removed or
+//! moved, a name removed or moved in it (once a name is to be cached there:
+//! [`Watcher::watch_names`]; made, too, once a `no-entry` is to be
+//! remembered there: [`Watcher::watch_creates`]), or a file in it written,
+//! truncated or given
 //! new attributes (while a stat there may be remembered: [`Watcher::widen`]),
 //! by any process, any thread, any stream (stdio), any other preopen or
 //! filesystem. Every call that would trust the cache first
@@ -124,25 +126,38 @@ const READ_BUFFER: usize = 4096;
 /// header's size.
 const LARGEST_EVENT: usize = sys::INOTIFY_EVENT_HEADER + 256;
 
-/// The events a directory is always watched for: its names removed and
-/// moved, itself removed or moved (and, added with `IN_MASK_ADD`, never
-/// taking [`CREATES`] or [`CHILD`] away from a watch another dentry of the
-/// directory widened). Not names made: see [`CREATES`]. Not `IN_ACCESS`:
+/// The events a directory is always watched for: itself removed or moved
+/// (and, added with `IN_MASK_ADD`, never taking [`NAMES`], [`CREATES`] or
+/// [`CHILD`] away from a watch another dentry of the directory widened).
+/// Not names removed or moved: see [`NAMES`]; not names made: see
+/// [`CREATES`]. Not `IN_ACCESS`:
 /// every read of a file in a watched directory would queue one (the
 /// kernel's cost on each read, measured at +50% on 4 KiB reads), to tell
 /// of an access time that `relatime` moves at most once a day or once
 /// after a change; a remembered stat may show the
 /// access time before another process's read.
-const NARROW: WatchFlags = WatchFlags::DELETE
-    .union(WatchFlags::MOVED_FROM)
-    .union(WatchFlags::MOVED_TO)
-    .union(WatchFlags::DELETE_SELF)
+const NARROW: WatchFlags = WatchFlags::DELETE_SELF
     .union(WatchFlags::MOVE_SELF)
     .union(WatchFlags::ONLYDIR);
 
+/// Names removed and moved in a directory (`IN_DELETE`, `IN_MOVED_FROM`,
+/// `IN_MOVED_TO`), which only what the tree caches *in* the directory rests
+/// on: a child dentry (looked up, made or moved there), a remembered
+/// `no-entry` (with [`CREATES`]), a remembered stat of a name there (with
+/// [`CHILD`]). So a directory's watch tells of them from before the first
+/// of those is cached there on ([`Watcher::watch_names`]: before the
+/// lookup's syscall), for the watch's life; until then the tree's own
+/// removes and renames there — a guest making, writing and removing files
+/// it never looks up again, through WASI, which caches no name for them —
+/// queue no event (each one queued, woken on and read costs about as much
+/// as the `unlinkat` itself).
+const NAMES: WatchFlags = WatchFlags::DELETE
+    .union(WatchFlags::MOVED_FROM)
+    .union(WatchFlags::MOVED_TO);
+
 /// Names made in a directory (`IN_CREATE`: `O_CREAT`, `mkdirat`,
 /// `mknodat`, `symlinkat`, `linkat`), which only a remembered `no-entry`
-/// rests on: a name that exists, cached or not, is made again only after an
+/// rests on (widened with [`NAMES`]: a name moved there ends one too): a name that exists, cached or not, is made again only after an
 /// `IN_DELETE` or `IN_MOVED_FROM` of it, and replaced only with an
 /// `IN_MOVED_TO`. So a directory's watch tells of them from the first
 /// `no-entry` to be remembered there on ([`Watcher::watch_creates`]), for
@@ -245,10 +260,8 @@ struct Queue {
     /// widened in the kernel whenever it is here; one that is not here may
     /// be too (its narrowing failed, or is under way under this lock).
     wide: HashMap<WatchDescriptor, Wide>,
-    /// The watches told of names made ([`CREATES`]): in the kernel from
-    /// before a watch is put here ([`Watcher::watch_creates`]) until it
-    /// goes.
-    creates: HashSet<WatchDescriptor>,
+    /// What each watch tells of beyond [`NARROW`], for its life.
+    told: Told,
     /// How a drain that expects nothing first asks whether anything
     /// changed.
     look: Look,
@@ -259,6 +272,46 @@ struct Queue {
     /// How many drains in a row ran on threads other than the ring's
     /// ([`MOVE_AFTER`]).
     strangers: u8,
+}
+
+/// The watches told of names removed and moved, and of names made: each in
+/// the kernel from before the watch is put here until the watch goes.
+#[derive(Debug, Default)]
+struct Told {
+    /// Told of [`NAMES`] ([`Watcher::watch_names`], and with each of the
+    /// others).
+    names: HashSet<WatchDescriptor>,
+    /// Told of [`CREATES`] and [`NAMES`] ([`Watcher::watch_creates`]).
+    creates: HashSet<WatchDescriptor>,
+}
+
+impl Told {
+    /// The mask watch `wd` keeps when it is narrowed (its [`CHILD`] taken
+    /// away).
+    fn narrowed(&self, wd: WatchDescriptor) -> WatchFlags {
+        let mut mask = NARROW;
+        if self.names.contains(&wd) {
+            mask |= NAMES;
+        }
+        if self.creates.contains(&wd) {
+            mask |= CREATES;
+        }
+        mask
+    }
+
+    /// Whether watch `wd` queues an event for a change `event` of a name.
+    fn queues(&self, wd: WatchDescriptor, event: OwnEvent) -> bool {
+        match event {
+            OwnEvent::Create => self.creates.contains(&wd),
+            OwnEvent::Delete | OwnEvent::MovedFrom | OwnEvent::MovedTo => self.names.contains(&wd),
+        }
+    }
+
+    /// Watch `wd` is gone.
+    fn forget(&mut self, wd: WatchDescriptor) {
+        self.names.remove(&wd);
+        self.creates.remove(&wd);
+    }
 }
 
 /// A watch widened to [`CHILD`] ([`Queue::wide`]).
@@ -371,7 +424,7 @@ impl Watcher {
         if let Some(Some(Instance { inotify, .. })) = self.instance.get() {
             let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
             queue.wide.remove(&wd);
-            queue.creates.remove(&wd);
+            queue.told.forget(wd);
             let _ = sys::inotify_rm_watch(inotify.as_fd(), wd);
         }
     }
@@ -393,7 +446,7 @@ impl Watcher {
             .is_some_and(|by| Arc::ptr_eq(&by.fd, fd))
         {
             let narrowing = queue.wide.remove(&wd).map(|wide| (wd, wide));
-            narrow_locked(inotify.as_fd(), &queue.creates, narrowing);
+            narrow_locked(inotify.as_fd(), &queue.told, narrowing);
         }
     }
 
@@ -418,16 +471,39 @@ impl Watcher {
             return false;
         };
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        if queue.creates.contains(&wd) {
+        if queue.told.creates.contains(&wd) {
             return true;
         }
-        if widen
-            && sys::inotify_add_watch(inotify.as_fd(), dir, CREATES | WatchFlags::MASK_ADD)
-                == Ok(wd)
-        {
-            queue.creates.insert(wd);
+        let mask = CREATES | NAMES | WatchFlags::MASK_ADD;
+        if widen && sys::inotify_add_watch(inotify.as_fd(), dir, mask) == Ok(wd) {
+            queue.told.creates.insert(wd);
+            queue.told.names.insert(wd);
         }
         false
+    }
+
+    /// Whether watch `wd` of directory `dir` tells of names removed and
+    /// moved ([`NAMES`]): `Some(true)` where it did already; else it is
+    /// widened to them now (one `inotify_add_watch`) and `Some(false)`
+    /// returned: a lookup in `dir` answered before now may predate a change
+    /// the kernel did not tell of. `None` where inotify refused: nothing
+    /// cached in `dir` can be trusted.
+    ///
+    /// # Preconditions
+    /// Called under the tree's write lock, before the syscalls of whatever
+    /// caches a name in `dir` (see [`NAMES`]). `wd` is the watch `dir` was
+    /// given ([`Watcher::watch`]).
+    pub(crate) fn watch_names(&self, wd: WatchDescriptor, dir: BorrowedFd<'_>) -> Option<bool> {
+        let Instance { inotify, .. } = self.instance.get()?.as_ref()?;
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.told.names.contains(&wd) {
+            return Some(true);
+        }
+        let widened = sys::inotify_add_watch(inotify.as_fd(), dir, NAMES | WatchFlags::MASK_ADD);
+        (widened == Ok(wd)).then(|| {
+            queue.told.names.insert(wd);
+            false
+        })
     }
 
     /// Whether a stat of directory `dir` (watched by `wd`) or of a file
@@ -456,11 +532,12 @@ impl Watcher {
             wide.strikes = 0;
             return true;
         }
-        if sys::inotify_add_watch(inotify.as_fd(), dir.as_fd(), CHILD | WatchFlags::MASK_ADD)
-            == Ok(wd)
-        {
+        // A remembered stat of a name rests on the name too ([`NAMES`]).
+        let mask = CHILD | NAMES | WatchFlags::MASK_ADD;
+        if sys::inotify_add_watch(inotify.as_fd(), dir.as_fd(), mask) == Ok(wd) {
             let fd = Arc::clone(dir);
             queue.wide.insert(wd, Wide { fd, strikes: 0 });
+            queue.told.names.insert(wd);
         }
         // After the kernel queues what `CHILD` tells of: a stat taken
         // before now, and judged after, is not kept.
@@ -489,7 +566,7 @@ impl Watcher {
             names,
             buf,
             wide,
-            creates,
+            told,
             look,
             settled,
             strangers,
@@ -558,7 +635,7 @@ impl Watcher {
                         // (counted just below); a strike for it (below).
                         if event.mask.contains(ReadFlags::IGNORED) {
                             wide.remove(&event.wd);
-                            creates.remove(&event.wd);
+                            told.forget(event.wd);
                         } else if event.mask.intersects(CHILD_EVENTS)
                             && wide.contains_key(&event.wd)
                             && !struck.contains(&event.wd)
@@ -618,7 +695,7 @@ impl Watcher {
                 }
             }
         }
-        narrow_locked(inotify.as_fd(), creates, narrowing);
+        narrow_locked(inotify.as_fd(), told, narrowing);
         // Asked after the read where it was not before it (the read left
         // the look nothing to say of events that matter: any queued since
         // are of changes made during the call).
@@ -684,14 +761,12 @@ impl Watcher {
             return;
         }
         let Queue {
-            own,
-            names,
-            creates,
-            ..
+            own, names, told, ..
         } = &mut *queue;
         for (wd, event, name) in events {
-            // A watch not told of names made queues nothing for a create.
-            if event == OwnEvent::Create && !creates.contains(&wd) {
+            // A watch not told of names made (or removed and moved) queues
+            // nothing for the change.
+            if !told.queues(wd, event) {
                 continue;
             }
             let start = names.len();
@@ -761,8 +836,8 @@ fn mounts_changed_locked(queue: &mut Vec<Change>) {
     }
 }
 
-/// Narrows the watches `narrowing` to [`NARROW`], and [`CREATES`] where
-/// `creates` has the watch (replacing each one's mask): struck out ([`NARROW_AFTER`]), or the dentry whose FD widened it
+/// Narrows the watches `narrowing` to what `told` says each keeps
+/// ([`Told::narrowed`], replacing each one's mask): struck out ([`NARROW_AFTER`]), or the dentry whose FD widened it
 /// freed. Counts a change ([`sys::note_notified_change`]) first, where
 /// there is any: no stat judged fit to remember before the count is used
 /// after it, and every one judged after it finds the watch not widened.
@@ -772,7 +847,7 @@ fn mounts_changed_locked(queue: &mut Vec<Change>) {
 /// [`Queue::wide`] under it.
 fn narrow_locked(
     inotify: BorrowedFd<'_>,
-    creates: &HashSet<WatchDescriptor>,
+    told: &Told,
     narrowing: impl IntoIterator<Item = (WatchDescriptor, Wide)>,
 ) {
     let mut narrowing = narrowing.into_iter().peekable();
@@ -780,12 +855,8 @@ fn narrow_locked(
         sys::note_notified_change();
     }
     for (wd, Wide { fd, .. }) in narrowing {
-        // Names made stay told of ([`CREATES`]).
-        let mask = match creates.contains(&wd) {
-            true => NARROW | CREATES,
-            false => NARROW,
-        };
-        let _ = sys::inotify_add_watch(inotify, fd.as_fd(), mask);
+        // Names made, removed and moved stay told of.
+        let _ = sys::inotify_add_watch(inotify, fd.as_fd(), told.narrowed(wd));
     }
 }
 
@@ -893,25 +964,35 @@ mod tests {
         (dir, watcher, wd, fd)
     }
 
-    /// A watch tells of names made only once widened to them: before, a
-    /// create queues nothing (no read, and the tree's own create expects
-    /// nothing), a removal does; after, a create is told.
+    /// A watch tells of names removed and moved only once widened to them
+    /// ([`Watcher::watch_names`]), and of names made only once widened to
+    /// those ([`Watcher::watch_creates`]): before, the change queues
+    /// nothing (no read, and the tree's own change expects nothing).
     #[test]
-    fn a_watch_tells_of_names_made_once_widened_to_them() {
+    fn a_watch_tells_of_names_removed_and_made_once_widened_to_them() {
         let (dir, watcher, wd, fd) = watched_narrow();
         watcher.drain();
         let since = watcher.reads();
         std::fs::write(dir.path().join("x"), b"").unwrap();
-        watcher.expect(since, [(wd, OwnEvent::Create, "x")]);
-        assert!(!watcher.drain(), "a create told before the widening");
+        std::fs::rename(dir.path().join("x"), dir.path().join("x2")).unwrap();
+        std::fs::remove_file(dir.path().join("x2")).unwrap();
+        watcher.expect(since, [(wd, OwnEvent::Delete, "x2")]);
+        assert!(!watcher.drain(), "a change told before the widening");
         assert_eq!(watcher.reads(), since, "a read for nothing");
-        std::fs::remove_file(dir.path().join("x")).unwrap();
-        assert!(watcher.drain());
-        assert_eq!(watcher.take(), [name(wd, "x")]);
-        assert!(!watcher.watch_creates(wd, fd.as_fd(), true));
+        assert_eq!(watcher.watch_names(wd, fd.as_fd()), Some(false));
+        assert_eq!(watcher.watch_names(wd, fd.as_fd()), Some(true));
         std::fs::write(dir.path().join("y"), b"").unwrap();
+        assert!(!watcher.drain(), "a create told before the widening");
+        std::fs::rename(dir.path().join("y"), dir.path().join("y2")).unwrap();
         assert!(watcher.drain());
-        assert_eq!(watcher.take(), [name(wd, "y")]);
+        assert_eq!(watcher.take(), [name(wd, "y"), name(wd, "y2")]);
+        std::fs::remove_file(dir.path().join("y2")).unwrap();
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [name(wd, "y2")]);
+        assert!(!watcher.watch_creates(wd, fd.as_fd(), true));
+        std::fs::write(dir.path().join("z"), b"").unwrap();
+        assert!(watcher.drain());
+        assert_eq!(watcher.take(), [name(wd, "z")]);
         assert!(watcher.watch_creates(wd, fd.as_fd(), false));
     }
 

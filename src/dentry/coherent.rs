@@ -94,6 +94,7 @@ impl Tree {
         };
         if let Ok(d) = self.get_mut(id) {
             d.watch = watch;
+            d.names_told = false;
         }
     }
 
@@ -128,21 +129,65 @@ impl Tree {
         let watch = self.add_watch(dir);
         if let Ok(d) = self.get_mut(dir) {
             d.watch = watch;
+            d.names_told = false;
             d.names_gen = d.names_gen.wrapping_add(1);
         }
         self.check_dir(dir);
     }
 
+    /// Makes watched directory `dir`'s watch tell of names removed and
+    /// moved ([`crate::watch::Watcher::watch_names`]; nothing where it does
+    /// already, or `dir` is not watched): called before the syscalls of
+    /// anything that caches a name in it (a lookup, a name made or moved
+    /// there with its dentry). Where it widens the watch now, a lookup in
+    /// the directory answered before (made with the tree unlocked) is not
+    /// used (`names_gen`); where inotify refuses, `dir` is revalidated from
+    /// now on, as an unwatched directory is.
+    pub(super) fn watch_names(&mut self, dir: DentryId) {
+        let Ok(d) = self.get(dir) else { return };
+        let Watch::On(wd) = d.watch else { return };
+        if d.names_told {
+            return;
+        }
+        match self.watcher.watch_names(wd, d.fd.as_fd()) {
+            Some(already) => {
+                if !already {
+                    for other in self.watches.get(&wd).cloned().unwrap_or_default() {
+                        if let Ok(o) = self.get_mut(other) {
+                            o.names_gen = o.names_gen.wrapping_add(1);
+                        }
+                    }
+                }
+                if let Ok(d) = self.get_mut(dir) {
+                    d.names_told = true;
+                }
+            }
+            None => {
+                let fd = Arc::clone(&d.fd);
+                self.unwatch(wd, dir, &fd);
+                if let Ok(d) = self.get_mut(dir) {
+                    d.watch = Watch::Off { remote: false };
+                    d.names_told = false;
+                }
+                self.check_dir(dir);
+            }
+        }
+    }
+
     /// The safety net of a path that hangs a child under `parent`: every
-    /// path that caches a name watches first ([`Tree::watch_later`]), and
-    /// should one not, a parent whose watch was put off is watched here,
-    /// and `true` returned: the caller then checks the child against the
+    /// path that caches a name watches first ([`Tree::watch_later`],
+    /// [`Tree::watch_names`]), and should one not, a parent whose watch was
+    /// put off is watched here (one not telling of names removed and moved
+    /// is widened to them), and `true` returned: the caller then checks the child against the
     /// host once it hangs there ([`Tree::check_name`], an `fstatat`), as
     /// it may have been looked up before the watch.
     pub(super) fn watch_before_hanging(&mut self, parent: DentryId) -> bool {
-        let late = self.get(parent).is_ok_and(|p| p.watch == Watch::Later);
+        let late = self.get(parent).is_ok_and(|p| {
+            p.watch == Watch::Later || (matches!(p.watch, Watch::On(_)) && !p.names_told)
+        });
         if late {
             self.watch_later(parent);
+            self.watch_names(parent);
         }
         late
     }
@@ -214,6 +259,8 @@ impl Tree {
         }
         for &id in &ids {
             self.watch_new(id);
+            // What it caches rests on names from now on.
+            self.watch_names(id);
             self.check_dir(id);
         }
     }
@@ -429,6 +476,7 @@ mod tests {
     use super::super::tests::{name, tree_with_root};
     use super::super::{Link, Tree, Watch};
     use super::*;
+    use crate::error::ErrorCode;
     use crate::types::{OpenFlags, Perms, PreopenOptions, RenameFlags};
     use nix::unistd::UnlinkatFlags;
 
@@ -463,6 +511,126 @@ mod tests {
         if tree.watcher.drain() {
             tree.apply_changes();
         }
+    }
+
+    /// The `(st_dev, st_ino)` of host file `path`.
+    fn host_key(path: &std::path::Path) -> (u64, u64) {
+        use std::os::unix::fs::MetadataExt;
+        let st = std::fs::symlink_metadata(path).unwrap();
+        (st.dev(), st.ino())
+    }
+
+    /// How many of the process's FDs are open on host file `path`.
+    fn fds_open_on(path: &std::path::Path) -> usize {
+        std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .filter(|target| target == path)
+            .count()
+    }
+
+    /// A file made for a WASI descriptor has a private dentry: it shares
+    /// the handle's FD (no second open, no second charge), no lookup finds
+    /// it (one opens a dentry of its own), and the FD closes with the
+    /// handle and that dentry, whichever goes last: no FD outlives the
+    /// guest's (a host waiting for `IN_CLOSE_WRITE` is told of the close).
+    #[test]
+    fn a_file_made_for_a_wasi_descriptor_has_a_private_dentry_gone_with_it() {
+        let (dir, mut tree, root) = tree_with_root();
+        let path = dir.path().join("f");
+        let used = tree.budget().used();
+        let (f, handle) = tree
+            .create_private(root, name("f"), OpenFlags::WRITE, 0o644)
+            .unwrap();
+        assert_eq!(tree.budget().used(), used + 1, "the handle's FD alone");
+        assert_eq!(fds_open_on(&path), 1);
+        assert!(tree.get(root).unwrap().children.get("f").is_none());
+        assert_eq!(tree.get(f).unwrap().key, host_key(&path));
+        let g = tree.walk(root, name("f")).unwrap();
+        assert_ne!(f, g, "a lookup makes a dentry of its own");
+        assert_eq!(tree.identity(f), tree.identity(g));
+        tree.release(g);
+        tree.set_cache_limits(0, 0);
+        tree.make_room(0).unwrap();
+        assert!(tree.get(g).is_err(), "evicted");
+        // The handle goes first (a stream may keep it longer: then it is
+        // the last), then the descriptor's reference.
+        drop(handle);
+        assert_eq!(fds_open_on(&path), 1, "the dentry's share");
+        tree.release(f);
+        assert!(tree.get(f).is_err(), "freed with its reference");
+        assert_eq!(fds_open_on(&path), 0);
+        assert_eq!(tree.budget().used(), used);
+        // The other way round.
+        let (f, handle) = tree
+            .create_private(root, name("f2"), OpenFlags::WRITE, 0o644)
+            .unwrap();
+        tree.release(f);
+        assert_eq!(fds_open_on(&dir.path().join("f2")), 1, "the handle's");
+        drop(handle);
+        assert_eq!(fds_open_on(&dir.path().join("f2")), 0);
+        assert_eq!(tree.budget().used(), used);
+    }
+
+    /// A directory that caches no name is not told of names removed and
+    /// moved: the tree's own creates, renames and removes there, of files
+    /// made for WASI descriptors, queue no event (no read). Its first
+    /// lookup widens its watch before the syscall, and a name moved into
+    /// it with its dentry widens it too: the host's later replacements and
+    /// removals there are seen.
+    #[test]
+    fn a_directory_caching_no_name_is_told_of_removals_from_its_first_cached_name() {
+        let (dir, mut tree, root) = tree_with_root();
+        tree.set_cache_limits(100, 100);
+        std::fs::create_dir(dir.path().join("w")).unwrap();
+        std::fs::create_dir(dir.path().join("v")).unwrap();
+        let w = tree.walk(root, name("w")).unwrap();
+        let v = tree.walk(root, name("v")).unwrap();
+        take_notifications(&mut tree);
+        let reads = tree.watcher.reads();
+        for _ in 0..3 {
+            let (f, handle) = tree
+                .create_private(w, name("f"), OpenFlags::WRITE, 0o644)
+                .unwrap();
+            drop(handle);
+            tree.release(f);
+            tree.rename(w, name("f"), w, name("g"), RenameFlags::empty())
+                .unwrap();
+            tree.unlink(w, name("g"), UnlinkatFlags::NoRemoveDir)
+                .unwrap();
+            take_notifications(&mut tree);
+        }
+        assert_eq!(tree.watcher.reads(), reads, "an event queued and read");
+        assert!(!dir.path().join("w/g").exists());
+        // A lookup caches `x`; the host replaces it, then removes it.
+        let x_path = dir.path().join("w/x");
+        std::fs::write(&x_path, b"1").unwrap();
+        take_notifications(&mut tree);
+        let x = tree.walk(w, name("x")).unwrap();
+        tree.release(x);
+        std::fs::write(dir.path().join("w/tmp"), b"2").unwrap();
+        std::fs::rename(dir.path().join("w/tmp"), &x_path).unwrap();
+        take_notifications(&mut tree);
+        let x = tree.walk(w, name("x")).unwrap();
+        assert_eq!(tree.get(x).unwrap().key, host_key(&x_path), "replaced");
+        tree.release(x);
+        std::fs::remove_file(&x_path).unwrap();
+        take_notifications(&mut tree);
+        assert_eq!(tree.walk(w, name("x")), Err(ErrorCode::NoEntry));
+        // `v` caches nothing; a cached dentry moved into it is cached
+        // there: the host's removal of it is seen.
+        std::fs::write(dir.path().join("a"), b"a").unwrap();
+        take_notifications(&mut tree);
+        let a = tree.walk(root, name("a")).unwrap();
+        tree.release(a);
+        tree.rename(root, name("a"), v, name("b"), RenameFlags::empty())
+            .unwrap();
+        assert_eq!(tree.get(v).unwrap().children.get("b"), Some(&a));
+        std::fs::remove_file(dir.path().join("v/b")).unwrap();
+        take_notifications(&mut tree);
+        assert_eq!(tree.walk(v, name("b")), Err(ErrorCode::NoEntry));
+        tree.release(w);
+        tree.release(v);
     }
 
     #[test]

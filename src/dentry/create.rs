@@ -34,6 +34,8 @@ impl Tree {
         owner: Option<Owner>,
     ) -> Result<DentryId, ErrorCode> {
         self.make_room(1)?;
+        // The new directory's dentry is cached in `parent`.
+        self.watch_names(parent);
         self.mkdir_unopened(parent, name, mode)?;
         self.created_child(parent, name, Created::Directory, owner)
     }
@@ -76,6 +78,7 @@ impl Tree {
         let oflags = open_flags(flags)? | OFlag::O_CREAT | OFlag::O_EXCL;
         self.make_room(2)?;
         self.changing_names(parent)?;
+        self.watch_names(parent);
         let since = self.own_mark();
         let made = self.retrying_out_of_fds(|tree| {
             sys::openat(
@@ -90,6 +93,77 @@ impl Tree {
         self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
         let handle = self.new_handle(child, fd, flags);
         Ok((child, handle))
+    }
+
+    /// [`Tree::create`] for a WASI descriptor: `openat(parent_fd, name,
+    /// O_CREAT | O_EXCL | flags, mode)` and `fstat` of the new FD, and no
+    /// more. The new file's dentry is *private* to the descriptor: it
+    /// shares the handle's FD ([`FdMode::Lent`], charged once, by the
+    /// handle) instead of opening its own, is not cached under `name`
+    /// ([`Link::Unlinked`]: no lookup finds it; a later one opens a dentry
+    /// of its own), and is freed with the descriptor's reference. A WASI
+    /// file descriptor uses its dentry for the file's identity, type and
+    /// mount only, never for a path; so the create costs the two syscalls
+    /// wasmtime-wasi's does, and the directory caches no name for a file
+    /// made and removed (nothing for the kernel to tell of there).
+    pub(crate) fn create_private(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        flags: OpenFlags,
+        mode: u32,
+    ) -> Result<(DentryId, Handle), ErrorCode> {
+        let mode = permission_bits(mode)?;
+        let oflags = open_flags(flags)? | OFlag::O_CREAT | OFlag::O_EXCL;
+        self.make_room(1)?;
+        self.changing_names(parent)?;
+        let since = self.own_mark();
+        let made = self.retrying_out_of_fds(|tree| {
+            sys::openat(
+                tree.get(parent).map_err(|_| Errno::EBADF)?.fd.as_fd(),
+                name.as_str(),
+                oflags,
+                mode,
+            )
+        });
+        let fd = made.map_err(|errno| self.name_taken(parent, name, errno))?;
+        let st = match sys::fstat(fd.as_fd()) {
+            Ok(st) => st,
+            Err(errno) => {
+                // Best effort, as `created_child`: no half-made file stays.
+                let dir_fd = self.get(parent)?.fd.as_fd();
+                let _ = sys::unlinkat(dir_fd, name.as_str(), UnlinkatFlags::NoRemoveDir);
+                return Err(errno.into());
+            }
+        };
+        // A stale dentry of an old file of that name (removed outside
+        // directfs), or a remembered `no-entry`, must not shadow the new one.
+        self.detach(parent, name.as_str());
+        self.negatives.remove(parent, name.as_str());
+        self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
+        let handle = Handle::new(fd, self.budget.charge_token());
+        let (root, policy) = {
+            let p = self.get(parent)?;
+            (p.root, p.policy)
+        };
+        let child = self.insert(Dentry {
+            fd: handle.host_fd(),
+            fd_mode: FdMode::Lent,
+            link: Link::Unlinked,
+            children: Children::default(),
+            key: key_of(&st),
+            file_type: file_type_of_mode(st.st_mode),
+            root,
+            policy,
+            refs: AtomicU32::new(1),
+            lru_stamp: 0,
+            touched: AtomicBool::new(false),
+            names_gen: 0,
+            checked_in: self.call() | MADE,
+            watch: Watch::None,
+            names_told: false,
+        });
+        Ok((child, self.handle_of(child, handle, flags)))
     }
 
     /// `mknodat(parent_fd, name, S_IFREG | mode)`: regular files only, as
@@ -108,6 +182,7 @@ impl Tree {
         let mode = permission_bits(mode & !SFlag::S_IFMT.bits())?;
         self.make_room(1)?;
         self.changing_names(parent)?;
+        self.watch_names(parent);
         let since = self.own_mark();
         let made = sys::mknodat_regular(self.get(parent)?.fd.as_fd(), name.as_str(), mode);
         made.map_err(|errno| self.name_taken(parent, name, errno))?;
@@ -127,6 +202,7 @@ impl Tree {
         check_path(target)?;
         self.make_room(1)?;
         self.changing_names(parent)?;
+        self.watch_names(parent);
         let since = self.own_mark();
         let made = sys::symlinkat(target, self.get(parent)?.fd.as_fd(), name.as_str());
         made.map_err(|errno| self.name_taken(parent, name, errno))?;
@@ -154,6 +230,7 @@ impl Tree {
     ) -> Result<DentryId, ErrorCode> {
         self.make_room(1)?;
         self.changing_names(dir)?;
+        self.watch_names(dir);
         let since = self.own_mark();
         let linked = self.link_names(dir, target, name);
         let (fd, fd_mode, key, file_type) =
@@ -392,6 +469,7 @@ impl Tree {
             names_gen: 0,
             checked_in: checked_in | MADE,
             watch,
+            names_told: false,
         });
         if let Ok(p) = self.get_mut(parent) {
             p.children.insert(name.clone(), id);

@@ -61,7 +61,9 @@ impl Tree {
             count_lookups(1, 0);
             return Err(ErrorCode::NoEntry);
         }
-        // A miss (counted where the lookup was put off, if it was).
+        // A miss (counted where the lookup was put off, if it was). Its
+        // answer is cached in `parent`: told of from before the syscall.
+        self.watch_names(parent);
         let (found, answered) = match self.walk_answer(parent, name.as_str())? {
             Some(found) => (found, true),
             None => {

@@ -108,7 +108,17 @@ impl Tree {
     /// `nonblock`, the handle's I/O waits for readiness, interruptibly
     /// ([`crate::Interrupter`]), instead of blocking in the kernel.
     pub(super) fn new_handle(&mut self, id: DentryId, fd: OwnedFd, flags: OpenFlags) -> Handle {
-        let mut handle = Handle::new(fd, self.budget.charge_token());
+        let handle = Handle::new(fd, self.budget.charge_token());
+        self.handle_of(id, handle, flags)
+    }
+
+    /// [`Tree::new_handle`] of a handle made already (its FD charged).
+    pub(super) fn handle_of(
+        &mut self,
+        id: DentryId,
+        mut handle: Handle,
+        flags: OpenFlags,
+    ) -> Handle {
         if let Ok(d) = self.get(id) {
             let blocking_matters =
                 !matches!(d.file_type, FileType::RegularFile | FileType::Directory);

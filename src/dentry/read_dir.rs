@@ -130,7 +130,7 @@ impl Tree {
         let reopened;
         let fd = match dir.fd_mode {
             FdMode::Read => dir.fd.as_fd(),
-            FdMode::Path => {
+            FdMode::Path | FdMode::Lent => {
                 reopened = sys::openat(
                     dir.fd.as_fd(),
                     ".",

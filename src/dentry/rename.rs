@@ -69,6 +69,15 @@ impl Tree {
         }
         self.changing_names(old_dir)?;
         self.changing_names(new_dir)?;
+        // A cached dentry moved is cached in its new directory.
+        if self.get(old_dir)?.children.get(old.as_str()).is_some() {
+            self.watch_names(new_dir);
+        }
+        if flags.contains(RenameFlags::EXCHANGE)
+            && self.get(new_dir)?.children.get(new.as_str()).is_some()
+        {
+            self.watch_names(old_dir);
+        }
         let (from, to) = (self.get(old_dir)?, self.get(new_dir)?);
         let mut host_flags = sys::RenameFlags::empty();
         if flags.contains(RenameFlags::NO_REPLACE) {

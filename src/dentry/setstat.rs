@@ -64,7 +64,7 @@ impl Tree {
         match (d.fd_mode, d.file_type) {
             (_, FileType::SymbolicLink) => Err(ErrorCode::NotSupported),
             (FdMode::Read, _) => Ok(sys::fchmod(d.fd.as_fd(), mode)?),
-            (FdMode::Path, _) => {
+            (FdMode::Path | FdMode::Lent, _) => {
                 let (parent_fd, name) = self.verified_name(id)?;
                 Ok(sys::fchmodat_nofollow(parent_fd, name, mode)?)
             }
@@ -112,7 +112,7 @@ impl Tree {
                 &atime,
                 &mtime,
             )?),
-            (FileType::SymbolicLink, _) | (_, FdMode::Path) => {
+            (FileType::SymbolicLink, _) | (_, FdMode::Path | FdMode::Lent) => {
                 let (parent_fd, name) = self.verified_name(id)?;
                 Ok(sys::utimensat_nofollow(parent_fd, name, &atime, &mtime)?)
             }

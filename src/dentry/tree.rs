@@ -12,7 +12,7 @@ use nix::fcntl::OFlag;
 
 use super::cache::Cache;
 use super::inode::key_of;
-use super::{Dentry, DentryId, Link, Slot, Tree, try_open};
+use super::{Dentry, DentryId, FdMode, Link, Slot, Tree, try_open};
 use crate::budget::FdBudget;
 use crate::error::ErrorCode;
 use crate::sys;
@@ -98,6 +98,7 @@ impl Tree {
             names_gen: 0,
             checked_in: 0,
             watch: super::Watch::None,
+            names_told: false,
         });
         if let Ok(root) = self.get_mut(id) {
             root.root = id;
@@ -401,7 +402,10 @@ impl Tree {
 
     fn insert_slot(&mut self, dentry: Dentry) -> DentryId {
         self.live += 1;
-        self.budget.charge();
+        // A lent FD is charged by its handle.
+        if dentry.fd_mode != FdMode::Lent {
+            self.budget.charge();
+        }
         let reusable = self
             .free
             .pop()
@@ -437,7 +441,9 @@ impl Tree {
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(id.index);
         self.live -= 1;
-        self.budget.refund();
+        if dentry.fd_mode != FdMode::Lent {
+            self.budget.refund();
+        }
         if let super::Watch::On(wd) = dentry.watch {
             self.unwatch(wd, id, &dentry.fd);
         }

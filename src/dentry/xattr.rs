@@ -40,12 +40,14 @@ impl Tree {
         let d = self.get(id)?;
         match (d.fd_mode, d.file_type) {
             (FdMode::Read, _) => Ok(XattrFd::Own(d.fd.as_fd())),
-            (FdMode::Path, FileType::RegularFile) => match self.open_fd_now(id, OFlag::O_RDONLY) {
-                Ok(fd) => Ok(XattrFd::Opened(fd)),
-                Err(ErrorCode::Access) => Err(ErrorCode::NotSupported),
-                Err(err) => Err(err),
-            },
-            (FdMode::Path, _) => Err(ErrorCode::NotSupported),
+            (FdMode::Path | FdMode::Lent, FileType::RegularFile) => {
+                match self.open_fd_now(id, OFlag::O_RDONLY) {
+                    Ok(fd) => Ok(XattrFd::Opened(fd)),
+                    Err(ErrorCode::Access) => Err(ErrorCode::NotSupported),
+                    Err(err) => Err(err),
+                }
+            }
+            (FdMode::Path | FdMode::Lent, _) => Err(ErrorCode::NotSupported),
         }
     }
 

@@ -144,7 +144,7 @@ fn create_or_open(
             Last::Name(name, false) => name,
         };
         let create = |tree: &mut Tree| {
-            let (child, handle) = tree.create(parent, name, req.flags, 0o666, None)?;
+            let (child, handle) = tree.create_private(parent, name, req.flags, 0o666)?;
             Ok(Created::Opened(Descriptor {
                 dentry: child,
                 kind: file_kind(handle, req.flags),
