@@ -74,12 +74,27 @@ impl Tree {
         mode: u32,
         owner: Option<Owner>,
     ) -> Result<(DentryId, Handle), ErrorCode> {
-        let mode = permission_bits(mode)?;
-        let oflags = open_flags(flags)? | OFlag::O_CREAT | OFlag::O_EXCL;
+        let creating = create_flags(flags, mode)?;
         self.make_room(2)?;
         self.changing_names(parent)?;
         self.watch_names(parent);
         let since = self.own_mark();
+        let fd = self.open_new(parent, name, creating)?;
+        let child = self.created_child(parent, name, Created::File, owner)?;
+        self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
+        let handle = self.new_handle(child, fd, flags);
+        Ok((child, handle))
+    }
+
+    /// `openat(parent_fd, name, oflags, mode)` of a create
+    /// ([`create_flags`]): the new file's FD (`exist` and the like as
+    /// [`Tree::name_taken`] tells them).
+    fn open_new(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        (oflags, mode): (OFlag, Mode),
+    ) -> Result<OwnedFd, ErrorCode> {
         let made = self.retrying_out_of_fds(|tree| {
             sys::openat(
                 tree.get(parent).map_err(|_| Errno::EBADF)?.fd.as_fd(),
@@ -88,11 +103,7 @@ impl Tree {
                 mode,
             )
         });
-        let fd = made.map_err(|errno| self.name_taken(parent, name, errno))?;
-        let child = self.created_child(parent, name, Created::File, owner)?;
-        self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
-        let handle = self.new_handle(child, fd, flags);
-        Ok((child, handle))
+        made.map_err(|errno| self.name_taken(parent, name, errno))
     }
 
     /// [`Tree::create`] for a WASI descriptor: `openat(parent_fd, name,
@@ -113,20 +124,11 @@ impl Tree {
         flags: OpenFlags,
         mode: u32,
     ) -> Result<(DentryId, Handle), ErrorCode> {
-        let mode = permission_bits(mode)?;
-        let oflags = open_flags(flags)? | OFlag::O_CREAT | OFlag::O_EXCL;
+        let creating = create_flags(flags, mode)?;
         self.make_room(1)?;
         self.changing_names(parent)?;
         let since = self.own_mark();
-        let made = self.retrying_out_of_fds(|tree| {
-            sys::openat(
-                tree.get(parent).map_err(|_| Errno::EBADF)?.fd.as_fd(),
-                name.as_str(),
-                oflags,
-                mode,
-            )
-        });
-        let fd = made.map_err(|errno| self.name_taken(parent, name, errno))?;
+        let fd = self.open_new(parent, name, creating)?;
         let st = match sys::fstat(fd.as_fd()) {
             Ok(st) => st,
             Err(errno) => {
@@ -142,27 +144,15 @@ impl Tree {
         self.negatives.remove(parent, name.as_str());
         self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
         let handle = Handle::new(fd, self.budget.charge_token());
-        let (root, policy) = {
-            let p = self.get(parent)?;
-            (p.root, p.policy)
-        };
-        let child = self.insert(Dentry {
-            fd: handle.host_fd(),
-            fd_mode: FdMode::Lent,
-            link: Link::Unlinked,
-            children: Children::default(),
-            key: key_of(&st),
-            file_type: file_type_of_mode(st.st_mode),
-            root,
-            policy,
-            refs: AtomicU32::new(1),
-            lru_stamp: 0,
-            touched: AtomicBool::new(false),
-            names_gen: 0,
-            checked_in: self.call() | MADE,
-            watch: Watch::None,
-            names_told: false,
-        });
+        let p = self.get(parent)?;
+        let child = self.insert(Dentry::made(
+            (handle.host_fd(), FdMode::Lent),
+            Link::Unlinked,
+            (key_of(&st), file_type_of_mode(st.st_mode)),
+            (p.root, p.policy),
+            self.call(),
+            Watch::None,
+        ));
         Ok((child, self.handle_of(child, handle, flags)))
     }
 
@@ -451,26 +441,18 @@ impl Tree {
         // One allocation, shared by the link and the parent's map.
         let name: Arc<str> = name.as_str().into();
         let checked_in = self.call();
-        let id = self.insert(Dentry {
-            fd: Arc::new(fd),
-            fd_mode,
-            link: Link::Child {
-                parent,
-                name: name.clone(),
-            },
-            children: Children::default(),
-            key,
-            file_type,
-            root,
-            policy,
-            refs: AtomicU32::new(1),
-            lru_stamp: 0,
-            touched: AtomicBool::new(false),
-            names_gen: 0,
-            checked_in: checked_in | MADE,
+        let link = Link::Child {
+            parent,
+            name: name.clone(),
+        };
+        let id = self.insert(Dentry::made(
+            (Arc::new(fd), fd_mode),
+            link,
+            (key, file_type),
+            (root, policy),
+            checked_in,
             watch,
-            names_told: false,
-        });
+        ));
         if let Ok(p) = self.get_mut(parent) {
             p.children.insert(name.clone(), id);
         }
@@ -484,12 +466,53 @@ impl Tree {
     }
 }
 
+impl Dentry {
+    /// A leaf dentry made (looked up or created) by the call numbered
+    /// `call`, with one guest reference: open on `fd` (opened as
+    /// `fd_mode`), hanging by `link`, of the file with host identity `key`
+    /// and type `file_type`, in the mount of `root` with `policy`.
+    fn made(
+        (fd, fd_mode): (Arc<OwnedFd>, FdMode),
+        link: Link,
+        (key, file_type): (InoKey, FileType),
+        (root, policy): (DentryId, PreopenOptions),
+        call: u32,
+        watch: Watch,
+    ) -> Self {
+        Self {
+            fd,
+            fd_mode,
+            link,
+            children: Children::default(),
+            key,
+            file_type,
+            root,
+            policy,
+            refs: AtomicU32::new(1),
+            lru_stamp: 0,
+            touched: AtomicBool::new(false),
+            names_gen: 0,
+            checked_in: call | MADE,
+            watch,
+            names_told: false,
+        }
+    }
+}
+
 /// What [`Tree::created_child`] opens.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Created {
     Directory,
     /// Anything else (a file, a symlink, a hard link).
     File,
+}
+
+/// The open flags and mode of a create with the guest's `flags` and
+/// `mode`: `O_CREAT | O_EXCL` added (errors as [`open_flags`] and
+/// [`permission_bits`] give them).
+fn create_flags(flags: OpenFlags, mode: u32) -> Result<(OFlag, Mode), ErrorCode> {
+    let mode = permission_bits(mode)?;
+    Ok((open_flags(flags)? | OFlag::O_CREAT | OFlag::O_EXCL, mode))
 }
 
 /// Permission bits from the guest: at most `0o7777`, else `invalid`.
