@@ -66,6 +66,58 @@ fn coherent_host_changes() {
     );
 }
 
+/// The same changes to files the guest made itself first, through WASI
+/// (`MADE`): their dentries private to the guest's descriptors, their
+/// names cached nowhere and their directories told of no removal until
+/// the guest's first look; one kept open while the host removes it. Every
+/// answer wasmtime-wasi's, in each mode but `exclusive`.
+#[test]
+fn coherent_host_changes_to_files_the_guest_made() {
+    let made = ["--env", "MADE=1"];
+    let (want, want_tree) = around_host_changes(&["--wasi-fs", "wasmtime", made[0], made[1]], "");
+    assert!(want.contains(&"make /s/f: ok ()".to_owned()), "{want:#?}");
+    assert!(want.contains(&"[1] read f: ok \"old++appended\"".to_owned()));
+    assert!(
+        want.contains(&"[6] stat h: err NotFound (errno 44)".to_owned()),
+        "{want:#?}"
+    );
+    assert!(want.contains(&"open h len: ok 11".to_owned()), "{want:#?}");
+    for options in ["", ",pool", ",shared"] {
+        let (got, tree) = around_host_changes(&made, options);
+        assert_same_run(&format!("{options:?}"), (&want, &want_tree), (&got, &tree));
+    }
+}
+
+/// The same changes seen by a guest that only opens and reads
+/// (`coherent_reads_only`): no stat of a name widens a watch, so each
+/// directory is told of names removed and moved only because its lookups
+/// asked for it. Every answer wasmtime-wasi's, in each mode but
+/// `exclusive`.
+#[test]
+fn coherent_host_changes_seen_by_reads_alone() {
+    let run = |args: &[&str], options: &str| {
+        around_host_changes_told(Told::Stdin, "coherent_reads_only", args, options)
+    };
+    let (want, want_tree) = run(&["--wasi-fs", "wasmtime"], "");
+    assert!(
+        want.contains(&"[4] read f: ok \"replaced by rename\"".to_owned()),
+        "{want:#?}"
+    );
+    assert!(
+        want.contains(&"[6] read h: err NotFound (errno 44)".to_owned()),
+        "{want:#?}"
+    );
+    for options in ["", ",pool", ",shared"] {
+        let (got, tree) = run(&[], options);
+        assert_same_run(&format!("{options:?}"), (&want, &want_tree), (&got, &tree));
+    }
+    let (stale, _) = run(&[], ",exclusive");
+    assert_ne!(
+        stale, want,
+        "exclusive mode saw every change: the fixture tests nothing"
+    );
+}
+
 /// The same changes where the look at the kernel's notifications is an
 /// `epoll_wait` each call (`DIRECTFS_IO_URING=0`: what a host without
 /// io_uring gets), WASI 0.2 and 0.3.

@@ -10,7 +10,7 @@
 mod common;
 
 use std::fs;
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::path::Path;
 
 use common::{meta, show};
@@ -43,7 +43,26 @@ fn probe(step: &str) {
     );
 }
 
+/// With `MADE` in the environment: the guest first makes the fixture's
+/// files again itself, unlinked and created anew through WASI (so their
+/// names are cached nowhere and their directories have cached nothing
+/// when the host starts changing them), and keeps `h` open: its handle
+/// must keep working after the host removes `h`.
+fn make_files_again() -> Option<fs::File> {
+    std::env::var_os("MADE")?;
+    for (name, data) in [("/s/f", "old"), ("/s/d/x", "in d")] {
+        show(&format!("remove {name}"), fs::remove_file(name));
+        show(&format!("make {name}"), fs::write(name, data));
+    }
+    show("remove /s/h", fs::remove_file("/s/h"));
+    let h = fs::File::create_new("/s/h");
+    let mut h = h.inspect_err(|e| println!("make /s/h: {e}")).ok()?;
+    show("write /s/h", h.write_all(b"doomed"));
+    Some(h)
+}
+
 fn main() {
+    let mut h = make_files_again();
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     let mut step = 0;
@@ -68,4 +87,9 @@ fn main() {
     });
     show("remove g", fs::remove_file("/s/g"));
     show("create g", fs::write("/s/g", b"guest g"));
+    // The file the guest made and kept open, removed by the host since.
+    if let Some(h) = &mut h {
+        show("open h write", h.write_all(b"+more"));
+        show("open h len", h.metadata().map(|m| m.len()));
+    }
 }
