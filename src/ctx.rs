@@ -630,10 +630,15 @@ impl DirectfsCtxView<'_> {
         resource: Resource<R>,
         dentry_of: impl FnOnce(&R) -> DentryId,
     ) -> wasmtime::Result<()> {
-        let id = dentry_of(&self.table.delete(resource)?);
+        let resource = self.table.delete(resource)?;
+        let id = dentry_of(&resource);
         self.ctx.open_resources = self.ctx.open_resources.saturating_sub(1);
         self.ctx.note_released(id);
         self.ctx.release(id);
+        // After the dentry: a file's private dentry shares the handle's FD
+        // (`Tree::create_private`), which then closes with the handle, as
+        // its charge is refunded: never an FD open past the budget.
+        drop(resource);
         Ok(())
     }
 
