@@ -712,6 +712,93 @@ fn p3_links() {
     );
 }
 
+/// A read-only preopen stays read-only through every call that could get
+/// around it: links and renames out of it and into it, opens that would
+/// truncate, create or write, write and append streams of a file opened
+/// for reading, each directory change; and descriptors opened without
+/// `read` or `write` (wasmtime's `p2_file_*_across_perms`,
+/// `p2_file_truncation_readonly`, `p2_file_stream_not_permitted`).
+#[test]
+fn wasi_across_perms() {
+    let side = differential("wasi_across_perms");
+    let out = &side.run.stdout;
+    for step in [
+        "link ro/f -> rw/alias: err not-permitted",
+        "rename ro/f -> rw/f: err not-permitted",
+        "rename rw/w -> ro/w: err not-permitted",
+        "open ro/f truncate: err not-permitted",
+        "open ro/new create: err not-permitted",
+        "ro/f write-via-stream: err not-permitted",
+        "ro/f append-via-stream: err not-permitted",
+        "ro/f set-size: err not-permitted",
+        "write-only read: err bad-descriptor",
+        "ro/f: \"ro\\n\"",
+    ] {
+        assert!(out.lines().any(|line| line == step), "{step}:\n{out}");
+    }
+    // Grown to 3 bytes by the descriptor opened only for writing.
+    assert_eq!(std::fs::read(side.fx.path("w")).unwrap(), b"w\0\0");
+    assert!(!side.fx.path("alias").exists());
+}
+
+/// [`wasi_across_perms`] through WASI 0.3 (wasmtime's
+/// `p3_file_*_across_perms`, `p3_file_truncation_readonly`).
+#[test]
+fn p3_across_perms() {
+    let side = differential_p3("p3_across_perms");
+    let out = &side.run.stdout;
+    for step in [
+        "link ro/f -> sandbox/alias: err ErrorCode::NotPermitted",
+        "rename sandbox/w -> ro/w: err ErrorCode::NotPermitted",
+        "open ro/f truncate: err ErrorCode::NotPermitted",
+        "ro/f append: err ErrorCode::NotPermitted",
+        "ro/f: ok Ok(\"ro\\n\")",
+    ] {
+        assert!(out.lines().any(|line| line == step), "{step}:\n{out}");
+    }
+    assert_eq!(std::fs::read(side.fx.path("w")).unwrap(), b"w");
+}
+
+/// A WASI 0.3 write stream fed chunks doubling from 16 bytes takes a short
+/// write long before one chunk would be 128 MiB (directfs writes what it
+/// was given, then asks for more; the guest asserts it), in every mode, and
+/// the host file holds every byte acknowledged; then a thousand names made,
+/// listed and removed (wasmtime's `p3_file_write_chunked` and
+/// `p3_readdir`; wasmtime-wasi 48 takes every chunk whole and fails the
+/// first).
+#[test]
+fn p3_write_chunked() {
+    for options in ["", ",exclusive", ",shared", ",pool"] {
+        let side = run_side("p3_write_chunked", "directfs", options, |_| {});
+        side.run.assert_success();
+        let out = &side.run.stdout;
+        for step in [
+            "a short write came before 128 MiB: true",
+            "read back as written: true",
+            "listed a thousand names: true",
+            "listed after removing them: ok 0",
+        ] {
+            assert!(
+                out.lines().any(|line| line == step),
+                "{options}: {step}:\n{out}"
+            );
+        }
+        let written: usize = out
+            .lines()
+            .find_map(|line| line.strip_prefix("written: "))
+            .expect("the count written")
+            .parse()
+            .unwrap();
+        let file = std::fs::read(side.fx.path("chunked")).unwrap();
+        assert_eq!(file.len(), written, "{options}");
+        assert!(file.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
+        assert_eq!(
+            common::host_names(&side.fx.path("lots")),
+            Vec::<String>::new()
+        );
+    }
+}
+
 #[test]
 fn p3_escape() {
     let side = differential_p3("p3_escape");
