@@ -154,6 +154,42 @@ fn cli_wasmtime_wasi_flags() {
     );
 }
 
+/// `-S cwd=PATH` sets the guest's `get-initial-cwd`, as `wasmtime run
+/// -S cwd=PATH` (wasmtime's `p2_cli_initial_cwd`); none without it. The
+/// same under `--wasi-fs wasmtime`.
+#[test]
+fn cli_initial_cwd() {
+    let fx = Fixture::new();
+    let dir = format!("{}::/sandbox", fx.sandbox.display());
+    for wasi_fs in ["directfs", "wasmtime"] {
+        let with = dfs_run([
+            "--wasi-fs".into(),
+            wasi_fs.into(),
+            "-S".into(),
+            "cwd=/sandbox".into(),
+            "--dir".into(),
+            dir.clone().into(),
+            guest("cli_initial_cwd").into_os_string(),
+        ]);
+        with.assert_success();
+        assert_eq!(with.stdout, "initial-cwd=Some(\"/sandbox\")\n", "{wasi_fs}");
+        let without = dfs_run([
+            "--wasi-fs".into(),
+            wasi_fs.into(),
+            guest("cli_initial_cwd").into_os_string(),
+        ]);
+        without.assert_success();
+        assert_eq!(without.stdout, "initial-cwd=None\n", "{wasi_fs}");
+    }
+    let bad = dfs_run(["-S", "cwd", "g.wasm"]);
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("-S cwd=PATH: a path is needed"),
+        "{}",
+        bad.stderr
+    );
+}
+
 #[test]
 fn cli_exit() {
     let wasm = guest("cli_exit");

@@ -94,7 +94,9 @@ pub(crate) struct Cli {
     /// WASI, as `wasmtime run -S`: `inherit-env` (the guest sees the host's
     /// environment; `--env` still adds and overrides), `inherit-network`
     /// (the guest may use the host's network), `allow-ip-name-lookup`,
-    /// `tcp=y|n`, `udp=y|n`. `cli`, `p3` and `preview2` are accepted: dfs-run
+    /// `tcp=y|n`, `udp=y|n`, `cwd=PATH` (the guest's initial working
+    /// directory, `wasi:cli/environment`'s `initial-cwd`; a guest path, none
+    /// by default). `cli`, `p3` and `preview2` are accepted: dfs-run
     /// always provides them. Comma-separated or repeated; a bare KEY is
     /// KEY=y.
     #[arg(short = 'S', value_name = "KEY[=VAL][,KEY[=VAL]...]", value_parser = parse_wasi_opts)]
@@ -204,13 +206,14 @@ impl Cli {
     pub(crate) fn wasi_options(&self) -> WasiOptions {
         let mut options = WasiOptions::default();
         for opt in self.wasi.iter().flatten() {
-            match *opt {
+            match opt.clone() {
                 WasiOpt::Provided => {}
                 WasiOpt::InheritEnv(on) => options.inherit_env = on,
                 WasiOpt::InheritNetwork(on) => options.inherit_network = on,
                 WasiOpt::IpNameLookup(on) => options.ip_name_lookup = on,
                 WasiOpt::Tcp(on) => options.tcp = on,
                 WasiOpt::Udp(on) => options.udp = on,
+                WasiOpt::Cwd(cwd) => options.cwd = Some(cwd),
             }
         }
         options
@@ -245,7 +248,7 @@ pub(crate) enum WasmOpt {
 }
 
 /// One `-S` option.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum WasiOpt {
     /// `cli`, `p3`, `preview2`, `common` (or an interface dfs-run does not
     /// provide, turned off): what dfs-run does anyway.
@@ -255,17 +258,21 @@ pub(crate) enum WasiOpt {
     IpNameLookup(bool),
     Tcp(bool),
     Udp(bool),
+    /// `cwd=PATH`: the guest's initial working directory.
+    Cwd(String),
 }
 
 /// What `-S` asks of the guest's WASI context (wasmtime's defaults: no
-/// inherited environment or network, TCP and UDP sockets allowed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// inherited environment or network, TCP and UDP sockets allowed, no
+/// initial working directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WasiOptions {
     pub(crate) inherit_env: bool,
     pub(crate) inherit_network: bool,
     pub(crate) ip_name_lookup: bool,
     pub(crate) tcp: bool,
     pub(crate) udp: bool,
+    pub(crate) cwd: Option<String>,
 }
 
 impl Default for WasiOptions {
@@ -276,6 +283,7 @@ impl Default for WasiOptions {
             ip_name_lookup: false,
             tcp: true,
             udp: true,
+            cwd: None,
         }
     }
 }
@@ -340,6 +348,12 @@ pub(crate) fn parse_wasm_opts(arg: &str) -> Result<Vec<WasmOpt>, String> {
 /// interfaces dfs-run always provides (`cli`, `p3`, `preview2`, `common`).
 pub(crate) fn parse_wasi_opts(arg: &str) -> Result<Vec<WasiOpt>, String> {
     parse_pairs(arg, |key, value| {
+        if key == "cwd" {
+            return match value {
+                "" => Err("-S cwd=PATH: a path is needed".to_owned()),
+                path => Ok(WasiOpt::Cwd(path.to_owned())),
+            };
+        }
         let on = parse_yes_no('S', key, value)?;
         match key {
             "cli" | "p3" | "preview2" | "common" if on => Ok(WasiOpt::Provided),
@@ -359,7 +373,7 @@ pub(crate) fn parse_wasi_opts(arg: &str) -> Result<Vec<WasiOpt>, String> {
             }
             other => Err(format!(
                 "unknown -S option {other:?} (known: inherit-env, inherit-network, \
-                 allow-ip-name-lookup, tcp, udp, cli, p3, preview2)"
+                 allow-ip-name-lookup, tcp, udp, cwd, cli, p3, preview2)"
             )),
         }
     })
@@ -646,6 +660,7 @@ mod tests {
             "inherit-env,inherit-network=y,allow-ip-name-lookup",
             "-S",
             "tcp=n,udp=no",
+            "-Scwd=/sandbox",
             "g.wasm",
         ])
         .unwrap();
@@ -657,12 +672,20 @@ mod tests {
                 ip_name_lookup: true,
                 tcp: false,
                 udp: false,
+                cwd: Some("/sandbox".to_owned()),
             }
         );
         let cli = parse(&["-S", "inherit-env", "-S", "inherit-env=n", "g.wasm"]).unwrap();
         assert!(!cli.wasi_options().inherit_env, "the last wins");
         assert!(parse(&["-S", "http=n", "g.wasm"]).is_ok());
-        for bad in ["http", "p3=n", "cli=n", "inherit-env=maybe", "sockets"] {
+        for bad in [
+            "http",
+            "p3=n",
+            "cli=n",
+            "inherit-env=maybe",
+            "sockets",
+            "cwd",
+        ] {
             let err = parse(&["-S", bad, "g.wasm"]).unwrap_err().to_string();
             assert!(
                 err.contains("-S") || err.contains("unknown"),

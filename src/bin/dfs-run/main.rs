@@ -194,6 +194,9 @@ fn prepare(cli: &Cli) -> anyhow::Result<Prepared> {
     if options.inherit_network {
         wasi.inherit_network();
     }
+    if let Some(cwd) = &options.cwd {
+        wasi.initial_cwd(cwd);
+    }
     wasi.allow_ip_name_lookup(options.ip_name_lookup)
         .allow_tcp(options.tcp)
         .allow_udp(options.udp);
