@@ -61,6 +61,22 @@ impl Guest for Run {
         let _ = show("ro/f set-size", file.set_size(0).await);
         drop(file);
         let _ = show("ro/f", read_file(&ro, "f").await.map(String::from_utf8));
+        // A directory's streams (`p3_filesystem_file_read_write`).
+        for (name, dir) in [("sandbox", &sb), ("ro", &ro)] {
+            let _ = show(
+                &format!("{name} read-via-stream"),
+                read_from(dir, 0).await.map(drop),
+            );
+            let _ = show(
+                &format!("{name} write-via-stream"),
+                write_at(dir, 0, b"x".to_vec()).await,
+            );
+            let _ = show(
+                &format!("{name} append-via-stream"),
+                append(dir, b"x".to_vec()).await,
+            );
+            let _ = show(&format!("{name} set-size"), dir.set_size(0).await);
+        }
 
         Ok(())
     }

@@ -4,8 +4,9 @@
 //! one and back (wasmtime's `p2_file_hardlink_across_perms` and
 //! `p2_file_rename_across_perms`), opens that would truncate, create or
 //! write there (`p2_file_truncation_readonly`), write and append streams of
-//! a file opened for reading (`p2_file_stream_not_permitted`), and each
-//! directory change in the read-only preopen. Written against
+//! a file opened for reading (`p2_file_stream_not_permitted`), a
+//! directory's streams (`p2_file_read_write`), and each directory change in
+//! the read-only preopen. Written against
 //! `wasi:filesystem` 0.2 directly; runs under both implementations, whose
 //! output must be identical. The read-only file must read `ro\n` at the
 //! end.
@@ -173,6 +174,19 @@ fn main() {
     show("write-only read", wo.read(1, 0));
     show("write-only set-size", wo.set_size(3));
     drop((bare, wo));
+
+    // A directory's streams and file calls, in both preopens.
+    for (name, dir) in [("rw", &rw), ("ro", &ro)] {
+        show(&format!("{name} read-via-stream"), dir.read_via_stream(0));
+        show(&format!("{name} write-via-stream"), dir.write_via_stream(0));
+        show(
+            &format!("{name} append-via-stream"),
+            dir.append_via_stream(),
+        );
+        show(&format!("{name} read"), dir.read(1, 0));
+        show(&format!("{name} write"), dir.write(b"x", 0));
+        show(&format!("{name} set-size"), dir.set_size(0));
+    }
 
     // Each directory change in the read-only preopen.
     show("ro mkdir", ro.create_directory_at("d"));
