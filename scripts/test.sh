@@ -45,8 +45,9 @@ if "$guest_cargo" clippy --version >/dev/null 2>&1; then
 else
   echo "the guest toolchain has no clippy (the registries-only route): skipped"
 fi
-step "cargo doc (warnings denied)"
+step "cargo doc (warnings denied; the private items' links too)"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --document-private-items
 step "cargo clippy, library alone (no default features: what embedders build)"
 cargo clippy --locked --lib --no-default-features -- -D warnings
 step "cargo package --list (what an embedder gets)"

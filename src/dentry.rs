@@ -424,7 +424,7 @@ fn count_lookups(hits: u64, misses: u64) {
 /// (both with `O_NOFOLLOW | O_CLOEXEC`, see [`sys::openat`]).
 ///
 /// # Preconditions
-/// `name` is a [`Name`] or `"."`.
+/// `name` is a [`crate::name::Name`] or `"."`.
 fn try_open(dirfd: BorrowedFd<'_>, name: &str, extra: OFlag) -> Result<(OwnedFd, FdMode), Errno> {
     match sys::openat(
         dirfd,

@@ -32,7 +32,7 @@
 //! handle alone, and permission checks take the read lock. The lookups of
 //! walks, `stat-at`s and opens that miss the cache (`openat` + `fstat` of a
 //! name, `fstatat`, the re-open of a file) run with the tree **unlocked**
-//! in a [`Blocking::Pool`] mount, and in an inline one while another thread
+//! in a [`crate::Blocking::Pool`] mount, and in an inline one while another thread
 //! waits for the write lock: the call stops at the miss, the lock is
 //! released for its syscalls, and the call runs again under the lock with
 //! the answer (`Filesystem::deferring`; the rules are in
@@ -56,7 +56,7 @@
 //! with no tree lock. So the order is: tree lock, then the queue.
 //!
 //! Other synchronization, none of it held with the tree lock: the
-//! [`Interrupter`] (an atomic flag and an eventfd), the syscall counters
+//! [`crate::Interrupter`] (an atomic flag and an eventfd), the syscall counters
 //! of [`sys`] (atomics), a filesystem's count of threads waiting for the
 //! write lock (an atomic, changed around the wait), and a context's moves
 //! to the blocking pool (`crate::pool`: the context goes with the call,
@@ -236,7 +236,7 @@ pub struct Filesystem {
     pub(crate) max_held: usize,
     /// How many threads are waiting to write-lock the tree now: an inline
     /// mount's cache misses are made unlocked while some are (see
-    /// [`Blocking::Inline`]). Readers are not counted (a count every stat
+    /// [`crate::Blocking::Inline`]). Readers are not counted (a count every stat
     /// adds to would be one cache line all cores share).
     pub(crate) writers_waiting: Arc<AtomicUsize>,
     /// Whether this is a context's own (made by
@@ -412,7 +412,7 @@ impl Filesystem {
 
     /// Runs `op` on the write-locked tree, with the lookups it misses made
     /// with the tree unlocked where the mount says so (see
-    /// [`Blocking`], and [`crate::dentry`]'s `deferred`): `op`
+    /// [`crate::Blocking`], and [`crate::dentry`]'s `deferred`): `op`
     /// stops at its first miss, the lock is released for the miss's
     /// syscalls, and `op` runs again, under the lock, finding their answer.
     /// Each run of `op` sees the tree as one state; a run whose lookup was
@@ -601,7 +601,7 @@ impl Drop for LockedMark {
 
 /// A call (of WASI 0.3, whose calls are async) that makes the lookups it
 /// puts off itself, where it likes (on the blocking pool, for a
-/// [`Blocking::Pool`] mount), instead of [`Filesystem::deferring`] making
+/// [`crate::Blocking::Pool`] mount), instead of [`Filesystem::deferring`] making
 /// them on the calling thread: each attempt returns with the lookup in
 /// `put_off`, and the caller runs the call again with its `answer`.
 ///

@@ -567,7 +567,7 @@ pub fn fchownat_empty(fd: BorrowedFd<'_>, uid: Option<u32>, gid: Option<u32>) ->
     counted(nix::unistd::fchownat(fd, "", uid, gid, flags))
 }
 
-/// The `timespec` of a [`SetTime`] for [`futimens`] and [`utimensat`]:
+/// The `timespec` of a [`SetTime`] for [`futimens`] and [`utimensat_nofollow`]:
 /// `UTIME_OMIT`, `UTIME_NOW` or the time (nanoseconds past 999,999,999:
 /// `EINVAL`). Issues no syscall.
 pub fn time_spec(time: &SetTime) -> Result<TimeSpec, Errno> {

@@ -99,12 +99,11 @@
 //! lock) takes the changes: tree lock, then `queue`, never the other way
 //! (a drain holds no tree lock).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::mem::MaybeUninit;
-use std::ops::Range;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use nix::errno::Errno;
 use nix::sys::statfs::Statfs;
@@ -112,11 +111,16 @@ use nix::sys::statfs::Statfs;
 use crate::sys::{self, ReadFlags, WatchDescriptor, WatchFlags};
 
 mod look;
+mod masks;
+mod own;
 #[cfg(doc)]
 use crate::types::Revalidation;
 use look::Look;
 #[cfg(test)]
 use look::MOVE_AFTER;
+use masks::{CHILD_EVENTS, NAME_EVENTS, NARROW, NARROW_AFTER, Told, Wide, narrow_locked};
+pub(crate) use own::OwnEvent;
+use own::{Own, take_own};
 
 /// How many bytes a drain reads at most at once.
 const READ_BUFFER: usize = 4096;
@@ -125,64 +129,6 @@ const READ_BUFFER: usize = 4096;
 /// NUL, padded (as the kernel pads every name) to a multiple of the
 /// header's size.
 const LARGEST_EVENT: usize = sys::INOTIFY_EVENT_HEADER + 256;
-
-/// The events a directory is always watched for: itself removed or moved
-/// (and, added with `IN_MASK_ADD`, never taking [`NAMES`], [`CREATES`] or
-/// [`CHILD`] away from a watch another dentry of the directory widened).
-/// Not names removed or moved: see [`NAMES`]; not names made: see
-/// [`CREATES`]. Not `IN_ACCESS`:
-/// every read of a file in a watched directory would queue one (the
-/// kernel's cost on each read, measured at +50% on 4 KiB reads), to tell
-/// of an access time that `relatime` moves at most once a day or once
-/// after a change; a remembered stat may show the
-/// access time before another process's read.
-const NARROW: WatchFlags = WatchFlags::DELETE_SELF
-    .union(WatchFlags::MOVE_SELF)
-    .union(WatchFlags::ONLYDIR);
-
-/// Names removed and moved in a directory (`IN_DELETE`, `IN_MOVED_FROM`,
-/// `IN_MOVED_TO`), which only what the tree caches *in* the directory rests
-/// on: a child dentry (looked up, made or moved there), a remembered
-/// `no-entry` (with [`CREATES`]), a remembered stat of a name there (with
-/// [`CHILD`]). So a directory's watch tells of them from before the first
-/// of those is cached there on ([`Watcher::watch_names`]: before the
-/// lookup's syscall), for the watch's life; until then the tree's own
-/// removes and renames there — a guest making, writing and removing files
-/// it never looks up again, through WASI, which caches no name for them —
-/// queue no event (each one queued, woken on and read costs about as much
-/// as the `unlinkat` itself).
-const NAMES: WatchFlags = WatchFlags::DELETE
-    .union(WatchFlags::MOVED_FROM)
-    .union(WatchFlags::MOVED_TO);
-
-/// Names made in a directory (`IN_CREATE`: `O_CREAT`, `mkdirat`,
-/// `mknodat`, `symlinkat`, `linkat`), which only a remembered `no-entry`
-/// rests on (widened with [`NAMES`]: a name moved there ends one too): a name that exists, cached or not, is made again only after an
-/// `IN_DELETE` or `IN_MOVED_FROM` of it, and replaced only with an
-/// `IN_MOVED_TO`. So a directory's watch tells of them from the first
-/// `no-entry` to be remembered there on ([`Watcher::watch_creates`]), for
-/// the watch's life; until then the tree's own creates there queue no event
-/// (each one made, queued, woken on and read costs the kernel about as much
-/// as the create's own `openat`).
-const CREATES: WatchFlags = WatchFlags::CREATE;
-
-/// The events a directory is watched for only while a stat of it or of a
-/// file named in it may be remembered ([`Watcher::widen`]): a file in it
-/// written or truncated, it or a file in it given new attributes. Each
-/// costs the kernel an event made and queued on every `write` into the
-/// directory's files, by anyone (measured at +10% on 4 KiB writes on a
-/// Xeon, +60% on an AMD EPYC VM): a directory whose files are written
-/// while no stat there is remembered is spared that.
-const CHILD: WatchFlags = WatchFlags::MODIFY.union(WatchFlags::ATTRIB);
-
-/// [`CHILD`] as an event's mask tells of it.
-const CHILD_EVENTS: ReadFlags = ReadFlags::MODIFY.union(ReadFlags::ATTRIB);
-
-/// The events that change which file a name in the directory is.
-const NAME_EVENTS: ReadFlags = ReadFlags::CREATE
-    .union(ReadFlags::DELETE)
-    .union(ReadFlags::MOVED_FROM)
-    .union(ReadFlags::MOVED_TO);
 
 /// A change the tree must take in under its write lock.
 #[derive(Debug, PartialEq, Eq)]
@@ -205,43 +151,6 @@ pub(crate) enum Change {
     Lost,
 }
 
-/// The kind of name event a change through the tree itself queues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OwnEvent {
-    /// `IN_CREATE`: a name made (`O_CREAT | O_EXCL`, `mkdirat`, `mknodat`,
-    /// `symlinkat`, `linkat`).
-    Create,
-    /// `IN_DELETE`: a name removed (`unlinkat`).
-    Delete,
-    /// `IN_MOVED_FROM`: a name moved away (`renameat2`).
-    MovedFrom,
-    /// `IN_MOVED_TO`: a name moved here (`renameat2`).
-    MovedTo,
-}
-
-impl OwnEvent {
-    /// The event's flag in an `inotify_event`'s mask.
-    fn flag(self) -> ReadFlags {
-        match self {
-            Self::Create => ReadFlags::CREATE,
-            Self::Delete => ReadFlags::DELETE,
-            Self::MovedFrom => ReadFlags::MOVED_FROM,
-            Self::MovedTo => ReadFlags::MOVED_TO,
-        }
-    }
-}
-
-/// An event the tree's own change queued, which the tree took in as it
-/// made the change: the drain that reads it skips it (no `fstatat` of the
-/// name, no new tree generation, no end of the stat memos).
-#[derive(Debug)]
-struct Own {
-    wd: WatchDescriptor,
-    event: OwnEvent,
-    /// The name's bytes in [`Queue::names`].
-    name: Range<usize>,
-}
-
 /// What [`Watcher::queue`] protects. Its buffers are kept from drain to
 /// drain: a call that reads the kernel's queue or expects its own events
 /// allocates nothing once they have grown.
@@ -256,7 +165,7 @@ struct Queue {
     names: String,
     /// What the inotify FD is read into.
     buf: ReadBuf,
-    /// The watches widened to [`CHILD`] ([`Watcher::widen`]). A watch is
+    /// The watches widened to [`masks::CHILD`] ([`Watcher::widen`]). A watch is
     /// widened in the kernel whenever it is here; one that is not here may
     /// be too (its narrowing failed, or is under way under this lock).
     wide: HashMap<WatchDescriptor, Wide>,
@@ -270,70 +179,9 @@ struct Queue {
     /// since then means nothing changed since.
     settled: bool,
     /// How many drains in a row ran on threads other than the ring's
-    /// ([`MOVE_AFTER`]).
+    /// ([`look::MOVE_AFTER`]).
     strangers: u8,
 }
-
-/// The watches told of names removed and moved, and of names made: each in
-/// the kernel from before the watch is put here until the watch goes.
-#[derive(Debug, Default)]
-struct Told {
-    /// Told of [`NAMES`] ([`Watcher::watch_names`], and with each of the
-    /// others).
-    names: HashSet<WatchDescriptor>,
-    /// Told of [`CREATES`] and [`NAMES`] ([`Watcher::watch_creates`]).
-    creates: HashSet<WatchDescriptor>,
-}
-
-impl Told {
-    /// The mask watch `wd` keeps when it is narrowed (its [`CHILD`] taken
-    /// away).
-    fn narrowed(&self, wd: WatchDescriptor) -> WatchFlags {
-        let mut mask = NARROW;
-        if self.names.contains(&wd) {
-            mask |= NAMES;
-        }
-        if self.creates.contains(&wd) {
-            mask |= CREATES;
-        }
-        mask
-    }
-
-    /// Whether watch `wd` queues an event for a change `event` of a name.
-    fn queues(&self, wd: WatchDescriptor, event: OwnEvent) -> bool {
-        match event {
-            OwnEvent::Create => self.creates.contains(&wd),
-            OwnEvent::Delete | OwnEvent::MovedFrom | OwnEvent::MovedTo => self.names.contains(&wd),
-        }
-    }
-
-    /// Watch `wd` is gone.
-    fn forget(&mut self, wd: WatchDescriptor) {
-        self.names.remove(&wd);
-        self.creates.remove(&wd);
-    }
-}
-
-/// A watch widened to [`CHILD`] ([`Queue::wide`]).
-#[derive(Debug)]
-struct Wide {
-    /// The FD of one of its directory's dentries, to narrow it by (inotify
-    /// changes a watch's mask only through a file's name).
-    fd: Arc<OwnedFd>,
-    /// How many drains read a [`CHILD`] event of it since a stat there was
-    /// last judged fit to remember ([`Watcher::widen`] sets it to 0).
-    /// At [`NARROW_AFTER`] it is narrowed.
-    strikes: u8,
-}
-
-/// How many drains must read a data or attribute event of a widened
-/// watch, with no stat there judged fit to remember between them,
-/// before it is narrowed: not the first, so that a guest that writes a file
-/// and stats it, again and again, keeps its watch widened (narrowing and
-/// widening it on each turn would cost two syscalls a turn), while one that
-/// writes files it no longer stats has its watch narrowed by the second
-/// drain that reads such an event.
-const NARROW_AFTER: u8 = 2;
 
 /// [`Queue::buf`]: [`READ_BUFFER`] bytes, never initialized (the kernel
 /// writes what is read).
@@ -427,122 +275,6 @@ impl Watcher {
             queue.told.forget(wd);
             let _ = sys::inotify_rm_watch(inotify.as_fd(), wd);
         }
-    }
-
-    /// A dentry of watch `wd`'s directory, open on `fd`, is freed while the
-    /// watch stays (another dentry of the directory has it): if the watch
-    /// was widened by `fd`, it is narrowed now (so that no FD outlives its
-    /// dentry), to be widened again by the next stat that would be
-    /// remembered there.
-    pub(crate) fn release(&self, wd: WatchDescriptor, fd: &Arc<OwnedFd>) {
-        let Some(Some(Instance { inotify, .. })) = self.instance.get() else {
-            return;
-        };
-        let mut guard = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        let queue = &mut *guard;
-        if queue
-            .wide
-            .get(&wd)
-            .is_some_and(|by| Arc::ptr_eq(&by.fd, fd))
-        {
-            let narrowing = queue.wide.remove(&wd).map(|wide| (wd, wide));
-            narrow_locked(inotify.as_fd(), &queue.told, narrowing);
-        }
-    }
-
-    /// Whether a `no-entry` of a name in directory `dir` (watched by `wd`),
-    /// found before this call, may be remembered now: yes where the watch
-    /// tells of names made ([`CREATES`]) already. Else, if `widen`, it is
-    /// widened to now (one `inotify_add_watch`); the answer is no either
-    /// way: a name made before the widening is not told of.
-    ///
-    /// # Preconditions
-    /// Called under the tree's write lock (as every change of names whose
-    /// events [`Watcher::expect`] expects): whether a watch tells of names
-    /// made does not change during a change of names. `wd` is the watch
-    /// `dir` was given ([`Watcher::watch`]).
-    pub(crate) fn watch_creates(
-        &self,
-        wd: WatchDescriptor,
-        dir: BorrowedFd<'_>,
-        widen: bool,
-    ) -> bool {
-        let Some(Some(Instance { inotify, .. })) = self.instance.get() else {
-            return false;
-        };
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        if queue.told.creates.contains(&wd) {
-            return true;
-        }
-        let mask = CREATES | NAMES | WatchFlags::MASK_ADD;
-        if widen && sys::inotify_add_watch(inotify.as_fd(), dir, mask) == Ok(wd) {
-            queue.told.creates.insert(wd);
-            queue.told.names.insert(wd);
-        }
-        false
-    }
-
-    /// Whether watch `wd` of directory `dir` tells of names removed and
-    /// moved ([`NAMES`]): `Some(true)` where it did already; else it is
-    /// widened to them now (one `inotify_add_watch`) and `Some(false)`
-    /// returned: a lookup in `dir` answered before now may predate a change
-    /// the kernel did not tell of. `None` where inotify refused: nothing
-    /// cached in `dir` can be trusted.
-    ///
-    /// # Preconditions
-    /// Called under the tree's write lock, before the syscalls of whatever
-    /// caches a name in `dir` (see [`NAMES`]). `wd` is the watch `dir` was
-    /// given ([`Watcher::watch`]).
-    pub(crate) fn watch_names(&self, wd: WatchDescriptor, dir: BorrowedFd<'_>) -> Option<bool> {
-        let Instance { inotify, .. } = self.instance.get()?.as_ref()?;
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        if queue.told.names.contains(&wd) {
-            return Some(true);
-        }
-        let widened = sys::inotify_add_watch(inotify.as_fd(), dir, NAMES | WatchFlags::MASK_ADD);
-        (widened == Ok(wd)).then(|| {
-            queue.told.names.insert(wd);
-            false
-        })
-    }
-
-    /// Whether a stat of directory `dir` (watched by `wd`) or of a file
-    /// named in it may be remembered now: yes where the watch is widened
-    /// to [`CHILD`] already (its strikes cleared: see [`NARROW_AFTER`]).
-    /// Else it is widened now (one
-    /// `inotify_add_watch`), [`sys::changes`] counts a change (a stat
-    /// taken before the widening, and found fit to remember after it, is
-    /// not kept), and the answer is no: the next stat there may be.
-    ///
-    /// Every stat remembered in a coherent mount rests on this: while a
-    /// watch stays widened, a change to any file named in its directory,
-    /// or to the directory, queues an event, which the next drain reads and
-    /// counts ([`sys::note_notified_change`]); and the drain that narrows
-    /// the watch again counts a change *before* the kernel stops queueing
-    /// (see [`narrow_locked`]), so no remembered stat outlives the widening.
-    ///
-    /// # Preconditions
-    /// `wd` is the watch `dir` was given ([`Watcher::watch`]).
-    pub(crate) fn widen(&self, wd: WatchDescriptor, dir: &Arc<OwnedFd>) -> bool {
-        let Some(Some(Instance { inotify, .. })) = self.instance.get() else {
-            return false;
-        };
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(wide) = queue.wide.get_mut(&wd) {
-            wide.strikes = 0;
-            return true;
-        }
-        // A remembered stat of a name rests on the name too ([`NAMES`]).
-        let mask = CHILD | NAMES | WatchFlags::MASK_ADD;
-        if sys::inotify_add_watch(inotify.as_fd(), dir.as_fd(), mask) == Ok(wd) {
-            let fd = Arc::clone(dir);
-            queue.wide.insert(wd, Wide { fd, strikes: 0 });
-            queue.told.names.insert(wd);
-        }
-        // After the kernel queues what `CHILD` tells of: a stat taken
-        // before now, and judged after, is not kept.
-        sys::note_notified_change();
-        false
     }
 
     /// Reads every event the kernel queued when it began, and whether the
@@ -725,60 +457,6 @@ impl Watcher {
         !queue.is_empty()
     }
 
-    /// A mark for [`Watcher::expect`], taken before a change's syscall:
-    /// how many reads of the kernel's queue have ended.
-    pub(crate) fn reads(&self) -> u64 {
-        self.reads.load(Ordering::SeqCst)
-    }
-
-    /// Expects `events` (watch, kind, name), queued by the kernel for a
-    /// change the tree made and has taken in itself: the drain that reads
-    /// them skips them. Unless a read of the queue ended since `since`
-    /// (that read may have taken them already, as anyone's change: then
-    /// they are not expected, and a later event of someone else's is not
-    /// mistaken for them).
-    ///
-    /// An event of someone else's that looks the same (watch, kind, name)
-    /// may be skipped instead of the tree's own: then the tree's own is
-    /// taken as a change and the name checked. Two such events cannot be
-    /// one (the kernel merges an event only into an identical one just
-    /// before it, and a name cannot be made twice, or removed twice, with
-    /// no event between; moves carry a cookie each).
-    ///
-    /// # Preconditions
-    /// `since` is [`Watcher::reads`] taken before the change's first
-    /// syscall; each event is one the kernel queues for that change
-    /// whenever it succeeds, on a watch that was on before it began.
-    pub(crate) fn expect<'a>(
-        &self,
-        since: u64,
-        events: impl IntoIterator<Item = (WatchDescriptor, OwnEvent, &'a str)>,
-    ) {
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        // Bounded, whoever makes changes without a drain between (each call
-        // drains first): past that, events are taken as anyone's.
-        if self.reads.load(Ordering::SeqCst) != since || queue.own.len() >= 4096 {
-            return;
-        }
-        let Queue {
-            own, names, told, ..
-        } = &mut *queue;
-        for (wd, event, name) in events {
-            // A watch not told of names made (or removed and moved) queues
-            // nothing for the change.
-            if !told.queues(wd, event) {
-                continue;
-            }
-            let start = names.len();
-            names.push_str(name);
-            own.push(Own {
-                wd,
-                event,
-                name: start..names.len(),
-            });
-        }
-    }
-
     /// How many syscalls a drain that finds nothing changed makes on this
     /// thread: none where the ring looks ([`Look::Ring`], armed by this
     /// thread), one `epoll_wait` else.
@@ -834,54 +512,6 @@ fn mounts_changed_locked(queue: &mut Vec<Change>) {
     if queue.last() != Some(&Change::Lost) {
         queue.push(Change::Lost);
     }
-}
-
-/// Narrows the watches `narrowing` to what `told` says each keeps
-/// ([`Told::narrowed`], replacing each one's mask): struck out ([`NARROW_AFTER`]), or the dentry whose FD widened it
-/// freed. Counts a change ([`sys::note_notified_change`]) first, where
-/// there is any: no stat judged fit to remember before the count is used
-/// after it, and every one judged after it finds the watch not widened.
-///
-/// # Preconditions
-/// Called under [`Watcher::queue`], with each watch taken off
-/// [`Queue::wide`] under it.
-fn narrow_locked(
-    inotify: BorrowedFd<'_>,
-    told: &Told,
-    narrowing: impl IntoIterator<Item = (WatchDescriptor, Wide)>,
-) {
-    let mut narrowing = narrowing.into_iter().peekable();
-    if narrowing.peek().is_some() {
-        sys::note_notified_change();
-    }
-    for (wd, Wide { fd, .. }) in narrowing {
-        // Names made, removed and moved stay told of.
-        let _ = sys::inotify_add_watch(inotify, fd.as_fd(), told.narrowed(wd));
-    }
-}
-
-/// Whether an event with `wd`, `mask` and `name` is one of the tree's own
-/// (`own`, their names in `names`: [`Watcher::expect`]); if so, it is
-/// expected no more.
-fn take_own(
-    own: &mut Vec<Own>,
-    names: &str,
-    wd: WatchDescriptor,
-    mask: ReadFlags,
-    name: Option<&[u8]>,
-) -> bool {
-    if own.is_empty() {
-        return false;
-    }
-    let Some(name) = name else {
-        return false;
-    };
-    let found = own.iter().position(|o| {
-        o.wd == wd
-            && mask.contains(o.event.flag())
-            && names.as_bytes().get(o.name.clone()) == Some(name)
-    });
-    found.map(|index| own.remove(index)).is_some()
 }
 
 /// What an event asks of the tree: `None` for one that changes no name
@@ -998,7 +628,7 @@ mod tests {
 
     /// The ring answers with no syscall only on the thread that armed it;
     /// once the drains run on another thread (that one exited), the ring
-    /// moves there after [`MOVE_AFTER`] of them, and sees the next change.
+    /// moves there after [`look::MOVE_AFTER`] of them, and sees the next change.
     #[test]
     fn the_ring_moves_to_the_thread_that_drains() {
         let (dir, watcher, wd) = watched();

@@ -6,7 +6,7 @@ use crate::sys;
 use crate::types::Stat;
 
 /// Where this context's last walk under the read lock led
-/// ([`DirectfsCtx::walk_path_cached`]): the walk of `path` from `start`
+/// ([`crate::ctx::DirectfsCtx::walk_path_cached`]): the walk of `path` from `start`
 /// leads there again while the tree is at `generation` (no write lock
 /// taken since: no name changed, no dentry freed). A guest that walks one
 /// path again and again walks it once.

@@ -19,7 +19,7 @@
 //! 1. The call runs under the write lock as usual until its first lookup
 //!    that would need a syscall. There it stops: the lookup records a
 //!    [`Deferred`] (the parent's FD, shared by an `Arc` so it stays open,
-//!    the name, and the parent's [`Dentry::names_gen`]) and fails with
+//!    the name, and the parent's [`super::Dentry::names_gen`]) and fails with
 //!    [`DEFERRED`]; every reference the call took is dropped on the way out,
 //!    as for any error.
 //! 2. The lock is released, and [`Deferred::run`] makes the syscalls (a
@@ -46,7 +46,7 @@
 //! not syscalls).
 //!
 //! In shared mounts, a dentry revalidated in an earlier attempt of the same
-//! call is not revalidated again ([`Dentry::checked_in`]).
+//! call is not revalidated again ([`super::Dentry::checked_in`]).
 //!
 //! A call that met `ESTALE` (a host file handle its server no longer knows:
 //! NFS, after another host replaced a directory and its inode number was

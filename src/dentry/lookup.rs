@@ -36,7 +36,7 @@ impl Tree {
     ///   it loses its name (holders keep it, as after an unlink) and the
     ///   name is walked afresh.
     /// - A recent `no-entry` for the name is returned as is (exclusive only).
-    /// - Else `openat(parent_fd, name, …)` as [`try_open`].
+    /// - Else `openat(parent_fd, name, …)` as [`super::try_open`].
     ///
     /// A call that walks afresh ([`Tree::walks_afresh`]) trusts only the
     /// children it made or checked itself, and no `no-entry`.
@@ -165,7 +165,7 @@ impl Tree {
 
     /// A host stat as the guest sees it, numbering its file and device if
     /// they are new (the end of a read-locked stat that came to
-    /// [`ReadLocked::Unnumbered`]).
+    /// [`super::ReadLocked::Unnumbered`]).
     pub(crate) fn guest_stat(&mut self, st: &FileStat) -> Stat {
         self.inodes.stat(st)
     }

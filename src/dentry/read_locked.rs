@@ -19,7 +19,7 @@ use crate::types::{FileType, Stat};
 impl Tree {
     /// [`Tree::acquire`] under the read lock: one more guest reference on
     /// `id`, taken atomically. A dentry on its LRU stays there, marked
-    /// [`Dentry::touched`] (evictions skip what a guest holds, and give a
+    /// [`super::Dentry::touched`] (evictions skip what a guest holds, and give a
     /// touched dentry a second chance).
     pub(crate) fn acquire_cached(&self, id: DentryId) -> Result<(), ErrorCode> {
         let d = self.get(id)?;

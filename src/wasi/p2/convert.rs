@@ -1,5 +1,5 @@
 //! The core's types as `wasi:filesystem` 0.2's, and back; with
-//! [`shared_conversions!`], the conversions WASI 0.2 and 0.3 spell alike
+//! [`crate::wasi::convert::shared_conversions!`], the conversions WASI 0.2 and 0.3 spell alike
 //! (their generated types differ, their names and cases do not).
 
 use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;

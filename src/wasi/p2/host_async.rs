@@ -1,7 +1,7 @@
 //! The `wasi:filesystem` frontend for async hosts
 //! ([`crate::wasi::add_to_linker_async`]): each call is the sync frontend's
 //! ([`super::host`]), run where the descriptor's mount says
-//! ([`Blocking`]): inline, or on tokio's blocking pool (see `crate::pool`),
+//! ([`crate::Blocking`]): inline, or on tokio's blocking pool (see `crate::pool`),
 //! so that the executor runs other tasks while the call's syscalls (and
 //! tree lock waits) run. Reads and writes of a FIFO or device that wait for
 //! another process run on the pool on any mount.
@@ -21,7 +21,7 @@ use crate::wasi::{Descriptor, DirectoryEntryStream};
 
 impl DirectfsCtxView<'_> {
     /// Whether a call on descriptor `fd` runs on the pool: on a
-    /// [`Blocking::Pool`] mount, and for the I/O of a file that may wait
+    /// [`crate::Blocking::Pool`] mount, and for the I/O of a file that may wait
     /// for another process (a FIFO, a device) on any mount.
     fn io_on_pool(&self, fd: &Resource<Descriptor>) -> bool {
         match self.table.get(fd).map(|d| &d.kind) {
