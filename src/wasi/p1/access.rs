@@ -50,6 +50,26 @@ where
     view.run(on_pool, op).await
 }
 
+/// The shape of a `path_*` call on one directory fd: looks up directory
+/// fd `dirfd` (`EBADF` unless it is one), copies the guest's `path` in, and
+/// runs `op` with them as [`run_for`] does.
+pub(super) async fn at_path<T, R>(
+    data: &mut T,
+    memory: &GuestMemory<'_>,
+    dirfd: types::Fd,
+    path: GuestPtr<str>,
+    op: impl FnOnce(&mut DirectfsCtxView<'_>, &Resource<Descriptor>, &str) -> Result<R> + Send + 'static,
+) -> Result<R>
+where
+    T: DirectfsView + WasiView,
+    R: Send + 'static,
+{
+    let dir = dir_desc(data, dirfd)?;
+    let path = string(data, memory, path)?.into_owned();
+    let on = borrowed(&dir);
+    run_for(data, &on, false, move |view| op(view, &dir, &path)).await
+}
+
 /// Whether I/O on `io` runs on the pool of an async host even where its
 /// mount is inline: a FIFO or device read or written without `nonblock`.
 fn io_waits(io: &Io) -> bool {

@@ -19,9 +19,9 @@ use wasmtime_wasi::p2::bindings::random::random;
 use wiggle::{GuestMemory, GuestPtr};
 
 use super::access::{
-    At, Io, any_desc, dir_desc, fds, file_desc, first_ciovec, first_iovec, listing, read_file,
-    run_for, seekable, set_position, state, string, wall_now, write_bytes, write_dirents,
-    write_file, write_stream,
+    At, Io, any_desc, at_path, dir_desc, fds, file_desc, first_ciovec, first_iovec, listing,
+    read_file, run_for, seekable, set_position, state, string, wall_now, write_bytes,
+    write_dirents, write_file, write_stream,
 };
 use super::convert::{self, filestat, filetype};
 use super::{Dir, Fd, File, borrowed};
@@ -576,11 +576,8 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         dirfd: types::Fd,
         path: GuestPtr<str>,
     ) -> Result<()> {
-        let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?.into_owned();
-        let on = borrowed(&dir);
-        run_for(self, &on, false, move |view| {
-            Ok(view.fs_create_directory_at(&dir, &path)?)
+        at_path(self, memory, dirfd, path, move |view, dir, path| {
+            Ok(view.fs_create_directory_at(dir, path)?)
         })
         .await
     }
@@ -592,12 +589,9 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         flags: types::Lookupflags,
         path: GuestPtr<str>,
     ) -> Result<types::Filestat> {
-        let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?.into_owned();
         let follow = flags.contains(types::Lookupflags::SYMLINK_FOLLOW);
-        let on = borrowed(&dir);
-        let stat = run_for(self, &on, false, move |view| {
-            view.fs_stat_at(&dir, follow, &path)
+        let stat = at_path(self, memory, dirfd, path, move |view, dir, path| {
+            Ok(view.fs_stat_at(dir, follow, path)?)
         })
         .await?;
         Ok(filestat(&stat)?)
@@ -614,12 +608,9 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         fst_flags: types::Fstflags,
     ) -> Result<()> {
         let (atime, mtime) = convert::set_times(atim, mtim, fst_flags)?;
-        let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?.into_owned();
         let follow = flags.contains(types::Lookupflags::SYMLINK_FOLLOW);
-        let on = borrowed(&dir);
-        run_for(self, &on, false, move |view| {
-            Ok(view.fs_set_times_at(&dir, follow, &path, atime, mtime)?)
+        at_path(self, memory, dirfd, path, move |view, dir, path| {
+            Ok(view.fs_set_times_at(dir, follow, path, atime, mtime)?)
         })
         .await
     }
@@ -716,11 +707,8 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         buf: GuestPtr<u8>,
         buf_len: types::Size,
     ) -> Result<types::Size> {
-        let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?.into_owned();
-        let on = borrowed(&dir);
-        let target = run_for(self, &on, false, move |view| {
-            view.fs_readlink_at(&dir, &path)
+        let target = at_path(self, memory, dirfd, path, move |view, dir, path| {
+            Ok(view.fs_readlink_at(dir, path)?)
         })
         .await?;
         let target = target.as_bytes();
@@ -735,11 +723,8 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         dirfd: types::Fd,
         path: GuestPtr<str>,
     ) -> Result<()> {
-        let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?.into_owned();
-        let on = borrowed(&dir);
-        run_for(self, &on, false, move |view| {
-            Ok(view.fs_remove_directory_at(&dir, &path)?)
+        at_path(self, memory, dirfd, path, move |view, dir, path| {
+            Ok(view.fs_remove_directory_at(dir, path)?)
         })
         .await
     }
@@ -786,11 +771,8 @@ impl<T: DirectfsView + WasiView> WasiSnapshotPreview1 for T {
         dirfd: types::Fd,
         path: GuestPtr<str>,
     ) -> Result<()> {
-        let dir = dir_desc(self, dirfd)?;
-        let path = string(self, memory, path)?.into_owned();
-        let on = borrowed(&dir);
-        run_for(self, &on, false, move |view| {
-            Ok(view.fs_unlink_file_at(&dir, &path)?)
+        at_path(self, memory, dirfd, path, move |view, dir, path| {
+            Ok(view.fs_unlink_file_at(dir, path)?)
         })
         .await
     }
