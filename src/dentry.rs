@@ -107,7 +107,7 @@ mod xattr;
 use std::cell::Cell;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use foldhash::HashMap;
 use nix::errno::Errno;
@@ -272,6 +272,10 @@ struct Dentry {
     /// coherent mount's; see [`crate::watch`]). Changed under the write
     /// lock.
     watch: Watch,
+    /// How many of this directory's cached names were revalidated while it
+    /// is [`Watch::Churned`] (see [`rewatch_due`]). Counted atomically under
+    /// the read lock; cleared under the write lock.
+    revalidated: AtomicU32,
     /// Whether `watch` is known to tell of names removed and moved (see
     /// [`Tree::watch_names`]): the tree's fast path; the
     /// [`crate::watch::Watcher`] knows for every dentry of the directory.
@@ -297,6 +301,13 @@ enum Watch {
     /// looked into never costs an `inotify_add_watch` and an
     /// `inotify_rm_watch`.
     Later,
+    /// A coherent mount's directory whose watch was taken off because what
+    /// it told of was nearly all the tree's own changes of names
+    /// ([`crate::watch::CHURN_AFTER`]): revalidated as [`Watch::Off`], its
+    /// revalidations counted (`revalidated`) until they show it is looked
+    /// into more than it is changed ([`rewatch_due`]); then it is watched
+    /// again ([`Tree::watch_later`]).
+    Churned,
     /// A coherent mount's directory that is not watched: revalidated as in
     /// a shared mount. `remote`: on a filesystem whose changes made
     /// elsewhere the kernel does not hear of (so are its subdirectories on
@@ -313,6 +324,26 @@ fn trusts(d: &Dentry) -> bool {
         Revalidation::Shared => false,
         Revalidation::Coherent => matches!(d.watch, Watch::On(_)),
     }
+}
+
+/// Counts a revalidation of a name cached in directory `d` (an `fstatat`
+/// made because it is not trusted), where it is [`Watch::Churned`].
+fn count_revalidation(d: &Dentry) {
+    if d.watch == Watch::Churned {
+        d.revalidated.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Whether [`Watch::Churned`] directory `d` has had enough of its cached
+/// names revalidated to be watched again: as many as it has cached names,
+/// four times over (a new watch checks each once: [`Tree::check_dir`]),
+/// and [`crate::watch::CHURN_AFTER`] more. The read-locked paths leave a
+/// lookup in it to the write-locked walk then, which watches it again
+/// ([`Tree::watch_later`]).
+fn rewatch_due(d: &Dentry) -> bool {
+    d.watch == Watch::Churned
+        && d.revalidated.load(Ordering::Relaxed) as usize
+            >= crate::watch::CHURN_AFTER as usize + 4 * d.children.len()
 }
 
 /// Whether a stat may be remembered (by a context's memos) and answered

@@ -119,6 +119,7 @@ use look::Look;
 #[cfg(test)]
 use look::MOVE_AFTER;
 use masks::{CHILD_EVENTS, NAME_EVENTS, NARROW, NARROW_AFTER, Told, Wide, narrow_locked};
+pub(crate) use own::CHURN_AFTER;
 pub(crate) use own::OwnEvent;
 use own::{Own, take_own};
 
@@ -145,6 +146,11 @@ pub(crate) enum Change {
     /// The kernel dropped the watch `wd` (its directory was removed, or
     /// the watch was): its directories are no longer watched.
     Gone(WatchDescriptor),
+    /// Watch `wd` told of [`CHURN_AFTER`] of the tree's own changes of
+    /// names (skipped) since it was made or last counted out: its
+    /// directories would do better revalidated than watched (see
+    /// [`CHURN_AFTER`]).
+    Churned(WatchDescriptor),
     /// Events were lost (the kernel's queue overflowed, or a read failed),
     /// or the mount table changed: anything may have changed in any
     /// watched directory.
@@ -171,6 +177,9 @@ struct Queue {
     wide: HashMap<WatchDescriptor, Wide>,
     /// What each watch tells of beyond [`NARROW`], for its life.
     told: Told,
+    /// How many of the tree's own events each watch told of, skipped, since
+    /// it was made or last counted out ([`CHURN_AFTER`]).
+    churn: HashMap<WatchDescriptor, u32>,
     /// How a drain that expects nothing first asks whether anything
     /// changed.
     look: Look,
@@ -273,6 +282,7 @@ impl Watcher {
             let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
             queue.wide.remove(&wd);
             queue.told.forget(wd);
+            queue.churn.remove(&wd);
             let _ = sys::inotify_rm_watch(inotify.as_fd(), wd);
         }
     }
@@ -299,6 +309,7 @@ impl Watcher {
             buf,
             wide,
             told,
+            churn,
             look,
             settled,
             strangers,
@@ -360,6 +371,12 @@ impl Watcher {
                     let more = events.len + LARGEST_EVENT > READ_BUFFER;
                     for event in events.by_ref() {
                         if take_own(own, names, event.wd, event.mask, event.name) {
+                            let count = churn.entry(event.wd).or_default();
+                            *count += 1;
+                            if *count >= CHURN_AFTER {
+                                churn.remove(&event.wd);
+                                queue.push(Change::Churned(event.wd));
+                            }
                             continue;
                         }
                         // A widened watch told of a file's data or
@@ -368,6 +385,7 @@ impl Watcher {
                         if event.mask.contains(ReadFlags::IGNORED) {
                             wide.remove(&event.wd);
                             told.forget(event.wd);
+                            churn.remove(&event.wd);
                         } else if event.mask.intersects(CHILD_EVENTS)
                             && wide.contains_key(&event.wd)
                             && !struck.contains(&event.wd)

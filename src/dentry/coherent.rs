@@ -7,6 +7,7 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use crate::sys::WatchDescriptor;
 
@@ -76,7 +77,7 @@ impl Tree {
                 .ok()
                 .filter(|p| p.key.0 == d.key.0)
                 .and_then(|p| match p.watch {
-                    Watch::On(_) | Watch::Later => Some(false),
+                    Watch::On(_) | Watch::Later | Watch::Churned => Some(false),
                     Watch::Off { remote } => Some(remote),
                     Watch::None => None,
                 }),
@@ -122,8 +123,15 @@ impl Tree {
     /// (made with the tree unlocked) is not used (`names_gen`), and what
     /// was cached in it before the watch (nothing, where every caching path
     /// comes here first) is checked ([`Tree::check_dir`]).
+    ///
+    /// A [`Watch::Churned`] directory whose revalidations show it is looked
+    /// into more than it is changed ([`super::rewatch_due`]) is watched
+    /// again here, so: its cached names checked once, trusted from then on.
     pub(super) fn watch_later(&mut self, dir: DentryId) {
-        if self.get(dir).map_or(true, |d| d.watch != Watch::Later) {
+        if !self
+            .get(dir)
+            .is_ok_and(|d| d.watch == Watch::Later || super::rewatch_due(d))
+        {
             return;
         }
         let watch = self.add_watch(dir);
@@ -131,8 +139,41 @@ impl Tree {
             d.watch = watch;
             d.names_told = false;
             d.names_gen = d.names_gen.wrapping_add(1);
+            d.revalidated.store(0, Ordering::Relaxed);
+        }
+        // Names cached already (a churned directory's) rest on the watch
+        // telling of their removal from now on: widened before the check.
+        if self.get(dir).is_ok_and(|d| !d.children.is_empty()) {
+            self.watch_names(dir);
         }
         self.check_dir(dir);
+    }
+
+    /// Takes watch `wd` off its directories, which are revalidated from now
+    /// on ([`Watch::Churned`]): nearly all it told of were the tree's own
+    /// changes of names ([`crate::watch::CHURN_AFTER`]). Every change told
+    /// before now was taken in (the drain that counted it out read them);
+    /// a remembered `no-entry` there, which only the watch vouched for, is
+    /// forgotten, and a remembered stat, which it vouched for too, ends
+    /// (a change counted: [`sys::note_notified_change`]).
+    fn churned(&mut self, wd: WatchDescriptor) {
+        let dirs = self.watches.get(&wd).cloned().unwrap_or_default();
+        for dir in dirs {
+            let Ok(d) = self.get(dir) else { continue };
+            if d.watch != Watch::On(wd) {
+                continue;
+            }
+            let fd = Arc::clone(&d.fd);
+            self.unwatch(wd, dir, &fd);
+            if let Ok(d) = self.get_mut(dir) {
+                d.watch = Watch::Churned;
+                d.names_told = false;
+                d.names_gen = d.names_gen.wrapping_add(1);
+                d.revalidated.store(0, Ordering::Relaxed);
+            }
+            self.negatives.forget_dir(dir);
+        }
+        sys::note_notified_change();
     }
 
     /// Makes watched directory `dir`'s watch tell of names removed and
@@ -338,6 +379,7 @@ impl Tree {
                         self.check_name(dir, &name);
                     }
                 }
+                Change::Churned(wd) => self.churned(wd),
                 Change::Gone(wd) => {
                     for dir in self.watches.remove(&wd).unwrap_or_default() {
                         if let Ok(d) = self.get_mut(dir) {
@@ -948,6 +990,76 @@ mod tests {
         std::fs::write(dir.path().join("g"), b"g").unwrap();
         take_notifications(&mut tree);
         assert!(tree.walk(root, name("g")).is_ok());
+    }
+
+    /// A directory whose watch tells of little but the tree's own changes
+    /// of names ([`crate::watch::CHURN_AFTER`] of them) is revalidated
+    /// instead: its own renames then queue no event (no read), a remembered
+    /// `no-entry` there is forgotten, and the host's replacement of a name
+    /// cached there is still seen (its `fstatat`). Looked into more than
+    /// changed (its cached names revalidated past [`super::rewatch_due`]),
+    /// it is watched again, and the host's next replacement is told.
+    #[test]
+    fn a_directory_the_tree_churns_is_revalidated_until_looked_into_again() {
+        let _still = sys::test_hook::mount_table_still();
+        let (dir, mut tree, root) = tree_with_root();
+        tree.set_cache_limits(100, 100);
+        let p = dir.path();
+        std::fs::create_dir(p.join("w")).unwrap();
+        std::fs::write(p.join("w/kept"), b"old").unwrap();
+        let w = tree.walk(root, name("w")).unwrap();
+        let kept = tree.walk(w, name("kept")).unwrap();
+        tree.release(kept);
+        remember_missing(&mut tree, w, "x");
+        let (a, handle) = tree
+            .create(w, name("a"), OpenFlags::WRITE, 0o644, None)
+            .unwrap();
+        drop(handle);
+        tree.release(a);
+        let rename = |tree: &mut Tree, i: u32| {
+            let (from, to) = if i.is_multiple_of(2) { ("a", "b") } else { ("b", "a") };
+            tree.rename(w, name(from), w, name(to), RenameFlags::empty())
+                .unwrap();
+            take_notifications(tree);
+        };
+        // Two own events a rename: counted out half way.
+        for i in 0..crate::watch::CHURN_AFTER / 2 - 1 {
+            rename(&mut tree, i);
+        }
+        assert!(matches!(tree.get(w).unwrap().watch, Watch::On(_)));
+        rename(&mut tree, 1);
+        assert_eq!(tree.get(w).unwrap().watch, Watch::Churned);
+        assert!(!trusts(tree.get(w).unwrap()));
+        assert!(!tree.negatives.contains(w, "x"));
+        take_notifications(&mut tree);
+        let before = tree.watcher.reads();
+        for i in 0..10 {
+            rename(&mut tree, i);
+        }
+        assert_eq!(tree.watcher.reads(), before, "no own event read");
+        // The host replaces the cached name: seen by its revalidation.
+        std::fs::remove_file(p.join("w/kept")).unwrap();
+        std::fs::write(p.join("w/kept"), b"new").unwrap();
+        take_notifications(&mut tree);
+        let again = tree.walk(w, name("kept")).unwrap();
+        assert_eq!(tree.get(again).unwrap().key, host_key(&p.join("w/kept")));
+        tree.release(again);
+        // Looked into, again and again: watched again.
+        let mut walks = 1;
+        while tree.get(w).unwrap().watch == Watch::Churned {
+            assert!(walks < 1000, "still revalidated after {walks} lookups");
+            let k = tree.walk(w, name("kept")).unwrap();
+            tree.release(k);
+            walks += 1;
+        }
+        assert!(walks > crate::watch::CHURN_AFTER as usize, "{walks}");
+        assert!(trusts(tree.get(w).unwrap()));
+        // Trusted again, and told: the host's next replacement is seen.
+        std::fs::remove_file(p.join("w/kept")).unwrap();
+        std::fs::write(p.join("w/kept"), b"newer").unwrap();
+        take_notifications(&mut tree);
+        let newer = tree.walk(w, name("kept")).unwrap();
+        assert_eq!(tree.get(newer).unwrap().key, host_key(&p.join("w/kept")));
     }
 
     #[test]

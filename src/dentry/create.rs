@@ -493,6 +493,7 @@ impl Dentry {
             touched: AtomicBool::new(false),
             names_gen: 0,
             checked_in: call | MADE,
+            revalidated: AtomicU32::new(0),
             watch,
             names_told: false,
         }

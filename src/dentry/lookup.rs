@@ -110,6 +110,7 @@ impl Tree {
         let (Ok(p), Ok(c)) = (self.get(parent), self.get(child)) else {
             return false;
         };
+        super::count_revalidation(p);
         match sys::fstatat_nofollow(p.fd.as_fd(), name.as_str().as_bytes()) {
             Ok(st) => key_of(&st) == c.key && file_type_of_mode(st.st_mode) == c.file_type,
             Err(_) => false,

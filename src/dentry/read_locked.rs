@@ -9,7 +9,10 @@ use std::sync::atomic::Ordering;
 use nix::errno::Errno;
 use nix::sys::stat::FileStat;
 
-use super::{CachedPath, CachedWalk, DentryId, Link, ReadLocked, Tree, count_lookups, trusts};
+use super::{
+    CachedPath, CachedWalk, DentryId, Link, ReadLocked, Tree, count_lookups, count_revalidation,
+    rewatch_due, trusts,
+};
 use crate::error::ErrorCode;
 use crate::name::{Name, check_path};
 use crate::sys;
@@ -201,6 +204,9 @@ impl Tree {
             }
             let dir = self.get(cur).ok()?;
             let shared = !trusts(dir);
+            if shared && rewatch_due(dir) {
+                return None;
+            }
             let child = dir.children.get(component).copied()?;
             let child_dentry = self.get(child).ok()?;
             if child_dentry.file_type == FileType::SymbolicLink
@@ -258,7 +264,10 @@ impl Tree {
                 if follow_final && self.get(child).ok()?.file_type == FileType::SymbolicLink {
                     return None;
                 }
-                if !trusts(dir) && !self.still_there(at.dir, Name::parse(last).ok()?, child) {
+                if !trusts(dir)
+                    && (rewatch_due(dir)
+                        || !self.still_there(at.dir, Name::parse(last).ok()?, child))
+                {
                     return None;
                 }
                 child
@@ -304,6 +313,9 @@ impl Tree {
         };
         let dir = self.get(cur).ok()?;
         let shared = !trusts(dir);
+        if rewatch_due(dir) {
+            return None;
+        }
         let child = dir.children.get(component).copied();
         if !shared {
             if let Some(child) = child {
@@ -317,6 +329,9 @@ impl Tree {
                 count_lookups(hits + 1, 0);
                 return Some(ReadLocked::Done(Err(ErrorCode::NoEntry)));
             }
+        }
+        if child.is_some() {
+            count_revalidation(dir);
         }
         let st = sys::fstatat_nofollow(dir.fd.as_fd(), component.as_bytes());
         match &st {

@@ -97,6 +97,7 @@ impl Tree {
             touched: AtomicBool::new(false),
             names_gen: 0,
             checked_in: 0,
+            revalidated: AtomicU32::new(0),
             watch: super::Watch::None,
             names_told: false,
         });
@@ -504,6 +505,11 @@ impl Children {
 
     pub(super) fn is_empty(&self) -> bool {
         self.0.as_ref().is_none_or(|map| map.is_empty())
+    }
+
+    /// How many children there are.
+    pub(super) fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |map| map.len())
     }
 
     #[cfg(test)]

@@ -36,6 +36,18 @@ impl OwnEvent {
     }
 }
 
+/// How many of the tree's own events a watch tells of (each read and
+/// skipped by a drain: [`Watcher::expect`]) before its directories are
+/// better revalidated than watched ([`super::Change::Churned`]). Each such
+/// event costs the change that queues it as much again in the kernel (the
+/// event made, queued, woken on, read: a `directfs:fs` rename loop on
+/// tmpfs, 4.9 µs a rename unwatched, 7.8 µs watched), and buys nothing
+/// the tree did not know; a revalidated directory costs instead an
+/// `fstatat` a lookup of a name cached in it, as in a shared mount,
+/// until its lookups outnumber its changes (the tree watches it again
+/// then: see `Tree::watch_later`).
+pub(crate) const CHURN_AFTER: u32 = 256;
+
 /// An event the tree's own change queued, which the tree took in as it
 /// made the change: the drain that reads it skips it (no `fstatat` of the
 /// name, no new tree generation, no end of the stat memos).
