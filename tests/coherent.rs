@@ -88,6 +88,23 @@ fn coherent_host_changes_to_files_the_guest_made() {
     }
 }
 
+/// The same changes to directories the guest churned first (`CHURN`: a
+/// file made, renamed and removed 300 times in each, through WASI), which
+/// directfs then revalidates instead of trusting its watch (see
+/// `watch::CHURN_AFTER`) until the guest's lookups outnumber its changes.
+/// Every answer wasmtime-wasi's, in each mode but `exclusive`.
+#[test]
+fn coherent_host_changes_after_the_guest_churned() {
+    let churn = ["--env", "CHURN=1"];
+    let (want, want_tree) = around_host_changes(&["--wasi-fs", "wasmtime", churn[0], churn[1]], "");
+    assert!(want.contains(&"churn: ok ()".to_owned()), "{want:#?}");
+    assert!(want.contains(&"[1] read f: ok \"old++appended\"".to_owned()));
+    for options in ["", ",pool", ",shared"] {
+        let (got, tree) = around_host_changes(&churn, options);
+        assert_same_run(&format!("{options:?}"), (&want, &want_tree), (&got, &tree));
+    }
+}
+
 /// The same changes seen by a guest that only opens and reads
 /// (`coherent_reads_only`): no stat of a name widens a watch, so each
 /// directory is told of names removed and moved only because its lookups

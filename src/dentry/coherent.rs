@@ -1017,7 +1017,11 @@ mod tests {
         drop(handle);
         tree.release(a);
         let rename = |tree: &mut Tree, i: u32| {
-            let (from, to) = if i.is_multiple_of(2) { ("a", "b") } else { ("b", "a") };
+            let (from, to) = if i.is_multiple_of(2) {
+                ("a", "b")
+            } else {
+                ("b", "a")
+            };
             tree.rename(w, name(from), w, name(to), RenameFlags::empty())
                 .unwrap();
             take_notifications(tree);

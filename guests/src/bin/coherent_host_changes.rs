@@ -61,8 +61,32 @@ fn make_files_again() -> Option<fs::File> {
     Some(h)
 }
 
+/// With `CHURN` in the environment: the guest first makes, renames and
+/// removes a file 300 times in `/s` and in `/s/d`, after a look at each
+/// (so directfs's watch of each tells of little but the guest's own
+/// changes of names, and each directory is revalidated instead: see
+/// directfs's `CHURN_AFTER`), before the host starts changing them.
+fn churn() {
+    if std::env::var_os("CHURN").is_none() {
+        return;
+    }
+    let mut failed = None;
+    for dir in ["/s", "/s/d"] {
+        show(&format!("look into {dir}"), meta(&Path::new(dir).join("x")));
+        let (tmp, moved) = (format!("{dir}/tmp"), format!("{dir}/tmp2"));
+        for _ in 0..300 {
+            let step = fs::write(&tmp, b"tmp")
+                .and_then(|()| fs::rename(&tmp, &moved))
+                .and_then(|()| fs::remove_file(&moved));
+            failed = failed.or(step.err());
+        }
+    }
+    show("churn", failed.map_or(Ok(()), Err));
+}
+
 fn main() {
     let mut h = make_files_again();
+    churn();
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     let mut step = 0;
