@@ -107,7 +107,7 @@ mod xattr;
 use std::cell::Cell;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicUsize, Ordering};
 
 use foldhash::HashMap;
 use nix::errno::Errno;
@@ -273,9 +273,17 @@ struct Dentry {
     /// lock.
     watch: Watch,
     /// How many of this directory's cached names were revalidated while it
-    /// is [`Watch::Churned`] (see [`rewatch_due`]). Counted atomically under
-    /// the read lock; cleared under the write lock.
-    revalidated: AtomicU32,
+    /// is [`Watch::Churned`], in the window [`rewatch_due`] judges (up to
+    /// [`COUNTED`]). Counted atomically under the read lock; cleared with
+    /// `changed`, under the write lock. (Two 16-bit counters: they fit
+    /// where the slot had room.)
+    revalidated: AtomicU16,
+    /// How many changes of names were made in this directory through
+    /// directfs while it is [`Watch::Churned`], in the same window
+    /// (saturating). Changed under the write lock ([`Tree::changing_names`],
+    /// which also starts a new window once one passed with the directory
+    /// not due: [`rewatch_due`]).
+    changed: u16,
     /// Whether `watch` is known to tell of names removed and moved (see
     /// [`Tree::watch_names`]): the tree's fast path; the
     /// [`crate::watch::Watcher`] knows for every dentry of the directory.
@@ -329,21 +337,49 @@ fn trusts(d: &Dentry) -> bool {
 /// Counts a revalidation of a name cached in directory `d` (an `fstatat`
 /// made because it is not trusted), where it is [`Watch::Churned`].
 fn count_revalidation(d: &Dentry) {
-    if d.watch == Watch::Churned {
+    // Racing threads may each pass the check: [`COUNTED`] leaves room.
+    if d.watch == Watch::Churned && d.revalidated.load(Ordering::Relaxed) < COUNTED {
         d.revalidated.fetch_add(1, Ordering::Relaxed);
     }
 }
 
-/// Whether [`Watch::Churned`] directory `d` has had enough of its cached
-/// names revalidated to be watched again: as many as it has cached names,
-/// four times over (a new watch checks each once: [`Tree::check_dir`]),
-/// and [`crate::watch::CHURN_AFTER`] more. The read-locked paths leave a
-/// lookup in it to the write-locked walk then, which watches it again
+/// How far `revalidated` counts: past any window ([`rewatch_window`]),
+/// short of wrapping.
+const COUNTED: u16 = 64_000;
+
+/// Counts a change of names in directory `d` through directfs, where it
+/// is [`Watch::Churned`]; a window that passed without the directory being
+/// due ([`rewatch_due`]: the guest changed names there as often as it
+/// looked them up) ends, and this change is the next one's first.
+fn count_change(d: &mut Dentry) {
+    if d.watch != Watch::Churned {
+        return;
+    }
+    if *d.revalidated.get_mut() as usize >= rewatch_window(d) && !rewatch_due(d) {
+        *d.revalidated.get_mut() = 0;
+        d.changed = 0;
+    }
+    d.changed = d.changed.saturating_add(1);
+}
+
+/// How many revalidations [`rewatch_due`] judges a [`Watch::Churned`]
+/// directory `d` by: as many as it has cached names, four times over (a
+/// new watch checks each once: [`Tree::check_dir`]), and
+/// [`crate::watch::CHURN_AFTER`] more; at most 60,000.
+fn rewatch_window(d: &Dentry) -> usize {
+    (crate::watch::CHURN_AFTER as usize + 4 * d.children.len()).min(60_000)
+}
+
+/// Whether [`Watch::Churned`] directory `d` is better watched again: a
+/// window's worth of its cached names were revalidated ([`rewatch_window`]),
+/// at least twice as many as the changes of names made there meanwhile (a
+/// revalidation costs an `fstatat`, about half what a watched change costs
+/// in the kernel's events of it). The read-locked paths leave a lookup in
+/// it to the write-locked walk then, which watches it again
 /// ([`Tree::watch_later`]).
 fn rewatch_due(d: &Dentry) -> bool {
-    d.watch == Watch::Churned
-        && d.revalidated.load(Ordering::Relaxed) as usize
-            >= crate::watch::CHURN_AFTER as usize + 4 * d.children.len()
+    let seen = d.revalidated.load(Ordering::Relaxed) as usize;
+    d.watch == Watch::Churned && seen >= rewatch_window(d) && seen >= 2 * usize::from(d.changed)
 }
 
 /// Whether a stat may be remembered (by a context's memos) and answered

@@ -3,7 +3,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -493,7 +493,8 @@ impl Dentry {
             touched: AtomicBool::new(false),
             names_gen: 0,
             checked_in: call | MADE,
-            revalidated: AtomicU32::new(0),
+            revalidated: AtomicU16::new(0),
+            changed: 0,
             watch,
             names_told: false,
         }

@@ -328,6 +328,7 @@ impl Tree {
         self.watch_later(dir);
         let d = self.get_mut(dir)?;
         d.names_gen = d.names_gen.wrapping_add(1);
+        super::count_change(d);
         Ok(())
     }
 

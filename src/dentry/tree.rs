@@ -4,7 +4,7 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicUsize};
 
 use foldhash::HashMap;
 use nix::errno::Errno;
@@ -97,7 +97,8 @@ impl Tree {
             touched: AtomicBool::new(false),
             names_gen: 0,
             checked_in: 0,
-            revalidated: AtomicU32::new(0),
+            revalidated: AtomicU16::new(0),
+            changed: 0,
             watch: super::Watch::None,
             names_told: false,
         });
