@@ -50,6 +50,13 @@
 //! not meet (taking it as a change of that name): so an expectation never
 //! stands for someone else's later event.
 //!
+//! Those events cost the change that queued them about as much again in
+//! the kernel and tell the tree nothing: a watch that told of
+//! [`CHURN_AFTER`] of them ([`Change::Churned`]) is removed, and its
+//! directories revalidated as below, until their lookups outnumber their
+//! changes (the tree watches them again then: `Watch::Churned` in
+//! [`crate::dentry`]).
+//!
 //! A directory that is not watched — on a filesystem whose changes made
 //! elsewhere the kernel is not told of ([`notifies_every_change`]: NFS,
 //! CIFS, 9p, every FUSE filesystem, overlayfs, …), or one inotify refused
