@@ -279,10 +279,9 @@ struct Dentry {
     /// where the slot had room.)
     revalidated: AtomicU16,
     /// How many changes of names were made in this directory through
-    /// directfs while it is [`Watch::Churned`], in the same window
-    /// (saturating). Changed under the write lock ([`Tree::changing_names`],
-    /// which also starts a new window once one passed with the directory
-    /// not due: [`rewatch_due`]).
+    /// directfs while it is [`Watch::Churned`], in the same window (below
+    /// half a window: [`count_change`]). Changed under the write lock
+    /// ([`Tree::changing_names`]).
     changed: u16,
     /// Whether `watch` is known to tell of names removed and moved (see
     /// [`Tree::watch_names`]): the tree's fast path; the
@@ -348,18 +347,21 @@ fn count_revalidation(d: &Dentry) {
 const COUNTED: u16 = 64_000;
 
 /// Counts a change of names in directory `d` through directfs, where it
-/// is [`Watch::Churned`]; a window that passed without the directory being
-/// due ([`rewatch_due`]: the guest changed names there as often as it
-/// looked them up) ends, and this change is the next one's first.
+/// is [`Watch::Churned`]. Half a window of changes ([`rewatch_window`])
+/// before a whole window of revalidations ends the window: the directory
+/// is not due ([`rewatch_due`]: the guest changed names there at least half
+/// as often as it looked them up), and both counts start again. So a
+/// window's changes never outweigh its revalidations for good: once the
+/// guest only looks, the directory is due within a window.
 fn count_change(d: &mut Dentry) {
     if d.watch != Watch::Churned {
         return;
     }
-    if *d.revalidated.get_mut() as usize >= rewatch_window(d) && !rewatch_due(d) {
+    d.changed = d.changed.saturating_add(1);
+    if usize::from(d.changed) >= rewatch_window(d) / 2 {
         *d.revalidated.get_mut() = 0;
         d.changed = 0;
     }
-    d.changed = d.changed.saturating_add(1);
 }
 
 /// How many revalidations [`rewatch_due`] judges a [`Watch::Churned`]
