@@ -99,8 +99,8 @@ pub(crate) use self::read_dir::Take;
 use self::tree::Children;
 mod walk;
 pub(crate) use self::walk::{
-    Last, MAX_SYMLINK_FOLLOWS, TwoPaths, parent_of_name, resolve_slashed, second_walk_first,
-    slashed_made, walk_beneath, walk_to_last, with_parent, with_walked,
+    Last, MAX_SYMLINK_FOLLOWS, TwoPaths, ends_in_name, parent_of_name, resolve_slashed,
+    second_walk_first, slashed_made, walk_beneath, walk_to_last, with_parent, with_walked,
 };
 mod xattr;
 

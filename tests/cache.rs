@@ -5,6 +5,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::MetadataExt;
 use std::process::{Command, Stdio};
 
 use common::{Fixture, dfs_run, guest, host_names, run_in};
@@ -327,4 +328,37 @@ fn cache_claims_counted() {
     let per_entry = (many - few) as f64 / 400.0;
     eprintln!("read_dir + metadata: {per_entry:.2} syscalls per entry");
     assert!(per_entry <= 1.05, "{per_entry:.2} syscalls per entry");
+}
+
+/// A `wasi:filesystem` `link-at` from a name to a name is one `linkat` in
+/// the two names' directories, in every mode: the kernel resolves the old
+/// name, so no dentry of it is walked to, revalidated (`shared`, or a
+/// coherent directory the guest churns) or duplicated. `std::fs::hard_link`
+/// and `remove_file` a turn: two syscalls in exclusive and coherent mounts
+/// (it was three and four: the target's `fstatat`, the new dentry's `dup`
+/// and its `close`), four in a shared one (the directory of the names
+/// revalidated by each call).
+#[test]
+fn link_by_name_counted() {
+    for (mode, most) in [("exclusive", 2.0), ("", 2.05), ("shared", 4.0)] {
+        let turns = |n: u32| {
+            let fx = Fixture::new();
+            std::fs::create_dir(fx.path("w")).unwrap();
+            let syscalls = syscalls_of(&fx.sandbox, mode, &["link", &n.to_string()]);
+            // Linked and unlinked each turn: the target alone is left.
+            let left: Vec<_> = std::fs::read_dir(fx.path("w"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(left, ["target"], "{mode:?}");
+            assert_eq!(std::fs::metadata(fx.path("w/target")).unwrap().nlink(), 1);
+            syscalls
+        };
+        let per_turn = (turns(1001) - turns(1)) as f64 / 1000.0;
+        eprintln!("{mode:?}: {per_turn:.2} syscalls per link + unlink");
+        assert!(
+            per_turn <= most,
+            "{mode:?}: {per_turn:.2} syscalls per turn"
+        );
+    }
 }

@@ -232,6 +232,47 @@ impl Tree {
         Ok(child)
     }
 
+    /// `linkat(parent_fd, old_name, dir_fd, name, 0)` alone: a new name in
+    /// `dir` for whatever `old_name` in `parent` names at this moment (a
+    /// symlink linked itself), for a caller that names the file by path and
+    /// does not use the new name (`wasi:filesystem`'s `link-at`): one
+    /// syscall, as wasmtime-wasi's, and no lookup of either name — the
+    /// kernel resolves `old_name` in the directory's FD, so a cached dentry
+    /// of it need not be trusted, revalidated or made. The new name's
+    /// dentry is made when a walk first needs it.
+    ///
+    /// A link between two preopens is `cross-device`, as [`Tree::link`]'s,
+    /// after the errors Linux's `linkat` answers first (a missing old name,
+    /// a new name that exists).
+    pub(crate) fn link_unopened(
+        &mut self,
+        parent: DentryId,
+        old_name: Name<'_>,
+        dir: DentryId,
+        name: Name<'_>,
+    ) -> Result<(), ErrorCode> {
+        self.changing_names(dir)?;
+        let since = self.own_mark();
+        let (p, d) = (self.get(parent)?, self.get(dir)?);
+        let (parent_fd, dir_fd) = (p.fd.as_fd(), d.fd.as_fd());
+        let linked = if p.root == d.root {
+            sys::linkat(parent_fd, old_name.as_str(), dir_fd, name.as_str()).map_err(Into::into)
+        } else if let Err(errno) = sys::fstatat_nofollow(parent_fd, old_name.as_str().as_bytes()) {
+            Err(errno.into())
+        } else if sys::fstatat_nofollow(dir_fd, name.as_str().as_bytes()).is_ok() {
+            Err(ErrorCode::AlreadyExists)
+        } else {
+            Err(ErrorCode::CrossDevice)
+        };
+        linked.map_err(|err: ErrorCode| self.name_taken(dir, name, err))?;
+        // A stale dentry of an old file of that name (removed outside
+        // directfs), or a remembered `no-entry`, must not shadow the new one.
+        self.detach(dir, name.as_str());
+        self.negatives.remove(dir, name.as_str());
+        self.expect_own(since, &[(dir, OwnEvent::Create, name.as_str())]);
+        Ok(())
+    }
+
     /// [`Tree::link`]'s host side: the new name linked, and the new
     /// dentry's FD, mode, identity and type.
     fn link_names(

@@ -416,6 +416,14 @@ pub(crate) fn parent_of_name(
     walk_to_last(tree, dir, path).map(|()| true)
 }
 
+/// Whether `path` ends in a name — not `.` or `..`, no trailing `/` — so
+/// that [`with_parent`] gives its op [`Last::Name`] with no slash: a call
+/// may then hand that name to the kernel in its directory's FD instead of
+/// walking to it. Looks at the text alone.
+pub(crate) fn ends_in_name(path: &str) -> bool {
+    split_last(path).is_ok_and(|(_, last, slashed)| !slashed && last != "." && last != "..")
+}
+
 /// The walk [`with_parent`] makes before it looks at `path`'s last name
 /// (the directory that holds it, walked and checked to be one; a path that
 /// ends in dots, walked whole), alone: its error, if any. For a call of two
@@ -453,9 +461,10 @@ pub(crate) enum TwoPaths {
 /// `rename-at` drops the `/`). For `rename-at`, a path whose last name is a
 /// dot is then `busy` before either name is looked at, as Linux's
 /// `renameat` answers (`rename("x…x", ".")`: `busy`, not `name-too-long`).
-/// Last, a `rename-at` whose new name is too long is `no-entry` where the
-/// old name is missing: Linux looks the old name up before the new one (as
-/// wasmtime-wasi answers).
+/// Last, a call whose new name is too long is `no-entry` where the old
+/// name is missing: Linux looks the old name up before the new one (as
+/// wasmtime-wasi answers; `link-at` from name to name leaves the old name
+/// to the kernel, after the new one is parsed).
 pub(crate) fn second_walk_first(
     tree: &mut Tree,
     result: Result<(), ErrorCode>,
@@ -485,7 +494,7 @@ pub(crate) fn second_walk_first(
             return Err(ErrorCode::Busy);
         }
     }
-    if call == TwoPaths::Rename && result == Err(ErrorCode::NameTooLong) {
+    if result == Err(ErrorCode::NameTooLong) {
         let old = with_parent(tree, first_dir, first, |tree, parent, last| match last {
             Last::Name(name, _) => tree.stat_name(parent, name).map(drop),
             Last::Dots => Ok(()),

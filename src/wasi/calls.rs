@@ -14,8 +14,8 @@ use super::{Descriptor, DescriptorKind, OpenIntent, OpenRequest, open_at};
 use crate::ctx::{DirectfsCtxView, LastIdentity, LastStat};
 use crate::dentry::{DentryId, ReadLocked, StatMemo, Tree};
 use crate::dentry::{
-    Last, TwoPaths, parent_of_name, resolve_slashed, second_walk_first, slashed_made, walk_to_last,
-    with_parent, with_walked,
+    Last, TwoPaths, ends_in_name, parent_of_name, resolve_slashed, second_walk_first, slashed_made,
+    walk_to_last, with_parent, with_walked,
 };
 use crate::error::Error;
 use crate::error::trap;
@@ -464,17 +464,34 @@ impl DirectfsCtxView<'_> {
             return Err(Code::Invalid.into());
         }
         Ok(self.ctx.deferring(|tree| {
-            let linked = with_walked(tree, old_dir, old_path, false, |tree, target| {
-                with_parent(tree, new_dir, new_path, |tree, parent, last| match last {
-                    Last::Name(_, true) => Err(slashed_made(tree, new_dir, new_path)),
-                    Last::Name(name, false) => {
-                        let linked = tree.link(parent, target, name)?;
-                        tree.release(linked);
-                        Ok(())
-                    }
-                    Last::Dots => Err(Code::AlreadyExists),
+            let linked = if ends_in_name(old_path) && ends_in_name(new_path) {
+                // Name to name: the kernel resolves the old name (no
+                // symlink followed) as it links it, as wasmtime-wasi's
+                // `linkat`; no dentry of either is looked up or made.
+                with_parent(tree, old_dir, old_path, |tree, old_parent, old| {
+                    with_parent(tree, new_dir, new_path, |tree, parent, last| {
+                        match (old, last) {
+                            (Last::Name(old, _), Last::Name(name, _)) => {
+                                tree.link_unopened(old_parent, old, parent, name)
+                            }
+                            // Not reached: both paths end in a name.
+                            _ => Err(Code::Invalid),
+                        }
+                    })
                 })
-            });
+            } else {
+                with_walked(tree, old_dir, old_path, false, |tree, target| {
+                    with_parent(tree, new_dir, new_path, |tree, parent, last| match last {
+                        Last::Name(_, true) => Err(slashed_made(tree, new_dir, new_path)),
+                        Last::Name(name, false) => {
+                            let linked = tree.link(parent, target, name)?;
+                            tree.release(linked);
+                            Ok(())
+                        }
+                        Last::Dots => Err(Code::AlreadyExists),
+                    })
+                })
+            };
             second_walk_first(
                 tree,
                 linked,
