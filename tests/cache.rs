@@ -362,3 +362,27 @@ fn link_by_name_counted() {
         );
     }
 }
+
+/// A `wasi:filesystem` `symlink-at` is one `symlinkat`, as wasmtime-wasi's:
+/// no dentry of the new symlink is opened, stat-ed and closed (it is made
+/// when a walk first needs it). `soft_link` + `remove_file` a turn: two
+/// syscalls in exclusive and coherent mounts (it was five), four in a
+/// shared one (the directory revalidated by each call).
+#[test]
+fn symlink_at_counted() {
+    for (mode, most) in [("exclusive", 2.0), ("", 2.05), ("shared", 4.0)] {
+        let turns = |n: u32| {
+            let fx = Fixture::new();
+            std::fs::create_dir(fx.path("w")).unwrap();
+            let syscalls = syscalls_of(&fx.sandbox, mode, &["symlink", &n.to_string()]);
+            assert_eq!(host_names(&fx.path("w")), Vec::<String>::new(), "{mode:?}");
+            syscalls
+        };
+        let per_turn = (turns(1001) - turns(1)) as f64 / 1000.0;
+        eprintln!("{mode:?}: {per_turn:.2} syscalls per symlink + unlink");
+        assert!(
+            per_turn <= most,
+            "{mode:?}: {per_turn:.2} syscalls per turn"
+        );
+    }
+}

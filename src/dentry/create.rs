@@ -201,6 +201,29 @@ impl Tree {
         Ok(child)
     }
 
+    /// `symlinkat(target, parent_fd, name)` alone, for a caller that does
+    /// not use the new symlink (`wasi:filesystem`'s `symlink-at`): one
+    /// syscall, as wasmtime-wasi's. Its dentry is made when a walk first
+    /// needs it.
+    pub(crate) fn symlink_unopened(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        target: &str,
+    ) -> Result<(), ErrorCode> {
+        check_path(target)?;
+        self.changing_names(parent)?;
+        let since = self.own_mark();
+        let made = sys::symlinkat(target, self.get(parent)?.fd.as_fd(), name.as_str());
+        made.map_err(|errno| self.name_taken(parent, name, errno))?;
+        // A stale dentry of an old file of that name (removed outside
+        // directfs), or a remembered `no-entry`, must not shadow the new one.
+        self.detach(parent, name.as_str());
+        self.negatives.remove(parent, name.as_str());
+        self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
+        Ok(())
+    }
+
     /// A new name for `target` in `dir`, sharing its inode, linking exactly
     /// the dentry's file:
     /// - `linkat(target_fd, "", dir_fd, name, AT_EMPTY_PATH)` where the host

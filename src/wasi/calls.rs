@@ -640,11 +640,7 @@ impl DirectfsCtxView<'_> {
                     target?;
                     Err(Code::AlreadyExists)
                 }
-                Last::Name(name, false) => {
-                    let made = tree.symlink(parent, name, old_path, None)?;
-                    tree.release(made);
-                    Ok(())
-                }
+                Last::Name(name, false) => tree.symlink_unopened(parent, name, old_path),
                 Last::Dots => target.and(Err(Code::AlreadyExists)),
             })
         });

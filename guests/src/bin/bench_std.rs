@@ -82,6 +82,13 @@ fn main() {
             }
             arg(2)
         }
+        "symlink" => {
+            for _ in 0..arg(2) {
+                symlink("target", "/b/w/s");
+                fs::remove_file("/b/w/s").unwrap();
+            }
+            arg(2)
+        }
         "seqwrite" => {
             let (size, chunk) = (arg(2), arg(3));
             let mut f = fs::File::create("/b/w/big").unwrap();
@@ -116,4 +123,13 @@ fn tree(dirs: u64, files: u64) -> u64 {
         }
     }
     dirs * files
+}
+
+/// `std::fs::soft_link`, std's only stable symlink maker on WASI.
+#[expect(
+    deprecated,
+    reason = "soft_link is std's only stable symlink maker on WASI"
+)]
+fn symlink(target: &str, link: &str) {
+    fs::soft_link(target, link).unwrap();
 }
