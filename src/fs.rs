@@ -93,8 +93,10 @@ pub struct Limits {
     /// holds; past it the least recently used are closed. Default 1000, as
     /// gVisor's dentry cache.
     pub max_cached_dentries: usize,
-    /// The most `dentry` and `handle` resources a guest may hold at once;
-    /// past it, calls that would make one fail with `too-many-open`.
+    /// The most `dentry` and `handle` resources a guest may hold at once
+    /// (through WASI: descriptors, and the file and directory streams they
+    /// hand out); past it, calls that would make one fail with
+    /// `too-many-open` (WASI: `insufficient-memory`).
     /// Default 4096.
     pub max_open: usize,
     /// The most recent `no-entry` walk results remembered (exclusive

@@ -7,7 +7,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{Fixture, Run, guest};
+use common::{Fixture, Run, dfs_run, guest};
 
 /// Runs `dfs-run ARGS...` under `ulimit -n NOFILE`; returns what it printed.
 fn run_with_nofile(nofile: u32, args: &[String]) -> Run {
@@ -121,4 +121,42 @@ fn default_budget_fits_the_process_fd_limit() {
     if hard >= 8192 {
         assert_eq!(roomy, 4096 + 1000 + 1, "the defaults where they fit");
     }
+}
+
+/// A stream keeps its file open after its descriptor goes: a guest that
+/// opens a file, takes a read or write stream of it and drops the
+/// descriptor, again and again (`limits_stream_budget`), is stopped by
+/// `max-open` (each stream counts, as a descriptor does) with
+/// `insufficient-memory`, in every host way; the tree's FDs peak at
+/// `max-open` + the root; every stream still reads or writes its file; and
+/// once they are dropped there is room again. (Before, streams counted for
+/// nothing: the guest held 1,000 more, to the tree's FD budget;
+/// wasmtime-wasi opens until the process's `EMFILE`.)
+#[test]
+fn limits_streams_count_towards_max_open() {
+    common::each_host(|options| {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("f"), b"data").unwrap();
+        let run = dfs_run([
+            "--stats".to_string(),
+            "--max-open".to_string(),
+            "50".to_string(),
+            "--dir".to_string(),
+            format!("{}::/s{}", fx.sandbox.display(), common::comma(options)),
+            guest("limits_stream_budget").display().to_string(),
+        ]);
+        run.assert_success();
+        // The preopen's descriptor is one of the 50: 48 streams, and the
+        // 49th's descriptor.
+        assert_eq!(
+            run.stdout,
+            "held 48 streams (32 reading, 16 writing), then stream insufficient-memory\n\
+             again: \"data!\"\n",
+            "{options:?}"
+        );
+        assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"data!");
+        let peak = run.stat("peak_host_fds");
+        assert!(peak <= 51, "{options:?}: the tree's FDs peaked at {peak}");
+        fx.assert_outside_untouched();
+    });
 }

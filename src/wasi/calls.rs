@@ -11,7 +11,7 @@ use nix::unistd::UnlinkatFlags;
 use wasmtime::component::Resource;
 
 use super::{Descriptor, DescriptorKind, OpenIntent, OpenRequest, open_at};
-use crate::ctx::{DirectfsCtxView, LastIdentity, LastStat};
+use crate::ctx::{DirectfsCtxView, LastIdentity, LastStat, StreamSlot};
 use crate::dentry::{DentryId, ReadLocked, StatMemo, Tree};
 use crate::dentry::{
     Last, TwoPaths, ends_in_name, parent_of_name, resolve_slashed, second_walk_first, slashed_made,
@@ -260,14 +260,17 @@ impl DirectfsCtxView<'_> {
 
     /// What a stream of descriptor `fd` reads through (or, if `write`,
     /// writes through, in a read-write preopen): the descriptor's dentry, a
-    /// share of its handle, and whether the file is a FIFO, socket or
-    /// device ([`is_pipe`]). A directory → `is-directory` to read,
-    /// `bad-descriptor` to write (as wasmtime-wasi).
+    /// share of its handle, whether the file is a FIFO, socket or device
+    /// ([`is_pipe`]), and the stream's slot of [`crate::Limits::max_open`]
+    /// (a stream keeps its file open after the descriptor goes, so each
+    /// counts, as a descriptor does: past the limit, `insufficient-memory`).
+    /// A directory → `is-directory` to read, `bad-descriptor` to write (as
+    /// wasmtime-wasi).
     pub(crate) fn stream_handle(
         &self,
         fd: &Resource<Descriptor>,
         write: bool,
-    ) -> Result<(DentryId, Handle, bool), Error> {
+    ) -> Result<(DentryId, Handle, bool, StreamSlot), Error> {
         let d = self.descriptor(fd)?;
         let handle = match &d.kind {
             DescriptorKind::File { handle, .. } => handle,
@@ -280,7 +283,8 @@ impl DirectfsCtxView<'_> {
             self.check_mutable_locked(&tree, d.dentry)?;
         }
         let pipe = is_pipe(tree.file_type(d.dentry)?);
-        Ok((d.dentry, handle.share(), pipe))
+        self.room_for(1)?;
+        Ok((d.dentry, handle.share(), pipe, self.ctx.stream_slot()))
     }
 
     /// A file descriptor's handle, in a read-write preopen.

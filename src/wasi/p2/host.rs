@@ -72,18 +72,16 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         offset: Filesize,
     ) -> Result<Resource<DynInputStream>, Error> {
         self.one_table().map_err(Error::trap)?;
-        let (id, handle, pipe) = self.stream_handle(&fd, false)?;
+        let (id, handle, pipe, slot) = self.stream_handle(&fd, false)?;
         let stream: DynInputStream = if pipe {
-            Box::new(Fused::new(PipeInputStream::new(
-                handle,
-                self.ctx.interrupter.clone(),
-            )?))
+            Box::new(
+                Fused::new(PipeInputStream::new(handle, self.ctx.interrupter.clone())?)
+                    .counted(slot),
+            )
         } else {
-            Box::new(Fused::new(FileInputStream::new(
-                handle,
-                offset,
-                self.on_pool(id),
-            )))
+            Box::new(
+                Fused::new(FileInputStream::new(handle, offset, self.on_pool(id))).counted(slot),
+            )
         };
         Ok(self.table.push(stream)?)
     }
@@ -94,18 +92,16 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         offset: Filesize,
     ) -> Result<Resource<DynOutputStream>, Error> {
         self.one_table().map_err(Error::trap)?;
-        let (id, handle, pipe) = self.stream_handle(&fd, true)?;
+        let (id, handle, pipe, slot) = self.stream_handle(&fd, true)?;
         let stream: DynOutputStream = if pipe {
-            Box::new(Fused::new(PipeOutputStream::new(
-                handle,
-                self.ctx.interrupter.clone(),
-            )?))
+            Box::new(
+                Fused::new(PipeOutputStream::new(handle, self.ctx.interrupter.clone())?)
+                    .counted(slot),
+            )
         } else {
-            Box::new(Fused::new(FileOutputStream::at(
-                handle,
-                offset,
-                self.on_pool(id),
-            )))
+            Box::new(
+                Fused::new(FileOutputStream::at(handle, offset, self.on_pool(id))).counted(slot),
+            )
         };
         Ok(self.table.push(stream)?)
     }
@@ -115,17 +111,14 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         fd: Resource<Descriptor>,
     ) -> Result<Resource<DynOutputStream>, Error> {
         self.one_table().map_err(Error::trap)?;
-        let (id, handle, pipe) = self.stream_handle(&fd, true)?;
+        let (id, handle, pipe, slot) = self.stream_handle(&fd, true)?;
         let stream: DynOutputStream = if pipe {
-            Box::new(Fused::new(PipeOutputStream::new(
-                handle,
-                self.ctx.interrupter.clone(),
-            )?))
+            Box::new(
+                Fused::new(PipeOutputStream::new(handle, self.ctx.interrupter.clone())?)
+                    .counted(slot),
+            )
         } else {
-            Box::new(Fused::new(FileOutputStream::append(
-                handle,
-                self.on_pool(id),
-            )))
+            Box::new(Fused::new(FileOutputStream::append(handle, self.on_pool(id))).counted(slot))
         };
         Ok(self.table.push(stream)?)
     }

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use tokio::io::Interest;
 use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
 
+use crate::ctx::StreamSlot;
 use crate::error::ErrorCode;
 use crate::handle::Handle;
 use crate::interrupt::Interrupter;
@@ -42,6 +43,8 @@ fn failed(code: ErrorCode) -> StreamError {
 pub(crate) struct Fused<S> {
     inner: S,
     closed: bool,
+    /// The stream's share of `max-open`, given back when it is dropped.
+    _slot: Option<StreamSlot>,
 }
 
 impl<S> Fused<S> {
@@ -50,6 +53,15 @@ impl<S> Fused<S> {
         Self {
             inner,
             closed: false,
+            _slot: None,
+        }
+    }
+
+    /// The stream, holding `slot` (its share of `max-open`) until dropped.
+    pub(crate) fn counted(self, slot: StreamSlot) -> Self {
+        Self {
+            _slot: Some(slot),
+            ..self
         }
     }
 

@@ -15,7 +15,7 @@ use crate::bindings::wasi_p3::wasi::filesystem::types::{
     self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
     Filesize, MetadataHashValue, NewTimestamp, OpenFlags, PathFlags,
 };
-use crate::ctx::{Directfs, DirectfsCtxView};
+use crate::ctx::{Directfs, DirectfsCtxView, StreamSlot};
 use crate::error::Error;
 use crate::fs::{HandOut, LookupRun};
 use crate::handle::Handle;
@@ -84,8 +84,8 @@ impl DirectfsCtxView<'_> {
         &self,
         fd: &Resource<Descriptor>,
         write: bool,
-    ) -> Result<(Handle, Option<Readiness>), Error> {
-        let (_, handle, pipe) = self.stream_handle(fd, write)?;
+    ) -> Result<(Handle, Option<Readiness>, StreamSlot), Error> {
+        let (_, handle, pipe, slot) = self.stream_handle(fd, write)?;
         let readiness = match pipe {
             true => Some(Readiness::new(
                 handle.share(),
@@ -93,7 +93,7 @@ impl DirectfsCtxView<'_> {
             )?),
             false => None,
         };
-        Ok((handle, readiness))
+        Ok((handle, readiness, slot))
     }
 }
 
@@ -105,8 +105,9 @@ impl<U: 'static> types::HostDescriptorWithStore<U> for Directfs {
     ) -> wasmtime::Result<(StreamReader<u8>, FutureReader<Result<(), ErrorCode>>)> {
         let (tx, rx) = oneshot::channel();
         let stream = match store.get().p3_stream_handle(&fd, false) {
-            Ok((handle, readiness)) => {
-                StreamReader::new(&mut store, FileProducer::new(handle, offset, readiness, tx))?
+            Ok((handle, readiness, slot)) => {
+                let producer = FileProducer::new(handle, offset, readiness, tx);
+                StreamReader::new(&mut store, producer.counted(slot))?
             }
             Err(err) => {
                 let _ = tx.send(failed(err)?);
@@ -409,8 +410,9 @@ fn write_stream<U: 'static>(
 ) -> wasmtime::Result<FutureReader<Result<(), ErrorCode>>> {
     let (tx, rx) = oneshot::channel();
     match store.get().p3_stream_handle(&fd, true) {
-        Ok((handle, readiness)) => {
-            data.pipe(&mut store, FileConsumer::new(handle, at, readiness, tx))?;
+        Ok((handle, readiness, slot)) => {
+            let consumer = FileConsumer::new(handle, at, readiness, tx);
+            data.pipe(&mut store, consumer.counted(slot))?;
         }
         Err(err) => {
             data.close(&mut store)?;

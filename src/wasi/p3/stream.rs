@@ -145,6 +145,8 @@ pub(crate) struct FileProducer {
     /// For a FIFO, socket or device.
     pipe: Option<Pipe>,
     outcome: Outcome,
+    /// The stream's share of `max-open`, given back when it is dropped.
+    _slot: Option<StreamSlot>,
 }
 
 impl FileProducer {
@@ -159,6 +161,15 @@ impl FileProducer {
             offset,
             pipe: readiness.map(Pipe::new),
             outcome: Outcome(Some(result)),
+            _slot: None,
+        }
+    }
+
+    /// The stream, holding `slot` (its share of `max-open`) until dropped.
+    pub(crate) fn counted(self, slot: StreamSlot) -> Self {
+        Self {
+            _slot: Some(slot),
+            ..self
         }
     }
 }
@@ -233,6 +244,8 @@ pub(crate) struct FileConsumer {
     at: WriteAt,
     pipe: Option<Pipe>,
     outcome: Outcome,
+    /// The stream's share of `max-open`, given back when it is dropped.
+    _slot: Option<StreamSlot>,
 }
 
 impl FileConsumer {
@@ -247,6 +260,15 @@ impl FileConsumer {
             at,
             pipe: readiness.map(Pipe::new),
             outcome: Outcome(Some(result)),
+            _slot: None,
+        }
+    }
+
+    /// The stream, holding `slot` (its share of `max-open`) until dropped.
+    pub(crate) fn counted(self, slot: StreamSlot) -> Self {
+        Self {
+            _slot: Some(slot),
+            ..self
         }
     }
 }
