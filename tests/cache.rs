@@ -380,3 +380,44 @@ fn symlink_at_counted() {
         assert!(per_turn <= most, "{mode:?}: {per_turn:.2} syscalls a turn");
     }
 }
+
+/// A `wasi:filesystem` `open-at` of a name the tree caches nothing of is
+/// the kernel's open of the name in its directory (`openat` and `fstat`, as
+/// wasmtime-wasi's), not a walk that opens a dentry and a re-open of it:
+/// `fs::read` of 200 files once each (`bench_std read`), `--stats`
+/// `host_syscalls` a file: 5 in exclusive and coherent mounts (`openat`,
+/// `fstat`, two `read`s, `close`; it was 7, and an eighth, the dentry's
+/// `close`, when the cache let it go), and no dentry cached for any of the
+/// files (it was one each).
+#[test]
+fn open_by_name_counted() {
+    let fx = Fixture::new();
+    for d in ["d00", "d01"] {
+        std::fs::create_dir_all(fx.path(&format!("tree/{d}"))).unwrap();
+        for f in 0..100 {
+            std::fs::write(fx.path(&format!("tree/{d}/f{f:03}")), b"four").unwrap();
+        }
+    }
+    // A hundredth over: the walk to `d01`.
+    for (mode, most) in [("exclusive", 5.05), ("", 5.1), ("shared", 7.05)] {
+        let run = |dirs: &str, files: &str| {
+            let mut argv = vec![
+                "--stats".to_string(),
+                "--dir".to_string(),
+                format!("{}::/b{}", fx.sandbox.display(), common::comma(mode)),
+                guest("bench_std").display().to_string(),
+            ];
+            argv.extend(["read", dirs, files, "0"].map(String::from));
+            let run = dfs_run(argv);
+            run.assert_success();
+            (run.stat("host_syscalls"), run.stat("dentries"))
+        };
+        let (once, _) = run("1", "1");
+        let (all, dentries) = run("2", "100");
+        let per_file = (all - once) as f64 / 199.0;
+        eprintln!("{mode:?}: {per_file:.2} syscalls a file read, {dentries} dentries after");
+        assert!(per_file <= most, "{mode:?}: {per_file:.2} syscalls a file");
+        // The root, `tree`, `d00`, `d01`: no file's.
+        assert!(dentries <= 4, "{mode:?}: {dentries} dentries cached");
+    }
+}

@@ -144,16 +144,31 @@ impl Tree {
         self.negatives.remove(parent, name.as_str());
         self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
         let handle = Handle::new(fd, self.budget.charge_token());
+        let child = self.insert_private(parent, &handle, &st)?;
+        Ok((child, self.handle_of(child, handle, flags)))
+    }
+
+    /// The private dentry of a WASI descriptor's `handle`, of a file
+    /// (`fstat` `st`) named in `parent`: it shares the handle's FD
+    /// ([`FdMode::Lent`]), is cached under no name ([`Link::Unlinked`]),
+    /// and goes with the descriptor's reference ([`Tree::create_private`],
+    /// [`Tree::open_private`]). Returns it with that one reference.
+    pub(super) fn insert_private(
+        &mut self,
+        parent: DentryId,
+        handle: &Handle,
+        st: &FileStat,
+    ) -> Result<DentryId, ErrorCode> {
         let p = self.get(parent)?;
-        let child = self.insert(Dentry::made(
+        let (root, policy) = (p.root, p.policy);
+        Ok(self.insert(Dentry::made(
             (handle.host_fd(), FdMode::Lent),
             Link::Unlinked,
-            (key_of(&st), file_type_of_mode(st.st_mode)),
-            (p.root, p.policy),
+            (key_of(st), file_type_of_mode(st.st_mode)),
+            (root, policy),
             self.call(),
             Watch::None,
-        ));
-        Ok((child, self.handle_of(child, handle, flags)))
+        )))
     }
 
     /// `mknodat(parent_fd, name, S_IFREG | mode)`: regular files only, as

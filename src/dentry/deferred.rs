@@ -114,6 +114,8 @@ enum Lookup {
     StatPath,
     /// [`Tree::open`]'s re-open of dentry `id` with `oflags`.
     Open { id: DentryId, oflags: OFlag },
+    /// [`Tree::open_private`]'s open of a name with `oflags`, then `fstat`.
+    OpenName { oflags: OFlag },
 }
 
 /// What the syscalls of a [`Deferred`] found.
@@ -151,8 +153,8 @@ impl Found {
 }
 
 impl Deferred {
-    /// Whether this is a name lookup (a walk's or a `stat-at`'s), counted
-    /// in [`crate::Stats::lookup_misses`]; not a re-open.
+    /// Whether this is a name lookup (a walk's, a `stat-at`'s, an open of
+    /// a name), counted in [`crate::Stats::lookup_misses`]; not a re-open.
     fn is_lookup(&self) -> bool {
         !matches!(self.what, Lookup::Open { .. })
     }
@@ -170,7 +172,9 @@ impl Deferred {
             Lookup::Walk { path_first } => Found::Walk(open_child(fd, &self.name, path_first)),
             Lookup::Stat => Found::Stat(sys::fstatat_nofollow(fd, self.name.as_bytes())),
             Lookup::StatPath => Found::Stat(stat_path_beneath(fd, &self.name)),
-            Lookup::Open { oflags, .. } => Found::Open(reopen(fd, &self.name, oflags)),
+            Lookup::Open { oflags, .. } | Lookup::OpenName { oflags } => {
+                Found::Open(reopen(fd, &self.name, oflags))
+            }
         };
         Answer { asked: self, found }
     }
@@ -439,6 +443,21 @@ impl Tree {
         name: &str,
     ) -> Result<Option<Reopened>, ErrorCode> {
         let what = Lookup::Open { id, oflags };
+        self.answer_or_defer(what, dir, name, 1, |found| match found {
+            Found::Open(reopened) => Some(reopened),
+            _ => None,
+        })
+    }
+
+    /// The answer to [`Tree::open_private`]'s open of `name` in `dir` with
+    /// `oflags`, as [`Tree::walk_answer`].
+    pub(super) fn open_name_answer(
+        &mut self,
+        dir: DentryId,
+        name: &str,
+        oflags: OFlag,
+    ) -> Result<Option<Reopened>, ErrorCode> {
+        let what = Lookup::OpenName { oflags };
         self.answer_or_defer(what, dir, name, 1, |found| match found {
             Found::Open(reopened) => Some(reopened),
             _ => None,

@@ -1,5 +1,6 @@
 //! Opening a dentry's file for I/O: a new host FD (re-opened from the
-//! parent, identity checked) in a [`Handle`].
+//! parent, identity checked) in a [`Handle`]; or, for a WASI descriptor of
+//! a name the tree caches nothing of, the name opened ([`Tree::open_private`]).
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
@@ -9,10 +10,12 @@ use nix::fcntl::OFlag;
 use nix::sys::stat::FileStat;
 
 use super::inode::key_of;
-use super::{DentryId, Link, Tree, deferred};
+use super::{DentryId, FdMode, Link, Tree, count_lookups, deferred, trusts};
 use crate::error::ErrorCode;
 use crate::handle::Handle;
+use crate::name::Name;
 use crate::sys;
+use crate::sys::file_type_of_mode;
 use crate::types::{FileType, OpenFlags};
 
 impl Tree {
@@ -25,6 +28,78 @@ impl Tree {
         self.make_room(1)?;
         let fd = self.open_fd(id, open_flags(flags)?)?;
         Ok(self.new_handle(id, fd, flags))
+    }
+
+    /// `openat(parent_fd, name, flags | O_NOFOLLOW | O_NONBLOCK)` and
+    /// `fstat`, for a WASI descriptor of a name the tree caches nothing of
+    /// (no child, no remembered `no-entry`: [`Tree::knows_name`]), to be
+    /// neither created nor truncated: the kernel opens the name as
+    /// wasmtime-wasi's `open-at` has it open it, two syscalls where a walk
+    /// and a re-open of its dentry by name made four (and a fifth, the
+    /// dentry's `close`, when the cache let it go). The file's dentry is
+    /// private to the descriptor, as [`Tree::create_private`]'s: cached
+    /// under no name, gone with the descriptor; a later walk of the name
+    /// opens one of its own.
+    ///
+    /// `None` where the name is a symlink (`ELOOP`: the caller walks it,
+    /// following it or not) or a directory (a descriptor of a directory is
+    /// used for paths, through a cached dentry: this one is cached under
+    /// `name`, as [`Tree::walk`] caches what it opens, for the caller's walk
+    /// to find). A `no-entry` is remembered as [`Tree::walk`] remembers one.
+    ///
+    /// # Preconditions
+    /// `flags` has neither `TRUNCATE` nor `DIRECTORY`; `parent` is a
+    /// directory dentry the caller holds.
+    pub(crate) fn open_private(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        flags: OpenFlags,
+    ) -> Result<Option<(DentryId, Handle)>, ErrorCode> {
+        let oflags = open_flags(flags)? | OFlag::O_NONBLOCK;
+        self.watch_later(parent);
+        let shared = !trusts(self.get(parent)?) || self.walks_afresh();
+        // What is found is cached in `parent` (a directory, a `no-entry`):
+        // told of from before the syscall, as a walk's.
+        self.watch_names(parent);
+        self.make_room(1)?;
+        let (opened, answered) = match self.open_name_answer(parent, name.as_str(), oflags)? {
+            Some(found) => (found, true),
+            None => {
+                count_lookups(0, 1);
+                let opened = self.retrying_out_of_fds(|tree| {
+                    let dir_fd = tree.get(parent).map_err(|_| Errno::EBADF)?.fd.as_fd();
+                    deferred::reopen(dir_fd, name.as_str(), oflags)
+                });
+                (opened, false)
+            }
+        };
+        let (fd, st) = match opened {
+            Ok((fd, Some(st))) => (fd, st),
+            // Not reached: only `.` is re-opened with no `fstat`.
+            Ok((_, None)) => return Ok(None),
+            Err(Errno::ELOOP) => return Ok(None),
+            Err(Errno::ENOENT) => {
+                if !shared {
+                    self.remember_no_entry(parent, name.as_str(), true);
+                }
+                return Err(ErrorCode::NoEntry);
+            }
+            Err(errno) => return Err(errno.into()),
+        };
+        if file_type_of_mode(st.st_mode) == FileType::Directory {
+            if !answered {
+                self.keep_miss();
+            }
+            // Opened as a walk opens it (`O_RDONLY | O_NONBLOCK`: nothing
+            // else opens a directory).
+            let child = self.insert_child(parent, name, (fd, FdMode::Read), &st);
+            self.release(child);
+            return Ok(None);
+        }
+        let handle = Handle::new(fd, self.budget.charge_token());
+        let child = self.insert_private(parent, &handle, &st)?;
+        Ok(Some((child, self.handle_of(child, handle, flags))))
     }
 
     /// The FD of [`Tree::open`]. Opening never blocks the host thread, not
@@ -169,4 +244,56 @@ pub(super) fn open_flags(flags: OpenFlags) -> Result<OFlag, ErrorCode> {
 /// Whether an open with `flags` may change the file.
 pub(crate) fn writes(flags: OpenFlags) -> bool {
     flags.intersects(OpenFlags::WRITE | OpenFlags::APPEND | OpenFlags::TRUNCATE)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::super::tests::{name, tree_with_root};
+    use super::*;
+
+    /// [`Tree::open_private`]: a file's name is opened by the kernel, for
+    /// reading or writing, and its dentry is the descriptor's own (no name
+    /// cached, gone with its reference); a directory is cached as a walk
+    /// caches it, and left to the walk; a symlink is left to the walk,
+    /// nothing cached; a missing name is `no-entry`.
+    #[test]
+    fn a_name_the_tree_caches_nothing_of_is_opened_by_the_kernel() {
+        let (dir, mut tree, root) = tree_with_root();
+        tree.set_cache_limits(100, 100);
+        std::fs::write(dir.path().join("f"), b"data").unwrap();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        std::os::unix::fs::symlink("f", dir.path().join("l")).unwrap();
+        let ino = std::fs::metadata(dir.path().join("f")).unwrap().ino();
+
+        for flags in [OpenFlags::READ, OpenFlags::WRITE | OpenFlags::APPEND] {
+            let opened = tree.open_private(root, name("f"), flags).unwrap();
+            let (file, handle) = opened.expect("a file is opened");
+            assert_eq!(sys::fstat(handle.fd()).unwrap().st_ino, ino);
+            assert_eq!(tree.file_type(file), Ok(FileType::RegularFile));
+            assert!(!tree.knows_name(root, name("f")), "no name cached");
+            if flags.contains(OpenFlags::WRITE) {
+                nix::unistd::write(handle.fd(), b"!").unwrap();
+            }
+            tree.release(file);
+            assert!(tree.get(file).is_err(), "gone with its reference");
+        }
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"data!");
+
+        assert!(matches!(
+            tree.open_private(root, name("d"), OpenFlags::READ),
+            Ok(None)
+        ));
+        assert!(tree.knows_name(root, name("d")), "cached for the walk");
+        assert!(matches!(
+            tree.open_private(root, name("l"), OpenFlags::READ),
+            Ok(None)
+        ));
+        assert!(!tree.knows_name(root, name("l")));
+        assert!(matches!(
+            tree.open_private(root, name("missing"), OpenFlags::READ),
+            Err(ErrorCode::NoEntry)
+        ));
+    }
 }

@@ -2,7 +2,9 @@
 //! wasmtime-wasi checks them, then the walk (or creation) and the open.
 
 use super::{Descriptor, DescriptorKind};
-use crate::dentry::{DentryId, Last, MAX_SYMLINK_FOLLOWS, Tree, walk_beneath, with_parent};
+use crate::dentry::{
+    DentryId, Last, MAX_SYMLINK_FOLLOWS, Tree, ends_in_name, walk_beneath, with_parent,
+};
 use crate::error::ErrorCode;
 use crate::handle::Handle;
 use crate::name::check_path;
@@ -99,6 +101,9 @@ pub(crate) fn open_at(
     req: OpenRequest,
 ) -> Result<Descriptor, ErrorCode> {
     if !req.create {
+        if let Some(descriptor) = open_name(tree, dir, path, req)? {
+            return Ok(descriptor);
+        }
         let id = walk_beneath(tree, dir, path, req.follow)?;
         return open_existing(tree, id, req);
     }
@@ -116,6 +121,42 @@ pub(crate) fn open_at(
         }
     }
     Err(ErrorCode::Loop)
+}
+
+/// `open-at` of a path ending in a name the tree caches nothing of, for a
+/// file neither created, truncated nor asked to be a directory: the name
+/// opened in its directory by the kernel ([`Tree::open_private`]: two
+/// syscalls, as wasmtime-wasi's, and no dentry cached for a file opened
+/// once). `None` where the caller walks the path instead: a path not ending
+/// in a name, a name the tree caches (a dentry re-opened by name is as
+/// cheap, and a remembered `no-entry` cheaper), a symlink, a directory.
+fn open_name(
+    tree: &mut Tree,
+    dir: DentryId,
+    path: &str,
+    req: OpenRequest,
+) -> Result<Option<Descriptor>, ErrorCode> {
+    let walked = OpenFlags::TRUNCATE | OpenFlags::DIRECTORY;
+    if !ends_in_name(path) || req.flags.intersects(walked) {
+        return Ok(None);
+    }
+    // A NUL anywhere is `invalid` before any walk, as a walk of the whole
+    // path answers it (`with_parent` answers one in the last name after the
+    // walk to it).
+    check_path(path)?;
+    with_parent(tree, dir, path, |tree, parent, last| {
+        let Last::Name(name, false) = last else {
+            return Ok(None);
+        };
+        if tree.knows_name(parent, name) {
+            return Ok(None);
+        }
+        let opened = tree.open_private(parent, name, req.flags)?;
+        Ok(opened.map(|(dentry, handle)| Descriptor {
+            dentry,
+            kind: file_kind(handle, req.flags),
+        }))
+    })
 }
 
 /// What one step of a creating [`open_at`] came to.
