@@ -55,12 +55,20 @@ impl Tree {
         let since = self.own_mark();
         let made = sys::mkdirat(self.get(parent)?.fd.as_fd(), name.as_str(), mode);
         made.map_err(|errno| self.name_taken(parent, name, errno))?;
-        // A stale dentry of an old file of that name (removed outside
-        // directfs), or a remembered `no-entry`, must not shadow the new one.
+        self.made_name(since, parent, name);
+        Ok(())
+    }
+
+    /// The tree's part of a name made in `parent` with no dentry of it
+    /// (`mkdirat`, `symlinkat`, `linkat` alone; a WASI create, whose dentry
+    /// is private): a stale dentry of an old file of that name (removed
+    /// outside directfs), or a remembered `no-entry`, must not shadow the
+    /// new one; and the kernel's event of it (queued since `since`) is the
+    /// tree's own.
+    fn made_name(&mut self, since: u64, parent: DentryId, name: Name<'_>) {
         self.detach(parent, name.as_str());
         self.negatives.remove(parent, name.as_str());
         self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
-        Ok(())
     }
 
     /// `openat(parent_fd, name, O_CREAT | O_EXCL | flags, mode)`, then opens
@@ -138,11 +146,7 @@ impl Tree {
                 return Err(errno.into());
             }
         };
-        // A stale dentry of an old file of that name (removed outside
-        // directfs), or a remembered `no-entry`, must not shadow the new one.
-        self.detach(parent, name.as_str());
-        self.negatives.remove(parent, name.as_str());
-        self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
+        self.made_name(since, parent, name);
         let handle = Handle::new(fd, self.budget.charge_token());
         let child = self.insert_private(parent, &handle, &st)?;
         Ok((child, self.handle_of(child, handle, flags)))
@@ -231,11 +235,7 @@ impl Tree {
         let since = self.own_mark();
         let made = sys::symlinkat(target, self.get(parent)?.fd.as_fd(), name.as_str());
         made.map_err(|errno| self.name_taken(parent, name, errno))?;
-        // A stale dentry of an old file of that name (removed outside
-        // directfs), or a remembered `no-entry`, must not shadow the new one.
-        self.detach(parent, name.as_str());
-        self.negatives.remove(parent, name.as_str());
-        self.expect_own(since, &[(parent, OwnEvent::Create, name.as_str())]);
+        self.made_name(since, parent, name);
         Ok(())
     }
 
@@ -303,11 +303,7 @@ impl Tree {
             Err(ErrorCode::CrossDevice)
         };
         linked.map_err(|err: ErrorCode| self.name_taken(dir, name, err))?;
-        // A stale dentry of an old file of that name (removed outside
-        // directfs), or a remembered `no-entry`, must not shadow the new one.
-        self.detach(dir, name.as_str());
-        self.negatives.remove(dir, name.as_str());
-        self.expect_own(since, &[(dir, OwnEvent::Create, name.as_str())]);
+        self.made_name(since, dir, name);
         Ok(())
     }
 
