@@ -437,12 +437,19 @@ pub(crate) fn note_notified_change() {
     CHANGES.fetch_add(1, Ordering::Relaxed);
 }
 
-/// `readlinkat(fd, "")`—Returns the target of the symlink `fd` was opened
-/// on (with `O_PATH | O_NOFOLLOW`).
+/// `readlinkat(dirfd, name)`—Returns the target of symlink `name` in
+/// directory `dirfd`; with `name` empty, of the symlink `dirfd` itself was
+/// opened on (with `O_PATH | O_NOFOLLOW`).
 ///
 /// See [readlinkat(2)](https://man7.org/linux/man-pages/man2/readlinkat.2.html).
-pub fn readlinkat_empty(fd: BorrowedFd<'_>) -> Result<std::ffi::OsString, Errno> {
-    counted(nix::fcntl::readlinkat(fd, ""))
+pub fn readlinkat(dirfd: BorrowedFd<'_>, name: &str) -> Result<std::ffi::OsString, Errno> {
+    #[cfg(test)]
+    test_hook::check_stale(dirfd)?;
+    // It may change the symlink's access time.
+    let target = counted(nix::fcntl::readlinkat(dirfd, name));
+    #[cfg(test)]
+    test_hook::after_lookup(name);
+    target
 }
 
 /// `mkdirat(dirfd, name, mode)`—Creates a directory.

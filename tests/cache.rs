@@ -381,6 +381,30 @@ fn symlink_at_counted() {
     }
 }
 
+/// A `wasi:filesystem` `readlink-at` of a name is one `readlinkat` in its
+/// directory, as wasmtime-wasi's: no dentry of the symlink is opened
+/// (`openat` refused with `ELOOP`, `openat(O_PATH)`, `fstat`), read
+/// (`readlinkat(fd, "")`). `soft_link` of a new name and `read_link` of it
+/// a turn: two syscalls in exclusive and coherent mounts (it was five), four in a shared one (the directory revalidated by each
+/// call); the symlinks on the host, each with its own target.
+#[test]
+fn readlink_by_name_counted() {
+    for (mode, most) in [("exclusive", 2.0), ("", 2.05), ("shared", 4.0)] {
+        let per_turn = syscalls_per_turn(mode, "readlink", |w| {
+            let names = host_names(w);
+            for name in &names {
+                let target = std::fs::read_link(w.join(name)).unwrap();
+                assert_eq!(target, std::path::Path::new(&name.replacen('s', "t", 1)));
+            }
+            assert!(
+                names.len() == 1 || names.len() == 1001,
+                "{mode:?}: {names:?}"
+            );
+        });
+        assert!(per_turn <= most, "{mode:?}: {per_turn:.2} syscalls a turn");
+    }
+}
+
 /// A `wasi:filesystem` `open-at` of a name the tree caches nothing of is
 /// the kernel's open of the name in its directory (`openat` and `fstat`, as
 /// wasmtime-wasi's), not a walk that opens a dentry and a re-open of it:

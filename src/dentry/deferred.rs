@@ -116,6 +116,8 @@ enum Lookup {
     Open { id: DentryId, oflags: OFlag },
     /// [`Tree::open_private`]'s open of a name with `oflags`, then `fstat`.
     OpenName { oflags: OFlag },
+    /// [`Tree::readlink_name`]'s `readlinkat(dir_fd, name)`.
+    Readlink,
 }
 
 /// What the syscalls of a [`Deferred`] found.
@@ -137,6 +139,7 @@ pub(crate) enum Found {
     Walk(Walked),
     Stat(Result<FileStat, Errno>),
     Open(Reopened),
+    Readlink(Result<std::ffi::OsString, Errno>),
 }
 
 impl Found {
@@ -144,9 +147,10 @@ impl Found {
     /// [`Tree::retrying_out_of_fds`]).
     fn out_of_fds(&self) -> bool {
         match self {
-            Found::Walk(Err(errno)) | Found::Stat(Err(errno)) | Found::Open(Err(errno)) => {
-                super::tree::out_of_fds(*errno)
-            }
+            Found::Walk(Err(errno))
+            | Found::Stat(Err(errno))
+            | Found::Open(Err(errno))
+            | Found::Readlink(Err(errno)) => super::tree::out_of_fds(*errno),
             _ => false,
         }
     }
@@ -175,6 +179,7 @@ impl Deferred {
             Lookup::Open { oflags, .. } | Lookup::OpenName { oflags } => {
                 Found::Open(reopen(fd, &self.name, oflags))
             }
+            Lookup::Readlink => Found::Readlink(sys::readlinkat(fd, &self.name)),
         };
         Answer { asked: self, found }
     }
@@ -464,6 +469,19 @@ impl Tree {
         })
     }
 
+    /// The answer to [`Tree::readlink_name`]'s `readlinkat` of `name` in
+    /// `dir`, as [`Tree::walk_answer`].
+    pub(super) fn readlink_answer(
+        &mut self,
+        dir: DentryId,
+        name: &str,
+    ) -> Result<Option<Result<std::ffi::OsString, Errno>>, ErrorCode> {
+        self.answer_or_defer(Lookup::Readlink, dir, name, 0, |found| match found {
+            Found::Readlink(target) => Some(target),
+            _ => None,
+        })
+    }
+
     /// The answer to lookup `what` of `name` in `dir` (`take` picks its
     /// result), or `None` to make the lookup now; `Err` if it was put off
     /// (`fds`: the FDs its answer will hold, charged now) or room could not
@@ -569,16 +587,19 @@ pub(crate) mod tests {
         std::fs::write(dir.path().join("a/b/c/g"), b"y").unwrap();
         let stat = ctx.deferring(|tree| tree.stat_name(c, name("g"))).unwrap();
         assert_eq!(stat.size, 1);
+        std::os::unix::fs::symlink("g", dir.path().join("a/b/c/s")).unwrap();
+        let target = ctx.deferring(|tree| tree.readlink_name(c, name("s")));
+        assert_eq!(target.as_deref(), Ok("g"));
         let names: Vec<_> = log.borrow().iter().map(|(n, _)| n.clone()).collect();
         assert_eq!(
             names,
-            ["a", "b", "c", "f", "f", "g"],
-            "walk, open by name, stat-at"
+            ["a", "b", "c", "f", "f", "g", "s"],
+            "walk, open by name, stat-at, readlink-at"
         );
         assert!(log.borrow().iter().all(|(_, locked)| !locked), "{log:?}");
         // One lookup each, counted once however many attempts it took.
         let stats = ctx.stats();
-        assert_eq!((stats.lookup_misses, stats.lookup_hits), (5, 3));
+        assert_eq!((stats.lookup_misses, stats.lookup_hits), (6, 3));
         // Outside `deferring`, the miss is made under the lock (so the
         // check above can fail).
         log.borrow_mut().clear();

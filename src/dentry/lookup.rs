@@ -302,13 +302,58 @@ impl Tree {
         })
     }
 
+    /// The target of symlink `name` in directory `parent`, without making a
+    /// dentry for it: in a trusted directory (see [`trusts`]) a live
+    /// child's [`Tree::readlink`] or a recent `no-entry`, else one
+    /// `readlinkat(parent_fd, name)` — the one syscall wasmtime-wasi makes,
+    /// where a walk to a new dentry costs two or three `openat`s, an
+    /// `fstat` and, when the cache lets it go, a `close`. A name that is
+    /// not a symlink is `invalid`, as `readlinkat` answers. A `no-entry` is
+    /// remembered as [`Tree::stat_name`] remembers one.
+    pub(crate) fn readlink_name(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+    ) -> Result<String, ErrorCode> {
+        self.watch_later(parent);
+        let dir = self.get(parent)?;
+        let shared = !trusts(dir) || self.walks_afresh();
+        if !shared {
+            if let Some(&child) = dir.children.get(name.as_str()) {
+                count_lookups(1, 0);
+                return self.readlink(child);
+            }
+            if self.negatives.contains(parent, name.as_str()) {
+                count_lookups(1, 0);
+                return Err(ErrorCode::NoEntry);
+            }
+        }
+        let found = match self.readlink_answer(parent, name.as_str())? {
+            Some(found) => found,
+            None => {
+                count_lookups(0, 1);
+                sys::readlinkat(self.get(parent)?.fd.as_fd(), name.as_str())
+            }
+        };
+        match found {
+            Ok(target) => target
+                .into_string()
+                .map_err(|_| ErrorCode::IllegalByteSequence),
+            Err(Errno::ENOENT) if !shared => {
+                self.remember_no_entry(parent, name.as_str(), true);
+                Err(ErrorCode::NoEntry)
+            }
+            Err(errno) => Err(errno.into()),
+        }
+    }
+
     /// `readlinkat(fd, "")`: the target of symlink `id`.
     pub(crate) fn readlink(&self, id: DentryId) -> Result<String, ErrorCode> {
         let d = self.get(id)?;
         if d.file_type != FileType::SymbolicLink {
             return Err(ErrorCode::Invalid);
         }
-        sys::readlinkat_empty(d.fd.as_fd())?
+        sys::readlinkat(d.fd.as_fd(), "")?
             .into_string()
             .map_err(|_| ErrorCode::IllegalByteSequence)
     }
@@ -394,6 +439,48 @@ mod tests {
         let root = mount.root();
         let mut tree = mount.filesystem().lock();
         assert_eq!(tree.stat_beneath(root, "a/b", false), Ok(None));
+    }
+
+    /// A symlink's target is read by name (`readlinkat(dir_fd, name)`, one
+    /// syscall) with no dentry made for it; a name that is not a symlink
+    /// is `invalid`, a missing one `no-entry` (remembered where the mount
+    /// trusts its cache). A cached dentry of the symlink answers in a
+    /// trusted mount; a shared one reads the name each time, so a symlink
+    /// the host replaced gives its new target.
+    #[test]
+    fn a_symlink_is_read_by_name() {
+        use super::super::tests::name;
+        for revalidation in [Revalidation::Exclusive, Revalidation::Shared] {
+            let (dir, mount, ctx) = context_with(revalidation, Blocking::Inline);
+            let c = ctx
+                .deferring(|tree| tree.walk_path(mount.root(), "a/b/c", false))
+                .unwrap();
+            std::os::unix::fs::symlink("f", dir.path().join("a/b/c/s")).unwrap();
+            let read = |n: &str| {
+                let before = ctx.stats().syscalls;
+                let target = ctx.deferring(|tree| tree.readlink_name(c, name(n)));
+                (target, ctx.stats().syscalls - before)
+            };
+            let dentries = ctx.tree().counts().0;
+            assert_eq!(read("s"), (Ok("f".to_owned()), 1), "{revalidation:?}");
+            assert_eq!(ctx.tree().counts().0, dentries, "no dentry made");
+            assert_eq!(read("f"), (Err(ErrorCode::Invalid), 1));
+            assert_eq!(read("none").0, Err(ErrorCode::NoEntry));
+            let remembered = revalidation == Revalidation::Exclusive;
+            assert_eq!(
+                read("none"),
+                (Err(ErrorCode::NoEntry), u64::from(!remembered))
+            );
+
+            // Cached, then replaced by the host.
+            let s = ctx.deferring(|tree| tree.walk_path(c, "s", false)).unwrap();
+            ctx.release(s);
+            std::fs::remove_file(dir.path().join("a/b/c/s")).unwrap();
+            std::os::unix::fs::symlink("g", dir.path().join("a/b/c/s")).unwrap();
+            let expected = if remembered { "f" } else { "g" };
+            assert_eq!(read("s"), (Ok(expected.to_owned()), 1), "{revalidation:?}");
+            ctx.release(c);
+        }
     }
 
     /// In a mount that revalidates, a walk under the read lock through

@@ -535,6 +535,15 @@ impl DirectfsCtxView<'_> {
     ) -> Result<String, Error> {
         let dir = self.dir(fd)?;
         let target = self.ctx.deferring(|tree| {
+            // A name in a directory: read by name, as wasmtime-wasi does
+            // (no dentry of the symlink opened).
+            if ends_in_name(path) {
+                return with_parent(tree, dir, path, |tree, parent, last| match last {
+                    Last::Name(name, false) => tree.readlink_name(parent, name),
+                    // Not reached: `ends_in_name`.
+                    _ => Err(Code::Invalid),
+                });
+            }
             let target = with_walked(tree, dir, path, false, |tree, id| tree.readlink(id));
             // A NUL in the last name is `invalid` after the walk to it, as
             // wasmtime-wasi answers (`readlink("missing/a\0")`: `no-entry`).

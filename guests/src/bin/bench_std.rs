@@ -89,6 +89,15 @@ fn main() {
             }
             arg(2)
         }
+        "readlink" => {
+            // A new symlink a turn, its target read back once.
+            for i in 0..arg(2) {
+                let (target, link) = (format!("t{i}"), format!("/b/w/s{i}"));
+                symlink(&target, &link);
+                assert_eq!(fs::read_link(&link).unwrap().to_str(), Some(&*target));
+            }
+            arg(2)
+        }
         "seqwrite" => {
             let (size, chunk) = (arg(2), arg(3));
             let mut f = fs::File::create("/b/w/big").unwrap();
