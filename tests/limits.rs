@@ -160,3 +160,37 @@ fn limits_streams_count_towards_max_open() {
         fx.assert_outside_untouched();
     });
 }
+
+/// As [`limits_streams_count_towards_max_open`], through WASI 0.3's
+/// `read-via-stream` and `write-via-stream` (`limits_p3_stream_budget`),
+/// whose refusal is the stream ended at once and its future's
+/// `insufficient-memory`: 48 streams held under `--max-open 50` of 60
+/// taken, the tree's FDs at most 51, every held stream reading or writing
+/// its file (the write on the host), and room again once they are gone.
+#[test]
+fn limits_p3_streams_count_towards_max_open() {
+    common::each_host(|options| {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("f"), b"data").unwrap();
+        let run = dfs_run([
+            "--stats".to_string(),
+            "--max-open".to_string(),
+            "50".to_string(),
+            "--dir".to_string(),
+            format!("{}::/s{}", fx.sandbox.display(), common::comma(options)),
+            guest("limits_p3_stream_budget").display().to_string(),
+        ]);
+        run.assert_success();
+        assert_eq!(
+            run.stdout,
+            "held 48 streams (32 reading, 16 writing), refused 12, \
+             all insufficient-memory: true\n\
+             again: \"data!\"\n",
+            "{options:?}"
+        );
+        assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"data!");
+        let peak = run.stat("peak_host_fds");
+        assert!(peak <= 51, "{options:?}: the tree's FDs peaked at {peak}");
+        fx.assert_outside_untouched();
+    });
+}
