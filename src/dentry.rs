@@ -454,6 +454,11 @@ pub(crate) struct Tree {
     /// Each mount's root directory and its ancestors' host identities, by
     /// root (see [`Tree::keep_overlaps_coherent`]).
     lineages: HashMap<DentryId, Vec<InoKey>>,
+    /// The last few names a WASI create found already there, in their
+    /// directories ([`Tree::found_existing`]), newest last: a hint of which
+    /// open to try first, never trusted (an open by name that misses
+    /// creates).
+    existing: std::collections::VecDeque<(DentryId, Box<str>)>,
 }
 
 thread_local! {

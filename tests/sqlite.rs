@@ -197,13 +197,17 @@ fn sqlite_with_the_host_writing_as_wasmtime() {
             );
         }
         // `exclusive` promises nothing when others write, and here it
-        // goes wrong: with `delete` it misses the journal the host made (a
+        // goes wrong with `delete`: it misses the journal the host made (a
         // name it had seen absent), reads the torn file and leaves the
-        // journal; with `truncate` it still sees its own journal, which the
-        // host's SQLite removed, and cannot open it. (That the test sees
-        // this is what makes it a test of every other mode's freshness.)
-        let (_, stale) = run("directfs", ",exclusive");
-        assert_ne!(stale, theirs, "journal {journal}: exclusive");
+        // journal. (That the test sees this is what makes it a test of
+        // every other mode's freshness.) With `truncate` it went wrong too
+        // while it cached the dentry of its own journal, which the host's
+        // SQLite removed; since a WASI open with `create` of a name that
+        // is there opens it by name, caching nothing of it, it does not.
+        if journal == "delete" {
+            let (_, stale) = run("directfs", ",exclusive");
+            assert_ne!(stale, theirs, "journal {journal}: exclusive");
+        }
     }
 }
 

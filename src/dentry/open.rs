@@ -18,7 +18,41 @@ use crate::sys;
 use crate::sys::file_type_of_mode;
 use crate::types::{FileType, OpenFlags};
 
+/// How many names [`Tree::found_existing`] keeps.
+const EXISTING_HINTS: usize = 8;
+
 impl Tree {
+    /// Whether a WASI create lately found `name` in `parent` already there
+    /// ([`Tree::note_existing`]; the tree caches nothing of it: the file's
+    /// dentry was private to its descriptor). A hint only: the open that
+    /// trusts it is made without `O_CREAT`, and creates where it misses.
+    pub(crate) fn found_existing(&self, parent: DentryId, name: Name<'_>) -> bool {
+        self.existing
+            .iter()
+            .any(|(dir, known)| *dir == parent && **known == *name.as_str())
+    }
+
+    /// Notes that a WASI create found `name` in `parent` already there (see
+    /// [`Tree::found_existing`]): a program that opens one file with
+    /// `O_CREAT` again and again (appending to a log, say) pays its
+    /// `O_EXCL` attempt once.
+    pub(crate) fn note_existing(&mut self, parent: DentryId, name: Name<'_>) {
+        if self.found_existing(parent, name) {
+            return;
+        }
+        if self.existing.len() == EXISTING_HINTS {
+            self.existing.pop_front();
+        }
+        self.existing.push_back((parent, name.as_str().into()));
+    }
+
+    /// Forgets what [`Tree::note_existing`] noted of `name` in `parent`
+    /// (an open of it found it gone).
+    pub(crate) fn forget_existing(&mut self, parent: DentryId, name: Name<'_>) {
+        self.existing
+            .retain(|(dir, known)| *dir != parent || **known != *name.as_str());
+    }
+
     /// Opens the dentry's file again with `flags`, as gVisor's `openHandle`:
     /// through the parent's FD by name (the only way to re-open without
     /// procfs), checking that the same file was opened. A directory (and a
@@ -32,8 +66,9 @@ impl Tree {
 
     /// `openat(parent_fd, name, flags | O_NOFOLLOW | O_NONBLOCK)` and
     /// `fstat`, for a WASI descriptor of a name the tree caches nothing of
-    /// (no child, no remembered `no-entry`: [`Tree::knows_name`]), to be
-    /// neither created nor truncated: the kernel opens the name as
+    /// (no child, no remembered `no-entry`: [`Tree::knows_name`]; or one
+    /// that an exclusive create just found there), not to be created here:
+    /// the kernel opens the name as
     /// wasmtime-wasi's `open-at` has it open it, two syscalls where a walk
     /// and a re-open of its dentry by name made four (and a fifth, the
     /// dentry's `close`, when the cache let it go). The file's dentry is
@@ -47,9 +82,17 @@ impl Tree {
     /// `name`, as [`Tree::walk`] caches what it opens, for the caller's walk
     /// to find). A `no-entry` is remembered as [`Tree::walk`] remembers one.
     ///
+    /// With `TRUNCATE` the kernel truncates what it opens (`O_TRUNC`), as
+    /// wasmtime-wasi's open does: there is no dentry whose identity the
+    /// file must have (a cached one is opened by [`Tree::open`], checked,
+    /// and only then truncated); a symlink (`O_NOFOLLOW`), a directory
+    /// (`EISDIR`, being opened to write) and a FIFO or device (which
+    /// `O_TRUNC` leaves alone) are not truncated. The call is then not run
+    /// again ([`Tree::changing`]).
+    ///
     /// # Preconditions
-    /// `flags` has neither `TRUNCATE` nor `DIRECTORY`; `parent` is a
-    /// directory dentry the caller holds.
+    /// `flags` has no `DIRECTORY`; `parent` is a directory dentry the
+    /// caller holds.
     pub(crate) fn open_private(
         &mut self,
         parent: DentryId,
@@ -57,6 +100,9 @@ impl Tree {
         flags: OpenFlags,
     ) -> Result<Option<(DentryId, Handle)>, ErrorCode> {
         let oflags = open_flags(flags)? | OFlag::O_NONBLOCK;
+        if oflags.contains(OFlag::O_TRUNC) {
+            self.changing()?;
+        }
         self.watch_later(parent);
         let shared = !trusts(self.get(parent)?) || self.walks_afresh();
         // What is found is cached in `parent` (a directory, a `no-entry`):
@@ -294,6 +340,37 @@ mod tests {
         assert!(matches!(
             tree.open_private(root, name("missing"), OpenFlags::READ),
             Err(ErrorCode::NoEntry)
+        ));
+    }
+
+    /// [`Tree::open_private`] with `TRUNCATE` truncates the file at the name
+    /// as it opens it (`O_TRUNC`); a symlink there is left whole, its
+    /// target too (the walk that follows it opens, checks, then
+    /// truncates), and a directory is not opened to write (`is-directory`).
+    #[test]
+    fn a_truncating_open_of_a_name_truncates_only_the_file_there() {
+        let (dir, mut tree, root) = tree_with_root();
+        std::fs::write(dir.path().join("f"), b"data").unwrap();
+        std::fs::write(dir.path().join("t"), b"target").unwrap();
+        std::os::unix::fs::symlink("t", dir.path().join("l")).unwrap();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        let trunc = OpenFlags::WRITE | OpenFlags::TRUNCATE;
+
+        let (file, handle) = tree.open_private(root, name("f"), trunc).unwrap().unwrap();
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"");
+        nix::unistd::write(handle.fd(), b"new").unwrap();
+        drop(handle);
+        tree.release(file);
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"new");
+
+        assert!(matches!(
+            tree.open_private(root, name("l"), trunc),
+            Ok(None)
+        ));
+        assert_eq!(std::fs::read(dir.path().join("t")).unwrap(), b"target");
+        assert!(matches!(
+            tree.open_private(root, name("d"), trunc),
+            Err(ErrorCode::IsDirectory)
         ));
     }
 }

@@ -124,7 +124,7 @@ pub(crate) fn open_at(
 }
 
 /// `open-at` of a path ending in a name the tree caches nothing of, for a
-/// file neither created, truncated nor asked to be a directory: the name
+/// file neither created nor asked to be a directory: the name
 /// opened in its directory by the kernel ([`Tree::open_private`]: two
 /// syscalls, as wasmtime-wasi's, and no dentry cached for a file opened
 /// once). `None` where the caller walks the path instead: a path not ending
@@ -136,8 +136,7 @@ fn open_name(
     path: &str,
     req: OpenRequest,
 ) -> Result<Option<Descriptor>, ErrorCode> {
-    let walked = OpenFlags::TRUNCATE | OpenFlags::DIRECTORY;
-    if !ends_in_name(path) || req.flags.intersects(walked) {
+    if !ends_in_name(path) || req.flags.contains(OpenFlags::DIRECTORY) {
         return Ok(None);
     }
     // A NUL anywhere is `invalid` before any walk, as a walk of the whole
@@ -199,9 +198,30 @@ fn create_or_open(
         // and then it. An existing name of any type fails with `exist` (a
         // symlink too: `O_EXCL` does not follow it) and is walked.
         if !tree.knows_name(parent, name) {
-            match create(tree) {
-                Err(ErrorCode::AlreadyExists) => {}
-                created => return created,
+            // Found there lately (by the `O_EXCL` attempt below): opened
+            // first, as it was then.
+            let existing = tree.found_existing(parent, name);
+            if !existing {
+                match create(tree) {
+                    Err(ErrorCode::AlreadyExists) => tree.note_existing(parent, name),
+                    created => return created,
+                }
+            }
+            // There: opened by name as `open_name` opens one (a symlink or
+            // a directory is walked below). Gone: created.
+            match tree.open_private(parent, name, req.flags) {
+                Ok(Some((dentry, handle))) => {
+                    return Ok(Created::Opened(Descriptor {
+                        dentry,
+                        kind: file_kind(handle, req.flags),
+                    }));
+                }
+                Ok(None) => {}
+                Err(ErrorCode::NoEntry) => {
+                    tree.forget_existing(parent, name);
+                    return create(tree);
+                }
+                Err(err) => return Err(err),
             }
         }
         match tree.walk(parent, name) {

@@ -89,6 +89,30 @@ fn main() {
             }
             arg(2)
         }
+        "append" => {
+            // One file opened to append (and create) again and again, as
+            // a log is: `O_CREAT | O_APPEND`.
+            for i in 0..arg(2) {
+                let mut log = fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open("/b/w/log")
+                    .unwrap();
+                writeln!(log, "{i}").unwrap();
+            }
+            arg(2)
+        }
+        "rewrite" => {
+            // Files made, then each written over once (`fs::write`:
+            // `O_CREAT | O_TRUNC` of a name that is there).
+            for i in 0..arg(2) {
+                fs::write(format!("/b/w/f{i}"), b"old content").unwrap();
+            }
+            for i in 0..arg(2) {
+                fs::write(format!("/b/w/f{i}"), format!("{i}")).unwrap();
+            }
+            arg(2)
+        }
         "readlink" => {
             // A new symlink a turn, its target read back once.
             for i in 0..arg(2) {
