@@ -2,6 +2,14 @@
 //! that could be freed (unreferenced leaves) and a count of all unreferenced
 //! dentries; per tree, the recent `no-entry` results.
 //!
+//! Directories are kept in preference to files while they are no more than
+//! half the cache ([`Cache::pop_coldest`]): a directory is the way to
+//! everything below it (a walk that finds it cached opens, stats and, in a
+//! coherent mount, watches nothing), where a file dentry serves one name.
+//! A walk of more files than the cache holds (10,000 files in 100
+//! directories, say) keeps its directories for the next walk, as the
+//! kernel's dcache keeps a directory while its children are cached.
+//!
 //! The LRU is a queue with lazy deletion: a dentry on it carries the stamp of
 //! its queue entry, and taking it off just clears the stamp. Entries whose
 //! stamp no longer matches are skipped when popped, and dropped in bulk when
@@ -18,12 +26,17 @@ use super::DentryId;
 /// The cache state of one preopen.
 #[derive(Debug, Default)]
 pub(super) struct Cache {
-    /// `(dentry, stamp)`, least recently used first; stale entries included.
+    /// `(dentry, stamp)` of files (and symlinks and the rest: every dentry
+    /// but directories), least recently used first; stale entries included.
     queue: VecDeque<(DentryId, u64)>,
+    /// The same of directories.
+    dirs: VecDeque<(DentryId, u64)>,
     /// The last stamp given out (stamps start at 1; 0 means "not queued").
     last_stamp: u64,
-    /// How many queue entries are live.
+    /// How many queue entries are live (in both queues).
     queued: usize,
+    /// How many of them are directories'.
+    dirs_queued: usize,
     /// How many dentries of this preopen no guest holds (on the queue, or
     /// kept only by their cached children). The budget applies to this.
     /// Atomic: a reference taken or dropped under the tree's read lock
@@ -60,43 +73,73 @@ impl Cache {
             .is_ok()
     }
 
-    /// Queues `id` as the most recently used; returns its stamp.
-    pub(super) fn push(&mut self, id: DentryId) -> u64 {
+    /// Queues `id` (a directory's dentry if `dir`) as the most recently
+    /// used; returns its stamp.
+    pub(super) fn push(&mut self, id: DentryId, dir: bool) -> u64 {
         self.last_stamp += 1;
-        self.queue.push_back((id, self.last_stamp));
+        let queue = match dir {
+            true => &mut self.dirs,
+            false => &mut self.queue,
+        };
+        queue.push_back((id, self.last_stamp));
         self.queued += 1;
+        self.dirs_queued += usize::from(dir);
         self.last_stamp
     }
 
-    /// Notes that a queued dentry left the queue (its stamp was cleared).
-    pub(super) fn unqueued(&mut self) {
+    /// Notes that a queued dentry (a directory's if `dir`) left the queue
+    /// (its stamp was cleared).
+    pub(super) fn unqueued(&mut self, dir: bool) {
         self.queued = self.queued.saturating_sub(1);
+        if dir {
+            self.dirs_queued = self.dirs_queued.saturating_sub(1);
+        }
     }
 
-    /// Pops entries, least recently used first, until `is_live` accepts one.
+    /// Pops the coldest live entry (`is_live` tells the live ones): a
+    /// file's, least recently used first, while no more than `keep_dirs`
+    /// directories are queued (a directory's only where no file is); past
+    /// that, whichever of the two is the least recently used.
     pub(super) fn pop_coldest(
         &mut self,
+        keep_dirs: usize,
         mut is_live: impl FnMut(DentryId, u64) -> bool,
     ) -> Option<DentryId> {
-        while let Some((id, stamp)) = self.queue.pop_front() {
-            if is_live(id, stamp) {
-                self.queued = self.queued.saturating_sub(1);
-                return Some(id);
+        for queue in [&mut self.queue, &mut self.dirs] {
+            while let Some(&(id, stamp)) = queue.front() {
+                if is_live(id, stamp) {
+                    break;
+                }
+                queue.pop_front();
             }
         }
-        None
+        let dir = match (self.queue.front(), self.dirs.front()) {
+            (None, None) => return None,
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
+            (Some(file), Some(dir)) => self.dirs_queued > keep_dirs && dir.1 < file.1,
+        };
+        let queue = match dir {
+            true => &mut self.dirs,
+            false => &mut self.queue,
+        };
+        let (id, _) = queue.pop_front()?;
+        self.unqueued(dir);
+        Some(id)
     }
 
-    /// The queue's entries (stale ones included) and how many are live.
+    /// The queues' entries (stale ones included) and how many are live.
     #[cfg(test)]
-    pub(super) fn entries(&self) -> (&VecDeque<(DentryId, u64)>, usize) {
-        (&self.queue, self.queued)
+    pub(super) fn entries(&self) -> (Vec<(DentryId, u64)>, usize) {
+        let entries = self.queue.iter().chain(&self.dirs).copied().collect();
+        (entries, self.queued)
     }
 
     /// Drops stale entries once they outnumber the live ones.
-    pub(super) fn compact(&mut self, is_live: impl FnMut(&(DentryId, u64)) -> bool) {
-        if self.queue.len() > 2 * self.queued + 64 {
-            self.queue.retain(is_live);
+    pub(super) fn compact(&mut self, mut is_live: impl FnMut(&(DentryId, u64)) -> bool) {
+        if self.queue.len() + self.dirs.len() > 2 * self.queued + 64 {
+            self.queue.retain(&mut is_live);
+            self.dirs.retain(is_live);
         }
     }
 }
@@ -247,6 +290,63 @@ mod tests {
         let again = tree.walk(root, name("f0")).unwrap();
         tree.release(again);
         assert!(tree.get(ids[2]).is_err() && tree.get(ids[3]).is_ok() && tree.get(ids[4]).is_ok());
+    }
+
+    /// Directories are kept in preference to files while they are at most
+    /// half the cache: a walk of more files than the cache holds leaves
+    /// its directories cached for the next walk (their files gone first,
+    /// though older); past half the cache, the least recently used goes,
+    /// directory or file.
+    #[test]
+    fn directories_outlive_files_up_to_half_the_cache() {
+        let (dir, mut tree, root) = tree(6, Revalidation::Exclusive);
+        let dirs = ["d0", "d1", "d2"];
+        for d in dirs {
+            std::fs::create_dir(dir.path().join(d)).unwrap();
+            for f in 0..4 {
+                std::fs::write(dir.path().join(format!("{d}/f{f}")), b"").unwrap();
+            }
+        }
+        for d in dirs {
+            for f in 0..4 {
+                let file = tree.walk_path(root, &format!("{d}/f{f}"), false).unwrap();
+                tree.release(file);
+            }
+        }
+        // 6 cached: the 3 directories (each a leaf once its files went,
+        // queued behind files walked later) and the 3 newest files.
+        assert_eq!(tree.counts(), (1 + 6, 6));
+        for d in dirs {
+            assert!(tree.knows_name(root, name(d)), "{d} kept");
+        }
+        let d2 = tree.walk(root, name("d2")).unwrap();
+        for f in 1..4 {
+            assert!(tree.knows_name(d2, name(&format!("f{f}"))), "f{f}");
+        }
+        tree.release(d2);
+        tree.check_lru().unwrap();
+
+        // A fourth directory leaf: three queued (`d2` holds files), no more
+        // than half the cache, so a file goes (`d2/f1`, newer than `d0`).
+        // A fifth: four, past half, and the least recently used goes: `d0`,
+        // before newer files.
+        for d in ["d3", "d4"] {
+            std::fs::create_dir(dir.path().join(d)).unwrap();
+            let id = tree.walk(root, name(d)).unwrap();
+            tree.release(id);
+        }
+        let d2 = tree.walk(root, name("d2")).unwrap();
+        let files = [1, 2, 3].map(|f| tree.knows_name(d2, name(&format!("f{f}"))));
+        tree.release(d2);
+        assert_eq!(files, [false, true, true]);
+        assert!(
+            !tree.knows_name(root, name("d0")),
+            "the coldest directory went"
+        );
+        for d in ["d1", "d2", "d3", "d4"] {
+            assert!(tree.knows_name(root, name(d)), "{d} kept");
+        }
+        tree.check_lru().unwrap();
     }
 
     /// A walk and a release as the frontends make them under the read

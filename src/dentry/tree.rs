@@ -284,8 +284,9 @@ impl Tree {
             (Link::Unlinked, true) if unreferenced => self.free_dentry(id),
             (Link::Unlinked, true) => {}
             (Link::Child { .. }, true) if d.lru_stamp == 0 => {
+                let dir = d.file_type == FileType::Directory;
                 if let Some(cache) = self.caches.get_mut(&root) {
-                    let stamp = cache.push(id);
+                    let stamp = cache.push(id, dir);
                     if let Ok(d) = self.get_mut(id) {
                         d.lru_stamp = stamp;
                         *d.touched.get_mut() = false;
@@ -294,7 +295,8 @@ impl Tree {
             }
             (_, false) if d.lru_stamp != 0 => {
                 d.lru_stamp = 0;
-                self.unqueued(root);
+                let dir = d.file_type == FileType::Directory;
+                self.unqueued(root, dir);
             }
             _ => {}
         }
@@ -304,10 +306,10 @@ impl Tree {
     /// cleared, or it was freed): its entry is stale now. The stale entries
     /// are dropped once they outnumber the live ones, so the queue stays
     /// bounded however many dentries come and go between two evictions.
-    pub(super) fn unqueued(&mut self, root: DentryId) {
+    pub(super) fn unqueued(&mut self, root: DentryId, dir: bool) {
         let Self { caches, slots, .. } = self;
         if let Some(cache) = caches.get_mut(&root) {
-            cache.unqueued();
+            cache.unqueued(dir);
             cache.compact(|&(id, stamp)| is_queued_at(slots, id, stamp));
         }
     }
@@ -335,9 +337,18 @@ impl Tree {
     /// ([`Dentry::touched`]) is queued again as the most recently used.
     pub(super) fn pop_evictable(&mut self, root: DentryId) -> Option<DentryId> {
         loop {
-            let Self { caches, slots, .. } = self;
+            let Self {
+                caches,
+                slots,
+                max_cached,
+                ..
+            } = self;
             let cache = caches.get_mut(&root)?;
-            let coldest = cache.pop_coldest(|id, stamp| is_queued_at(slots, id, stamp))?;
+            // Directories kept in preference up to half the cache (see
+            // `cache`).
+            let keep_dirs = *max_cached / 2;
+            let coldest =
+                cache.pop_coldest(keep_dirs, |id, stamp| is_queued_at(slots, id, stamp))?;
             let Ok(d) = self.get_mut(coldest) else {
                 continue;
             };
@@ -367,7 +378,7 @@ impl Tree {
             cache.referenced();
         }
         if d.lru_stamp != 0 {
-            self.unqueued(d.root);
+            self.unqueued(d.root, d.file_type == FileType::Directory);
         }
         if let Link::Child { parent, name } = d.link {
             if let Ok(p) = self.get_mut(parent)
