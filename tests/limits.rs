@@ -134,31 +134,13 @@ fn default_budget_fits_the_process_fd_limit() {
 /// wasmtime-wasi opens until the process's `EMFILE`.)
 #[test]
 fn limits_streams_count_towards_max_open() {
-    common::each_host(|options| {
-        let fx = Fixture::new();
-        std::fs::write(fx.path("f"), b"data").unwrap();
-        let run = dfs_run([
-            "--stats".to_string(),
-            "--max-open".to_string(),
-            "50".to_string(),
-            "--dir".to_string(),
-            format!("{}::/s{}", fx.sandbox.display(), common::comma(options)),
-            guest("limits_stream_budget").display().to_string(),
-        ]);
-        run.assert_success();
-        // The preopen's descriptor is one of the 50: 48 streams, and the
-        // 49th's descriptor.
-        assert_eq!(
-            run.stdout,
-            "held 48 streams (32 reading, 16 writing), then stream insufficient-memory\n\
-             again: \"data!\"\n",
-            "{options:?}"
-        );
-        assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"data!");
-        let peak = run.stat("peak_host_fds");
-        assert!(peak <= 51, "{options:?}: the tree's FDs peaked at {peak}");
-        fx.assert_outside_untouched();
-    });
+    // The preopen's descriptor is one of the 50: 48 streams, and the
+    // 49th's descriptor.
+    assert_stream_budget(
+        "limits_stream_budget",
+        "held 48 streams (32 reading, 16 writing), then stream insufficient-memory\n\
+         again: \"data!\"\n",
+    );
 }
 
 /// As [`limits_streams_count_towards_max_open`], through WASI 0.3's
@@ -169,6 +151,18 @@ fn limits_streams_count_towards_max_open() {
 /// its file (the write on the host), and room again once they are gone.
 #[test]
 fn limits_p3_streams_count_towards_max_open() {
+    assert_stream_budget(
+        "limits_p3_stream_budget",
+        "held 48 streams (32 reading, 16 writing), refused 12, \
+         all insufficient-memory: true\n\
+         again: \"data!\"\n",
+    );
+}
+
+/// Runs stream-budget guest `name` on `/s` holding `f` (`data`) under
+/// `--max-open 50`, in every host way: it prints `expected`, leaves `f`
+/// as `data!`, and the tree's FDs peak at 51 at most.
+fn assert_stream_budget(name: &str, expected: &str) {
     common::each_host(|options| {
         let fx = Fixture::new();
         std::fs::write(fx.path("f"), b"data").unwrap();
@@ -178,19 +172,16 @@ fn limits_p3_streams_count_towards_max_open() {
             "50".to_string(),
             "--dir".to_string(),
             format!("{}::/s{}", fx.sandbox.display(), common::comma(options)),
-            guest("limits_p3_stream_budget").display().to_string(),
+            guest(name).display().to_string(),
         ]);
         run.assert_success();
-        assert_eq!(
-            run.stdout,
-            "held 48 streams (32 reading, 16 writing), refused 12, \
-             all insufficient-memory: true\n\
-             again: \"data!\"\n",
-            "{options:?}"
-        );
+        assert_eq!(run.stdout, expected, "{name}, {options:?}");
         assert_eq!(std::fs::read(fx.path("f")).unwrap(), b"data!");
         let peak = run.stat("peak_host_fds");
-        assert!(peak <= 51, "{options:?}: the tree's FDs peaked at {peak}");
+        assert!(
+            peak <= 51,
+            "{name}, {options:?}: the tree's FDs peaked at {peak}"
+        );
         fx.assert_outside_untouched();
     });
 }

@@ -14,6 +14,17 @@ use crate::sys;
 use crate::sys::file_type_of_mode;
 use crate::types::{FileType, Stat, Statfs};
 
+/// What [`Tree::cached_name`] found.
+enum Cached {
+    /// A live child of that name.
+    Child(DentryId),
+    /// A remembered `no-entry`.
+    NoEntry,
+    /// Nothing to trust: ask the host (`shared`: do not remember its
+    /// `no-entry`).
+    Ask { shared: bool },
+}
+
 impl Tree {
     /// Whether [`Tree::walk`] of `name` in `parent` would be answered from
     /// the cache: a live child, or a recent `no-entry` in an exclusive
@@ -201,19 +212,11 @@ impl Tree {
         parent: DentryId,
         name: Name<'_>,
     ) -> Result<Stat, ErrorCode> {
-        self.watch_later(parent);
-        let dir = self.get(parent)?;
-        let shared = !trusts(dir) || self.walks_afresh();
-        if !shared {
-            if let Some(&child) = dir.children.get(name.as_str()) {
-                count_lookups(1, 0);
-                return self.stat(child);
-            }
-            if self.negatives.contains(parent, name.as_str()) {
-                count_lookups(1, 0);
-                return Err(ErrorCode::NoEntry);
-            }
-        }
+        let shared = match self.cached_name(parent, name)? {
+            Cached::Child(child) => return self.stat(child),
+            Cached::NoEntry => return Err(ErrorCode::NoEntry),
+            Cached::Ask { shared } => shared,
+        };
         let found = match self.stat_answer(parent, name.as_str())? {
             Some(found) => found,
             None => {
@@ -221,8 +224,43 @@ impl Tree {
                 sys::fstatat_nofollow(self.get(parent)?.fd.as_fd(), name.as_str().as_bytes())
             }
         };
+        let st = self.named_answer(parent, name, shared, found)?;
+        Ok(self.inodes.stat(&st))
+    }
+
+    /// What the cache says of `name` in `parent` for a call that makes no
+    /// dentry of it ([`Tree::stat_name`], [`Tree::readlink_name`]): where
+    /// the directory is trusted (see [`trusts`]), a live child or a recent
+    /// `no-entry` (each a lookup hit); else the host is to be asked, and
+    /// `shared` says whether its `no-entry` may not be remembered.
+    fn cached_name(&mut self, parent: DentryId, name: Name<'_>) -> Result<Cached, ErrorCode> {
+        self.watch_later(parent);
+        let dir = self.get(parent)?;
+        let shared = !trusts(dir) || self.walks_afresh();
+        if !shared {
+            if let Some(&child) = dir.children.get(name.as_str()) {
+                count_lookups(1, 0);
+                return Ok(Cached::Child(child));
+            }
+            if self.negatives.contains(parent, name.as_str()) {
+                count_lookups(1, 0);
+                return Ok(Cached::NoEntry);
+            }
+        }
+        Ok(Cached::Ask { shared })
+    }
+
+    /// The host's answer `found` to a call that [`Tree::cached_name`] sent
+    /// to it: a `no-entry` remembered unless `shared`.
+    fn named_answer<T>(
+        &mut self,
+        parent: DentryId,
+        name: Name<'_>,
+        shared: bool,
+        found: Result<T, Errno>,
+    ) -> Result<T, ErrorCode> {
         match found {
-            Ok(st) => Ok(self.inodes.stat(&st)),
+            Ok(found) => Ok(found),
             Err(Errno::ENOENT) if !shared => {
                 self.remember_no_entry(parent, name.as_str(), true);
                 Err(ErrorCode::NoEntry)
@@ -315,19 +353,11 @@ impl Tree {
         parent: DentryId,
         name: Name<'_>,
     ) -> Result<String, ErrorCode> {
-        self.watch_later(parent);
-        let dir = self.get(parent)?;
-        let shared = !trusts(dir) || self.walks_afresh();
-        if !shared {
-            if let Some(&child) = dir.children.get(name.as_str()) {
-                count_lookups(1, 0);
-                return self.readlink(child);
-            }
-            if self.negatives.contains(parent, name.as_str()) {
-                count_lookups(1, 0);
-                return Err(ErrorCode::NoEntry);
-            }
-        }
+        let shared = match self.cached_name(parent, name)? {
+            Cached::Child(child) => return self.readlink(child),
+            Cached::NoEntry => return Err(ErrorCode::NoEntry),
+            Cached::Ask { shared } => shared,
+        };
         let found = match self.readlink_answer(parent, name.as_str())? {
             Some(found) => found,
             None => {
@@ -335,16 +365,9 @@ impl Tree {
                 sys::readlinkat(self.get(parent)?.fd.as_fd(), name.as_str())
             }
         };
-        match found {
-            Ok(target) => target
-                .into_string()
-                .map_err(|_| ErrorCode::IllegalByteSequence),
-            Err(Errno::ENOENT) if !shared => {
-                self.remember_no_entry(parent, name.as_str(), true);
-                Err(ErrorCode::NoEntry)
-            }
-            Err(errno) => Err(errno.into()),
-        }
+        self.named_answer(parent, name, shared, found)?
+            .into_string()
+            .map_err(|_| ErrorCode::IllegalByteSequence)
     }
 
     /// `readlinkat(fd, "")`: the target of symlink `id`.
