@@ -394,6 +394,16 @@ fn main() {
     }
 }
 
+/// The order in which `ways` compared in one table run in round `round`:
+/// `0..ways` rotated left by `round`, so that each in turn runs first. A
+/// way that always ran first after native's run, or right after one
+/// other way, would always meet what that run left behind (dirty pages
+/// being written back, a cold CPU cache, the kernel's freed dentries) and
+/// carry it in its median alone.
+fn rotated(ways: usize, round: usize) -> impl Iterator<Item = usize> {
+    (0..ways).map(move |i| (i + round) % ways)
+}
+
 /// The revalidation modes' table (`DFS_BENCH_MODES=1`): for each
 /// workload, native, then each directfs way (`directfs:fs`, `std::fs` on
 /// 0.2, 0.3) in coherent, exclusive and shared mode with the ratios
@@ -432,7 +442,7 @@ fn modes_table<'a>(
         let mut wasi = Vec::new();
         let mut ns = vec![vec![Vec::new(); MODES.len()]; WAYS.len()];
         let mut sys = vec![vec![0.0; MODES.len()]; WAYS.len()];
-        for _ in 0..rounds {
+        for round in 0..rounds {
             reset_work_dir(base);
             if *w == "tree2" {
                 native(base, w, args);
@@ -443,9 +453,10 @@ fn modes_table<'a>(
             reset_work_dir(base);
             wasi.push(guest_run("bench_std", WASMTIME_FS, base, &sargs).ns_per_op);
             for (i, (_, guest)) in WAYS.iter().enumerate() {
-                for (m, mode) in MODES.iter().enumerate() {
+                // The modes of a way take turns at going first (see `rotated`).
+                for m in rotated(MODES.len(), round) {
                     reset_work_dir(base);
-                    let r = guest_run_in(guest, &[], base, mode, &sargs);
+                    let r = guest_run_in(guest, &[], base, MODES[m], &sargs);
                     ns[i][m].push(r.ns_per_op);
                     sys[i][m] = r.syscalls_per_op.unwrap_or(0.0);
                 }
@@ -517,7 +528,7 @@ fn p1_table<'a>(
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut exclusive = Vec::new();
         let mut sys = 0.0;
-        for _ in 0..rounds {
+        for round in 0..rounds {
             reset_work_dir(base);
             if *w == "tree2" {
                 native(base, w, args);
@@ -525,16 +536,22 @@ fn p1_table<'a>(
             let start = Instant::now();
             let ops = native(base, w, args);
             nat.push(start.elapsed().as_nanos() as f64 / ops as f64);
-            reset_work_dir(base);
-            let r = wasm_run(&module, &[], base, "", &sargs);
-            ours.push(r.ns_per_op);
-            sys = r.syscalls_per_op.unwrap_or(0.0);
-            reset_work_dir(base);
-            exclusive.push(wasm_run(&module, &[], base, ",exclusive", &sargs).ns_per_op);
-            reset_work_dir(base);
-            theirs.push(wasm_run(&module, WASMTIME_FS, base, "", &sargs).ns_per_op);
-            reset_work_dir(base);
-            adapter.push(wasm_run(&adapted, &[], base, "", &sargs).ns_per_op);
+            // Each round starts with the next way (see `rotated`).
+            for way in rotated(4, round) {
+                reset_work_dir(base);
+                match way {
+                    0 => {
+                        let r = wasm_run(&module, &[], base, "", &sargs);
+                        ours.push(r.ns_per_op);
+                        sys = r.syscalls_per_op.unwrap_or(0.0);
+                    }
+                    1 => {
+                        exclusive.push(wasm_run(&module, &[], base, ",exclusive", &sargs).ns_per_op)
+                    }
+                    2 => theirs.push(wasm_run(&module, WASMTIME_FS, base, "", &sargs).ns_per_op),
+                    _ => adapter.push(wasm_run(&adapted, &[], base, "", &sargs).ns_per_op),
+                }
+            }
         }
         let (nat, ours, theirs, adapter) =
             (median(nat), median(ours), median(theirs), median(adapter));
