@@ -22,7 +22,7 @@ const RUNNER_OF_PREFIX: &[(&str, &str)] = &[
     ("limits", "tests/limits.rs"),
     ("lock", "tests/locks.rs"),
     ("ops", "tests/ops.rs"),
-    ("p3", "tests/wasi_fs.rs"),
+    ("p3", "tests/wasi_p3.rs"),
     ("race", "tests/race.rs"),
     ("shared", "tests/shared.rs"),
     ("std", "tests/wasi_fs.rs"),

@@ -8,6 +8,7 @@
 pub mod cpython;
 pub mod host_changes;
 pub mod locks;
+pub mod wasi;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Many `read-directory` streams mid-listing through WASI 0.3: `wide` gets
 //! 2,000 files with 200-byte names; 1,000 streams of it each give one entry
 //! and are kept. A stream must hold a bounded read-ahead, not a page that
-//! grows with the directory: tests/wasi_fs.rs checks dfs-run's peak
+//! grows with the directory: tests/wasi_p3.rs checks dfs-run's peak
 //! memory. Then one more lists the whole directory.
 use guest::p3::exports::wasi::cli::run::Guest;
 use guest::p3::*;
