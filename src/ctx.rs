@@ -18,7 +18,7 @@ use foldhash::HashMap;
 
 use wasmtime::component::{HasData, Resource, ResourceTable};
 
-use crate::dentry::{DentryId, ReadLocked, Tree};
+use crate::dentry::{Answer, DentryId, ReadLocked, Tree};
 use crate::error::{Error, ErrorCode, trap};
 use crate::interrupt::Interrupter;
 use crate::sys;
@@ -341,9 +341,25 @@ impl DirectfsCtx {
     /// # Preconditions
     /// As [`Filesystem::deferring`]'s.
     pub(crate) fn deferring<R>(&self, op: impl FnMut(&mut Tree) -> R) -> R {
+        self.deferring_with(None, op)
+    }
+
+    /// [`Self::deferring`], `op`'s first run given `answer`: the lookup a
+    /// call made under the read lock ([`ReadLocked::Looked`]), which it
+    /// takes instead of asking the host again.
+    ///
+    /// # Preconditions
+    /// As [`Filesystem::deferring`]'s.
+    pub(crate) fn deferring_with<R>(
+        &self,
+        answer: Option<Answer>,
+        op: impl FnMut(&mut Tree) -> R,
+    ) -> R {
         let mut hand_out = self.hand_out.take();
         self.read_notifications();
-        let result = self.fs.deferring(Some(&self.counts), hand_out.as_mut(), op);
+        let result = self
+            .fs
+            .deferring(Some(&self.counts), hand_out.as_mut(), answer, op);
         self.hand_out.replace(hand_out);
         result
     }
@@ -429,7 +445,9 @@ impl DirectfsCtx {
             Some(last) if last.id == id && last.changes == changes => Ok(last.stat),
             _ => match tree.stat_known(id) {
                 ReadLocked::Done(stat) => stat,
-                ReadLocked::Unnumbered(_) | ReadLocked::Full => return None,
+                ReadLocked::Unnumbered(_) | ReadLocked::Full | ReadLocked::Looked(_) => {
+                    return None;
+                }
             },
         };
         tree.count_walk(walk);
@@ -503,7 +521,7 @@ impl DirectfsCtx {
         match fast {
             ReadLocked::Done(stat) => stat,
             ReadLocked::Unnumbered(st) => Ok(self.tree().guest_stat(&st)),
-            ReadLocked::Full => full(&mut self.tree()),
+            ReadLocked::Full | ReadLocked::Looked(_) => full(&mut self.tree()),
         }
     }
 

@@ -153,6 +153,13 @@ pub(crate) enum ReadLocked<T> {
     /// Not answerable under the read lock: take the full call under the
     /// write lock.
     Full,
+    /// Not answerable under the read lock, though its lookup was made
+    /// there (a `no-entry`, which only the write lock may remember): take
+    /// the full call under the write lock with this answer to it
+    /// ([`crate::ctx::DirectfsCtx::deferring_with`]), so that the host is
+    /// not asked twice. The answer is dropped, and the host asked again,
+    /// if a name in its directory changed in between (see `deferred`).
+    Looked(Box<Answer>),
 }
 
 /// Where a path leads through live dentries ([`Tree::cached_path`]).

@@ -431,15 +431,20 @@ impl Filesystem {
     /// result is returned with the lookup in `hand_out.put_off`, for the
     /// caller to make ([`LookupRun::make`]) and call again with the answer
     /// in `hand_out.answer` (see [`HandOut`]).
+    ///
+    /// With `answer` (a lookup the call made under the read lock:
+    /// [`crate::dentry::ReadLocked::Looked`]), the first run of `op` is
+    /// given it, as a run after a lookup put off is given its answer.
     pub(crate) fn deferring<R>(
         &self,
         ctx: Option<&Tally>,
         mut hand_out: Option<&mut HandOut>,
+        answer: Option<Answer>,
         mut op: impl FnMut(&mut Tree) -> R,
     ) -> R {
         let (mut answer, mut call, mut attempt) = match hand_out.as_mut() {
-            Some(h) => (h.answer.take().map(|a| *a), h.call, h.attempt),
-            None => (None, 0, 0),
+            Some(h) => (h.answer.take().map(|a| *a).or(answer), h.call, h.attempt),
+            None => (answer, 0, 0),
         };
         loop {
             let mut tree = match ctx {

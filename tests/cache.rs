@@ -405,6 +405,24 @@ fn readlink_by_name_counted() {
     }
 }
 
+/// A `wasi:filesystem` `stat-at` of a name that is not there, in a
+/// directory the cache trusts, is one `fstatat`: the `no-entry` it finds
+/// under the read lock is handed to the write-locked call that remembers
+/// it (`ReadLocked::Looked`), which asked the host again before. A new
+/// name stat-ed twice a turn (`bench_std missing`): one syscall in
+/// exclusive and coherent mounts (it was two; the second stat is the
+/// remembered `no-entry`), two in a shared one (each stat asks again, in
+/// one walk by the kernel, and remembers nothing). Nothing is made.
+#[test]
+fn stat_of_a_missing_name_counted() {
+    for (mode, most) in [("exclusive", 1.0), ("", 1.05), ("shared", 2.0)] {
+        let per_turn = syscalls_per_turn(mode, "missing", |w| {
+            assert_eq!(host_names(w), Vec::<String>::new(), "{mode:?}");
+        });
+        assert!(per_turn <= most, "{mode:?}: {per_turn:.2} syscalls a turn");
+    }
+}
+
 /// A `wasi:filesystem` `open-at` with `create` of a name that is there is
 /// its `O_EXCL` attempt and then the kernel's open of the name (`openat`,
 /// `fstat`, with `O_TRUNC` for `truncate`), as an open without `create`

@@ -185,6 +185,33 @@ impl Deferred {
     }
 }
 
+impl Answer {
+    /// The answer `found` to [`Tree::stat_name`]'s lookup of `name` in
+    /// directory `dir` (dentry `d`), made under the read lock, for the
+    /// full call to take under the write lock ([`super::ReadLocked::Looked`])
+    /// as it takes a lookup's made unlocked: only while no name in `dir`
+    /// changed since (`names_gen`, read here, where no name can change).
+    pub(super) fn stat_made(
+        dir: DentryId,
+        d: &super::Dentry,
+        name: &str,
+        found: Result<FileStat, Errno>,
+    ) -> Answer {
+        Answer {
+            asked: Deferred {
+                what: Lookup::Stat,
+                dir,
+                dir_fd: Arc::clone(&d.fd),
+                name: name.into(),
+                names_gen: d.names_gen,
+                charge: None,
+                pool: d.policy.blocking == Blocking::Pool,
+            },
+            found: Found::Stat(found),
+        }
+    }
+}
+
 /// The syscalls of a walk's lookup of `name` in `dir_fd`: `openat` as
 /// [`try_open`], then `fstat` of what it opened; with `path_first` (a
 /// directory on a remote filesystem: [`Tree::opens_path_first`]), as

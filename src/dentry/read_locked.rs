@@ -10,8 +10,8 @@ use nix::errno::Errno;
 use nix::sys::stat::FileStat;
 
 use super::{
-    CachedPath, CachedWalk, DentryId, Link, ReadLocked, Tree, count_lookups, count_revalidation,
-    rewatch_due, trusts,
+    Answer, CachedPath, CachedWalk, DentryId, Link, ReadLocked, Tree, count_lookups,
+    count_revalidation, rewatch_due, trusts,
 };
 use crate::error::ErrorCode;
 use crate::name::{Name, check_path};
@@ -338,8 +338,14 @@ impl Tree {
             Ok(st) if follow && file_type_of_mode(st.st_mode) == FileType::SymbolicLink => {
                 return None;
             }
-            // To be remembered by the full walk.
-            Err(Errno::ENOENT) if !shared => return None,
+            // To be remembered by the full walk, which takes this answer
+            // rather than asking again.
+            Err(Errno::ENOENT) if !shared => {
+                let answer = Answer::stat_made(cur, dir, component, Err(Errno::ENOENT));
+                // The full walk counts its hits, not this miss.
+                count_lookups(0, 1);
+                return Some(ReadLocked::Looked(Box::new(answer)));
+            }
             _ => {}
         }
         count_lookups(hits, 1);

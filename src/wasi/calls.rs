@@ -113,6 +113,11 @@ impl DirectfsCtxView<'_> {
                     .deferring(|tree| stat_at(tree, dir, path, follow))?,
                 None,
             ),
+            ReadLocked::Looked(answer) => (
+                self.ctx
+                    .deferring_with(Some(*answer), |tree| stat_at(tree, dir, path, follow))?,
+                None,
+            ),
         };
         if let (Some((at, memo)), Some(generation)) = (at, generation)
             && memo.holds(&stat)

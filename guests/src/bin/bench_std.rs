@@ -122,6 +122,18 @@ fn main() {
             }
             arg(2)
         }
+        "missing" => {
+            // A name that is not there stat-ed twice a turn, a new one each
+            // turn (as a program probing for optional files does).
+            for i in 0..arg(2) {
+                let name = format!("/b/w/m{i}");
+                for _ in 0..2 {
+                    let err = fs::symlink_metadata(&name).unwrap_err();
+                    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+                }
+            }
+            arg(2)
+        }
         "seqwrite" => {
             let (size, chunk) = (arg(2), arg(3));
             let mut f = fs::File::create("/b/w/big").unwrap();

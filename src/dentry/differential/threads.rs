@@ -88,7 +88,7 @@ fn check_racing_threads(
                                 walk.map(|walk| walk.found)
                             };
                             let id = cached.map(Ok).unwrap_or_else(|| {
-                                fs.deferring(None, None, |tree| {
+                                fs.deferring(None, None, None, |tree| {
                                     let walked = tree.walk_path(root, p, false);
                                     if !tree.puts_off() {
                                         note(i, walked.map(|_| String::new()));
@@ -104,7 +104,7 @@ fn check_racing_threads(
                                 let_go(fs, id);
                             }
                         }
-                        op => fs.deferring(None, None, |tree| {
+                        op => fs.deferring(None, None, None, |tree| {
                             let got = Subject::new(tree, root).apply(op);
                             if !tree.puts_off() {
                                 note(i, got);
@@ -156,7 +156,7 @@ fn hold(fs: &crate::Filesystem, root: DentryId, path: &str) -> Result<DentryId, 
     };
     match found {
         Some(walk) => Ok(walk.found),
-        None => fs.deferring(None, None, |tree| tree.walk_path(root, path, false)),
+        None => fs.deferring(None, None, None, |tree| tree.walk_path(root, path, false)),
     }
 }
 
@@ -214,9 +214,9 @@ fn check_threads(per_thread: &[Vec<Op>], cache_limit: usize) -> Result<(), TestC
                                 }
                                 Ok(String::new())
                             }
-                            _ => {
-                                fs.deferring(None, None, |tree| Subject::new(tree, root).apply(&op))
-                            }
+                            _ => fs.deferring(None, None, None, |tree| {
+                                Subject::new(tree, root).apply(&op)
+                            }),
                         };
                         let want = model(model_dir, &op);
                         if got != want {
