@@ -15,7 +15,7 @@ use super::{DentryId, Link, StatMemo, Tree, Watch, trusts};
 use crate::name::Name;
 use crate::sys;
 use crate::types::{FileType, Revalidation};
-use crate::watch::{Change, OwnEvent, notifies_every_change};
+use crate::watch::{Change, OwnEvent, Unwatch, notifies_every_change};
 
 /// The host identities of directory `dir` and of its ancestors, up to `/`
 /// (walked with `openat(.., O_PATH | O_DIRECTORY)`, at most 4096 levels):
@@ -106,7 +106,7 @@ impl Tree {
         let Ok(d) = self.get(id) else {
             return Watch::Off { remote: false };
         };
-        match self.watcher.watch(d.fd.as_fd()) {
+        match self.watcher.watch(&d.fd) {
             Some(wd) => {
                 self.watches.entry(wd).or_default().push(id);
                 Watch::On(wd)
@@ -165,7 +165,7 @@ impl Tree {
                 continue;
             }
             let fd = Arc::clone(&d.fd);
-            self.unwatch(wd, dir, &fd);
+            self.unwatch(wd, dir, &fd, Unwatch::Now);
             if let Ok(d) = self.get_mut(dir) {
                 d.watch = Watch::Churned;
                 d.names_told = false;
@@ -207,7 +207,7 @@ impl Tree {
             }
             None => {
                 let fd = Arc::clone(&d.fd);
-                self.unwatch(wd, dir, &fd);
+                self.unwatch(wd, dir, &fd, Unwatch::Now);
                 if let Ok(d) = self.get_mut(dir) {
                     d.watch = Watch::Off { remote: false };
                     d.names_told = false;
@@ -308,11 +308,17 @@ impl Tree {
         }
     }
 
-    /// Dentry `id`, watched by `wd` and open on `fd`, was freed: the watch
-    /// goes with the last dentry of its directory (and is narrowed if `fd`
-    /// widened it, while another dentry keeps it:
-    /// [`crate::watch::Watcher::release`]).
-    pub(super) fn unwatch(&mut self, wd: WatchDescriptor, id: DentryId, fd: &Arc<OwnedFd>) {
+    /// Dentry `id`, watched by `wd` and open on `fd`, was freed (or is
+    /// watched no more): the watch goes with the last dentry of its
+    /// directory, `how` says (and is narrowed if `fd` widened it, while
+    /// another dentry keeps it: [`crate::watch::Watcher::release`]).
+    pub(super) fn unwatch(
+        &mut self,
+        wd: WatchDescriptor,
+        id: DentryId,
+        fd: &Arc<OwnedFd>,
+        how: Unwatch,
+    ) {
         let Some(dirs) = self.watches.get_mut(&wd) else {
             return;
         };
@@ -321,7 +327,7 @@ impl Tree {
             self.watcher.release(wd, fd);
         } else {
             self.watches.remove(&wd);
-            self.watcher.unwatch(wd);
+            self.watcher.unwatch(wd, how);
         }
     }
 

@@ -458,7 +458,7 @@ impl Tree {
             self.budget.refund();
         }
         if let super::Watch::On(wd) = dentry.watch {
-            self.unwatch(wd, id, &dentry.fd);
+            self.unwatch(wd, id, &dentry.fd, crate::watch::Unwatch::Parked);
         }
         Some(dentry)
     }

@@ -26,6 +26,14 @@ pub fn inotify_init1() -> Result<OwnedFd, Errno> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WatchDescriptor(i32);
 
+impl WatchDescriptor {
+    /// The watch descriptor numbered `wd` (as `/proc/self/fdinfo` lists it).
+    #[cfg(test)]
+    pub(crate) fn for_test(wd: i32) -> Self {
+        Self(wd)
+    }
+}
+
 /// `inotify_add_watch(inotify, "/proc/self/fd/N", mask)`, `N` being
 /// `fd`—Watches the file `fd` is open on (inotify takes no FD: the kernel
 /// resolves the `/proc` magic link to `fd`'s own open file, whatever its

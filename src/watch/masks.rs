@@ -1,9 +1,11 @@
 //! What each watch tells of: the masks a directory's watch is widened to
 //! as the tree caches more in it ([`NAMES`], [`CREATES`], [`CHILD`]), and
 //! narrowed back from ([`NARROW_AFTER`]), with the bookkeeping of each
-//! watch's mask ([`Told`], [`Wide`]). See the parent module.
+//! watch's mask ([`Told`], [`Wide`]), and what a new watch is made with:
+//! the widenings the watches before it came to need ([`Profile`]). See the
+//! parent module.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, PoisonError};
 
@@ -198,7 +200,11 @@ impl Watcher {
         };
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         if queue.told.creates.contains(&wd) {
+            queue.profile.needed(wd, Need::Creates);
             return true;
+        }
+        if widen {
+            queue.profile.needed(wd, Need::Creates);
         }
         let mask = CREATES | NAMES | WatchFlags::MASK_ADD;
         if widen && sys::inotify_add_watch(inotify.as_fd(), dir, mask) == Ok(wd) {
@@ -222,6 +228,7 @@ impl Watcher {
     pub(crate) fn watch_names(&self, wd: WatchDescriptor, dir: BorrowedFd<'_>) -> Option<bool> {
         let Instance { inotify, .. } = self.instance.get()?.as_ref()?;
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.profile.needed(wd, Need::Names);
         if queue.told.names.contains(&wd) {
             return Some(true);
         }
@@ -254,6 +261,7 @@ impl Watcher {
             return false;
         };
         let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        queue.profile.needed(wd, Need::Child);
         if let Some(wide) = queue.wide.get_mut(&wd) {
             wide.strikes = 0;
             return true;
@@ -269,5 +277,174 @@ impl Watcher {
         // before now, and judged after, is not kept.
         sys::note_notified_change();
         false
+    }
+}
+
+/// One of the widenings a watch may come to need beyond [`NARROW`]: what
+/// [`Profile`] keeps score of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Need {
+    /// [`NAMES`] ([`Watcher::watch_names`]: a name to be cached there).
+    Names,
+    /// [`CREATES`] ([`Watcher::watch_creates`]: a `no-entry` to be
+    /// remembered there).
+    Creates,
+    /// [`CHILD`] ([`Watcher::widen`]: a stat there to be remembered).
+    Child,
+}
+
+impl Need {
+    /// Every need.
+    const ALL: [Self; 3] = [Self::Names, Self::Creates, Self::Child];
+
+    /// Its bit in a [`Life`]'s sets.
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
+    /// What the kernel's mask takes for it (each with [`NAMES`]: what a
+    /// remembered `no-entry` or stat of a name rests on too).
+    fn mask(self) -> WatchFlags {
+        match self {
+            Self::Names => NAMES,
+            Self::Creates => CREATES.union(NAMES),
+            Self::Child => CHILD.union(NAMES),
+        }
+    }
+
+    /// The need whose mask makes the kernel queue an event of the tree's
+    /// own change `event`.
+    pub(super) fn of_own(event: OwnEvent) -> Self {
+        match event {
+            OwnEvent::Create => Self::Creates,
+            OwnEvent::Delete | OwnEvent::MovedFrom | OwnEvent::MovedTo => Self::Names,
+        }
+    }
+}
+
+/// A score at or above which a new watch is made with the need
+/// ([`Profile::predicted`]).
+pub(super) const PREDICT_AT: u8 = 4;
+
+/// The highest score: how many watches in a row must go without a need
+/// before new watches stop being made with it (fewer where a prediction
+/// told of an event before it was needed: see [`Profile::told`]).
+const SCORE_MAX: u8 = 8;
+
+/// What the watches made lately came to need, so that a new watch is
+/// made with the mask it will most likely need, in its one
+/// `inotify_add_watch`, instead of being widened by one more call for
+/// each need as it comes (a walk that looks into each directory, stats
+/// its files and probes it for names that are not there — ripgrep's
+/// ignore files, a compiler's include path — needs all three in nearly
+/// every directory: three calls a directory, each resolving the
+/// directory's `/proc/self/fd` name, where one does).
+///
+/// A need predicted wrongly costs what the narrow mask spares: the
+/// kernel's events of the tree's own changes of names, or of writes,
+/// there. So a prediction that tells of such an event before the need
+/// came ends at once ([`Profile::told`]), and a watch that goes without
+/// a need counts against it.
+#[derive(Debug, Default)]
+pub(super) struct Profile {
+    /// Per need, 0 to [`SCORE_MAX`]: up one for each watch that came to
+    /// need it, down one for each that went without; 0 where a prediction
+    /// of it told of an event unneeded.
+    scores: Scores,
+    /// Each live watch's needs.
+    lives: HashMap<WatchDescriptor, Life>,
+}
+
+/// [`Profile::scores`]: one per [`Need`].
+#[derive(Debug, Default)]
+struct Scores {
+    /// [`Need::Names`]'s.
+    names: u8,
+    /// [`Need::Creates`]'s.
+    creates: u8,
+    /// [`Need::Child`]'s.
+    child: u8,
+}
+
+impl Scores {
+    /// `need`'s score.
+    fn of(&mut self, need: Need) -> &mut u8 {
+        match need {
+            Need::Names => &mut self.names,
+            Need::Creates => &mut self.creates,
+            Need::Child => &mut self.child,
+        }
+    }
+}
+
+/// The needs of one watch ([`Need::bit`]s).
+#[derive(Debug, Default, Clone, Copy)]
+struct Life {
+    /// Those it was made with (or given later by another dentry's
+    /// [`Watcher::watch`] of its directory).
+    predicted: u8,
+    /// Those it came to need.
+    needed: u8,
+}
+
+impl Profile {
+    /// The needs a new watch is made with.
+    pub(super) fn predicted(&mut self) -> Vec<Need> {
+        Need::ALL
+            .into_iter()
+            .filter(|&need| *self.scores.of(need) >= PREDICT_AT)
+            .collect()
+    }
+
+    /// The mask of `needs`.
+    pub(super) fn mask(needs: impl IntoIterator<Item = Need>) -> WatchFlags {
+        needs
+            .into_iter()
+            .fold(WatchFlags::empty(), |mask, need| mask | need.mask())
+    }
+
+    /// Watch `wd` was made (or added to) with `needs`.
+    pub(super) fn made(&mut self, wd: WatchDescriptor, needs: impl IntoIterator<Item = Need>) {
+        let life = self.lives.entry(wd).or_default();
+        for need in needs {
+            life.predicted |= need.bit();
+        }
+    }
+
+    /// Watch `wd` needs `need` (predicted or widened to now): counted once
+    /// a watch.
+    pub(super) fn needed(&mut self, wd: WatchDescriptor, need: Need) {
+        let life = self.lives.entry(wd).or_default();
+        if life.needed & need.bit() == 0 {
+            life.needed |= need.bit();
+            let score = self.scores.of(need);
+            *score = score.saturating_add(1).min(SCORE_MAX);
+        }
+    }
+
+    /// Watch `wd` told of an event `need` makes it tell of: where the need
+    /// was predicted and has not come, the prediction cost an event for
+    /// nothing, and new watches are made without it from now on.
+    pub(super) fn told(&mut self, wd: WatchDescriptor, need: Need) {
+        if let Some(life) = self.lives.get(&wd)
+            && life.predicted & !life.needed & need.bit() != 0
+        {
+            *self.scores.of(need) = 0;
+        }
+    }
+
+    /// Watch `wd` is gone: each need it went without counts against that
+    /// need. Nothing where it went already (the `IN_IGNORED` of a watch
+    /// the tree removed).
+    pub(super) fn gone(&mut self, wd: WatchDescriptor) {
+        let Some(life) = self.lives.remove(&wd) else {
+            return;
+        };
+        for need in Need::ALL {
+            if life.needed & need.bit() == 0 {
+                let score = self.scores.of(need);
+                *score = score.saturating_sub(1);
+            }
+        }
     }
 }

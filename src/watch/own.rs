@@ -59,28 +59,26 @@ pub(super) struct Own {
     pub(super) name: Range<usize>,
 }
 
-/// Whether an event with `wd`, `mask` and `name` is one of the tree's own
-/// (`own`, their names in `names`: [`Watcher::expect`]); if so, it is
-/// expected no more.
+/// Which of the tree's own events (`own`, their names in `names`:
+/// [`Watcher::expect`]) an event with `wd`, `mask` and `name` is, if any;
+/// that one is expected no more.
 pub(super) fn take_own(
     own: &mut Vec<Own>,
     names: &str,
     wd: WatchDescriptor,
     mask: ReadFlags,
     name: Option<&[u8]>,
-) -> bool {
+) -> Option<OwnEvent> {
     if own.is_empty() {
-        return false;
+        return None;
     }
-    let Some(name) = name else {
-        return false;
-    };
+    let name = name?;
     let found = own.iter().position(|o| {
         o.wd == wd
             && mask.contains(o.event.flag())
             && names.as_bytes().get(o.name.clone()) == Some(name)
     });
-    found.map(|index| own.remove(index)).is_some()
+    found.map(|index| own.remove(index).event)
 }
 
 impl Watcher {

@@ -19,7 +19,9 @@ fn watched_narrow() -> (tempfile::TempDir, Watcher, WatchDescriptor, std::fs::Fi
     let dir = tempfile::tempdir().unwrap();
     let watcher = Watcher::default();
     let fd = std::fs::File::open(dir.path()).unwrap();
-    let wd = watcher.watch(fd.as_fd()).unwrap();
+    let wd = watcher
+        .watch(&Arc::new(fd.try_clone().unwrap().into()))
+        .unwrap();
     (dir, watcher, wd, fd)
 }
 
@@ -270,7 +272,7 @@ fn events_that_change_names_are_queued_others_only_counted() {
     let dir = tempfile::tempdir().unwrap();
     let dir = std::fs::File::open(dir.path()).unwrap();
     let watcher = Watcher::default();
-    let wd = watcher.watch(std::os::fd::AsFd::as_fd(&dir)).unwrap();
+    let wd = watcher.watch(&Arc::new(dir.into())).unwrap();
     let name = || Some(&b"f"[..]);
     for mask in [
         ReadFlags::CREATE,
@@ -304,4 +306,132 @@ fn events_that_change_names_are_queued_others_only_counted() {
         change_of(wd, ReadFlags::IGNORED, None),
         Some(Change::Gone(wd))
     );
+}
+
+/// The kernel's mask of each of `watcher`'s watches, as
+/// `/proc/self/fdinfo` of its inotify FD lists them.
+fn kernel_masks(watcher: &Watcher) -> HashMap<WatchDescriptor, u32> {
+    let Some(Some(Instance { inotify, .. })) = watcher.instance.get() else {
+        return HashMap::new();
+    };
+    let fd = std::os::fd::AsRawFd::as_raw_fd(inotify);
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
+    let field = |line: &str, key: &str| {
+        line.split_whitespace()
+            .find_map(|word| word.strip_prefix(key))
+            .map(str::to_owned)
+    };
+    info.lines()
+        .filter(|line| line.starts_with("inotify "))
+        .map(|line| {
+            // Both in hex.
+            let wd = i32::from_str_radix(&field(line, "wd:").unwrap(), 16).unwrap();
+            let mask = u32::from_str_radix(&field(line, "mask:").unwrap(), 16).unwrap();
+            (WatchDescriptor::for_test(wd), mask)
+        })
+        .collect()
+}
+
+/// A new directory's FD, as a dentry holds it.
+fn dir_fd(dir: &std::path::Path) -> Arc<OwnedFd> {
+    std::fs::create_dir(dir).unwrap();
+    Arc::new(std::fs::File::open(dir).unwrap().into())
+}
+
+/// Once [`masks::PREDICT_AT`] watches in a row came to need names, names
+/// made and stats, the next is made with all three in its one
+/// `inotify_add_watch` (its first `no-entry` may be remembered: no
+/// widening), while the first ones were made narrow and widened need by
+/// need.
+#[test]
+fn a_watch_is_made_with_what_the_watches_before_it_came_to_need() {
+    let base = tempfile::tempdir().unwrap();
+    let watcher = Watcher::default();
+    let wide = (NAMES | masks::CREATES | CHILD).bits();
+    for i in 0..masks::PREDICT_AT {
+        let fd = dir_fd(&base.path().join(format!("d{i}")));
+        let wd = watcher.watch(&fd).unwrap();
+        assert_eq!(kernel_masks(&watcher)[&wd] & wide, 0, "made narrow: {i}");
+        assert_eq!(watcher.watch_names(wd, fd.as_fd()), Some(false));
+        assert!(!watcher.watch_creates(wd, fd.as_fd(), true));
+        assert!(!watcher.widen(wd, &fd));
+    }
+    let fd = dir_fd(&base.path().join("next"));
+    let wd = watcher.watch(&fd).unwrap();
+    assert_eq!(kernel_masks(&watcher)[&wd] & wide, wide);
+    assert_eq!(watcher.watch_names(wd, fd.as_fd()), Some(true));
+    assert!(watcher.watch_creates(wd, fd.as_fd(), false));
+    assert!(watcher.widen(wd, &fd));
+    // The kernel tells of it all: a name made there is read.
+    watcher.drain();
+    std::fs::write(base.path().join("next/f"), b"").unwrap();
+    assert!(watcher.drain());
+    assert_eq!(watcher.take(), [name(wd, "f")]);
+}
+
+/// A prediction that tells of the tree's own change before the need came
+/// ends at once: the next watch is made narrow again.
+#[test]
+fn a_prediction_that_told_of_an_own_change_for_nothing_ends() {
+    let base = tempfile::tempdir().unwrap();
+    let watcher = Watcher::default();
+    for i in 0..masks::PREDICT_AT {
+        let fd = dir_fd(&base.path().join(format!("d{i}")));
+        let wd = watcher.watch(&fd).unwrap();
+        assert!(!watcher.watch_creates(wd, fd.as_fd(), true));
+    }
+    let fd = dir_fd(&base.path().join("p"));
+    let wd = watcher.watch(&fd).unwrap();
+    assert_ne!(kernel_masks(&watcher)[&wd] & masks::CREATES.bits(), 0);
+    // The tree makes a name there before any `no-entry` is remembered.
+    watcher.drain();
+    let since = watcher.reads();
+    std::fs::write(base.path().join("p/own"), b"").unwrap();
+    watcher.expect(since, [(wd, OwnEvent::Create, "own")]);
+    assert!(!watcher.drain(), "its own change, skipped");
+    let fd = dir_fd(&base.path().join("after"));
+    let wd = watcher.watch(&fd).unwrap();
+    assert_eq!(kernel_masks(&watcher)[&wd] & masks::CREATES.bits(), 0);
+}
+
+/// A watch whose last dentry the cache let go stays in the kernel until
+/// [`PARK_BATCH`] of them are removed together; one whose directory is
+/// looked up again meanwhile is given back (the same watch) and kept.
+#[test]
+fn watches_let_go_are_removed_together_and_one_given_back_is_kept() {
+    let base = tempfile::tempdir().unwrap();
+    let watcher = Watcher::default();
+    let again = dir_fd(&base.path().join("again"));
+    let kept = watcher.watch(&again).unwrap();
+    watcher.unwatch(kept, Unwatch::Parked);
+    assert!(kernel_masks(&watcher).contains_key(&kept), "parked");
+    assert_eq!(watcher.watch(&again), Some(kept), "given back");
+    let mut parked = Vec::new();
+    for i in 0..PARK_BATCH - 1 {
+        let fd = dir_fd(&base.path().join(format!("d{i}")));
+        let wd = watcher.watch(&fd).unwrap();
+        watcher.unwatch(wd, Unwatch::Parked);
+        parked.push(wd);
+    }
+    let masks = kernel_masks(&watcher);
+    assert!(parked.iter().all(|wd| masks.contains_key(wd)), "not yet");
+    let fd = dir_fd(&base.path().join("last"));
+    let wd = watcher.watch(&fd).unwrap();
+    watcher.unwatch(wd, Unwatch::Parked);
+    parked.push(wd);
+    let masks = kernel_masks(&watcher);
+    assert!(parked.iter().all(|wd| !masks.contains_key(wd)), "removed");
+    assert!(masks.contains_key(&kept), "the one given back stays");
+    // Their `IN_IGNORED`s are read in one drain and end nothing else.
+    assert!(watcher.drain());
+    let changes = watcher.take();
+    assert_eq!(changes.len(), PARK_BATCH);
+    assert!(
+        changes
+            .iter()
+            .all(|c| matches!(c, Change::Gone(wd) if *wd != kept))
+    );
+    // An unwatch now removes at once.
+    watcher.unwatch(kept, Unwatch::Now);
+    assert!(!kernel_masks(&watcher).contains_key(&kept));
 }

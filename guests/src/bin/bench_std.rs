@@ -134,6 +134,22 @@ fn main() {
             }
             arg(2)
         }
+        "probe" => {
+            // A directory made, then looked into, stat-ed and probed twice
+            // for a name that is not there, a turn (as a search probing each
+            // directory it enters for its ignore files does).
+            for i in 0..arg(2) {
+                let dir = format!("/b/w/d{i}");
+                fs::create_dir(&dir).unwrap();
+                assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+                assert!(fs::metadata(&dir).unwrap().is_dir());
+                for _ in 0..2 {
+                    let err = fs::symlink_metadata(format!("{dir}/.ignore")).unwrap_err();
+                    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+                }
+            }
+            arg(2)
+        }
         "seqwrite" => {
             let (size, chunk) = (arg(2), arg(3));
             let mut f = fs::File::create("/b/w/big").unwrap();

@@ -191,6 +191,46 @@ fn a_coherent_mount_watches_its_directories_and_trusts_them() {
     assert_eq!(tree.watches.len(), 1, "only the root's watch is left");
 }
 
+/// A directory the cache let go keeps its watch in the kernel, parked;
+/// looked up again, its new dentry is given that watch back (one host
+/// watch, as before), and the host's changes there, made while it was
+/// parked and after, are seen: a name made, and a cached one replaced.
+#[test]
+fn a_directory_let_go_and_looked_up_again_is_given_its_watch_back() {
+    let (dir, mut tree, root) = tree_with_root();
+    tree.set_cache_limits(100, 100);
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    std::fs::write(dir.path().join("d/f"), b"1").unwrap();
+    let d = tree.walk(root, name("d")).unwrap();
+    let Watch::On(wd) = tree.get(d).unwrap().watch else {
+        panic!("watched")
+    };
+    remember_missing(&mut tree, d, "new");
+    tree.set_cache_limits(0, 0);
+    tree.release(d);
+    assert!(tree.get(d).is_err(), "evicted");
+    assert!(!tree.watches.contains_key(&wd), "no dentry has it");
+    // Made while the watch is parked (told of it, to no dentry).
+    std::fs::write(dir.path().join("d/new"), b"host").unwrap();
+    take_notifications(&mut tree);
+    tree.set_cache_limits(100, 100);
+    let d = tree.walk(root, name("d")).unwrap();
+    assert_eq!(tree.get(d).unwrap().watch, Watch::On(wd), "given back");
+    let new = tree.walk(d, name("new")).unwrap();
+    tree.release(new);
+    let f = tree.walk(d, name("f")).unwrap();
+    tree.release(f);
+    // Replaced after: seen by the next drain.
+    let f_path = dir.path().join("d/f");
+    std::fs::write(dir.path().join("d/tmp"), b"2").unwrap();
+    std::fs::rename(dir.path().join("d/tmp"), &f_path).unwrap();
+    take_notifications(&mut tree);
+    let f = tree.walk(d, name("f")).unwrap();
+    assert_eq!(tree.get(f).unwrap().key, host_key(&f_path), "replaced");
+    tree.release(f);
+    tree.release(d);
+}
+
 /// A directory made through the tree is watched when first looked into,
 /// not when made: made and removed, it costs no watch; until then it is
 /// trusted in nothing (its stat not remembered); a change the host made
@@ -609,7 +649,7 @@ fn a_watch_the_kernel_dropped_leaves_its_directory_revalidated() {
     };
     // The kernel drops the watch (as when the directory's inode goes,
     // or the watch is removed behind the tree's back): IN_IGNORED.
-    tree.watcher.unwatch(wd);
+    tree.watcher.unwatch(wd, crate::watch::Unwatch::Now);
     take_notifications(&mut tree);
     assert!(!tree.watches.contains_key(&wd));
     assert_eq!(tree.get(d).unwrap().watch, Watch::Off { remote: false });
