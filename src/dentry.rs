@@ -397,10 +397,15 @@ fn rewatch_due(d: &Dentry) -> bool {
 pub(crate) enum StatMemo {
     /// Yes: an exclusive mount (no one else changes it).
     Always,
-    /// Where the file has one name (or is a directory): the kernel tells of
-    /// a change to the file through the watch on the directory holding its
-    /// name; a change through another hard link, elsewhere, it would not.
+    /// Where the file has one name and is not a directory: the kernel
+    /// tells of a change to the file through the watch on the directory
+    /// holding its name; a change through another hard link, elsewhere, it
+    /// would not, nor a name made or removed in a directory (which changes
+    /// its link count, size and times).
     SingleLink,
+    /// Yes: the stat of a watched directory itself, whose own watch tells
+    /// of its attributes and of every name made, removed and moved in it.
+    Itself,
     /// No: the next stat asks the host.
     Never,
 }
@@ -410,7 +415,8 @@ impl StatMemo {
     pub(crate) fn holds(self, stat: &crate::types::Stat) -> bool {
         match self {
             Self::Always => true,
-            Self::SingleLink => stat.nlink <= 1 || stat.file_type == FileType::Directory,
+            Self::SingleLink => stat.nlink <= 1 && stat.file_type != FileType::Directory,
+            Self::Itself => true,
             Self::Never => false,
         }
     }

@@ -273,51 +273,13 @@ fn core_escape_ops() {
 /// `--max-open`.
 #[test]
 fn core_hostile() {
-    for (seed, options, extra) in [
+    for (seed, options, cached) in [
         ("1", "", None),
         ("2", ",shared", None),
         ("3", ",exclusive", None),
         ("4", ",pool", None),
         ("5", "", Some("8")),
     ] {
-        let fx = Fixture::new();
-        fx.hostile_tree();
-        fx.escapes();
-        let ro = tempfile::tempdir().unwrap();
-        std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
-        let mut args: Vec<std::ffi::OsString> = vec![
-            "--stats".into(),
-            "--max-open".into(),
-            "64".into(),
-            // A hang detector, with room for a loaded machine.
-            "-W".into(),
-            "timeout=300s".into(),
-        ];
-        if let Some(cached) = extra {
-            args.extend(["--max-cached-dentries".into(), cached.into()]);
-        }
-        args.extend([
-            "--dir".into(),
-            format!("{}::/sandbox{options}", fx.sandbox.display()).into(),
-            "--dir".into(),
-            format!("{}::/ro,readonly", ro.path().display()).into(),
-            guest("core_hostile").into_os_string(),
-            seed.into(),
-            "20000".into(),
-        ]);
-        let run = dfs_run(args);
-        run.assert_success();
-        assert!(
-            run.stdout.starts_with("calls 20000, succeeded "),
-            "seed {seed}{options}: {run:?}"
-        );
-        assert!(
-            run.stat("peak_host_fds") <= 66,
-            "seed {seed}{options}: peak_host_fds {}",
-            run.stat("peak_host_fds")
-        );
-        fx.assert_outside_untouched();
-        assert_eq!(host_names(ro.path()), ["f"]);
-        assert_eq!(std::fs::read(ro.path().join("f")).unwrap(), b"ro\n");
+        common::run_hostile("core_hostile", seed, None, options, cached);
     }
 }

@@ -1,11 +1,14 @@
 //! Embedding directfs through the library API, as `examples/embed.rs` does,
 //! and the two ways of getting it wrong that must say what is wrong: linking
 //! directfs's `wasi:filesystem` before wasmtime-wasi, and giving directfs and
-//! wasmtime-wasi different resource tables.
+//! wasmtime-wasi different resource tables; a `wasm32-wasip1` core module
+//! embedded through `directfs::wasi::p1`, on a sync and on an async host.
 
 mod common;
 
-use common::{Fixture, guest};
+use std::path::Path;
+
+use common::{Fixture, guest, p1};
 use directfs::{DirectfsCtx, DirectfsCtxView, DirectfsView, Perms};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
@@ -202,4 +205,166 @@ fn embed_p3_example() {
     assert_eq!(shared.len(), 400_000);
     assert_eq!(common::host_names(&fx.sandbox), ["shared"]);
     fx.assert_outside_untouched();
+}
+
+/// The store data an embedder gives a core module: wasmtime-wasi's context
+/// and directfs's, sharing one table.
+struct Embedder {
+    wasi: wasmtime_wasi::WasiCtx,
+    directfs: directfs::DirectfsCtx,
+    table: wasmtime::component::ResourceTable,
+}
+
+impl Embedder {
+    /// `sandbox` preopened read-write as `/sandbox` (and `ro`, if any,
+    /// read-only as `/ro`), the guest's stdout into `stdout`.
+    fn new(
+        sandbox: &Path,
+        ro: Option<&Path>,
+        stdout: &wasmtime_wasi::p2::pipe::MemoryOutputPipe,
+    ) -> Self {
+        let mut directfs = directfs::DirectfsCtx::builder();
+        directfs
+            .preopen(sandbox, "/sandbox", directfs::Perms::ReadWrite)
+            .unwrap();
+        if let Some(ro) = ro {
+            directfs
+                .preopen(ro, "/ro", directfs::Perms::ReadOnly)
+                .unwrap();
+        }
+        Embedder {
+            wasi: wasmtime_wasi::WasiCtx::builder()
+                .stdout(stdout.clone())
+                .build(),
+            directfs: directfs.build(),
+            table: wasmtime::component::ResourceTable::new(),
+        }
+    }
+}
+
+impl wasmtime_wasi::WasiView for Embedder {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        wasmtime_wasi::WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl directfs::DirectfsView for Embedder {
+    fn directfs(&mut self) -> directfs::DirectfsCtxView<'_> {
+        directfs::DirectfsCtxView {
+            ctx: &mut self.directfs,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Runs `rust_std_files` through the library API on a sync or an async
+/// host: `directfs::wasi::p1::add_to_linker` (or `_async`) on a core-module
+/// linker; returns the fixture and what the guest printed.
+fn embed(async_host: bool) -> (Fixture, String) {
+    let fx = Fixture::new();
+    // The fixture `dfs-run`'s runs get.
+    std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
+    std::os::unix::fs::symlink("../outside", fx.path("up")).unwrap();
+    let engine = wasmtime::Engine::default();
+    let mut linker = wasmtime::Linker::<Embedder>::new(&engine);
+    match async_host {
+        true => directfs::wasi::p1::add_to_linker_async(&mut linker).unwrap(),
+        false => directfs::wasi::p1::add_to_linker(&mut linker).unwrap(),
+    }
+    let ro = tempfile::tempdir().unwrap();
+    std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
+    let stdout = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 20);
+    let data = Embedder::new(&fx.sandbox, Some(ro.path()), &stdout);
+    let mut store = wasmtime::Store::new(&engine, data);
+    let module = wasmtime::Module::from_file(&engine, p1::module("rust_std_files")).unwrap();
+    if async_host {
+        wasmtime_wasi::runtime::in_tokio(async {
+            let instance = linker.instantiate_async(&mut store, &module).await.unwrap();
+            let start = instance
+                .get_typed_func::<(), ()>(&mut store, "_start")
+                .unwrap();
+            start.call_async(&mut store, ()).await.unwrap();
+        });
+    } else {
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .unwrap();
+        start.call(&mut store, ()).unwrap();
+    }
+    drop(store);
+    let out = String::from_utf8(stdout.contents().to_vec()).unwrap();
+    (fx, out)
+}
+
+/// An embedder's core module on a sync and on an async host prints what it
+/// prints under `dfs-run`, and leaves its files on the host.
+#[test]
+fn embed_p1_sync_and_async() {
+    let cli = p1::rust_guest("rust_std_files").run.stdout;
+    for async_host in [false, true] {
+        let (fx, out) = embed(async_host);
+        assert_eq!(out, cli, "async host: {async_host}");
+        assert_eq!(std::fs::read(fx.path("b.txt")).unwrap(), b"xy");
+        fx.assert_outside_untouched();
+    }
+}
+
+/// A preview 1 guest on an async host waiting on an empty FIFO holds a
+/// thread of tokio's blocking pool, not the executor: on a current-thread
+/// runtime, a 1 ms ticker task keeps ticking (no gap of 50 ms) while
+/// `rust_fifo_std_read` waits 300 ms in `fd_read` for the host's data, and
+/// the guest then reads it to the end. (Run inline, the read's wait would
+/// stop the executor for the whole 300 ms.)
+#[test]
+fn p1_fifo_wait_keeps_an_async_executor_free() {
+    use std::io::Write;
+    let fx = Fixture::new();
+    nix::unistd::mkfifo(
+        &fx.path("fifo"),
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+    )
+    .unwrap();
+    // Read-write, so the guest never sees "no writer" before it is closed.
+    let mut host_end = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(fx.path("fifo"))
+        .unwrap();
+    let engine = wasmtime::Engine::default();
+    let mut linker = wasmtime::Linker::<Embedder>::new(&engine);
+    directfs::wasi::p1::add_to_linker_async(&mut linker).unwrap();
+    let stdout = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 20);
+    let data = Embedder::new(&fx.sandbox, None, &stdout);
+    let mut store = wasmtime::Store::new(&engine, data);
+    let module = wasmtime::Module::from_file(&engine, p1::module("rust_fifo_std_read")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let gaps = runtime.block_on(async {
+        let ticker = common::Ticker::start();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            host_end.write_all(b"late data").unwrap();
+        });
+        let instance = linker.instantiate_async(&mut store, &module).await.unwrap();
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .unwrap();
+        start.call_async(&mut store, ()).await.unwrap();
+        writer.join().unwrap();
+        ticker.stop().await
+    });
+    let out = String::from_utf8(stdout.contents().to_vec()).unwrap();
+    assert_eq!(out, "read 9 bytes: \"late data\"\n");
+    let longest = gaps.iter().max().copied().unwrap_or_default();
+    assert!(
+        gaps.len() > 100 && longest < std::time::Duration::from_millis(50),
+        "{} ticks, longest gap {longest:?}",
+        gaps.len()
+    );
 }

@@ -477,8 +477,8 @@ impl Tree {
 
     /// Whether a stat of dentry `id` may be remembered by a context
     /// ([`StatMemo`]): in an exclusive mount; in a coherent one where the
-    /// kernel tells of its changes (a watched directory, or a file named in
-    /// one); never in a shared one.
+    /// kernel tells of its changes (a watched directory itself, or a file
+    /// named in one); never in a shared one.
     pub(crate) fn stat_memo(&self, id: DentryId) -> StatMemo {
         let Ok(d) = self.get(id) else {
             return StatMemo::Never;
@@ -486,34 +486,38 @@ impl Tree {
         match d.policy.revalidation {
             Revalidation::Exclusive => StatMemo::Always,
             Revalidation::Shared => StatMemo::Never,
-            Revalidation::Coherent => {
-                let dir = match &d.link {
-                    _ if d.file_type == FileType::Directory => Some(d),
-                    Link::Child { parent, .. } => self.get(*parent).ok(),
-                    Link::Root | Link::Unlinked => None,
-                };
-                dir.map_or(StatMemo::Never, |dir| self.widened(dir))
-            }
+            Revalidation::Coherent => match &d.link {
+                _ if d.file_type == FileType::Directory => self.widened(d, true),
+                Link::Child { parent, .. } => self
+                    .get(*parent)
+                    .map_or(StatMemo::Never, |dir| self.widened(dir, false)),
+                Link::Root | Link::Unlinked => StatMemo::Never,
+            },
         }
     }
 
-    /// [`Tree::stat_memo`] for a stat of a name in directory `dir` (or of
-    /// `dir` itself), reached through trusted directories.
-    pub(crate) fn stat_memo_in(&self, dir: DentryId) -> StatMemo {
+    /// [`Tree::stat_memo`] for a stat of `dir` itself (`itself`) or of a
+    /// name in directory `dir`, reached through trusted directories.
+    pub(crate) fn stat_memo_in(&self, dir: DentryId, itself: bool) -> StatMemo {
         match self.get(dir) {
             Ok(d) if d.policy.revalidation == Revalidation::Exclusive => StatMemo::Always,
-            Ok(d) => self.widened(d),
+            Ok(d) => self.widened(d, itself),
             Err(_) => StatMemo::Never,
         }
     }
 
-    /// Whether a stat of coherent directory `dir`, or of a file named in
-    /// it, may be remembered: where its watch is widened to tell of data
-    /// and attributes ([`crate::watch::Watcher::widen`], which widens it
-    /// for the next stat where it is not).
-    fn widened(&self, dir: &super::Dentry) -> StatMemo {
+    /// Whether a stat of coherent directory `dir` (`itself`), or of a file
+    /// named in it, may be remembered: where its watch is widened to tell
+    /// of data and attributes, and, for its own stat, of names made
+    /// ([`crate::watch::Watcher::widen`], which widens it for the next
+    /// stat where it is not).
+    fn widened(&self, dir: &super::Dentry, itself: bool) -> StatMemo {
         match dir.watch {
-            Watch::On(wd) if trusts(dir) && self.watcher.widen(wd, &dir.fd) => StatMemo::SingleLink,
+            Watch::On(wd) if trusts(dir) && self.watcher.widen(wd, &dir.fd, itself) => match itself
+            {
+                true => StatMemo::Itself,
+                false => StatMemo::SingleLink,
+            },
             _ => StatMemo::Never,
         }
     }

@@ -157,6 +157,26 @@ impl Found {
 }
 
 impl Deferred {
+    /// Lookup `what` of `name` in directory `dir` (dentry `d`), as things
+    /// stand now (`d`'s `names_gen`), its answer's FD charged by `charge`.
+    fn asking(
+        what: Lookup,
+        dir: DentryId,
+        d: &super::Dentry,
+        name: &str,
+        charge: Option<FdCharge>,
+    ) -> Self {
+        Self {
+            what,
+            dir,
+            dir_fd: Arc::clone(&d.fd),
+            name: name.into(),
+            names_gen: d.names_gen,
+            charge,
+            pool: d.policy.blocking == Blocking::Pool,
+        }
+    }
+
     /// Whether this is a name lookup (a walk's, a `stat-at`'s, an open of
     /// a name), counted in [`crate::Stats::lookup_misses`]; not a re-open.
     fn is_lookup(&self) -> bool {
@@ -198,15 +218,7 @@ impl Answer {
         found: Result<FileStat, Errno>,
     ) -> Answer {
         Answer {
-            asked: Deferred {
-                what: Lookup::Stat,
-                dir,
-                dir_fd: Arc::clone(&d.fd),
-                name: name.into(),
-                names_gen: d.names_gen,
-                charge: None,
-                pool: d.policy.blocking == Blocking::Pool,
-            },
+            asked: Deferred::asking(Lookup::Stat, dir, d, name, None),
             found: Found::Stat(found),
         }
     }
@@ -407,15 +419,7 @@ impl Tree {
             Ok(d) => d,
             Err(err) => return Some(err),
         };
-        self.deferring.deferred = Some(Deferred {
-            what,
-            dir,
-            dir_fd: Arc::clone(&d.fd),
-            name: name.into(),
-            names_gen: d.names_gen,
-            charge,
-            pool: d.policy.blocking == Blocking::Pool,
-        });
+        self.deferring.deferred = Some(Deferred::asking(what, dir, d, name, charge));
         Some(DEFERRED)
     }
 

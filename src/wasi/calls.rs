@@ -85,7 +85,7 @@ impl DirectfsCtxView<'_> {
                     }
                     let fast = tree.stat_cached_at(&at, follow);
                     let memo = if at.trusted {
-                        tree.stat_memo_in(at.dir)
+                        tree.stat_memo_in(at.dir, at.last.is_none())
                     } else {
                         StatMemo::Never
                     };

@@ -239,13 +239,16 @@ impl Watcher {
         })
     }
 
-    /// Whether a stat of directory `dir` (watched by `wd`) or of a file
-    /// named in it may be remembered now: yes where the watch is widened
-    /// to [`CHILD`] already (its strikes cleared: see [`NARROW_AFTER`]).
-    /// Else it is widened now (one
-    /// `inotify_add_watch`), [`sys::changes`] counts a change (a stat
-    /// taken before the widening, and found fit to remember after it, is
-    /// not kept), and the answer is no: the next stat there may be.
+    /// Whether a stat of directory `dir` (watched by `wd`) itself
+    /// (`itself`), or of a file named in it, may be remembered now: yes
+    /// where the watch is widened to [`CHILD`] already (its strikes
+    /// cleared: see [`NARROW_AFTER`]) and, for the directory's own stat,
+    /// tells of names made ([`CREATES`]: its link count, size and times
+    /// change with every name made, removed or moved in it). Else it is
+    /// widened now (one `inotify_add_watch`), [`sys::changes`] counts a
+    /// change (a stat taken before the widening, and found fit to remember
+    /// after it, is not kept), and the answer is no: the next stat there
+    /// may be.
     ///
     /// Every stat remembered in a coherent mount rests on this: while a
     /// watch stays widened, a change to any file named in its directory,
@@ -256,22 +259,37 @@ impl Watcher {
     ///
     /// # Preconditions
     /// `wd` is the watch `dir` was given ([`Watcher::watch`]).
-    pub(crate) fn widen(&self, wd: WatchDescriptor, dir: &Arc<OwnedFd>) -> bool {
+    pub(crate) fn widen(&self, wd: WatchDescriptor, dir: &Arc<OwnedFd>, itself: bool) -> bool {
         let Some(Some(Instance { inotify, .. })) = self.instance.get() else {
             return false;
         };
-        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let queue = &mut *guard;
         queue.profile.needed(wd, Need::Child);
-        if let Some(wide) = queue.wide.get_mut(&wd) {
+        if itself {
+            queue.profile.needed(wd, Need::Creates);
+        }
+        let told = !itself || queue.told.creates.contains(&wd);
+        if let Some(wide) = queue.wide.get_mut(&wd)
+            && told
+        {
             wide.strikes = 0;
             return true;
         }
-        // A remembered stat of a name rests on the name too ([`NAMES`]).
-        let mask = CHILD | NAMES | WatchFlags::MASK_ADD;
+        // A remembered stat of a name rests on the name too ([`NAMES`]);
+        // the directory's own, on every name made there too.
+        let mut mask = CHILD | NAMES | WatchFlags::MASK_ADD;
+        if itself {
+            mask |= CREATES;
+        }
         if sys::inotify_add_watch(inotify.as_fd(), dir.as_fd(), mask) == Ok(wd) {
             let fd = Arc::clone(dir);
-            queue.wide.insert(wd, Wide { fd, strikes: 0 });
+            let wide = queue.wide.entry(wd).or_insert(Wide { fd, strikes: 0 });
+            wide.strikes = 0;
             queue.told.names.insert(wd);
+            if itself {
+                queue.told.creates.insert(wd);
+            }
         }
         // After the kernel queues what `CHILD` tells of: a stat taken
         // before now, and judged after, is not kept.

@@ -8,6 +8,7 @@
 pub mod cpython;
 pub mod host_changes;
 pub mod locks;
+pub mod p1;
 pub mod wasi;
 
 use std::os::unix::fs::MetadataExt;
@@ -394,5 +395,122 @@ impl Ticker {
     pub async fn stop(self) -> Vec<std::time::Duration> {
         self.done.store(true, std::sync::atomic::Ordering::Relaxed);
         self.task.await.unwrap()
+    }
+}
+
+/// One run of hostile guest `name` with `seed`: 20,000 random calls, its
+/// sandbox preopened as `/sandbox` with `options` (`""`, `",shared"`, …) and
+/// a read-only `/ro` beside it, `--max-open 64`, a cache of `cached`
+/// dentries where given, under `wasi_fs` (`--wasi-fs`) where given. Every
+/// call returns: the guest runs to its end; nothing outside the sandbox or
+/// in the read-only preopen changes; directfs's host FDs stay within
+/// `--max-open` (and its own few).
+pub fn run_hostile(
+    name: &str,
+    seed: &str,
+    wasi_fs: Option<&str>,
+    options: &str,
+    cached: Option<&str>,
+) {
+    let fx = Fixture::new();
+    fx.hostile_tree();
+    fx.escapes();
+    let ro = tempfile::tempdir().unwrap();
+    std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
+    let mut args: Vec<std::ffi::OsString> = Vec::new();
+    if let Some(wasi_fs) = wasi_fs {
+        args.extend(["--wasi-fs".into(), wasi_fs.into()]);
+    }
+    args.extend([
+        "--stats".into(),
+        "--max-open".into(),
+        "64".into(),
+        // A hang detector, with room for a loaded machine.
+        "-W".into(),
+        "timeout=300s".into(),
+    ]);
+    if let Some(cached) = cached {
+        args.extend(["--max-cached-dentries".into(), cached.into()]);
+    }
+    args.extend([
+        "--dir".into(),
+        format!("{}::/sandbox{options}", fx.sandbox.display()).into(),
+        "--dir".into(),
+        format!("{}::/ro,readonly", ro.path().display()).into(),
+        guest(name).into_os_string(),
+        seed.into(),
+        "20000".into(),
+    ]);
+    let run = dfs_run(args);
+    let what = format!("{name}, seed {seed}, {wasi_fs:?}{options}, cache {cached:?}");
+    assert_eq!(run.code, Some(0), "{what}: {run:?}");
+    assert!(
+        run.stdout.starts_with("calls 20000, succeeded "),
+        "{what}: {run:?}"
+    );
+    if wasi_fs != Some("wasmtime") {
+        assert!(
+            run.stat("peak_host_fds") <= 66,
+            "{what}: peak_host_fds {}",
+            run.stat("peak_host_fds")
+        );
+    }
+    fx.assert_outside_untouched();
+    assert_eq!(host_names(ro.path()), ["f"]);
+    assert_eq!(std::fs::read(ro.path().join("f")).unwrap(), b"ro\n");
+}
+
+/// A program to run with `dfs-run`: its path, the flags before it, the
+/// arguments after it.
+pub struct Program<'a> {
+    pub path: PathBuf,
+    pub flags: &'a [&'a str],
+    pub args: &'a [&'a str],
+}
+
+/// One run of a program: its fixture (sandbox + watched outside), its
+/// read-only preopen, what it printed.
+pub struct Side {
+    pub fx: Fixture,
+    pub _ro_tmp: tempfile::TempDir,
+    pub ro: PathBuf,
+    pub run: Run,
+}
+
+/// Runs `program` with `/sandbox` (read-write, with `options`; holding what
+/// `setup` puts there and the escape symlinks every guest meets, `out` →
+/// the outside and `up` → `../outside`) and `/ro` (read-only, with
+/// `ro_options`, holding `f`), under `wasi_fs` (`--wasi-fs`).
+pub fn run_program(
+    program: &Program<'_>,
+    wasi_fs: &str,
+    options: &str,
+    ro_options: &str,
+    setup: fn(&Fixture),
+) -> Side {
+    let fx = Fixture::new();
+    setup(&fx);
+    std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
+    std::os::unix::fs::symlink("../outside", fx.path("up")).unwrap();
+    let ro_tmp = tempfile::tempdir().unwrap();
+    let ro = ro_tmp.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::write(ro.join("f"), b"ro\n").unwrap();
+    let mut argv: Vec<std::ffi::OsString> = vec!["--wasi-fs".into(), wasi_fs.into()];
+    argv.extend(program.flags.iter().map(Into::into));
+    argv.extend([
+        "--dir".into(),
+        format!("{}::/sandbox{options}", fx.sandbox.display()).into(),
+        "--dir".into(),
+        format!("{}::/ro,readonly{ro_options}", ro.display()).into(),
+        program.path.clone().into_os_string(),
+    ]);
+    argv.extend(program.args.iter().map(Into::into));
+    let run = dfs_run(argv);
+    Side {
+        fx,
+        _ro_tmp: ro_tmp,
+        ro,
+        run,
     }
 }

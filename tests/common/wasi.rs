@@ -4,47 +4,18 @@
 //! trees left compared; the directory-stream memory bound; the hostile
 //! guests, run in every mode and traced call by call against wasmtime-wasi.
 
-use std::path::PathBuf;
-
-use super::{Fixture, Run, dfs_run, guest, host_tree};
-
-/// One run of a guest: its fixture (sandbox + watched outside), its
-/// read-only preopen, what it printed.
-pub struct Side {
-    pub fx: Fixture,
-    pub _ro_tmp: tempfile::TempDir,
-    pub ro: PathBuf,
-    pub run: Run,
-}
+pub use super::Side;
+use super::{Fixture, Program, Run, dfs_run, guest, host_tree};
 
 /// Runs `name` with `/sandbox` (read-write) and `/ro` (read-only, holding
 /// `f`), under `wasi_fs`; with `options` (`,pool`) on both.
 pub fn run_side(name: &str, wasi_fs: &str, options: &str, setup: fn(&Fixture)) -> Side {
-    let fx = Fixture::new();
-    setup(&fx);
-    // The escape targets every guest meets: out of the sandbox, absolute and
-    // relative.
-    std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
-    std::os::unix::fs::symlink("../outside", fx.path("up")).unwrap();
-    let ro_tmp = tempfile::tempdir().unwrap();
-    let ro = ro_tmp.path().join("ro");
-    std::fs::create_dir(&ro).unwrap();
-    std::fs::write(ro.join("f"), b"ro\n").unwrap();
-    let run = dfs_run([
-        "--wasi-fs".into(),
-        wasi_fs.into(),
-        "--dir".into(),
-        format!("{}::/sandbox{options}", fx.sandbox.display()).into(),
-        "--dir".into(),
-        format!("{}::/ro,readonly{options}", ro.display()).into(),
-        guest(name).into_os_string(),
-    ]);
-    Side {
-        fx,
-        _ro_tmp: ro_tmp,
-        ro,
-        run,
-    }
+    let program = Program {
+        path: guest(name),
+        flags: &[],
+        args: &[],
+    };
+    super::run_program(&program, wasi_fs, options, options, setup)
 }
 
 /// Runs `name` under both implementations, and under directfs on an async
@@ -207,49 +178,6 @@ pub fn hostile(name: &str) {
         ("5", "directfs", "", Some("8")),
         ("1", "wasmtime", "", None),
     ] {
-        let fx = Fixture::new();
-        fx.hostile_tree();
-        fx.escapes();
-        let ro = tempfile::tempdir().unwrap();
-        std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
-        let mut args: Vec<std::ffi::OsString> = vec![
-            "--wasi-fs".into(),
-            wasi_fs.into(),
-            "--stats".into(),
-            "--max-open".into(),
-            "64".into(),
-            // A hang detector, with room for a loaded machine.
-            "-W".into(),
-            "timeout=300s".into(),
-        ];
-        if let Some(cached) = cached {
-            args.extend(["--max-cached-dentries".into(), cached.into()]);
-        }
-        args.extend([
-            "--dir".into(),
-            format!("{}::/sandbox{options}", fx.sandbox.display()).into(),
-            "--dir".into(),
-            format!("{}::/ro,readonly", ro.path().display()).into(),
-            guest(name).into_os_string(),
-            seed.into(),
-            "20000".into(),
-        ]);
-        let run = dfs_run(args);
-        let what = format!("{name}, seed {seed}, {wasi_fs}{options}");
-        assert_eq!(run.code, Some(0), "{what}: {run:?}");
-        assert!(
-            run.stdout.starts_with("calls 20000, succeeded "),
-            "{what}: {run:?}"
-        );
-        if wasi_fs == "directfs" {
-            assert!(
-                run.stat("peak_host_fds") <= 66,
-                "{what}: peak_host_fds {}",
-                run.stat("peak_host_fds")
-            );
-        }
-        fx.assert_outside_untouched();
-        assert_eq!(super::host_names(ro.path()), ["f"]);
-        assert_eq!(std::fs::read(ro.path().join("f")).unwrap(), b"ro\n");
+        super::run_hostile(name, seed, Some(wasi_fs), options, cached);
     }
 }

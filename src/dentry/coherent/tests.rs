@@ -256,9 +256,11 @@ fn a_directory_made_here_is_watched_when_first_looked_into() {
         StatMemo::Never,
         "its watch widened now: a stat taken before is not kept"
     );
-    assert_eq!(tree.stat_memo(d), StatMemo::SingleLink);
-    // Watched now: a missing name is remembered until the host makes it.
-    remember_missing(&mut tree, d, "g");
+    assert_eq!(tree.stat_memo(d), StatMemo::Itself);
+    // Watched now, and told of names made (what its own stat rests on): a
+    // missing name is remembered at once, until the host makes it.
+    assert_eq!(tree.walk(d, name("g")), Err(ErrorCode::NoEntry));
+    assert!(tree.negatives.contains(d, "g"));
     std::fs::write(dir.path().join("d/g"), b"g").unwrap();
     take_notifications(&mut tree);
     assert!(tree.walk(d, name("g")).is_ok());
@@ -762,5 +764,5 @@ fn a_filesystem_the_kernel_does_not_hear_every_change_of_is_revalidated() {
     let (_dir, tree, root) = tree_with_root();
     assert!(matches!(tree.get(root).unwrap().watch, Watch::On(_)));
     assert_eq!(tree.stat_memo(root), StatMemo::Never, "widened now");
-    assert_eq!(tree.stat_memo(root), StatMemo::SingleLink);
+    assert_eq!(tree.stat_memo(root), StatMemo::Itself);
 }

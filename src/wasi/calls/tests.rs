@@ -352,3 +352,65 @@ fn a_read_or_write_through_a_files_fd_reads_no_notifications() {
     assert_eq!(size, 6, "the writes, seen through the path");
     assert!(syscalls >= 1, "the events the writes queued, read");
 }
+
+/// A remembered stat of a directory — of the one a descriptor is open on,
+/// or of one named at the end of a path — holds only while no name in it
+/// changes: its link count, size and times change with its names, which
+/// the watch of the directory holding *its* name does not tell of. The
+/// host makes a directory in `d`, a file, renames it, removes both; after
+/// each, both stats (each asked twice before, so remembered) show the
+/// host's.
+#[test]
+fn a_remembered_stat_of_a_directory_ends_with_a_name_made_in_it() {
+    let (dir, mut ctx, mut table) = coherent_root();
+    let d = dir.path().join("d");
+    std::fs::create_dir(&d).unwrap();
+    let mut view = DirectfsCtxView {
+        ctx: &mut ctx,
+        table: &mut table,
+    };
+    let (root, _) = view.fs_get_directories().unwrap().remove(0);
+    let intent = crate::wasi::OpenIntent {
+        directory: true,
+        read: true,
+        ..Default::default()
+    };
+    let fd = call(&mut view, |v| v.fs_open_at(&root, false, "d", intent)).1;
+    let fd = fd.unwrap();
+    let shown = |stat: crate::types::Stat| (stat.nlink, stat.size, stat.mtime, stat.ctime);
+    let host = || {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::symlink_metadata(&d).unwrap();
+        let time = |seconds: i64, nanoseconds: i64| crate::types::Timestamp {
+            seconds,
+            nanoseconds: u32::try_from(nanoseconds).unwrap(),
+        };
+        (
+            m.nlink(),
+            m.size(),
+            time(m.mtime(), m.mtime_nsec()),
+            time(m.ctime(), m.ctime_nsec()),
+        )
+    };
+    let changes: [&dyn Fn(); 5] = [
+        &|| std::fs::create_dir(d.join("sub")).unwrap(),
+        &|| std::fs::write(d.join("f"), b"").unwrap(),
+        &|| std::fs::rename(d.join("f"), d.join("g")).unwrap(),
+        &|| std::fs::remove_file(d.join("g")).unwrap(),
+        &|| std::fs::remove_dir(d.join("sub")).unwrap(),
+    ];
+    for (i, change) in changes.iter().enumerate() {
+        for _ in 0..2 {
+            call(&mut view, |v| v.fs_stat_at(&root, false, "d").unwrap());
+            call(&mut view, |v| v.fs_stat(&fd).unwrap());
+        }
+        // The times move by the clock's tick: a change within the same
+        // tick would show only in the link count and size.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        change();
+        let by_name = call(&mut view, |v| v.fs_stat_at(&root, false, "d").unwrap()).1;
+        let itself = call(&mut view, |v| v.fs_stat(&fd).unwrap()).1;
+        assert_eq!(shown(by_name), host(), "change {i}: by name");
+        assert_eq!(shown(itself), host(), "change {i}: its descriptor");
+    }
+}
