@@ -398,10 +398,12 @@ pub(crate) enum StatMemo {
     /// Yes: an exclusive mount (no one else changes it).
     Always,
     /// Where the file has one name and is not a directory: the kernel
-    /// tells of a change to the file through the watch on the directory
-    /// holding its name; a change through another hard link, elsewhere, it
-    /// would not, nor a name made or removed in a directory (which changes
-    /// its link count, size and times).
+    /// tells of a change to it through the watch on the directory holding
+    /// its name and through its own watch (a link made or removed
+    /// elsewhere); a change through another hard link, in a directory not
+    /// watched, it would not tell the directory's; nor is a directory's
+    /// own watch told of a name made or removed in a directory named in
+    /// it (which changes that one's link count, size and times).
     SingleLink,
     /// Yes: the stat of a watched directory itself, whose own watch tells
     /// of its attributes and of every name made, removed and moved in it.

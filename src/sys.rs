@@ -35,8 +35,8 @@ pub(crate) use inotify::INOTIFY_EVENT_HEADER;
 #[cfg(test)]
 pub use inotify::inotify_queued_bytes;
 pub use inotify::{
-    ReadFlags, WatchDescriptor, WatchFlags, inotify_add_watch, inotify_init1, inotify_rm_watch,
-    read_inotify,
+    ReadFlags, WatchDescriptor, WatchFlags, inotify_add_watch, inotify_add_watch_at, inotify_init1,
+    inotify_rm_watch, read_inotify,
 };
 pub use nix::fcntl::RenameFlags;
 pub use nix::sys::time::TimeSpec;

@@ -90,7 +90,9 @@
 //! `/proc/self/mountinfo` (five host FDs, not in the budget, and the ring's
 //! few pages) per [`crate::Filesystem`] with a coherent mount; one watch (about 1 KiB of
 //! kernel memory, one of the user's `max_user_watches`) per cached or held
-//! directory, and fewer than [`PARK_BATCH`] more of directories let go;
+//! directory, fewer than [`PARK_BATCH`] more of directories let go, and
+//! at most [`files::FILE_WATCHES`] of files whose stats are remembered
+//! (see [`Watcher::vouch_file`]);
 //! one `inotify_add_watch` per directory dentry made (one made by the
 //! tree's own `mkdir`: when first looked into, so a directory made and
 //! removed costs none) with the widenings the watches before it came to
@@ -120,6 +122,7 @@ use nix::sys::statfs::Statfs;
 
 use crate::sys::{self, ReadFlags, WatchDescriptor, WatchFlags};
 
+mod files;
 mod look;
 mod masks;
 mod own;
@@ -225,6 +228,9 @@ struct Queue {
     /// The watches no dentry has, still in the kernel ([`Unwatch::Parked`]):
     /// fewer than [`PARK_BATCH`].
     parked: Vec<WatchDescriptor>,
+    /// The files watched for the stats remembered of them
+    /// ([`Watcher::vouch_file`]).
+    files: files::Files,
     /// How a drain that expects nothing first asks whether anything
     /// changed.
     look: Look,
@@ -397,6 +403,7 @@ impl Watcher {
             profile,
             churn,
             parked,
+            files,
             look,
             settled,
             strangers,
@@ -417,6 +424,7 @@ impl Watcher {
         // (or the flag) for the next drain.
         if look.take() {
             mounts_changed_locked(queue);
+            files.forget_all();
         }
         // The widened watches this drain read a data or attribute event of
         // (few: a drain reads at most a buffer's worth at a time).
@@ -437,6 +445,7 @@ impl Watcher {
         };
         if now & MOUNTS != 0 {
             mounts_changed_locked(queue);
+            files.forget_all();
         }
         if now & INOTIFY == 0 {
             *settled = look.ready(inotify.as_fd(), strangers);
@@ -457,6 +466,13 @@ impl Watcher {
                     // ones are of changes made during the call: no need).
                     let more = events.len + LARGEST_EVENT > READ_BUFFER;
                     for event in events.by_ref() {
+                        // A name that changed: a file watch no longer
+                        // vouches for it.
+                        if event.mask.intersects(NAME_EVENTS)
+                            && let Some(name) = event.name
+                        {
+                            files.forget_name(event.wd, name);
+                        }
                         if let Some(kind) = take_own(own, names, event.wd, event.mask, event.name) {
                             profile.told(event.wd, Need::of_own(kind));
                             let count = churn.entry(event.wd).or_default();
@@ -476,6 +492,7 @@ impl Watcher {
                             profile.gone(event.wd);
                             churn.remove(&event.wd);
                             parked.retain(|&p| p != event.wd);
+                            files.forget(event.wd);
                         } else if event.mask.intersects(CHILD_EVENTS)
                             && wide.contains_key(&event.wd)
                             && !struck.contains(&event.wd)
@@ -562,6 +579,11 @@ impl Watcher {
             queue.clear();
             own.clear();
             queue.push(Change::Lost);
+        }
+        // After a loss (or a change of the mount table) any name may be
+        // another file: no file watch vouches for one.
+        if queue.contains(&Change::Lost) {
+            files.forget_all();
         }
         !queue.is_empty()
     }

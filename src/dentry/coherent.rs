@@ -477,8 +477,8 @@ impl Tree {
 
     /// Whether a stat of dentry `id` may be remembered by a context
     /// ([`StatMemo`]): in an exclusive mount; in a coherent one where the
-    /// kernel tells of its changes (a watched directory itself, or a file
-    /// named in one); never in a shared one.
+    /// kernel tells of its changes (a watched directory itself, or a
+    /// watched file named in one); never in a shared one.
     pub(crate) fn stat_memo(&self, id: DentryId) -> StatMemo {
         let Ok(d) = self.get(id) else {
             return StatMemo::Never;
@@ -487,38 +487,69 @@ impl Tree {
             Revalidation::Exclusive => StatMemo::Always,
             Revalidation::Shared => StatMemo::Never,
             Revalidation::Coherent => match &d.link {
-                _ if d.file_type == FileType::Directory => self.widened(d, true),
-                Link::Child { parent, .. } => self
+                _ if d.file_type == FileType::Directory => self.widened(d, None),
+                Link::Child { parent, name } => self
                     .get(*parent)
-                    .map_or(StatMemo::Never, |dir| self.widened(dir, false)),
+                    .map_or(StatMemo::Never, |dir| self.widened(dir, Some(name))),
                 Link::Root | Link::Unlinked => StatMemo::Never,
             },
         }
     }
 
-    /// [`Tree::stat_memo`] for a stat of `dir` itself (`itself`) or of a
-    /// name in directory `dir`, reached through trusted directories.
-    pub(crate) fn stat_memo_in(&self, dir: DentryId, itself: bool) -> StatMemo {
-        match self.get(dir) {
-            Ok(d) if d.policy.revalidation == Revalidation::Exclusive => StatMemo::Always,
-            Ok(d) => self.widened(d, itself),
-            Err(_) => StatMemo::Never,
+    /// [`Tree::stat_memo`] for a stat of name `last` in directory `dir`
+    /// (of `dir` itself: `None`), reached through trusted directories,
+    /// which `found` a file of that type. A directory named in `dir` is
+    /// remembered on its own watch (its dentry's, if cached): `dir`'s is
+    /// not told of the names made in it.
+    pub(crate) fn stat_memo_in(
+        &self,
+        dir: DentryId,
+        last: Option<&str>,
+        found: FileType,
+    ) -> StatMemo {
+        let Ok(d) = self.get(dir) else {
+            return StatMemo::Never;
+        };
+        if d.policy.revalidation == Revalidation::Exclusive {
+            return StatMemo::Always;
+        }
+        match last {
+            Some(name) if found == FileType::Directory => d
+                .children
+                .get(name)
+                .map_or(StatMemo::Never, |&child| self.stat_memo(child)),
+            _ => self.widened(d, last),
         }
     }
 
-    /// Whether a stat of coherent directory `dir` (`itself`), or of a file
-    /// named in it, may be remembered: where its watch is widened to tell
-    /// of data and attributes, and, for its own stat, of names made
-    /// ([`crate::watch::Watcher::widen`], which widens it for the next
-    /// stat where it is not).
-    fn widened(&self, dir: &super::Dentry, itself: bool) -> StatMemo {
-        match dir.watch {
-            Watch::On(wd) if trusts(dir) && self.watcher.widen(wd, &dir.fd, itself) => match itself
-            {
-                true => StatMemo::Itself,
-                false => StatMemo::SingleLink,
-            },
-            _ => StatMemo::Never,
+    /// Whether a stat of coherent directory `dir` itself (`name` `None`),
+    /// or of the file `name` in it, may be remembered: where its watch is
+    /// widened to tell of data and attributes, and, for its own stat, of
+    /// names made ([`crate::watch::Watcher::widen`], which widens it for
+    /// the next stat where it is not); for a file's, where the file itself
+    /// is watched too ([`crate::watch::Watcher::vouch_file`]: what is told
+    /// only to the file, its link count, which another hard link made
+    /// outside the watched directories changes).
+    fn widened(&self, dir: &super::Dentry, name: Option<&str>) -> StatMemo {
+        let Watch::On(wd) = dir.watch else {
+            return StatMemo::Never;
+        };
+        if !trusts(dir) {
+            return StatMemo::Never;
+        }
+        let wide = self.watcher.widen(wd, &dir.fd, name.is_none());
+        match name {
+            None if wide => StatMemo::Itself,
+            None => StatMemo::Never,
+            Some(name) => {
+                // Asked even where not widened yet: a second stat of the
+                // name watches the file.
+                let vouched = self.watcher.vouch_file(wd, dir.fd.as_fd(), name);
+                match wide && vouched {
+                    true => StatMemo::SingleLink,
+                    false => StatMemo::Never,
+                }
+            }
         }
     }
 }

@@ -54,6 +54,33 @@ pub fn inotify_add_watch(
         .map_err(from_rustix)
 }
 
+/// `inotify_add_watch(inotify, "/proc/self/fd/N/NAME", mask |
+/// IN_DONT_FOLLOW)`, `N` being `dir`—Watches the file `name` is in
+/// directory `dir` now, not following a final symlink: the kernel
+/// resolves the magic link to `dir`'s own open directory, then the one
+/// name in it, as an `*at` call does (no host path is walked). A file
+/// already watched gets its existing watch descriptor back.
+///
+/// # Preconditions
+/// `name` is one path component: not empty, no `/`, not `.` or `..` (a
+/// [`crate::name::Name`]).
+///
+/// C: `int inotify_add_watch(int fd, const char *pathname, uint32_t mask);`
+/// ([inotify_add_watch(2)](https://man7.org/linux/man-pages/man2/inotify_add_watch.2.html))
+pub fn inotify_add_watch_at(
+    inotify: BorrowedFd<'_>,
+    dir: BorrowedFd<'_>,
+    name: &str,
+    mask: WatchFlags,
+) -> Result<WatchDescriptor, Errno> {
+    use std::os::fd::AsRawFd;
+    let path = format!("/proc/self/fd/{}/{name}", dir.as_raw_fd());
+    let mask = mask | WatchFlags::DONT_FOLLOW;
+    queried(rustix::fs::inotify::add_watch(inotify, path.as_str(), mask))
+        .map(WatchDescriptor)
+        .map_err(from_rustix)
+}
+
 /// `inotify_rm_watch(inotify, wd)`—Removes a watch (the kernel queues an
 /// `IN_IGNORED` event for it).
 ///

@@ -84,10 +84,15 @@ impl DirectfsCtxView<'_> {
                         return Ok(stat);
                     }
                     let fast = tree.stat_cached_at(&at, follow);
-                    let memo = if at.trusted {
-                        tree.stat_memo_in(at.dir, at.last.is_none())
-                    } else {
-                        StatMemo::Never
+                    // What the stat found, if it is answered here.
+                    let found = match &fast {
+                        ReadLocked::Done(Ok(stat)) => Some(stat.file_type),
+                        ReadLocked::Unnumbered(st) => Some(sys::file_type_of_mode(st.st_mode)),
+                        ReadLocked::Done(Err(_)) | ReadLocked::Full | ReadLocked::Looked(_) => None,
+                    };
+                    let memo = match found {
+                        Some(found) if at.trusted => tree.stat_memo_in(at.dir, at.last, found),
+                        _ => StatMemo::Never,
                     };
                     (fast, generation, Some((at, memo)), changes)
                 }

@@ -106,8 +106,10 @@ fn writes_into_a_directory_with_no_stat_remembered_queue_no_events() {
         watcher.queued_bytes() > 0
     };
     assert!(!write(1), "a new watch tells of names only");
-    // Widened by the first stat (not kept), kept by the second, answered
-    // from the memo by the third: one look at the queue.
+    // Widened by the first stat (not kept), `f` watched by the second
+    // (not kept), kept by the third, answered from the memo by the
+    // fourth: one look at the queue.
+    assert_eq!(stat_at(&mut view, &root).1, 1);
     assert_eq!(stat_at(&mut view, &root).1, 1);
     assert_eq!(stat_at(&mut view, &root).1, 1);
     let quiet = watcher.look_syscalls();
@@ -165,7 +167,9 @@ fn writes_into_a_directory_with_no_stat_remembered_queue_no_events() {
     look(&mut view); // a first strike
     assert!(chmod(0o600), "told of");
     look(&mut view); // a second: narrowed
-    assert!(!chmod(0o640), "narrowed: no event");
+    // Told by `f`'s own watch still (what only it is told of, its link
+    // count, rests on it: see `watch::files`), not by the directory's.
+    assert!(chmod(0o640), "f's own watch");
     assert_eq!(mode(&mut view), 0o640, "widened again, not remembered");
     assert_eq!(mode(&mut view), 0o640);
     assert_eq!(stat_at(&mut view, &root).0, quiet, "remembered");
@@ -412,5 +416,49 @@ fn a_remembered_stat_of_a_directory_ends_with_a_name_made_in_it() {
         let itself = call(&mut view, |v| v.fs_stat(&fd).unwrap()).1;
         assert_eq!(shown(by_name), host(), "change {i}: by name");
         assert_eq!(shown(itself), host(), "change {i}: its descriptor");
+    }
+}
+
+/// A file's link count changes when a hard link to it is made or removed
+/// in a directory no watch of the tree's is on, and the kernel tells that
+/// only to a watch of the file itself: a stat of it remembered (asked
+/// again and again) shows each new count, by name and through a
+/// descriptor; the file is watched from the second stat of its name on.
+#[test]
+fn a_remembered_stat_of_a_file_sees_a_link_made_elsewhere() {
+    let (dir, mut ctx, mut table) = coherent_root();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let watcher = std::sync::Arc::clone(&ctx.fs.watcher);
+    let mut view = DirectfsCtxView {
+        ctx: &mut ctx,
+        table: &mut table,
+    };
+    let (root, _) = view.fs_get_directories().unwrap().remove(0);
+    let intent = crate::wasi::OpenIntent {
+        read: true,
+        ..Default::default()
+    };
+    let fd = call(&mut view, |v| v.fs_open_at(&root, false, "f", intent)).1;
+    let fd = fd.unwrap();
+    let f = dir.path().join("f");
+    let link = elsewhere.path().join("link");
+    let changes: [&dyn Fn(); 2] = [&|| std::fs::hard_link(&f, &link).unwrap(), &|| {
+        std::fs::remove_file(&link).unwrap()
+    }];
+    for (i, change) in changes.iter().enumerate() {
+        for _ in 0..4 {
+            call(&mut view, |v| v.fs_stat_at(&root, false, "f").unwrap());
+            call(&mut view, |v| v.fs_stat(&fd).unwrap());
+        }
+        change();
+        let host = {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::symlink_metadata(&f).unwrap().nlink()
+        };
+        let by_name = call(&mut view, |v| v.fs_stat_at(&root, false, "f").unwrap()).1;
+        let itself = call(&mut view, |v| v.fs_stat(&fd).unwrap()).1;
+        assert_eq!(by_name.nlink, host, "change {i}: by name");
+        assert_eq!(itself.nlink, host, "change {i}: its descriptor");
+        assert_eq!(watcher.watched_files(), 1, "f, from its second stat on");
     }
 }
