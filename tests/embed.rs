@@ -207,56 +207,29 @@ fn embed_p3_example() {
     fx.assert_outside_untouched();
 }
 
-/// The store data an embedder gives a core module: wasmtime-wasi's context
-/// and directfs's, sharing one table.
-struct Embedder {
-    wasi: wasmtime_wasi::WasiCtx,
-    directfs: directfs::DirectfsCtx,
-    table: wasmtime::component::ResourceTable,
-}
-
-impl Embedder {
-    /// `sandbox` preopened read-write as `/sandbox` (and `ro`, if any,
-    /// read-only as `/ro`), the guest's stdout into `stdout`.
-    fn new(
-        sandbox: &Path,
-        ro: Option<&Path>,
-        stdout: &wasmtime_wasi::p2::pipe::MemoryOutputPipe,
-    ) -> Self {
-        let mut directfs = directfs::DirectfsCtx::builder();
+/// The store data an embedder gives a core module ([`common::Host`]):
+/// `sandbox` preopened read-write as `/sandbox` (and `ro`, if any,
+/// read-only as `/ro`), the guest's stdout into `stdout`.
+fn p1_host(
+    sandbox: &Path,
+    ro: Option<&Path>,
+    stdout: &wasmtime_wasi::p2::pipe::MemoryOutputPipe,
+) -> common::Host {
+    let mut directfs = directfs::DirectfsCtx::builder();
+    directfs
+        .preopen(sandbox, "/sandbox", directfs::Perms::ReadWrite)
+        .unwrap();
+    if let Some(ro) = ro {
         directfs
-            .preopen(sandbox, "/sandbox", directfs::Perms::ReadWrite)
+            .preopen(ro, "/ro", directfs::Perms::ReadOnly)
             .unwrap();
-        if let Some(ro) = ro {
-            directfs
-                .preopen(ro, "/ro", directfs::Perms::ReadOnly)
-                .unwrap();
-        }
-        Embedder {
-            wasi: wasmtime_wasi::WasiCtx::builder()
-                .stdout(stdout.clone())
-                .build(),
-            directfs: directfs.build(),
-            table: wasmtime::component::ResourceTable::new(),
-        }
     }
-}
-
-impl wasmtime_wasi::WasiView for Embedder {
-    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
-        wasmtime_wasi::WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl directfs::DirectfsView for Embedder {
-    fn directfs(&mut self) -> directfs::DirectfsCtxView<'_> {
-        directfs::DirectfsCtxView {
-            ctx: &mut self.directfs,
-            table: &mut self.table,
-        }
+    common::Host {
+        wasi: wasmtime_wasi::WasiCtx::builder()
+            .stdout(stdout.clone())
+            .build(),
+        directfs: directfs.build(),
+        table: wasmtime::component::ResourceTable::new(),
     }
 }
 
@@ -269,7 +242,7 @@ fn embed(async_host: bool) -> (Fixture, String) {
     std::os::unix::fs::symlink(&fx.outside, fx.path("out")).unwrap();
     std::os::unix::fs::symlink("../outside", fx.path("up")).unwrap();
     let engine = wasmtime::Engine::default();
-    let mut linker = wasmtime::Linker::<Embedder>::new(&engine);
+    let mut linker = wasmtime::Linker::<common::Host>::new(&engine);
     match async_host {
         true => directfs::wasi::p1::add_to_linker_async(&mut linker).unwrap(),
         false => directfs::wasi::p1::add_to_linker(&mut linker).unwrap(),
@@ -277,7 +250,7 @@ fn embed(async_host: bool) -> (Fixture, String) {
     let ro = tempfile::tempdir().unwrap();
     std::fs::write(ro.path().join("f"), b"ro\n").unwrap();
     let stdout = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 20);
-    let data = Embedder::new(&fx.sandbox, Some(ro.path()), &stdout);
+    let data = p1_host(&fx.sandbox, Some(ro.path()), &stdout);
     let mut store = wasmtime::Store::new(&engine, data);
     let module = wasmtime::Module::from_file(&engine, p1::module("rust_std_files")).unwrap();
     if async_host {
@@ -335,10 +308,10 @@ fn p1_fifo_wait_keeps_an_async_executor_free() {
         .open(fx.path("fifo"))
         .unwrap();
     let engine = wasmtime::Engine::default();
-    let mut linker = wasmtime::Linker::<Embedder>::new(&engine);
+    let mut linker = wasmtime::Linker::<common::Host>::new(&engine);
     directfs::wasi::p1::add_to_linker_async(&mut linker).unwrap();
     let stdout = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 20);
-    let data = Embedder::new(&fx.sandbox, None, &stdout);
+    let data = p1_host(&fx.sandbox, None, &stdout);
     let mut store = wasmtime::Store::new(&engine, data);
     let module = wasmtime::Module::from_file(&engine, p1::module("rust_fifo_std_read")).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
