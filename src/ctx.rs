@@ -442,7 +442,10 @@ impl DirectfsCtx {
         let walk = LastWalk::walk(&mut self.last_walk, &tree, start, path, follow_final)?;
         let id = walk.found;
         let stat = match &self.last_dentry_stat {
-            Some(last) if last.id == id && last.changes == changes => Ok(last.stat),
+            Some(last) if last.id == id && last.changes == changes => {
+                self.fs.watcher.memo_answered();
+                Ok(last.stat)
+            }
             _ => match tree.stat_known(id) {
                 ReadLocked::Done(stat) => stat,
                 ReadLocked::Unnumbered(_) | ReadLocked::Full | ReadLocked::Looked(_) => {
@@ -482,6 +485,7 @@ impl DirectfsCtx {
             && last.id == id
             && last.changes == changes
         {
+            self.fs.watcher.memo_answered();
             return Ok(last.stat);
         }
         let (fast, memo) = {

@@ -131,9 +131,10 @@ use crate::types::Revalidation;
 use look::Look;
 #[cfg(test)]
 use look::MOVE_AFTER;
+pub(crate) use masks::Widening;
 use masks::{
-    CHILD, CHILD_EVENTS, NAME_EVENTS, NAMES, NARROW, NARROW_AFTER, Need, Profile, Told, Wide,
-    narrow_locked,
+    Backoff, CHILD, CHILD_EVENTS, NAME_EVENTS, NAMES, NARROW, NARROW_AFTER, Need, Profile, Told,
+    Wide, narrow_locked,
 };
 pub(crate) use own::CHURN_AFTER;
 pub(crate) use own::OwnEvent;
@@ -217,6 +218,9 @@ struct Queue {
     /// widened in the kernel whenever it is here; one that is not here may
     /// be too (its narrowing failed, or is under way under this lock).
     wide: HashMap<WatchDescriptor, Wide>,
+    /// The watches narrowed by strikes lately, not to be widened again for
+    /// a while ([`Backoff`]); one a watch at most, for its life.
+    backoff: HashMap<WatchDescriptor, Backoff>,
     /// What each watch tells of beyond [`NARROW`], for its life.
     told: Told,
     /// What the watches made lately came to need: what a new one is made
@@ -273,6 +277,15 @@ pub(crate) struct Watcher {
     /// How many reads of the inotify FD began (see [`Watcher::reads`]).
     /// Written under `queue`.
     reads: AtomicU64,
+    /// How many stats the memos answered without a syscall
+    /// ([`Watcher::memo_answered`]): what tells a widening that pays (see
+    /// [`Watcher::widen`]) from one whose every remembered stat is
+    /// forgotten unused.
+    answered: AtomicU64,
+    /// How many drains began ([`Watcher::drain`]; about one a host call):
+    /// what tells two stats of one guest operation (in back-to-back calls)
+    /// from a stat asked again ([`Watcher::vouch_file`]).
+    drains: AtomicU64,
 }
 
 /// An inotify instance, the process's mount table, and an epoll instance
@@ -314,6 +327,17 @@ impl Instance {
 }
 
 impl Watcher {
+    /// A stat was answered from a memo that rests on the watches (no
+    /// syscall): the widenings pay (see [`Watcher::widen`]).
+    pub(crate) fn memo_answered(&self) {
+        self.answered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many stats the memos answered so far ([`Watcher::memo_answered`]).
+    pub(super) fn answered(&self) -> u64 {
+        self.answered.load(Ordering::Relaxed)
+    }
+
     /// Watches the directory `dir` is open on, with the widenings the
     /// watches made lately came to need ([`Profile`]: one
     /// `inotify_add_watch` where widening it need by need would take up to
@@ -345,7 +369,7 @@ impl Watcher {
         }
         if mask.contains(CHILD) && !queue.wide.contains_key(&wd) {
             let fd = Arc::clone(dir);
-            queue.wide.insert(wd, Wide { fd, strikes: 0 });
+            queue.wide.insert(wd, Wide::by(fd, self.answered()));
             // A stat taken before now, and judged after, is not kept (see
             // [`Watcher::widen`]).
             sys::note_notified_change();
@@ -359,6 +383,7 @@ impl Watcher {
         if let Some(Some(Instance { inotify, .. })) = self.instance.get() {
             let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
             queue.wide.remove(&wd);
+            queue.backoff.remove(&wd);
             queue.told.forget(wd);
             queue.profile.gone(wd);
             queue.churn.remove(&wd);
@@ -392,6 +417,7 @@ impl Watcher {
         let Some(Some(Instance { inotify, ready, .. })) = self.instance.get() else {
             return false;
         };
+        self.drains.fetch_add(1, Ordering::Relaxed);
         let mut guard = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         let Queue {
             changes: queue,
@@ -399,6 +425,7 @@ impl Watcher {
             names,
             buf,
             wide,
+            backoff,
             told,
             profile,
             churn,
@@ -429,6 +456,8 @@ impl Watcher {
         // The widened watches this drain read a data or attribute event of
         // (few: a drain reads at most a buffer's worth at a time).
         let mut struck: Vec<WatchDescriptor> = Vec::new();
+        // The file watches it read such an event of.
+        let mut struck_files: Vec<WatchDescriptor> = Vec::new();
         // Every own event expected now was queued by the kernel before this
         // drain began ([`Watcher::expect`]): this drain reads each of them,
         // and asks whether the mount table changed after (below). Else it
@@ -488,6 +517,7 @@ impl Watcher {
                         // (counted just below); a strike for it (below).
                         if event.mask.contains(ReadFlags::IGNORED) {
                             wide.remove(&event.wd);
+                            backoff.remove(&event.wd);
                             told.forget(event.wd);
                             profile.gone(event.wd);
                             churn.remove(&event.wd);
@@ -499,6 +529,12 @@ impl Watcher {
                         {
                             profile.told(event.wd, Need::Child);
                             struck.push(event.wd);
+                        }
+                        if event.mask.intersects(CHILD_EVENTS)
+                            && !struck_files.contains(&event.wd)
+                            && files.is_file(event.wd)
+                        {
+                            struck_files.push(event.wd);
                         }
                         sys::note_notified_change();
                         if let Some(change) = change_of(event.wd, event.mask, event.name) {
@@ -550,10 +586,16 @@ impl Watcher {
                 w.strikes = w.strikes.saturating_add(1);
                 if w.strikes >= NARROW_AFTER {
                     narrowing.extend(wide.remove(&wd).map(|wide| (wd, wide)));
+                    backoff.entry(wd).or_default().struck_out();
                 }
             }
         }
         narrow_locked(inotify.as_fd(), told, narrowing);
+        // A file watch struck out no longer vouches for a stat (its events
+        // read here counted a change first), and goes.
+        for wd in files.strike(&struck_files) {
+            let _ = sys::inotify_rm_watch(inotify.as_fd(), wd);
+        }
         // Asked after the read where it was not before it (the read left
         // the look nothing to say of events that matter: any queued since
         // are of changes made during the call).

@@ -449,6 +449,74 @@ fn a_watch_made_with_what_it_will_need_counted() {
     assert!(count("shared") <= exclusive * 2.2);
 }
 
+/// A log written and stat-ed a line at a time (`bench_std logstat`: the
+/// line's write, then `fs::metadata` of the log's name): no memo ever
+/// answers, so a coherent mount's watches stop telling of the writes
+/// (narrowed, and tried again only after 2, 4, … 256 stats), and the two
+/// halves of the `stat` (the hash not following a symlink, the stat
+/// following) are one `fstatat`, as the log is no symlink: host syscalls
+/// a turn, 3 in an exclusive mount (two writes and an `fstatat`), at most
+/// a quarter more in a coherent one (it was 5: an `epoll_wait` and a
+/// `read` of the writes' events a turn), 4 in a shared one (it was 5).
+/// The log holds every line.
+#[test]
+fn a_log_written_and_stated_in_turn_counted() {
+    let count = |mode: &str| {
+        syscalls_per_turn(mode, "logstat", |w| {
+            let log = std::fs::read_to_string(w.join("log")).unwrap();
+            let lines: Vec<_> = log.lines().collect();
+            assert!(lines.len() == 1 || lines.len() == 1001, "{mode:?}");
+            assert_eq!(lines.last().copied(), Some(&*(lines.len() - 1).to_string()));
+        })
+    };
+    let exclusive = count("exclusive");
+    assert!(
+        exclusive <= 3.05,
+        "exclusive: {exclusive:.2} syscalls a turn"
+    );
+    let coherent = count("");
+    assert!(
+        coherent <= exclusive + 0.25,
+        "{coherent:.2} syscalls a turn, exclusive {exclusive:.2}"
+    );
+    let shared = count("shared");
+    assert!(shared <= 4.05, "shared: {shared:.2} syscalls a turn");
+}
+
+/// A directory read and each entry stat-ed (`bench_std readdir`:
+/// `read_dir`, then `DirEntry::metadata` of each entry: wasi-libc's
+/// `metadata-hash-at` of the entry, then the program's stat of its path
+/// from the preopen): host syscalls an entry, 1 in an exclusive mount, 2
+/// in a coherent one (the program's stat comes right after `readdir`'s,
+/// so the file is not watched for it: it was 7, an `inotify_add_watch`
+/// and the `fstatat`s and look it made again, on every entry). The files
+/// are the host's.
+#[test]
+fn a_directory_read_and_each_entry_stated_counted() {
+    let per_entry = |mode: &str| {
+        let run = |n: usize| {
+            let fx = Fixture::new();
+            std::fs::create_dir(fx.path("flat")).unwrap();
+            for i in 0..n {
+                std::fs::write(fx.path(&format!("flat/f{i}")), b"x").unwrap();
+            }
+            let syscalls = syscalls_of(&fx.sandbox, mode, &["readdir"]);
+            assert_eq!(std::fs::read_dir(fx.path("flat")).unwrap().count(), n);
+            syscalls
+        };
+        let per_entry = (run(1001) - run(1)) as f64 / 1000.0;
+        eprintln!("{mode:?}: {per_entry:.2} syscalls an entry");
+        per_entry
+    };
+    let exclusive = per_entry("exclusive");
+    assert!(exclusive <= 1.05, "exclusive: {exclusive:.2}");
+    let coherent = per_entry("");
+    assert!(
+        coherent <= exclusive + 1.05,
+        "{coherent:.2} syscalls an entry, exclusive {exclusive:.2}"
+    );
+}
+
 /// A `wasi:filesystem` `open-at` with `create` of a name that is there is
 /// its `O_EXCL` attempt and then the kernel's open of the name (`openat`,
 /// `fstat`, with `O_TRUNC` for `truncate`), as an open without `create`

@@ -201,6 +201,11 @@ pub(crate) struct LastIdentity {
     /// Reused from call to call: no allocation per `stat-at`.
     path: String,
     follow: bool,
+    /// Whether the file found may be a symlink (not known to be anything
+    /// else): then only a call that follows alike asks of the same file.
+    /// wasi-libc's `stat` of Rust's `wasm32-wasip2` asks the hash without
+    /// following and the stat following: one file, where it is no symlink.
+    symlink: bool,
     identity: (u64, u64),
     /// The whole stat, and [`sys::changes`] before it was taken, where the
     /// call walked (see above).
@@ -211,16 +216,20 @@ pub(crate) struct LastIdentity {
 
 impl LastIdentity {
     /// Remembers in `memo` that `stat-at(dir, path, follow)` in host call
-    /// `call` found `identity`.
+    /// `call` found `stat`.
     pub(crate) fn set(
         memo: &mut Option<Self>,
         dir: DentryId,
         path: &str,
         follow: bool,
-        identity: (u64, u64),
+        stat: &Stat,
         call: u64,
     ) {
+        let identity = (stat.dev, stat.ino);
         Self::set_with_stat(memo, (dir, path, follow), identity, None, call);
+        if let Some(this) = memo {
+            this.symlink = stat.file_type == crate::types::FileType::SymbolicLink;
+        }
     }
 
     /// [`Self::set`], keeping the whole `stat` the call found by walking,
@@ -232,10 +241,14 @@ impl LastIdentity {
         stat: Option<(Stat, u64)>,
         call: u64,
     ) {
+        // Known to be no symlink only where its stat is.
+        let symlink =
+            stat.is_none_or(|(stat, _)| stat.file_type == crate::types::FileType::SymbolicLink);
         let this = memo.get_or_insert_with(|| LastIdentity {
             dir,
             path: String::new(),
             follow,
+            symlink,
             identity,
             stat,
             call,
@@ -244,6 +257,7 @@ impl LastIdentity {
         this.path.clear();
         this.path.push_str(path);
         this.follow = follow;
+        this.symlink = symlink;
         this.identity = identity;
         this.stat = stat;
         this.call = call;
@@ -265,7 +279,8 @@ impl LastIdentity {
     }
 
     /// The identity, if host call `call` is the one right after the
-    /// `stat-at`'s and asks of the same path alike.
+    /// `stat-at`'s and asks of the same path alike (following a final
+    /// symlink or not alike, unless the file is known to be no symlink).
     pub(crate) fn answers(
         &self,
         dir: DentryId,
@@ -275,7 +290,7 @@ impl LastIdentity {
     ) -> Option<(u64, u64)> {
         (self.call == call.wrapping_sub(1)
             && self.dir == dir
-            && self.follow == follow
+            && (self.follow == follow || !self.symlink)
             && self.path == path)
             .then_some(self.identity)
     }

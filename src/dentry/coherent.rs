@@ -15,7 +15,7 @@ use super::{DentryId, Link, StatMemo, Tree, Watch, trusts};
 use crate::name::Name;
 use crate::sys;
 use crate::types::{FileType, Revalidation};
-use crate::watch::{Change, OwnEvent, Unwatch, notifies_every_change};
+use crate::watch::{Change, OwnEvent, Unwatch, Widening, notifies_every_change};
 
 /// The host identities of directory `dir` and of its ancestors, up to `/`
 /// (walked with `openat(.., O_PATH | O_DIRECTORY)`, at most 4096 levels):
@@ -537,15 +537,17 @@ impl Tree {
         if !trusts(dir) {
             return StatMemo::Never;
         }
-        let wide = self.watcher.widen(wd, &dir.fd, name.is_none());
-        match name {
-            None if wide => StatMemo::Itself,
-            None => StatMemo::Never,
-            Some(name) => {
-                // Asked even where not widened yet: a second stat of the
+        let widening = self.watcher.widen(wd, &dir.fd, name.is_none());
+        match (name, widening) {
+            (None, Widening::Already) => StatMemo::Itself,
+            (None, Widening::Now | Widening::Later) => StatMemo::Never,
+            // Narrowed lately: no file there is watched either.
+            (Some(_), Widening::Later) => StatMemo::Never,
+            (Some(name), Widening::Already | Widening::Now) => {
+                // Asked even where widened only now: a second stat of the
                 // name watches the file.
                 let vouched = self.watcher.vouch_file(wd, dir.fd.as_fd(), name);
-                match wide && vouched {
+                match widening == Widening::Already && vouched {
                     true => StatMemo::SingleLink,
                     false => StatMemo::Never,
                 }

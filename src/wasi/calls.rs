@@ -73,6 +73,7 @@ impl DirectfsCtxView<'_> {
                 && let Some(stat) = l.answers_asked(dir, path, follow, generation, whole)
             {
                 l.call.set(self.ctx.call_number());
+                self.ctx.fs.watcher.memo_answered();
                 return Ok(stat);
             }
             match tree.cached_path(dir, path) {
@@ -81,6 +82,7 @@ impl DirectfsCtxView<'_> {
                         && let Some(stat) = l.answers(&at, follow, generation, whole)
                     {
                         l.call.set(self.ctx.call_number());
+                        self.ctx.fs.watcher.memo_answered();
                         return Ok(stat);
                     }
                     let fast = tree.stat_cached_at(&at, follow);
@@ -430,14 +432,7 @@ impl DirectfsCtxView<'_> {
             Some(Some(stat)) => stat,
             _ => self.stat_path(dir, path, follow)?,
         };
-        LastIdentity::set(
-            &mut self.ctx.last_identity,
-            dir,
-            path,
-            follow,
-            (stat.dev, stat.ino),
-            call,
-        );
+        LastIdentity::set(&mut self.ctx.last_identity, dir, path, follow, &stat, call);
         Ok(stat)
     }
 

@@ -117,10 +117,68 @@ pub(super) struct Wide {
     /// The FD of one of its directory's dentries, to narrow it by (inotify
     /// changes a watch's mask only through a file's name).
     pub(super) fd: Arc<OwnedFd>,
-    /// How many drains read a [`CHILD`] event of it since a stat there was
-    /// last judged fit to remember ([`Watcher::widen`] sets it to 0).
-    /// At [`NARROW_AFTER`] it is narrowed.
+    /// How many drains read a [`CHILD`] event of it since it was last seen
+    /// to pay: a stat there judged fit to remember with a memo's answer
+    /// since the one judged before it ([`Watcher::widen`] sets it to 0
+    /// then). At [`NARROW_AFTER`] it is narrowed.
     pub(super) strikes: u8,
+    /// How many stats the memos had answered when a stat there was last
+    /// judged ([`Watcher::memo_answered`]).
+    pub(super) answered: u64,
+}
+
+impl Wide {
+    /// Widened by the FD of one of its directory's dentries, with the
+    /// memos at `answered`.
+    pub(super) fn by(fd: Arc<OwnedFd>, answered: u64) -> Self {
+        Self {
+            fd,
+            strikes: 0,
+            answered,
+        }
+    }
+}
+
+/// How many stats judged fit to remember in a directory whose watch was
+/// narrowed by strikes ([`NARROW_AFTER`]) go before it is widened again:
+/// `2^level`, the level one more at each such narrowing, up to
+/// [`BACKOFF_MAX`], and forgotten once the widening is seen to pay (see
+/// [`Watcher::widen`]). So
+/// a guest that writes a file and stats it, turn after turn — a log and
+/// its size — has the watch narrowed (its writes queue nothing, each stat
+/// is an `fstatat`, as in an exclusive mount), widened again only after
+/// 2, 4, … 256 stats, to see whether remembering pays now.
+#[derive(Debug, Default)]
+pub(super) struct Backoff {
+    /// How many narrowings by strikes in a row.
+    level: u8,
+    /// How many judged stats are left to go before the next widening.
+    wait: u16,
+}
+
+/// The most [`Backoff::level`]: at most 256 stats between tries (a guest
+/// that writes and stats a log pays for the watches' events on 4 of every
+/// 260 writes).
+pub(super) const BACKOFF_MAX: u8 = 8;
+
+impl Backoff {
+    /// The watch was narrowed by strikes (again).
+    pub(super) fn struck_out(&mut self) {
+        self.level = self.level.saturating_add(1).min(BACKOFF_MAX);
+        self.wait = 1 << self.level;
+    }
+}
+
+/// What [`Watcher::widen`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Widening {
+    /// Widened already: a stat taken in this call may be remembered.
+    Already,
+    /// Widened now (or the widening failed): the next stat may be.
+    Now,
+    /// Not widened, as it was narrowed by strikes lately ([`Backoff`]): no
+    /// stat there is remembered for a while.
+    Later,
 }
 
 /// How many drains must read a data or attribute event of a widened
@@ -240,15 +298,18 @@ impl Watcher {
     }
 
     /// Whether a stat of directory `dir` (watched by `wd`) itself
-    /// (`itself`), or of a file named in it, may be remembered now: yes
-    /// where the watch is widened to [`CHILD`] already (its strikes
-    /// cleared: see [`NARROW_AFTER`]) and, for the directory's own stat,
-    /// tells of names made ([`CREATES`]: its link count, size and times
-    /// change with every name made, removed or moved in it). Else it is
-    /// widened now (one `inotify_add_watch`), [`sys::changes`] counts a
-    /// change (a stat taken before the widening, and found fit to remember
-    /// after it, is not kept), and the answer is no: the next stat there
-    /// may be.
+    /// (`itself`), or of a file named in it, may be remembered now:
+    /// [`Widening::Already`] where the watch is widened to [`CHILD`]
+    /// already (its strikes cleared where the widening pays — a memo
+    /// answered a stat since the one judged before: see [`NARROW_AFTER`])
+    /// and, for the directory's own
+    /// stat, tells of names made ([`CREATES`]: its link count, size and
+    /// times change with every name made, removed or moved in it). Else,
+    /// unless it was narrowed by strikes lately ([`Backoff`]:
+    /// [`Widening::Later`]), it is widened now (one `inotify_add_watch`),
+    /// [`sys::changes`] counts a change (a stat taken before the widening,
+    /// and found fit to remember after it, is not kept), and the answer is
+    /// [`Widening::Now`]: the next stat there may be remembered.
     ///
     /// Every stat remembered in a coherent mount rests on this: while a
     /// watch stays widened, a change to any file named in its directory,
@@ -259,9 +320,9 @@ impl Watcher {
     ///
     /// # Preconditions
     /// `wd` is the watch `dir` was given ([`Watcher::watch`]).
-    pub(crate) fn widen(&self, wd: WatchDescriptor, dir: &Arc<OwnedFd>, itself: bool) -> bool {
+    pub(crate) fn widen(&self, wd: WatchDescriptor, dir: &Arc<OwnedFd>, itself: bool) -> Widening {
         let Some(Some(Instance { inotify, .. })) = self.instance.get() else {
-            return false;
+            return Widening::Now;
         };
         let mut guard = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         let queue = &mut *guard;
@@ -270,11 +331,24 @@ impl Watcher {
             queue.profile.needed(wd, Need::Creates);
         }
         let told = !itself || queue.told.creates.contains(&wd);
+        let answered = self.answered();
         if let Some(wide) = queue.wide.get_mut(&wd)
             && told
         {
-            wide.strikes = 0;
-            return true;
+            // The widening pays: a memo answered a stat since the one
+            // judged before.
+            if wide.answered != answered {
+                wide.strikes = 0;
+                wide.answered = answered;
+                queue.backoff.remove(&wd);
+            }
+            return Widening::Already;
+        }
+        if let Some(backoff) = queue.backoff.get_mut(&wd)
+            && backoff.wait > 0
+        {
+            backoff.wait -= 1;
+            return Widening::Later;
         }
         // A remembered stat of a name rests on the name too ([`NAMES`]);
         // the directory's own, on every name made there too.
@@ -284,8 +358,12 @@ impl Watcher {
         }
         if sys::inotify_add_watch(inotify.as_fd(), dir.as_fd(), mask) == Ok(wd) {
             let fd = Arc::clone(dir);
-            let wide = queue.wide.entry(wd).or_insert(Wide { fd, strikes: 0 });
+            let wide = queue
+                .wide
+                .entry(wd)
+                .or_insert_with(|| Wide::by(fd, answered));
             wide.strikes = 0;
+            wide.answered = answered;
             queue.told.names.insert(wd);
             if itself {
                 queue.told.creates.insert(wd);
@@ -294,7 +372,7 @@ impl Watcher {
         // After the kernel queues what `CHILD` tells of: a stat taken
         // before now, and judged after, is not kept.
         sys::note_notified_change();
-        false
+        Widening::Now
     }
 }
 

@@ -354,14 +354,14 @@ fn a_watch_is_made_with_what_the_watches_before_it_came_to_need() {
         assert_eq!(kernel_masks(&watcher)[&wd] & wide, 0, "made narrow: {i}");
         assert_eq!(watcher.watch_names(wd, fd.as_fd()), Some(false));
         assert!(!watcher.watch_creates(wd, fd.as_fd(), true));
-        assert!(!watcher.widen(wd, &fd, false));
+        assert_eq!(watcher.widen(wd, &fd, false), Widening::Now);
     }
     let fd = dir_fd(&base.path().join("next"));
     let wd = watcher.watch(&fd).unwrap();
     assert_eq!(kernel_masks(&watcher)[&wd] & wide, wide);
     assert_eq!(watcher.watch_names(wd, fd.as_fd()), Some(true));
     assert!(watcher.watch_creates(wd, fd.as_fd(), false));
-    assert!(watcher.widen(wd, &fd, false));
+    assert_eq!(watcher.widen(wd, &fd, false), Widening::Already);
     // The kernel tells of it all: a name made there is read.
     watcher.drain();
     std::fs::write(base.path().join("next/f"), b"").unwrap();

@@ -102,6 +102,16 @@ fn main() {
             }
             arg(2)
         }
+        "logstat" => {
+            // One file appended to and stat-ed by name, a line a turn (as
+            // a logger that checks its file's size to rotate it does).
+            let mut log = fs::File::create("/b/w/log").unwrap();
+            for i in 0..arg(2) {
+                writeln!(log, "{i}").unwrap();
+                assert!(fs::metadata("/b/w/log").unwrap().len() > 0);
+            }
+            arg(2)
+        }
         "rewrite" => {
             // Files made, then each written over once (`fs::write`:
             // `O_CREAT | O_TRUNC` of a name that is there).
