@@ -253,8 +253,25 @@ fn create_or_open(
                 result
             }
             Ok(child) => open_existing(tree, child, req).map(Created::Opened),
-            // Gone since (or never there, for a known name).
-            Err(ErrorCode::NoEntry) => create(tree),
+            // Gone since (or never there, for a known name): created. Made
+            // meanwhile by another process (the `O_EXCL` create's `exist`,
+            // which drops a remembered `no-entry`: `Tree::name_taken`):
+            // opened, as Linux's `O_CREAT` opens a name made under it (an
+            // `exist` would make SQLite open its database read-only).
+            Err(ErrorCode::NoEntry) => match create(tree) {
+                Err(ErrorCode::AlreadyExists) => match tree.walk(parent, name) {
+                    Ok(child)
+                        if req.follow && tree.file_type(child) == Ok(FileType::SymbolicLink) =>
+                    {
+                        // A symlink made meanwhile: not followed here.
+                        tree.release(child);
+                        Err(ErrorCode::AlreadyExists)
+                    }
+                    Ok(child) => open_existing(tree, child, req).map(Created::Opened),
+                    Err(err) => Err(err),
+                },
+                created => created,
+            },
             Err(err) => Err(err),
         }
     })

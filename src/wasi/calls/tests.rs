@@ -629,3 +629,44 @@ fn a_stat_following_after_a_hash_not_following_is_one_walk_unless_a_symlink() {
     assert_eq!(target.size, 2, "the symlink followed");
     assert_ne!(link, (target.dev, target.ino), "the hash is the symlink's");
 }
+
+/// An `open-at` with `create` (not `exclusive`) of a name another process
+/// made after the tree remembered its `no-entry` (here: an exclusive
+/// mount, whose promise the host breaks; in a coherent one, a name made
+/// during the call) opens that file, as Linux's `O_CREAT` does: it was
+/// `exist` (the `O_EXCL` create's), and SQLite then opened its database
+/// read-only (`tests/sqlite.rs`: `sqlite_writers_in_three_processes`, now
+/// and then).
+#[test]
+fn a_create_open_of_a_name_made_under_a_remembered_no_entry_opens_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mount = Filesystem::new()
+        .mount_with(dir.path(), Revalidation::Exclusive.into())
+        .unwrap();
+    let mut ctx = DirectfsCtx::builder()
+        .mount(&mount, "/", Perms::ReadWrite)
+        .unwrap()
+        .build();
+    let mut table = ResourceTable::new();
+    let mut view = DirectfsCtxView {
+        ctx: &mut ctx,
+        table: &mut table,
+    };
+    let (root, _) = view.fs_get_directories().unwrap().remove(0);
+    for _ in 0..2 {
+        let missing = call(&mut view, |v| v.fs_stat_at(&root, false, "x")).1;
+        assert!(missing.is_err());
+    }
+    std::fs::write(dir.path().join("x"), b"host").unwrap();
+    let intent = crate::wasi::OpenIntent {
+        create: true,
+        read: true,
+        write: true,
+        ..Default::default()
+    };
+    let fd = call(&mut view, |v| v.fs_open_at(&root, true, "x", intent)).1;
+    let fd = fd.expect("the file made meanwhile, opened");
+    let stat = call(&mut view, |v| v.fs_stat(&fd).unwrap()).1;
+    assert_eq!(stat.size, 4, "the host's file, not truncated");
+    assert_eq!(std::fs::read(dir.path().join("x")).unwrap(), b"host");
+}
