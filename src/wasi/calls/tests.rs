@@ -434,6 +434,17 @@ fn a_remembered_stat_of_a_directory_ends_with_a_name_made_in_it() {
     }
 }
 
+/// The preopen's descriptor, and one of its file `f` opened to read.
+fn root_and_f(view: &mut DirectfsCtxView<'_>) -> (Resource<Descriptor>, Resource<Descriptor>) {
+    let (root, _) = view.fs_get_directories().unwrap().remove(0);
+    let intent = crate::wasi::OpenIntent {
+        read: true,
+        ..Default::default()
+    };
+    let fd = call(view, |v| v.fs_open_at(&root, false, "f", intent)).1;
+    (root, fd.unwrap())
+}
+
 /// A file's link count changes when a hard link to it is made or removed
 /// in a directory no watch of the tree's is on, and the kernel tells that
 /// only to a watch of the file itself: a stat of it remembered (asked
@@ -448,13 +459,7 @@ fn a_remembered_stat_of_a_file_sees_a_link_made_elsewhere() {
         ctx: &mut ctx,
         table: &mut table,
     };
-    let (root, _) = view.fs_get_directories().unwrap().remove(0);
-    let intent = crate::wasi::OpenIntent {
-        read: true,
-        ..Default::default()
-    };
-    let fd = call(&mut view, |v| v.fs_open_at(&root, false, "f", intent)).1;
-    let fd = fd.unwrap();
+    let (root, fd) = root_and_f(&mut view);
     let f = dir.path().join("f");
     let link = elsewhere.path().join("link");
     let changes: [&dyn Fn(); 2] = [&|| std::fs::hard_link(&f, &link).unwrap(), &|| {
@@ -493,13 +498,7 @@ fn a_remembered_stat_of_a_file_sees_a_write_through_a_name_since_removed() {
         ctx: &mut ctx,
         table: &mut table,
     };
-    let (root, _) = view.fs_get_directories().unwrap().remove(0);
-    let intent = crate::wasi::OpenIntent {
-        read: true,
-        ..Default::default()
-    };
-    let fd = call(&mut view, |v| v.fs_open_at(&root, false, "f", intent)).1;
-    let fd = fd.unwrap();
+    let (root, fd) = root_and_f(&mut view);
     let f = dir.path().join("f");
     let link = elsewhere.path().join("link");
     std::fs::hard_link(&f, &link).unwrap();
