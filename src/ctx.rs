@@ -26,7 +26,7 @@ use crate::types::Stat;
 pub use crate::types::{Blocking, MountOptions, Perms, PreopenOptions, Revalidation};
 
 pub use self::builder::DirectfsCtxBuilder;
-pub(crate) use self::memo::{LastDentryStat, LastIdentity, LastStat, LastWalk};
+pub(crate) use self::memo::{LastDentryStat, LastIdentity, LastListed, LastStat, LastWalk};
 pub use crate::fs::{Filesystem, Limits, Stats};
 use crate::fs::{
     HITS, HandOut, LookupRun, MISSES, SYSCALLS, Tally, TreeGuard, TreeReadGuard, add_delta,
@@ -126,6 +126,8 @@ pub struct DirectfsCtx {
     /// `stat-at` of the same path that wasi-libc makes right after it, the
     /// second half of one libc `stat` (see `fs_stat_at`).
     pub(crate) last_hash_at: Option<LastIdentity>,
+    /// The entry a directory stream handed out last (see [`LastListed`]).
+    pub(crate) last_listed: Option<LastListed>,
     /// The last stat of a dentry of an exclusive mount (`directfs:fs`
     /// `dentry.stat`), while it holds.
     pub(crate) last_dentry_stat: Option<LastDentryStat>,
@@ -216,6 +218,7 @@ impl DirectfsCtx {
             last_stat: None,
             last_identity: None,
             last_hash_at: None,
+            last_listed: None,
             p1: Default::default(),
             last_dentry_stat: None,
             last_walk: None,

@@ -264,8 +264,11 @@ struct Dentry {
     /// chance, as CLOCK gives).
     touched: AtomicBool,
     /// Bumped before every change of a name in this directory through
-    /// directfs ([`Tree::changing_names`]): a lookup made in it with the
-    /// tree unlocked is used only if this is unchanged ([`deferred`]).
+    /// directfs ([`Tree::changing_names`]), at every change the kernel
+    /// told of ([`Tree::check_name`], [`Tree::check_dir`]) and as its
+    /// watch changes: a lookup made in it with the tree unlocked is used
+    /// only if this is unchanged ([`deferred`]), as is an entry a listing
+    /// of it showed ([`Tree::listing_mark`]).
     names_gen: u32,
     /// The call (see [`deferred`]) that last found this dentry current: a
     /// shared mount's revalidation is not repeated in a later attempt of

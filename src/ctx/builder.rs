@@ -227,6 +227,7 @@ impl DirectfsCtxBuilder {
             last_stat: None,
             last_identity: None,
             last_hash_at: None,
+            last_listed: None,
             p1: Default::default(),
             last_dentry_stat: None,
             last_walk: None,

@@ -68,6 +68,87 @@ impl LastWalk {
     }
 }
 
+/// The entry a context's directory stream handed out last
+/// (`read-directory-entry`), for the `metadata-hash-at` of its name that
+/// wasi-libc's `readdir` makes right after it, for the entry's `d_ino`:
+/// answered from the listing's inode number while no name in the
+/// directory changed since the page was read ([`Tree::listed_identity`]),
+/// without a syscall. A program that stats each entry (`read_dir`, then
+/// `DirEntry::metadata`) then makes one `fstatat` an entry, not two.
+#[derive(Debug)]
+pub(crate) struct LastListed {
+    dir: DentryId,
+    /// Reused from entry to entry: no allocation per entry.
+    name: String,
+    /// The guest's number of the entry's `d_ino`.
+    ino: u64,
+    /// Whether the entry is a symlink: then only a `metadata-hash-at` that
+    /// does not follow asks of it.
+    symlink: bool,
+    /// The page's [`Tree::listing_mark`].
+    mark: u32,
+}
+
+impl LastListed {
+    /// Remembers in `memo` that directory `dir`'s stream handed out
+    /// `entry`, of a page marked `mark`; forgets the last entry where the
+    /// page has no mark, or `entry` is a directory (perhaps a mount point,
+    /// whose `d_ino` is the covered directory's) or of a type the host did
+    /// not say.
+    pub(crate) fn set(
+        memo: &mut Option<Self>,
+        dir: DentryId,
+        entry: &crate::types::DirEntry,
+        mark: Option<u32>,
+    ) {
+        use crate::types::FileType;
+        let Some(mark) =
+            mark.filter(|_| !matches!(entry.file_type, FileType::Directory | FileType::Unknown))
+        else {
+            *memo = None;
+            return;
+        };
+        let this = memo.get_or_insert_with(|| LastListed {
+            dir,
+            name: String::new(),
+            ino: entry.ino,
+            symlink: false,
+            mark,
+        });
+        this.dir = dir;
+        this.name.clear();
+        this.name.push_str(&entry.name);
+        this.ino = entry.ino;
+        this.symlink = entry.file_type == FileType::SymbolicLink;
+        this.mark = mark;
+    }
+
+    /// The identity of `path` in `dir` (`follow`ing a final symlink or
+    /// not) if it is the entry remembered, and its directory's names are
+    /// unchanged since the listing.
+    ///
+    /// # Preconditions
+    /// `tree` read in the kernel's notifications of this call.
+    pub(crate) fn answers(
+        &self,
+        tree: &Tree,
+        dir: DentryId,
+        path: &str,
+        follow: bool,
+    ) -> Option<(u64, u64)> {
+        if self.dir != dir || self.name != path || (follow && self.symlink) {
+            return None;
+        }
+        tree.listed_identity(dir, self.mark, self.ino)
+    }
+
+    /// Whether an entry of `dir` is remembered (a cheap look before
+    /// taking the tree).
+    pub(crate) fn of(&self, dir: DentryId, path: &str) -> bool {
+        self.dir == dir && self.name == path
+    }
+}
+
 /// The stat of dentry `id` (of an exclusive mount) that this context took
 /// when [`sys::changes`] was at `changes`: it holds while that count stays
 /// (a dentry's file is fixed; only a syscall through directfs, counted

@@ -409,6 +409,11 @@ impl Tree {
     /// name is checked ([`Tree::check_name`]), every remembered `no-entry`
     /// forgotten.
     pub(super) fn check_dir(&mut self, dir: DentryId) {
+        // Even where no name is cached: a listing of it may show a name
+        // since removed or replaced ([`Tree::listing_mark`]).
+        if let Ok(d) = self.get_mut(dir) {
+            d.names_gen = d.names_gen.wrapping_add(1);
+        }
         let names: Vec<std::sync::Arc<str>> = self
             .get(dir)
             .map(|d| d.children.names().cloned().collect())
@@ -442,6 +447,46 @@ impl Tree {
         if !there {
             self.detach(dir, name);
         }
+    }
+
+    /// A mark of what a listing of directory `dir` read now shows, to ask
+    /// later whether each name listed still names the file listed
+    /// ([`Tree::listed_identity`]): `Some` where the kernel tells the tree
+    /// of every name removed, moved or made in `dir` (a coherent mount's
+    /// watched directory, its watch widened to names removed and moved
+    /// here where it is not yet), `None` elsewhere.
+    ///
+    /// # Preconditions
+    /// The listing's `getdents64` comes after this, under the same hold of
+    /// the write lock: a change it misses is then told after the mark.
+    pub(crate) fn listing_mark(&mut self, dir: DentryId) -> Option<u32> {
+        let d = self.get(dir).ok()?;
+        if d.policy.revalidation != Revalidation::Coherent || !matches!(d.watch, Watch::On(_)) {
+            return None;
+        }
+        self.watch_names(dir);
+        let d = self.get(dir).ok()?;
+        // Numbered now: the identities it shows need it.
+        self.inodes.dev(d.key.0);
+        let d = self.get(dir).ok()?;
+        (matches!(d.watch, Watch::On(_)) && d.names_told).then_some(d.names_gen)
+    }
+
+    /// The guest identity of the file a listing of `dir` marked `mark`
+    /// ([`Tree::listing_mark`]) showed as inode `ino` (the guest's number
+    /// of its `d_ino`), if no name in `dir` changed since: through
+    /// directfs, or as the kernel told (read in before this is asked), or
+    /// unseen (a lost event, a watch taken off or narrowed). `None` also
+    /// where the file's device has no guest number yet.
+    ///
+    /// A name listed is the file `d_ino` says, save a mount point's (the
+    /// covered file's number, as a native `readdir` shows it too): the
+    /// caller does not ask so of a directory.
+    pub(crate) fn listed_identity(&self, dir: DentryId, mark: u32, ino: u64) -> Option<(u64, u64)> {
+        let d = self.get(dir).ok()?;
+        let holds = matches!(d.watch, Watch::On(_)) && d.names_told && d.names_gen == mark;
+        let dev = self.inodes.dev_known(d.key.0)?;
+        holds.then_some((dev, ino))
     }
 
     /// Remembers that `name` is not in directory `parent` (trusted: see

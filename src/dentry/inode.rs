@@ -153,10 +153,17 @@ impl Inodes {
     /// [`Inodes::identity`] without numbering anything: `None` if the
     /// file's device has no guest number yet.
     pub(crate) fn identity_known(&self, key: InoKey) -> Option<(u64, u64)> {
-        Some((*self.dev_by_host.get(&key.0)?, self.ino(key)))
+        Some((self.dev_known(key.0)?, self.ino(key)))
     }
 
-    fn dev(&mut self, host_dev: u64) -> u64 {
+    /// The guest's number of host device `host_dev`, if it has one yet.
+    pub(crate) fn dev_known(&self, host_dev: u64) -> Option<u64> {
+        self.dev_by_host.get(&host_dev).copied()
+    }
+
+    /// The guest's number of host device `host_dev` (numbered now if it
+    /// is new).
+    pub(crate) fn dev(&mut self, host_dev: u64) -> u64 {
         let next = self.dev_by_host.len() as u64 + 1;
         *self.dev_by_host.entry(host_dev).or_insert(next)
     }

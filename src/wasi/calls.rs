@@ -10,8 +10,8 @@
 use nix::unistd::UnlinkatFlags;
 use wasmtime::component::Resource;
 
-use super::{Descriptor, DescriptorKind, OpenIntent, OpenRequest, open_at};
-use crate::ctx::{DirectfsCtxView, LastIdentity, LastStat, StreamSlot};
+use super::{Descriptor, DescriptorKind, DirectoryEntryStream, OpenIntent, OpenRequest, open_at};
+use crate::ctx::{DirectfsCtxView, LastIdentity, LastListed, LastStat, StreamSlot};
 use crate::dentry::{DentryId, ReadLocked, StatMemo, Tree};
 use crate::dentry::{
     Last, TwoPaths, ends_in_name, parent_of_name, resolve_slashed, second_walk_first, slashed_made,
@@ -22,7 +22,7 @@ use crate::error::trap;
 use crate::handle::Handle;
 use crate::name::check_path;
 use crate::sys;
-use crate::types::{FileType, RenameFlags, SetStat, SetTime, Stat};
+use crate::types::{DirEntry, FileType, RenameFlags, SetStat, SetTime, Stat};
 
 /// The error codes these functions return themselves (the rest come from
 /// [`crate::dentry`]).
@@ -179,6 +179,17 @@ impl DirectfsCtxView<'_> {
         let at = tree.cached_path_trusted(dir, path)?;
         let stat = last.answers(&at, follow, tree.generation(), None)?;
         Some((stat.dev, stat.ino))
+    }
+
+    /// The identity of the entry `dir`'s directory stream handed out last,
+    /// if `path` is its name and the listing still holds (see
+    /// [`LastListed`]): wasi-libc's `readdir` asks it of every entry.
+    fn listed_identity(&self, dir: DentryId, path: &str, follow: bool) -> Option<Identity> {
+        let listed = self.ctx.last_listed.as_ref()?;
+        if !listed.of(dir, path) {
+            return None;
+        }
+        listed.answers(&self.ctx.tree_read(), dir, path, follow)
     }
 
     /// A directory descriptor's dentry; a file → `not-directory`.
@@ -742,6 +753,9 @@ impl DirectfsCtxView<'_> {
         path: &str,
         follow: bool,
     ) -> Result<(Identity, Option<(Stat, u64)>), Error> {
+        if let Some(identity) = self.listed_identity(dir, path, follow) {
+            return Ok((identity, None));
+        }
         if let Some(identity) = self.remembered_identity(dir, path, follow) {
             return Ok((identity, None));
         }
@@ -760,6 +774,52 @@ impl DirectfsCtxView<'_> {
         Ok(((stat.dev, stat.ino), Some((stat, changes))))
     }
 
+    /// `read-directory` (WASI 0.2): a stream of directory `fd`'s entries.
+    /// Its first page is listed now, as wasmtime-wasi lists the directory
+    /// when the stream is made: wasi-libc makes it at `opendir`, so a
+    /// listing shows the directory as it was then.
+    pub(crate) fn fs_read_directory(
+        &mut self,
+        fd: &Resource<Descriptor>,
+    ) -> Result<Resource<DirectoryEntryStream>, Error> {
+        let dir = self.dir(fd)?;
+        self.room_for(1)?;
+        let mut stream = DirectoryEntryStream {
+            dir,
+            cursor: Some(0),
+            pending: Default::default(),
+            mark: None,
+        };
+        let mut tree = self.ctx.tree();
+        next_page(&mut tree, &mut stream, super::stream_page(&self.ctx.limits))?;
+        tree.acquire(dir)?;
+        drop(tree);
+        self.push_holding(dir, stream)
+    }
+
+    /// `read-directory-entry`: the stream's next entry (its next page
+    /// listed where it has handed out the last), remembered for the
+    /// `metadata-hash-at` of its name that wasi-libc makes next
+    /// ([`LastListed`]); `None` at the end.
+    pub(crate) fn fs_read_directory_entry(
+        &mut self,
+        stream: &Resource<DirectoryEntryStream>,
+    ) -> Result<Option<DirEntry>, Error> {
+        let page = super::stream_page(&self.ctx.limits);
+        let Self { ctx, table } = self;
+        let stream = table.get_mut(stream)?;
+        loop {
+            if let Some(entry) = stream.pending.pop_front() {
+                LastListed::set(&mut ctx.last_listed, stream.dir, &entry, stream.mark);
+                return Ok(Some(entry));
+            }
+            if stream.cursor.is_none() {
+                return Ok(None);
+            }
+            next_page(&mut ctx.tree(), stream, page)?;
+        }
+    }
+
     /// The guest dropped descriptor `fd`: its dentry reference goes.
     pub(crate) fn fs_drop(&mut self, fd: Resource<Descriptor>) -> wasmtime::Result<()> {
         self.drop_holding(fd, |d| d.dentry)
@@ -773,6 +833,29 @@ impl DirectfsCtxView<'_> {
             dentry,
             kind: DescriptorKind::Directory { mutate },
         })
+    }
+}
+
+/// Lists `stream`'s next page, `page` entries at most, with the mark of
+/// its directory's names as it is read ([`Tree::listing_mark`]).
+fn next_page(tree: &mut Tree, stream: &mut DirectoryEntryStream, page: u32) -> Result<(), Code> {
+    let Some(cursor) = stream.cursor else {
+        return Ok(());
+    };
+    stream.mark = tree.listing_mark(stream.dir);
+    match tree.read_dir(stream.dir, cursor, page) {
+        Ok(listed) => {
+            stream.cursor = listed.next;
+            stream.pending.extend(listed.entries);
+            Ok(())
+        }
+        // A removed directory lists as empty, as in wasmtime-wasi (and
+        // WASI 0.3's stream): Linux's `getdents64` fails with `ENOENT` on it.
+        Err(Code::NoEntry) => {
+            stream.cursor = None;
+            Ok(())
+        }
+        Err(err) => Err(err),
     }
 }
 

@@ -43,4 +43,8 @@ pub struct DirectoryEntryStream {
     pub(crate) cursor: Option<u64>,
     /// Entries of the last page not yet handed out.
     pub(crate) pending: VecDeque<DirEntry>,
+    /// The mark of the directory's names as the last page was read
+    /// ([`crate::dentry::Tree::listing_mark`]): while it holds, each entry
+    /// of the page names the file its inode number says.
+    pub(crate) mark: Option<u32>,
 }

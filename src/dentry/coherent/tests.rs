@@ -766,3 +766,66 @@ fn a_filesystem_the_kernel_does_not_hear_every_change_of_is_revalidated() {
     assert_eq!(tree.stat_memo(root), StatMemo::Never, "widened now");
     assert_eq!(tree.stat_memo(root), StatMemo::Itself);
 }
+
+/// A listing's mark holds while no name in its directory changes: the
+/// identity of a file listed is then its `d_ino`'s (the one a stat
+/// gives), and it is not after the host replaces or removes a name there
+/// (told by the watch), after lost events (even with no name cached
+/// there), or after a change through the tree. Exclusive and shared
+/// mounts give no mark.
+#[test]
+fn a_listing_holds_until_a_name_in_its_directory_changes() {
+    let (dir, mut tree, root) = tree_with_root();
+    tree.set_cache_limits(100, 100);
+    let p = dir.path();
+    for f in ["f", "g", "h"] {
+        std::fs::write(p.join(f), f).unwrap();
+    }
+    let dev = tree.identity(root).unwrap().0;
+    let listed = |tree: &mut Tree| {
+        let mark = tree.listing_mark(root).expect("a watched directory");
+        let page = tree.read_dir(root, 0, 10).unwrap();
+        let ino = |n: &str| page.entries.iter().find(|e| e.name == n).unwrap().ino;
+        (mark, ino("f"), ino("g"))
+    };
+    let (mark, f, g) = listed(&mut tree);
+    take_notifications(&mut tree);
+    assert_eq!(tree.listed_identity(root, mark, f), Some((dev, f)));
+    let stat = tree.inodes.identity_known(host_key(&p.join("f")));
+    assert_eq!(stat, Some((dev, f)), "a stat's identity");
+    assert!(
+        tree.get(root).unwrap().children.is_empty(),
+        "no name cached"
+    );
+    // The host replaces `f`: told, the mark ends.
+    std::fs::write(p.join("tmp"), b"new").unwrap();
+    std::fs::rename(p.join("tmp"), p.join("f")).unwrap();
+    take_notifications(&mut tree);
+    assert_eq!(tree.listed_identity(root, mark, g), None, "replaced");
+    // The host removes `g`.
+    let (mark, _, g) = listed(&mut tree);
+    std::fs::remove_file(p.join("g")).unwrap();
+    take_notifications(&mut tree);
+    assert_eq!(tree.listed_identity(root, mark, g), None, "removed");
+    // Lost events, though no name is cached in the directory.
+    std::fs::write(p.join("g"), b"g").unwrap();
+    take_notifications(&mut tree);
+    let (mark, f, _) = listed(&mut tree);
+    tree.apply(vec![Change::Lost]);
+    assert_eq!(tree.listed_identity(root, mark, f), None, "events lost");
+    // A change through the tree.
+    let (mark, f, _) = listed(&mut tree);
+    tree.unlink(root, name("h"), UnlinkatFlags::NoRemoveDir)
+        .unwrap();
+    assert_eq!(tree.listed_identity(root, mark, f), None, "the tree's own");
+    // Other modes: none.
+    for revalidation in [Revalidation::Exclusive, Revalidation::Shared] {
+        let options = PreopenOptions {
+            revalidation,
+            ..Perms::ReadWrite.into()
+        };
+        let other = tempfile::tempdir().unwrap();
+        let r = tree.add_root(open_dir(other.path()), options).unwrap();
+        assert_eq!(tree.listing_mark(r), None, "{revalidation:?}");
+    }
+}

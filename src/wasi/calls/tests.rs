@@ -669,3 +669,62 @@ fn a_create_open_of_a_name_made_under_a_remembered_no_entry_opens_it() {
     assert_eq!(stat.size, 4, "the host's file, not truncated");
     assert_eq!(std::fs::read(dir.path().join("x")).unwrap(), b"host");
 }
+
+/// wasi-libc's `readdir` asks `metadata-hash-at` of each entry (its
+/// `d_ino`) right after `read-directory-entry` hands it out: in a coherent
+/// mount it is answered from the listing (the look at the queue alone, no
+/// `fstatat`), with the identity a stat gives, while no name in the
+/// directory changed since the page was read. After the host replaces
+/// the entry's name, the hash is the new file's; after it removes it,
+/// `no-entry`, as wasmtime-wasi answers.
+#[test]
+fn an_entry_listed_is_identified_from_the_listing_while_its_directory_is_unchanged() {
+    let _still = sys::test_hook::mount_table_still();
+    let (dir, mut ctx, mut table) = coherent_root();
+    std::fs::write(dir.path().join("g"), b"g").unwrap();
+    let mut view = DirectfsCtxView {
+        ctx: &mut ctx,
+        table: &mut table,
+    };
+    let (root, _) = view.fs_get_directories().unwrap().remove(0);
+    let stream = call(&mut view, |v| v.fs_read_directory(&root).unwrap()).1;
+    let next = |view: &mut DirectfsCtxView<'_>| {
+        call(view, |v| v.fs_read_directory_entry(&stream).unwrap())
+            .1
+            .unwrap()
+            .name
+    };
+    let hash = |view: &mut DirectfsCtxView<'_>, name: &str| {
+        call(view, |v| v.fs_metadata_hash_at(&root, false, name))
+    };
+    let stat = |view: &mut DirectfsCtxView<'_>, name: &str| {
+        let stat = call(view, |v| v.fs_stat_at(&root, false, name).unwrap()).1;
+        (stat.dev, stat.ino)
+    };
+    next(&mut view);
+    let second = next(&mut view);
+    // A look at the queue first: what was queued before (the test's
+    // writes) is read.
+    call(&mut view, |v| v.ctx.read_notifications());
+    let quiet = view.ctx.fs.watcher.look_syscalls();
+    let (syscalls, identity) = hash(&mut view, &second);
+    assert_eq!(syscalls, quiet, "no fstatat");
+    assert_eq!(identity.unwrap(), stat(&mut view, &second));
+    // The host replaces the entry's name: the new file's hash.
+    let path = dir.path().join(&second);
+    std::fs::write(dir.path().join("tmp"), b"new").unwrap();
+    std::fs::rename(dir.path().join("tmp"), &path).unwrap();
+    let (syscalls, identity) = hash(&mut view, &second);
+    assert!(syscalls > quiet, "walked: {syscalls}");
+    assert_eq!(identity.unwrap(), stat(&mut view, &second), "the new file");
+    // Listed again, then removed by the host: `no-entry`.
+    view.ctx.last_listed = None;
+    let stream = call(&mut view, |v| v.fs_read_directory(&root).unwrap()).1;
+    let name = call(&mut view, |v| v.fs_read_directory_entry(&stream).unwrap())
+        .1
+        .unwrap()
+        .name;
+    std::fs::remove_file(dir.path().join(&name)).unwrap();
+    let err = hash(&mut view, &name).1.unwrap_err();
+    assert_eq!(err.code(), Some(crate::ErrorCode::NoEntry));
+}

@@ -193,25 +193,7 @@ impl types::HostDescriptor for DirectfsCtxView<'_> {
         &mut self,
         fd: Resource<Descriptor>,
     ) -> Result<Resource<DirectoryEntryStream>, Error> {
-        let dir = self.dir(&fd)?;
-        self.room_for(1)?;
-        let mut stream = DirectoryEntryStream {
-            dir,
-            cursor: Some(0),
-            pending: Default::default(),
-        };
-        // The first page now, as wasmtime-wasi lists the directory when the
-        // stream is made: wasi-libc makes it at `opendir`, so a listing
-        // shows the directory as it was then.
-        let mut tree = self.ctx.tree();
-        next_page(
-            &mut tree,
-            &mut stream,
-            super::super::stream_page(&self.ctx.limits),
-        )?;
-        tree.acquire(dir)?;
-        drop(tree);
-        self.push_holding(dir, stream)
+        self.fs_read_directory(&fd)
     }
 
     fn sync(&mut self, fd: Resource<Descriptor>) -> Result<(), Error> {
@@ -345,21 +327,12 @@ impl types::HostDirectoryEntryStream for DirectfsCtxView<'_> {
         &mut self,
         stream: Resource<DirectoryEntryStream>,
     ) -> Result<Option<DirectoryEntry>, Error> {
-        let page = super::super::stream_page(&self.ctx.limits);
-        let Self { ctx, table } = self;
-        let stream = table.get_mut(&stream)?;
-        loop {
-            if let Some(entry) = stream.pending.pop_front() {
-                return Ok(Some(DirectoryEntry {
-                    type_: descriptor_type(entry.file_type),
-                    name: entry.name,
-                }));
-            }
-            if stream.cursor.is_none() {
-                return Ok(None);
-            }
-            next_page(&mut ctx.tree(), stream, page)?;
-        }
+        Ok(self
+            .fs_read_directory_entry(&stream)?
+            .map(|entry| DirectoryEntry {
+                type_: descriptor_type(entry.file_type),
+                name: entry.name,
+            }))
     }
 
     fn drop(&mut self, stream: Resource<DirectoryEntryStream>) -> wasmtime::Result<()> {
@@ -371,31 +344,5 @@ impl preopens::Host for DirectfsCtxView<'_> {
     fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
         self.one_table()?;
         self.fs_get_directories()
-    }
-}
-
-/// Reads the next page (at most `page` entries) of `stream`'s directory
-/// into its pending entries (none once it is exhausted).
-fn next_page(
-    tree: &mut crate::dentry::Tree,
-    stream: &mut DirectoryEntryStream,
-    page: u32,
-) -> Result<(), crate::ErrorCode> {
-    let Some(cursor) = stream.cursor else {
-        return Ok(());
-    };
-    match tree.read_dir(stream.dir, cursor, page) {
-        Ok(listed) => {
-            stream.cursor = listed.next;
-            stream.pending.extend(listed.entries);
-            Ok(())
-        }
-        // A removed directory lists as empty, as in wasmtime-wasi (and
-        // WASI 0.3's stream): Linux's `getdents64` fails with `ENOENT` on it.
-        Err(crate::ErrorCode::NoEntry) => {
-            stream.cursor = None;
-            Ok(())
-        }
-        Err(err) => Err(err),
     }
 }
