@@ -464,10 +464,10 @@ impl Tree {
         if d.policy.revalidation != Revalidation::Coherent || !matches!(d.watch, Watch::On(_)) {
             return None;
         }
+        let host_dev = d.key.0;
         self.watch_names(dir);
-        let d = self.get(dir).ok()?;
         // Numbered now: the identities it shows need it.
-        self.inodes.dev(d.key.0);
+        self.inodes.dev(host_dev);
         let d = self.get(dir).ok()?;
         (matches!(d.watch, Watch::On(_)) && d.names_told).then_some(d.names_gen)
     }
