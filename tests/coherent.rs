@@ -456,3 +456,67 @@ fn coherent_hostile_host_changes() {
         assert_hostile_host_changes_as_wasmtime(&guest(name), &[(1, 1), (2, 3)]);
     }
 }
+
+/// Runs `coherent_listing_host_changes` with `args` before it and
+/// `options` on its `--dir`: `/s/l` holds `n0`..`n5`; after the guest's
+/// first entry the host replaces every file there (a new file renamed
+/// over each name), after its second removes them all, after its third
+/// makes them anew. Its output and the host's tree afterwards.
+fn around_a_listing(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    let names: Vec<String> = (0..6).map(|i| format!("n{i}")).collect();
+    std::fs::create_dir_all(dir.join("l")).unwrap();
+    for name in &names {
+        std::fs::write(dir.join("l").join(name), b"first").unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
+        .args(args)
+        .arg("--dir")
+        .arg(format!("{}::/s{options}", dir.display()))
+        .arg(guest("coherent_listing_host_changes"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let out = drive_steps(Told::Stdin, lines, stdin, &dir, 3, |step| {
+        for name in &names {
+            let path = dir.join("l").join(name);
+            match step {
+                1 => {
+                    std::fs::write(dir.join("tmp"), b"replaced").unwrap();
+                    std::fs::rename(dir.join("tmp"), &path).unwrap();
+                }
+                2 => std::fs::remove_file(&path).unwrap(),
+                _ => std::fs::write(&path, b"made anew").unwrap(),
+            }
+        }
+    });
+    assert!(
+        child.wait().unwrap().success(),
+        "{args:?} {options}: {out:#?}"
+    );
+    (out, host_tree(&dir))
+}
+
+/// A guest listing a directory while the host replaces, removes and makes
+/// anew its files: each entry's `metadata-hash-at` right after it is
+/// handed out (wasi-libc's `readdir`'s, for `d_ino`; directfs answers it
+/// from the listing while the directory's names are unchanged) names the
+/// file another path to it names, or fails as that does: wasmtime-wasi's
+/// answers, in the default mode (inline and on the pool) and in `shared`.
+#[test]
+fn coherent_listing_host_changes() {
+    let (want, want_tree) = around_a_listing(&["--wasi-fs", "wasmtime"], "");
+    let first = want.iter().find(|l| l.starts_with("step 1 ")).unwrap();
+    assert!(first.ends_with(": same file"), "{want:#?}");
+    let removed = want.iter().find(|l| l.starts_with("step 2 ")).unwrap();
+    assert!(removed.contains("err no-entry"), "{want:#?}");
+    for options in ["", ",pool", ",shared"] {
+        let (got, tree) = around_a_listing(&[], options);
+        assert_same_run(&format!("{options:?}"), (&want, &want_tree), (&got, &tree));
+    }
+}
