@@ -387,7 +387,6 @@ impl Drop for BindMount {
 /// ("mounted x") on `d`, after its second it detaches it. Its output and
 /// the host's tree afterwards; `None` where the test cannot mount.
 fn around_a_mount(args: &[&str], options: &str) -> Option<(Vec<String>, Vec<String>)> {
-    use std::io::{BufRead, BufReader};
     let tmp = tempfile::tempdir().unwrap();
     let dir = common::host_changes::host_changes_fixture(tmp.path());
     let source = tmp.path().join("m");
@@ -395,27 +394,48 @@ fn around_a_mount(args: &[&str], options: &str) -> Option<(Vec<String>, Vec<Stri
     std::fs::write(source.join("x"), b"mounted x").unwrap();
     // Asked once before the guest runs.
     drop(BindMount::new(&source, &dir.join("d"))?);
+    let mut mount = None;
+    Some(around_steps(
+        "coherent_host_changes",
+        (args, options),
+        &dir,
+        2,
+        |step| match step {
+            1 => mount = Some(BindMount::new(&source, &dir.join("d")).expect("mounted before")),
+            _ => drop(mount.take()),
+        },
+    ))
+}
+
+/// Runs guest `name` under `dfs-run`, `args` before it and `dir` its `/s`
+/// (`options` on its `--dir`), making `steps` host changes with `change`
+/// and telling it of each on stdin ([`drive_steps`]): its output and the
+/// host's tree afterwards.
+fn around_steps(
+    name: &str,
+    (args, options): (&[&str], &str),
+    dir: &Path,
+    steps: usize,
+    change: impl FnMut(usize),
+) -> (Vec<String>, Vec<String>) {
+    use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
         .args(args)
         .arg("--dir")
         .arg(format!("{}::/s{options}", dir.display()))
-        .arg(guest("coherent_host_changes"))
+        .arg(guest(name))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let stdin = child.stdin.take();
     let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut mount = None;
-    let out = drive_steps(Told::Stdin, lines, stdin, &dir, 2, |step| match step {
-        1 => mount = Some(BindMount::new(&source, &dir.join("d")).expect("mounted before")),
-        _ => drop(mount.take()),
-    });
+    let out = drive_steps(Told::Stdin, lines, stdin, dir, steps, change);
     assert!(
         child.wait().unwrap().success(),
-        "{args:?} {options}: {out:#?}"
+        "{name} {args:?} {options}: {out:#?}"
     );
-    Some((out, host_tree(&dir)))
+    (out, host_tree(dir))
 }
 
 /// A mount attached on a directory the tree has cached, and detached
@@ -463,7 +483,6 @@ fn coherent_hostile_host_changes() {
 /// over each name), after its second removes them all, after its third
 /// makes them anew. Its output and the host's tree afterwards.
 fn around_a_listing(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) {
-    use std::io::{BufRead, BufReader};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("s");
     let names: Vec<String> = (0..6).map(|i| format!("n{i}")).collect();
@@ -471,35 +490,25 @@ fn around_a_listing(args: &[&str], options: &str) -> (Vec<String>, Vec<String>) 
     for name in &names {
         std::fs::write(dir.join("l").join(name), b"first").unwrap();
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dfs-run"))
-        .args(args)
-        .arg("--dir")
-        .arg(format!("{}::/s{options}", dir.display()))
-        .arg(guest("coherent_listing_host_changes"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let out = drive_steps(Told::Stdin, lines, stdin, &dir, 3, |step| {
-        for name in &names {
-            let path = dir.join("l").join(name);
-            match step {
-                1 => {
-                    std::fs::write(dir.join("tmp"), b"replaced").unwrap();
-                    std::fs::rename(dir.join("tmp"), &path).unwrap();
+    around_steps(
+        "coherent_listing_host_changes",
+        (args, options),
+        &dir,
+        3,
+        |step| {
+            for name in &names {
+                let path = dir.join("l").join(name);
+                match step {
+                    1 => {
+                        std::fs::write(dir.join("tmp"), b"replaced").unwrap();
+                        std::fs::rename(dir.join("tmp"), &path).unwrap();
+                    }
+                    2 => std::fs::remove_file(&path).unwrap(),
+                    _ => std::fs::write(&path, b"made anew").unwrap(),
                 }
-                2 => std::fs::remove_file(&path).unwrap(),
-                _ => std::fs::write(&path, b"made anew").unwrap(),
             }
-        }
-    });
-    assert!(
-        child.wait().unwrap().success(),
-        "{args:?} {options}: {out:#?}"
-    );
-    (out, host_tree(&dir))
+        },
+    )
 }
 
 /// A guest listing a directory while the host replaces, removes and makes

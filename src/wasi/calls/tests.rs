@@ -12,14 +12,21 @@ use crate::{DirectfsCtx, DirectfsCtxView, Filesystem};
 fn coherent_root() -> (tempfile::TempDir, DirectfsCtx, ResourceTable) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("f"), b"x").unwrap();
+    let (ctx, table) = context_on(dir.path(), Revalidation::Coherent);
+    (dir, ctx, table)
+}
+
+/// A context whose `/` is a mount of `dir` with `revalidation`, read-write,
+/// and its resource table.
+fn context_on(dir: &std::path::Path, revalidation: Revalidation) -> (DirectfsCtx, ResourceTable) {
     let mount = Filesystem::new()
-        .mount_with(dir.path(), Revalidation::Coherent.into())
+        .mount_with(dir, revalidation.into())
         .unwrap();
     let ctx = DirectfsCtx::builder()
         .mount(&mount, "/", Perms::ReadWrite)
         .unwrap()
         .build();
-    (dir, ctx, ResourceTable::new())
+    (ctx, ResourceTable::new())
 }
 
 /// One host call, as a linker function makes it: the syscalls it made
@@ -262,14 +269,7 @@ fn a_second_half_takes_the_walk_of_the_first() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("d")).unwrap();
     std::fs::write(dir.path().join("d/f"), b"x").unwrap();
-    let mount = Filesystem::new()
-        .mount_with(dir.path(), Revalidation::Shared.into())
-        .unwrap();
-    let mut ctx = DirectfsCtx::builder()
-        .mount(&mount, "/", Perms::ReadWrite)
-        .unwrap()
-        .build();
-    let mut table = ResourceTable::new();
+    let (mut ctx, mut table) = context_on(dir.path(), Revalidation::Shared);
     let mut view = DirectfsCtxView {
         ctx: &mut ctx,
         table: &mut table,
@@ -594,14 +594,7 @@ fn a_stat_following_after_a_hash_not_following_is_one_walk_unless_a_symlink() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("f"), b"xy").unwrap();
     std::os::unix::fs::symlink("f", dir.path().join("l")).unwrap();
-    let mount = Filesystem::new()
-        .mount_with(dir.path(), Revalidation::Shared.into())
-        .unwrap();
-    let mut ctx = DirectfsCtx::builder()
-        .mount(&mount, "/", Perms::ReadWrite)
-        .unwrap()
-        .build();
-    let mut table = ResourceTable::new();
+    let (mut ctx, mut table) = context_on(dir.path(), Revalidation::Shared);
     let mut view = DirectfsCtxView {
         ctx: &mut ctx,
         table: &mut table,
@@ -639,14 +632,7 @@ fn a_stat_following_after_a_hash_not_following_is_one_walk_unless_a_symlink() {
 #[test]
 fn a_create_open_of_a_name_made_under_a_remembered_no_entry_opens_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mount = Filesystem::new()
-        .mount_with(dir.path(), Revalidation::Exclusive.into())
-        .unwrap();
-    let mut ctx = DirectfsCtx::builder()
-        .mount(&mount, "/", Perms::ReadWrite)
-        .unwrap()
-        .build();
-    let mut table = ResourceTable::new();
+    let (mut ctx, mut table) = context_on(dir.path(), Revalidation::Exclusive);
     let mut view = DirectfsCtxView {
         ctx: &mut ctx,
         table: &mut table,
